@@ -1,0 +1,162 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+/**
+ * `agent-bom`: one CLI for every surface. Each command's implementation is imported only when it runs, so
+ * `agent-bom proxy` never loads the control plane, Nest's HTTP stack or the database driver.
+ *
+ * Exit codes: 0 success; 1 the operation failed (database unreachable, tenant unknown, …);
+ * 2 usage or configuration error, or a command that is not built yet.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  /** Wraps an action so its returned exit code survives commander (which discards return values). */
+  const run =
+    <A extends unknown[]>(action: (...args: A) => Promise<number | void> | number | void) =>
+    async (...args: A) => {
+      exitCode = (await action(...args)) ?? 0;
+    };
+
+  const program = new Command('agent-bom')
+    .description(
+      'Self-hosted security control plane for MCP: fleet, discovery, policy, audit, proxy and gateway',
+    )
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('api')
+    .description('Run the control plane (embedded PostgreSQL unless DATABASE_URL is set)')
+    .option('--host <host>', 'interface to listen on (env HOST)')
+    .option('--port <port>', 'port to listen on (env PORT)', parsePort)
+    .action(
+      run(async (options: { host?: string; port?: number }) => {
+        const { runControlPlane } = await import('../src/main.js');
+        await runControlPlane({ host: options.host, port: options.port });
+        return KEEP_RUNNING;
+      }),
+    );
+
+  program
+    .command('migrate')
+    .description('Apply pending database migrations (under the same advisory lock the control plane uses)')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (options: { json?: boolean }) => (await import('./commands/migrate.js')).migrate(options)),
+    );
+
+  const tenants = program.command('tenants').description('Manage tenants with direct database access');
+  tenants
+    .command('create <id>')
+    .description('Create a tenant')
+    .option('--name <name>', 'display name (default: the id)')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (id: string, options: { name?: string; json?: boolean }) =>
+        (await import('./commands/tenants.js')).createTenant(id, options),
+      ),
+    );
+  tenants
+    .command('list')
+    .description('List tenants')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (options: { json?: boolean }) =>
+        (await import('./commands/tenants.js')).listTenants(options),
+      ),
+    );
+
+  const keys = program.command('keys').description('Manage API keys with direct database access');
+  keys
+    .command('create')
+    .description('Create an API key and print it once on stdout')
+    .requiredOption('--tenant <id>', 'tenant the key belongs to')
+    .requiredOption('--role <role>', 'platform-admin|admin|analyst|viewer|fleet-push|proxy|gateway')
+    .option('--name <name>', 'label for humans')
+    .option('--expires-in <duration>', 'lifetime such as 30d, 12h or 2w (default: no expiry)')
+    .option('--json', 'print the key and its metadata as JSON')
+    .action(
+      run(
+        async (options: {
+          tenant: string;
+          role: string;
+          name?: string;
+          expiresIn?: string;
+          json?: boolean;
+        }) => (await import('./commands/keys.js')).createKey(options),
+      ),
+    );
+  keys
+    .command('list')
+    .description("List a tenant's API keys (never their secrets)")
+    .requiredOption('--tenant <id>', 'tenant')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (options: { tenant: string; json?: boolean }) =>
+        (await import('./commands/keys.js')).listKeys(options),
+      ),
+    );
+  keys
+    .command('revoke <key-id>')
+    .description('Revoke an API key')
+    .requiredOption('--tenant <id>', 'tenant')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (keyId: string, options: { tenant: string; json?: boolean }) =>
+        (await import('./commands/keys.js')).revokeKey(keyId, options),
+      ),
+    );
+
+  for (const [name, description] of [
+    ['agents', 'Discover MCP clients and servers on this endpoint and push them to the fleet API'],
+    ['proxy', 'Wrap a stdio MCP server with inline policy, detectors and audit'],
+    ['scan', 'Scan MCP servers and push results'],
+  ] as const) {
+    program
+      .command(name)
+      .description(`${description} (not built yet)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(run(() => notBuilt(name)));
+  }
+  program
+    .command('gateway')
+    .description('Shared relay for remote MCP servers')
+    .command('serve')
+    .description('Serve the gateway (not built yet)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(run(() => notBuilt('gateway serve')));
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; usage errors exit 2 (commander already printed the message).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    return reportFailure(error);
+  }
+}
+
+/** Returned by `api`: the process stays up until a signal. */
+export const KEEP_RUNNING = -1;
+
+function notBuilt(name: string): number {
+  process.stderr.write(`agent-bom ${name}: not built yet in this version\n`);
+  return 2;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return port;
+}
+
+function reportFailure(error: unknown): number {
+  const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+  process.stderr.write(`agent-bom: ${message}\n`);
+  return name === 'ConfigError' || name === 'UsageError' ? 2 : 1;
+}

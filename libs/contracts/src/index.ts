@@ -1,0 +1,22 @@
+/**
+ * Contracts shared by the CLI, the proxy, the gateway and the control-plane API:
+ * roles and permissions, id rules, payload shapes and error codes. No runtime dependencies.
+ */
+export {
+  HUMAN_ROLES,
+  MACHINE_ROLES,
+  ROLES,
+  PERMISSIONS,
+  ROLE_PERMISSIONS,
+  isRole,
+  roleHasPermission,
+  permissionsOf,
+  canGrantRole,
+} from './roles.js';
+export type { HumanRole, MachineRole, Role, Permission } from './roles.js';
+export { TENANT_ID_PATTERN, RESERVED_TENANT_IDS, tenantIdProblem } from './ids.js';
+export { parseDuration } from './duration.js';
+export { API_KEY_PREFIX, API_KEY_MAX_TTL_SECONDS, API_KEY_MAX_ROTATION_OVERLAP_SECONDS } from './api-keys.js';
+export type { ApiKeyView, CreatedApiKey, TenantView, MeView } from './api-keys.js';
+export { ERROR_CODES } from './errors.js';
+export type { ErrorCode, ErrorEnvelope } from './errors.js';

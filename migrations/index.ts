@@ -1,0 +1,4 @@
+import { Init1763683200000 } from './1763683200000-Init.js';
+
+/** Every migration, oldest first. A new migration is added here and nowhere else. */
+export const MIGRATIONS = [Init1763683200000];

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The control plane's configuration, parsed once at boot from the environment (and CLI overrides).
+ * A bad value stops the process with a message naming the variable; nothing reads `process.env` later.
+ */
+export interface AppConfig {
+  host: string;
+  port: number;
+  /** PostgreSQL URL; undefined means "start the embedded PostgreSQL under dataDir". */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long a verified API key stays cached; also the bound on revocation seen by other replicas. */
+  authCacheTtlSeconds: number;
+  maxBodyBytes: number;
+  docsEnabled: boolean;
+  /** Pending migrations run at boot unless this is false (then `agent-bom migrate` must run first). */
+  migrateOnBoot: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const ENV = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intIn(0, 65535).default(8422),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  AGENT_BOM_DATA_DIR: z.string().min(1).default('.data'),
+  AGENT_BOM_DB_POOL_SIZE: intIn(1, 200).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AGENT_BOM_AUTH_CACHE_TTL_SECONDS: intIn(0, 300).default(5),
+  AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  AGENT_BOM_DISABLE_DOCS: bool.default(false),
+  AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
+});
+
+export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
+
+/** Parses the environment into an {@link AppConfig}; throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): AppConfig {
+  // Empty strings mean "unset", as a shell `FOO= cmd` or a blank Helm value does.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = ENV.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(String(issue.path[0]), issue.message);
+  }
+  const e = parsed.data;
+  return {
+    host: overrides.host ?? e.HOST,
+    port: overrides.port ?? e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.AGENT_BOM_DATA_DIR),
+    dbPoolSize: e.AGENT_BOM_DB_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+    authCacheTtlSeconds: e.AGENT_BOM_AUTH_CACHE_TTL_SECONDS,
+    maxBodyBytes: e.AGENT_BOM_MAX_BODY_BYTES,
+    docsEnabled: !e.AGENT_BOM_DISABLE_DOCS,
+    migrateOnBoot: e.AGENT_BOM_MIGRATE_ON_BOOT,
+  };
+}
+
+/** The injection token under which the parsed config is provided. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,35 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { DomainError } from '../errors/domain-error.js';
+
+interface FieldProblem {
+  field: string;
+  problems: string[];
+}
+
+/** Flattens class-validator's tree into `[{field: "a.b", problems: [...]}]`; never echoes the submitted value. */
+function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/**
+ * DTOs validate and whitelist: unknown fields are refused (not silently dropped), values are transformed to
+ * their declared types, and the error names every bad field.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const details = flatten(errors);
+      const message = details.map((d) => d.problems.join(', ')).join('; ') || 'invalid request';
+      return new DomainError('VALIDATION_ERROR', message, details);
+    },
+  });
+}

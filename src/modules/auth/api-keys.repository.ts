@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, IsNull, type Repository } from 'typeorm';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+
+export interface KeyPage {
+  limit: number;
+  /** Exclusive position from the previous page: (created_at, id) descending. */
+  after?: { createdAt: Date; id: string };
+}
+
+/** SQL for API keys. Every method but the authentication lookup is scoped by a required tenant id. */
+@Injectable()
+export class ApiKeysRepository {
+  private readonly keys: Repository<ApiKeyEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.keys = dataSource.getRepository(ApiKeyEntity);
+  }
+
+  async insert(tenantId: string, key: Omit<ApiKeyEntity, 'tenantId'>): Promise<ApiKeyEntity> {
+    const row = this.keys.create({ ...key, tenantId });
+    await this.keys.insert(row);
+    return row;
+  }
+
+  findById(tenantId: string, id: string): Promise<ApiKeyEntity | null> {
+    return this.keys.findOneBy({ tenantId, id });
+  }
+
+  list(tenantId: string, page: KeyPage): Promise<ApiKeyEntity[]> {
+    const query = this.keys
+      .createQueryBuilder('k')
+      .where('k.tenant_id = :tenantId', { tenantId })
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(page.limit);
+    if (page.after) {
+      query.andWhere('(k.created_at, k.id) < (:createdAt, :id)', page.after);
+    }
+    return query.getMany();
+  }
+
+  /** Sets revoked_at once; returns the row as it is afterwards, or null when the key is not in this tenant. */
+  async revoke(tenantId: string, id: string, at: Date): Promise<ApiKeyEntity | null> {
+    await this.keys.update({ tenantId, id, revokedAt: IsNull() }, { revokedAt: at });
+    return this.findById(tenantId, id);
+  }
+
+  /**
+   * Inserts the replacement and retires the old key in one transaction. The old row is locked first, so two
+   * concurrent rotations of one key cannot both succeed. Returns null when the old key is not in this tenant,
+   * 'retired' when it was already revoked or replaced.
+   */
+  async rotate(
+    tenantId: string,
+    oldId: string,
+    replacement: Omit<ApiKeyEntity, 'tenantId'>,
+    retire: { revokedAt: Date | null; overlapUntil: Date | null },
+  ): Promise<{ old: ApiKeyEntity; replacement: ApiKeyEntity } | null | 'retired'> {
+    return this.dataSource.transaction(async (manager) => {
+      const keys = manager.getRepository(ApiKeyEntity);
+      const old = await keys.findOne({ where: { tenantId, id: oldId }, lock: { mode: 'pessimistic_write' } });
+      if (!old) return null;
+      if (old.revokedAt || old.replacedBy) return 'retired';
+      const row = keys.create({ ...replacement, tenantId });
+      await keys.insert(row);
+      await keys.update(
+        { tenantId, id: oldId },
+        { replacedBy: row.id, overlapUntil: retire.overlapUntil, revokedAt: retire.revokedAt },
+      );
+      return { old: { ...old, replacedBy: row.id, ...retire }, replacement: row };
+    });
+  }
+
+  /**
+   * Candidates for authentication. This is the one lookup that is not tenant-scoped, because the tenant is
+   * what authentication establishes; the caller must verify the secret hash before trusting any row.
+   */
+  findByLookupPrefix(lookupPrefix: string): Promise<ApiKeyEntity[]> {
+    return this.keys.findBy({ lookupPrefix });
+  }
+
+  async touchLastUsed(tenantId: string, id: string, at: Date): Promise<void> {
+    await this.keys.update({ tenantId, id }, { lastUsedAt: at });
+  }
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import {
+  API_KEY_MAX_ROTATION_OVERLAP_SECONDS,
+  API_KEY_MAX_TTL_SECONDS,
+  canGrantRole,
+  parseDuration,
+  type ApiKeyView,
+  type CreatedApiKey,
+  type Role,
+} from '../../../libs/contracts/src/index.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { conflict, forbidden, invalid, notFound } from '../../core/errors/domain-error.js';
+import { decodeCursor, encodeCursor } from '../../core/http/cursor.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import { toApiKeyView } from './api-keys.mapper.js';
+import type { ApiKeyEntity } from './entities/api-key.entity.js';
+import { generateSecret, hashSecret } from './key-secret.js';
+import { KeyCache } from './key-cache.js';
+
+export interface CreateKeyInput {
+  role: Role;
+  name?: string;
+  expires_in?: string;
+}
+
+/** Key management for a principal's own tenant. */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly keys: ApiKeysRepository,
+    private readonly cache: KeyCache,
+  ) {}
+
+  async create(principal: Principal, input: CreateKeyInput): Promise<CreatedApiKey> {
+    if (!canGrantRole(principal.role, input.role)) {
+      throw forbidden(`role "${principal.role}" may not create a key with role "${input.role}"`);
+    }
+    const now = new Date();
+    const expiresAt = input.expires_in ? addSeconds(now, ttlSeconds(input.expires_in)) : null;
+    const { row, raw } = await this.newKey(
+      principal,
+      input.role,
+      input.name ?? `${input.role}-key`,
+      now,
+      expiresAt,
+    );
+    const key = await this.keys.insert(principal.tenantId, row);
+    return { key: toApiKeyView(key, now), raw_key: raw };
+  }
+
+  async list(
+    principal: Principal,
+    query: { limit?: number; cursor?: string },
+  ): Promise<{ items: ApiKeyView[]; next_cursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.keys.list(principal.tenantId, { limit: limit + 1, after });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => toApiKeyView(row)),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async get(principal: Principal, id: string): Promise<ApiKeyView> {
+    const key = await this.keys.findById(principal.tenantId, id);
+    if (!key) throw notFound('API key');
+    return toApiKeyView(key);
+  }
+
+  /** Revoking is idempotent: revoking a revoked key returns it unchanged. */
+  async revoke(principal: Principal, id: string): Promise<ApiKeyView> {
+    const key = await this.keys.revoke(principal.tenantId, id, new Date());
+    if (!key) throw notFound('API key');
+    this.cache.evictKey(id);
+    return toApiKeyView(key);
+  }
+
+  /**
+   * Mints a replacement with the same role, name and remaining lifetime policy, and retires the old key at once
+   * or after `overlap` (at most 24 h) so that deployments can roll over without an outage.
+   */
+  async rotate(principal: Principal, id: string, overlap: string | undefined): Promise<CreatedApiKey> {
+    const overlapSeconds = overlap === undefined ? 0 : parseDuration(overlap);
+    if (overlapSeconds === undefined || overlapSeconds > API_KEY_MAX_ROTATION_OVERLAP_SECONDS) {
+      throw invalid(
+        'overlap',
+        `must be a duration of at most ${API_KEY_MAX_ROTATION_OVERLAP_SECONDS / 3600}h`,
+      );
+    }
+    const existing = await this.keys.findById(principal.tenantId, id);
+    if (!existing) throw notFound('API key');
+    if (!canGrantRole(principal.role, existing.role)) {
+      throw forbidden(`role "${principal.role}" may not rotate a key with role "${existing.role}"`);
+    }
+    const now = new Date();
+    const lifetime = existing.expiresAt ? existing.expiresAt.getTime() - existing.createdAt.getTime() : null;
+    const expiresAt = lifetime === null ? null : new Date(now.getTime() + lifetime);
+    const { row, raw } = await this.newKey(principal, existing.role, existing.name, now, expiresAt);
+    const result = await this.keys.rotate(principal.tenantId, id, row, {
+      revokedAt: overlapSeconds === 0 ? now : null,
+      overlapUntil: overlapSeconds === 0 ? null : addSeconds(now, overlapSeconds),
+    });
+    if (result === null) throw notFound('API key');
+    if (result === 'retired') throw conflict('this key was already revoked or rotated');
+    this.cache.evictKey(id);
+    return { key: toApiKeyView(result.replacement, now), raw_key: raw };
+  }
+
+  private async newKey(
+    principal: Principal,
+    role: Role,
+    name: string,
+    now: Date,
+    expiresAt: Date | null,
+  ): Promise<{ row: Omit<ApiKeyEntity, 'tenantId'>; raw: string }> {
+    const secret = generateSecret();
+    return {
+      raw: secret.raw,
+      row: {
+        id: randomUUID(),
+        name,
+        role,
+        lookupPrefix: secret.lookupPrefix,
+        secretHash: await hashSecret(secret.raw),
+        createdAt: now,
+        createdBy: principal.subject,
+        expiresAt,
+        revokedAt: null,
+        lastUsedAt: null,
+        replacedBy: null,
+        overlapUntil: null,
+      },
+    };
+  }
+}
+
+function ttlSeconds(expiresIn: string): number {
+  const seconds = parseDuration(expiresIn);
+  if (seconds === undefined || seconds > API_KEY_MAX_TTL_SECONDS) {
+    throw invalid('expires_in', `must be a positive duration of at most ${API_KEY_MAX_TTL_SECONDS / 86400}d`);
+  }
+  return seconds;
+}
+
+function addSeconds(date: Date, seconds: number): Date {
+  return new Date(date.getTime() + seconds * 1000);
+}

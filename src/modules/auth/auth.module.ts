@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from '../../core/auth/auth.guard.js';
+import { PRINCIPAL_RESOLVER } from '../../core/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { KeyAuthenticator } from './key-authenticator.js';
+import { KeyCache } from './key-cache.js';
+import { KeysController } from './keys.controller.js';
+import { MeController } from './me.controller.js';
+
+@Module({
+  controllers: [KeysController, MeController],
+  providers: [
+    ApiKeysRepository,
+    ApiKeysService,
+    KeyAuthenticator,
+    {
+      provide: KeyCache,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new KeyCache(config.authCacheTtlSeconds * 1000),
+    },
+    { provide: PRINCIPAL_RESOLVER, useExisting: KeyAuthenticator },
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [ApiKeysService],
+})
+export class AuthModule {}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { tenantIdProblem, type CreatedApiKey, type TenantView } from '../../../libs/contracts/src/index.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { conflict, invalid } from '../../core/errors/domain-error.js';
+import { ApiKeysService } from '../auth/api-keys.service.js';
+import type { TenantEntity } from './entities/tenant.entity.js';
+import { TenantsRepository } from './tenants.repository.js';
+
+export interface CreateTenantInput {
+  id: string;
+  name?: string;
+  create_admin_key?: boolean;
+}
+
+@Injectable()
+export class TenantsService {
+  constructor(
+    private readonly tenants: TenantsRepository,
+    private readonly keys: ApiKeysService,
+  ) {}
+
+  /** Creates a tenant; with `create_admin_key`, also its first admin key (returned once). */
+  async create(
+    principal: Principal,
+    input: CreateTenantInput,
+  ): Promise<{ tenant: TenantView; admin_key?: CreatedApiKey }> {
+    const problem = tenantIdProblem(input.id);
+    if (problem) throw invalid('id', problem);
+    const created = await this.tenants.insertIfAbsent({
+      id: input.id,
+      name: input.name ?? input.id,
+      createdAt: new Date(),
+    });
+    if (!created) throw conflict(`tenant "${input.id}" already exists`);
+    const tenant = toTenantView(created);
+    if (!input.create_admin_key) return { tenant };
+    const actingInNewTenant: Principal = { ...principal, tenantId: created.id };
+    const admin_key = await this.keys.create(actingInNewTenant, { role: 'admin', name: 'first-admin' });
+    return { tenant, admin_key };
+  }
+
+  async list(_principal: Principal, query: { limit?: number; cursor?: string }) {
+    const limit = query.limit ?? 100;
+    const rows = await this.tenants.list(limit + 1, query.cursor);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(toTenantView),
+      next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+    };
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.tenants.findById(id)) !== null;
+  }
+}
+
+function toTenantView(tenant: TenantEntity): TenantView {
+  return { id: tenant.id, name: tenant.name, created_at: tenant.createdAt.toISOString() };
+}
