@@ -1,7 +1,8 @@
 /**
  * jest 30 in ESM mode with @swc/jest. Unit specs live beside the code (`*.spec.ts`),
  * integration and end-to-end suites under `test/` (`*.test.ts`).
- * `cookie` (used by light-my-request for app.inject) ships ESM that jest's VM cannot link, so it is transformed.
+ * `cookie` (light-my-request, for app.inject) and `content-disposition` (@fastify/static, for /docs) are ESM
+ * packages required from CommonJS; jest's VM cannot link that, so they are transformed (to CJS).
  */
 const swc = [
   '@swc/jest',
@@ -12,7 +13,6 @@ const swc = [
       transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
       keepClassNames: true,
     },
-    module: { type: 'es6' },
   },
 ];
 
@@ -23,8 +23,8 @@ export default {
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.(t|j)sx?$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
-  globalSetup: '<rootDir>/test/global-setup.ts',
-  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|content-disposition)/)'],
+  globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
   testTimeout: 30000,
 };

@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
+import { installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { PinoNestLogger } from './core/logging/logger.js';
@@ -34,6 +35,7 @@ export async function createApp(
     adapter,
     {
       logger: new PinoNestLogger(logger),
+      bodyParser: false,
     },
   );
   app.setGlobalPrefix('v1', { exclude: ['healthz', 'readyz', 'metrics'] });
@@ -41,6 +43,7 @@ export async function createApp(
   app.useGlobalFilters(new AllExceptionsFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
+  installJsonBodyParser(fastify);
   const metrics = app.get(Metrics);
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

@@ -60,6 +60,7 @@ export async function openEmbeddedPostgres(
 ): Promise<EmbeddedHandle> {
   // The cluster directory is owned by the `postgres` user when we run as root, so its parent must be traversable.
   await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
+  if (os.userInfo().uid === 0) await fs.chmod(dataDir, 0o755);
   const clusterDir = path.join(dataDir, CLUSTER_DIR);
   const statePath = path.join(dataDir, STATE_FILE);
   const state = (await readState(statePath)) ?? {

@@ -20,6 +20,17 @@ export const REDACT_PATHS = [
   '*.secret',
 ];
 
+const KEY_SHAPED = /abom_[A-Za-z0-9_-]{8,}/g;
+
+/**
+ * What a request log line says about the request: method, path and peer. Never headers, never the query
+ * string (clients put tokens there by mistake), and any API-key-shaped token in the path is masked.
+ */
+export function serializeRequest(request: { method?: string; url?: string; ip?: string }) {
+  const path = (request.url ?? '').split('?')[0].replace(KEY_SHAPED, 'abom_[redacted]');
+  return { method: request.method, path, remoteAddress: request.ip };
+}
+
 /** Structured JSON logs (one object a line) with secrets redacted. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -28,6 +39,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: 'agent-bom-api' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest, err: pino.stdSerializers.err },
     },
     destination,
   );

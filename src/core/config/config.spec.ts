@@ -1,0 +1,43 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8422,
+      databaseUrl: undefined,
+      authCacheTtlSeconds: 5,
+      docsEnabled: true,
+      migrateOnBoot: true,
+    });
+    expect(config.dataDir.endsWith('.data')).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'eighty', 'whole number'],
+    ['PORT', '70000', 'PORT'],
+    ['DATABASE_URL', 'mysql://x', 'postgres://'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
+    ['AGENT_BOM_AUTH_CACHE_TTL_SECONDS', '-1', 'AGENT_BOM_AUTH_CACHE_TTL_SECONDS'],
+    ['AGENT_BOM_DISABLE_DOCS', 'maybe', 'AGENT_BOM_DISABLE_DOCS'],
+  ])('refuses %s=%s naming the variable', (name, value, mention) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(name);
+    expect((error as Error).message).toContain(name);
+    expect((error as Error).message).toContain(mention);
+  });
+
+  it('treats empty variables as unset and lets CLI flags win over the environment', () => {
+    const config = loadConfig({ PORT: '', HOST: '0.0.0.0' }, { port: 9000 });
+    expect(config.port).toBe(9000);
+    expect(config.host).toBe('0.0.0.0');
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from '@jest/globals';
+import Fastify from 'fastify';
+import { installJsonBodyParser, MAX_JSON_DEPTH } from './json-body.js';
+
+describe('installJsonBodyParser', () => {
+  const app = Fastify();
+  installJsonBodyParser(app);
+  app.post('/', async (request) => ({ got: request.body }));
+
+  const post = (payload: string, contentType = 'application/json') =>
+    app.inject({ method: 'POST', url: '/', payload, headers: { 'content-type': contentType } });
+
+  it('parses JSON up to the depth limit', async () => {
+    const nested = '['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH);
+    expect((await post(nested)).statusCode).toBe(200);
+  });
+
+  it('refuses one level deeper, and objects as well as arrays', async () => {
+    const depth = MAX_JSON_DEPTH + 1;
+    expect((await post('['.repeat(depth) + ']'.repeat(depth))).statusCode).toBe(400);
+    expect((await post('{"a":'.repeat(depth) + '1' + '}'.repeat(depth))).statusCode).toBe(400);
+  });
+
+  it('refuses prototype poisoning', async () => {
+    expect((await post('{"__proto__":{"x":1}}')).statusCode).toBe(400);
+  });
+
+  it('has no form or text parsers', async () => {
+    expect((await post('a=1', 'application/x-www-form-urlencoded')).statusCode).toBe(415);
+    expect((await post('hello', 'text/plain')).statusCode).toBe(415);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from '@jest/globals';
+import { generateSecret, hashSecret, looksLikeApiKey, lookupPrefixOf, verifySecret } from './key-secret.js';
+
+describe('API key secrets', () => {
+  it('generates abom_ keys of 256 random bits with a 12-character lookup prefix', () => {
+    const a = generateSecret();
+    const b = generateSecret();
+    expect(a.raw).toMatch(/^abom_[A-Za-z0-9_-]{43}$/);
+    expect(a.raw).not.toBe(b.raw);
+    expect(a.lookupPrefix).toBe(a.raw.slice(0, 17));
+    expect(looksLikeApiKey(a.raw)).toBe(true);
+    expect(looksLikeApiKey(a.raw + 'x')).toBe(false);
+    expect(looksLikeApiKey('abom_short')).toBe(false);
+    expect(lookupPrefixOf(a.raw)).toBe(a.lookupPrefix);
+  });
+
+  it('verifies the right key and refuses any other, including one differing in the last character', async () => {
+    const { raw } = generateSecret();
+    const stored = await hashSecret(raw);
+    expect(stored).not.toContain(raw.slice(5));
+    expect(await verifySecret(raw, stored)).toBe(true);
+    const last = raw.endsWith('A') ? 'B' : 'A';
+    expect(await verifySecret(raw.slice(0, -1) + last, stored)).toBe(false);
+    expect(await verifySecret(generateSecret().raw, stored)).toBe(false);
+  });
+
+  it('salts: the same key hashes differently twice', async () => {
+    const { raw } = generateSecret();
+    expect(await hashSecret(raw)).not.toBe(await hashSecret(raw));
+  });
+
+  it('refuses a stored value it does not understand instead of throwing', async () => {
+    expect(await verifySecret('abom_x', 'bcrypt$whatever')).toBe(false);
+    expect(await verifySecret('abom_x', '')).toBe(false);
+  });
+});

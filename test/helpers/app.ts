@@ -1,0 +1,44 @@
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type AppConfig } from '../../src/core/config/config.js';
+import { createLogger } from '../../src/core/logging/logger.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  db: TestDatabase;
+  config: AppConfig;
+  /** Every log line the app wrote, at trace level, for secret-leak assertions. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The real control-plane app (the same `createApp` that `agent-bom api` runs) on its own database.
+ * Requests go through `app.inject`: full Fastify + Nest pipeline, no socket.
+ */
+export async function startTestApp(
+  options: { env?: Record<string, string>; db?: TestDatabase; migrated?: boolean } = {},
+): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase({ migrated: options.migrated }));
+  const config = loadConfig({ ...options.env, DATABASE_URL: db.url, LOG_LEVEL: 'trace' });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await createApp(config, db.dataSource, createLogger('trace', sink));
+  return {
+    app,
+    db,
+    config,
+    logs,
+    async close() {
+      await app.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
