@@ -28,7 +28,7 @@ export async function openDatabase(
       dataSource,
       description: `PostgreSQL at ${redactUrl(config.databaseUrl)}`,
       embedded: false,
-      close: () => dataSource.destroy(),
+      close: () => closeDataSource(dataSource),
     };
   }
   const server = await openEmbeddedPostgres(config.dataDir, mode, log);
@@ -44,10 +44,24 @@ export async function openDatabase(
     description: `embedded PostgreSQL on 127.0.0.1:${server.port} (data in ${server.clusterDir})`,
     embedded: true,
     async close() {
-      await dataSource.destroy();
+      await closeDataSource(dataSource);
       await server.stop();
     },
   };
+}
+
+/**
+ * Waits (up to `timeoutMs`) for queries still running to finish, then closes the pool. A handler whose client
+ * hung up keeps running after the HTTP server closed; destroying the pool under it would fail its query.
+ */
+export async function closeDataSource(dataSource: DataSource, timeoutMs = 5000): Promise<void> {
+  const pool = (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number } })
+    .master;
+  const deadline = Date.now() + timeoutMs;
+  while (pool && pool.totalCount > pool.idleCount && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await dataSource.destroy();
 }
 
 /** A URL with its password replaced, safe for logs. */

@@ -7,14 +7,17 @@ import { cacheDigest, looksLikeApiKey, lookupPrefixOf, verifySecret } from './ke
 
 /**
  * Turns a presented API key into a principal.
+ *
  * Guarantees: a key is accepted only if its scrypt hash verifies (constant-time compare) and it is neither
- * revoked, expired nor past its rotation overlap; the principal's tenant is the key's row's tenant.
- * Verified keys are cached for the configured TTL, which bounds how long a revocation made on another replica
- * takes to apply here (a revocation on this replica applies at once).
+ * revoked, expired nor past its rotation overlap; the principal's tenant is the stored row's tenant.
+ * A key's state is re-read from the database at least every cache TTL, which bounds how long a revocation made
+ * on another replica takes to apply here; on this replica it applies at once.
+ * Concurrent requests with the same key share one verification (no scrypt stampede under load).
  */
 @Injectable()
 export class KeyAuthenticator implements PrincipalResolver {
   private readonly logger = new Logger(KeyAuthenticator.name);
+  private readonly inFlight = new Map<string, Promise<Principal | undefined>>();
 
   constructor(
     private readonly keys: ApiKeysRepository,
@@ -25,8 +28,19 @@ export class KeyAuthenticator implements PrincipalResolver {
     if (!looksLikeApiKey(credential)) return undefined;
     const digest = cacheDigest(credential);
     const cached = this.cache.get(digest);
-    if (cached) return cached;
+    if (cached && cached.freshUntil > Date.now()) return cached.principal;
 
+    const pending = this.inFlight.get(digest);
+    if (pending) return pending;
+    const work = (cached ? this.recheck(digest, cached.principal) : this.verify(digest, credential)).finally(
+      () => this.inFlight.delete(digest),
+    );
+    this.inFlight.set(digest, work);
+    return work;
+  }
+
+  /** Full verification: candidates by lookup prefix, scrypt, state. */
+  private async verify(digest: string, credential: string): Promise<Principal | undefined> {
     const now = new Date();
     for (const key of await this.keys.findByLookupPrefix(lookupPrefixOf(credential))) {
       if (!(await verifySecret(credential, key.secretHash))) continue;
@@ -39,12 +53,29 @@ export class KeyAuthenticator implements PrincipalResolver {
         keyId: key.id,
       };
       this.cache.set(digest, principal, notAfter(key), now.getTime());
-      // last_used_at is refreshed on cache misses, i.e. at most once per TTL per replica.
-      this.keys.touchLastUsed(key.tenantId, key.id, now).catch((error: unknown) => {
-        this.logger.warn(`could not record last use of key ${key.id}: ${String(error)}`);
-      });
+      this.touch(principal, now);
       return principal;
     }
     return undefined;
+  }
+
+  /** The secret was verified before; only the key's state may have changed since. */
+  private async recheck(digest: string, principal: Principal): Promise<Principal | undefined> {
+    const now = new Date();
+    const key = await this.keys.findById(principal.tenantId, principal.keyId!);
+    if (!key || !isUsable(key, now)) {
+      this.cache.delete(digest);
+      return undefined;
+    }
+    this.cache.set(digest, principal, notAfter(key), now.getTime());
+    this.touch(principal, now);
+    return principal;
+  }
+
+  /** last_used_at is refreshed off the request path, at most once per TTL per key per replica. */
+  private touch(principal: Principal, now: Date): void {
+    this.keys.touchLastUsed(principal.tenantId, principal.keyId!, now).catch((error: unknown) => {
+      this.logger.warn(`could not record last use of key ${principal.keyId}: ${String(error)}`);
+    });
   }
 }

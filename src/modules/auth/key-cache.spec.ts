@@ -11,14 +11,14 @@ const principal = (keyId: string): Principal => ({
 });
 
 describe('KeyCache', () => {
-  it('serves a hit within the TTL and forgets it after', () => {
+  it('marks an entry fresh for the TTL, then stale (to be re-read) but still known', () => {
     const cache = new KeyCache(1000);
     cache.set('d1', principal('k1'), Infinity, 0);
-    expect(cache.get('d1', 999)).toEqual(principal('k1'));
-    expect(cache.get('d1', 1000)).toBeUndefined();
+    expect(cache.get('d1', 999)?.freshUntil).toBe(1000);
+    expect(cache.get('d1', 5000)?.principal).toEqual(principal('k1'));
   });
 
-  it("never outlives the key's own expiry, even inside the TTL", () => {
+  it("drops an entry at the key's own expiry, fresh or not", () => {
     const cache = new KeyCache(60_000);
     cache.set('d1', principal('k1'), 500, 0);
     expect(cache.get('d1', 499)).toBeDefined();
@@ -34,13 +34,15 @@ describe('KeyCache', () => {
     expect(cache.get('d2', 1)).toBeDefined();
   });
 
-  it('is bounded, dropping the oldest entry first', () => {
+  it('is bounded, dropping the least recently refreshed entry first', () => {
     const cache = new KeyCache(60_000, 2);
     cache.set('a', principal('a'), Infinity, 0);
     cache.set('b', principal('b'), Infinity, 0);
-    cache.set('c', principal('c'), Infinity, 0);
-    expect(cache.get('a', 1)).toBeUndefined();
-    expect(cache.get('c', 1)).toBeDefined();
+    cache.set('a', principal('a'), Infinity, 1); // refreshed: now the youngest
+    cache.set('c', principal('c'), Infinity, 2);
+    expect(cache.get('b', 3)).toBeUndefined();
+    expect(cache.get('a', 3)).toBeDefined();
+    expect(cache.get('c', 3)).toBeDefined();
   });
 
   it('caches nothing with a TTL of 0', () => {

@@ -1,42 +1,52 @@
 import type { Principal } from '../../core/auth/principal.js';
 
-interface Entry {
+export interface CachedKey {
   principal: Principal;
-  /** The key's own hard limits, re-checked on every hit so a cached key never outlives them. */
+  /** The key's own hard limit (expiry or end of rotation overlap), checked on every hit. */
   notAfter: number;
-  cachedUntil: number;
+  /** Until when the key's state (revoked, expired, rotated) counts as fresh; after that it must be re-read. */
+  freshUntil: number;
 }
 
 /**
- * A short-lived cache of verified keys, so the hot path does not pay scrypt on every request.
- * Keyed by a SHA-256 digest of the raw key, never the key itself. Bounded in size.
- * Revocation or rotation on this replica evicts at once; other replicas see it within the TTL.
+ * Verified API keys, keyed by a SHA-256 digest of the raw key (never the key itself), bounded in size.
+ *
+ * Two clocks: scrypt verification is remembered for as long as the entry lives (the stored hash of a key never
+ * changes), while the key's *state* is only trusted for the TTL, after which the authenticator re-reads it by
+ * primary key. So the hot path pays scrypt once per key per process, and a revocation made on another replica
+ * applies here within the TTL. A revocation or rotation on this replica evicts at once.
  */
 export class KeyCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, CachedKey>();
 
   constructor(
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
     private readonly maxEntries = 10_000,
   ) {}
 
-  get(digest: string, now = Date.now()): Principal | undefined {
+  /** The entry, or undefined when absent or past the key's hard limit. Callers check `freshUntil`. */
+  get(digest: string, now = Date.now()): CachedKey | undefined {
     const entry = this.entries.get(digest);
     if (!entry) return undefined;
-    if (entry.cachedUntil <= now || entry.notAfter <= now) {
+    if (entry.notAfter <= now) {
       this.entries.delete(digest);
       return undefined;
     }
-    return entry.principal;
+    return entry;
   }
 
   set(digest: string, principal: Principal, notAfter: number, now = Date.now()): void {
     if (this.ttlMs <= 0) return;
+    this.entries.delete(digest); // re-insert at the young end
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(digest, { principal, notAfter, cachedUntil: now + this.ttlMs });
+    this.entries.set(digest, { principal, notAfter, freshUntil: now + this.ttlMs });
+  }
+
+  delete(digest: string): void {
+    this.entries.delete(digest);
   }
 
   evictKey(keyId: string): void {

@@ -1,0 +1,23 @@
+/**
+ * `npm run bench [-- name…]`: runs the benchmarks (all, or those named) and prints their figures.
+ * Benchmarks are not tests: they print numbers beside a baseline measured in the same run.
+ */
+const BENCHMARKS: Record<string, () => Promise<string>> = {
+  auth: async () => {
+    const { run, report } = await import('./auth/auth-me.bench.js');
+    return report(await run({ seconds: Number(process.env.BENCH_SECONDS ?? 10) }));
+  },
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in BENCHMARKS));
+if (unknown.length) {
+  process.stderr.write(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+for (const name of wanted.length ? wanted : Object.keys(BENCHMARKS)) {
+  process.stdout.write((await BENCHMARKS[name]()) + '\n\n');
+}
+process.exit(0);
