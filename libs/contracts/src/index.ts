@@ -20,3 +20,23 @@ export { API_KEY_PREFIX, API_KEY_MAX_TTL_SECONDS, API_KEY_MAX_ROTATION_OVERLAP_S
 export type { ApiKeyView, CreatedApiKey, TenantView, MeView } from './api-keys.js';
 export { ERROR_CODES } from './errors.js';
 export type { ErrorCode, ErrorEnvelope } from './errors.js';
+export {
+  TRANSPORTS,
+  REMOTE_TRANSPORTS,
+  CLIENTS,
+  AUTH_MODES,
+  INTROSPECTION_STATUSES,
+  FLEET_LIMITS,
+  SOURCE_ID_PATTERN,
+} from './fleet.js';
+export type {
+  Transport,
+  Client,
+  AuthMode,
+  FleetIntrospection,
+  FleetServer,
+  FleetAgent,
+  FleetEndpoint,
+  FleetSyncPayload,
+  FleetSyncResult,
+} from './fleet.js';
