@@ -1,4 +1,5 @@
 import { Init1763683200000 } from './1763683200000-Init.js';
+import { Fleet1763769600000 } from './1763769600000-Fleet.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
-export const MIGRATIONS = [Init1763683200000];
+export const MIGRATIONS = [Init1763683200000, Fleet1763769600000];

@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from './core/config/config.js';
 import { MetricsModule } from './core/metrics/metrics.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { DiscoveryModule } from './modules/discovery/discovery.module.js';
+import { FleetModule } from './modules/fleet/fleet.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 
@@ -33,6 +35,8 @@ export class AppModule {
         HealthModule,
         AuthModule,
         TenantsModule,
+        FleetModule,
+        DiscoveryModule,
       ],
     };
   }

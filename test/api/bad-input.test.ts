@@ -57,10 +57,18 @@ describe('bad input: a clear 4xx naming the field, and nothing written', () => {
     [
       'control characters in name',
       '/v1/auth/keys',
-      '{"role":"viewer","name":"a\\u0000b"}',
+      '{"role":"viewer","name":"a\\u0007b"}',
       400,
       'VALIDATION_ERROR',
       'name',
+    ],
+    [
+      'a NUL character',
+      '/v1/auth/keys',
+      '{"role":"viewer","name":"a\\u0000b"}',
+      400,
+      'VALIDATION_ERROR',
+      undefined,
     ],
     ['array body', '/v1/auth/keys', '[{"role":"viewer"}]', 400, 'VALIDATION_ERROR', undefined],
     [

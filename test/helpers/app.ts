@@ -11,6 +11,8 @@ export interface TestApp {
   config: AppConfig;
   /** Every log line the app wrote, at trace level, for secret-leak assertions. */
   logs: string[];
+  /** Messages of errors the app logged (unexpected 500s), to make a failing assertion explain itself. */
+  errors(): string[];
   close(): Promise<void>;
 }
 
@@ -36,6 +38,11 @@ export async function startTestApp(
     db,
     config,
     logs,
+    errors: () =>
+      logs
+        .map((line) => JSON.parse(line) as { level: number; err?: { message?: string }; msg?: string })
+        .filter((entry) => entry.level >= 50)
+        .map((entry) => entry.err?.message ?? entry.msg ?? ''),
     async close() {
       await app.close();
       if (!options.db) await db.drop();

@@ -19,6 +19,8 @@ export interface AppConfig {
   docsEnabled: boolean;
   /** Pending migrations run at boot unless this is false (then `agent-bom migrate` must run first). */
   migrateOnBoot: boolean;
+  /** Most fleet agents (MCP client installations) a tenant may have; a sync that would exceed it is a 429. */
+  fleetMaxAgentsPerTenant: number;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +58,7 @@ const ENV = z.object({
   AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
   AGENT_BOM_DISABLE_DOCS: bool.default(false),
   AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
+  AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: intIn(1, 10_000_000).default(100_000),
 });
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     maxBodyBytes: e.AGENT_BOM_MAX_BODY_BYTES,
     docsEnabled: !e.AGENT_BOM_DISABLE_DOCS,
     migrateOnBoot: e.AGENT_BOM_MIGRATE_ON_BOOT,
+    fleetMaxAgentsPerTenant: e.AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT,
   };
 }
 

@@ -30,3 +30,43 @@ describe('installJsonBodyParser', () => {
     expect((await post('hello', 'text/plain')).statusCode).toBe(415);
   });
 });
+
+describe('installJsonBodyParser: encoding', () => {
+  const app = Fastify();
+  installJsonBodyParser(app);
+  app.post('/', async (request) => ({ got: request.body }));
+
+  it('refuses invalid UTF-8 instead of substituting U+FFFD', async () => {
+    const payload = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('accepts real UTF-8', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/',
+      payload: Buffer.from('{"a":"héllo ✓"}'),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.json()).toEqual({ got: { a: 'héllo ✓' } });
+  });
+
+  it.each([['{"a":"x\\u0000y"}'], ['{"x\\u0000":1}'], ['[["\\u0000"]]']])(
+    'refuses NUL characters: %s',
+    async (body) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/',
+        payload: body,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.statusCode).toBe(400);
+    },
+  );
+});

@@ -6,11 +6,20 @@ interface FieldProblem {
   problems: string[];
 }
 
-/** Flattens class-validator's tree into `[{field: "a.b", problems: [...]}]`; never echoes the submitted value. */
+/**
+ * Flattens class-validator's tree into `[{field: "agents.0.client", problems: [...]}]`. class-validator words a
+ * problem with the leaf property ("client must be …"); it is re-worded with the full path so that a message
+ * about a nested field says which one. Submitted values are never echoed.
+ */
 function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    const problems = Object.values(error.constraints ?? {}).map((problem) => {
+      if (problem.startsWith(`${error.property} `)) return field + problem.slice(error.property.length);
+      const unknown = `property ${error.property} `; // forbidNonWhitelisted's wording
+      return problem.startsWith(unknown) ? `property ${field} ${problem.slice(unknown.length)}` : problem;
+    });
+    const own = problems.length ? [{ field, problems }] : [];
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

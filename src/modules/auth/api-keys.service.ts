@@ -11,7 +11,7 @@ import {
 } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors/domain-error.js';
-import { decodeCursor, encodeCursor } from '../../core/http/cursor.js';
+import { timeIdCursor } from '../../core/http/cursor.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { toApiKeyView } from './api-keys.mapper.js';
 import type { ApiKeyEntity } from './entities/api-key.entity.js';
@@ -54,13 +54,14 @@ export class ApiKeysService {
     query: { limit?: number; cursor?: string },
   ): Promise<{ items: ApiKeyView[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const position = query.cursor ? timeIdCursor.decode(query.cursor) : undefined;
+    const after = position && { createdAt: position.at, id: position.id };
     const rows = await this.keys.list(principal.tenantId, { limit: limit + 1, after });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: page.map((row) => toApiKeyView(row)),
-      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+      next_cursor: rows.length > limit && last ? timeIdCursor.encode(last.createdAt, last.id) : null,
     };
   }
 

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  REMOTE_TRANSPORTS,
+  SOURCE_ID_PATTERN,
+  type FleetSyncResult,
+} from '../../../libs/contracts/src/index.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
+import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
+import type { FleetServerDto, FleetSyncDto } from './dto/fleet-sync.dto.js';
+import { agentKey, FleetSyncRepository, type AgentRow, type ServerRow } from './fleet-sync.repository.js';
+
+const IDEMPOTENCY_SCOPE = 'fleet.sync';
+
+/**
+ * `POST /v1/fleet/sync`: one endpoint's whole current inventory, written in one transaction.
+ * Upsert key: (tenant, source_id, client, agent name). Agents and servers the endpoint no longer reports are
+ * removed. Remote (name, url) pairs get their stable discovery names here, on the write path.
+ */
+@Injectable()
+export class FleetSyncService {
+  constructor(
+    private readonly repository: FleetSyncRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async sync(principal: Principal, payload: FleetSyncDto, idempotencyKey?: string): Promise<FleetSyncResult> {
+    if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
+      throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+    }
+    const { agents, servers, upstreams } = normalise(payload);
+    const requestHash = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
+    const now = new Date();
+
+    return this.repository.transaction(principal.tenantId, async (tx) => {
+      await tx.lockTenant();
+      if (idempotencyKey) {
+        const earlier = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
+        if (earlier) {
+          if (earlier.requestHash !== requestHash) {
+            throw conflict('this Idempotency-Key was already used with a different request body');
+          }
+          return { ...earlier.response, idempotent_replay: true };
+        }
+      }
+
+      const keys = agents.map((a) => agentKey(a.client, a.name));
+      const { total, existing } = await tx.countAgents(payload.source_id, keys);
+      const adding = keys.length - existing.size;
+      if (adding > 0 && total + adding > this.config.fleetMaxAgentsPerTenant) {
+        throw new DomainError(
+          'QUOTA_EXCEEDED',
+          `fleet agent quota exceeded: the tenant has ${total} of ${this.config.fleetMaxAgentsPerTenant} agents and this sync would add ${adding}`,
+          { quota: 'fleet_agents', limit: this.config.fleetMaxAgentsPerTenant, current: total, adding },
+        );
+      }
+
+      const endpointId = await tx.upsertEndpoint(
+        {
+          source_id: payload.source_id,
+          hostname: payload.endpoint?.hostname ?? null,
+          os: payload.endpoint?.os ?? null,
+          os_release: payload.endpoint?.os_release ?? null,
+          agent_bom_version: payload.endpoint?.agent_bom_version ?? null,
+          owner: payload.endpoint?.owner ?? null,
+          environment: payload.endpoint?.environment ?? null,
+          tags: payload.endpoint?.tags
+            ? [...new Set(payload.endpoint.tags.map((t) => t.trim()))].sort()
+            : null,
+        },
+        now,
+      );
+      const { ids, inserted } = await tx.upsertAgents(endpointId, payload.source_id, agents, now);
+      const agentIds = [...ids.values()];
+      await tx.removeAgentsNotIn(payload.source_id, agentIds);
+      await tx.replaceServers(
+        agentIds,
+        servers.map(({ agent_key, ...row }) => ({ ...row, agent_id: ids.get(agent_key)! })),
+        now,
+      );
+      await tx.registerUpstreams(upstreams, now);
+
+      const result: FleetSyncResult = {
+        source_id: payload.source_id,
+        synced: agents.length,
+        new: inserted,
+        updated: agents.length - inserted,
+      };
+      if (idempotencyKey) await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, result);
+      return result;
+    });
+  }
+}
+
+/** Checks what the DTO cannot (uniqueness, transport/URL agreement) and shapes rows for the batch upserts. */
+function normalise(payload: FleetSyncDto) {
+  const agents: AgentRow[] = [];
+  const servers: ServerRow[] = [];
+  const upstreams: Array<{ name: string; url: string }> = [];
+  const seenAgents = new Set<string>();
+  payload.agents.forEach((agent, i) => {
+    const key = agentKey(agent.client, agent.name);
+    if (seenAgents.has(key)) {
+      throw invalid(`agents.${i}.name`, `duplicate agent "${agent.name}" for client "${agent.client}"`);
+    }
+    seenAgents.add(key);
+    agents.push({ client: agent.client, name: agent.name, config_paths: agent.config_paths ?? [] });
+    const seenServers = new Set<string>();
+    agent.servers.forEach((server, j) => {
+      const field = `agents.${i}.servers.${j}`;
+      if (seenServers.has(server.name)) throw invalid(`${field}.name`, `duplicate server "${server.name}"`);
+      seenServers.add(server.name);
+      const row = serverRow(key, server, field);
+      servers.push(row);
+      if (row.url && REMOTE_TRANSPORTS.includes(server.transport))
+        upstreams.push({ name: row.name, url: row.url });
+    });
+  });
+  return { agents, servers, upstreams };
+}
+
+function serverRow(agent_key: string, server: FleetServerDto, field: string): ServerRow {
+  const remote = server.transport !== 'stdio';
+  if (remote && !server.url) throw invalid(`${field}.url`, `is required for transport "${server.transport}"`);
+  if (!remote && server.url) throw invalid(`${field}.url`, 'must be absent for transport "stdio"');
+  const url = server.url ? normaliseUrl(server.url, `${field}.url`) : null;
+  return {
+    agent_key,
+    name: server.name,
+    transport: server.transport,
+    command: server.command ?? null,
+    args: server.args ?? [],
+    url: url?.href ?? null,
+    declared_tools: server.declared_tools ?? [],
+    // Credentials in a URL are stripped before storage; the auth mode records that there were some.
+    auth_mode: url?.hadCredentials ? 'url' : server.auth_mode,
+    credential_env_names: server.credential_env_names ?? [],
+    credential_header_names: server.credential_header_names ?? [],
+    config_path: server.config_path,
+    scope: server.scope ?? null,
+    project_path: server.project_path ?? null,
+    introspection: server.introspection ? { ...server.introspection } : null,
+  };
+}
+
+/** Canonical form (lower-case host, no default port) without userinfo: credential values are never stored. */
+function normaliseUrl(text: string, field: string): { href: string; hadCredentials: boolean } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalid(field, 'is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(field, 'must be http or https');
+  const hadCredentials = url.username !== '' || url.password !== '';
+  url.username = '';
+  url.password = '';
+  url.hash = '';
+  return { href: url.href, hadCredentials };
+}

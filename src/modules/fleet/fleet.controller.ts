@@ -1,0 +1,63 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FleetSyncResult } from '../../../libs/contracts/src/index.js';
+import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { uuidParam } from '../../core/http/uuid-param.js';
+import { FleetQuery, FleetServersQuery } from './dto/fleet-query.dto.js';
+import { FleetSyncDto } from './dto/fleet-sync.dto.js';
+import { FleetReadService } from './fleet-read.service.js';
+import { FleetSyncService } from './fleet-sync.service.js';
+
+@ApiTags('fleet')
+@ApiBearerAuth()
+@Controller('fleet')
+export class FleetController {
+  constructor(
+    private readonly syncs: FleetSyncService,
+    private readonly reads: FleetReadService,
+  ) {}
+
+  @Post('sync')
+  @HttpCode(200)
+  @RequirePermission('fleet:write')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Replays return the first response' })
+  @ApiOperation({ summary: "Push one endpoint's MCP inventory (idempotent by Idempotency-Key)" })
+  sync(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: FleetSyncDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<FleetSyncResult> {
+    return this.syncs.sync(principal, body, idempotencyKey);
+  }
+
+  @Get()
+  @RequirePermission('fleet:read')
+  @ApiOperation({
+    summary: 'Fleet agents (MCP client installations) with filters, search and cursor pagination',
+  })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: FleetQuery) {
+    return this.reads.list(principal, query);
+  }
+
+  @Get('stats')
+  @RequirePermission('fleet:read')
+  stats(@CurrentPrincipal() principal: Principal) {
+    return this.reads.stats(principal);
+  }
+
+  @Get('servers')
+  @RequirePermission('fleet:read')
+  @ApiOperation({
+    summary: 'MCP servers across the fleet, with tools, auth mode, credential names and sources',
+  })
+  servers(@CurrentPrincipal() principal: Principal, @Query() query: FleetServersQuery) {
+    return this.reads.servers(principal, query);
+  }
+
+  @Get(':id')
+  @RequirePermission('fleet:read')
+  get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string) {
+    return this.reads.get(principal, id);
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { FleetReadRepository } from './fleet-read.repository.js';
+import { FleetReadService } from './fleet-read.service.js';
+import { FleetSyncRepository } from './fleet-sync.repository.js';
+import { FleetSyncService } from './fleet-sync.service.js';
+import { FleetController } from './fleet.controller.js';
+
+@Module({
+  controllers: [FleetController],
+  providers: [FleetSyncRepository, FleetSyncService, FleetReadRepository, FleetReadService],
+})
+export class FleetModule {}
