@@ -78,6 +78,13 @@ export class Fleet1763769600000 implements MigrationInterface {
         UNIQUE (tenant_id, assigned_name),
         UNIQUE (tenant_id, base_name, ordinal)
       )`);
+    // Agents per tenant, kept by the sync transaction itself so the quota needs no count(*) and no
+    // tenant-wide lock: the row is updated as a sync's last statement and locked only until it commits.
+    await q.query(`
+      CREATE TABLE fleet_usage (
+        tenant_id  text PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+        agents     integer NOT NULL CHECK (agents >= 0)
+      )`);
     await q.query(`
       CREATE TABLE idempotency_keys (
         tenant_id     text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
@@ -92,6 +99,7 @@ export class Fleet1763769600000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE idempotency_keys`);
+    await q.query(`DROP TABLE fleet_usage`);
     await q.query(`DROP TABLE upstream_names`);
     await q.query(`DROP TABLE fleet_servers`);
     await q.query(`DROP TABLE fleet_agents`);

@@ -1,15 +1,5 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { createApp } from '../../src/app.js';
-import { systemPrincipal } from '../../src/core/auth/principal.js';
-import { loadConfig } from '../../src/core/config/config.js';
-import { migrateWithLock } from '../../src/core/database/data-source.js';
-import { openDatabase } from '../../src/core/database/database.js';
-import { createLogger } from '../../src/core/logging/logger.js';
-import { ApiKeysService } from '../../src/modules/auth/api-keys.service.js';
-import { TenantsService } from '../../src/modules/tenants/tenants.service.js';
+import { startBenchControlPlane } from '../support/control-plane.js';
 
 export interface LoadFigures {
   path: string;
@@ -36,47 +26,32 @@ export interface AuthMeFigures {
 export async function run(options: { seconds?: number; connections?: number } = {}): Promise<AuthMeFigures> {
   const seconds = options.seconds ?? 10;
   const connections = options.connections ?? 50;
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-bench-'));
-  const config = loadConfig({ ...process.env, AGENT_BOM_DATA_DIR: dataDir, LOG_LEVEL: 'warn', PORT: '0' });
-  const db = await openDatabase(config, 'own');
+  const cp = await startBenchControlPlane();
   try {
-    await migrateWithLock(db.dataSource);
-    const app = await createApp(config, db.dataSource, createLogger('warn'));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const tenant = `bench-${Date.now().toString(36)}`;
-      await app.get(TenantsService).create(systemPrincipal(tenant, 'bench'), { id: tenant });
-      const { raw_key } = await app
-        .get(ApiKeysService)
-        .create(systemPrincipal(tenant, 'bench'), { role: 'viewer' });
-      const address = app.getHttpServer().address();
-      const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const raw_key = await cp.key('viewer');
+    const base = cp.baseUrl;
 
-      const load = async (url: string, headers: Record<string, string> = {}): Promise<LoadFigures> => {
-        const result = await autocannon({ url: base + url, connections, duration: seconds, headers });
-        return {
-          path: url,
-          requestsPerSecond: result.requests.average,
-          p50Ms: result.latency.p50,
-          p99Ms: result.latency.p99,
-          non2xx: result.non2xx,
-        };
-      };
-      await load('/healthz'); // warm-up: JIT, pool, key cache
-      const baseline = await load('/healthz');
-      const authenticated = await load('/v1/auth/me', { authorization: `Bearer ${raw_key}` });
+    const load = async (url: string, headers: Record<string, string> = {}): Promise<LoadFigures> => {
+      const result = await autocannon({ url: base + url, connections, duration: seconds, headers });
       return {
-        baseline,
-        authenticated,
-        throughputRatio: authenticated.requestsPerSecond / baseline.requestsPerSecond,
-        p99Ratio: authenticated.p99Ms / Math.max(baseline.p99Ms, 0.001),
+        path: url,
+        requestsPerSecond: result.requests.average,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        non2xx: result.non2xx,
       };
-    } finally {
-      await app.close();
-    }
+    };
+    await load('/healthz'); // warm-up: JIT, pool, key cache
+    const baseline = await load('/healthz');
+    const authenticated = await load('/v1/auth/me', { authorization: `Bearer ${raw_key}` });
+    return {
+      baseline,
+      authenticated,
+      throughputRatio: authenticated.requestsPerSecond / baseline.requestsPerSecond,
+      p99Ratio: authenticated.p99Ms / Math.max(baseline.p99Ms, 0.001),
+    };
   } finally {
-    await db.close();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await cp.close();
   }
 }
 

@@ -73,6 +73,7 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
           transport: 'sse',
           auth: 'none',
           source_agents: ['mac-laptop-1', 'windows-laptop-3'],
+          source_agent_count: 2,
         },
       ],
       conflicts: [],
@@ -155,7 +156,14 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
     const body = await discover('tenant-beta');
     expect(body.tenant_id).toBe('tenant-beta');
     expect(body.upstreams).toEqual([
-      { name: 'jira', url: JIRA_2, transport: 'https', auth: 'none', source_agents: ['b-1'] },
+      {
+        name: 'jira',
+        url: JIRA_2,
+        transport: 'https',
+        auth: 'none',
+        source_agents: ['b-1'],
+        source_agent_count: 1,
+      },
     ]);
   });
 
@@ -183,5 +191,42 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
       headers: bearer(keys['tenant-alpha'].push),
     });
     expect(no.statusCode).toBe(403);
+  });
+});
+
+describe('discovery at fleet scale', () => {
+  it('lists at most 100 source agents per upstream and counts them all', async () => {
+    const t = await startTestApp();
+    try {
+      const tenant = await createTenant(t.app);
+      const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+      const gateway = (await createKey(t.app, tenant, 'gateway')).raw;
+      for (let i = 0; i < 120; i++) {
+        const body = payload(`host-${String(i).padStart(3, '0')}`, [
+          agent('cursor', [remoteServer('jira', JIRA)], 'cursor'),
+        ]);
+        expect(
+          (
+            await t.app.inject({
+              method: 'POST',
+              url: '/v1/fleet/sync',
+              headers: bearer(push),
+              payload: body,
+            })
+          ).statusCode,
+        ).toBe(200);
+      }
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/v1/gateway/upstreams/discovered',
+        headers: bearer(gateway),
+      });
+      const [jira] = res.json().upstreams;
+      expect(jira.source_agent_count).toBe(120);
+      expect(jira.source_agents).toHaveLength(100);
+      expect(jira.source_agents[0]).toBe('host-000');
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -6,7 +6,15 @@ export interface DiscoveredUpstreams {
   tenant_id: string;
   source: 'fleet_scan_aggregate';
   generated_at: string;
-  upstreams: Array<{ name: string; url: string; transport: string; auth: 'none'; source_agents: string[] }>;
+  upstreams: Array<{
+    name: string;
+    url: string;
+    transport: string;
+    auth: 'none';
+    /** Reporting endpoints, sorted; at most 100 (see source_agent_count). */
+    source_agents: string[];
+    source_agent_count: number;
+  }>;
   conflicts: Array<{ name: string; upstreams: Array<{ name: string; url: string }> }>;
 }
 
@@ -42,6 +50,7 @@ export class DiscoveryService {
         transport: r.transport,
         auth: 'none',
         source_agents: r.source_agents,
+        source_agent_count: r.source_agent_count,
       })),
       conflicts,
     };

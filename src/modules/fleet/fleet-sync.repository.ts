@@ -52,12 +52,21 @@ export class FleetSyncTransaction {
   ) {}
 
   /**
-   * Serialises syncs of one tenant (quota check, upstream naming) for the rest of the transaction.
-   * Syncs of different tenants never wait for each other.
+   * Serialises the tenant's upstream naming for the rest of the transaction. Taken only when a sync brings a
+   * (name, url) pair never seen before, so steady-state syncs never wait on each other.
    */
-  async lockTenant(): Promise<void> {
-    await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext('fleet'), hashtext($1))`, [
+  async lockUpstreamNaming(): Promise<void> {
+    await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext('upstream_names'), hashtext($1))`, [
       this.tenantId,
+    ]);
+  }
+
+  /** Serialises requests that carry the same idempotency key (and only those) until this transaction ends. */
+  async lockIdempotencyKey(scope: string, key: string): Promise<void> {
+    await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2 || chr(31) || $3))`, [
+      this.tenantId,
+      scope,
+      key,
     ]);
   }
 
@@ -85,21 +94,18 @@ export class FleetSyncTransaction {
     );
   }
 
-  /** How many agents the tenant has, and which of the given identities of this endpoint already exist. */
-  async countAgents(sourceId: string, keys: string[]): Promise<{ total: number; existing: Set<string> }> {
-    const [{ total }] = (await this.manager.query(
-      `SELECT count(*)::int AS total FROM fleet_agents WHERE tenant_id = $1`,
-      [this.tenantId],
-    )) as { total: number }[];
+  /**
+   * Adds `delta` to the tenant's agent count and returns the new count. Called as the sync's last statement:
+   * the usage row stays locked only until commit, and a sync that would pass the quota rolls back whole.
+   */
+  async addAgents(delta: number): Promise<number> {
     const rows = (await this.manager.query(
-      `SELECT client, name FROM fleet_agents WHERE tenant_id = $1 AND source_id = $2`,
-      [this.tenantId, sourceId],
-    )) as { client: string; name: string }[];
-    const wanted = new Set(keys);
-    return {
-      total,
-      existing: new Set(rows.map((r) => agentKey(r.client, r.name)).filter((k) => wanted.has(k))),
-    };
+      `INSERT INTO fleet_usage (tenant_id, agents) VALUES ($1, greatest($2::int, 0))
+       ON CONFLICT (tenant_id) DO UPDATE SET agents = fleet_usage.agents + $2::int
+       RETURNING agents`,
+      [this.tenantId, delta],
+    )) as { agents: number }[];
+    return rows[0].agents;
   }
 
   async upsertEndpoint(endpoint: EndpointRow, now: Date): Promise<string> {
@@ -159,12 +165,19 @@ export class FleetSyncTransaction {
     };
   }
 
-  /** The endpoint's inventory is the payload: agents it no longer reports are removed (servers cascade). */
-  async removeAgentsNotIn(sourceId: string, keepIds: string[]): Promise<void> {
-    await this.manager.query(
-      `DELETE FROM fleet_agents WHERE tenant_id = $1 AND source_id = $2 AND NOT (id = ANY($3::uuid[]))`,
+  /**
+   * The endpoint's inventory is the payload: agents it no longer reports are removed (servers cascade).
+   * Returns how many were removed.
+   */
+  async removeAgentsNotIn(sourceId: string, keepIds: string[]): Promise<number> {
+    // A CTE, because the driver answers a bare DELETE … RETURNING with [rows, count] rather than rows.
+    const [{ n }] = (await this.manager.query(
+      `WITH removed AS (
+         DELETE FROM fleet_agents WHERE tenant_id = $1 AND source_id = $2 AND NOT (id = ANY($3::uuid[])) RETURNING 1
+       ) SELECT count(*)::int AS n FROM removed`,
       [this.tenantId, sourceId, keepIds],
-    );
+    )) as { n: number }[];
+    return n;
   }
 
   /** Upserts servers in one statement, then removes the agents' servers this sync did not report. */
@@ -209,18 +222,10 @@ export class FleetSyncTransaction {
    * suffixed name that is already taken (by a server literally named `jira-1`) is skipped.
    */
   async registerUpstreams(pairs: Array<{ name: string; url: string }>, now: Date): Promise<void> {
-    if (pairs.length === 0) return;
-    const known = (await this.manager.query(
-      `SELECT base_name, url FROM upstream_names WHERE tenant_id = $1 AND base_name = ANY($2::text[])`,
-      [this.tenantId, [...new Set(pairs.map((p) => p.name))]],
-    )) as { base_name: string; url: string }[];
-    const seen = new Set(known.map((k) => JSON.stringify([k.base_name, k.url])));
-    const unseen = pairs.filter((p) => {
-      const key = JSON.stringify([p.name, p.url]);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    let unseen = await this.unregistered(pairs);
+    if (unseen.length === 0) return;
+    await this.lockUpstreamNaming();
+    unseen = await this.unregistered(unseen); // another sync may have named them while we waited
     for (const pair of unseen) {
       const [{ next }] = (await this.manager.query(
         `SELECT coalesce(max(ordinal) + 1, 0) AS next FROM upstream_names WHERE tenant_id = $1 AND base_name = $2`,
@@ -236,6 +241,22 @@ export class FleetSyncTransaction {
         if (inserted.length === 1) break;
       }
     }
+  }
+
+  /** The pairs (deduplicated, in order) that have no registered name yet. */
+  private async unregistered(pairs: Array<{ name: string; url: string }>) {
+    if (pairs.length === 0) return [];
+    const known = (await this.manager.query(
+      `SELECT base_name, url FROM upstream_names WHERE tenant_id = $1 AND base_name = ANY($2::text[])`,
+      [this.tenantId, [...new Set(pairs.map((p) => p.name))]],
+    )) as { base_name: string; url: string }[];
+    const seen = new Set(known.map((k) => JSON.stringify([k.base_name, k.url])));
+    return pairs.filter((p) => {
+      const key = JSON.stringify([p.name, p.url]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 }
 

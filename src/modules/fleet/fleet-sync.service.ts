@@ -34,26 +34,13 @@ export class FleetSyncService {
     const now = new Date();
 
     return this.repository.transaction(principal.tenantId, async (tx) => {
-      await tx.lockTenant();
       if (idempotencyKey) {
         const earlier = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
-        if (earlier) {
-          if (earlier.requestHash !== requestHash) {
-            throw conflict('this Idempotency-Key was already used with a different request body');
-          }
-          return { ...earlier.response, idempotent_replay: true };
-        }
-      }
-
-      const keys = agents.map((a) => agentKey(a.client, a.name));
-      const { total, existing } = await tx.countAgents(payload.source_id, keys);
-      const adding = keys.length - existing.size;
-      if (adding > 0 && total + adding > this.config.fleetMaxAgentsPerTenant) {
-        throw new DomainError(
-          'QUOTA_EXCEEDED',
-          `fleet agent quota exceeded: the tenant has ${total} of ${this.config.fleetMaxAgentsPerTenant} agents and this sync would add ${adding}`,
-          { quota: 'fleet_agents', limit: this.config.fleetMaxAgentsPerTenant, current: total, adding },
-        );
+        if (earlier) return replay(earlier, requestHash);
+        // Concurrent retries with one key: the first claims it, the others wait here and then replay.
+        await tx.lockIdempotencyKey(IDEMPOTENCY_SCOPE, idempotencyKey);
+        const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
+        if (raced) return replay(raced, requestHash);
       }
 
       const endpointId = await tx.upsertEndpoint(
@@ -73,7 +60,7 @@ export class FleetSyncService {
       );
       const { ids, inserted } = await tx.upsertAgents(endpointId, payload.source_id, agents, now);
       const agentIds = [...ids.values()];
-      await tx.removeAgentsNotIn(payload.source_id, agentIds);
+      const removed = await tx.removeAgentsNotIn(payload.source_id, agentIds);
       await tx.replaceServers(
         agentIds,
         servers.map(({ agent_key, ...row }) => ({ ...row, agent_id: ids.get(agent_key)! })),
@@ -88,9 +75,30 @@ export class FleetSyncService {
         updated: agents.length - inserted,
       };
       if (idempotencyKey) await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, result);
+      // Last: the quota. Rolling back here undoes the whole sync.
+      const total = await tx.addAgents(inserted - removed);
+      const limit = this.config.fleetMaxAgentsPerTenant;
+      if (inserted > removed && total > limit) {
+        const current = total - (inserted - removed);
+        throw new DomainError(
+          'QUOTA_EXCEEDED',
+          `fleet agent quota exceeded: the tenant has ${current} of ${limit} agents and this sync would add ${inserted - removed}`,
+          { quota: 'fleet_agents', limit, current, adding: inserted - removed },
+        );
+      }
       return result;
     });
   }
+}
+
+function replay(
+  earlier: { requestHash: string; response: FleetSyncResult },
+  requestHash: string,
+): FleetSyncResult {
+  if (earlier.requestHash !== requestHash) {
+    throw conflict('this Idempotency-Key was already used with a different request body');
+  }
+  return { ...earlier.response, idempotent_replay: true };
 }
 
 /** Checks what the DTO cannot (uniqueness, transport/URL agreement) and shapes rows for the batch upserts. */
