@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { ServerColumns } from './fleet-sync.repository.js';
 
 export interface AgentRecord {
   id: string;
@@ -19,20 +20,8 @@ export interface AgentRecord {
   last_synced_at: Date;
 }
 
-export interface ServerRecord {
+export interface ServerRecord extends ServerColumns {
   id: string;
-  name: string;
-  transport: string;
-  command: string | null;
-  args: string[];
-  url: string | null;
-  declared_tools: string[];
-  auth_mode: string;
-  credential_env_names: string[];
-  credential_header_names: string[];
-  config_path: string;
-  scope: string | null;
-  project_path: string | null;
   introspection: { status: string; tools?: string[] } | null;
   first_seen_at: Date;
   last_seen_at: Date;

@@ -9,9 +9,8 @@ export interface AgentRow {
   config_paths: string[];
 }
 
-/** A server row ready for the batch upsert; `agent_key` identifies its agent (see {@link agentKey}). */
-export interface ServerRow {
-  agent_key: string;
+/** The columns of a stored MCP server that both the write and the read path know. */
+export interface ServerColumns {
   name: string;
   transport: string;
   command: string | null;
@@ -24,6 +23,11 @@ export interface ServerRow {
   config_path: string;
   scope: string | null;
   project_path: string | null;
+}
+
+/** A server row ready for the batch upsert; `agent_key` identifies its agent (see {@link agentKey}). */
+export interface ServerRow extends ServerColumns {
+  agent_key: string;
   introspection: object | null;
 }
 

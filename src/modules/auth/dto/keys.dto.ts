@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { ROLES, type Role } from '../../../../libs/contracts/src/index.js';
+import { PageQuery } from '../../../core/http/page.dto.js';
 
 const DURATION = /^\d{1,6}[smhdw]$/;
 const DURATION_HINT = 'must be a duration such as 90s, 15m, 12h, 30d or 2w';
@@ -41,18 +41,5 @@ export class RotateKeyDto {
   overlap?: string;
 }
 
-export class ListKeysQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  cursor?: string;
-}
+/** `GET /v1/auth/keys`: limit and cursor only. */
+export class ListKeysQuery extends PageQuery {}

@@ -1,23 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { AUTH_MODES, CLIENTS, SOURCE_ID_PATTERN, TRANSPORTS } from '../../../../libs/contracts/src/index.js';
+import { PageQuery } from '../../../core/http/page.dto.js';
 
-class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 1000)
-  cursor?: string;
-
+class SearchPageQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'case-insensitive substring search' })
   @IsOptional()
   @IsString()
@@ -25,14 +11,14 @@ class PageQuery {
   q?: string;
 }
 
-export class FleetQuery extends PageQuery {
+export class FleetQuery extends SearchPageQuery {
   @IsOptional() @IsIn(CLIENTS) client?: string;
   @IsOptional() @IsString() @Matches(SOURCE_ID_PATTERN) source_id?: string;
   @IsOptional() @IsString() @Length(1, 200) environment?: string;
   @IsOptional() @IsIn(TRANSPORTS) transport?: string;
 }
 
-export class FleetServersQuery extends PageQuery {
+export class FleetServersQuery extends SearchPageQuery {
   @IsOptional() @IsIn(TRANSPORTS) transport?: string;
   @IsOptional() @IsIn(AUTH_MODES) auth_mode?: string;
 }
