@@ -195,7 +195,10 @@ describe('remote servers', () => {
   beforeAll(async () => {
     streamable = await startHttpMcpServer({ tools: ['search', 'fetch'], sse: false });
     legacy = await startHttpMcpServer({ tools: ['old_tool'], streamable: false, name: 'legacy-sse' });
-    guarded = await startHttpMcpServer({ tools: ['private_tool'], requireBearer: 'guarded-token-value' });
+    guarded = await startHttpMcpServer({
+      tools: ['private_tool'],
+      requireAuthorization: 'Bearer guarded-token-value',
+    });
   });
   afterAll(async () => {
     await Promise.all([streamable.close(), legacy.close(), guarded.close()]);
@@ -239,6 +242,21 @@ describe('remote servers', () => {
       introspection: { status: 'failed', error: 'HTTP 401 (authentication required)' },
       authRequired: true,
     });
+  });
+
+  it('URL userinfo is sent as Basic auth, not in the URL', async () => {
+    const basic = await startHttpMcpServer({
+      tools: ['basic_tool'],
+      requireAuthorization: `Basic ${Buffer.from('svc:pa ss').toString('base64')}`,
+    });
+    try {
+      const outcome = await introspectOne({
+        url: basic.url.replace('http://', 'http://svc:pa%20ss@') + '/mcp',
+      });
+      expect(outcome.introspection).toMatchObject({ status: 'ok', tools: ['basic_tool'] });
+    } finally {
+      await basic.close();
+    }
   });
 
   it('a remote server that never answers times out', async () => {

@@ -28,7 +28,7 @@ export async function startHttpMcpServer(
     tools?: string[];
     streamable?: boolean;
     sse?: boolean;
-    requireBearer?: string;
+    requireAuthorization?: string;
     name?: string;
   } = {},
 ): Promise<HttpMcpServer> {
@@ -62,7 +62,7 @@ export async function startHttpMcpServer(
   const httpServer = http.createServer(async (req, res) => {
     paths.push(req.url ?? '');
     authorizations.push(req.headers.authorization);
-    if (options.requireBearer && req.headers.authorization !== `Bearer ${options.requireBearer}`) {
+    if (options.requireAuthorization && req.headers.authorization !== options.requireAuthorization) {
       res.writeHead(401, { 'www-authenticate': 'Bearer realm="test"' }).end('{"error":"unauthorized"}');
       return;
     }

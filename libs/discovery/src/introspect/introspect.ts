@@ -168,6 +168,16 @@ function plannedAttempts(target: DiscoveredServer, environment: NodeJS.ProcessEn
   }
   const url = new URL(expandPlaceholders(launch.url!, environment) ?? launch.url!);
   const headers = requestHeaders(launch.headers, environment);
+  // fetch refuses URLs with userinfo; send it as Basic auth, as curl and most clients do.
+  if (url.username || url.password) {
+    const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+    if (!hasAuthorization) {
+      const userinfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers.Authorization = `Basic ${Buffer.from(userinfo).toString('base64')}`;
+    }
+    url.username = '';
+    url.password = '';
+  }
   const streamable: Attempt = {
     fallbackOn: shouldFallBack,
     create: async () => new StreamableHTTPClientTransport(url, { requestInit: { headers } }),
