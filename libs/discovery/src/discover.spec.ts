@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { FleetAgent, FleetServer } from '../../contracts/src/index.js';
@@ -200,9 +202,27 @@ describe('discover project files', () => {
     }
   });
 
-  it('knownProjects reads the project files of directories Claude Code lists', async () => {
-    const { files } = await discover({ os: 'linux', home: path.join(homes, 'linux'), knownProjects: true });
-    // /home/dev/projects/api does not exist here: nothing read, nothing warned
-    expect(files.every((f) => !f.startsWith('/home/dev'))).toBe(true);
+  it('knownProjects reads the project files of the directories Claude Code lists', async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'abom-known-'));
+    try {
+      await fs.writeFile(
+        path.join(home, '.claude.json'),
+        JSON.stringify({
+          projects: { [project]: { allowedTools: [] }, 'relative/dir': {}, '/nowhere/at/all': {} },
+        }),
+      );
+      const without = await discover({ os: 'linux', home });
+      expect(without.agents.map((a) => a.name)).toEqual(['claude-code']);
+      const known = await discover({ os: 'linux', home, knownProjects: true });
+      expect(known.agents.map((a) => a.name)).toEqual([
+        'claude-code',
+        `project:${project}`,
+        `cursor:project:${project}`,
+        `vscode:project:${project}`,
+      ]);
+      expect(known.warnings).toEqual([]);
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -56,16 +56,16 @@ export type Normalized =
   | { ok: true; server: FleetServer; launch: LaunchSpec; disabled: boolean; problems: string[] }
   | { ok: false; problem: string };
 
-/** Clips text to the contract's bound. */
+/** Clips text to the contract's bound (ASCII marker, so no validator trips over it). */
 export function bounded(text: string, max: number = FLEET_LIMITS.textLength): string {
-  return text.length <= max ? text : text.slice(0, max - 1) + '…';
+  return text.length <= max ? text : text.slice(0, max - 3) + '...';
 }
 
 /** A name within the contract's bound that stays unique: long names keep a hash of the whole. */
 export function boundedName(name: string): string {
   if (name.length <= FLEET_LIMITS.nameLength) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 12);
-  return `${name.slice(0, FLEET_LIMITS.nameLength - 14)}…${hash}`;
+  return `${name.slice(0, FLEET_LIMITS.nameLength - 13)}~${hash}`;
 }
 
 /** Strings of a list; numbers and booleans (YAML/TOML `--port 3000`) become strings, anything else is refused. */
