@@ -1,11 +1,14 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { AgentsOptions } from './commands/agents.js';
+import { VERSION } from './version.js';
 
 /**
  * `agent-bom`: one CLI for every surface. Each command's implementation is imported only when it runs, so
  * `agent-bom proxy` never loads the control plane, Nest's HTTP stack or the database driver.
  *
- * Exit codes: 0 success; 1 the operation failed (database unreachable, tenant unknown, …);
- * 2 usage or configuration error, or a command that is not built yet.
+ * Exit codes: 0 success; 1 the operation failed (database unreachable, tenant unknown, push refused, …);
+ * 2 usage or configuration error, or a command that is not built yet; 3 `agents --strict` with an incomplete
+ * inventory.
  */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -20,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       'Self-hosted security control plane for MCP: fleet, discovery, policy, audit, proxy and gateway',
     )
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
@@ -108,8 +111,53 @@ export async function main(argv: string[]): Promise<number> {
       ),
     );
 
+  program
+    .command('agents')
+    .description(
+      'Discover MCP clients and servers on this endpoint, optionally introspect them, push to the fleet API',
+    )
+    .addOption(
+      new Option('--preset <name>', 'what to collect (see docs/agents.md)')
+        .choices(['minimal', 'default', 'enterprise'])
+        .default('default'),
+    )
+    .option('--introspect', 'connect to each server: initialize + tools/list only (never tools/call)')
+    .option('--no-introspect', 'do not connect to servers, whatever the preset')
+    .option('--timeout <seconds>', `per-server introspection timeout (default 10)`, parsePositiveNumber)
+    .option('--concurrency <n>', 'servers introspected at once (default 4)', parseCount)
+    .option(
+      '--trust-project-servers',
+      'also start stdio servers declared in project files when introspecting',
+    )
+    .option('--home <dir>', "home directory to read (default: the current user's)")
+    .option(
+      '--project <dir>',
+      'project directory to read; repeatable (default: the current directory)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--os <os>', 'path layout to read (default: this OS)').choices(['darwin', 'linux', 'win32']),
+    )
+    .option('--push-url <url>', 'fleet sync URL or control-plane base URL (env AGENT_BOM_PUSH_URL)')
+    .option('--push-api-key <key>', 'fleet-push API key (env AGENT_BOM_PUSH_API_KEY, preferred)')
+    .option(
+      '--source-id <id>',
+      'endpoint identity (env AGENT_BOM_SOURCE_ID; default: derived from the machine id)',
+    )
+    .option('--owner <owner>', 'owner of this endpoint (env AGENT_BOM_OWNER)')
+    .option('--environment <name>', 'environment of this endpoint (env AGENT_BOM_ENVIRONMENT)')
+    .option(
+      '--tag <tag>',
+      'label for this endpoint; repeatable (env AGENT_BOM_TAGS, comma-separated)',
+      collect,
+      [],
+    )
+    .option('--strict', 'exit 3 when a config file or a server could not be read')
+    .option('--json', 'print {payload, warnings, push} as JSON on stdout; no progress output')
+    .action(run(async (options: AgentsOptions) => (await import('./commands/agents.js')).runAgents(options)));
+
   for (const [name, description] of [
-    ['agents', 'Discover MCP clients and servers on this endpoint and push them to the fleet API'],
     ['proxy', 'Wrap a stdio MCP server with inline policy, detectors and audit'],
     ['scan', 'Scan MCP servers and push results'],
   ] as const) {
@@ -147,6 +195,24 @@ export const KEEP_RUNNING = -1;
 function notBuilt(name: string): number {
   process.stderr.write(`agent-bom ${name}: not built yet in this version\n`);
   return 2;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parsePositiveNumber(value: string): number {
+  const number = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || number <= 0 || number > 3600) {
+    throw new InvalidArgumentError('must be a number of seconds (0-3600, above 0)');
+  }
+  return number;
+}
+
+function parseCount(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || number > 64) throw new InvalidArgumentError('must be 1-64');
+  return number;
 }
 
 function parsePort(value: string): number {

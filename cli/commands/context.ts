@@ -8,11 +8,9 @@ import { pendingMigrations } from '../../src/core/database/data-source.js';
 import { openDatabase, type Database } from '../../src/core/database/database.js';
 import { DomainError } from '../../src/core/errors/domain-error.js';
 import { withSpinner } from '../progress.js';
+import { UsageError } from './usage-error.js';
 
-/** A CLI failure the user caused: exit code 2 and a message, no stack. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 export interface CliContext {
   app: INestApplicationContext;

@@ -1,0 +1,298 @@
+import os from 'node:os';
+import cliProgress from 'cli-progress';
+import {
+  FLEET_LIMITS,
+  SOURCE_ID_PATTERN,
+  type FleetSyncPayload,
+  type FleetSyncResult,
+} from '../../libs/contracts/src/index.js';
+import {
+  ControlPlaneClient,
+  ControlPlaneError,
+  describeEndpoint,
+  displayUrl,
+  machineSourceId,
+  resolvePushUrl,
+} from '../../libs/control-plane-client/src/index.js';
+import {
+  DEFAULT_INTROSPECT_CONCURRENCY,
+  DEFAULT_INTROSPECT_TIMEOUT_MS,
+  discover,
+  introspectServers,
+  killAllChildren,
+  type DiscoveryOs,
+} from '../../libs/discovery/src/index.js';
+import { PRESETS, type PresetName } from '../agents/presets.js';
+import { renderTable, renderWarnings } from '../agents/render.js';
+import { VERSION } from '../version.js';
+import { UsageError } from './usage-error.js';
+
+export interface AgentsOptions {
+  preset: PresetName;
+  introspect?: boolean;
+  timeout?: number;
+  concurrency?: number;
+  trustProjectServers?: boolean;
+  home?: string;
+  project?: string[];
+  os?: DiscoveryOs;
+  pushUrl?: string;
+  pushApiKey?: string;
+  sourceId?: string;
+  owner?: string;
+  environment?: string;
+  tag?: string[];
+  strict?: boolean;
+  json?: boolean;
+}
+
+/** Exit codes of `agent-bom agents` (docs/agents.md). */
+export const AGENTS_EXIT = { ok: 0, pushFailed: 1, usage: 2, incomplete: 3 } as const;
+
+export interface PushReport {
+  ok: boolean;
+  url: string;
+  attempts?: number;
+  idempotency_key?: string;
+  result?: FleetSyncResult;
+  error?: { kind: string; status?: number; code?: string; request_id?: string; message: string };
+}
+
+/**
+ * `agent-bom agents`: discover MCP client configs, optionally introspect their servers, print the inventory,
+ * and push it to the control plane.
+ *
+ * Security invariants: the push key is read from the flag or `AGENT_BOM_PUSH_API_KEY` and goes nowhere but the
+ * `Authorization` header of the push (never printed, never passed to a server); the payload and every printed
+ * line carry credential names only.
+ */
+export async function runAgents(
+  options: AgentsOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const preset = PRESETS[options.preset];
+  const introspect = options.introspect ?? preset.introspect;
+  const json = options.json === true;
+
+  // Everything that can be wrong with the command line is checked before anything is read or started.
+  const pushUrlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
+  const apiKey = options.pushApiKey ?? nonEmpty(env.AGENT_BOM_PUSH_API_KEY);
+  let pushUrl: URL | undefined;
+  let client: ControlPlaneClient | undefined;
+  if (pushUrlText) {
+    if (!apiKey) {
+      throw new UsageError(
+        'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key)',
+      );
+    }
+    try {
+      pushUrl = resolvePushUrl(pushUrlText);
+      client = new ControlPlaneClient({
+        baseUrl: pushUrl.origin,
+        apiKey,
+        userAgent: `agent-bom/${VERSION}`,
+        onRetry: json
+          ? undefined
+          : ({ attempt, delayMs, reason }) =>
+              process.stderr.write(
+                `push attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)}s\n`,
+              ),
+      });
+    } catch (error) {
+      if (error instanceof ControlPlaneError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
+  if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
+    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+  }
+  const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
+  const environment = checkedLabel(
+    '--environment',
+    options.environment ?? nonEmpty(env.AGENT_BOM_ENVIRONMENT),
+  );
+  const tags = [
+    ...new Set(
+      [...(options.tag ?? []), ...(nonEmpty(env.AGENT_BOM_TAGS)?.split(',') ?? [])].map((t) => t.trim()),
+    ),
+  ]
+    .filter(Boolean)
+    .map((tag) => checkedLabel('--tag', tag)!);
+  if (tags.length > FLEET_LIMITS.tagsPerEndpoint) {
+    throw new UsageError(`at most ${FLEET_LIMITS.tagsPerEndpoint} tags`);
+  }
+
+  const layoutOs = options.os ?? hostOs();
+  const home = options.home ?? os.homedir();
+  const projects = options.project?.length ? options.project : preset.currentDirectory ? [process.cwd()] : [];
+  const discovery = await discover({
+    os: layoutOs,
+    home,
+    // The real machine's overrides apply only to the real home.
+    appData: options.home ? undefined : nonEmpty(env.APPDATA),
+    xdgConfigHome: options.home ? undefined : nonEmpty(env.XDG_CONFIG_HOME),
+    projects,
+    claudeCodeProjects: preset.claudeCodeProjects,
+    knownProjects: preset.knownProjects,
+  });
+
+  let introspectionFailures = 0;
+  if (introspect && discovery.servers.length) {
+    const outcomes = await withChildCleanup(() =>
+      withProgress(discovery.servers.length, json, (tick) =>
+        introspectServers(discovery.servers, {
+          timeoutMs:
+            options.timeout !== undefined
+              ? Math.round(options.timeout * 1000)
+              : DEFAULT_INTROSPECT_TIMEOUT_MS,
+          concurrency: options.concurrency ?? DEFAULT_INTROSPECT_CONCURRENCY,
+          trustProjectServers: options.trustProjectServers,
+          clientInfo: { name: 'agent-bom', version: VERSION },
+          environment: env,
+          onResult: (target) => tick(`${target.agent}/${target.server.name}`),
+        }),
+      ),
+    );
+    outcomes.forEach((outcome, i) => {
+      const { server } = discovery.servers[i];
+      server.introspection = outcome.introspection;
+      if (outcome.introspection.status === 'failed') introspectionFailures++;
+      // A server that answers 401 without credentials in its config authenticates by OAuth.
+      if (outcome.authRequired && server.auth_mode === 'none') server.auth_mode = 'oauth';
+    });
+  }
+
+  const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
+  const payload: FleetSyncPayload = {
+    source_id: identity.sourceId,
+    endpoint: describeEndpoint({ version: VERSION, owner, environment, tags }),
+    collected_at: new Date().toISOString(),
+    agents: discovery.agents,
+  };
+
+  let push: PushReport | undefined;
+  if (client && pushUrl) push = await pushPayload(client, pushUrl, payload);
+
+  if (json) {
+    await write(
+      process.stdout,
+      JSON.stringify({ payload, warnings: discovery.warnings, push: push ?? null }, null, 2) + '\n',
+    );
+  } else {
+    await write(process.stdout, renderTable(payload, discovery.files.length));
+    if (discovery.warnings.length) process.stderr.write(renderWarnings(discovery.warnings));
+    if (push?.ok && push.result) {
+      const { synced, new: created, updated, idempotent_replay: replay } = push.result;
+      await write(
+        process.stdout,
+        `pushed ${synced} agent(s) to ${push.url}: ${created} new, ${updated} updated${replay ? ' (replay)' : ''}\n`,
+      );
+    }
+  }
+  if (push && !push.ok) {
+    process.stderr.write(`agent-bom agents: push failed: ${push.error?.message}\n`);
+    return AGENTS_EXIT.pushFailed;
+  }
+  if (options.strict && (discovery.warnings.length || introspectionFailures)) return AGENTS_EXIT.incomplete;
+  return AGENTS_EXIT.ok;
+}
+
+async function pushPayload(
+  client: ControlPlaneClient,
+  url: URL,
+  payload: FleetSyncPayload,
+): Promise<PushReport> {
+  try {
+    const result = await client.syncFleet(payload, { url });
+    return {
+      ok: true,
+      url: result.url,
+      attempts: result.attempts,
+      idempotency_key: result.idempotencyKey,
+      result: result.body,
+    };
+  } catch (error) {
+    if (!(error instanceof ControlPlaneError)) throw error;
+    return {
+      ok: false,
+      url: displayUrl(url),
+      attempts: error.details.attempts,
+      error: {
+        kind: error.kind,
+        status: error.details.status,
+        code: error.details.code,
+        request_id: error.details.requestId,
+        message: error.message,
+      },
+    };
+  }
+}
+
+/**
+ * Runs `work` while server children may be alive: Ctrl-C or SIGTERM kills them (with their process groups)
+ * before exiting, and so does any exit.
+ */
+async function withChildCleanup<T>(work: () => Promise<T>): Promise<T> {
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAllChildren();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('exit', killAllChildren);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A progress bar on stderr, only on a terminal and never in --json mode. */
+async function withProgress<T>(
+  total: number,
+  json: boolean,
+  work: (tick: (label: string) => void) => Promise<T>,
+): Promise<T> {
+  if (json || !process.stderr.isTTY) return work(() => undefined);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'introspecting [{bar}] {value}/{total} {server}',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { server: '' });
+  try {
+    return await work((label) =>
+      bar.increment(1, { server: label.length > 40 ? `${label.slice(0, 39)}…` : label }),
+    );
+  } finally {
+    bar.stop();
+  }
+}
+
+function hostOs(): DiscoveryOs {
+  return process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value && value.trim() ? value.trim() : undefined;
+}
+
+function checkedLabel(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (value.length > FLEET_LIMITS.nameLength || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new UsageError(`${flag} must be at most ${FLEET_LIMITS.nameLength} printable characters`);
+  }
+  return value;
+}
+
+/** Writes and waits until the data is handed to the OS, so `process.exit` cannot cut a piped JSON short. */
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+}
