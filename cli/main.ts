@@ -145,6 +145,10 @@ export async function main(argv: string[]): Promise<number> {
       '--source-id <id>',
       'endpoint identity (env AGENT_BOM_SOURCE_ID; default: derived from the machine id)',
     )
+    .option(
+      '--hostname <name>',
+      "endpoint name to report (env AGENT_BOM_HOSTNAME; default: this machine's hostname)",
+    )
     .option('--owner <owner>', 'owner of this endpoint (env AGENT_BOM_OWNER)')
     .option('--environment <name>', 'environment of this endpoint (env AGENT_BOM_ENVIRONMENT)')
     .option(

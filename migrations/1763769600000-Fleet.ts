@@ -20,6 +20,7 @@ export class Fleet1763769600000 implements MigrationInterface {
         owner              text,
         environment        text,
         tags               text[] NOT NULL DEFAULT '{}',
+        inventory_warnings jsonb NOT NULL DEFAULT '[]',
         first_seen_at      timestamptz NOT NULL,
         last_synced_at     timestamptz NOT NULL,
         UNIQUE (tenant_id, source_id)

@@ -39,6 +39,7 @@ export interface AgentsOptions {
   pushUrl?: string;
   pushApiKey?: string;
   sourceId?: string;
+  hostname?: string;
   owner?: string;
   environment?: string;
   tag?: string[];
@@ -107,6 +108,7 @@ export async function runAgents(
   if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
     throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
   }
+  const hostname = checkedLabel('--hostname', options.hostname ?? nonEmpty(env.AGENT_BOM_HOSTNAME));
   const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
   const environment = checkedLabel(
     '--environment',
@@ -166,9 +168,16 @@ export async function runAgents(
   const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
   const payload: FleetSyncPayload = {
     source_id: identity.sourceId,
-    endpoint: describeEndpoint({ version: VERSION, owner, environment, tags }),
+    endpoint: describeEndpoint({ version: VERSION, hostname, owner, environment, tags }),
     collected_at: new Date().toISOString(),
     agents: discovery.agents,
+    ...(discovery.warnings.length
+      ? {
+          warnings: discovery.warnings
+            .slice(0, FLEET_LIMITS.warningsPerSync)
+            .map((w) => ({ path: w.path, client: w.client, message: w.message })),
+        }
+      : {}),
   };
 
   let push: PushReport | undefined;

@@ -220,3 +220,30 @@ describe('fleet quota', () => {
     }
   });
 });
+
+describe('fleet inventory warnings', () => {
+  it('an endpoint that could not read everything says so, and the next clean sync clears it', async () => {
+    const t = await startTestApp();
+    try {
+      const tenant = await createTenant(t.app);
+      const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+      const viewer = (await createKey(t.app, tenant, 'viewer')).raw;
+      const sync = (body: object) =>
+        t.app.inject({ method: 'POST', url: '/v1/fleet/sync', headers: bearer(push), payload: body });
+      const warning = {
+        path: '/home/u/.cursor/mcp.json',
+        client: 'cursor',
+        message: 'invalid JSON at line 3',
+      };
+      expect((await sync({ ...payload('l-1', [agent('a', [])]), warnings: [warning] })).statusCode).toBe(200);
+      const listed = async () =>
+        (await t.app.inject({ method: 'GET', url: '/v1/fleet', headers: bearer(viewer) })).json().items[0]
+          .endpoint;
+      expect((await listed()).warnings).toEqual([warning]);
+      await sync(payload('l-1', [agent('a', [])]));
+      expect((await listed()).warnings).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});

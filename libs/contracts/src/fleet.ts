@@ -29,9 +29,10 @@ export type Client = (typeof CLIENTS)[number];
 /**
  * How a server authenticates, as far as its config shows:
  * `none` (nothing credential-like), `env` (credential-named env vars), `headers` (credential-named headers),
- * `url` (credentials embedded in the URL; the agent strips them), `oauth` (the client does OAuth), `unknown`.
+ * `url` (credentials embedded in the URL; the agent strips them), `args` (a secret on the command line; the
+ * agent redacts it), `oauth` (the client does OAuth), `unknown`.
  */
-export const AUTH_MODES = ['none', 'env', 'headers', 'url', 'oauth', 'unknown'] as const;
+export const AUTH_MODES = ['none', 'env', 'headers', 'url', 'args', 'oauth', 'unknown'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const INTROSPECTION_STATUSES = ['ok', 'failed', 'skipped'] as const;
@@ -103,6 +104,17 @@ export interface FleetSyncPayload {
   /** ISO 8601 time the inventory was collected. */
   collected_at?: string;
   agents: FleetAgent[];
+  /**
+   * What the endpoint could not read (a malformed config, an unreadable file): the inventory may be incomplete.
+   * Paths and short reasons only, never file contents.
+   */
+  warnings?: FleetWarning[];
+}
+
+export interface FleetWarning {
+  path: string;
+  client?: Client;
+  message: string;
 }
 
 export interface FleetSyncResult {
@@ -123,6 +135,7 @@ export const FLEET_LIMITS = {
   argsPerServer: 128,
   credentialNamesPerServer: 128,
   tagsPerEndpoint: 32,
+  warningsPerSync: 100,
   nameLength: 200,
   textLength: 4096,
 } as const;

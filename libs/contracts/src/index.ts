@@ -39,4 +39,5 @@ export type {
   FleetEndpoint,
   FleetSyncPayload,
   FleetSyncResult,
+  FleetWarning,
 } from './fleet.js';

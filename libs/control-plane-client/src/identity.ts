@@ -69,13 +69,15 @@ async function readMachineId(sources: MachineIdSources): Promise<string | undefi
 /** The `endpoint` block of a sync payload for this machine. */
 export function describeEndpoint(options: {
   version: string;
+  /** Overrides the machine's hostname, e.g. for a collector reporting on behalf of another machine. */
+  hostname?: string;
   owner?: string;
   environment?: string;
   tags?: string[];
 }): FleetEndpoint {
   const platform = process.platform;
   return {
-    hostname: os.hostname(),
+    hostname: options.hostname ?? os.hostname(),
     os: platform === 'darwin' || platform === 'linux' || platform === 'win32' ? platform : 'other',
     os_release: os.release(),
     agent_bom_version: options.version,

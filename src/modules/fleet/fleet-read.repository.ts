@@ -17,6 +17,7 @@ export interface AgentRecord {
   owner: string | null;
   environment: string | null;
   tags: string[];
+  inventory_warnings: Array<{ path: string; client?: string; message: string }>;
   last_synced_at: Date;
 }
 
@@ -69,7 +70,7 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
 const AGENT_COLUMNS = `
   a.id, a.source_id, a.client, a.name, a.config_paths, a.first_seen_at, a.last_seen_at,
   (SELECT count(*)::int FROM fleet_servers s WHERE s.agent_id = a.id) AS server_count,
-  e.hostname, e.os, e.os_release, e.owner, e.environment, e.tags, e.last_synced_at`;
+  e.hostname, e.os, e.os_release, e.owner, e.environment, e.tags, e.inventory_warnings, e.last_synced_at`;
 
 /** Fleet read queries; every one is scoped by the required tenant id. */
 @Injectable()

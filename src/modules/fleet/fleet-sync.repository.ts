@@ -40,6 +40,7 @@ export interface EndpointRow {
   owner: string | null;
   environment: string | null;
   tags: string[] | null;
+  warnings: object[];
 }
 
 /** In-memory identity of an agent within one endpoint; never sent to SQL. */
@@ -116,8 +117,8 @@ export class FleetSyncTransaction {
     const rows = (await this.manager.query(
       `INSERT INTO fleet_endpoints
          (tenant_id, source_id, hostname, os, os_release, agent_bom_version, owner, environment, tags,
-          first_seen_at, last_synced_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}'), $10, $10)
+          inventory_warnings, first_seen_at, last_synced_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}'), $11::jsonb, $10, $10)
        ON CONFLICT (tenant_id, source_id) DO UPDATE SET
          hostname = coalesce(EXCLUDED.hostname, fleet_endpoints.hostname),
          os = coalesce(EXCLUDED.os, fleet_endpoints.os),
@@ -126,6 +127,7 @@ export class FleetSyncTransaction {
          owner = coalesce(EXCLUDED.owner, fleet_endpoints.owner),
          environment = coalesce(EXCLUDED.environment, fleet_endpoints.environment),
          tags = CASE WHEN $9::text[] IS NULL THEN fleet_endpoints.tags ELSE EXCLUDED.tags END,
+         inventory_warnings = EXCLUDED.inventory_warnings,
          last_synced_at = EXCLUDED.last_synced_at
        RETURNING id`,
       [
@@ -139,6 +141,7 @@ export class FleetSyncTransaction {
         endpoint.environment,
         endpoint.tags,
         now,
+        JSON.stringify(endpoint.warnings),
       ],
     )) as { id: string }[];
     return rows[0].id;

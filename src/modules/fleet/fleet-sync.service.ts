@@ -55,6 +55,11 @@ export class FleetSyncService {
           tags: payload.endpoint?.tags
             ? [...new Set(payload.endpoint.tags.map((t) => t.trim()))].sort()
             : null,
+          warnings: (payload.warnings ?? []).map((w) => ({
+            path: w.path,
+            client: w.client,
+            message: w.message,
+          })),
         },
         now,
       );

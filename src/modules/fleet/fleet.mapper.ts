@@ -18,6 +18,8 @@ export function toAgentView(a: AgentRecord) {
       owner: a.owner,
       environment: a.environment,
       tags: a.tags,
+      /** What the endpoint could not read at its last sync: when non-empty, its inventory may be incomplete. */
+      warnings: a.inventory_warnings,
       last_synced_at: iso(a.last_synced_at),
     },
     first_seen_at: iso(a.first_seen_at),

@@ -26,6 +26,7 @@ import {
   type FleetIntrospection,
   type FleetServer,
   type FleetSyncPayload,
+  type FleetWarning,
   type Transport,
 } from '../../../../libs/contracts/src/index.js';
 
@@ -127,6 +128,12 @@ export class FleetEndpointDto implements FleetEndpoint {
   tags?: string[];
 }
 
+export class FleetWarningDto implements FleetWarning {
+  @IsString() @Length(1, TEXT) path: string;
+  @IsOptional() @IsIn(CLIENTS) client?: Client;
+  @IsString() @Length(1, 1000) message: string;
+}
+
 export class FleetSyncDto implements FleetSyncPayload {
   @ApiProperty({ description: 'Stable endpoint identity', pattern: SOURCE_ID_PATTERN.source })
   @IsString()
@@ -147,4 +154,12 @@ export class FleetSyncDto implements FleetSyncPayload {
   @ValidateNested({ each: true })
   @Type(() => FleetAgentDto)
   agents: FleetAgentDto[];
+
+  @ApiPropertyOptional({ type: [FleetWarningDto], description: 'What the endpoint could not read' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(FLEET_LIMITS.warningsPerSync)
+  @ValidateNested({ each: true })
+  @Type(() => FleetWarningDto)
+  warnings?: FleetWarningDto[];
 }
