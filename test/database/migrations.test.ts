@@ -24,7 +24,9 @@ describe('migrations', () => {
     try {
       const applied = await Promise.all(replicas.map((r) => migrateWithLock(r)));
       expect(applied.flat()).toEqual(ALL);
-      const rows = (await db.dataSource.query('SELECT name FROM schema_migrations ORDER BY id')) as { name: string }[];
+      const rows = (await db.dataSource.query('SELECT name FROM schema_migrations ORDER BY id')) as {
+        name: string;
+      }[];
       expect(rows.map((r) => r.name)).toEqual(ALL);
       expect(await pendingMigrations(db.dataSource)).toEqual([]);
     } finally {
