@@ -7,6 +7,10 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
     const { run, report } = await import('./auth/auth-me.bench.js');
     return report(await run({ seconds: Number(process.env.BENCH_SECONDS ?? 10) }));
   },
+  policy: async () => {
+    const { run, report } = await import('./policy/policy.bench.js');
+    return report(await run());
+  },
   fleet: async () => {
     const { run, report } = await import('./fleet/fleet.bench.js');
     return report(await run({ endpoints: Number(process.env.BENCH_FLEET_ENDPOINTS ?? 10_000) }));
