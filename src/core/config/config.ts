@@ -19,6 +19,16 @@ export interface AppConfig {
   docsEnabled: boolean;
   /** Pending migrations run at boot unless this is false (then `agent-bom migrate` must run first). */
   migrateOnBoot: boolean;
+  /** Ed25519 private key (PKCS8 PEM); undefined: generated once and kept under dataDir. */
+  signingKeyFile: string | undefined;
+  /** A PEM file of retired public keys, or a directory of `*.pem`, whose old signatures still verify. */
+  signingPreviousKeys: string | undefined;
+  /** Audit entries received longer ago than this are pruned (keeping a signed anchor); undefined: kept forever. */
+  auditRetentionDays: number | undefined;
+  /** A signed checkpoint of each tenant's chain head at least every this many entries… */
+  auditCheckpointEntries: number;
+  /** …and at most this many seconds after an entry was written. */
+  auditCheckpointSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +66,11 @@ const ENV = z.object({
   AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
   AGENT_BOM_DISABLE_DOCS: bool.default(false),
   AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
+  AGENT_BOM_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
+  AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
+  AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
+  AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
 });
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
@@ -81,6 +96,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     maxBodyBytes: e.AGENT_BOM_MAX_BODY_BYTES,
     docsEnabled: !e.AGENT_BOM_DISABLE_DOCS,
     migrateOnBoot: e.AGENT_BOM_MIGRATE_ON_BOOT,
+    signingKeyFile: e.AGENT_BOM_SIGNING_KEY_FILE && path.resolve(e.AGENT_BOM_SIGNING_KEY_FILE),
+    signingPreviousKeys:
+      e.AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE && path.resolve(e.AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE),
+    auditRetentionDays: e.AGENT_BOM_AUDIT_RETENTION_DAYS,
+    auditCheckpointEntries: e.AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES,
+    auditCheckpointSeconds: e.AGENT_BOM_AUDIT_CHECKPOINT_SECONDS,
   };
 }
 
