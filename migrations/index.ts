@@ -1,4 +1,5 @@
 import { Init1763683200000 } from './1763683200000-Init.js';
+import { Audit1763856000000 } from './1763856000000-Audit.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
-export const MIGRATIONS = [Init1763683200000];
+export const MIGRATIONS = [Init1763683200000, Audit1763856000000];

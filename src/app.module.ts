@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from './core/config/config.js';
 import { Transactions } from './core/database/transactions.js';
 import { MetricsModule } from './core/metrics/metrics.js';
+import { SigningModule } from './core/signing/signing.module.js';
+import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
@@ -35,6 +37,8 @@ export class AppModule {
         HealthModule,
         AuthModule,
         TenantsModule,
+        SigningModule,
+        AuditModule,
       ],
     };
   }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MIGRATIONS } from '../../migrations/index.js';
 import { createDataSource, migrateWithLock, pendingMigrations } from '../../src/core/database/data-source.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const ALL = MIGRATIONS.map((m) => new m().name);
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -14,9 +17,9 @@ describe('migrations', () => {
     await Promise.all(replicas.map((r) => r.initialize()));
     try {
       const applied = await Promise.all(replicas.map((r) => migrateWithLock(r)));
-      expect(applied.flat()).toEqual(['Init1763683200000']);
-      const rows = await db.dataSource.query('SELECT name FROM schema_migrations');
-      expect(rows).toEqual([{ name: 'Init1763683200000' }]);
+      expect(applied.flat()).toEqual(ALL);
+      const rows = await db.dataSource.query('SELECT name FROM schema_migrations ORDER BY id');
+      expect(rows).toEqual(ALL.map((name) => ({ name })));
       expect(await pendingMigrations(db.dataSource)).toEqual([]);
     } finally {
       await Promise.all(replicas.map((r) => r.destroy()));
@@ -24,10 +27,14 @@ describe('migrations', () => {
   });
 
   it('every migration reverts cleanly and re-applies', async () => {
-    await db.dataSource.undoLastMigration({ transaction: 'each' });
-    expect(await pendingMigrations(db.dataSource)).toEqual(['Init1763683200000']);
-    const tables = await db.dataSource.query(`SELECT to_regclass('api_keys') AS t`);
-    expect(tables[0].t).toBeNull();
-    expect(await migrateWithLock(db.dataSource)).toEqual(['Init1763683200000']);
+    for (let i = ALL.length - 1; i >= 0; i--) {
+      await db.dataSource.undoLastMigration({ transaction: 'each' });
+      expect(await pendingMigrations(db.dataSource)).toEqual(ALL.slice(i));
+    }
+    for (const table of ['api_keys', 'audit_entries', 'audit_heads', 'audit_checkpoints']) {
+      const [row] = await db.dataSource.query(`SELECT to_regclass($1) AS t`, [table]);
+      expect({ table, exists: row.t !== null }).toEqual({ table, exists: false });
+    }
+    expect(await migrateWithLock(db.dataSource)).toEqual(ALL);
   });
 });

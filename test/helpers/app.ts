@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.js';
@@ -22,7 +26,12 @@ export async function startTestApp(
   options: { env?: Record<string, string>; db?: TestDatabase; migrated?: boolean } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase({ migrated: options.migrated }));
-  const config = loadConfig({ ...options.env, DATABASE_URL: db.url, LOG_LEVEL: 'trace' });
+  const config = loadConfig({
+    AGENT_BOM_SIGNING_KEY_FILE: testSigningKeyFile(),
+    ...options.env,
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'trace',
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -41,4 +50,20 @@ export async function startTestApp(
       if (!options.db) await db.drop();
     },
   };
+}
+
+let signingKeyFile: string | undefined;
+
+/**
+ * An Ed25519 key for this test process, in a temp dir removed at exit, so that no test reads or writes the
+ * developer's data dir. Tests that need their own key pass AGENT_BOM_SIGNING_KEY_FILE in `env`.
+ */
+export function testSigningKeyFile(): string {
+  if (signingKeyFile) return signingKeyFile;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-bom-test-key-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  signingKeyFile = path.join(dir, 'signing.pem');
+  const { privateKey } = generateKeyPairSync('ed25519');
+  writeFileSync(signingKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return signingKeyFile;
 }
