@@ -83,8 +83,8 @@ export function runtimeEvent(
     new DomainError('VALIDATION_ERROR', `events.${index}.${field}: ${problem}`, [
       { field: `events.${index}.${field}`, problems: [problem], index },
     ]);
-  const timestamp = new Date(input.timestamp);
-  if (Number.isNaN(timestamp.getTime()) || timestamp.getUTCFullYear() < 2000) {
+  const timestamp = parseTimestamp(input.timestamp);
+  if (!timestamp || timestamp.getUTCFullYear() < 2000) {
     throw at('timestamp', 'is not a valid date after the year 2000');
   }
   if (timestamp.getTime() > now.getTime() + AUDIT_LIMITS.futureSkewSeconds * 1000) {
@@ -123,6 +123,31 @@ export function runtimeEvent(
   }
   if (redactions.length) event.redactions = redactions;
   return event;
+}
+
+const ZONED = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * ISO 8601 with a zone, calendar-checked: `Date` alone would read 2026-02-30 as March 2nd, and an
+ * investigator must never see a different time than the sender wrote.
+ */
+export function parseTimestamp(text: string): Date | undefined {
+  const m = ZONED.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second, zoneHour, zoneMinute] = m
+    .slice(1)
+    .map((p) => Number(p ?? 0));
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  const valid =
+    calendar.getUTCMonth() === month - 1 &&
+    calendar.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60 &&
+    zoneHour < 24 &&
+    zoneMinute < 60;
+  const date = new Date(text);
+  return valid && !Number.isNaN(date.getTime()) ? date : undefined;
 }
 
 /** A control-plane action as stored. Throws (a programming error, so a 500) on a malformed action. */
