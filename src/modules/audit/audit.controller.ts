@@ -1,5 +1,15 @@
 import { Readable } from 'node:stream';
-import { Body, Controller, Get, HttpCode, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuditIngestResult } from '../../../libs/contracts/src/index.js';
@@ -9,6 +19,7 @@ import { AuditExportService } from './audit-export.service.js';
 import { AuditReadService } from './audit-read.service.js';
 import { AuditVerifyService } from './audit-verify.service.js';
 import { AuditService } from './audit.service.js';
+import { BatchLimitInterceptor } from './batch-limit.interceptor.js';
 import { IngestAuditDto } from './dto/ingest.dto.js';
 import { ExportAuditQuery, ListAuditQuery } from './dto/query.dto.js';
 
@@ -21,6 +32,7 @@ export class AuditIngestController {
   @Post()
   @HttpCode(200)
   @RequirePermission('audit:write')
+  @UseInterceptors(BatchLimitInterceptor)
   @ApiOperation({
     summary: "Push a batch of proxy/gateway events into your tenant's ledger (durable before the reply)",
   })
