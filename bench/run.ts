@@ -7,6 +7,10 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
     const { run, report } = await import('./auth/auth-me.bench.js');
     return report(await run({ seconds: Number(process.env.BENCH_SECONDS ?? 10) }));
   },
+  audit: async () => {
+    const { run, report } = await import('./audit/audit.bench.js');
+    return report(await run({ seconds: Number(process.env.BENCH_SECONDS ?? 5) }));
+  },
 };
 
 const wanted = process.argv.slice(2);
