@@ -4,7 +4,8 @@ import readline from 'node:readline';
 import type { KeyObject } from 'node:crypto';
 import { EXPORT_FORMAT, type SignedCheckpoint, type VerifyReport } from '../../libs/contracts/src/index.js';
 import { KeyRing, parsePublicKeys } from '../../src/core/signing/key-ring.js';
-import { ChainVerifier, type ChainEntry } from '../../src/modules/audit/chain.js';
+import type { ChainEntry } from '../../src/modules/audit/chain.js';
+import { ChainVerifier } from '../../src/modules/audit/chain-verifier.js';
 
 /**
  * `agent-bom audit verify FILE --key PEM | --key-url URL`: verifies an export offline, streaming the file (any

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SignedCheckpoint } from '../../../libs/contracts/src/index.js';
 import { SigningKeys } from '../../core/signing/signing-keys.js';
 import { AuditRepository, type StoredEntry } from './audit.repository.js';
-import { ChainVerifier } from './chain.js';
+import { ChainVerifier } from './chain-verifier.js';
 
 export type ChainItem =
   { kind: 'entry'; entry: StoredEntry } | { kind: 'checkpoint'; checkpoint: SignedCheckpoint };

@@ -4,13 +4,13 @@ import type { CheckpointPurpose, SignedCheckpoint } from '../../../libs/contract
 import { KeyRing, keyIdOf } from '../../core/signing/key-ring.js';
 import {
   canonicalJson,
-  ChainVerifier,
   CHECKPOINT_FORMAT,
   checkpointPayload,
   entryHash,
   GENESIS_HASH,
   type ChainEntry,
 } from './chain.js';
+import { ChainVerifier } from './chain-verifier.js';
 
 const { privateKey } = generateKeyPairSync('ed25519');
 const ring = new KeyRing([createPublicKey(privateKey)]);
