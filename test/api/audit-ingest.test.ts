@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { AuditWriter } from '../../src/modules/audit/audit-writer.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   auditCount,
@@ -212,6 +213,34 @@ describe('audit ingest: durable, idempotent, chained', () => {
     expect(after).toMatchObject({ ok: true, verified_from: 1, verified_to: before.verified_to! + sent });
     const runs = results.map((r) => [r.json().first_seq, r.json().last_seq]).sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < runs.length; i++) expect(runs[i][0]).toBe(runs[i - 1][1] + 1);
+  });
+
+  it('concurrent pushes of one tenant share commits (group commit), each caller keeping its own result', async () => {
+    const writer = t.app.get(AuditWriter);
+    const spy = jest.spyOn(writer, 'appendGroups');
+    try {
+      const shared = auditEvent({ event_id: 'shared-across-callers' });
+      const batches = Array.from({ length: 30 }, (_, b) => [
+        ...Array.from({ length: 3 }, (_, i) => auditEvent({ event_id: `grp-${b}-${i}` })),
+        ...(b < 2 ? [shared] : []),
+      ]);
+      const results = (await Promise.all(batches.map((events) => push(t, proxy, events)))).map((r) =>
+        r.json(),
+      );
+      const commits = spy.mock.calls.length;
+      const largest = Math.max(...spy.mock.calls.map((call) => call[1].length));
+      expect(commits).toBeLessThan(batches.length);
+      expect(largest).toBeGreaterThan(1);
+      expect(results.reduce((n, r) => n + r.accepted, 0)).toBe(91);
+      expect(results.filter((r) => r.duplicate_event_ids.includes('shared-across-callers'))).toHaveLength(1);
+      for (const [b, r] of results.entries()) {
+        expect(r.accepted + r.duplicates).toBe(batches[b].length);
+        if (r.accepted) expect(r.last_seq - r.first_seq + 1).toBe(r.accepted);
+      }
+      expect(await verifyChain(t, analyst)).toMatchObject({ ok: true });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('signs a checkpoint at least every N entries (here 50), and on demand for a quiet chain', async () => {

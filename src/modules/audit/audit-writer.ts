@@ -34,32 +34,47 @@ export class AuditWriter {
   ) {}
 
   async append(tenantId: string, events: StoredAuditEvent[], tx: Tx): Promise<AppendResult> {
+    const [result] = await this.appendGroups(tenantId, [events], tx);
+    return result;
+  }
+
+  /**
+   * Appends several callers' batches in one transaction (group commit), in order, with one result each: an event
+   * repeated across groups is written once and reported as a duplicate (or conflict) to the later caller.
+   */
+  async appendGroups(tenantId: string, groups: StoredAuditEvent[][], tx: Tx): Promise<AppendResult[]> {
     const now = new Date();
     const head = await this.repository.lockHead(tenantId, tx);
-    const ids = [...new Set(events.map((e) => e.event_id))];
+    const ids = [...new Set(groups.flat().map((e) => e.event_id))];
     const stored = await this.repository.findByEventIds(tenantId, ids, tx);
-    const result: AppendResult = { written: [], duplicates: [], conflicts: [] };
-    const batch = new Map<string, StoredAuditEvent>();
+    const written = new Map<string, StoredAuditEvent>();
+    const rows: NewEntry[] = [];
     let seq = head.seq;
     let prevHash = head.hash;
-    for (const event of events) {
-      const earlier = stored.get(event.event_id) ?? batch.get(event.event_id);
-      if (earlier) {
-        (sameContent(earlier, event) ? result.duplicates : result.conflicts).push(event.event_id);
-        continue;
+    const results = groups.map((events) => {
+      const result: AppendResult = { written: [], duplicates: [], conflicts: [] };
+      for (const event of events) {
+        const earlier = stored.get(event.event_id) ?? written.get(event.event_id);
+        if (earlier) {
+          (sameContent(earlier, event) ? result.duplicates : result.conflicts).push(event.event_id);
+          continue;
+        }
+        seq += 1;
+        const hash = entryHash(tenantId, seq, prevHash, event);
+        const row = { seq, prevHash, hash, event };
+        result.written.push(row);
+        rows.push(row);
+        written.set(event.event_id, event);
+        prevHash = hash;
       }
-      seq += 1;
-      const hash = entryHash(tenantId, seq, prevHash, event);
-      result.written.push({ seq, prevHash, hash, event });
-      batch.set(event.event_id, event);
-      prevHash = hash;
-    }
-    if (result.written.length === 0) return result;
-    await this.repository.append(tenantId, result.written, now, tx);
+      return result;
+    });
+    if (rows.length === 0) return results;
+    await this.repository.append(tenantId, rows, now, tx);
     if (this.checkpointDue(head, seq, now)) {
       await this.repository.insertCheckpoint(tenantId, this.sign(tenantId, seq, prevHash, 'periodic'), tx);
     }
-    return result;
+    return results;
   }
 
   /** Signs "entry `seq` of this tenant had hash `hash`". */

@@ -9,6 +9,7 @@ import { AuditService } from './audit.service.js';
 import { AuditVerifyService } from './audit-verify.service.js';
 import { AuditWriter } from './audit-writer.js';
 import { ChainReader } from './chain-reader.js';
+import { IngestQueue } from './ingest-queue.js';
 
 /**
  * The durable, tamper-evident, tenant-scoped audit ledger (docs/audit.md). Other modules import it for
@@ -20,6 +21,7 @@ import { ChainReader } from './chain-reader.js';
   providers: [
     AuditRepository,
     AuditWriter,
+    IngestQueue,
     AuditService,
     ChainReader,
     AuditReadService,

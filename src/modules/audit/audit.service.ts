@@ -6,6 +6,7 @@ import { Transactions, type Tx } from '../../core/database/transactions.js';
 import { controlPlaneEvent, runtimeEvent, type AuditAction } from './audit-events.js';
 import { AuditWriter } from './audit-writer.js';
 import type { IngestAuditDto } from './dto/ingest.dto.js';
+import { IngestQueue } from './ingest-queue.js';
 
 export type { AuditAction } from './audit-events.js';
 
@@ -28,6 +29,7 @@ export class AuditService {
   constructor(
     private readonly writer: AuditWriter,
     private readonly transactions: Transactions,
+    private readonly queue: IngestQueue,
   ) {}
 
   /** Appends a control-plane action to `principal.tenantId`'s chain; the actor is the principal. */
@@ -67,7 +69,8 @@ export class AuditService {
 
   /**
    * A batch from a proxy or gateway, into the principal's tenant. All or nothing: one bad event is a 400 naming
-   * its index and writes nothing; otherwise every new event is durable when this resolves.
+   * its index and writes nothing; otherwise every new event is durable when this resolves. Concurrent batches of
+   * one tenant share a commit (see {@link IngestQueue}).
    */
   async ingest(principal: Principal, batch: IngestAuditDto): Promise<AuditIngestResult> {
     const now = new Date();
@@ -86,7 +89,7 @@ export class AuditService {
       }
     });
 
-    const result = await this.transactions.run((tx) => this.writer.append(principal.tenantId, events, tx));
+    const result = await this.queue.append(principal.tenantId, events);
     const written = result.written;
     return {
       accepted: written.length,
