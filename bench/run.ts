@@ -9,7 +9,12 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
   },
   audit: async () => {
     const { run, report } = await import('./audit/audit.bench.js');
-    return report(await run({ seconds: Number(process.env.BENCH_SECONDS ?? 5) }));
+    return report(
+      await run({
+        seconds: Number(process.env.BENCH_SECONDS ?? 5),
+        concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+      }),
+    );
   },
 };
 
