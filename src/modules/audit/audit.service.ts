@@ -33,7 +33,7 @@ export class AuditService {
   ) {}
 
   /** Appends a control-plane action to `principal.tenantId`'s chain; the actor is the principal. */
-  record(principal: Principal, action: AuditAction, tx?: Tx): Promise<RecordedAudit> {
+  async record(principal: Principal, action: AuditAction, tx?: Tx): Promise<RecordedAudit> {
     const event = controlPlaneEvent(principal, action, new Date());
     return this.transactions.run(async (t) => {
       const { written } = await this.writer.append(principal.tenantId, [event], t);
@@ -46,7 +46,7 @@ export class AuditService {
    * The one write into a chain other than the principal's: `tenant.created` opens the new tenant's chain,
    * with the creator (and the creator's own tenant) as actor.
    */
-  recordTenantCreated(
+  async recordTenantCreated(
     principal: Principal,
     tenant: { id: string; name: string },
     tx: Tx,
