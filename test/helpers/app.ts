@@ -1,7 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.js';
@@ -52,18 +48,12 @@ export async function startTestApp(
   };
 }
 
-let signingKeyFile: string | undefined;
-
 /**
- * An Ed25519 key for this test process, in a temp dir removed at exit, so that no test reads or writes the
- * developer's data dir. Tests that need their own key pass AGENT_BOM_SIGNING_KEY_FILE in `env`.
+ * The Ed25519 key of this test run, made by jest's global setup and removed by its teardown, so that no test
+ * reads or writes the developer's data dir. Tests that need their own key pass AGENT_BOM_SIGNING_KEY_FILE in `env`.
  */
 export function testSigningKeyFile(): string {
-  if (signingKeyFile) return signingKeyFile;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-bom-test-key-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  signingKeyFile = path.join(dir, 'signing.pem');
-  const { privateKey } = generateKeyPairSync('ed25519');
-  writeFileSync(signingKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  return signingKeyFile;
+  const file = process.env.AGENT_BOM_TEST_SIGNING_KEY_FILE;
+  if (!file) throw new Error('no test signing key: run the suite through `npm test` (jest globalSetup)');
+  return file;
 }
