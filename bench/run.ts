@@ -15,6 +15,15 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
     const { run, report } = await import('./fleet/fleet.bench.js');
     return report(await run({ endpoints: Number(process.env.BENCH_FLEET_ENDPOINTS ?? 10_000) }));
   },
+  audit: async () => {
+    const { run, report } = await import('./audit/audit.bench.js');
+    return report(
+      await run({
+        seconds: Number(process.env.BENCH_SECONDS ?? 5),
+        concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+      }),
+    );
+  },
 };
 
 const wanted = process.argv.slice(2);

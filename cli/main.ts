@@ -161,6 +161,37 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print {payload, warnings, push} as JSON on stdout; no progress output')
     .action(run(async (options: AgentsOptions) => (await import('./commands/agents.js')).runAgents(options)));
 
+  const audit = program.command('audit').description('Verify audit exports and apply retention');
+  audit
+    .command('verify <file>')
+    .description('Verify an NDJSON export offline: exit 0 ok, 1 broken (says where), 2 usage')
+    .option('--key <pem-file>', 'public key(s) as PEM, or the JSON of /v1/audit/verification-key')
+    .option(
+      '--key-url <url>',
+      'fetch the keys from this URL (e.g. <control plane>/v1/audit/verification-key)',
+    )
+    .option('--token <token>', 'bearer token for --key-url (default: env AGENT_BOM_TOKEN)')
+    .option('--json', 'machine-readable report')
+    .action(
+      run(async (file: string, options: { key?: string; keyUrl?: string; token?: string; json?: boolean }) =>
+        (await import('./commands/audit-verify.js')).verifyExportFile(file, {
+          ...options,
+          token: options.token ?? process.env.AGENT_BOM_TOKEN,
+        }),
+      ),
+    );
+  audit
+    .command('prune')
+    .description('Remove entries older than the retention, keeping a signed anchor (direct database access)')
+    .option('--tenant <id>', 'only this tenant (default: all)')
+    .option('--older-than <duration>', 'e.g. 90d (default: AGENT_BOM_AUDIT_RETENTION_DAYS)')
+    .option('--json', 'machine-readable output')
+    .action(
+      run(async (options: { tenant?: string; olderThan?: string; json?: boolean }) =>
+        (await import('./commands/audit-prune.js')).pruneAudit(options),
+      ),
+    );
+
   for (const [name, description] of [
     ['proxy', 'Wrap a stdio MCP server with inline policy, detectors and audit'],
     ['scan', 'Scan MCP servers and push results'],

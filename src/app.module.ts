@@ -1,7 +1,10 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from './core/config/config.js';
+import { Transactions } from './core/database/transactions.js';
 import { MetricsModule } from './core/metrics/metrics.js';
+import { SigningModule } from './core/signing/signing.module.js';
+import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { DiscoveryModule } from './modules/discovery/discovery.module.js';
 import { FleetModule } from './modules/fleet/fleet.module.js';
@@ -18,8 +21,9 @@ class CoreModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: DataSource, useValue: dataSource },
+        Transactions,
       ],
-      exports: [APP_CONFIG, DataSource],
+      exports: [APP_CONFIG, DataSource, Transactions],
     };
   }
 }
@@ -37,6 +41,8 @@ export class AppModule {
         TenantsModule,
         FleetModule,
         DiscoveryModule,
+        SigningModule,
+        AuditModule,
       ],
     };
   }

@@ -4,6 +4,7 @@ import { loadConfig, type ConfigOverrides } from './core/config/config.js';
 import { migrateWithLock, pendingMigrations } from './core/database/data-source.js';
 import { openDatabase, type Database } from './core/database/database.js';
 import { createLogger } from './core/logging/logger.js';
+import { AuditScheduler } from './modules/audit/audit-scheduler.js';
 
 /**
  * `agent-bom api`: parse config, open the database (embedded by default), apply migrations under the advisory
@@ -30,6 +31,7 @@ export async function runControlPlane(overrides: ConfigOverrides = {}): Promise<
     }
     app = await createApp(config, db.dataSource, logger);
     await app.listen({ host: config.host, port: config.port });
+    app.get(AuditScheduler).start(); // background checkpoints and retention: the server's job, not the CLI's
   } catch (error) {
     await app?.close().catch(() => undefined);
     await db.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 // One PostgreSQL per test run: the server at DATABASE_URL when set (CI uses the machine's), otherwise a private
 // embedded one in a temp dir. The real migrations build one template database that each test file copies.
 // Plain JS importing the build: jest loads global setup outside its module mapper (`npm test` builds first).
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,13 @@ export default async function globalSetup() {
   await dataSource.initialize();
   await migrateWithLock(dataSource);
   await dataSource.destroy();
+
+  // One Ed25519 signing key for the run (startTestApp passes it), so no test touches the developer's data dir.
+  const keyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-test-key-'));
+  const keyFile = path.join(keyDir, 'signing.pem');
+  const { privateKey } = generateKeyPairSync('ed25519');
+  await fs.writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  process.env.AGENT_BOM_TEST_SIGNING_KEY_FILE = keyFile;
 
   process.env.AGENT_BOM_TEST_ADMIN_URL = adminUrl;
   process.env.AGENT_BOM_TEST_TEMPLATE = template;

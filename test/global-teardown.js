@@ -1,5 +1,6 @@
 // Drops every database this run created (leftovers of crashed files included) and stops the embedded server.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { withAdmin } from './pg-admin.js';
 
 export default async function globalTeardown() {
@@ -15,6 +16,8 @@ export default async function globalTeardown() {
       }
     });
   }
+  const keyFile = process.env.AGENT_BOM_TEST_SIGNING_KEY_FILE;
+  if (keyFile) await fs.rm(path.dirname(keyFile), { recursive: true, force: true });
   const embedded = globalThis.__agentBomEmbedded;
   if (embedded) {
     await embedded.server.stop();

@@ -252,6 +252,15 @@ describe('fleet: wrong role, cross-tenant and bad input', () => {
       expect(await snapshot()).toBe(counts);
     });
 
+    it('a million empty agents in 4 MiB → a quick 400, not an exhausted heap', async () => {
+      const started = Date.now();
+      const res = await raw(`{"source_id":"s","agents":[${new Array(1_000_000).fill('{}').join(',')}]}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.message).toContain('agents has more than');
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await snapshot()).toBe(counts);
+    });
+
     it('deep nesting → 400', async () => {
       const res = await raw(`{"source_id":"s","agents":${'['.repeat(100)}${']'.repeat(100)}}`);
       expect(res.statusCode).toBe(400);

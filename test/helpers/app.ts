@@ -24,7 +24,12 @@ export async function startTestApp(
   options: { env?: Record<string, string>; db?: TestDatabase; migrated?: boolean } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase({ migrated: options.migrated }));
-  const config = loadConfig({ ...options.env, DATABASE_URL: db.url, LOG_LEVEL: 'trace' });
+  const config = loadConfig({
+    AGENT_BOM_SIGNING_KEY_FILE: testSigningKeyFile(),
+    ...options.env,
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'trace',
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -48,4 +53,14 @@ export async function startTestApp(
       if (!options.db) await db.drop();
     },
   };
+}
+
+/**
+ * The Ed25519 key of this test run, made by jest's global setup and removed by its teardown, so that no test
+ * reads or writes the developer's data dir. Tests that need their own key pass AGENT_BOM_SIGNING_KEY_FILE in `env`.
+ */
+export function testSigningKeyFile(): string {
+  const file = process.env.AGENT_BOM_TEST_SIGNING_KEY_FILE;
+  if (!file) throw new Error('no test signing key: run the suite through `npm test` (jest globalSetup)');
+  return file;
 }

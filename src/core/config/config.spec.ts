@@ -11,6 +11,10 @@ describe('loadConfig', () => {
       authCacheTtlSeconds: 5,
       docsEnabled: true,
       migrateOnBoot: true,
+      signingKeyFile: undefined,
+      auditRetentionDays: undefined,
+      auditCheckpointEntries: 1000,
+      auditCheckpointSeconds: 30,
     });
     expect(config.dataDir.endsWith('.data')).toBe(true);
   });
@@ -22,6 +26,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
     ['AGENT_BOM_AUTH_CACHE_TTL_SECONDS', '-1', 'AGENT_BOM_AUTH_CACHE_TTL_SECONDS'],
     ['AGENT_BOM_DISABLE_DOCS', 'maybe', 'AGENT_BOM_DISABLE_DOCS'],
+    ['AGENT_BOM_AUDIT_RETENTION_DAYS', '0', 'AGENT_BOM_AUDIT_RETENTION_DAYS'],
+    ['AGENT_BOM_AUDIT_RETENTION_DAYS', '90d', 'whole number'],
+    ['AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES', '0', 'AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES'],
+    ['AGENT_BOM_AUDIT_CHECKPOINT_SECONDS', '100000', 'AGENT_BOM_AUDIT_CHECKPOINT_SECONDS'],
   ])('refuses %s=%s naming the variable', (name, value, mention) => {
     let error: unknown;
     try {
@@ -33,6 +41,16 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe(name);
     expect((error as Error).message).toContain(name);
     expect((error as Error).message).toContain(mention);
+  });
+
+  it('resolves key file paths against the working directory', () => {
+    const config = loadConfig({
+      AGENT_BOM_SIGNING_KEY_FILE: 'keys/signing.pem',
+      AGENT_BOM_AUDIT_RETENTION_DAYS: '90',
+    });
+    expect(config.signingKeyFile?.endsWith('/keys/signing.pem')).toBe(true);
+    expect(config.signingKeyFile?.startsWith('/')).toBe(true);
+    expect(config.auditRetentionDays).toBe(90);
   });
 
   it('treats empty variables as unset and lets CLI flags win over the environment', () => {

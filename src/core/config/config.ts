@@ -21,6 +21,16 @@ export interface AppConfig {
   migrateOnBoot: boolean;
   /** Most fleet agents (MCP client installations) a tenant may have; a sync that would exceed it is a 429. */
   fleetMaxAgentsPerTenant: number;
+  /** Ed25519 private key (PKCS8 PEM); undefined: generated once and kept under dataDir. */
+  signingKeyFile: string | undefined;
+  /** A PEM file of retired public keys, or a directory of `*.pem`, whose old signatures still verify. */
+  signingPreviousKeys: string | undefined;
+  /** Audit entries received longer ago than this are pruned (keeping a signed anchor); undefined: kept forever. */
+  auditRetentionDays: number | undefined;
+  /** A signed checkpoint of each tenant's chain head at least every this many entries… */
+  auditCheckpointEntries: number;
+  /** …and at most this many seconds after an entry was written. */
+  auditCheckpointSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +69,11 @@ const ENV = z.object({
   AGENT_BOM_DISABLE_DOCS: bool.default(false),
   AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
   AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: intIn(1, 10_000_000).default(100_000),
+  AGENT_BOM_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
+  AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
+  AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
+  AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
 });
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
@@ -85,6 +100,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     docsEnabled: !e.AGENT_BOM_DISABLE_DOCS,
     migrateOnBoot: e.AGENT_BOM_MIGRATE_ON_BOOT,
     fleetMaxAgentsPerTenant: e.AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT,
+    signingKeyFile: e.AGENT_BOM_SIGNING_KEY_FILE && path.resolve(e.AGENT_BOM_SIGNING_KEY_FILE),
+    signingPreviousKeys:
+      e.AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE && path.resolve(e.AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE),
+    auditRetentionDays: e.AGENT_BOM_AUDIT_RETENTION_DAYS,
+    auditCheckpointEntries: e.AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES,
+    auditCheckpointSeconds: e.AGENT_BOM_AUDIT_CHECKPOINT_SECONDS,
   };
 }
 

@@ -1,10 +1,19 @@
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations/index.js';
+import { AuditCheckpointEntity } from '../../modules/audit/entities/audit-checkpoint.entity.js';
+import { AuditEntryEntity } from '../../modules/audit/entities/audit-entry.entity.js';
+import { AuditHeadEntity } from '../../modules/audit/entities/audit-head.entity.js';
 import { ApiKeyEntity } from '../../modules/auth/entities/api-key.entity.js';
 import { TenantEntity } from '../../modules/tenants/entities/tenant.entity.js';
 
 /** Every entity of the control plane. The schema itself comes only from migrations, never `synchronize`. */
-export const ENTITIES = [TenantEntity, ApiKeyEntity];
+export const ENTITIES = [
+  TenantEntity,
+  ApiKeyEntity,
+  AuditEntryEntity,
+  AuditHeadEntity,
+  AuditCheckpointEntity,
+];
 
 /** Any key works as long as every replica and the CLI agree on it. */
 const MIGRATION_LOCK_KEY = 0x61626f6d; // "abom"

@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import Fastify from 'fastify';
-import { installJsonBodyParser, MAX_JSON_DEPTH } from './json-body.js';
+import {
+  installJsonBodyParser,
+  MAX_JSON_ARRAY_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_JSON_VALUES,
+} from './json-body.js';
 
 describe('installJsonBodyParser', () => {
   const app = Fastify();
@@ -69,4 +74,33 @@ describe('installJsonBodyParser: encoding', () => {
       expect(res.statusCode).toBe(400);
     },
   );
+});
+
+describe('installJsonBodyParser: size of the value tree', () => {
+  const app = Fastify({ bodyLimit: 8 * 1024 * 1024 });
+  installJsonBodyParser(app);
+  app.post('/', async () => ({ ok: true }));
+  const post = (payload: string) =>
+    app.inject({ method: 'POST', url: '/', payload, headers: { 'content-type': 'application/json' } });
+
+  it('refuses an array longer than the limit, naming it', async () => {
+    const res = await post(JSON.stringify({ a: { b: new Array(MAX_JSON_ARRAY_LENGTH + 1).fill(0) } }));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toContain('a.b has more than');
+  });
+
+  it('refuses too many values spread over short arrays', async () => {
+    const row = new Array(MAX_JSON_ARRAY_LENGTH).fill(1);
+    const res = await post(
+      JSON.stringify(new Array(Math.ceil(MAX_JSON_VALUES / MAX_JSON_ARRAY_LENGTH) + 1).fill(row)),
+    );
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('accepts a large but reasonable body', async () => {
+    expect(
+      (await post(JSON.stringify({ rows: new Array(MAX_JSON_ARRAY_LENGTH).fill({ a: 1, b: 'x' }) })))
+        .statusCode,
+    ).toBe(200);
+  });
 });

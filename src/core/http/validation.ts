@@ -37,7 +37,11 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const details = flatten(errors);
-      const message = details.map((d) => d.problems.join(', ')).join('; ') || 'invalid request';
+      // A nested field is named by its path (`events.3.timestamp: …`) so the message locates it in a batch.
+      const message =
+        details
+          .map((d) => (d.field.includes('.') ? `${d.field}: ` : '') + d.problems.join(', '))
+          .join('; ') || 'invalid request';
       return new DomainError('VALIDATION_ERROR', message, details);
     },
   });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, IsNull, type Repository } from 'typeorm';
+import { managerOf, type Tx } from '../../core/database/transactions.js';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 
 export interface KeyPage {
@@ -8,7 +9,10 @@ export interface KeyPage {
   after?: { createdAt: Date; id: string };
 }
 
-/** SQL for API keys. Every method but the authentication lookup is scoped by a required tenant id. */
+/**
+ * SQL for API keys. Every method but the authentication lookup is scoped by a required tenant id; writes take
+ * the caller's transaction (`tx`) so that a key change and its audit record commit together.
+ */
 @Injectable()
 export class ApiKeysRepository {
   private readonly keys: Repository<ApiKeyEntity>;
@@ -17,9 +21,9 @@ export class ApiKeysRepository {
     this.keys = dataSource.getRepository(ApiKeyEntity);
   }
 
-  async insert(tenantId: string, key: Omit<ApiKeyEntity, 'tenantId'>): Promise<ApiKeyEntity> {
+  async insert(tenantId: string, key: Omit<ApiKeyEntity, 'tenantId'>, tx?: Tx): Promise<ApiKeyEntity> {
     const row = this.keys.create({ ...key, tenantId });
-    await this.keys.insert(row);
+    await managerOf(this.dataSource, tx).getRepository(ApiKeyEntity).insert(row);
     return row;
   }
 
@@ -40,36 +44,45 @@ export class ApiKeysRepository {
     return query.getMany();
   }
 
-  /** Sets revoked_at once; returns the row as it is afterwards, or null when the key is not in this tenant. */
-  async revoke(tenantId: string, id: string, at: Date): Promise<ApiKeyEntity | null> {
-    await this.keys.update({ tenantId, id, revokedAt: IsNull() }, { revokedAt: at });
-    return this.findById(tenantId, id);
+  /**
+   * Sets revoked_at once; returns the row as it is afterwards and whether this call revoked it, or null when the
+   * key is not in this tenant.
+   */
+  async revoke(
+    tenantId: string,
+    id: string,
+    at: Date,
+    tx?: Tx,
+  ): Promise<{ key: ApiKeyEntity; changed: boolean } | null> {
+    const keys = managerOf(this.dataSource, tx).getRepository(ApiKeyEntity);
+    const result = await keys.update({ tenantId, id, revokedAt: IsNull() }, { revokedAt: at });
+    const key = await keys.findOneBy({ tenantId, id });
+    return key ? { key, changed: (result.affected ?? 0) > 0 } : null;
   }
 
   /**
-   * Inserts the replacement and retires the old key in one transaction. The old row is locked first, so two
-   * concurrent rotations of one key cannot both succeed. Returns null when the old key is not in this tenant,
-   * 'retired' when it was already revoked or replaced.
+   * Inserts the replacement and retires the old key, inside the caller's transaction. The old row is locked
+   * first, so two concurrent rotations of one key cannot both succeed. Returns null when the old key is not in
+   * this tenant, 'retired' when it was already revoked or replaced.
    */
   async rotate(
     tenantId: string,
     oldId: string,
     replacement: Omit<ApiKeyEntity, 'tenantId'>,
     retire: { revokedAt: Date | null; overlapUntil: Date | null },
+    tx: Tx,
   ): Promise<{ old: ApiKeyEntity; replacement: ApiKeyEntity } | null | 'retired'> {
-    return this.dataSource.transaction(async (manager) => {
-      const keys = manager.getRepository(ApiKeyEntity);
-      const old = await keys.findOne({ where: { tenantId, id: oldId }, lock: { mode: 'pessimistic_write' } });
-      if (!old) return null;
-      if (old.revokedAt || old.replacedBy) return 'retired';
-      const row = keys.create({ ...replacement, tenantId });
-      await keys.insert(row);
-      await keys.update(
-        { tenantId, id: oldId },
-        { replacedBy: row.id, overlapUntil: retire.overlapUntil, revokedAt: retire.revokedAt },
-      );
-      return { old: { ...old, replacedBy: row.id, ...retire }, replacement: row };
-    });
+    const keys = tx.manager.getRepository(ApiKeyEntity);
+    const old = await keys.findOne({ where: { tenantId, id: oldId }, lock: { mode: 'pessimistic_write' } });
+    if (!old) return null;
+    if (old.revokedAt || old.replacedBy) return 'retired';
+    const row = keys.create({ ...replacement, tenantId });
+    await keys.insert(row);
+    await keys.update(
+      { tenantId, id: oldId },
+      { replacedBy: row.id, overlapUntil: retire.overlapUntil, revokedAt: retire.revokedAt },
+    );
+    return { old: { ...old, replacedBy: row.id, ...retire }, replacement: row };
   }
 
   /**

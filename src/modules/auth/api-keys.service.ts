@@ -10,8 +10,10 @@ import {
   type Role,
 } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
+import { Transactions, type Tx } from '../../core/database/transactions.js';
 import { conflict, forbidden, invalid, notFound } from '../../core/errors/domain-error.js';
 import { timeIdCursor } from '../../core/http/cursor.js';
+import { AuditService } from '../audit/audit.service.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { toApiKeyView } from './api-keys.mapper.js';
 import type { ApiKeyEntity } from './entities/api-key.entity.js';
@@ -24,15 +26,22 @@ export interface CreateKeyInput {
   expires_in?: string;
 }
 
-/** Key management for a principal's own tenant. */
+/**
+ * Key management for a principal's own tenant. Every change (create, revoke, rotate) is recorded in the
+ * tenant's audit chain in the same transaction: no change without its record, no record without its change.
+ * The record names the key by id, role and name; never the key, its prefix or its hash.
+ */
 @Injectable()
 export class ApiKeysService {
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly cache: KeyCache,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditService,
   ) {}
 
-  async create(principal: Principal, input: CreateKeyInput): Promise<CreatedApiKey> {
+  /** `tx`: join the caller's unit of work (tenant creation mints the first admin key inside its own). */
+  async create(principal: Principal, input: CreateKeyInput, tx?: Tx): Promise<CreatedApiKey> {
     if (!canGrantRole(principal.role, input.role)) {
       throw forbidden(`role "${principal.role}" may not create a key with role "${input.role}"`);
     }
@@ -45,7 +54,20 @@ export class ApiKeysService {
       now,
       expiresAt,
     );
-    const key = await this.keys.insert(principal.tenantId, row);
+    const key = await this.transactions.run(async (t) => {
+      const inserted = await this.keys.insert(principal.tenantId, row, t);
+      await this.audit.record(
+        principal,
+        {
+          type: 'api_key.created',
+          resource_type: 'api_key',
+          resource_id: inserted.id,
+          details: { role: inserted.role, name: inserted.name, expires_at: expiresAt?.toISOString() ?? null },
+        },
+        t,
+      );
+      return inserted;
+    }, tx);
     return { key: toApiKeyView(key, now), raw_key: raw };
   }
 
@@ -71,10 +93,25 @@ export class ApiKeysService {
     return toApiKeyView(key);
   }
 
-  /** Revoking is idempotent: revoking a revoked key returns it unchanged. */
+  /** Revoking is idempotent: revoking a revoked key returns it unchanged (and records nothing). */
   async revoke(principal: Principal, id: string): Promise<ApiKeyView> {
-    const key = await this.keys.revoke(principal.tenantId, id, new Date());
-    if (!key) throw notFound('API key');
+    const key = await this.transactions.run(async (tx) => {
+      const result = await this.keys.revoke(principal.tenantId, id, new Date(), tx);
+      if (!result) throw notFound('API key');
+      if (result.changed) {
+        await this.audit.record(
+          principal,
+          {
+            type: 'api_key.revoked',
+            resource_type: 'api_key',
+            resource_id: id,
+            details: { role: result.key.role, name: result.key.name },
+          },
+          tx,
+        );
+      }
+      return result.key;
+    });
     this.cache.evictKey(id);
     return toApiKeyView(key);
   }
@@ -100,14 +137,36 @@ export class ApiKeysService {
     const lifetime = existing.expiresAt ? existing.expiresAt.getTime() - existing.createdAt.getTime() : null;
     const expiresAt = lifetime === null ? null : new Date(now.getTime() + lifetime);
     const { row, raw } = await this.newKey(principal, existing.role, existing.name, now, expiresAt);
-    const result = await this.keys.rotate(principal.tenantId, id, row, {
-      revokedAt: overlapSeconds === 0 ? now : null,
-      overlapUntil: overlapSeconds === 0 ? null : addSeconds(now, overlapSeconds),
+    const overlapUntil = overlapSeconds === 0 ? null : addSeconds(now, overlapSeconds);
+    const replacement = await this.transactions.run(async (tx) => {
+      const result = await this.keys.rotate(
+        principal.tenantId,
+        id,
+        row,
+        { revokedAt: overlapSeconds === 0 ? now : null, overlapUntil },
+        tx,
+      );
+      if (result === null) throw notFound('API key');
+      if (result === 'retired') throw conflict('this key was already revoked or rotated');
+      await this.audit.record(
+        principal,
+        {
+          type: 'api_key.rotated',
+          resource_type: 'api_key',
+          resource_id: id,
+          details: {
+            replaced_by: result.replacement.id,
+            role: result.replacement.role,
+            name: result.replacement.name,
+            overlap_until: overlapUntil?.toISOString() ?? null,
+          },
+        },
+        tx,
+      );
+      return result.replacement;
     });
-    if (result === null) throw notFound('API key');
-    if (result === 'retired') throw conflict('this key was already revoked or rotated');
     this.cache.evictKey(id);
-    return { key: toApiKeyView(result.replacement, now), raw_key: raw };
+    return { key: toApiKeyView(replacement, now), raw_key: raw };
   }
 
   private async newKey(

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from '../../core/auth/auth.guard.js';
 import { PRINCIPAL_RESOLVER } from '../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { KeyAuthenticator } from './key-authenticator.js';
@@ -11,6 +12,7 @@ import { KeysController } from './keys.controller.js';
 import { MeController } from './me.controller.js';
 
 @Module({
+  imports: [AuditModule],
   controllers: [KeysController, MeController],
   providers: [
     ApiKeysRepository,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
+import { managerOf, type Tx } from '../../core/database/transactions.js';
 import { TenantEntity } from './entities/tenant.entity.js';
 
 /** Tenants are the one platform-level table: platform admins see them all. */
@@ -7,13 +8,14 @@ import { TenantEntity } from './entities/tenant.entity.js';
 export class TenantsRepository {
   private readonly tenants: Repository<TenantEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.tenants = dataSource.getRepository(TenantEntity);
   }
 
   /** Inserts unless the id is taken; returns null when it is. */
-  async insertIfAbsent(tenant: TenantEntity): Promise<TenantEntity | null> {
-    const result = await this.tenants
+  async insertIfAbsent(tenant: TenantEntity, tx?: Tx): Promise<TenantEntity | null> {
+    const result = await managerOf(this.dataSource, tx)
+      .getRepository(TenantEntity)
       .createQueryBuilder()
       .insert()
       .values(tenant)

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/**
+ * An open database transaction. Services hold it only to pass it on; repositories run their SQL on
+ * `tx.manager`. Nothing outside a repository looks inside.
+ */
+export class Tx {
+  constructor(readonly manager: EntityManager) {}
+}
+
+/**
+ * The unit of work: an action and its audit record commit together or not at all.
+ *
+ * ```ts
+ * await this.transactions.run(async (tx) => {
+ *   await this.keys.insert(tenantId, row, tx);
+ *   await this.audit.record(principal, { type: 'api_key.created', … }, tx);
+ * });
+ * ```
+ * A service that may be called inside someone else's unit of work takes an optional `tx` and passes it as
+ * `within`: it then joins that transaction instead of opening its own. A throw inside `fn` rolls back.
+ */
+@Injectable()
+export class Transactions {
+  constructor(private readonly dataSource: DataSource) {}
+
+  run<T>(fn: (tx: Tx) => Promise<T>, within?: Tx): Promise<T> {
+    if (within) return fn(within);
+    return this.dataSource.transaction((manager) => fn(new Tx(manager)));
+  }
+}
+
+/** For repositories: the transaction's manager, or the pool's (each statement in its own transaction). */
+export function managerOf(dataSource: DataSource, tx: Tx | undefined): EntityManager {
+  return tx ? tx.manager : dataSource.manager;
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import type { AuditIngestResult } from '../../../libs/contracts/src/index.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { Transactions, type Tx } from '../../core/database/transactions.js';
+import { controlPlaneEvent, runtimeEvent, type AuditAction } from './audit-events.js';
+import { AuditWriter } from './audit-writer.js';
+import type { IngestAuditDto } from './dto/ingest.dto.js';
+import { IngestQueue } from './ingest-queue.js';
+
+export type { AuditAction } from './audit-events.js';
+
+export interface RecordedAudit {
+  event_id: string;
+  seq: number;
+  hash: string;
+}
+
+/**
+ * The audit ledger's write API for every module.
+ *
+ * `record` is how a control-plane action lands in the tenant's chain. Pass the transaction of the action so the
+ * two commit together or not at all, and call it as the last write of that transaction: it takes the tenant's
+ * chain-head lock, which every audit writer of that tenant (proxies, gateways, other replicas) then waits for
+ * until you commit.
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly writer: AuditWriter,
+    private readonly transactions: Transactions,
+    private readonly queue: IngestQueue,
+  ) {}
+
+  /** Appends a control-plane action to `principal.tenantId`'s chain; the actor is the principal. */
+  async record(principal: Principal, action: AuditAction, tx?: Tx): Promise<RecordedAudit> {
+    const event = controlPlaneEvent(principal, action, new Date());
+    return this.transactions.run(async (t) => {
+      const { written } = await this.writer.append(principal.tenantId, [event], t);
+      const [entry] = written;
+      return { event_id: event.event_id, seq: entry.seq, hash: entry.hash };
+    }, tx);
+  }
+
+  /**
+   * The one write into a chain other than the principal's: `tenant.created` opens the new tenant's chain,
+   * with the creator (and the creator's own tenant) as actor.
+   */
+  async recordTenantCreated(
+    principal: Principal,
+    tenant: { id: string; name: string },
+    tx: Tx,
+  ): Promise<RecordedAudit> {
+    const event = controlPlaneEvent(
+      principal,
+      {
+        type: 'tenant.created',
+        resource_type: 'tenant',
+        resource_id: tenant.id,
+        details: { name: tenant.name },
+      },
+      new Date(),
+    );
+    return this.transactions.run(async (t) => {
+      const { written } = await this.writer.append(tenant.id, [event], t);
+      return { event_id: event.event_id, seq: written[0].seq, hash: written[0].hash };
+    }, tx);
+  }
+
+  /**
+   * A batch from a proxy or gateway, into the principal's tenant. All or nothing: one bad event is a 400 naming
+   * its index and writes nothing; otherwise every new event is durable when this resolves. Concurrent batches of
+   * one tenant share a commit (see {@link IngestQueue}).
+   */
+  async ingest(principal: Principal, batch: IngestAuditDto): Promise<AuditIngestResult> {
+    const now = new Date();
+    const events = batch.events.map((input, index) => runtimeEvent(principal, batch, input, index, now));
+    const firstIndex = new Map<string, number>();
+    batch.events.forEach((input, index) => {
+      const earlier = firstIndex.get(input.event_id);
+      if (earlier === undefined) firstIndex.set(input.event_id, index);
+      else if (JSON.stringify(events[earlier]) !== JSON.stringify(events[index])) {
+        const field = `events.${index}.event_id`;
+        throw new DomainError(
+          'VALIDATION_ERROR',
+          `${field}: repeats events.${earlier}.event_id with different content`,
+          [{ field, problems: ['repeats an earlier event id in this batch with different content'], index }],
+        );
+      }
+    });
+
+    const result = await this.queue.append(principal.tenantId, events);
+    const written = result.written;
+    return {
+      accepted: written.length,
+      duplicates: result.duplicates.length,
+      conflicts: result.conflicts.length,
+      redacted: written.filter((entry) => entry.event.redactions).length,
+      duplicate_event_ids: result.duplicates,
+      conflict_event_ids: result.conflicts,
+      first_seq: written[0]?.seq ?? null,
+      last_seq: written[written.length - 1]?.seq ?? null,
+    };
+  }
+}

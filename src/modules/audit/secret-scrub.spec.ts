@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import { scrubSecrets } from './secret-scrub.js';
+
+describe('scrubSecrets', () => {
+  it.each([
+    ['an agent-bom key', `key abom_${'A'.repeat(43)} leaked`, 'agent_bom_key'],
+    ['an AWS access key id', 'AKIAIOSFODNN7EXAMPLE in args', 'aws_access_key'],
+    ['a GitHub token', `ghp_${'a'.repeat(36)}`, 'github_token'],
+    ['a Slack token', 'xoxb-123456789012-abcdefghij', 'slack_token'],
+    ['an API key', `sk-ant-${'b'.repeat(40)}`, 'api_key'],
+    [
+      'a JWT',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+      'jwt',
+    ],
+    ['a bearer header', 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz', 'bearer_token'],
+    ['a password assignment', 'connect with password=hunter2hunter2', 'credential'],
+    [
+      'a private key',
+      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----',
+      'private_key',
+    ],
+  ])('redacts %s', (_label, text, kind) => {
+    const { text: out, kinds } = scrubSecrets(text);
+    expect(kinds).toContain(kind);
+    expect(out).toContain(`[redacted:${kind}]`);
+    for (const secret of [
+      'A'.repeat(43),
+      'AKIAIOSFODNN7EXAMPLE',
+      'hunter2hunter2',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+      'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+    ]) {
+      expect(out).not.toContain(secret);
+    }
+  });
+
+  it('keeps the words around a secret, and the scheme of an Authorization value', () => {
+    expect(scrubSecrets('denied: Bearer abcdefghijklmnopqrstu sent to fs').text).toBe(
+      'denied: Bearer [redacted:bearer_token] sent to fs',
+    );
+    expect(scrubSecrets('token: "abcdef123456"').text).toBe('token: "[redacted:credential]"');
+  });
+
+  it('leaves ordinary text alone', () => {
+    const text = 'tool rm denied by rule no-destructive; path /etc/passwd; token budget exceeded';
+    expect(scrubSecrets(text)).toEqual({ text, kinds: [] });
+  });
+
+  it('is linear on hostile input', () => {
+    const hostile = 'password=' + 'a'.repeat(1000) + ' -----BEGIN PRIVATE KEY-----' + 'b'.repeat(1000);
+    const started = process.hrtime.bigint();
+    scrubSecrets(hostile.repeat(10));
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
+  });
+});
