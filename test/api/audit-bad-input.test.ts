@@ -208,7 +208,9 @@ describe('audit bad input: a 4xx naming the index and field, and nothing written
     const started = Date.now();
     const res = await post('{"source_id":"gw-1","events":[' + Array(300_000).fill('{}').join(',') + ']}');
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toMatch(/^events (has more than 10000 elements|: must contain at most 1000 events)/);
+    expect(res.json().error.message).toMatch(
+      /^events (has more than 10000 elements|: must contain at most 1000 events)/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await state()).toBe(snapshot);
   });
