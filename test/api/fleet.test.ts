@@ -247,3 +247,37 @@ describe('fleet inventory warnings', () => {
     }
   });
 });
+
+describe('fleet syncs are audited in the same transaction', () => {
+  it('a sync leaves a fleet.synced entry; when the audit write fails, nothing of the sync is written', async () => {
+    const t = await startTestApp();
+    try {
+      const tenant = await createTenant(t.app);
+      const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+      const analyst = (await createKey(t.app, tenant, 'analyst')).raw;
+      const sync = (body: object) =>
+        t.app.inject({ method: 'POST', url: '/v1/fleet/sync', headers: bearer(push), payload: body });
+      expect((await sync(payload('audited', [agent('a', [stdioServer('x')])]))).statusCode).toBe(200);
+      const entries = (
+        await t.app.inject({ method: 'GET', url: '/v1/audit?type=fleet.synced', headers: bearer(analyst) })
+      ).json();
+      expect(JSON.stringify(entries)).toContain('"fleet.synced"');
+      expect(JSON.stringify(entries)).toContain('audited');
+
+      await t.db.dataSource.query(`
+        CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'injected audit failure'; END $$`);
+      await t.db.dataSource.query(
+        'CREATE TRIGGER fail_audit BEFORE INSERT ON audit_entries FOR EACH ROW EXECUTE FUNCTION fail_audit()',
+      );
+      const counts = await fleetCounts((sql) => t.db.dataSource.query(sql));
+      const res = await sync(
+        payload('doomed', [agent('a', [remoteServer('jira', 'https://jira.example.com/mcp')])]),
+      );
+      expect(res.statusCode).toBe(500);
+      expect(await fleetCounts((sql) => t.db.dataSource.query(sql))).toBe(counts);
+    } finally {
+      await t.close();
+    }
+  });
+});

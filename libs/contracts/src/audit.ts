@@ -43,6 +43,7 @@ export const CONTROL_PLANE_ACTIONS = [
   'api_key.rotated',
   'audit.exported',
   'audit.pruned',
+  'fleet.synced',
 ] as const;
 
 /** A control-plane action name: lower-case dotted, e.g. `policy.created`. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { FleetSyncResult } from '../../../libs/contracts/src/index.js';
+import type { Tx } from '../../core/database/transactions.js';
 
 /** An agent row ready for the batch upsert. */
 export interface AgentRow {
@@ -269,10 +270,8 @@ export class FleetSyncTransaction {
 
 @Injectable()
 export class FleetSyncRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
-  /** Runs `fn` in one transaction: a sync is written whole or not at all. */
-  transaction<T>(tenantId: string, fn: (tx: FleetSyncTransaction) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => fn(new FleetSyncTransaction(manager, tenantId)));
+  /** The write path of one tenant inside the caller's unit of work: a sync is written whole or not at all. */
+  within(tx: Tx, tenantId: string): FleetSyncTransaction {
+    return new FleetSyncTransaction(tx.manager, tenantId);
   }
 }

@@ -7,7 +7,9 @@ import {
 } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
+import { Transactions } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { FleetServerDto, FleetSyncDto } from './dto/fleet-sync.dto.js';
 import { agentKey, FleetSyncRepository, type AgentRow, type ServerRow } from './fleet-sync.repository.js';
 
@@ -22,6 +24,8 @@ const IDEMPOTENCY_SCOPE = 'fleet.sync';
 export class FleetSyncService {
   constructor(
     private readonly repository: FleetSyncRepository,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -33,7 +37,8 @@ export class FleetSyncService {
     const requestHash = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
     const now = new Date();
 
-    return this.repository.transaction(principal.tenantId, async (tx) => {
+    return this.transactions.run(async (unit) => {
+      const tx = this.repository.within(unit, principal.tenantId);
       if (idempotencyKey) {
         const earlier = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
         if (earlier) return replay(earlier, requestHash);
@@ -91,6 +96,22 @@ export class FleetSyncService {
           { quota: 'fleet_agents', limit, current, adding: inserted - removed },
         );
       }
+      await this.audit.record(
+        principal,
+        {
+          type: 'fleet.synced',
+          resource_type: 'fleet_endpoint',
+          resource_id: payload.source_id,
+          details: {
+            agents: result.synced,
+            new: result.new,
+            updated: result.updated,
+            removed,
+            servers: servers.length,
+          },
+        },
+        unit,
+      );
       return result;
     });
   }

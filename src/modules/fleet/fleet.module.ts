@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { FleetReadRepository } from './fleet-read.repository.js';
 import { FleetReadService } from './fleet-read.service.js';
 import { FleetSyncRepository } from './fleet-sync.repository.js';
@@ -6,6 +7,7 @@ import { FleetSyncService } from './fleet-sync.service.js';
 import { FleetController } from './fleet.controller.js';
 
 @Module({
+  imports: [AuditModule],
   controllers: [FleetController],
   providers: [FleetSyncRepository, FleetSyncService, FleetReadRepository, FleetReadService],
 })
