@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { IntrospectController } from './introspect.controller.js';
 import { KeyAuthenticator } from './key-authenticator.js';
 import { KeyCache } from './key-cache.js';
 import { KeysController } from './keys.controller.js';
@@ -13,7 +14,7 @@ import { MeController } from './me.controller.js';
 
 @Module({
   imports: [AuditModule],
-  controllers: [KeysController, MeController],
+  controllers: [KeysController, MeController, IntrospectController],
   providers: [
     ApiKeysRepository,
     ApiKeysService,
