@@ -1,0 +1,193 @@
+// The policy library already reads secret locations the way a shell or file API would (percent-decoding,
+// quotes, backslashes, `..`, globs); reusing it keeps "secret path" meaning one thing in rules and detectors.
+import { findSecretPath } from '../../policy/src/secret-paths.js';
+import { CREDENTIAL_PATTERNS, findTextMatches } from './credentials.js';
+import type { Finding, Severity } from './types.js';
+
+/** Kinds reported by the argument scan. */
+export const ARGUMENT_KINDS = [
+  'shell_metacharacters',
+  'path_traversal',
+  'secret_path',
+  'destructive_sql',
+  'exfiltration',
+] as const;
+export type ArgumentKind = (typeof ARGUMENT_KINDS)[number];
+
+/** Member names whose values are file system paths or URIs. */
+const PATH_KEY =
+  /(?:^|[_-])(?:path|paths|file|files|filename|filepath|dir|dirs|directory|folder|src|source|dest|destination|target|cwd|root|uri|location)$/i;
+/** Member names whose values are commands or code. */
+const COMMAND_KEY =
+  /^(?:command|commands|cmd|script|shell|exec|argv|args|code|program|run|bash|sh|powershell)$/i;
+/** Member names whose values are SQL. */
+const SQL_KEY = /^(?:sql|query|queries|statement|statements|stmt|q)$/i;
+
+type Report = (kind: ArgumentKind, severity: Severity, reason: string) => void;
+
+/**
+ * Runs every argument detector on one string value. `key` is the member name the string sits under (for array
+ * elements, the array's), which decides how suspicious a pattern is: `;` in a `path` is an injection attempt,
+ * in a chat message it is punctuation.
+ */
+export function detectInArgument(text: string, key: string | undefined, report: Report): void {
+  const pathLike = key !== undefined && PATH_KEY.test(key);
+  const commandLike = key !== undefined && COMMAND_KEY.test(key);
+  const singleLine = !text.includes('\n');
+  shell(text, pathLike, commandLike, report);
+  if (pathLike || singleLine || commandLike) traversal(text, pathLike, report);
+  if (pathLike || singleLine || commandLike) {
+    const hit = findSecretPath(text);
+    if (hit) report('secret_path', 'high', `names the secret location ${hit.secret}`);
+  }
+  sql(text, key !== undefined && (SQL_KEY.test(key) || commandLike), report);
+  exfiltration(text, report);
+}
+
+// --- shell ------------------------------------------------------------------------------------------------
+
+/** Fetch-and-run and reverse shells: hostile wherever they appear. */
+const DOWNLOAD_AND_RUN =
+  /\b(?:curl|wget|fetch)\b[^\n;&|]{0,500}\|\s{0,10}(?:sudo\s+)?(?:ba|z|k|da)?sh\b|\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\b[^\n;&|]{0,200}\s-[a-z]{0,5}[ec]\b|\bbash\s+-i\s*>&|\bmkfifo\b[^\n]{0,200}\b(?:nc|ncat|sh)\b/i;
+/** Command substitution running something. */
+const SUBSTITUTION = /\$\([^()\n]{1,1000}\)|`[^`\n]{1,1000}`/;
+/** A separator followed by a command word: `x; rm -rf`, `a && curl`, `| sh`. */
+const CHAINED =
+  /(?:;|&&|\|\||\||\n)\s{0,10}(?:sudo\s+)?(?:rm|curl|wget|nc|ncat|netcat|bash|sh|zsh|python[0-9.]*|perl|ruby|php|node|chmod|chown|dd|mkfs|base64|eval|exec|powershell|pwsh|cmd|certutil|bitsadmin|scp|ssh|telnet|kill|shutdown|reboot)\b/i;
+const METACHARACTERS = /[;|&$`<>\n\r]/;
+
+function shell(text: string, pathLike: boolean, commandLike: boolean, report: Report): void {
+  if (DOWNLOAD_AND_RUN.test(text)) {
+    report('shell_metacharacters', 'critical', 'downloads and runs code, or opens a reverse shell');
+    return;
+  }
+  const substitution = SUBSTITUTION.test(text);
+  const chained = CHAINED.test(text);
+  if (pathLike) {
+    if (substitution || chained)
+      report('shell_metacharacters', 'high', 'a path that chains or substitutes shell commands');
+    else if (METACHARACTERS.test(text))
+      report('shell_metacharacters', 'medium', 'shell metacharacters in a path');
+    return;
+  }
+  if (commandLike) {
+    if (substitution || /(?:;|&&|\|\||\|)\s{0,10}[A-Za-z]/.test(text))
+      report('shell_metacharacters', 'medium', 'a command that chains or substitutes other commands');
+    return;
+  }
+  if (!text.includes('\n') && chained && /^[^\s;&|]{1,200}\s{0,3}(?:;|&&|\|\|)/.test(text)) {
+    // A short value followed by a separator and a command: the classic argument injection (`main; rm -rf ~`).
+    report('shell_metacharacters', 'high', 'a value followed by a chained shell command');
+  }
+}
+
+// --- path traversal ---------------------------------------------------------------------------------------
+
+const PARENT_SEGMENT = /(?:^|[\\/])\.\.(?=[\\/]|$)/g;
+const ENCODED_DOT = /%(?:25)*2e|%(?:25)*c0%(?:25)*ae|%(?:25)*e0%(?:25)*80%(?:25)*ae|%u002e|\\u002e/i;
+const ENCODED_SLASH = /%(?:25)*(?:2f|5c)|%(?:25)*c0%(?:25)*af|%(?:25)*c1%(?:25)*9c/i;
+
+function traversal(text: string, pathLike: boolean, report: Report): void {
+  if (text.includes('\u0000') || /%(?:25)*00/.test(text)) {
+    if (pathLike || /[\\/]/.test(text)) {
+      report('path_traversal', 'high', 'a NUL byte, which truncates paths in many file APIs');
+      return;
+    }
+  }
+  const encoded = ENCODED_DOT.test(text) || (ENCODED_SLASH.test(text) && text.includes('..'));
+  const decoded = encoded ? decodeLayers(text) : text;
+  const climbs = decoded.match(PARENT_SEGMENT)?.length ?? 0;
+  if (climbs === 0) return;
+  if (encoded)
+    report('path_traversal', 'high', `climbs ${climbs} director${climbs > 1 ? 'ies' : 'y'} with encoded ../`);
+  else if (climbs >= 2) report('path_traversal', 'high', `climbs ${climbs} directories with ../`);
+  else report('path_traversal', 'medium', 'climbs a directory with ../');
+}
+
+/** Percent-decoding (three layers) plus the overlong UTF-8 spellings of `.` `/` `\` that lax decoders accept. */
+function decodeLayers(text: string): string {
+  let current = text
+    .replace(/%(?:25)*c0%(?:25)*ae|%(?:25)*e0%(?:25)*80%(?:25)*ae|%u002e|\\u002e/gi, '.')
+    .replace(/%(?:25)*c0%(?:25)*af/gi, '/')
+    .replace(/%(?:25)*c1%(?:25)*9c/gi, '\\');
+  for (let round = 0; round < 3 && current.includes('%'); round++) {
+    const next = current.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
+      String.fromCharCode(parseInt(hex, 16)),
+    );
+    if (next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+// --- SQL --------------------------------------------------------------------------------------------------
+
+const DESTRUCTIVE_START =
+  /^(?:DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|OWNED|COLLECTION)\b|TRUNCATE\b|ALTER\s+TABLE\s+\S+\s+DROP\b|ALTER\s+(?:USER|ROLE|LOGIN)\b|GRANT\s+ALL\b|EXECUTE\s+IMMEDIATE\b|COPY\s+INTO\s+'?(?:s3|gcs|azure|https?):|CREATE\s+(?:OR\s+REPLACE\s+)?STAGE\b)/i;
+const DELETE_OR_UPDATE = /^(?:DELETE\s+FROM\s|UPDATE\s+\S+\s+SET\s)/i;
+
+/**
+ * Statement-level checks: each `;`-separated statement (comments skipped) is tested at its start, so prose that
+ * mentions "drop table" does not hit. Outside SQL-like keys only upper-case keywords count, the way SQL is
+ * written into free text by someone who means it.
+ */
+function sql(text: string, sqlKey: boolean, report: Report): void {
+  if (!sqlKey && !/\b(?:DROP|TRUNCATE|DELETE|UPDATE|ALTER|GRANT|EXECUTE|COPY|CREATE)\b/.test(text)) return;
+  if (sqlKey && !/\b(?:drop|truncate|delete|update|alter|grant|execute|copy|create)\b/i.test(text)) return;
+  const statements = text.split(';', 1_000);
+  for (const raw of statements) {
+    const statement = raw.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]{0,10000}?\*\/)*/, '');
+    const head = statement.slice(0, 200);
+    if (!sqlKey && !/^[A-Z]+\s+[A-Z]+/.test(head)) continue;
+    if (DESTRUCTIVE_START.test(head)) {
+      const verb = /^\S+\s+\S+/.exec(head)?.[0].toUpperCase().replace(/\s+/, ' ') ?? 'statement';
+      report('destructive_sql', 'high', `destructive SQL (${verb})`);
+      return;
+    }
+    if (DELETE_OR_UPDATE.test(head) && !/\bWHERE\b/i.test(statement)) {
+      const verb = head.slice(0, 6).toUpperCase();
+      report('destructive_sql', 'high', `${verb} without a WHERE clause`);
+      return;
+    }
+  }
+}
+
+// --- exfiltration -----------------------------------------------------------------------------------------
+
+const URL = /\b(?:https?|wss?|ftp):\/\/[^\s"'<>]{1,8192}/gi;
+const ENCODED_RUN = /[A-Za-z0-9+/_-]{128,}={0,2}|(?:%[0-9a-f]{2}){64,}/i;
+const UPLOAD =
+  /\b(?:curl|wget)\b[^\n;&|]{0,500}?\s(?:-d|--data(?:-binary|-raw|-urlencode)?|-F|--form|-T|--upload-file|--post-file|--post-data)[\s=]+["']?(?:@|\$\(|`)|\|\s{0,10}(?:curl|wget|nc|ncat|netcat)\b|\b(?:nc|ncat|netcat)\s[^\n|;&]{0,200}<\s{0,5}\S/i;
+
+function exfiltration(text: string, report: Report): void {
+  if (UPLOAD.test(text)) {
+    report('exfiltration', 'high', 'a command that sends local data to the network');
+    return;
+  }
+  if (text.length >= 140 && text.includes('://')) {
+    URL.lastIndex = 0;
+    let match: RegExpExecArray | null;
+    while ((match = URL.exec(text)) !== null) {
+      const rest = match[0].replace(/^[a-z]+:\/\/[^/?#]*/i, '');
+      if (ENCODED_RUN.test(rest)) {
+        report('exfiltration', 'high', 'a URL that carries a long encoded payload');
+        return;
+      }
+    }
+  }
+  const credentials = findTextMatches(text, CREDENTIAL_PATTERNS);
+  if (credentials.length > 0) {
+    const labels = [...new Set(credentials.map((m) => m.pattern.label))].slice(0, 3).join(', ');
+    report('exfiltration', 'high', `arguments carry a credential (${labels})`);
+  }
+}
+
+/** Builds a finding for the argument scan. */
+export function argumentFinding(
+  kind: ArgumentKind,
+  severity: Severity,
+  path: string,
+  reason: string,
+): Finding {
+  return { kind, category: 'argument', severity, path, reason };
+}
