@@ -1,8 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import type { FleetSyncPayload, FleetSyncResult } from '../../contracts/src/index.js';
+import { randomUUID, type JsonWebKey } from 'node:crypto';
+import type {
+  AuditIngestRequest,
+  AuditIngestResult,
+  FleetSyncPayload,
+  FleetSyncResult,
+} from '../../contracts/src/index.js';
 import { ControlPlaneError, type ControlPlaneErrorKind } from './errors.js';
 import { backoffDelayMs, parseRetryAfter, RETRYABLE_STATUSES } from './retry.js';
-import { checkedUrl, displayUrl, FLEET_SYNC_PATH } from './url.js';
+import {
+  AUDIT_PUSH_PATH,
+  checkedUrl,
+  displayUrl,
+  FLEET_SYNC_PATH,
+  POLICY_BUNDLE_PATH,
+  POLICY_KEYS_PATH,
+} from './url.js';
 
 export interface ControlPlaneClientOptions {
   /** Base URL of the control plane (a path prefix is kept). https, or http to a loopback host only. */
@@ -19,6 +31,8 @@ export interface ControlPlaneClientOptions {
   /** Timeout of one HTTP attempt (default 30 s). */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** Where the operator sets the key, named in the "key refused" message (default: the agents command's flags). */
+  keyHint?: string;
   /** Told before each retry; carries no header or body. */
   onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
   fetch?: typeof fetch;
@@ -31,6 +45,41 @@ export interface PostOptions {
   idempotencyKey?: string;
   /** Said on 403, e.g. which role the call needs. */
   forbiddenHint?: string;
+}
+
+/** Per-call overrides of the client's retry budget (e.g. a quick probe at start-up). */
+export interface CallBudget {
+  maxAttempts?: number;
+  maxTotalMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface GetOptions extends CallBudget {
+  /** Sent as `If-None-Match`; a `304` then resolves as `{status: 304}`. */
+  ifNoneMatch?: string;
+  forbiddenHint?: string;
+}
+
+export interface GetResult<T> {
+  status: number;
+  /** Absent on 304. */
+  body?: T;
+  /** The raw body as received (absent on 304), e.g. to cache a signed document byte for byte. */
+  text?: string;
+  etag?: string;
+  attempts: number;
+  url: string;
+}
+
+/** `GET /v1/policy/verification-key`. */
+export interface PolicyVerificationKeys {
+  current_key_id?: string;
+  keys: Array<{
+    key_id: string;
+    alg?: string;
+    public_key_pem?: string;
+    jwk?: JsonWebKey;
+  }>;
 }
 
 export interface PostResult<T> {
@@ -57,8 +106,10 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
  */
 export class ControlPlaneClient {
   readonly baseUrl: URL;
-  private readonly options: Required<Omit<ControlPlaneClientOptions, 'onRetry' | 'baseUrl' | 'userAgent'>> &
-    Pick<ControlPlaneClientOptions, 'onRetry' | 'userAgent'>;
+  private readonly options: Required<
+    Omit<ControlPlaneClientOptions, 'onRetry' | 'baseUrl' | 'userAgent' | 'keyHint'>
+  > &
+    Pick<ControlPlaneClientOptions, 'onRetry' | 'userAgent' | 'keyHint'>;
 
   constructor(options: ControlPlaneClientOptions) {
     this.baseUrl = checkedUrl(options.baseUrl);
@@ -123,8 +174,118 @@ export class ControlPlaneClient {
   async postJson<T>(target: string | URL, body: unknown, options: PostOptions = {}): Promise<PostResult<T>> {
     const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
-    const payload = JSON.stringify(body);
-    const { maxAttempts, maxTotalMs } = this.options;
+    const { response, text, attempts } = await this.exchange(
+      'POST',
+      url,
+      { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      JSON.stringify(body),
+      options,
+    );
+    return {
+      status: response.status,
+      body: parseJson<T>(text, response.status, attempts),
+      attempts,
+      idempotencyKey,
+      url: displayUrl(url),
+    };
+  }
+
+  /**
+   * GETs JSON with retries. With `ifNoneMatch`, a `304 Not Modified` resolves as `{status: 304}` (no body);
+   * a 2xx resolves with the body, its raw text and the `ETag`.
+   */
+  async getJson<T>(target: string | URL, options: GetOptions = {}): Promise<GetResult<T>> {
+    const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
+    const { response, text, attempts } = await this.exchange(
+      'GET',
+      url,
+      options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {},
+      undefined,
+      options,
+    );
+    const etag = response.headers.get('etag') ?? undefined;
+    if (response.status === 304) return { status: 304, attempts, etag, url: displayUrl(url) };
+    return {
+      status: response.status,
+      body: parseJson<T>(text, response.status, attempts),
+      text,
+      etag,
+      attempts,
+      url: displayUrl(url),
+    };
+  }
+
+  /**
+   * `GET /v1/policy/bundle`: the tenant's signed policy bundle, or `{status: 304}` when `etag` still matches.
+   * The bundle is returned unverified (with its raw text): verify it with the policy library before use.
+   */
+  async fetchPolicyBundle(options: { etag?: string } & CallBudget = {}): Promise<GetResult<unknown>> {
+    return this.getJson<unknown>(POLICY_BUNDLE_PATH, {
+      ...options,
+      ifNoneMatch: options.etag,
+      forbiddenHint: "this key's role cannot read the policy bundle; use a proxy or gateway key",
+    });
+  }
+
+  /** `GET /v1/policy/verification-key`: the public keys bundles are signed with. */
+  async fetchVerificationKeys(options: CallBudget = {}): Promise<GetResult<PolicyVerificationKeys>> {
+    const result = await this.getJson<unknown>(POLICY_KEYS_PATH, {
+      ...options,
+      forbiddenHint: "this key's role cannot read the policy verification keys",
+    });
+    const body = result.body as Partial<PolicyVerificationKeys> | undefined;
+    if (
+      !body ||
+      !Array.isArray(body.keys) ||
+      !body.keys.every(
+        (key) =>
+          key &&
+          typeof key.key_id === 'string' &&
+          (typeof key.public_key_pem === 'string' || (typeof key.jwk === 'object' && key.jwk !== null)),
+      )
+    ) {
+      throw new ControlPlaneError('bad-response', 'the control plane answered without verification keys', {
+        status: result.status,
+        attempts: result.attempts,
+      });
+    }
+    return { ...result, body: body as PolicyVerificationKeys };
+  }
+
+  /** `POST /v1/proxy/audit`: one batch of runtime events (re-sending is harmless: events carry their ids). */
+  async pushAudit(
+    batch: AuditIngestRequest,
+    options: PostOptions & CallBudget = {},
+  ): Promise<PostResult<AuditIngestResult>> {
+    const result = await this.postJson<unknown>(AUDIT_PUSH_PATH, batch, {
+      forbiddenHint: "this key's role cannot write audit events; use a proxy or gateway key",
+      ...options,
+    });
+    const body = result.body as Partial<AuditIngestResult> | null;
+    if (!body || typeof body.accepted !== 'number' || typeof body.duplicates !== 'number') {
+      throw new ControlPlaneError('bad-response', 'the control plane answered 2xx without an audit result', {
+        status: result.status,
+        attempts: result.attempts,
+      });
+    }
+    return { ...result, body: body as AuditIngestResult };
+  }
+
+  /**
+   * One call with retries: resolves with the 2xx (or, for GET, 304) response and its bounded text, or
+   * rejects with a `ControlPlaneError` once the attempts or the time budget are spent.
+   */
+  private async exchange(
+    method: 'GET' | 'POST',
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    options: PostOptions & CallBudget,
+  ): Promise<{ response: Response; text: string; attempts: number }> {
+    const maxAttempts = options.maxAttempts ?? this.options.maxAttempts;
+    const maxTotalMs = options.maxTotalMs ?? this.options.maxTotalMs;
+    const requestTimeoutMs = options.requestTimeoutMs ?? this.options.requestTimeoutMs;
+    const budget = { maxAttempts, maxTotalMs };
     const started = Date.now();
     let failure: ControlPlaneError | undefined;
 
@@ -132,50 +293,32 @@ export class ControlPlaneClient {
       let response: Response;
       try {
         response = await this.options.fetch(url, {
-          method: 'POST',
+          method,
           headers: {
             authorization: `Bearer ${this.options.apiKey}`,
-            'content-type': 'application/json',
             accept: 'application/json',
-            'idempotency-key': idempotencyKey,
+            ...headers,
             ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
           },
-          body: payload,
+          body,
           redirect: 'manual',
-          signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+          signal: AbortSignal.timeout(requestTimeoutMs),
         });
       } catch (error) {
-        failure = this.networkError(error, url, attempt);
+        failure = this.networkError(error, url, attempt, requestTimeoutMs);
         const delay = backoffDelayMs(attempt, this.backoff());
-        if (!(await this.waitBeforeRetry(attempt, delay, started, failure.message))) break;
+        if (!(await this.waitBeforeRetry(attempt, delay, started, failure.message, budget))) break;
         continue;
       }
 
       const text = await readBounded(response);
-      const envelope = errorEnvelope(text);
-      if (response.status >= 200 && response.status < 300) {
-        let parsed: unknown;
-        try {
-          parsed = text ? JSON.parse(text) : null;
-        } catch {
-          throw new ControlPlaneError(
-            'bad-response',
-            `the control plane answered ${response.status} with invalid JSON`,
-            {
-              status: response.status,
-              attempts: attempt,
-            },
-          );
-        }
-        return {
-          status: response.status,
-          body: parsed as T,
-          attempts: attempt,
-          idempotencyKey,
-          url: displayUrl(url),
-        };
+      if (
+        (response.status >= 200 && response.status < 300) ||
+        (method === 'GET' && response.status === 304)
+      ) {
+        return { response, text, attempts: attempt };
       }
-      failure = this.httpError(response, envelope, attempt, options, url);
+      failure = this.httpError(response, errorEnvelope(text), attempt, options, url);
       if (!RETRYABLE_STATUSES.has(response.status)) throw failure;
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
       const delay = retryAfter ?? backoffDelayMs(attempt, this.backoff());
@@ -186,7 +329,7 @@ export class ControlPlaneClient {
           failure.details,
         );
       }
-      if (!(await this.waitBeforeRetry(attempt, delay, started, `HTTP ${response.status}`))) break;
+      if (!(await this.waitBeforeRetry(attempt, delay, started, `HTTP ${response.status}`, budget))) break;
     }
     throw failure ?? new ControlPlaneError('network', 'no attempt was made');
   }
@@ -196,19 +339,25 @@ export class ControlPlaneClient {
   }
 
   /** Sleeps before the next attempt; false when there is none (attempts or time budget spent). */
-  private async waitBeforeRetry(attempt: number, delayMs: number, started: number, reason: string) {
-    if (attempt >= this.options.maxAttempts) return false;
-    if (Date.now() - started + delayMs > this.options.maxTotalMs) return false;
+  private async waitBeforeRetry(
+    attempt: number,
+    delayMs: number,
+    started: number,
+    reason: string,
+    budget: { maxAttempts: number; maxTotalMs: number },
+  ) {
+    if (attempt >= budget.maxAttempts) return false;
+    if (Date.now() - started + delayMs > budget.maxTotalMs) return false;
     this.options.onRetry?.({ attempt, delayMs, reason });
     await this.options.sleep(delayMs);
     return true;
   }
 
-  private networkError(error: unknown, url: URL, attempts: number): ControlPlaneError {
+  private networkError(error: unknown, url: URL, attempts: number, timeoutMs: number): ControlPlaneError {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
     const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
     const reason = timedOut
-      ? `no answer within ${Math.round(this.options.requestTimeoutMs / 1000)}s`
+      ? `no answer within ${Math.round(timeoutMs / 1000)}s`
       : typeof cause?.code === 'string'
         ? cause.code
         : 'network error';
@@ -250,7 +399,7 @@ export class ControlPlaneClient {
       return error(
         'unauthorized',
         `the key was refused by the control plane (${tag}${said}): it is unknown, revoked or expired; ` +
-          'check --push-api-key / AGENT_BOM_PUSH_API_KEY',
+          `check ${this.options.keyHint ?? '--push-api-key / AGENT_BOM_PUSH_API_KEY'}`,
       );
     }
     if (status === 403) {
@@ -279,6 +428,17 @@ export class ControlPlaneClient {
   private clean(text: string): string {
     const plain = text.replace(CONTROL_CHARACTERS, ' ').split(this.options.apiKey).join('[redacted]');
     return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;
+  }
+}
+
+function parseJson<T>(text: string, status: number, attempts: number): T {
+  try {
+    return (text ? JSON.parse(text) : null) as T;
+  } catch {
+    throw new ControlPlaneError('bad-response', `the control plane answered ${status} with invalid JSON`, {
+      status,
+      attempts,
+    });
   }
 }
 

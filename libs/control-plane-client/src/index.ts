@@ -4,10 +4,27 @@
  * stable identity. No side effects on import.
  */
 export { ControlPlaneClient } from './client.js';
-export type { ControlPlaneClientOptions, PostOptions, PostResult } from './client.js';
+export type {
+  CallBudget,
+  ControlPlaneClientOptions,
+  GetOptions,
+  GetResult,
+  PolicyVerificationKeys,
+  PostOptions,
+  PostResult,
+} from './client.js';
 export { ControlPlaneError } from './errors.js';
 export type { ControlPlaneErrorKind } from './errors.js';
 export { backoffDelayMs, parseRetryAfter, RETRYABLE_STATUSES } from './retry.js';
-export { checkedUrl, displayUrl, FLEET_SYNC_PATH, isLoopbackHost, resolvePushUrl } from './url.js';
+export {
+  AUDIT_PUSH_PATH,
+  checkedUrl,
+  displayUrl,
+  FLEET_SYNC_PATH,
+  isLoopbackHost,
+  POLICY_BUNDLE_PATH,
+  POLICY_KEYS_PATH,
+  resolvePushUrl,
+} from './url.js';
 export { describeEndpoint, machineSourceId } from './identity.js';
 export type { MachineIdSources } from './identity.js';

@@ -3,6 +3,12 @@ import { ControlPlaneError } from './errors.js';
 
 /** The path `--push-url` gets when it has none. */
 export const FLEET_SYNC_PATH = '/v1/fleet/sync';
+/** The tenant's signed policy bundle (ETag / If-None-Match). */
+export const POLICY_BUNDLE_PATH = '/v1/policy/bundle';
+/** The public keys policy bundles are signed with. */
+export const POLICY_KEYS_PATH = '/v1/policy/verification-key';
+/** Runtime audit events from proxies and gateways. */
+export const AUDIT_PUSH_PATH = '/v1/proxy/audit';
 
 /**
  * Loopback hosts, where plain http cannot leave the machine: `localhost` (and `*.localhost`), 127.0.0.0/8,
