@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AgentsOptions } from './commands/agents.js';
 import { VERSION } from './version.js';
+import type { ProxyCliOptions } from '../apps/proxy/src/config.js';
 
 /**
  * `agent-bom`: one CLI for every surface. Each command's implementation is imported only when it runs, so
@@ -192,10 +193,54 @@ export async function main(argv: string[]): Promise<number> {
       ),
     );
 
-  for (const [name, description] of [
-    ['proxy', 'Wrap a stdio MCP server with inline policy, detectors and audit'],
-    ['scan', 'Scan MCP servers and push results'],
-  ] as const) {
+  // --- proxy (docs/proxy.md) ---------------------------------------------------------------------------
+  program
+    .command('proxy')
+    .description(
+      'Wrap a stdio MCP server: inline policy, detectors, replay detection, trace context, audit to the control plane',
+    )
+    .usage('[options] -- <command> [args...]')
+    .argument('[command]', 'the MCP server to start (after --)')
+    .argument('[args...]', 'its arguments')
+    .option(
+      '--control-plane-url <url>',
+      'pull the signed policy bundle and push audit (env AGENT_BOM_API_URL)',
+    )
+    .option('--control-plane-token <token>', "a 'proxy' role key (env AGENT_BOM_API_TOKEN, preferred)")
+    .option('--policy <file>', 'local policy (JSON or YAML); with a control plane, both must allow a call')
+    .option('--policy-public-key <file>', 'pin the bundle verification key(s): PEM or JWK')
+    .option('--detect-credentials', 'find credentials and personal data in responses and redact them')
+    .option('--credential-action <action>', 'redact (default) or block responses that hold credentials')
+    .option('--block-undeclared', "refuse tools/call for tools not in the server's tools/list")
+    .option(
+      '--block-drift',
+      'refuse (and withhold) tools that changed or appeared after the first tools/list',
+    )
+    .option('--argument-detectors <mode>', 'block (default: high severity blocks), warn or off')
+    .option(
+      '--replay-window <duration>',
+      'refuse a repeated id + payload within this window (default 5m; 0 off)',
+    )
+    .option('--rate-limit <n>', 'calls per tool per minute (default: unlimited)')
+    .option('--server-name <name>', 'name of the server in audit events (default: derived from the command)')
+    .option('--agent <name>', 'agent name for policy bindings and audit (env AGENT_BOM_AGENT)')
+    .option('--environment <name>', 'environment for policy bindings (env AGENT_BOM_ENVIRONMENT)')
+    .option('--policy-refresh <duration>', 'how often to refresh the bundle (default 60s)')
+    .option('--max-frame-bytes <size>', 'largest JSON-RPC message either way (default 16MiB)')
+    .option('--log <file>', 'also write JSON logs and audit events to this file (stdout is the protocol)')
+    .option('--log-level <level>', 'stderr verbosity: error, warn, info (default) or debug')
+    .option(
+      '--cache-dir <dir>',
+      'bundle cache and audit spool (default: the user cache dir; env AGENT_BOM_CACHE_DIR)',
+    )
+    .allowExcessArguments()
+    .action(
+      run(async (command: string | undefined, args: string[], options: ProxyCliOptions) =>
+        (await import('../apps/proxy/src/main.js')).runProxy(command, args, options),
+      ),
+    );
+
+  for (const [name, description] of [['scan', 'Scan MCP servers and push results']] as const) {
     program
       .command(name)
       .description(`${description} (not built yet)`)

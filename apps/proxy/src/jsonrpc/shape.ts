@@ -1,0 +1,170 @@
+/** Where a member's value sits in the frame text: `[start, end)`. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What the structural scan learned about one frame (valid JSON text). */
+export interface FrameShape {
+  /** Deepest nesting of objects and arrays. */
+  readonly depth: number;
+  /** First member name that appears twice in one object, with where (`$.params.arguments`), if any. */
+  readonly duplicate?: { readonly key: string; readonly at: string };
+  /** Members of the top-level object, of `params`, and of `params._meta` (value spans). */
+  readonly root: ReadonlyMap<string, Span>;
+  readonly params?: ReadonlyMap<string, Span>;
+  readonly meta?: ReadonlyMap<string, Span>;
+  /** Opening brace of `params` and `params._meta` when they are objects. */
+  readonly paramsOpen?: number;
+  readonly metaOpen?: number;
+  /** Closing brace of the top-level object. */
+  readonly rootClose?: number;
+}
+
+type Tag = 'root' | 'params' | 'meta' | null;
+
+interface Container {
+  object: boolean;
+  tag: Tag;
+  /** Member names seen, for duplicate detection (objects only). */
+  names: Set<string> | null;
+  key: string | undefined;
+  valueStart: number;
+  members: Map<string, Span> | null;
+  path: string;
+}
+
+/**
+ * One linear pass over a frame that `JSON.parse` already accepted. It finds what the parsed value hides:
+ * duplicate member names (parsers disagree on which one wins, so the proxy could check one value while the server
+ * uses another) and the nesting depth; and it records the byte spans of the members the proxy may splice
+ * (`id`, `params`, `params._meta.traceparent`) so it never has to re-serialise a frame it forwards.
+ */
+export function scanShape(text: string): FrameShape {
+  const stack: Container[] = [];
+  let depth = 0;
+  let duplicate: FrameShape['duplicate'];
+  let root: Map<string, Span> | undefined;
+  let params: Map<string, Span> | undefined;
+  let meta: Map<string, Span> | undefined;
+  let paramsOpen: number | undefined;
+  let metaOpen: number | undefined;
+  let rootClose: number | undefined;
+
+  const endValue = (container: Container, at: number) => {
+    if (container.members && container.key !== undefined) {
+      let end = at;
+      while (end > container.valueStart && isSpace(text.charCodeAt(end - 1))) end--;
+      container.members.set(container.key, { start: container.valueStart, end });
+    }
+  };
+
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const end = stringEnd(text, i);
+      const top = stack[stack.length - 1];
+      if (top && top.object && top.key === undefined) {
+        const literal = text.slice(i, end + 1);
+        const name = literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+        if (top.names) {
+          if (top.names.has(name) && !duplicate) duplicate = { key: name.slice(0, 64), at: top.path };
+          top.names.add(name);
+        }
+        top.key = name;
+      }
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x3a /* : */) {
+      const top = stack[stack.length - 1];
+      let start = i + 1;
+      while (start < n && isSpace(text.charCodeAt(start))) start++;
+      top.valueStart = start;
+    } else if (c === 0x7b || c === 0x5b) {
+      const parent = stack[stack.length - 1];
+      const object = c === 0x7b;
+      let tag: Tag = null;
+      if (!parent) tag = object ? 'root' : null;
+      else if (object && parent.tag === 'root' && parent.key === 'params') tag = 'params';
+      else if (object && parent.tag === 'params' && parent.key === '_meta') tag = 'meta';
+      const members = tag ? new Map<string, Span>() : null;
+      if (tag === 'root') root = members!;
+      else if (tag === 'params') {
+        params = members!;
+        paramsOpen = i;
+      } else if (tag === 'meta') {
+        meta = members!;
+        metaOpen = i;
+      }
+      const path = !parent
+        ? '$'
+        : parent.object
+          ? `${parent.path}.${(parent.key ?? '').slice(0, 32)}`
+          : `${parent.path}[]`;
+      stack.push({
+        object,
+        tag,
+        names: object ? new Set() : null,
+        key: undefined,
+        valueStart: i + 1,
+        members,
+        path,
+      });
+      if (stack.length > depth) depth = stack.length;
+    } else if (c === 0x7d || c === 0x5d) {
+      const closed = stack.pop()!;
+      if (closed.object) endValue(closed, i);
+      if (closed.tag === 'root') rootClose = i;
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top.object) {
+        endValue(top, i);
+        top.key = undefined;
+      }
+    }
+    i++;
+  }
+  return { depth, duplicate, root: root ?? new Map(), params, meta, paramsOpen, metaOpen, rootClose };
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index of the closing quote of the string literal opening at `start`. */
+export function stringEnd(text: string, start: number): number {
+  let j = start;
+  for (;;) {
+    j = text.indexOf('"', j + 1);
+    if (j < 0) return text.length - 1;
+    let backslashes = 0;
+    for (let k = j - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+    if (backslashes % 2 === 0) return j;
+  }
+}
+
+/**
+ * The frame text with `params._meta.traceparent` set, spliced in without re-serialising anything else. Returns
+ * undefined when there is nowhere sane to put it (`params` or `_meta` present but not objects).
+ */
+export function withTraceparent(text: string, shape: FrameShape, traceparent: string): string | undefined {
+  const member = `"traceparent":${JSON.stringify(traceparent)}`;
+  if (shape.meta && shape.metaOpen !== undefined) {
+    if (shape.meta.has('traceparent')) return undefined;
+    return splice(text, shape.metaOpen + 1, shape.meta.size > 0 ? `${member},` : member);
+  }
+  if (shape.params && shape.paramsOpen !== undefined) {
+    if (shape.params.has('_meta')) return undefined;
+    const meta = `"_meta":{${member}}`;
+    return splice(text, shape.paramsOpen + 1, shape.params.size > 0 ? `${meta},` : meta);
+  }
+  if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
+  return splice(text, shape.rootClose, `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${member}}}`);
+}
+
+function splice(text: string, at: number, insert: string): string {
+  return text.slice(0, at) + insert + text.slice(at);
+}

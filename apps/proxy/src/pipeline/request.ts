@@ -1,0 +1,401 @@
+import { scanArguments } from '../../../../libs/detectors/src/index.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import { buildEvent, type EventFacts } from '../audit/events.js';
+import type { ProxyConfig } from '../config.js';
+import { refusal, type Refusal } from '../errors.js';
+import { idKey, type RpcId } from '../jsonrpc/ids.js';
+import { withTraceparent, type FrameShape } from '../jsonrpc/shape.js';
+import type { ProxyLogger } from '../logger.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import { newTrace, parseTraceparent, type TraceContext } from '../trace.js';
+import { fingerprint, withoutMeta } from './fingerprint.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { ReplayGuard } from './replay.js';
+import type { PendingCall, Session } from './session.js';
+import type { ToolRegistry } from './tools.js';
+
+/** A client request, parsed and shape-checked. */
+export interface ClientRequest {
+  readonly id: RpcId;
+  readonly rawId: string;
+  readonly method: string;
+  readonly params: unknown;
+  readonly text: string;
+  readonly raw: Buffer;
+  readonly shape: FrameShape;
+}
+
+export type RequestOutcome =
+  | { readonly forward: Buffer; readonly pending: PendingCall }
+  | { readonly refuse: Refusal; readonly rawId: string };
+
+/** Requests that only set up or keep up the session: no policy, detectors or rate limit. */
+const PLUMBING = new Set(['initialize', 'ping']);
+
+/**
+ * The client → server checks, in order; the first refusal wins and the request never reaches the server:
+ *
+ * 1. in-flight id (a second request with an id still pending is refused: answers could not be told apart);
+ * 2. replay (the same id and payload already forwarded inside the window);
+ * 3. `tools/call` shape (`name` a string, `arguments` an object when present);
+ * 4. undeclared tool (`--block-undeclared`; the proxy lists the tools itself if nobody has yet);
+ * 5. tool drift (`--block-drift`: tools changed or added after the first listing);
+ * 6. policy (local file, then control-plane bundle; both must allow);
+ * 7. argument detectors (high/critical block, unless `--argument-detectors warn|off`; unreadable arguments block);
+ * 8. per-tool rate limit (last, so refused calls do not spend it).
+ *
+ * A forwarded request keeps its bytes, except that a `traceparent` is spliced into `params._meta` when it had
+ * none. Every refusal, warning and allowed `tools/call` is audited with the trace id and an argument fingerprint.
+ */
+export class RequestPipeline {
+  constructor(
+    private readonly config: ProxyConfig,
+    private readonly logger: ProxyLogger,
+    private readonly audit: AuditSink,
+    private readonly policies: PolicySet,
+    private readonly tools: ToolRegistry,
+    private readonly replay: ReplayGuard,
+    private readonly limiter: RateLimiter,
+    private readonly session: Session,
+  ) {}
+
+  handle(request: ClientRequest): RequestOutcome | Promise<RequestOutcome> {
+    const params = request.params;
+    const meta = isObject(params) && isObject(params._meta) ? params._meta : undefined;
+    const trace = parseTraceparent(meta?.traceparent) ?? newTrace();
+    const key = idKey(request.id);
+    const base = { method: request.method, trace, requestId: request.id };
+
+    if (this.session.pending.has(key)) {
+      return this.refuse(
+        request,
+        trace,
+        refusal('invalid_request', `id ${request.rawId.slice(0, 64)} is already in flight`),
+      );
+    }
+    const payload = fingerprint({ method: request.method, params: withoutMeta(params) }, request.text);
+    if (this.replay.isReplay(key, payload)) {
+      const refused = refusal('replay', 'replayed request: the same id and payload were already sent', {
+        trace_id: trace.traceId,
+      });
+      this.emit({ ...base, type: 'replay.refused', tool: toolName(request), reason: refused.message });
+      this.logger.warn(`refused a replay of ${request.method} (id ${request.rawId.slice(0, 32)})`);
+      return this.refuse(request, trace, refused);
+    }
+    if (this.session.full) {
+      return this.refuse(request, trace, refusal('invalid_request', 'too many requests in flight'));
+    }
+    if (PLUMBING.has(request.method)) {
+      if (request.method === 'initialize') this.noteClient(params);
+      return this.forward(request, trace, payload);
+    }
+
+    let tool: string | undefined;
+    let args: unknown;
+    if (request.method === 'tools/call') {
+      if (!isObject(params) || typeof params.name !== 'string') {
+        return this.refuse(request, trace, refusal('invalid_params', 'tools/call needs a string "name"'));
+      }
+      if (params.arguments !== undefined && !isObject(params.arguments)) {
+        return this.refuse(
+          request,
+          trace,
+          refusal('invalid_params', 'tools/call "arguments" must be an object'),
+        );
+      }
+      tool = params.name;
+      args = params.arguments ?? {};
+      if (this.config.blockUndeclared && !this.tools.listed) {
+        if (!this.session.initialized) {
+          return this.deny(
+            request,
+            trace,
+            tool,
+            args,
+            refusal(
+              'undeclared_tool',
+              `tool "${short(tool)}" called before the session was initialized; no tools/list to check it against`,
+            ),
+          );
+        }
+        return this.listTools(trace).then(
+          () => this.afterListing(request, trace, payload, tool!, args),
+          (error: Error) =>
+            this.deny(
+              request,
+              trace,
+              tool!,
+              args,
+              refusal(
+                'undeclared_tool',
+                `cannot check tool "${short(tool!)}": the server's tools/list failed (${error.message})`,
+              ),
+            ),
+        );
+      }
+    } else {
+      args = withoutMeta(params);
+    }
+    return this.afterListing(request, trace, payload, tool, args);
+  }
+
+  private afterListing(
+    request: ClientRequest,
+    trace: TraceContext,
+    payload: string,
+    tool: string | undefined,
+    args: unknown,
+  ): RequestOutcome {
+    if (tool !== undefined) {
+      if (this.config.blockUndeclared && !this.tools.has(tool)) {
+        return this.deny(
+          request,
+          trace,
+          tool,
+          args,
+          refusal('undeclared_tool', `tool "${short(tool)}" is not declared by the server's tools/list`),
+        );
+      }
+      const drift = this.config.blockDrift ? this.tools.driftOf(tool) : undefined;
+      if (drift) {
+        return this.deny(
+          request,
+          trace,
+          tool,
+          args,
+          refusal(
+            'tool_drift',
+            `tool "${short(tool)}" was ${drift === 'added' ? 'added' : 'changed'} after the first tools/list; calls to it are blocked`,
+          ),
+        );
+      }
+    }
+
+    const verdict = this.policies.decide({ method: request.method, tool, arguments: args }, this.context());
+    if (verdict.effect === 'deny') {
+      const where = verdict.source === 'control_plane' ? 'control-plane policy' : 'local policy';
+      const message = verdict.ruleId
+        ? `denied by ${where} rule "${verdict.ruleId}": ${verdict.reason}`
+        : `denied by ${where}: ${verdict.reason}`;
+      return this.deny(
+        request,
+        trace,
+        tool,
+        args,
+        refusal('policy_denied', message, {
+          rule_id: verdict.ruleId ?? undefined,
+          policy_source: verdict.source,
+          policy_version: verdict.version,
+          trace_id: trace.traceId,
+        }),
+        verdict.ruleId,
+        verdict.version,
+      );
+    }
+    const warnings: string[] = [];
+    let warnRule: string | null = null;
+    if (verdict.effect === 'warn') {
+      warnings.push(verdict.reason);
+      warnRule = verdict.ruleId;
+    }
+
+    if (this.config.argumentDetectors !== 'off' && args !== undefined) {
+      const scan = scanArguments(args);
+      const blocking = scan.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+      const detectors = scan.findings.map((f) => f.kind);
+      if (this.config.argumentDetectors === 'block' && (blocking.length > 0 || !scan.complete)) {
+        const what =
+          blocking.length > 0
+            ? blocking
+                .slice(0, 3)
+                .map((f) => `${f.path}: ${f.reason}`)
+                .join('; ')
+            : `the arguments could not be fully inspected (${scan.limit})`;
+        return this.deny(
+          request,
+          trace,
+          tool,
+          args,
+          refusal('arguments_blocked', `blocked by argument detectors: ${what}`, {
+            detectors: [...new Set(blocking.map((f) => f.kind))],
+            trace_id: trace.traceId,
+          }),
+          null,
+          undefined,
+          detectors,
+        );
+      }
+      for (const finding of scan.findings)
+        warnings.push(`${finding.kind} at ${finding.path}: ${finding.reason}`);
+      if (!scan.complete) warnings.push(`arguments not fully inspected (${scan.limit})`);
+    }
+
+    if (tool !== undefined && this.limiter.enabled) {
+      const wait = this.limiter.take(tool);
+      if (wait > 0) {
+        const refused = refusal(
+          'rate_limited',
+          `rate limit: tool "${short(tool)}" may be called ${this.config.rateLimitPerMinute} times per minute`,
+          {
+            retry_after_ms: wait,
+            trace_id: trace.traceId,
+          },
+        );
+        this.emit({
+          type: 'rate_limit.exceeded',
+          tool,
+          method: request.method,
+          trace,
+          requestId: request.id,
+          reason: refused.message,
+          argumentFingerprint: fingerprint(args),
+        });
+        this.logger.warn(refused.message);
+        return this.refuse(request, trace, refused);
+      }
+    }
+
+    const argumentFingerprint = tool !== undefined ? fingerprint(args) : undefined;
+    if (warnings.length > 0) {
+      this.emit({
+        type: 'tool_call.warned',
+        tool: tool ?? request.method,
+        method: request.method,
+        trace,
+        requestId: request.id,
+        ruleId: warnRule,
+        reason: warnings.join('; '),
+        argumentFingerprint,
+        policyVersion: verdict.version,
+      });
+      this.logger.warn(
+        `warning on ${tool ? `tool "${short(tool)}"` : request.method}: ${warnings.join('; ')}`,
+      );
+    } else if (tool !== undefined) {
+      this.emit({
+        type: 'tool_call.allowed',
+        tool,
+        method: request.method,
+        trace,
+        requestId: request.id,
+        argumentFingerprint,
+        policyVersion: this.policies.bundleVersion,
+      });
+    }
+    return this.forward(request, trace, payload, tool, argumentFingerprint);
+  }
+
+  private forward(
+    request: ClientRequest,
+    trace: TraceContext,
+    payload: string,
+    tool?: string,
+    argumentFingerprint?: string,
+  ): RequestOutcome {
+    this.replay.remember(idKey(request.id), payload);
+    let frame = request.raw;
+    if (trace.generated) {
+      const spliced = withTraceparent(request.text, request.shape, trace.traceparent);
+      if (spliced !== undefined) frame = Buffer.from(`${spliced}\n`);
+    }
+    const params = request.params;
+    return {
+      forward: frame,
+      pending: {
+        id: request.id,
+        rawId: request.rawId,
+        method: request.method,
+        tool,
+        trace,
+        started: Date.now(),
+        argumentFingerprint,
+        cursor: request.method === 'tools/list' && isObject(params) && params.cursor !== undefined,
+      },
+    };
+  }
+
+  private deny(
+    request: ClientRequest,
+    trace: TraceContext,
+    tool: string | undefined,
+    args: unknown,
+    refused: Refusal,
+    ruleId: string | null = null,
+    policyVersion?: string,
+    detectors?: string[],
+  ): RequestOutcome {
+    refused.data.trace_id ??= trace.traceId;
+    this.emit({
+      type: 'tool_call.denied',
+      tool: tool ?? request.method,
+      method: request.method,
+      trace,
+      requestId: request.id,
+      ruleId,
+      reason: refused.message,
+      argumentFingerprint: fingerprint(args),
+      policyVersion,
+      detectors,
+    });
+    this.logger.warn(`${refused.name.replace('_', ' ')}: ${refused.message}`);
+    return { refuse: refused, rawId: request.rawId };
+  }
+
+  private refuse(request: ClientRequest, trace: TraceContext, refused: Refusal): RequestOutcome {
+    refused.data.trace_id ??= trace.traceId;
+    return { refuse: refused, rawId: request.rawId };
+  }
+
+  private async listTools(trace: TraceContext): Promise<void> {
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const result = (await this.session.request('tools/list', cursor ? { cursor } : {}, trace)) as {
+        nextCursor?: unknown;
+      };
+      cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
+      if (!cursor) return;
+    }
+    throw new Error('more than 100 pages of tools');
+  }
+
+  private noteClient(params: unknown): void {
+    const info = isObject(params) && isObject(params.clientInfo) ? params.clientInfo : undefined;
+    if (typeof info?.name === 'string') this.session.clientName = info.name.slice(0, 200);
+  }
+
+  private context() {
+    return {
+      agent: this.config.agent ?? this.session.clientName,
+      client: this.session.clientName,
+      environment: this.config.environment,
+      upstream: this.config.serverName,
+    };
+  }
+
+  private emit(facts: EventFacts): void {
+    this.audit.record(
+      buildEvent(facts, {
+        server: this.config.serverName,
+        agent: this.config.agent,
+        client: this.session.clientName,
+      }),
+    );
+  }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toolName(request: ClientRequest): string | undefined {
+  return request.method === 'tools/call' &&
+    isObject(request.params) &&
+    typeof request.params.name === 'string'
+    ? request.params.name
+    : undefined;
+}
+
+/** A tool name fit to quote in a message: bounded (the logger and audit sanitise further). */
+function short(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 77)}...` : name;
+}

@@ -1,0 +1,187 @@
+import { redactJson } from '../../../../libs/detectors/src/index.js';
+import type { AuditSink } from '../audit/audit-sink.js';
+import { buildEvent, type EventFacts } from '../audit/events.js';
+import type { ProxyConfig } from '../config.js';
+import { refusal, refusalLine } from '../errors.js';
+import { idKey, isRpcId } from '../jsonrpc/ids.js';
+import { scanShape } from '../jsonrpc/shape.js';
+import type { ProxyLogger } from '../logger.js';
+import { isObject } from './request.js';
+import type { PendingCall, Session } from './session.js';
+import type { ToolRegistry } from './tools.js';
+
+/** A frame from the server, parsed. */
+export interface ServerMessage {
+  readonly message: Record<string, unknown>;
+  readonly text: string;
+  readonly raw: Buffer;
+}
+
+/**
+ * The server → client checks. Responses are matched to the request they answer (unknown ids are dropped: the
+ * client never asked, or the proxy already answered). `tools/list` results feed the declared-tool registry and
+ * drift detection (drifted tools are withheld from the list with `--block-drift`). With `--detect-credentials`,
+ * every frame's string values are scanned; matches are redacted in place (only the string literals that held
+ * them are rewritten, so the response stays valid and every other byte is the server's) or, with
+ * `--credential-action block`, the response is replaced by an error. Returns the bytes to send, or undefined.
+ */
+export class ResponsePipeline {
+  constructor(
+    private readonly config: ProxyConfig,
+    private readonly logger: ProxyLogger,
+    private readonly audit: AuditSink,
+    private readonly tools: ToolRegistry,
+    private readonly session: Session,
+  ) {}
+
+  handle(frame: ServerMessage): Buffer | undefined {
+    const { message } = frame;
+    const isResponse = !('method' in message) && ('result' in message || 'error' in message);
+    if (!isResponse) return this.scan(frame, undefined);
+    if (!isRpcId(message.id)) {
+      this.logger.warn('dropped a response from the server without a usable id');
+      return undefined;
+    }
+    const key = idKey(message.id);
+    const call = this.session.take(key);
+    if (!call) {
+      if (!this.session.wasCancelled(key))
+        this.logger.warn(`dropped a response to an id nobody asked (${String(message.id).slice(0, 32)})`);
+      return undefined;
+    }
+    let current = frame;
+    if (call.method === 'tools/list' && isObject(message.result) && Array.isArray(message.result.tools)) {
+      current = this.observeTools(call, current, message.result);
+    }
+    if (call.internal) {
+      if (isObject(message.result)) call.internal.resolve(message.result);
+      else call.internal.reject(new Error(`the server answered ${call.method} with an error`));
+      return undefined;
+    }
+    if (this.logger.enabled('debug')) {
+      this.logger.debug(
+        `${call.method}${call.tool ? ` ${call.tool}` : ''} answered in ${Date.now() - call.started} ms`,
+      );
+    }
+    return this.scan(current, call);
+  }
+
+  /** Answers for every request still in flight when the server is gone. */
+  orphaned(reason: string): Buffer[] {
+    const lines: Buffer[] = [];
+    for (const [key, call] of this.session.pending) {
+      this.session.pending.delete(key);
+      if (call.internal) {
+        call.internal.reject(new Error(reason));
+        continue;
+      }
+      lines.push(
+        refusalLine(call.rawId, refusal('server_unavailable', reason, { trace_id: call.trace.traceId })),
+      );
+    }
+    return lines;
+  }
+
+  private observeTools(
+    call: PendingCall,
+    frame: ServerMessage,
+    result: Record<string, unknown>,
+  ): ServerMessage {
+    const tools = result.tools as unknown[];
+    const changes = this.tools.observe(tools, !call.cursor, typeof result.nextCursor !== 'string');
+    for (const change of changes) {
+      this.logger.warn(
+        `tool drift: "${change.tool}" was ${change.kind} after the first tools/list${this.config.blockDrift && change.kind !== 'removed' ? ' (blocked)' : ''}`,
+      );
+      this.emit({
+        type: 'tool.drift',
+        tool: change.tool,
+        method: 'tools/list',
+        trace: call.trace,
+        requestId: call.internal ? undefined : call.id,
+        reason: `tool ${change.kind} after the first tools/list`,
+        previousToolFingerprint: change.previous,
+        toolFingerprint: change.current,
+        decision: this.config.blockDrift && change.kind !== 'removed' ? 'block' : undefined,
+      });
+    }
+    if (!this.config.blockDrift || call.internal) return frame;
+    const kept = tools.filter(
+      (tool) => !(isObject(tool) && typeof tool.name === 'string' && this.tools.driftOf(tool.name)),
+    );
+    if (kept.length === tools.length) return frame;
+    // Rebuild the response around the server's own id text (never re-serialise the id: big integers).
+    const shape = scanShape(frame.text);
+    const idSpan = shape.root.get('id');
+    const rawId = idSpan ? frame.text.slice(idSpan.start, idSpan.end) : JSON.stringify(frame.message.id);
+    const text = `{"jsonrpc":"2.0","id":${rawId},"result":${JSON.stringify({ ...result, tools: kept })}}`;
+    return {
+      message: { ...frame.message, result: { ...result, tools: kept } },
+      text,
+      raw: Buffer.from(`${text}\n`),
+    };
+  }
+
+  private scan(frame: ServerMessage, call: PendingCall | undefined): Buffer | undefined {
+    if (!this.config.detectCredentials) return frame.raw;
+    const redacted = redactJson(frame.text);
+    if (redacted.count === 0) return frame.raw;
+    const detectors = [...new Set(redacted.findings.map((f) => f.kind))];
+    const method =
+      call?.method ?? (typeof frame.message.method === 'string' ? frame.message.method : undefined);
+    const where = call
+      ? `the response to ${call.method}${call.tool ? ` "${call.tool}"` : ''}`
+      : `a ${method ?? 'message'} from the server`;
+    const facts = {
+      method,
+      tool: call?.tool,
+      trace: call?.trace,
+      requestId: call?.id,
+      detectors,
+      count: redacted.count,
+    };
+    if (this.config.credentialAction === 'block' && call) {
+      const refused = refusal(
+        'response_blocked',
+        `response withheld by agent-bom: it contained ${describe(detectors)}`,
+        {
+          detectors,
+          trace_id: call.trace.traceId,
+        },
+      );
+      this.emit({ ...facts, type: 'response.blocked', reason: refused.message });
+      this.logger.warn(`blocked ${where}: it contained ${describe(detectors)}`);
+      return refusalLine(call.rawId, refused);
+    }
+    if (this.config.credentialAction === 'block' && !('id' in frame.message)) {
+      this.emit({
+        ...facts,
+        type: 'response.blocked',
+        reason: `notification withheld: it contained ${describe(detectors)}`,
+      });
+      this.logger.warn(`dropped ${where}: it contained ${describe(detectors)}`);
+      return undefined;
+    }
+    this.emit({
+      ...facts,
+      type: 'response.redacted',
+      reason: `redacted ${redacted.count} value(s): ${describe(detectors)}`,
+    });
+    this.logger.warn(`redacted ${redacted.count} value(s) in ${where}: ${describe(detectors)}`);
+    return Buffer.from(`${redacted.text}\n`);
+  }
+
+  private emit(facts: EventFacts): void {
+    this.audit.record(
+      buildEvent(facts, {
+        server: this.config.serverName,
+        agent: this.config.agent,
+        client: this.session.clientName,
+      }),
+    );
+  }
+}
+
+function describe(detectors: readonly string[]): string {
+  return detectors.slice(0, 5).join(', ').replace(/_/g, ' ');
+}

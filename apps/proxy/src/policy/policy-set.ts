@@ -1,0 +1,83 @@
+import {
+  compilePolicy,
+  evaluate,
+  type CompiledPolicy,
+  type Decision,
+  type EvaluationContext,
+  type ToolCall,
+} from '../../../../libs/policy/src/index.js';
+
+export type PolicySource = 'local' | 'control_plane';
+
+/** A compiled policy and where it came from. */
+export interface LoadedPolicy {
+  readonly source: PolicySource;
+  readonly policy: CompiledPolicy;
+  /** `sha256:<12 hex>` of a local file, or the bundle's version number. */
+  readonly version: string;
+  readonly rules: number;
+}
+
+/** The outcome of every loaded policy for one call, reduced to what the proxy acts on. */
+export interface PolicyVerdict {
+  readonly effect: Decision['effect'];
+  readonly enforced: boolean;
+  readonly ruleId: string | null;
+  readonly reason: string;
+  readonly source?: PolicySource;
+  readonly version?: string;
+}
+
+const ALLOW: PolicyVerdict = { effect: 'allow', enforced: true, ruleId: null, reason: 'no policy loaded' };
+
+/**
+ * The local `--policy` file and the control-plane bundle, evaluated together: a call must be allowed by
+ * both. The first deny (local first) decides; otherwise the first warn; otherwise allow. The bundle is swapped
+ * atomically on refresh, so a call is always judged by one complete policy.
+ */
+export class PolicySet {
+  constructor(
+    private readonly local: LoadedPolicy | undefined,
+    private bundle: LoadedPolicy | undefined,
+  ) {}
+
+  get loaded(): readonly LoadedPolicy[] {
+    return [this.local, this.bundle].filter((p): p is LoadedPolicy => p !== undefined);
+  }
+
+  get bundleVersion(): string | undefined {
+    return this.bundle?.version;
+  }
+
+  setBundle(bundle: LoadedPolicy): void {
+    this.bundle = bundle;
+  }
+
+  decide(call: ToolCall, context: EvaluationContext): PolicyVerdict {
+    let warn: PolicyVerdict | undefined;
+    for (const loaded of this.loaded) {
+      const decision = evaluate(loaded.policy, call, context);
+      if (decision.effect === 'allow') continue;
+      const verdict: PolicyVerdict = {
+        effect: decision.effect,
+        enforced: decision.enforced,
+        ruleId: decision.rule_id,
+        reason: decision.reason,
+        source: loaded.source,
+        version: loaded.version,
+      };
+      if (decision.effect === 'deny') return verdict;
+      warn ??= verdict;
+    }
+    return warn ?? (this.loaded.length > 0 ? { ...ALLOW, reason: 'allowed' } : ALLOW);
+  }
+}
+
+/** Compiles a policy document, naming its source in the error. */
+export function compileLoaded(source: PolicySource, document: unknown, version: string): LoadedPolicy {
+  const policy = compilePolicy(document);
+  const rules = Array.isArray((document as { rules?: unknown }).rules)
+    ? (document as { rules: unknown[] }).rules.length
+    : 0;
+  return { source, policy, version, rules };
+}

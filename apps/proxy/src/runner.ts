@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditSink } from './audit/audit-sink.js';
+import { buildEvent } from './audit/events.js';
+import type { ProxyConfig } from './config.js';
+import { ProxyLogger } from './logger.js';
+import type { BundleSync } from './policy/bundle-sync.js';
+import { PolicySet } from './policy/policy-set.js';
+import { Relay } from './relay.js';
+import { BUNDLE_SYNC, PROXY_CONFIG } from './tokens.js';
+
+/**
+ * One proxy session from start to exit: starts audit delivery (adopting spools of earlier runs), records which
+ * policies are loaded, keeps the bundle fresh, relays until the server exits, then flushes audit (bounded) and
+ * returns the server's exit status.
+ */
+@Injectable()
+export class ProxyRunner {
+  constructor(
+    @Inject(PROXY_CONFIG) private readonly config: ProxyConfig,
+    private readonly logger: ProxyLogger,
+    private readonly audit: AuditSink,
+    private readonly policies: PolicySet,
+    private readonly relay: Relay,
+    @Inject(BUNDLE_SYNC) private readonly sync: BundleSync | null,
+  ) {}
+
+  async run(): Promise<number> {
+    await this.audit
+      .start()
+      .catch((error: Error) => this.logger.error(`audit spool unavailable: ${error.message}`));
+    for (const loaded of this.policies.loaded) this.policyLoaded(loaded.source, loaded.version, loaded.rules);
+    this.sync?.startRefreshing(this.config.policyRefreshMs, (bundle) => {
+      this.policies.setBundle(bundle.loaded);
+      this.logger.info(`policy bundle v${bundle.payload.version} loaded (${bundle.loaded.rules} rules)`);
+      this.policyLoaded('control_plane', bundle.loaded.version, bundle.loaded.rules);
+    });
+    const code = await this.relay.run();
+    this.sync?.stop();
+    const { clientFrames, refused } = this.relay.stats;
+    this.logger.info(
+      `session ended: ${clientFrames} client message(s), ${refused} refused; MCP server exit status ${code}`,
+    );
+    await this.audit.close(3_000);
+    return code;
+  }
+
+  private policyLoaded(source: string, version: string, rules: number): void {
+    this.audit.record(
+      buildEvent(
+        {
+          type: 'policy.loaded',
+          policyVersion: version,
+          reason: `${source === 'local' ? 'local policy file' : 'control-plane bundle'} with ${rules} rule(s)`,
+        },
+        { server: this.config.serverName, agent: this.config.agent },
+      ),
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import type { KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { ControlPlaneClient, machineSourceId } from '../../../libs/control-plane-client/src/index.js';
+import { AuditSpool } from './audit/spool.js';
+import { controlPlaneDir, type ProxyConfig } from './config.js';
+import type { ProxyLogger } from './logger.js';
+import { BundleStore } from './policy/bundle-store.js';
+import { BundleSync, type VerifiedBundle } from './policy/bundle-sync.js';
+import { loadLocalPolicy } from './policy/local-policy.js';
+import { PolicySet, type LoadedPolicy } from './policy/policy-set.js';
+import { loadPinnedKeys } from './policy/trust.js';
+
+/** What the light start-up path hands to the Nest application. */
+export interface Prepared {
+  readonly policies: PolicySet;
+  readonly local?: LoadedPolicy;
+  readonly bundle?: VerifiedBundle;
+  readonly sync?: BundleSync;
+  readonly client?: ControlPlaneClient;
+  readonly spool?: AuditSpool;
+  readonly identity: { sourceId: string; sessionId: string };
+}
+
+/**
+ * Everything that must hold before the server is started: the local policy compiles, pinned keys load, and
+ * with a control plane, a verified bundle is in hand (from the cache, or fetched now). Throws
+ * `ProxyConfigError` (exit 2) or `FailClosedError` (exit 1); the server is never started without its policy.
+ */
+export async function prepare(
+  config: ProxyConfig,
+  logger: ProxyLogger,
+  sessionId: string,
+): Promise<Prepared> {
+  const local = config.policyFile ? await loadLocalPolicy(config.policyFile) : undefined;
+  const machine = await machineSourceId().catch(() => ({ sourceId: 'ep-unknown' }));
+  const identity = {
+    sourceId: `${machine.sourceId}:proxy:${config.serverName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}`,
+    sessionId,
+  };
+  const dir = controlPlaneDir(config);
+  if (!config.controlPlane || !dir) return { policies: new PolicySet(local, undefined), local, identity };
+
+  const pinned: KeyObject[] | undefined = config.policyPublicKeyFile
+    ? await loadPinnedKeys(config.policyPublicKeyFile)
+    : undefined;
+  const client = new ControlPlaneClient({
+    baseUrl: config.controlPlane.url,
+    apiKey: config.controlPlane.token,
+    userAgent: 'agent-bom-proxy',
+    keyHint: '--control-plane-token / AGENT_BOM_API_TOKEN',
+  });
+  const sync = new BundleSync(new BundleStore(dir), client, pinned, logger);
+  const bundle = await sync.startup();
+  const spool = new AuditSpool(path.join(dir, 'spool'), sessionId, config.spoolMaxBytes);
+  return { policies: new PolicySet(local, bundle.loaded), local, bundle, sync, client, spool, identity };
+}
