@@ -1,0 +1,287 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CLI } from '../helpers/processes.js';
+import { startStdio, type StdioDriver } from '../helpers/stdio-driver.js';
+
+/**
+ * `agent-bom proxy` as an MCP client sees it: the built CLI wrapping the real reference servers from npm, driven
+ * by the real SDK client over stdio and by the MCP Inspector's CLI. Listing and calling are unchanged; the
+ * proxy's checks answer with JSON-RPC errors that name their rule.
+ */
+const node = process.execPath;
+const EVERYTHING = path.resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const FILESYSTEM = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+const SCRIPTED = path.resolve('test/fixtures/servers/scripted-mcp.mjs');
+// AWS's documented example key id and a PEM-shaped private key: test values, never real credentials.
+const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
+const PEM =
+  '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----';
+
+let root: string;
+let workspace: string;
+let env: Record<string, string>;
+const clients: Client[] = [];
+
+async function connect(
+  command: string[],
+  proxyFlags: string[] | null,
+): Promise<{ client: Client; stderr: () => string }> {
+  const args =
+    proxyFlags === null
+      ? command.slice(1)
+      : [CLI, 'proxy', '--cache-dir', path.join(root, 'cache'), ...proxyFlags, '--', ...command];
+  const transport = new StdioClientTransport({
+    command: proxyFlags === null ? command[0] : node,
+    args,
+    env,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk) => (stderr += chunk));
+  const client = new Client({ name: 'proxy-e2e', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return { client, stderr: () => stderr };
+}
+
+const text = (result: unknown) =>
+  ((result as { content: Array<{ type: string; text?: string }> }).content ?? [])
+    .map((c) => c.text ?? '')
+    .join('\n');
+
+async function mcpError(call: Promise<unknown>): Promise<McpError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(McpError);
+  return error as McpError;
+}
+
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'abom-proxy-e2e-'));
+  workspace = path.join(root, 'workspace');
+  await fs.mkdir(workspace);
+  await fs.writeFile(path.join(workspace, 'notes.md'), '# notes\nnothing secret here\n');
+  await fs.writeFile(
+    path.join(workspace, 'deploy.env'),
+    `AWS_ACCESS_KEY_ID=${AWS_KEY}\nREGION=eu-west-1\n${PEM}\n`,
+  );
+  env = { PATH: process.env.PATH ?? '', HOME: root, LANG: 'C' };
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('server-everything behind the proxy', () => {
+  it('lists the same tools and echoes the same answer as the server alone', async () => {
+    const direct = await connect([node, EVERYTHING, 'stdio'], null);
+    const proxied = await connect(
+      [node, EVERYTHING, 'stdio'],
+      ['--detect-credentials', '--block-undeclared'],
+    );
+    const [a, b] = await Promise.all([direct.client.listTools(), proxied.client.listTools()]);
+    expect(b.tools).toEqual(a.tools);
+    expect(b.tools.map((t) => t.name)).toContain('echo');
+    const echo = await proxied.client.callTool({
+      name: 'echo',
+      arguments: { message: 'hello through the proxy' },
+    });
+    expect(echo).toEqual(
+      await direct.client.callTool({ name: 'echo', arguments: { message: 'hello through the proxy' } }),
+    );
+    expect(proxied.client.getServerVersion()).toEqual(direct.client.getServerVersion());
+  }, 60_000);
+
+  it('--block-undeclared refuses a tool the server never listed, naming it', async () => {
+    const { client } = await connect([node, EVERYTHING, 'stdio'], ['--block-undeclared']);
+    await client.listTools();
+    const error = await mcpError(client.callTool({ name: 'rm_rf', arguments: {} }));
+    expect(error.code).toBe(-32011);
+    expect(error.message).toContain('tool "rm_rf" is not declared');
+    expect(error.data).toMatchObject({ reason_code: 'undeclared_tool' });
+  }, 60_000);
+});
+
+describe('server-filesystem behind the proxy', () => {
+  let policyFile: string;
+  beforeAll(async () => {
+    policyFile = path.join(root, 'policy.json');
+    await fs.writeFile(
+      policyFile,
+      JSON.stringify({
+        version: 1,
+        rules: [
+          {
+            id: 'no-writes',
+            description: 'read-only workspace',
+            effect: 'deny',
+            tools: ['write_file', 'edit_file', 'move_file'],
+          },
+          { id: 'no-secrets', effect: 'deny', priority: 1000, secret_paths: true },
+        ],
+      }),
+    );
+  });
+
+  it('reads files unchanged, and denies writes with a JSON-RPC error naming the rule', async () => {
+    const { client, stderr } = await connect([node, FILESYSTEM, workspace], ['--policy', policyFile]);
+    const notes = await client.callTool({
+      name: 'read_text_file',
+      arguments: { path: path.join(workspace, 'notes.md') },
+    });
+    expect(text(notes)).toBe('# notes\nnothing secret here\n');
+    const error = await mcpError(
+      client.callTool({ name: 'write_file', arguments: { path: path.join(workspace, 'x'), content: 'x' } }),
+    );
+    expect(error.code).toBe(-32010);
+    expect(error.message).toMatch(/denied by local policy rule "no-writes"/);
+    expect(error.data).toMatchObject({
+      reason_code: 'policy_denied',
+      rule_id: 'no-writes',
+      policy_source: 'local',
+    });
+    expect(error.data).toHaveProperty('trace_id', expect.stringMatching(/^[0-9a-f]{32}$/));
+    await expect(fs.stat(path.join(workspace, 'x'))).rejects.toThrow();
+    expect(stderr()).toContain('no-writes');
+  }, 60_000);
+
+  it('a secret planted in a file is redacted in the response; the server alone shows it', async () => {
+    const file = path.join(workspace, 'deploy.env');
+    const direct = await connect([node, FILESYSTEM, workspace], null);
+    expect(
+      text(await direct.client.callTool({ name: 'read_text_file', arguments: { path: file } })),
+    ).toContain(AWS_KEY);
+
+    const { client, stderr } = await connect([node, FILESYSTEM, workspace], ['--detect-credentials']);
+    const result = await client.callTool({ name: 'read_text_file', arguments: { path: file } });
+    expect(text(result)).toBe(
+      'AWS_ACCESS_KEY_ID=[REDACTED:aws_access_key_id]\nREGION=eu-west-1\n[REDACTED:private_key]\n',
+    );
+    // content and structuredContent both carry the text: 2 secrets, 4 redactions.
+    expect(stderr()).toMatch(/redacted 4 value\(s\) in the response to tools\/call "read_text_file"/);
+    expect(stderr()).not.toContain(AWS_KEY);
+    expect(stderr()).not.toContain('b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ');
+  }, 60_000);
+
+  it('--credential-action block withholds the whole response instead', async () => {
+    const { client } = await connect(
+      [node, FILESYSTEM, workspace],
+      ['--detect-credentials', '--credential-action', 'block'],
+    );
+    const error = await mcpError(
+      client.callTool({ name: 'read_text_file', arguments: { path: path.join(workspace, 'deploy.env') } }),
+    );
+    expect(error.code).toBe(-32015);
+    expect(error.data).toMatchObject({
+      reason_code: 'response_blocked',
+      detectors: ['aws_access_key_id', 'private_key'],
+    });
+  }, 60_000);
+
+  it('argument detectors block traversal and secret paths before the server sees them', async () => {
+    const { client } = await connect([node, FILESYSTEM, workspace], []);
+    const traversal = await mcpError(
+      client.callTool({ name: 'read_text_file', arguments: { path: `${workspace}/../../../etc/passwd` } }),
+    );
+    expect(traversal.code).toBe(-32013);
+    expect(traversal.data).toMatchObject({ detectors: ['path_traversal'] });
+    const ssh = await mcpError(
+      client.callTool({ name: 'read_text_file', arguments: { path: '~/.ssh/id_ed25519' } }),
+    );
+    expect(ssh.data).toMatchObject({ detectors: ['secret_path'] });
+  }, 60_000);
+});
+
+describe('the wire, seen raw', () => {
+  let driver: StdioDriver;
+  afterAll(async () => driver?.close());
+
+  it('replays are refused; the same id with another payload after its answer is fine', async () => {
+    driver = startStdio(
+      node,
+      [CLI, 'proxy', '--cache-dir', path.join(root, 'cache'), '--', node, SCRIPTED],
+      env,
+    );
+    await driver.handshake();
+    const call = {
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { text: 'pay 10 EUR' } },
+    };
+    driver.send(call);
+    expect((await driver.response(7)).result?.content?.[0].text).toBe('pay 10 EUR');
+    driver.messages.length = 0;
+    driver.send(call);
+    const replay = await driver.response(7);
+    expect(replay.error).toMatchObject({ code: -32012, data: { reason_code: 'replay' } });
+    driver.messages.length = 0;
+    driver.send({ ...call, params: { name: 'echo', arguments: { text: 'something else' } } });
+    expect((await driver.response(7)).result?.content?.[0].text).toBe('something else');
+  }, 30_000);
+
+  it('trace context: a client traceparent reaches the server unchanged; a missing one is added', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    driver.send({
+      jsonrpc: '2.0',
+      id: 8,
+      method: 'tools/call',
+      params: { name: 'meta', _meta: { traceparent, progressToken: 8 } },
+    });
+    expect(JSON.parse((await driver.response(8)).result!.content![0].text!)).toEqual({
+      traceparent,
+      progressToken: 8,
+    });
+    driver.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'meta' } });
+    const added = JSON.parse((await driver.response(9)).result!.content![0].text!);
+    expect(added.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  }, 30_000);
+
+  it('forwards frames it does not change byte for byte (odd spacing, escapes, number forms)', async () => {
+    const line =
+      '{ "jsonrpc" : "2.0" , "id" : "byte-1" , "method" : "tools/call" , "params" : { "name" : "raw" , "arguments" : { "text" : "caf\\u00e9 \\ud83d\\ude00 \\/", "n" : 1.50e2, "big": 123456789012345678901 } , "_meta" : { "traceparent" : "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } } }';
+    driver.send(line + '\n');
+    const answer = await driver.response('byte-1');
+    expect(answer.result!.content![0].text).toBe(line);
+  }, 30_000);
+});
+
+describe('MCP Inspector CLI through the proxy', () => {
+  const run = promisify(execFile);
+  const inspector = path.resolve('node_modules/.bin/mcp-inspector');
+  const proxy = [CLI, 'proxy', '--cache-dir', '', '--detect-credentials', '--', node, EVERYTHING, 'stdio'];
+
+  it('tools/list and tools/call work offline', async () => {
+    proxy[3] = path.join(root, 'cache');
+    const list = await run(inspector, ['--cli', node, ...proxy, '--method', 'tools/list'], {
+      env,
+      timeout: 60_000,
+    });
+    expect(JSON.parse(list.stdout).tools.map((t: { name: string }) => t.name)).toContain('echo');
+    const call = await run(
+      inspector,
+      [
+        '--cli',
+        node,
+        ...proxy,
+        '--method',
+        'tools/call',
+        '--tool-name',
+        'echo',
+        '--tool-arg',
+        'message=inspected',
+      ],
+      { env, timeout: 60_000 },
+    );
+    expect(JSON.parse(call.stdout).content[0].text).toBe('Echo: inspected');
+  }, 120_000);
+});
