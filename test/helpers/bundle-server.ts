@@ -34,6 +34,8 @@ export interface BundleServer {
   ): SignedBundle;
   /** Signs with a new key (the old one stays published unless `retireOld`). */
   rotateKey(retireOld?: boolean): void;
+  /** Points audit forwarding at another control plane URL (e.g. after a restart on a new port). */
+  setAuditUpstream(url: string | undefined): void;
   /** Stops listening (the port stays reserved for `start`). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startBundleServer(options: BundleServerOptions): Promise<B
   let version = 0;
   const requests: BundleServer['requests'] = [];
   const auditBatches: BundleServer['auditBatches'] = [];
+  let auditUpstream = options.auditUpstream;
 
   const state = {
     key: keys[0],
@@ -119,9 +122,9 @@ export async function startBundleServer(options: BundleServerOptions): Promise<B
         return;
       }
       if (req.method === 'POST' && path === '/v1/proxy/audit') {
-        if (options.auditUpstream) {
+        if (auditUpstream) {
           try {
-            const upstream = await fetch(`${options.auditUpstream}/v1/proxy/audit`, {
+            const upstream = await fetch(`${auditUpstream}/v1/proxy/audit`, {
               method: 'POST',
               headers: { authorization: req.headers.authorization!, 'content-type': 'application/json' },
               body,
@@ -182,6 +185,9 @@ export async function startBundleServer(options: BundleServerOptions): Promise<B
       if (retireOld) keys.length = 0;
       keys.push(next);
       state.key = next;
+    },
+    setAuditUpstream(url) {
+      auditUpstream = url;
     },
     stop,
     async start() {
