@@ -15,6 +15,16 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
     const { run, report } = await import('./fleet/fleet.bench.js');
     return report(await run({ endpoints: Number(process.env.BENCH_FLEET_ENDPOINTS ?? 10_000) }));
   },
+  proxy: async () => {
+    const { run, report } = await import('./proxy/proxy.bench.js');
+    return report(
+      await run({
+        calls: Number(process.env.BENCH_PROXY_CALLS ?? 2000),
+        concurrency: Number(process.env.BENCH_PROXY_CONCURRENCY ?? 16),
+        coldRuns: Number(process.env.BENCH_PROXY_COLD_RUNS ?? 7),
+      }),
+    );
+  },
   audit: async () => {
     const { run, report } = await import('./audit/audit.bench.js');
     return report(
