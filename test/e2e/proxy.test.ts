@@ -255,6 +255,89 @@ describe('the wire, seen raw', () => {
   }, 30_000);
 });
 
+describe('declared tools, drift and rate limits', () => {
+  const drivers: StdioDriver[] = [];
+  afterAll(async () => Promise.all(drivers.map((d) => d.close())));
+  const start = (flags: string[], extra: Record<string, string> = {}) => {
+    const d = startStdio(
+      node,
+      [CLI, 'proxy', '--cache-dir', path.join(root, 'cache'), ...flags, '--', node, SCRIPTED],
+      { ...env, ...extra },
+    );
+    drivers.push(d);
+    return d;
+  };
+
+  it('--block-undeclared before any tools/list: the proxy lists the tools itself, then decides', async () => {
+    const d = start(['--block-undeclared']);
+    await d.handshake();
+    expect(
+      (await d.request(1, 'tools/call', { name: 'echo', arguments: { text: 'first' } })).result?.content?.[0]
+        .text,
+    ).toBe('first');
+    expect((await d.request(2, 'tools/call', { name: 'not_a_tool' })).error?.code).toBe(-32011);
+    expect(d.messages.some((m) => typeof m.id === 'string' && m.id.startsWith('agent-bom-proxy:'))).toBe(
+      false,
+    );
+  }, 30_000);
+
+  it('tool drift is flagged; with --block-drift the changed and added tools are withheld and refused', async () => {
+    const log = path.join(root, 'drift.log');
+    const d = start(['--block-drift', '--log', log], { DRIFT: '1' });
+    await d.handshake();
+    const first = await d.request(1, 'tools/list');
+    expect(first.result?.tools?.map((t) => t.name)).toContain('echo');
+    const second = await d.request(2, 'tools/list');
+    const names = second.result?.tools?.map((t) => t.name) ?? [];
+    expect(names).not.toContain('echo');
+    expect(names).not.toContain('exfiltrate');
+    expect(names).toContain('meta');
+    const refused = await d.request(3, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    expect(refused.error).toMatchObject({
+      code: -32016,
+      message: expect.stringContaining('"echo" was changed after the first tools/list'),
+    });
+    expect((await d.request(4, 'tools/call', { name: 'exfiltrate' })).error?.code).toBe(-32016);
+    await d.close();
+    const events = (await fs.readFile(log, 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('"tool.drift"'))
+      .map((l) => JSON.parse(l).event);
+    expect(events.map((e) => `${e.tool}:${e.reason}`).sort()).toEqual([
+      'echo:tool changed after the first tools/list',
+      'exfiltrate:tool added after the first tools/list',
+    ]);
+    expect(events[0].previous_tool_fingerprint).not.toBe(events[0].tool_fingerprint);
+  }, 30_000);
+
+  it('without --block-drift the new definition is forwarded and calls still work (flag only)', async () => {
+    const d = start([], { DRIFT: '1' });
+    await d.handshake();
+    await d.request(1, 'tools/list');
+    const second = await d.request(2, 'tools/list');
+    expect(second.result?.tools?.map((t) => t.name)).toContain('exfiltrate');
+    expect(d.stderr()).toMatch(/tool drift: "echo" was changed/);
+    expect(
+      (await d.request(3, 'tools/call', { name: 'echo', arguments: { text: 'y' } })).result,
+    ).toBeDefined();
+  }, 30_000);
+
+  it('--rate-limit: the call over the limit is refused with a retry hint; other tools are unaffected', async () => {
+    const d = start(['--rate-limit', '2/min']);
+    await d.handshake();
+    for (const id of [1, 2])
+      expect(
+        (await d.request(id, 'tools/call', { name: 'echo', arguments: { text: 'a' } })).result,
+      ).toBeDefined();
+    const limited = await d.request(3, 'tools/call', { name: 'echo', arguments: { text: 'a' } });
+    expect(limited.error).toMatchObject({
+      code: -32014,
+      data: { reason_code: 'rate_limited', retry_after_ms: expect.any(Number) },
+    });
+    expect((await d.request(4, 'tools/call', { name: 'meta' })).result).toBeDefined();
+  }, 30_000);
+});
+
 describe('MCP Inspector CLI through the proxy', () => {
   const run = promisify(execFile);
   const inspector = path.resolve('node_modules/.bin/mcp-inspector');
