@@ -77,6 +77,20 @@ export class ChildServer {
     }
   }
 
+  /**
+   * At the end of the session: SIGKILL whatever is left in the server's process group (a grandchild the server
+   * did not reap). Nothing happens when the group is already empty.
+   */
+  killGroup(): void {
+    if (this.process.pid === undefined) return;
+    try {
+      if (process.platform !== 'win32') process.kill(-this.process.pid, 'SIGKILL');
+      else if (this.running) this.process.kill('SIGKILL');
+    } catch {
+      // the group is gone
+    }
+  }
+
   /** The exit status as a shell would report it: the code, or 128 + the signal number. */
   static exitCode(exit: ChildExit): number {
     if (exit.code !== null) return exit.code;

@@ -10,6 +10,8 @@ import { prepare, type Prepared } from './startup.js';
 export type { ProxyCliOptions } from './config.js';
 export { PROXY_ERROR_CODES } from './errors.js';
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Exit statuses of the proxy itself; otherwise it exits with the MCP server's status. */
 export const PROXY_EXIT = { failClosed: 1, usage: 2, cannotExecute: 126, notFound: 127 } as const;
 
@@ -67,11 +69,22 @@ export async function runProxy(
     `relaying ${config.serverName} (pid ${child.pid}); policy: ${policies.join(' + ') || 'none'}${config.detectCredentials ? '; credential detection on' : ''}`,
   );
 
+  // Until the relay takes over signal handling, a signal must still reach the server (it runs in its own group).
+  const early = (signal: NodeJS.Signals) => child.signal(signal);
+  for (const signal of SIGNALS) process.on(signal, early);
   try {
     const { bootstrap } = await nest;
-    return await bootstrap({ config, logger, child, io, prepared });
+    return await bootstrap({
+      config,
+      logger,
+      child,
+      io,
+      prepared,
+      onRelayStart: () => SIGNALS.forEach((signal) => process.off(signal, early)),
+    });
   } finally {
-    child.signal('SIGKILL');
+    for (const signal of SIGNALS) process.off(signal, early);
+    child.killGroup();
     await logger.close();
   }
 }

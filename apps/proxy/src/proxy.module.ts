@@ -21,6 +21,8 @@ export interface ProxyModuleOptions {
   readonly child: ChildServer;
   readonly io: RelayIo;
   readonly prepared: Prepared;
+  /** Told when the relay has installed its own signal handlers. */
+  readonly onRelayStart?: () => void;
 }
 
 /**
@@ -80,7 +82,7 @@ export class ProxyModule {
           provide: Relay,
           inject: [Session, RequestPipeline, ResponsePipeline],
           useFactory: (session: Session, requests: RequestPipeline, responses: ResponsePipeline) =>
-            new Relay(config, logger, session, requests, responses, child, io),
+            new Relay(config, logger, session, requests, responses, child, io, options.onRelayStart),
         },
         ProxyRunner,
       ],

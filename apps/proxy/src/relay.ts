@@ -74,6 +74,7 @@ export class Relay {
     private readonly responses: ResponsePipeline,
     private readonly child: ChildServer,
     private readonly io: RelayIo,
+    private readonly onStart?: () => void,
   ) {
     this.clientFramer = new LineFramer(
       config.maxFrameBytes,
@@ -113,6 +114,7 @@ export class Relay {
       this.signalHandlers.set(signal, handler);
       process.on(signal, handler);
     }
+    this.onStart?.();
     return this.waitForServer();
   }
 
