@@ -26,9 +26,21 @@ export function parseTraceparent(value: unknown): TraceContext | undefined {
   return { traceId, spanId, traceparent: value, generated: false };
 }
 
+/** Random bytes drawn 24 at a time from a pool refilled 4 KiB at once (one syscall per 170 traces, not one each). */
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+function random24(): Buffer {
+  if (poolOffset + 24 > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  poolOffset += 24;
+  return pool.subarray(poolOffset - 24, poolOffset);
+}
+
 /** A new sampled trace with the proxy's span as the parent of what the server does. */
 export function newTrace(): TraceContext {
-  const bytes = randomBytes(24);
+  const bytes = random24();
   const traceId = bytes.subarray(0, 16).toString('hex');
   const spanId = bytes.subarray(16).toString('hex');
   return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01`, generated: true };

@@ -34,6 +34,17 @@ export function auditText(value: string, max: number, multiline = false): string
   return text === '' ? undefined : text;
 }
 
+/** Session-constant names (server, agent, client) and tool names repeat on every event: sanitise each once. */
+const nameCache = new Map<string, string | undefined>();
+function auditName(value: string): string | undefined {
+  if (value.length > AUDIT_LIMITS.nameLength) return auditText(value, AUDIT_LIMITS.nameLength);
+  if (nameCache.has(value)) return nameCache.get(value);
+  const clean = auditText(value, AUDIT_LIMITS.nameLength);
+  if (nameCache.size >= 1000) nameCache.clear();
+  nameCache.set(value, clean);
+  return clean;
+}
+
 /** What a pipeline step knows when it emits an event; everything is optional but the type. */
 export interface EventFacts {
   type: RuntimeEventType;
@@ -66,19 +77,15 @@ export function buildEvent(facts: EventFacts, context: EventContext, now = new D
   const set = <K extends keyof RuntimeAuditEvent>(key: K, value: RuntimeAuditEvent[K] | undefined) => {
     if (value !== undefined) event[key] = value;
   };
-  set('agent', context.agent && auditText(context.agent, name));
-  set('client', context.client && auditText(context.client, name));
-  set('server', auditText(context.server, name));
+  set('agent', context.agent && auditName(context.agent));
+  set('client', context.client && auditName(context.client));
+  set('server', auditName(context.server));
   const needsTool = facts.type.startsWith('tool_call.') || facts.type === 'tool.drift';
   set(
     'tool',
-    facts.tool !== undefined
-      ? (auditText(facts.tool, name) ?? '(unnamed)')
-      : needsTool
-        ? '(none)'
-        : undefined,
+    facts.tool !== undefined ? (auditName(facts.tool) ?? '(unnamed)') : needsTool ? '(none)' : undefined,
   );
-  set('method', facts.method && auditText(facts.method, name));
+  set('method', facts.method && auditName(facts.method));
   set('rule_id', facts.ruleId ? auditText(facts.ruleId, name) : undefined);
   set('reason', facts.reason && auditText(facts.reason, AUDIT_LIMITS.reasonLength, true));
   set('trace_id', facts.trace?.traceId);
