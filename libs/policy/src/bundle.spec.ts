@@ -80,7 +80,8 @@ describe('signBundle', () => {
     expect(() => signBundle(payload({ expires_at: '2026-02-01T00:00:00Z' }), current.privateKey)).toThrow(
       /expires_at must be after/,
     );
-    expect(() => signBundle(payload({ version: 0 }), current.privateKey)).toThrow(/version/);
+    expect(() => signBundle(payload({ version: -1 }), current.privateKey)).toThrow(/version/);
+    expect(() => signBundle(payload({ version: 1.5 }), current.privateKey)).toThrow(/version/);
     expect(() => signBundle(payload({ issued_at: 'yesterday' }), current.privateKey)).toThrow(/issued_at/);
     expect(() =>
       signBundle(
@@ -94,6 +95,12 @@ describe('signBundle', () => {
 
 describe('verifyBundle', () => {
   const bundle = signBundle(payload(), current.privateKey);
+
+  it('accepts version 0, the bundle of a tenant that has no policy yet, and refuses it after a newer one', () => {
+    const empty = signBundle(payload({ version: 0, policy: { version: 1, rules: [] } }), current.privateKey);
+    expect(verifyBundle(empty, { keys, now: NOW }).version).toBe(0);
+    expect(codeOf(() => verifyBundle(empty, { keys, now: NOW, minVersion: 1 }))).toBe('ROLLBACK');
+  });
 
   it('returns the payload of a good bundle, given as an object or as JSON text', () => {
     expect(verifyBundle(bundle, { keys, now: NOW })).toEqual(payload());

@@ -8,7 +8,10 @@ import type { PolicyDocument } from './types.js';
 /** What a bundle says: the tenant's effective policy and when it may be used. */
 export interface BundlePayload {
   readonly tenant_id: string;
-  /** Monotonic per tenant; verifiers refuse versions below the last one they accepted (`minVersion`). */
+  /**
+   * Monotonic per tenant; verifiers refuse versions below the last one they accepted (`minVersion`). `0` is the
+   * bundle of a tenant that never had a policy (an empty, default-allow document); every change adds one.
+   */
   readonly version: number;
   readonly policy: PolicyDocument;
   /** RFC 3339 UTC timestamps, e.g. `2026-01-01T00:00:00Z`. */
@@ -98,8 +101,8 @@ function payloadProblem(payload: unknown): string | undefined {
   if (unknown.length > 0) return `payload has unknown fields: ${unknown.join(', ')}`;
   if (typeof payload.tenant_id !== 'string' || payload.tenant_id === '')
     return 'tenant_id must be a non-empty string';
-  if (!Number.isSafeInteger(payload.version) || (payload.version as number) < 1)
-    return 'version must be a positive integer';
+  if (!Number.isSafeInteger(payload.version) || (payload.version as number) < 0)
+    return 'version must be a non-negative integer';
   if (!isPlainObject(payload.policy)) return 'policy must be an object';
   for (const field of ['issued_at', 'expires_at'] as const) {
     const value = payload[field];
