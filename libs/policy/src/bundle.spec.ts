@@ -102,6 +102,16 @@ describe('verifyBundle', () => {
     expect(codeOf(() => verifyBundle(empty, { keys, now: NOW, minVersion: 1 }))).toBe('ROLLBACK');
   });
 
+  it('refuses a non-canonical signature spelling (unused bits of the last character set) as MALFORMED', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(bundle.signature.at(-1)!);
+    const respelt = bundle.signature.slice(0, -1) + alphabet[last | 1]; // same 64 bytes, other spelling
+    expect(Buffer.from(respelt, 'base64url').equals(Buffer.from(bundle.signature, 'base64url'))).toBe(true);
+    expect(codeOf(() => verifyBundle({ ...bundle, signature: respelt }, { keys, now: NOW }))).toBe(
+      'MALFORMED',
+    );
+  });
+
   it('returns the payload of a good bundle, given as an object or as JSON text', () => {
     expect(verifyBundle(bundle, { keys, now: NOW })).toEqual(payload());
     expect(verifyBundle(JSON.stringify(bundle), { keys: [current.publicKey], now: new Date(NOW) })).toEqual(

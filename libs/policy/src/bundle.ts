@@ -162,6 +162,12 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   if (typeof signature !== 'string' || !SIGNATURE.test(signature)) {
     throw malformed('signature must be 64 bytes of base64url');
   }
+  // 86 base64url characters carry 516 bits for 512: the last one has 4 unused bits. Only the canonical spelling
+  // (unused bits zero) is accepted, so a bundle with any character changed never verifies.
+  const signatureBytes = Buffer.from(signature, 'base64url');
+  if (signatureBytes.toString('base64url') !== signature) {
+    throw malformed('signature is not canonical base64url (its last character has unused bits set)');
+  }
   if (!isPlainObject(payload)) throw malformed('payload must be an object');
   let input: Buffer;
   try {
@@ -173,7 +179,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   const key = trustedKey(options.keys, keyId);
   if (!key)
     throw new BundleVerificationError('UNKNOWN_KEY', `no trusted key has id ${JSON.stringify(keyId)}`);
-  if (!verify(null, input, key, Buffer.from(signature, 'base64url'))) {
+  if (!verify(null, input, key, signatureBytes)) {
     throw new BundleVerificationError(
       'BAD_SIGNATURE',
       `the signature does not match the payload for key ${keyId}`,
