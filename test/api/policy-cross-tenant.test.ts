@@ -13,7 +13,7 @@ describe("cross-tenant: another tenant's policies do not exist for you (404), an
   let adminA: ReturnType<typeof api>;
   let adminB: ReturnType<typeof api>;
   let proxyBKey: string;
-  let policyOfA: { id: string; version: number };
+  let policyOfA: { id: string; version: number } = { id: '', version: 0 };
   beforeAll(async () => {
     t = await startTestApp();
     a = await createTenant(t.app);
@@ -34,16 +34,21 @@ describe("cross-tenant: another tenant's policies do not exist for you (404), an
   const doc = policyDocument([{ id: 'b-rule', effect: 'warn', tools: ['x'] }]);
 
   it.each([
-    ['GET', 'GET', () => `${POLICIES}/${policyOfA.id}`, undefined],
-    ['GET ?version=1', 'GET', () => `${POLICIES}/${policyOfA.id}?version=1`, undefined],
-    ['GET …/versions', 'GET', () => `${POLICIES}/${policyOfA.id}/versions`, undefined],
-    ['PUT', 'PUT', () => `${POLICIES}/${policyOfA.id}`, () => ({ name: 'taken-over', document: doc })],
-    ['DELETE', 'DELETE', () => `${POLICIES}/${policyOfA.id}`, undefined],
+    ['GET', 'GET', (): string => `${POLICIES}/${policyOfA.id}`, undefined],
+    ['GET ?version=1', 'GET', (): string => `${POLICIES}/${policyOfA.id}?version=1`, undefined],
+    ['GET …/versions', 'GET', (): string => `${POLICIES}/${policyOfA.id}/versions`, undefined],
+    [
+      'PUT',
+      'PUT',
+      (): string => `${POLICIES}/${policyOfA.id}`,
+      (): object => ({ name: 'taken-over', document: doc }),
+    ],
+    ['DELETE', 'DELETE', (): string => `${POLICIES}/${policyOfA.id}`, undefined],
     [
       'POST /v1/gateway/evaluate with policy_id',
       'POST',
-      () => '/v1/gateway/evaluate',
-      () => ({ tool: MARKER, policy_id: policyOfA.id }),
+      (): string => '/v1/gateway/evaluate',
+      (): object => ({ tool: MARKER, policy_id: policyOfA.id }),
     ],
   ] as const)(
     "%s on tenant A's policy with tenant B's admin key → 404",

@@ -137,10 +137,12 @@ describe('policies: versions, history, preconditions, compile errors and audit',
     const names: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (
-        await admin.call('GET', `${POLICIES}?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
-      ).json();
-      names.push(...page.items.map((p: { name: string }) => p.name));
+      const url: string = `${POLICIES}?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await admin.call('GET', url)).json() as {
+        items: Array<{ name: string }>;
+        next_cursor: string | null;
+      };
+      names.push(...page.items.map((p) => p.name));
       for (const item of page.items) expect(item).not.toHaveProperty('document');
       cursor = page.next_cursor;
     } while (cursor);
