@@ -56,6 +56,7 @@ describe('policies: versions, history, preconditions, compile errors and audit',
       document: shellDeny,
     });
     expect(res.json().created_at).toBe(res.json().updated_at);
+    expect((await admin.get(res.json().id)).json()).toEqual(res.json()); // what a write returns is what is stored
   });
 
   it('keeps the document exactly as written (member order too)', async () => {
@@ -84,8 +85,11 @@ describe('policies: versions, history, preconditions, compile errors and audit',
     const v3 = await admin.put(id, { name: 'lifecycle-renamed', enabled: false, document: v2doc });
     expect(v3.json()).toMatchObject({ version: 3, name: 'lifecycle-renamed', enabled: false });
 
+    expect((await admin.get(id)).json()).toEqual(v3.json());
+
     const gone = await admin.remove(id);
     expect(gone.statusCode).toBe(200);
+    expect((await admin.get(id, '?version=4')).json()).toEqual(gone.json());
     expect(gone.json()).toMatchObject({ version: 4, deleted: true, name: 'lifecycle-renamed' });
 
     // Current is gone; every version, the tombstone included, is still readable.

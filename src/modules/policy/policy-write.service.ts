@@ -72,7 +72,13 @@ export class PolicyWriteService {
       ) {
         throw nameTaken(content.name);
       }
-      const next = { id, version: current.version + 1, deleted: false, ...content };
+      const next = {
+        id,
+        version: current.version + 1,
+        deleted: false,
+        created_at: current.created_at,
+        ...content,
+      };
       return this.commit(principal, tx, bundle, next, 'policy.updated', changed);
     });
   }
@@ -88,11 +94,12 @@ export class PolicyWriteService {
     return this.transactions.run(async (tx) => {
       const bundle = await this.policies.lockBundle(principal.tenantId, tx);
       const current = await this.live(principal, id, expected, tx);
-      const { name, description, enabled, document, bindings } = current;
+      const { name, description, enabled, document, bindings, created_at } = current;
       const tombstone = {
         id,
         version: current.version + 1,
         deleted: true,
+        created_at,
         name,
         description,
         enabled,
@@ -126,7 +133,8 @@ export class PolicyWriteService {
     principal: Principal,
     tx: Tx,
     bundle: number,
-    row: PolicyContent & { id: string; version: number; deleted: boolean },
+    /** `created_at`: the policy's, for an existing one; a new one is created now. */
+    row: PolicyContent & { id: string; version: number; deleted: boolean; created_at?: Date },
     action: Action,
     changed: string[] = [],
   ): Promise<PolicyView> {
@@ -157,8 +165,14 @@ export class PolicyWriteService {
       },
       tx,
     );
-    const stored = await this.policies.findCurrent(tenantId, row.id, tx);
-    return toPolicyView(stored!);
+    return toPolicyView({
+      ...row,
+      tenant_id: tenantId,
+      bundle_version: bundleVersion,
+      created_at: row.created_at ?? at,
+      updated_at: at,
+      updated_by: principal.subject,
+    });
   }
 }
 
