@@ -242,6 +242,8 @@ describe('policy bad input: a 4xx naming the field, and nothing written', () => 
     const bundle = await admin.bundle();
     expect(bundle.statusCode).toBe(200);
     expect(bundle.json().payload.policy.rules).toHaveLength(10_000); // with the 'existing' policy's rule
+    const dryRun = await admin.evaluate({ tool: 'tool_9998' }); // too big to cache: compiled for the dry run
+    expect(dryRun.json()).toMatchObject({ effect: 'deny', rule_id: 'big/r9998' });
     const before = await policyCounts(t);
     const more = await admin.create({ name: 'one-more', document: ok });
     expectField(more, 'document.rules');

@@ -60,8 +60,8 @@ export class PolicyReadService {
     let before: number | undefined;
     if (query.cursor) {
       const [text] = decodeCursor(query.cursor, ['string']) as [string];
-      before = Number(text);
       if (!/^\d{1,9}$/.test(text)) throw invalid('cursor', 'is not a cursor this API issued');
+      before = Number(text);
     }
     const rows = await this.policies.listVersions(principal.tenantId, id, { limit: limit + 1, before });
     if (rows.length === 0 && before === undefined) throw policyNotFound();
