@@ -8,11 +8,14 @@
  * and, on a second control plane, with it off, so every 200 signs afresh; the signatures each run made are
  * counted. Uses DATABASE_URL when set, else throw-away embedded PostgreSQL.
  */
-import autocannon from 'autocannon';
-import type { LoadFigures } from '../auth/auth-me.bench.js';
 import { BASELINE_POLICY } from '../../libs/policy/src/index.js';
 import { PolicyBundleService } from '../../src/modules/policy/policy-bundle.service.js';
-import { startBenchControlPlane, type BenchControlPlane } from '../support/control-plane.js';
+import {
+  loadUrl,
+  startBenchControlPlane,
+  type BenchControlPlane,
+  type LoadFigures,
+} from '../support/control-plane.js';
 import { buildPolicy } from './policy.bench.js';
 
 export interface BundleFigures {
@@ -35,15 +38,8 @@ export async function run(options: Options = {}): Promise<BundleFigures> {
   const load = async (cp: BenchControlPlane, url: string, headers: Record<string, string> = {}) => {
     const service = cp.app.get(PolicyBundleService);
     const before = service.signatures;
-    const result = await autocannon({ url: cp.baseUrl + url, connections, duration: seconds, headers });
-    return {
-      path: url,
-      requestsPerSecond: result.requests.average,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      non2xx: result.non2xx,
-      signatures: service.signatures - before,
-    };
+    const figures = await loadUrl(cp.baseUrl, url, { connections, seconds, headers });
+    return { ...figures, signatures: service.signatures - before };
   };
 
   const cached = await startBenchControlPlane();
