@@ -15,6 +15,10 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
     const { run, report } = await import('./fleet/fleet.bench.js');
     return report(await run({ endpoints: Number(process.env.BENCH_FLEET_ENDPOINTS ?? 10_000) }));
   },
+  bundle: async () => {
+    const { run, report } = await import('./policy/bundle.bench.js');
+    return report(await run({ seconds: Number(process.env.BENCH_SECONDS ?? 10) }));
+  },
   proxy: async () => {
     const { run, report } = await import('./proxy/proxy.bench.js');
     return report(

@@ -9,7 +9,7 @@ import type { ProxyCliOptions } from '../apps/proxy/src/config.js';
  *
  * Exit codes: 0 success; 1 the operation failed (database unreachable, tenant unknown, push refused, …);
  * 2 usage or configuration error, or a command that is not built yet; 3 `agents --strict` with an incomplete
- * inventory.
+ * inventory. `policy validate`: 1 invalid; `policy test`: 1 deny, 3 warn.
  */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -190,6 +190,43 @@ export async function main(argv: string[]): Promise<number> {
     .action(
       run(async (options: { tenant?: string; olderThan?: string; json?: boolean }) =>
         (await import('./commands/audit-prune.js')).pruneAudit(options),
+      ),
+    );
+
+  // `agent-bom policy …`: offline work on policy files; loads libs/policy only (no Nest, no database).
+  const policy = program
+    .command('policy')
+    .description('Write, validate and try policy files offline (libs/policy only)');
+  policy
+    .command('init')
+    .description('Write the baseline policy pack to start from (refuses to overwrite without --force)')
+    .option('--out <file>', 'file to write, - for stdout (default: policy.json)')
+    .option('--force', 'overwrite an existing file')
+    .action(
+      run(async (options: { out?: string; force?: boolean }) =>
+        (await import('./commands/policy.js')).policyInit(options),
+      ),
+    );
+  policy
+    .command('validate <file>')
+    .description(
+      'Check a policy file: exit 0 valid, 1 invalid (each problem with its rule id and field), 2 usage',
+    )
+    .option('--json', 'machine-readable report')
+    .action(
+      run(async (file: string, options: { json?: boolean }) =>
+        (await import('./commands/policy.js')).policyValidate(file, options),
+      ),
+    );
+  policy
+    .command('test <file>')
+    .description('Decide one call against a policy file: exit 0 allow, 1 deny, 3 warn, 2 usage')
+    .requiredOption('--call <json>', 'the call: {"method"?: "tools/call", "tool": "…", "arguments": {…}}')
+    .option('--context <json>', 'who calls: {"agent", "client", "environment", "upstream"}')
+    .option('--json', 'print the whole decision as JSON')
+    .action(
+      run(async (file: string, options: { call: string; context?: string; json?: boolean }) =>
+        (await import('./commands/policy.js')).policyTest(file, options),
       ),
     );
 

@@ -9,6 +9,7 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { DiscoveryModule } from './modules/discovery/discovery.module.js';
 import { FleetModule } from './modules/fleet/fleet.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { PolicyModule } from './modules/policy/policy.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 
 /** Config and the open data source, created before Nest boots, provided to every module. */
@@ -43,6 +44,7 @@ export class AppModule {
         DiscoveryModule,
         SigningModule,
         AuditModule,
+        PolicyModule,
       ],
     };
   }

@@ -48,7 +48,10 @@ export async function createApp(
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
-    if (request.url.startsWith('/v1/')) reply.header('cache-control', 'no-store');
+    // API answers are not to be stored, unless a route chose its own policy (the bundle's no-cache + ETag).
+    if (request.url.startsWith('/v1/') && !reply.hasHeader('cache-control')) {
+      reply.header('cache-control', 'no-store');
+    }
     return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {

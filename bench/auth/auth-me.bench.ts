@@ -1,13 +1,4 @@
-import autocannon from 'autocannon';
-import { startBenchControlPlane } from '../support/control-plane.js';
-
-export interface LoadFigures {
-  path: string;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-}
+import { loadUrl, startBenchControlPlane, type LoadFigures } from '../support/control-plane.js';
 
 export interface AuthMeFigures {
   baseline: LoadFigures;
@@ -31,16 +22,8 @@ export async function run(options: { seconds?: number; connections?: number } = 
     const raw_key = await cp.key('viewer');
     const base = cp.baseUrl;
 
-    const load = async (url: string, headers: Record<string, string> = {}): Promise<LoadFigures> => {
-      const result = await autocannon({ url: base + url, connections, duration: seconds, headers });
-      return {
-        path: url,
-        requestsPerSecond: result.requests.average,
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        non2xx: result.non2xx,
-      };
-    };
+    const load = (url: string, headers: Record<string, string> = {}): Promise<LoadFigures> =>
+      loadUrl(base, url, { connections, seconds, headers });
     await load('/healthz'); // warm-up: JIT, pool, key cache
     const baseline = await load('/healthz');
     const authenticated = await load('/v1/auth/me', { authorization: `Bearer ${raw_key}` });

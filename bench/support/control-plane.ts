@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import autocannon from 'autocannon';
 import type { Role } from '../../libs/contracts/src/index.js';
 import { createApp } from '../../src/app.js';
 import { systemPrincipal } from '../../src/core/auth/principal.js';
@@ -81,4 +82,33 @@ export async function runConcurrently(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return durations;
+}
+
+export interface LoadFigures {
+  path: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+/** Loads one URL of a listening control plane with autocannon and returns its throughput and latency. */
+export async function loadUrl(
+  baseUrl: string,
+  path: string,
+  options: { connections: number; seconds: number; headers?: Record<string, string> },
+): Promise<LoadFigures> {
+  const result = await autocannon({
+    url: baseUrl + path,
+    connections: options.connections,
+    duration: options.seconds,
+    headers: options.headers ?? {},
+  });
+  return {
+    path,
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+  };
 }

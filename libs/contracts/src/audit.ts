@@ -44,6 +44,9 @@ export const CONTROL_PLANE_ACTIONS = [
   'audit.exported',
   'audit.pruned',
   'fleet.synced',
+  'policy.created',
+  'policy.updated',
+  'policy.deleted',
 ] as const;
 
 /** A control-plane action name: lower-case dotted, e.g. `policy.created`. */

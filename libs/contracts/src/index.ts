@@ -75,3 +75,5 @@ export type {
   VerifyReport,
   VerificationKeyView,
 } from './audit.js';
+export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
+export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';

@@ -80,7 +80,8 @@ describe('signBundle', () => {
     expect(() => signBundle(payload({ expires_at: '2026-02-01T00:00:00Z' }), current.privateKey)).toThrow(
       /expires_at must be after/,
     );
-    expect(() => signBundle(payload({ version: 0 }), current.privateKey)).toThrow(/version/);
+    expect(() => signBundle(payload({ version: -1 }), current.privateKey)).toThrow(/version/);
+    expect(() => signBundle(payload({ version: 1.5 }), current.privateKey)).toThrow(/version/);
     expect(() => signBundle(payload({ issued_at: 'yesterday' }), current.privateKey)).toThrow(/issued_at/);
     expect(() =>
       signBundle(
@@ -94,6 +95,22 @@ describe('signBundle', () => {
 
 describe('verifyBundle', () => {
   const bundle = signBundle(payload(), current.privateKey);
+
+  it('accepts version 0, the bundle of a tenant that has no policy yet, and refuses it after a newer one', () => {
+    const empty = signBundle(payload({ version: 0, policy: { version: 1, rules: [] } }), current.privateKey);
+    expect(verifyBundle(empty, { keys, now: NOW }).version).toBe(0);
+    expect(codeOf(() => verifyBundle(empty, { keys, now: NOW, minVersion: 1 }))).toBe('ROLLBACK');
+  });
+
+  it('refuses a non-canonical signature spelling (unused bits of the last character set) as MALFORMED', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(bundle.signature.at(-1)!);
+    const respelt = bundle.signature.slice(0, -1) + alphabet[last | 1]; // same 64 bytes, other spelling
+    expect(Buffer.from(respelt, 'base64url').equals(Buffer.from(bundle.signature, 'base64url'))).toBe(true);
+    expect(codeOf(() => verifyBundle({ ...bundle, signature: respelt }, { keys, now: NOW }))).toBe(
+      'MALFORMED',
+    );
+  });
 
   it('returns the payload of a good bundle, given as an object or as JSON text', () => {
     expect(verifyBundle(bundle, { keys, now: NOW })).toEqual(payload());

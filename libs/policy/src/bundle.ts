@@ -8,7 +8,10 @@ import type { PolicyDocument } from './types.js';
 /** What a bundle says: the tenant's effective policy and when it may be used. */
 export interface BundlePayload {
   readonly tenant_id: string;
-  /** Monotonic per tenant; verifiers refuse versions below the last one they accepted (`minVersion`). */
+  /**
+   * Monotonic per tenant; verifiers refuse versions below the last one they accepted (`minVersion`). `0` is the
+   * bundle of a tenant that never had a policy (an empty, default-allow document); every change adds one.
+   */
   readonly version: number;
   readonly policy: PolicyDocument;
   /** RFC 3339 UTC timestamps, e.g. `2026-01-01T00:00:00Z`. */
@@ -98,8 +101,8 @@ function payloadProblem(payload: unknown): string | undefined {
   if (unknown.length > 0) return `payload has unknown fields: ${unknown.join(', ')}`;
   if (typeof payload.tenant_id !== 'string' || payload.tenant_id === '')
     return 'tenant_id must be a non-empty string';
-  if (!Number.isSafeInteger(payload.version) || (payload.version as number) < 1)
-    return 'version must be a positive integer';
+  if (!Number.isSafeInteger(payload.version) || (payload.version as number) < 0)
+    return 'version must be a non-negative integer';
   if (!isPlainObject(payload.policy)) return 'policy must be an object';
   for (const field of ['issued_at', 'expires_at'] as const) {
     const value = payload[field];
@@ -159,6 +162,12 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   if (typeof signature !== 'string' || !SIGNATURE.test(signature)) {
     throw malformed('signature must be 64 bytes of base64url');
   }
+  // 86 base64url characters carry 516 bits for 512: the last one has 4 unused bits. Only the canonical spelling
+  // (unused bits zero) is accepted, so a bundle with any character changed never verifies.
+  const signatureBytes = Buffer.from(signature, 'base64url');
+  if (signatureBytes.toString('base64url') !== signature) {
+    throw malformed('signature is not canonical base64url (its last character has unused bits set)');
+  }
   if (!isPlainObject(payload)) throw malformed('payload must be an object');
   let input: Buffer;
   try {
@@ -170,7 +179,7 @@ export function verifyBundle(bundle: unknown, options: VerifyBundleOptions): Bun
   const key = trustedKey(options.keys, keyId);
   if (!key)
     throw new BundleVerificationError('UNKNOWN_KEY', `no trusted key has id ${JSON.stringify(keyId)}`);
-  if (!verify(null, input, key, Buffer.from(signature, 'base64url'))) {
+  if (!verify(null, input, key, signatureBytes)) {
     throw new BundleVerificationError(
       'BAD_SIGNATURE',
       `the signature does not match the payload for key ${keyId}`,

@@ -1,27 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { compilePolicy } from './compile.js';
-import { evaluate } from './evaluate.js';
-import type { ArgumentCondition, EvaluationContext, PolicyDocument, PolicyRule, ToolCall } from './types.js';
-
-const call = (overrides: Partial<ToolCall> = {}): ToolCall => ({
-  method: 'tools/call',
-  tool: 'read_file',
-  ...overrides,
-});
-
-function decide(
-  rules: PolicyRule[],
-  toolCall: ToolCall = call(),
-  context: EvaluationContext = {},
-  defaultEffect?: PolicyDocument['default_effect'],
-) {
-  const document: PolicyDocument = {
-    version: 1,
-    rules,
-    ...(defaultEffect ? { default_effect: defaultEffect } : {}),
-  };
-  return evaluate(compilePolicy(document), toolCall, context);
-}
+import { call, decide } from './spec-support.js';
+import type { ArgumentCondition, PolicyDocument, PolicyRule, ToolCall } from './types.js';
 
 /** Whether a single deny rule with this condition matches the arguments. */
 const conditionMatches = (condition: ArgumentCondition, args: unknown): boolean =>

@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       auditRetentionDays: undefined,
       auditCheckpointEntries: 1000,
       auditCheckpointSeconds: 30,
+      policyBundleTtlSeconds: 86400,
+      policyBundleCacheSeconds: 30,
     });
     expect(config.dataDir.endsWith('.data')).toBe(true);
   });
@@ -30,6 +32,8 @@ describe('loadConfig', () => {
     ['AGENT_BOM_AUDIT_RETENTION_DAYS', '90d', 'whole number'],
     ['AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES', '0', 'AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES'],
     ['AGENT_BOM_AUDIT_CHECKPOINT_SECONDS', '100000', 'AGENT_BOM_AUDIT_CHECKPOINT_SECONDS'],
+    ['AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS', '59', 'AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS'],
+    ['AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS', '3601', 'AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS'],
   ])('refuses %s=%s naming the variable', (name, value, mention) => {
     let error: unknown;
     try {
@@ -41,6 +45,15 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe(name);
     expect((error as Error).message).toContain(name);
     expect((error as Error).message).toContain(mention);
+  });
+
+  it('keeps the bundle cache to at most half the bundle lifetime', () => {
+    expect(() =>
+      loadConfig({ AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: '60', AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '31' }),
+    ).toThrow(/AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS must be at most half/);
+    expect(
+      loadConfig({ AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: '60', AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '30' }),
+    ).toMatchObject({ policyBundleTtlSeconds: 60, policyBundleCacheSeconds: 30 });
   });
 
   it('resolves key file paths against the working directory', () => {

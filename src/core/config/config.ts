@@ -31,6 +31,10 @@ export interface AppConfig {
   auditCheckpointEntries: number;
   /** …and at most this many seconds after an entry was written. */
   auditCheckpointSeconds: number;
+  /** A policy bundle's validity: `expires_at` = `issued_at` + this. */
+  policyBundleTtlSeconds: number;
+  /** How long a signed bundle is reused for one (tenant, version, key) before it is signed afresh; 0: never. */
+  policyBundleCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +78,8 @@ const ENV = z.object({
   AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
   AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
   AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
+  AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
+  AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
 });
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
@@ -88,6 +94,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw new ConfigError(String(issue.path[0]), issue.message);
   }
   const e = parsed.data;
+  // A cached bundle is served for up to the cache time after it was signed: keep most of its validity for clients.
+  if (e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS * 2 > e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS) {
+    throw new ConfigError(
+      'AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS',
+      'must be at most half of AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS',
+    );
+  }
   return {
     host: overrides.host ?? e.HOST,
     port: overrides.port ?? e.PORT,
@@ -106,6 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auditRetentionDays: e.AGENT_BOM_AUDIT_RETENTION_DAYS,
     auditCheckpointEntries: e.AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES,
     auditCheckpointSeconds: e.AGENT_BOM_AUDIT_CHECKPOINT_SECONDS,
+    policyBundleTtlSeconds: e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS,
+    policyBundleCacheSeconds: e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS,
   };
 }
 

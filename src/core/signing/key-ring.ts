@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { keyIdOf } from '../../../libs/policy/src/index.js';
+
+/**
+ * The key id of an Ed25519 key (private keys give their public half's). One derivation for every signature the
+ * control plane makes: it is libs/policy's, so a bundle's `key_id` and `GET /v1/policy/verification-key` agree
+ * with what proxies and gateways compute.
+ */
+export { keyIdOf };
 
 /**
  * Ed25519 public keys by key id, for verifying signatures: the control plane's current and retired keys, or
@@ -43,11 +51,6 @@ export function rawPublicKey(key: KeyObject): Buffer {
   const jwk = key.export({ format: 'jwk' });
   if (jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') throw new Error('not an Ed25519 key');
   return Buffer.from(jwk.x, 'base64url');
-}
-
-export function keyIdOf(key: KeyObject): string {
-  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(rawPublicKey(publicKey)).digest().subarray(0, 16).toString('base64url');
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]+?-----END \1-----/g;

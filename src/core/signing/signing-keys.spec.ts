@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { keyIdOf as policyKeyIdOf, verifyBundle } from '../../../libs/policy/src/index.js';
 import { ConfigError } from '../config/config.js';
 import { KeyRing, keyIdOf, parsePublicKeys } from './key-ring.js';
 import { GENERATED_KEY_FILE, loadSigningKeys, SigningKeys } from './signing-keys.js';
@@ -24,6 +25,30 @@ describe('signing keys', () => {
     expect(keyIdOf(publicKey)).toBe(expected);
     expect(keyIdOf(privateKey)).toBe(expected);
     expect(new SigningKeys(privateKey).currentKeyId).toBe(expected);
+  });
+
+  it('derives key ids with libs/policy, so bundle key ids match what proxies and gateways compute', () => {
+    expect(keyIdOf).toBe(policyKeyIdOf);
+  });
+
+  it('signs policy bundles that libs/policy verifies with the published current key', () => {
+    const privateKey = generateKeyPairSync('ed25519').privateKey;
+    const keys = new SigningKeys(privateKey, [generateKeyPairSync('ed25519').publicKey]);
+    const payload = {
+      tenant_id: 'acme',
+      version: 3,
+      policy: { version: 1 as const, rules: [] },
+      issued_at: '2026-01-01T00:00:00Z',
+      expires_at: '2026-01-02T00:00:00Z',
+    };
+    const bundle = keys.signBundle(payload);
+    expect(bundle.key_id).toBe(keys.currentKeyId);
+    const trusted = keys.trustedKeys();
+    expect(trusted.map((k) => k.current)).toEqual([true, false]);
+    expect(trusted.map((k) => k.id)).toEqual(trusted.map((k) => policyKeyIdOf(k.key)));
+    const now = Date.parse('2026-01-01T12:00:00Z');
+    expect(verifyBundle(bundle, { keys: trusted.map((k) => k.key), now })).toEqual(payload);
+    expect(JSON.stringify(trusted.map((k) => k.key.type))).toBe('["public","public"]');
   });
 
   it('signs, verifies, and refuses a changed payload, a changed signature or an unknown key id', () => {

@@ -2,6 +2,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { VerificationKeyView } from '../../../libs/contracts/src/index.js';
+import { signBundle, type BundlePayload, type SignedBundle } from '../../../libs/policy/src/index.js';
 import { ConfigError } from '../config/config.js';
 import {
   KeyRing,
@@ -16,8 +17,11 @@ import {
  * The control plane's Ed25519 signing key, and the retired public keys whose signatures must keep verifying.
  * Used by the audit ledger (checkpoints) and the policy module (bundles).
  *
- * Invariant for callers: every signed payload carries a `format` string unique to its kind
- * (e.g. `agent-bom.audit.checkpoint/v1`), so a signature made for one purpose can never be replayed as another.
+ * Invariant for callers: a signature made for one purpose can never be replayed as another. Audit payloads carry
+ * a `format` string unique to their kind (e.g. `agent-bom.audit.checkpoint/v1`); policy bundles are told apart by
+ * shape instead, since their payload is fixed by libs/policy: `verifyBundle` refuses any payload field beyond
+ * `tenant_id, version, policy, issued_at, expires_at` (so a checkpoint, which has `format`, is never a bundle), and
+ * the checkpoint verifier requires its `format` (which a bundle payload never has).
  */
 export class SigningKeys {
   readonly currentKeyId: string;
@@ -41,23 +45,30 @@ export class SigningKeys {
     };
   }
 
+  /** A policy bundle signed with the current key (libs/policy `signBundle`: canonical JSON, Ed25519). */
+  signBundle(payload: BundlePayload): SignedBundle {
+    return signBundle(payload, this.privateKey);
+  }
+
   verify(keyId: string, payload: string | Buffer, signature: string): SignatureCheck {
     return this.ring.verify(keyId, payload, signature);
   }
 
+  /** Every trusted public key: current first, then retired ones. */
+  trustedKeys(): Array<{ id: string; key: KeyObject; current: boolean }> {
+    const ids = [this.currentKeyId, ...this.ring.ids.filter((id) => id !== this.currentKeyId)];
+    return ids.map((id) => ({ id, key: this.ring.publicKey(id)!, current: id === this.currentKeyId }));
+  }
+
   /** The public keys to publish: current first, then retired ones. */
   publicKeys(): VerificationKeyView[] {
-    const ids = [this.currentKeyId, ...this.ring.ids.filter((id) => id !== this.currentKeyId)];
-    return ids.map((id) => {
-      const key = this.ring.publicKey(id)!;
-      return {
-        id,
-        algorithm: 'Ed25519',
-        public_key_pem: key.export({ type: 'spki', format: 'pem' }).toString(),
-        public_key: rawPublicKey(key).toString('base64url'),
-        current: id === this.currentKeyId,
-      };
-    });
+    return this.trustedKeys().map(({ id, key, current }) => ({
+      id,
+      algorithm: 'Ed25519',
+      public_key_pem: key.export({ type: 'spki', format: 'pem' }).toString(),
+      public_key: rawPublicKey(key).toString('base64url'),
+      current,
+    }));
   }
 }
 
