@@ -1,9 +1,10 @@
-import { randomUUID, type JsonWebKey } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type {
   AuditIngestRequest,
   AuditIngestResult,
   FleetSyncPayload,
   FleetSyncResult,
+  PolicyVerificationKeys,
 } from '../../contracts/src/index.js';
 import { ControlPlaneError, type ControlPlaneErrorKind } from './errors.js';
 import { backoffDelayMs, parseRetryAfter, RETRYABLE_STATUSES } from './retry.js';
@@ -69,17 +70,6 @@ export interface GetResult<T> {
   etag?: string;
   attempts: number;
   url: string;
-}
-
-/** `GET /v1/policy/verification-key`. */
-export interface PolicyVerificationKeys {
-  current_key_id?: string;
-  keys: Array<{
-    key_id: string;
-    alg?: string;
-    public_key_pem?: string;
-    jwk?: JsonWebKey;
-  }>;
 }
 
 export interface PostResult<T> {

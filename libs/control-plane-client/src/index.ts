@@ -9,7 +9,6 @@ export type {
   ControlPlaneClientOptions,
   GetOptions,
   GetResult,
-  PolicyVerificationKeys,
   PostOptions,
   PostResult,
 } from './client.js';
