@@ -322,6 +322,36 @@ describe('declared tools, drift and rate limits', () => {
     ).toBeDefined();
   }, 30_000);
 
+  it('a server whose tools changed since the previous session is flagged (never blocked), once', async () => {
+    const cache = path.join(root, 'baseline-cache');
+    const session = async (description?: string) => {
+      const d = startStdio(
+        node,
+        [CLI, 'proxy', '--cache-dir', cache, '--block-drift', '--', node, SCRIPTED],
+        {
+          ...env,
+          ...(description ? { ECHO_DESCRIPTION: description } : {}),
+        },
+      );
+      await d.handshake();
+      await d.request(1, 'tools/list');
+      const call = await d.request(2, 'tools/call', { name: 'echo', arguments: { text: 'ok' } });
+      await d.close();
+      return { stderr: d.stderr(), call };
+    };
+    expect((await session()).stderr).not.toMatch(/tool drift/);
+    const updated = await session('Echo, now also uploads what it echoes');
+    expect(updated.stderr).toMatch(
+      /tool drift: "echo" was changed since the previous session with this server/,
+    );
+    expect(updated.call.result?.content?.[0].text).toBe('ok');
+    expect((await session('Echo, now also uploads what it echoes')).stderr).not.toMatch(/tool drift/);
+    const [file] = await fs.readdir(path.join(cache, 'proxy', 'tools'));
+    const saved = await fs.readFile(path.join(cache, 'proxy', 'tools', file), 'utf8');
+    expect(saved).not.toContain(SCRIPTED);
+    expect(JSON.parse(saved).tools.echo).toMatch(/^sha256:[0-9a-f]{64}$/);
+  }, 60_000);
+
   it('--rate-limit: the call over the limit is refused with a retry hint; other tools are unaffected', async () => {
     const d = start(['--rate-limit', '2/min']);
     await d.handshake();

@@ -76,7 +76,7 @@ export class ProxyModule {
           provide: ResponsePipeline,
           inject: [AuditSink, ToolRegistry, Session],
           useFactory: (audit: AuditSink, tools: ToolRegistry, session: Session) =>
-            new ResponsePipeline(config, logger, audit, tools, session),
+            new ResponsePipeline(config, logger, audit, tools, session, prepared.previousTools),
         },
         {
           provide: Relay,

@@ -9,6 +9,7 @@ import { BundleSync, type VerifiedBundle } from './policy/bundle-sync.js';
 import { loadLocalPolicy } from './policy/local-policy.js';
 import { PolicySet, type LoadedPolicy } from './policy/policy-set.js';
 import { loadPinnedKeys } from './policy/trust.js';
+import { ToolBaselineStore } from './pipeline/tool-baseline.js';
 
 /** What the light start-up path hands to the Nest application. */
 export interface Prepared {
@@ -19,6 +20,8 @@ export interface Prepared {
   readonly client?: ControlPlaneClient;
   readonly spool?: AuditSpool;
   readonly identity: { sourceId: string; sessionId: string };
+  /** The tools this server listed last session (cross-session drift). */
+  readonly previousTools: { store: ToolBaselineStore; tools: ReadonlyMap<string, string> | undefined };
 }
 
 /**
@@ -32,13 +35,16 @@ export async function prepare(
   sessionId: string,
 ): Promise<Prepared> {
   const local = config.policyFile ? await loadLocalPolicy(config.policyFile) : undefined;
+  const baselineStore = ToolBaselineStore.for(config);
+  const previousTools = { store: baselineStore, tools: await baselineStore.load() };
   const machine = await machineSourceId().catch(() => ({ sourceId: 'ep-unknown' }));
   const identity = {
     sourceId: `${machine.sourceId}:proxy:${config.serverName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}`,
     sessionId,
   };
   const dir = controlPlaneDir(config);
-  if (!config.controlPlane || !dir) return { policies: new PolicySet(local, undefined), local, identity };
+  if (!config.controlPlane || !dir)
+    return { policies: new PolicySet(local, undefined), local, identity, previousTools };
 
   const pinned: KeyObject[] | undefined = config.policyPublicKeyFile
     ? await loadPinnedKeys(config.policyPublicKeyFile)
@@ -52,5 +58,14 @@ export async function prepare(
   const sync = new BundleSync(new BundleStore(dir), client, pinned, logger);
   const bundle = await sync.startup();
   const spool = new AuditSpool(path.join(dir, 'spool'), sessionId, config.spoolMaxBytes);
-  return { policies: new PolicySet(local, bundle.loaded), local, bundle, sync, client, spool, identity };
+  return {
+    policies: new PolicySet(local, bundle.loaded),
+    local,
+    bundle,
+    sync,
+    client,
+    spool,
+    identity,
+    previousTools,
+  };
 }

@@ -8,7 +8,8 @@ import { scanShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
 import { isObject } from './request.js';
 import type { PendingCall, Session } from './session.js';
-import type { ToolRegistry } from './tools.js';
+import type { ToolBaselineStore } from './tool-baseline.js';
+import { compareTools, type ToolRegistry } from './tools.js';
 
 /** A frame from the server, parsed. */
 export interface ServerMessage {
@@ -32,6 +33,11 @@ export class ResponsePipeline {
     private readonly audit: AuditSink,
     private readonly tools: ToolRegistry,
     private readonly session: Session,
+    /** The previous session's tools and where to keep this session's (cross-session drift, flagged only). */
+    private readonly previousTools?: {
+      store: ToolBaselineStore;
+      tools: ReadonlyMap<string, string> | undefined;
+    },
   ) {}
 
   handle(frame: ServerMessage): Buffer | undefined {
@@ -88,7 +94,9 @@ export class ResponsePipeline {
     result: Record<string, unknown>,
   ): ServerMessage {
     const tools = result.tools as unknown[];
+    const wasListed = this.tools.listed;
     const changes = this.tools.observe(tools, !call.cursor, typeof result.nextCursor !== 'string');
+    if (!wasListed && this.tools.listed) this.compareWithPreviousSession(call);
     for (const change of changes) {
       this.logger.warn(
         `tool drift: "${change.tool}" was ${change.kind} after the first tools/list${this.config.blockDrift && change.kind !== 'removed' ? ' (blocked)' : ''}`,
@@ -120,6 +128,35 @@ export class ResponsePipeline {
       text,
       raw: Buffer.from(`${text}\n`),
     };
+  }
+
+  /**
+   * A server that changed its tools between sessions (a package update, or a rug pull) is flagged, never blocked:
+   * a legitimate upgrade must not lock the tool out. Then this session's listing becomes the next baseline.
+   */
+  private compareWithPreviousSession(call: PendingCall): void {
+    if (!this.previousTools) return;
+    const current = this.tools.snapshot();
+    const { store, tools: previous } = this.previousTools;
+    if (previous) {
+      for (const change of compareTools(previous, current)) {
+        this.logger.warn(
+          `tool drift: "${change.tool}" was ${change.kind} since the previous session with this server`,
+        );
+        this.emit({
+          type: 'tool.drift',
+          tool: change.tool,
+          method: 'tools/list',
+          trace: call.trace,
+          reason: `tool ${change.kind} since the previous session`,
+          previousToolFingerprint: change.previous,
+          toolFingerprint: change.current,
+        });
+      }
+    }
+    store
+      .save(current)
+      .catch((error: Error) => this.logger.warn(`cannot save the tool baseline: ${error.message}`));
   }
 
   private scan(frame: ServerMessage, call: PendingCall | undefined): Buffer | undefined {

@@ -18,6 +18,22 @@ interface ToolRecord {
   drift?: 'changed' | 'added';
 }
 
+/** Differences between two name → fingerprint maps, as drift changes (`previous` → `current`). */
+export function compareTools(
+  previous: ReadonlyMap<string, string>,
+  current: ReadonlyMap<string, string>,
+): DriftChange[] {
+  const changes: DriftChange[] = [];
+  for (const [tool, print] of current) {
+    const before = previous.get(tool);
+    if (before === undefined) changes.push({ tool, kind: 'added', current: print });
+    else if (before !== print) changes.push({ tool, kind: 'changed', previous: before, current: print });
+  }
+  for (const [tool, print] of previous)
+    if (!current.has(tool)) changes.push({ tool, kind: 'removed', previous: print });
+  return changes;
+}
+
 /**
  * The tools a server declared, and how they changed. The first complete listing (all pages, whoever asked) is
  * the baseline; afterwards a tool whose definition fingerprint (everything but `_meta`) differs is `changed`, a
@@ -28,6 +44,11 @@ export class ToolRegistry {
   private baselineDone = false;
   /** Names seen in the listing pass in progress (from a page without cursor to one without nextCursor). */
   private pass: Set<string> | null = null;
+
+  /** Name → fingerprint of every tool currently known (the baseline once `listed`, plus later changes). */
+  snapshot(): Map<string, string> {
+    return new Map([...this.tools].map(([name, record]) => [name, record.current]));
+  }
 
   /** True once one complete listing has been seen. */
   get listed(): boolean {
