@@ -207,3 +207,27 @@ describe('hostile or broken servers', () => {
     driver = undefined;
   }, 30_000);
 });
+
+describe('start-up refusals', () => {
+  it('a --log path that is a symlink is refused (exit 2), the link target untouched', async () => {
+    const target = path.join(root, 'target.txt');
+    await fs.writeFile(target, 'keep me');
+    await fs.symlink(target, path.join(root, 'evil.log'));
+    const d = proxy(['--log', path.join(root, 'evil.log')]);
+    expect((await d.exited).code).toBe(2);
+    expect(d.stderr()).toMatch(/cannot open the log file/);
+    expect(await fs.readFile(target, 'utf8')).toBe('keep me');
+    driver = undefined;
+  }, 30_000);
+
+  it('an invalid --policy is refused (exit 2) naming the rule and field; the server never starts', async () => {
+    const file = path.join(root, 'bad-policy.json');
+    await fs.writeFile(file, JSON.stringify({ version: 1, rules: [{ id: 'r1', effect: 'explode' }] }));
+    const started = path.join(root, 'bad-policy.pid');
+    const d = proxy(['--policy', file], [node, SCRIPTED], { STARTED_FILE: started });
+    expect((await d.exited).code).toBe(2);
+    expect(d.stderr()).toMatch(/--policy .*bad-policy\.json: rules\[0\].*effect/);
+    await expect(fs.stat(started)).rejects.toThrow();
+    driver = undefined;
+  }, 30_000);
+});
