@@ -95,6 +95,7 @@ export class GatewayRuntime {
       } catch (error) {
         throw new Error(
           `cannot read discovery from ${this.config.controlPlane!.display}: ${(error as Error).message}`,
+          { cause: error },
         );
       }
       if (this.tenants.has(answer.tenant_id))
@@ -147,7 +148,9 @@ export class GatewayRuntime {
           await limiter.init();
         } catch (error) {
           await limiter.close().catch(() => undefined);
-          throw new Error(`cannot use the PostgreSQL rate limiter: ${(error as Error).message}`);
+          throw new Error(`cannot use the PostgreSQL rate limiter: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
         this.limiter = limiter;
       } else this.limiter = new MemoryRateLimiter();

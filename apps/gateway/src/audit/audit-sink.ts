@@ -113,6 +113,11 @@ export class AuditSink {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+
 /** Keeps events inside the ingest contract's bounds (names 200, reason 1000, ids 128). */
 function clip(event: GatewayAuditEvent): GatewayAuditEvent {
   const out: Record<string, unknown> = {};
@@ -122,11 +127,7 @@ function clip(event: GatewayAuditEvent): GatewayAuditEvent {
       out[key] = value;
       continue;
     }
-    // eslint-disable-next-line no-control-regex
-    const plain = value.replace(
-      key === 'reason' ? /[\u0000-\u0008\u000b-\u001f\u007f]/g : /[\u0000-\u001f\u007f]/g,
-      ' ',
-    );
+    const plain = value.replace(key === 'reason' ? CONTROL_BUT_NEWLINE : CONTROL, ' ');
     const max =
       key === 'reason'
         ? AUDIT_LIMITS.reasonLength

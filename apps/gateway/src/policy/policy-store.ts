@@ -26,7 +26,7 @@ export function readPolicyFile(path: string): LoadedPolicy {
   try {
     document = parse(text, { maxAliasCount: 100 });
   } catch (error) {
-    throw new Error(`not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(`not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   try {
     const version = `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
@@ -38,6 +38,7 @@ export function readPolicyFile(path: string): LoadedPolicy {
           .map((p) => `${p.where}: ${p.message}`)
           .slice(0, 5)
           .join('; '),
+        { cause: error },
       );
     }
     throw error;
@@ -175,7 +176,7 @@ export class BundlePolicy {
         { tenant: this.link.tenant, error: this.lastError },
         'policy bundle refused; keeping the last good policy',
       );
-      throw new Error(`the control plane's policy bundle was refused (${this.lastError})`);
+      throw new Error(`the control plane's policy bundle was refused (${this.lastError})`, { cause: error });
     }
   }
 

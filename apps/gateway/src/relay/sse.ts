@@ -26,7 +26,7 @@ export class SseParser {
     for (;;) {
       const lf = this.buffer.indexOf('\n', start);
       const cr = this.buffer.indexOf('\r', start);
-      let end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       if (end === -1) break;
       let next = end + 1;
       if (this.buffer[end] === '\r') {
@@ -35,7 +35,6 @@ export class SseParser {
       }
       const line = this.buffer.slice(start, end);
       start = next;
-      end = 0;
       if (line === '') {
         if (this.data.length || this.event !== undefined) {
           events.push({ event: this.event, data: this.data.join('\n'), id: this.id });
