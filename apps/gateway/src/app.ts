@@ -55,10 +55,6 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
         },
       );
     });
-    fastify.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('x-content-type-options', 'nosniff');
-      return payload;
-    });
     fastify.setErrorHandler((error: FastifyError, request, reply) => {
       const status =
         error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

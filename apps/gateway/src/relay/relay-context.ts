@@ -55,12 +55,15 @@ export function sendError(
   headers: Record<string, string> = {},
 ): FastifyReply {
   for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+  reply.header('x-content-type-options', 'nosniff');
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
 }
 
+/** Trace headers on every relay answer (and `nosniff`, set here to spare a per-request hook). */
 export function traceHeaders(reply: FastifyReply, trace: TraceContext): void {
   reply.header('traceparent', traceparentOf(trace));
   reply.header('x-trace-id', trace.traceId);
+  reply.header('x-content-type-options', 'nosniff');
 }
 
 /** `RateLimit-*` (IETF draft) headers, and `Retry-After` on a refusal. */

@@ -21,6 +21,8 @@ import { traceOf } from './trace.js';
 import { UpstreamUnavailableError } from './upstream-client.js';
 
 const MAX_FILTERED_JSON = 16 * 1024 * 1024;
+/** JSON answers up to this size are read whole and sent with a Content-Length (one write); larger ones stream. */
+const SMALL_JSON = 256 * 1024;
 const LEGACY_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
 /**
@@ -68,7 +70,6 @@ export function registerStreamableRoutes(
     if (upstream.transport === 'sse')
       return relayToSseUpstream(deps, bridges, request, reply, upstream, binding, verdict, bridge);
 
-    const abort = abortOnDisconnect(reply);
     const started = process.hrtime.bigint();
     let response: Dispatcher.ResponseData;
     try {
@@ -81,7 +82,6 @@ export function registerStreamableRoutes(
           ...(claims ? { 'mcp-session-id': claims.upstreamSessionId } : {}),
         },
         body: JSON.stringify(verdict.message.message),
-        signal: abort.signal,
       });
     } catch (error) {
       return upstreamFailure(deps, reply, upstream, error, verdict);
@@ -124,7 +124,11 @@ export function registerStreamableRoutes(
         }
       }
     }
-    return reply.send(response.body);
+    const length = Number(response.headers['content-length']);
+    if (type.startsWith('application/json') && length <= SMALL_JSON) {
+      return reply.send(await response.body.arrayBuffer().then((b) => Buffer.from(b)));
+    }
+    return relayStream(reply, response);
   });
 
   app.get('/mcp/:upstream', async (request, reply) => {
@@ -145,7 +149,6 @@ export function registerStreamableRoutes(
       claims = deps.sessions.unwrap(binding, sessionHeader);
       if (!claims) return unknownSession(deps, request, reply, upstream);
     }
-    const abort = abortOnDisconnect(reply);
     try {
       const response = await deps.upstreams.request(upstream, {
         method: 'GET',
@@ -154,10 +157,9 @@ export function registerStreamableRoutes(
           accept: header(request, 'accept') ?? 'text/event-stream',
           ...(claims ? { 'mcp-session-id': claims.upstreamSessionId } : {}),
         },
-        signal: abort.signal,
       });
       copyResponseHeaders(deps, reply, response, binding, claims?.client);
-      return reply.code(response.statusCode).send(response.body);
+      return relayStream(reply.code(response.statusCode), response);
     } catch (error) {
       return upstreamFailure(deps, reply, upstream, error);
     }
@@ -369,13 +371,19 @@ function upstreamFailure(
   );
 }
 
-/** Aborts the upstream exchange when the client disconnects before the answer is complete. */
-function abortOnDisconnect(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
+/**
+ * Relays an upstream answer as it arrives (SSE streams, large bodies). If the client goes away first, the
+ * upstream exchange is torn down too, so a closed client never leaves an upstream stream open.
+ */
+function relayStream(reply: FastifyReply, response: Dispatcher.ResponseData): FastifyReply {
+  tearDownOnClose(reply, response);
+  return reply.send(response.body);
+}
+
+function tearDownOnClose(reply: FastifyReply, response: Dispatcher.ResponseData): void {
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) response.body.destroy();
   });
-  return controller;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** W3C trace context for one request through the gateway. */
@@ -8,6 +8,19 @@ export interface TraceContext {
   spanId: string;
   flags: string;
   tracestate?: string;
+}
+
+/** Random hex from a refilled 4 KiB pool: one `randomFillSync` per ~170 requests instead of two per request. */
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+function randomHex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -28,13 +41,13 @@ export function traceOf(headers: IncomingHttpHeaders, meta: unknown): TraceConte
           : undefined;
       return {
         traceId: match[1],
-        spanId: randomBytes(8).toString('hex'),
+        spanId: randomHex(8),
         flags: match[3],
         tracestate: state,
       };
     }
   }
-  return { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), flags: '01' };
+  return { traceId: randomHex(16), spanId: randomHex(8), flags: '01' };
 }
 
 export function traceparentOf(trace: TraceContext): string {
