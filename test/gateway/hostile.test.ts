@@ -245,11 +245,12 @@ describe('gateway refuses hostile input', () => {
   });
 
   it('policy file: a change is picked up in process; a broken file keeps the last good policy', async () => {
-    await fs.writeFile(
-      policyFile,
-      JSON.stringify({ version: 1, rules: [{ id: 'no-search', effect: 'deny', tools: ['search'] }] }),
-    );
-    await waitFor(async () => (await answer(await post(call(19)))).error?.code === -32001, 10_000);
+    // resources/read: policy applies to every method, and it stays clear of the per-tool rate limit
+    const read = (id: number) =>
+      post({ jsonrpc: '2.0', id, method: 'resources/read', params: { uri: 'file:///notes.txt' } });
+    const rule = { id: 'no-reads', effect: 'deny', methods: ['resources/read'] };
+    await fs.writeFile(policyFile, JSON.stringify({ version: 1, rules: [rule] }));
+    await waitFor(async () => (await answer(await read(19))).error?.code === -32001, 10_000);
     await fs.writeFile(policyFile, '{"version": 1, "rules": [{"id": "broken", "effect": "explode"}]}');
     await waitFor(async () => {
       const health = (await (await fetch(`${gateway.url}/healthz`)).json()) as {
@@ -257,12 +258,10 @@ describe('gateway refuses hostile input', () => {
       };
       return health.policy.file.last_error !== null;
     }, 10_000);
-    expect(
-      ((await (await post(call(20))).json()) as { error?: { data?: { rule_id?: string } } }).error?.data
-        ?.rule_id,
-    ).toBe('no-search');
+    expect((await answer(await read(20))).error?.data?.rule_id).toBe('no-reads');
     await fs.writeFile(policyFile, JSON.stringify({ version: 1, rules: [] }));
-    await waitFor(async () => !(await answer(await post(call(21, 'delete_all')))).error, 10_000);
+    // forwarded again: the upstream (which has no resources) answers, not the gateway's policy
+    await waitFor(async () => (await answer(await read(21))).error?.code !== -32001, 10_000);
   }, 40_000);
 
   it('rate limit per tool: 429 with Retry-After, RateLimit headers and a JSON-RPC error, audited', async () => {
