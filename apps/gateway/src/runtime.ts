@@ -120,8 +120,11 @@ export class GatewayRuntime {
 
     if (this.config.policyFile) {
       try {
-        this.filePolicy = new FilePolicy(this.config.policyFile, this.logger, (policy) =>
-          this.policyLoaded(undefined, policy),
+        this.filePolicy = new FilePolicy(
+          this.config.policyFile,
+          this.logger,
+          (policy) => this.policyLoaded(undefined, policy),
+          this.print,
         );
       } catch (error) {
         throw new ConfigError(`--policy ${this.config.policyFile}: ${(error as Error).message}`);

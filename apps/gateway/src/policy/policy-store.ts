@@ -59,6 +59,8 @@ export class FilePolicy {
     readonly path: string,
     private readonly logger: Logger,
     private readonly onLoad: (policy: LoadedPolicy) => void,
+    /** Where human notices go (stderr for `gateway serve`). */
+    private readonly notify: (line: string) => void,
     private readonly intervalMs = 500,
   ) {
     this.current = readPolicyFile(path); // at start a broken file is a configuration error
@@ -80,7 +82,7 @@ export class FilePolicy {
       this.current = next;
       this.lastError = null;
       this.logger.info({ source: next.source, version: next.version }, 'policy file reloaded');
-      process.stderr.write(`policy reloaded from ${this.path} (${next.version})\n`);
+      this.notify(`policy reloaded from ${this.path} (${next.version})`);
       this.onLoad(next);
     } catch (error) {
       this.lastError = (error as Error).message;

@@ -132,3 +132,15 @@ export function forwardedHeaders(
   }
   return out;
 }
+
+/** The replica holds as many stateful sessions as it may: come back later (another replica may have room). */
+export function tooManySessions(reply: FastifyReply, id: string | number | null): FastifyReply {
+  return sendError(
+    reply,
+    503,
+    errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'too many open sessions'),
+    {
+      'retry-after': '5',
+    },
+  );
+}

@@ -7,6 +7,7 @@ import {
   forwardedHeaders,
   resolveUpstream,
   sendError,
+  tooManySessions,
   traceHeaders,
   type RelayDeps,
 } from './relay-context.js';
@@ -31,13 +32,7 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
     const upstream = resolveUpstream(deps, request, reply);
     if (!upstream) return reply;
     const principal = request.principal!;
-    if (sessions.full)
-      return sendError(
-        reply,
-        503,
-        errorResponse(null, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'too many open sessions'),
-        { 'retry-after': '5' },
-      );
+    if (sessions.full) return tooManySessions(reply, null);
     const trace = traceOf(request.headers, undefined);
     let channel: UpstreamChannel;
     try {

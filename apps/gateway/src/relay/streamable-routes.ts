@@ -10,6 +10,7 @@ import {
   rateHeaders,
   resolveUpstream,
   sendError,
+  tooManySessions,
   traceHeaders,
   type RelayDeps,
 } from './relay-context.js';
@@ -222,13 +223,7 @@ async function relayToSseUpstream(
           : errorResponse(id, GATEWAY_ERRORS.INVALID_REQUEST, 'Bad Request: initialize first (no session)'),
       );
     }
-    if (bridges.full)
-      return sendError(
-        reply,
-        503,
-        errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'too many open sessions'),
-        { 'retry-after': '5' },
-      );
+    if (bridges.full) return tooManySessions(reply, id);
     try {
       const channel = await SseUpstreamChannel.open(
         deps.upstreams,
