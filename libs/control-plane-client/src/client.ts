@@ -19,6 +19,8 @@ export interface ControlPlaneClientOptions {
   /** Timeout of one HTTP attempt (default 30 s). */
   requestTimeoutMs?: number;
   userAgent?: string;
+  /** Said on 401 after "the key was refused …": which flag or variable holds the key. */
+  keyHint?: string;
   /** Told before each retry; carries no header or body. */
   onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
   fetch?: typeof fetch;
@@ -31,6 +33,23 @@ export interface PostOptions {
   idempotencyKey?: string;
   /** Said on 403, e.g. which role the call needs. */
   forbiddenHint?: string;
+}
+
+export interface GetOptions {
+  /** An `ETag` from an earlier answer: a `304` then resolves with `notModified: true`. */
+  ifNoneMatch?: string;
+  /** Said on 403, e.g. which role the call needs. */
+  forbiddenHint?: string;
+}
+
+export interface GetResult<T> {
+  status: number;
+  /** Null on `304 Not Modified`. */
+  body: T | null;
+  notModified: boolean;
+  etag?: string;
+  attempts: number;
+  url: string;
 }
 
 export interface PostResult<T> {
@@ -57,8 +76,10 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
  */
 export class ControlPlaneClient {
   readonly baseUrl: URL;
-  private readonly options: Required<Omit<ControlPlaneClientOptions, 'onRetry' | 'baseUrl' | 'userAgent'>> &
-    Pick<ControlPlaneClientOptions, 'onRetry' | 'userAgent'>;
+  private readonly options: Required<
+    Omit<ControlPlaneClientOptions, 'onRetry' | 'baseUrl' | 'userAgent' | 'keyHint'>
+  > &
+    Pick<ControlPlaneClientOptions, 'onRetry' | 'userAgent' | 'keyHint'>;
 
   constructor(options: ControlPlaneClientOptions) {
     this.baseUrl = checkedUrl(options.baseUrl);
@@ -121,26 +142,53 @@ export class ControlPlaneClient {
 
   /** POSTs JSON with retries; resolves with the parsed 2xx body or rejects with a `ControlPlaneError`. */
   async postJson<T>(target: string | URL, body: unknown, options: PostOptions = {}): Promise<PostResult<T>> {
-    const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
-    const payload = JSON.stringify(body);
+    const result = await this.send<T>('POST', target, options, {
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    });
+    return {
+      status: result.status,
+      body: result.body as T,
+      attempts: result.attempts,
+      idempotencyKey,
+      url: result.url,
+    };
+  }
+
+  /**
+   * GETs JSON with the same retries. With `ifNoneMatch`, a `304 Not Modified` resolves with `body: null` and
+   * `notModified: true` (the caller keeps what it has); the response's `ETag` is returned either way.
+   */
+  async getJson<T>(target: string | URL, options: GetOptions = {}): Promise<GetResult<T>> {
+    const result = await this.send<T>('GET', target, options, {
+      headers: options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {},
+    });
+    return { ...result, notModified: result.status === 304 };
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST',
+    target: string | URL,
+    options: { forbiddenHint?: string },
+    request: { body?: string; headers: Record<string, string> },
+  ): Promise<{ status: number; body: T | null; attempts: number; url: string; etag?: string }> {
+    const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
     const { maxAttempts, maxTotalMs } = this.options;
     const started = Date.now();
     let failure: ControlPlaneError | undefined;
-
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let response: Response;
       try {
         response = await this.options.fetch(url, {
-          method: 'POST',
+          method,
           headers: {
             authorization: `Bearer ${this.options.apiKey}`,
-            'content-type': 'application/json',
             accept: 'application/json',
-            'idempotency-key': idempotencyKey,
+            ...request.headers,
             ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
           },
-          body: payload,
+          body: request.body,
           redirect: 'manual',
           signal: AbortSignal.timeout(this.options.requestTimeoutMs),
         });
@@ -150,7 +198,11 @@ export class ControlPlaneClient {
         if (!(await this.waitBeforeRetry(attempt, delay, started, failure.message))) break;
         continue;
       }
-
+      const etag = response.headers.get('etag') ?? undefined;
+      if (response.status === 304 && method === 'GET') {
+        await response.body?.cancel().catch(() => undefined);
+        return { status: 304, body: null, attempts: attempt, url: displayUrl(url), etag };
+      }
       const text = await readBounded(response);
       const envelope = errorEnvelope(text);
       if (response.status >= 200 && response.status < 300) {
@@ -167,13 +219,7 @@ export class ControlPlaneClient {
             },
           );
         }
-        return {
-          status: response.status,
-          body: parsed as T,
-          attempts: attempt,
-          idempotencyKey,
-          url: displayUrl(url),
-        };
+        return { status: response.status, body: parsed as T, attempts: attempt, url: displayUrl(url), etag };
       }
       failure = this.httpError(response, envelope, attempt, options, url);
       if (!RETRYABLE_STATUSES.has(response.status)) throw failure;
@@ -223,7 +269,7 @@ export class ControlPlaneClient {
     response: Response,
     envelope: { code?: string; message?: string; requestId?: string },
     attempts: number,
-    options: PostOptions,
+    options: { forbiddenHint?: string },
     url: URL,
   ): ControlPlaneError {
     const status = response.status;
@@ -250,7 +296,7 @@ export class ControlPlaneClient {
       return error(
         'unauthorized',
         `the key was refused by the control plane (${tag}${said}): it is unknown, revoked or expired; ` +
-          'check --push-api-key / AGENT_BOM_PUSH_API_KEY',
+          (this.options.keyHint ?? 'check --push-api-key / AGENT_BOM_PUSH_API_KEY'),
       );
     }
     if (status === 403) {

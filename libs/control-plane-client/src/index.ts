@@ -4,7 +4,7 @@
  * stable identity. No side effects on import.
  */
 export { ControlPlaneClient } from './client.js';
-export type { ControlPlaneClientOptions, PostOptions, PostResult } from './client.js';
+export type { ControlPlaneClientOptions, GetOptions, GetResult, PostOptions, PostResult } from './client.js';
 export { ControlPlaneError } from './errors.js';
 export type { ControlPlaneErrorKind } from './errors.js';
 export { backoffDelayMs, parseRetryAfter, RETRYABLE_STATUSES } from './retry.js';
