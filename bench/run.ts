@@ -38,6 +38,15 @@ const BENCHMARKS: Record<string, () => Promise<string>> = {
       }),
     );
   },
+  gateway: async () => {
+    const { run, report } = await import('./gateway/gateway.bench.js');
+    return report(
+      await run({
+        seconds: Number(process.env.BENCH_SECONDS ?? 5),
+        upstream: process.env.BENCH_GATEWAY_UPSTREAM === 'sdk' ? 'sdk' : 'minimal',
+      }),
+    );
+  },
 };
 
 const wanted = process.argv.slice(2);

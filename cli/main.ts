@@ -285,14 +285,51 @@ export async function main(argv: string[]): Promise<number> {
       .allowExcessArguments()
       .action(run(() => notBuilt(name)));
   }
+  // gateway serve: the shared remote MCP relay (apps/gateway); see docs/gateway.md.
   program
     .command('gateway')
     .description('Shared relay for remote MCP servers')
     .command('serve')
-    .description('Serve the gateway (not built yet)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(run(() => notBuilt('gateway serve')));
+    .description('Serve the gateway: streamable HTTP at /mcp/{upstream}, legacy SSE at /sse/{upstream}')
+    .option('--bind <host:port>', 'where to listen (default 127.0.0.1:8090; env AGENT_BOM_GATEWAY_BIND)')
+    .option(
+      '--from-control-plane <url>',
+      'control plane to discover upstreams from (env AGENT_BOM_CONTROL_PLANE_URL)',
+    )
+    .option(
+      '--control-plane-token <key>',
+      'gateway key of a served tenant; repeat for several tenants (env AGENT_BOM_CONTROL_PLANE_TOKEN, comma-separated)',
+      collect,
+      [],
+    )
+    .option(
+      '--upstreams <file>',
+      'YAML overlay: upstreams with credentials from env (env AGENT_BOM_GATEWAY_UPSTREAMS)',
+    )
+    .option('--bearer-token <token>', 'static incoming token (env AGENT_BOM_GATEWAY_BEARER_TOKEN, preferred)')
+    .option('--policy <file>', 'policy file (JSON or YAML), reloaded when it changes')
+    .option('--no-policy-bundle', "do not pull the tenant's signed policy bundle from the control plane")
+    .option(
+      '--rate-limit-per-tenant <rate>',
+      'e.g. 600/min, 10/s (env AGENT_BOM_GATEWAY_RATE_LIMIT_PER_TENANT)',
+    )
+    .option('--rate-limit-per-tool <rate>', 'per tenant + upstream + tool, e.g. 60/min')
+    .addOption(
+      new Option('--rate-limit-backend <backend>', 'memory (one replica) or postgres (shared)').choices([
+        'memory',
+        'postgres',
+      ]),
+    )
+    .option('--rate-limit-database-url <url>', 'PostgreSQL for the shared limiter (default: DATABASE_URL)')
+    .option('--discovery-refresh-seconds <n>', 'how often to re-read discovery (default 60)')
+    .option('--allow-insecure-no-auth', 'serve a non-loopback address without incoming authentication')
+    .action(
+      run(async (options: Record<string, unknown>) => {
+        const { runGateway } = await import('../apps/gateway/src/main.js');
+        await runGateway(options);
+        return KEEP_RUNNING;
+      }),
+    );
 
   try {
     await program.parseAsync(argv);

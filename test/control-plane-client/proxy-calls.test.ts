@@ -34,7 +34,8 @@ describe('policy bundle and keys', () => {
     server = await startScriptedServer([{ status: 304, headers: { etag: '"3.k"' } }]);
     const result = await client(server.url).fetchPolicyBundle({ etag: '"3.k"' });
     expect(result).toMatchObject({ status: 304, etag: '"3.k"' });
-    expect(result.body).toBeUndefined();
+    expect(result.body).toBeNull();
+    expect(result.notModified).toBe(true);
     expect(server.requests[0].headers['if-none-match']).toBe('"3.k"');
   });
 

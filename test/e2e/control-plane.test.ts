@@ -85,7 +85,7 @@ describe('agent-bom api on the embedded database, driven by the real CLI', () =>
     [['tenants', 'create', 'acme'], 1, 'already exists'],
     [['keys', 'revoke', 'not-a-uuid', '--tenant', 'acme'], 2, 'UUID'],
     [['proxy'], 2, 'no server command'],
-    [['gateway', 'serve', '--bind', '0.0.0.0:8090'], 2, 'not built yet'],
+    [['gateway', 'serve', '--bind', '0.0.0.0:8090'], 2, 'nothing to front'],
     [['scan'], 2, 'not built yet'],
     [['frobnicate'], 2, 'unknown command'],
   ])(

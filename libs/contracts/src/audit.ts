@@ -32,6 +32,11 @@ export const RUNTIME_EVENT_TYPES = [
   'detector.hit',
   /** A request refused by a rate limit. */
   'rate_limit.exceeded',
+  /**
+   * A request refused before any tool was involved: malformed JSON-RPC, a header/body mismatch, an unknown
+   * session, an oversized or too slow body, an upstream the caller's tenant does not have.
+   */
+  'request.refused',
 ] as const;
 export type RuntimeEventType = (typeof RUNTIME_EVENT_TYPES)[number];
 
@@ -64,6 +69,7 @@ export const DECISION_OF_TYPE: Partial<Record<RuntimeEventType, Decision>> = {
   'response.blocked': 'block',
   'replay.refused': 'deny',
   'rate_limit.exceeded': 'deny',
+  'request.refused': 'deny',
 };
 
 /** Types that are about one tool and must name it. */

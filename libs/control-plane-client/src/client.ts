@@ -32,7 +32,7 @@ export interface ControlPlaneClientOptions {
   /** Timeout of one HTTP attempt (default 30 s). */
   requestTimeoutMs?: number;
   userAgent?: string;
-  /** Where the operator sets the key, named in the "key refused" message (default: the agents command's flags). */
+  /** Said on 401 after "the key was refused …": which flag or variable holds the key. */
   keyHint?: string;
   /** Told before each retry; carries no header or body. */
   onRetry?: (retry: { attempt: number; delayMs: number; reason: string }) => void;
@@ -41,31 +41,33 @@ export interface ControlPlaneClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface PostOptions {
-  /** Same key on every retry of this call; a fresh one per call by default. */
-  idempotencyKey?: string;
-  /** Said on 403, e.g. which role the call needs. */
-  forbiddenHint?: string;
-}
-
-/** Per-call overrides of the client's retry budget (e.g. a quick probe at start-up). */
+/** Per-call overrides of the client's retry budget (e.g. a quick probe at start-up, one attempt per audit push). */
 export interface CallBudget {
   maxAttempts?: number;
   maxTotalMs?: number;
   requestTimeoutMs?: number;
 }
 
+export interface PostOptions extends CallBudget {
+  /** Same key on every retry of this call; a fresh one per call by default. */
+  idempotencyKey?: string;
+  /** Said on 403, e.g. which role the call needs. */
+  forbiddenHint?: string;
+}
+
 export interface GetOptions extends CallBudget {
-  /** Sent as `If-None-Match`; a `304` then resolves as `{status: 304}`. */
+  /** An `ETag` from an earlier answer: a `304` then resolves with `notModified: true`. */
   ifNoneMatch?: string;
+  /** Said on 403, e.g. which role the call needs. */
   forbiddenHint?: string;
 }
 
 export interface GetResult<T> {
   status: number;
-  /** Absent on 304. */
-  body?: T;
-  /** The raw body as received (absent on 304), e.g. to cache a signed document byte for byte. */
+  /** Null on `304 Not Modified`. */
+  body: T | null;
+  notModified: boolean;
+  /** The body exactly as received (absent on 304), e.g. to cache a signed document byte for byte. */
   text?: string;
   etag?: string;
   attempts: number;
@@ -162,68 +164,51 @@ export class ControlPlaneClient {
 
   /** POSTs JSON with retries; resolves with the parsed 2xx body or rejects with a `ControlPlaneError`. */
   async postJson<T>(target: string | URL, body: unknown, options: PostOptions = {}): Promise<PostResult<T>> {
-    const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
-    const { response, text, attempts } = await this.exchange(
-      'POST',
-      url,
-      { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-      JSON.stringify(body),
-      options,
-    );
+    const result = await this.send<T>('POST', target, options, {
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+    });
     return {
-      status: response.status,
-      body: parseJson<T>(text, response.status, attempts),
-      attempts,
+      status: result.status,
+      body: result.body as T,
+      attempts: result.attempts,
       idempotencyKey,
-      url: displayUrl(url),
+      url: result.url,
     };
   }
 
   /**
-   * GETs JSON with retries. With `ifNoneMatch`, a `304 Not Modified` resolves as `{status: 304}` (no body);
-   * a 2xx resolves with the body, its raw text and the `ETag`.
+   * GETs JSON with the same retries. With `ifNoneMatch`, a `304 Not Modified` resolves with `body: null` and
+   * `notModified: true` (the caller keeps what it has); the response's `ETag` is returned either way.
    */
   async getJson<T>(target: string | URL, options: GetOptions = {}): Promise<GetResult<T>> {
-    const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
-    const { response, text, attempts } = await this.exchange(
-      'GET',
-      url,
-      options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {},
-      undefined,
-      options,
-    );
-    const etag = response.headers.get('etag') ?? undefined;
-    if (response.status === 304) return { status: 304, attempts, etag, url: displayUrl(url) };
-    return {
-      status: response.status,
-      body: parseJson<T>(text, response.status, attempts),
-      text,
-      etag,
-      attempts,
-      url: displayUrl(url),
-    };
+    const result = await this.send<T>('GET', target, options, {
+      headers: options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {},
+    });
+    return { ...result, notModified: result.status === 304 };
   }
 
   /**
-   * `GET /v1/policy/bundle`: the tenant's signed policy bundle, or `{status: 304}` when `etag` still matches.
-   * The bundle is returned unverified (with its raw text): verify it with the policy library before use.
+   * `GET /v1/policy/bundle`: the tenant's signed policy bundle, or `notModified` when `etag` still matches. The
+   * bundle is returned unverified, with its raw text: verify it with the policy library before use.
    */
   async fetchPolicyBundle(options: { etag?: string } & CallBudget = {}): Promise<GetResult<unknown>> {
+    const { etag, ...budget } = options;
     return this.getJson<unknown>(POLICY_BUNDLE_PATH, {
-      ...options,
-      ifNoneMatch: options.etag,
+      ...budget,
+      ifNoneMatch: etag,
       forbiddenHint: "this key's role cannot read the policy bundle; use a proxy or gateway key",
     });
   }
 
-  /** `GET /v1/policy/verification-key`: the public keys bundles are signed with. */
+  /** `GET /v1/policy/verification-key`: the public keys bundles are signed with (shape-checked). */
   async fetchVerificationKeys(options: CallBudget = {}): Promise<GetResult<PolicyVerificationKeys>> {
     const result = await this.getJson<unknown>(POLICY_KEYS_PATH, {
       ...options,
       forbiddenHint: "this key's role cannot read the policy verification keys",
     });
-    const body = result.body as Partial<PolicyVerificationKeys> | undefined;
+    const body = result.body as Partial<PolicyVerificationKeys> | null;
     if (
       !body ||
       !Array.isArray(body.keys) ||
@@ -245,7 +230,7 @@ export class ControlPlaneClient {
   /** `POST /v1/proxy/audit`: one batch of runtime events (re-sending is harmless: events carry their ids). */
   async pushAudit(
     batch: AuditIngestRequest,
-    options: PostOptions & CallBudget = {},
+    options: PostOptions = {},
   ): Promise<PostResult<AuditIngestResult>> {
     const result = await this.postJson<unknown>(AUDIT_PUSH_PATH, batch, {
       forbiddenHint: "this key's role cannot write audit events; use a proxy or gateway key",
@@ -261,24 +246,26 @@ export class ControlPlaneClient {
     return { ...result, body: body as AuditIngestResult };
   }
 
-  /**
-   * One call with retries: resolves with the 2xx (or, for GET, 304) response and its bounded text, or
-   * rejects with a `ControlPlaneError` once the attempts or the time budget are spent.
-   */
-  private async exchange(
+  private async send<T>(
     method: 'GET' | 'POST',
-    url: URL,
-    headers: Record<string, string>,
-    body: string | undefined,
-    options: PostOptions & CallBudget,
-  ): Promise<{ response: Response; text: string; attempts: number }> {
+    target: string | URL,
+    options: { forbiddenHint?: string } & CallBudget,
+    request: { body?: string; headers: Record<string, string> },
+  ): Promise<{
+    status: number;
+    body: T | null;
+    text?: string;
+    attempts: number;
+    url: string;
+    etag?: string;
+  }> {
+    const url = typeof target === 'string' ? this.resolve(target) : checkedUrl(target.href);
     const maxAttempts = options.maxAttempts ?? this.options.maxAttempts;
     const maxTotalMs = options.maxTotalMs ?? this.options.maxTotalMs;
     const requestTimeoutMs = options.requestTimeoutMs ?? this.options.requestTimeoutMs;
     const budget = { maxAttempts, maxTotalMs };
     const started = Date.now();
     let failure: ControlPlaneError | undefined;
-
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let response: Response;
       try {
@@ -287,10 +274,10 @@ export class ControlPlaneClient {
           headers: {
             authorization: `Bearer ${this.options.apiKey}`,
             accept: 'application/json',
-            ...headers,
+            ...request.headers,
             ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
           },
-          body,
+          body: request.body,
           redirect: 'manual',
           signal: AbortSignal.timeout(requestTimeoutMs),
         });
@@ -300,15 +287,37 @@ export class ControlPlaneClient {
         if (!(await this.waitBeforeRetry(attempt, delay, started, failure.message, budget))) break;
         continue;
       }
-
-      const text = await readBounded(response);
-      if (
-        (response.status >= 200 && response.status < 300) ||
-        (method === 'GET' && response.status === 304)
-      ) {
-        return { response, text, attempts: attempt };
+      const etag = response.headers.get('etag') ?? undefined;
+      if (response.status === 304 && method === 'GET') {
+        await response.body?.cancel().catch(() => undefined);
+        return { status: 304, body: null, attempts: attempt, url: displayUrl(url), etag };
       }
-      failure = this.httpError(response, errorEnvelope(text), attempt, options, url);
+      const text = await readBounded(response);
+      const envelope = errorEnvelope(text);
+      if (response.status >= 200 && response.status < 300) {
+        let parsed: unknown;
+        try {
+          parsed = text ? JSON.parse(text) : null;
+        } catch {
+          throw new ControlPlaneError(
+            'bad-response',
+            `the control plane answered ${response.status} with invalid JSON`,
+            {
+              status: response.status,
+              attempts: attempt,
+            },
+          );
+        }
+        return {
+          status: response.status,
+          body: parsed as T,
+          text,
+          attempts: attempt,
+          url: displayUrl(url),
+          etag,
+        };
+      }
+      failure = this.httpError(response, envelope, attempt, options, url);
       if (!RETRYABLE_STATUSES.has(response.status)) throw failure;
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
       const delay = retryAfter ?? backoffDelayMs(attempt, this.backoff());
@@ -362,7 +371,7 @@ export class ControlPlaneClient {
     response: Response,
     envelope: { code?: string; message?: string; requestId?: string },
     attempts: number,
-    options: PostOptions,
+    options: { forbiddenHint?: string },
     url: URL,
   ): ControlPlaneError {
     const status = response.status;
@@ -389,7 +398,7 @@ export class ControlPlaneClient {
       return error(
         'unauthorized',
         `the key was refused by the control plane (${tag}${said}): it is unknown, revoked or expired; ` +
-          `check ${this.options.keyHint ?? '--push-api-key / AGENT_BOM_PUSH_API_KEY'}`,
+          (this.options.keyHint ?? 'check --push-api-key / AGENT_BOM_PUSH_API_KEY'),
       );
     }
     if (status === 403) {
@@ -418,17 +427,6 @@ export class ControlPlaneClient {
   private clean(text: string): string {
     const plain = text.replace(CONTROL_CHARACTERS, ' ').split(this.options.apiKey).join('[redacted]');
     return plain.length > 300 ? `${plain.slice(0, 297)}...` : plain;
-  }
-}
-
-function parseJson<T>(text: string, status: number, attempts: number): T {
-  try {
-    return (text ? JSON.parse(text) : null) as T;
-  } catch {
-    throw new ControlPlaneError('bad-response', `the control plane answered ${status} with invalid JSON`, {
-      status,
-      attempts,
-    });
   }
 }
 

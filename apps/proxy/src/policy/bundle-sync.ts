@@ -151,7 +151,7 @@ export class BundleSync {
 
   private async fetch(etag: string | undefined, budget: CallBudget): Promise<VerifiedBundle | undefined> {
     const response = await this.client.fetchPolicyBundle({ etag, ...budget });
-    if (response.status === 304) return undefined;
+    if (response.notModified) return undefined;
     const text = response.text ?? '';
     const keyId = peek(text, (b) => b.key_id);
     let keys = this.trustedKeys();

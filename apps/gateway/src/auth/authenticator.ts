@@ -1,0 +1,186 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
+import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
+import type { AuthOutcome, Principal } from './principal.js';
+
+/** Roles whose keys may relay MCP traffic. Machine keys of other surfaces (fleet-push, gateway) may not. */
+export const RELAY_ROLES: ReadonlySet<Role> = new Set<Role>([
+  'platform-admin',
+  'admin',
+  'analyst',
+  'viewer',
+  'proxy',
+]);
+
+const REALM = 'Bearer realm="agent-bom-gateway"';
+const MAX_CACHE = 10_000;
+
+/**
+ * The seam for OIDC bearer JWTs (SSO issue): a verifier resolves a JWT to a principal of one of the gateway's
+ * tenants, or says it is not one of its tokens. None is configured yet, so JWTs are refused as invalid tokens.
+ */
+export interface JwtVerifier {
+  verify(token: string): Promise<Principal | undefined>;
+}
+
+interface Cached {
+  expires: number;
+  outcome: AuthOutcome;
+}
+
+/**
+ * Incoming authentication. In order: the static `--bearer-token` (tenant of the first control-plane token, or
+ * `default`), a control-plane API key (`abom_…`, introspected through each served tenant's gateway key; the
+ * control plane answers active only for a key of that link's own tenant, so a key maps to exactly one tenant),
+ * a JWT (seam, see `JwtVerifier`). Answers — positive and negative — are cached for a short TTL by a digest of
+ * the token, never the token; concurrent requests with one token share one introspection. If the control plane
+ * cannot be asked, the request fails closed with 503 (not cached).
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<AuthOutcome>>();
+  private readonly bearerDigest?: Buffer;
+
+  constructor(
+    private readonly options: {
+      bearerToken?: string;
+      defaultTenant: string;
+      /** False only on loopback without any configured credential: every caller is the default tenant. */
+      required: boolean;
+      links: ControlPlaneLink[];
+      positiveTtlMs: number;
+      negativeTtlMs: number;
+      jwt?: JwtVerifier;
+    },
+    private readonly logger: Logger,
+  ) {
+    if (options.bearerToken) this.bearerDigest = digest(options.bearerToken);
+  }
+
+  get required(): boolean {
+    return this.options.required;
+  }
+
+  async authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+    const token = credentialOf(headers);
+    if (!token) {
+      if (!this.options.required) {
+        return {
+          ok: true,
+          principal: {
+            tenant: this.options.defaultTenant,
+            subject: 'anonymous',
+            id: 'anonymous',
+            method: 'none',
+          },
+        };
+      }
+      return { ok: false, status: 401, reason: 'a credential is required', challenge: REALM };
+    }
+    const hash = digest(token);
+    if (this.bearerDigest && timingSafeEqual(hash, this.bearerDigest)) {
+      return {
+        ok: true,
+        principal: {
+          tenant: this.options.defaultTenant,
+          subject: 'bearer-token',
+          id: 'bearer',
+          method: 'bearer',
+        },
+      };
+    }
+    const key = hash.toString('base64url');
+    const cached = this.cache.get(key);
+    if (cached && cached.expires > Date.now()) return cached.outcome;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.resolve(token).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending.then((outcome) => {
+      const ttl = outcome.ok
+        ? this.options.positiveTtlMs
+        : outcome.status === 503
+          ? 0
+          : this.options.negativeTtlMs;
+      if (ttl > 0) {
+        if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(key, { expires: Date.now() + ttl, outcome });
+      }
+      return outcome;
+    });
+  }
+
+  private async resolve(token: string): Promise<AuthOutcome> {
+    const invalid: AuthOutcome = {
+      ok: false,
+      status: 401,
+      reason: 'the credential is not valid here',
+      challenge: `${REALM}, error="invalid_token"`,
+    };
+    if (token.startsWith(API_KEY_PREFIX) && this.options.links.length) {
+      let failures = 0;
+      for (const link of this.options.links) {
+        try {
+          const answer = await link.introspect(token);
+          if (!answer.active) continue;
+          if (answer.tenant_id !== link.tenant) continue; // never trust a tenant the link was not made for
+          if (!RELAY_ROLES.has(answer.role)) {
+            return {
+              ok: false,
+              status: 403,
+              reason: `a ${answer.role} key may not relay MCP traffic`,
+              challenge: `${REALM}, error="insufficient_scope"`,
+            };
+          }
+          return {
+            ok: true,
+            principal: {
+              tenant: answer.tenant_id,
+              subject: answer.subject,
+              id: `key:${answer.key_id}`,
+              method: 'api_key',
+              role: answer.role,
+            },
+          };
+        } catch (error) {
+          failures++;
+          this.logger.warn(
+            { tenant: link.tenant, error: (error as Error).message },
+            'key introspection failed',
+          );
+        }
+      }
+      if (failures)
+        return {
+          ok: false,
+          status: 503,
+          reason: 'the control plane cannot confirm the key right now',
+          challenge: REALM,
+        };
+      return invalid;
+    }
+    if (this.options.jwt && token.split('.').length === 3) {
+      const principal = await this.options.jwt.verify(token).catch(() => undefined);
+      if (principal) return { ok: true, principal };
+    }
+    return invalid;
+  }
+}
+
+/** `Authorization: Bearer …` or `X-API-Key`. */
+function credentialOf(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S{1,4096})\s*$/i.exec(authorization);
+    return match?.[1];
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length <= 4096 ? apiKey.trim() || undefined : undefined;
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

@@ -1,0 +1,14 @@
+/** Who is calling through the gateway. The tenant comes from the credential and nothing else. */
+export interface Principal {
+  tenant: string;
+  /** For audit: `key:<name>`, `bearer-token`, `anonymous`. */
+  subject: string;
+  /** What sessions are bound to: the key id, `bearer`, or `anonymous`. */
+  id: string;
+  method: 'api_key' | 'bearer' | 'none' | 'jwt';
+  role?: string;
+}
+
+export type AuthOutcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; status: 401 | 403 | 503; reason: string; challenge: string };

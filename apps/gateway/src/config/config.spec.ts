@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, parseBind, parseGatewayConfig } from './config.js';
+import { parseRate } from './rate.js';
+
+describe('gateway configuration', () => {
+  it('parses rates', () => {
+    expect(parseRate('600/min')).toEqual({ limit: 600, windowMs: 60_000, text: '600/min' });
+    expect(parseRate('10/s')).toMatchObject({ limit: 10, windowMs: 1000 });
+    expect(parseRate('100/10s')).toMatchObject({ limit: 100, windowMs: 10_000, text: '100/10s' });
+    expect(parseRate('50')).toMatchObject({ limit: 50, windowMs: 60_000 });
+    for (const bad of ['0/min', 'ten/min', '5/fortnight', '5/48h', ''])
+      expect(() => parseRate(bad)).toThrow();
+  });
+
+  it('parses --bind like the seed shows, and refuses what it cannot listen on', () => {
+    expect(parseBind('0.0.0.0:8090')).toEqual({ host: '0.0.0.0', port: 8090 });
+    expect(parseBind('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(parseBind(':9000')).toEqual({ host: '0.0.0.0', port: 9000 });
+    for (const bad of ['8090', 'host:99999', '[nope]:1']) expect(() => parseBind(bad)).toThrow(ConfigError);
+  });
+
+  it('refuses to start without upstreams, a token without a URL, or a public bind without auth', () => {
+    expect(() => parseGatewayConfig({}, {})).toThrow(/nothing to front/);
+    expect(() => parseGatewayConfig({ controlPlaneToken: ['abom_x'], upstreams: 'u.yaml' }, {})).toThrow(
+      /needs --from-control-plane/,
+    );
+    expect(() => parseGatewayConfig({ fromControlPlane: 'https://cp' }, {})).toThrow(
+      /needs --control-plane-token/,
+    );
+    expect(() => parseGatewayConfig({ bind: '0.0.0.0:8090', upstreams: 'u.yaml' }, {})).toThrow(
+      /without incoming authentication/,
+    );
+    expect(() =>
+      parseGatewayConfig(
+        { upstreams: 'u.yaml', rateLimitPerTenant: '5/min', rateLimitBackend: 'postgres' },
+        {},
+      ),
+    ).toThrow(/DATABASE_URL/);
+    expect(() => parseGatewayConfig({ upstreams: 'u.yaml', bearerToken: 'short' }, {})).toThrow(
+      /at least 16/,
+    );
+  });
+
+  it('reads the seed’s flags and the environment', () => {
+    const config = parseGatewayConfig(
+      { bind: '0.0.0.0:8090', fromControlPlane: 'https://cp.example.com/', bearerToken: 'b'.repeat(20) },
+      {
+        AGENT_BOM_CONTROL_PLANE_TOKEN: 'abom_one,abom_two',
+        AGENT_BOM_GATEWAY_RATE_LIMIT_PER_TENANT: '600/min',
+      },
+    );
+    expect(config.controlPlane).toEqual({
+      display: 'https://cp.example.com',
+      url: 'https://cp.example.com/',
+      tokens: ['abom_one', 'abom_two'],
+    });
+    expect(config.rateLimit).toMatchObject({ backend: 'memory', perTenant: { limit: 600 } });
+    expect(config.policyBundle).toBe(true);
+    expect(config.sessionSecret).toHaveLength(32);
+  });
+});

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isLoopbackHost } from '../../../../libs/control-plane-client/src/index.js';
+import { parseRate, type Rate } from './rate.js';
+
+/** What `agent-bom gateway serve` was given on its command line. */
+export interface GatewayCliOptions {
+  bind?: string;
+  fromControlPlane?: string;
+  /** Repeatable: one gateway key per tenant this gateway serves. */
+  controlPlaneToken?: string[];
+  upstreams?: string;
+  bearerToken?: string;
+  policy?: string;
+  policyBundle?: boolean;
+  rateLimitPerTenant?: string;
+  rateLimitPerTool?: string;
+  rateLimitBackend?: string;
+  rateLimitDatabaseUrl?: string;
+  discoveryRefreshSeconds?: string;
+  allowInsecureNoAuth?: boolean;
+}
+
+/** The gateway's whole configuration, parsed once at start; the process refuses to start on a bad value. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  controlPlane?: {
+    /** As the operator gave it (trailing slashes removed): printed in the startup line. */
+    display: string;
+    url: string;
+    tokens: string[];
+  };
+  upstreamsFile?: string;
+  bearerToken?: string;
+  policyFile?: string;
+  /** Pull the tenant's signed policy bundle from the control plane (default: on when there is one). */
+  policyBundle: boolean;
+  rateLimit: {
+    perTenant?: Rate;
+    perTool?: Rate;
+    backend: 'memory' | 'postgres';
+    databaseUrl?: string;
+  };
+  discoveryRefreshMs: number;
+  policyRefreshMs: number;
+  introspectionTtlMs: number;
+  introspectionNegativeTtlMs: number;
+  maxBodyBytes: number;
+  /** Time a client has to send a request body (slow clients get 408). */
+  bodyTimeoutMs: number;
+  upstreamTimeoutMs: number;
+  upstreamConnections: number;
+  auditBufferEvents: number;
+  auditFlushMs: number;
+  /** HMAC key that binds session ids to tenant, upstream and credential (share it across replicas). */
+  sessionSecret: Buffer;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.ProcessEnv): GatewayConfig {
+  const get = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const { host, port } = parseBind(options.bind ?? get('AGENT_BOM_GATEWAY_BIND') ?? '127.0.0.1:8090');
+
+  const cpUrl = options.fromControlPlane ?? get('AGENT_BOM_CONTROL_PLANE_URL');
+  const tokens = options.controlPlaneToken?.length
+    ? options.controlPlaneToken
+    : (get('AGENT_BOM_CONTROL_PLANE_TOKEN')
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean) ?? []);
+  if (tokens.length && !cpUrl) throw new ConfigError('--control-plane-token needs --from-control-plane URL');
+  if (cpUrl && !tokens.length) {
+    throw new ConfigError(
+      '--from-control-plane needs --control-plane-token (or AGENT_BOM_CONTROL_PLANE_TOKEN): a gateway key',
+    );
+  }
+  if (new Set(tokens).size !== tokens.length) throw new ConfigError('a --control-plane-token is repeated');
+
+  const upstreamsFile = options.upstreams ?? get('AGENT_BOM_GATEWAY_UPSTREAMS');
+  if (!cpUrl && !upstreamsFile) {
+    throw new ConfigError('nothing to front: give --from-control-plane URL and/or --upstreams FILE');
+  }
+  const bearerToken = options.bearerToken ?? get('AGENT_BOM_GATEWAY_BEARER_TOKEN');
+  if (bearerToken !== undefined && (bearerToken.length < 16 || /\s/.test(bearerToken))) {
+    throw new ConfigError('--bearer-token must be at least 16 characters without whitespace');
+  }
+  if (!bearerToken && !cpUrl && !isLoopbackHost(host) && !options.allowInsecureNoAuth) {
+    throw new ConfigError(
+      `refusing to serve ${host} without incoming authentication: give --bearer-token or --from-control-plane ` +
+        '(API keys), or --allow-insecure-no-auth',
+    );
+  }
+
+  const backend = options.rateLimitBackend ?? get('AGENT_BOM_GATEWAY_RATE_LIMIT_BACKEND') ?? 'memory';
+  if (backend !== 'memory' && backend !== 'postgres') {
+    throw new ConfigError('--rate-limit-backend must be memory or postgres');
+  }
+  const rate = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    try {
+      return parseRate(value);
+    } catch (error) {
+      throw new ConfigError(`${flag}: ${(error as Error).message}`);
+    }
+  };
+  const perTenant = rate(
+    '--rate-limit-per-tenant',
+    options.rateLimitPerTenant ?? get('AGENT_BOM_GATEWAY_RATE_LIMIT_PER_TENANT'),
+  );
+  const perTool = rate(
+    '--rate-limit-per-tool',
+    options.rateLimitPerTool ?? get('AGENT_BOM_GATEWAY_RATE_LIMIT_PER_TOOL'),
+  );
+  const databaseUrl = options.rateLimitDatabaseUrl ?? get('DATABASE_URL');
+  if (backend === 'postgres' && !databaseUrl) {
+    throw new ConfigError('--rate-limit-backend postgres needs DATABASE_URL or --rate-limit-database-url');
+  }
+
+  const secret = get('AGENT_BOM_GATEWAY_SESSION_SECRET');
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('AGENT_BOM_GATEWAY_SESSION_SECRET must be at least 32 characters');
+  }
+  const number = (name: string, fallback: number, min: number, max: number) => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const refreshSeconds =
+    options.discoveryRefreshSeconds ?? get('AGENT_BOM_GATEWAY_DISCOVERY_REFRESH_SECONDS');
+  const discoveryRefreshMs = refreshSeconds === undefined ? 60_000 : Number(refreshSeconds) * 1000;
+  if (!Number.isFinite(discoveryRefreshMs) || discoveryRefreshMs < 1000 || discoveryRefreshMs > 86_400_000) {
+    throw new ConfigError('--discovery-refresh-seconds must be 1-86400');
+  }
+  const logLevel = get('LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent');
+  }
+  return {
+    host,
+    port,
+    controlPlane: cpUrl
+      ? { display: cpUrl.trim().replace(/\/+$/, ''), url: cpUrl.trim(), tokens }
+      : undefined,
+    upstreamsFile,
+    bearerToken,
+    policyFile: options.policy ?? get('AGENT_BOM_GATEWAY_POLICY'),
+    policyBundle: Boolean(cpUrl) && options.policyBundle !== false,
+    rateLimit: { perTenant, perTool, backend, databaseUrl: backend === 'postgres' ? databaseUrl : undefined },
+    discoveryRefreshMs,
+    policyRefreshMs: number('AGENT_BOM_GATEWAY_POLICY_REFRESH_SECONDS', 30, 1, 86_400) * 1000,
+    introspectionTtlMs: number('AGENT_BOM_GATEWAY_AUTH_CACHE_TTL_SECONDS', 10, 0, 300) * 1000,
+    introspectionNegativeTtlMs: number('AGENT_BOM_GATEWAY_AUTH_NEGATIVE_TTL_SECONDS', 5, 0, 300) * 1000,
+    maxBodyBytes: number('AGENT_BOM_GATEWAY_MAX_BODY_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyTimeoutMs: number('AGENT_BOM_GATEWAY_BODY_TIMEOUT_MS', 10_000, 100, 300_000),
+    upstreamTimeoutMs: number('AGENT_BOM_GATEWAY_UPSTREAM_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    upstreamConnections: number('AGENT_BOM_GATEWAY_UPSTREAM_CONNECTIONS', 256, 1, 10_000),
+    auditBufferEvents: number('AGENT_BOM_GATEWAY_AUDIT_BUFFER_EVENTS', 50_000, 100, 10_000_000),
+    auditFlushMs: number('AGENT_BOM_GATEWAY_AUDIT_FLUSH_MS', 1000, 10, 60_000),
+    sessionSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
+    logLevel,
+  };
+}
+
+/** `HOST:PORT`, `[::1]:PORT` or `:PORT` (all interfaces). */
+export function parseBind(bind: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(bind.trim());
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? (match?.[2] || '0.0.0.0');
+  if (!match || port > 65535 || (match[1] && isIP(host) !== 6)) {
+    throw new ConfigError(`--bind must be HOST:PORT (got "${bind}")`);
+  }
+  return { host, port };
+}

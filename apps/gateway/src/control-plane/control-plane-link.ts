@@ -1,0 +1,127 @@
+import type { AuditIngestRequest, AuditIngestResult, Role } from '../../../../libs/contracts/src/index.js';
+import { ControlPlaneClient, type GetResult } from '../../../../libs/control-plane-client/src/index.js';
+import type { SignedBundle } from '../../../../libs/policy/src/index.js';
+
+export interface DiscoveredUpstream {
+  name: string;
+  url: string;
+  transport: 'http' | 'https' | 'sse';
+  auth: 'none';
+  source_agents: string[];
+  source_agent_count?: number;
+}
+
+export interface DiscoveryAnswer {
+  tenant_id: string;
+  source: string;
+  generated_at: string;
+  upstreams: DiscoveredUpstream[];
+  conflicts: unknown[];
+}
+
+export type IntrospectionAnswer =
+  | { active: false }
+  | { active: true; tenant_id: string; role: Role; subject: string; key_id: string; permissions: string[] };
+
+export interface VerificationKeys {
+  current_key_id: string;
+  keys: Array<{ key_id: string; alg: string; public_key_pem?: string; jwk?: Record<string, unknown> }>;
+}
+
+const KEY_HINT = 'check --control-plane-token / AGENT_BOM_CONTROL_PLANE_TOKEN (a gateway key of the tenant)';
+
+/**
+ * The gateway's link to the control plane for one tenant, through that tenant's gateway key. Every call the
+ * gateway makes on behalf of a tenant goes through that tenant's link, so the control plane scopes it by the
+ * key: discovery, introspection of client keys, policy bundles and audit all stay inside the tenant.
+ */
+export class ControlPlaneLink {
+  /** Known after the first discovery (the control plane says whose key this is). */
+  tenant?: string;
+  /** Outcome of the last call: what /healthz reports. */
+  reachable = false;
+  private readonly client: ControlPlaneClient;
+  /** Introspection is on the request path: fewer retries, shorter timeouts. */
+  private readonly fast: ControlPlaneClient;
+
+  constructor(baseUrl: string, token: string, userAgent: string) {
+    const common = { baseUrl, apiKey: token, userAgent, keyHint: KEY_HINT };
+    this.client = new ControlPlaneClient({
+      ...common,
+      maxAttempts: 3,
+      maxTotalMs: 15_000,
+      baseDelayMs: 250,
+      maxDelayMs: 2_000,
+      requestTimeoutMs: 10_000,
+    });
+    this.fast = new ControlPlaneClient({
+      ...common,
+      maxAttempts: 2,
+      maxTotalMs: 5_000,
+      baseDelayMs: 100,
+      maxDelayMs: 500,
+      requestTimeoutMs: 4_000,
+    });
+  }
+
+  discover(): Promise<DiscoveryAnswer> {
+    return this.track(async () => {
+      const { body } = await this.client.getJson<DiscoveryAnswer>('/v1/gateway/upstreams/discovered', {
+        forbiddenHint:
+          'the control-plane token cannot read discovery (it needs discovery:read: a gateway key)',
+      });
+      if (!body || typeof body.tenant_id !== 'string' || !Array.isArray(body.upstreams)) {
+        throw new Error('the control plane answered discovery without {tenant_id, upstreams}');
+      }
+      this.tenant = body.tenant_id;
+      return body;
+    });
+  }
+
+  introspect(token: string): Promise<IntrospectionAnswer> {
+    return this.track(async () => {
+      const { body } = await this.fast.postJson<IntrospectionAnswer>(
+        '/v1/auth/introspect',
+        { token },
+        {
+          forbiddenHint:
+            'the control-plane token cannot introspect keys (it needs keys:introspect: a gateway key)',
+        },
+      );
+      return body && body.active === true && typeof body.tenant_id === 'string' ? body : { active: false };
+    });
+  }
+
+  pushAudit(batch: AuditIngestRequest, idempotencyKey: string): Promise<AuditIngestResult> {
+    return this.track(
+      async () =>
+        (await this.fast.postJson<AuditIngestResult>('/v1/proxy/audit', batch, { idempotencyKey })).body,
+    );
+  }
+
+  bundle(etag?: string): Promise<GetResult<SignedBundle>> {
+    return this.track(() => this.client.getJson<SignedBundle>('/v1/policy/bundle', { ifNoneMatch: etag }));
+  }
+
+  verificationKeys(): Promise<VerificationKeys> {
+    return this.track(async () => {
+      const { body } = await this.client.getJson<VerificationKeys>('/v1/policy/verification-key');
+      if (!body || !Array.isArray(body.keys))
+        throw new Error('the control plane answered without verification keys');
+      return body;
+    });
+  }
+
+  private async track<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      this.reachable = true;
+      return result;
+    } catch (error) {
+      const kind = (error as { kind?: string }).kind;
+      // An HTTP answer (even a refusal) proves the control plane is up; only network failures say it is not.
+      this.reachable = kind !== 'network' && kind !== 'timeout' && kind !== 'server';
+      throw error;
+    }
+  }
+}

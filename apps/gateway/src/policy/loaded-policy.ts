@@ -1,0 +1,75 @@
+import {
+  compilePolicy,
+  evaluate,
+  type CompiledPolicy,
+  type Decision,
+  type EvaluationContext,
+  type PolicyDocument,
+  type ToolCall,
+} from '../../../../libs/policy/src/index.js';
+
+/** A compiled policy and where it came from: what denials, audit events and /healthz name. */
+export interface LoadedPolicy {
+  compiled: CompiledPolicy;
+  /** `file` or `control-plane`. */
+  kind: 'file' | 'control-plane';
+  /** `file:/etc/agent-bom/policy.json` or `control-plane bundle`. */
+  source: string;
+  /** A content digest (file) or the bundle version. */
+  version: string;
+  /** Rules whose match depends on argument values: they never hide a tool from `tools/list`. */
+  argumentRules: ReadonlySet<string>;
+  loadedAt: string;
+}
+
+export function loadPolicy(
+  document: PolicyDocument,
+  kind: LoadedPolicy['kind'],
+  source: string,
+  version: string,
+): LoadedPolicy {
+  const compiled = compilePolicy(document);
+  const argumentRules = new Set(document.rules.filter((rule) => rule.arguments).map((rule) => rule.id));
+  return { compiled, kind, source, version, argumentRules, loadedAt: new Date().toISOString() };
+}
+
+export interface GatewayDecision {
+  decision: Decision;
+  /** The policy that decided (the most severe effect wins across the file and the bundle). */
+  policy: LoadedPolicy;
+}
+
+const SEVERITY = { allow: 0, warn: 1, deny: 2 } as const;
+
+/**
+ * Evaluates a call against every policy in force (the `--policy` file and the tenant's control-plane bundle)
+ * and keeps the most severe answer: a deny from either denies. Undefined when no policy is loaded.
+ */
+export function decide(
+  policies: readonly LoadedPolicy[],
+  call: ToolCall,
+  context: EvaluationContext,
+): GatewayDecision | undefined {
+  let best: GatewayDecision | undefined;
+  for (const policy of policies) {
+    const decision = evaluate(policy.compiled, call, context);
+    if (!best || SEVERITY[decision.effect] > SEVERITY[best.decision.effect]) best = { decision, policy };
+  }
+  return best;
+}
+
+/**
+ * Whether `tools/list` shows a tool: hidden when a call to it is denied whatever its arguments — the deciding
+ * rule (or the default) does not look at argument values. A tool denied only for some arguments stays listed
+ * and is decided per call.
+ */
+export function visibleTool(
+  policies: readonly LoadedPolicy[],
+  tool: string,
+  context: EvaluationContext,
+): boolean {
+  const verdict = decide(policies, { method: 'tools/call', tool, arguments: {} }, context);
+  if (!verdict || verdict.decision.effect !== 'deny') return true;
+  const rule = verdict.decision.rule_id;
+  return rule !== null && verdict.policy.argumentRules.has(rule);
+}

@@ -1,0 +1,113 @@
+import pg from 'pg';
+import type { Rate } from '../config/rate.js';
+import { decisionFromWindow, slidingWindow, type RateDecision, type RateLimiter } from './rate-limiter.js';
+
+/**
+ * The gateway's own table. Apps never import the control plane's migrations, so the gateway creates it with
+ * `CREATE TABLE IF NOT EXISTS` at start (idempotent and safe with N replicas). It holds counters only: a
+ * bucket is `tenant:<id>` or `tool:<tenant>:<upstream>:<tool>`, never a credential.
+ */
+export const RATE_LIMIT_TABLE_SQL = `CREATE TABLE IF NOT EXISTS agent_bom_gateway_rate_limits (
+  bucket text PRIMARY KEY,
+  window_start bigint NOT NULL,
+  current_count integer NOT NULL,
+  previous_count integer NOT NULL
+)`;
+
+/**
+ * One decision = this one statement. It reads the database clock (so replicas with skewed clocks agree), rolls
+ * the window, and counts the request only if it fits: `INSERT … ON CONFLICT DO UPDATE … WHERE fits`. Concurrent
+ * decisions on a bucket serialise on its row lock and each re-checks against the latest count, so N replicas
+ * together never admit more than the limit. A refused request returns the row as it stands (second branch).
+ */
+export const CONSUME_SQL = `WITH w AS (
+  SELECT now_ms, now_ms - (now_ms % $2::bigint) AS ws
+  FROM (SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms) c
+), up AS (
+  INSERT INTO agent_bom_gateway_rate_limits AS r (bucket, window_start, current_count, previous_count)
+  SELECT $1, ws, 1, 0 FROM w
+  ON CONFLICT (bucket) DO UPDATE SET
+    previous_count = CASE
+      WHEN r.window_start >= EXCLUDED.window_start THEN r.previous_count
+      WHEN r.window_start = EXCLUDED.window_start - $2::bigint THEN r.current_count
+      ELSE 0 END,
+    current_count = CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.current_count ELSE 0 END + 1,
+    window_start = GREATEST(r.window_start, EXCLUDED.window_start)
+  WHERE
+    (CASE
+      WHEN r.window_start >= EXCLUDED.window_start THEN r.previous_count
+      WHEN r.window_start = EXCLUDED.window_start - $2::bigint THEN r.current_count
+      ELSE 0 END)
+      * GREATEST(0, 1 - ((SELECT now_ms FROM w) - EXCLUDED.window_start)::float8 / $2::float8)
+    + (CASE WHEN r.window_start >= EXCLUDED.window_start THEN r.current_count ELSE 0 END) < $3::float8
+  RETURNING r.window_start, r.current_count, r.previous_count
+)
+SELECT true AS allowed, window_start, current_count, previous_count, (SELECT now_ms FROM w) AS now_ms FROM up
+UNION ALL
+SELECT false, r.window_start, r.current_count, r.previous_count, (SELECT now_ms FROM w)
+FROM agent_bom_gateway_rate_limits r
+WHERE r.bucket = $1 AND NOT EXISTS (SELECT 1 FROM up)`;
+
+interface Row {
+  allowed: boolean;
+  window_start: string;
+  current_count: number;
+  previous_count: number;
+  now_ms: string;
+}
+
+/** Limiter shared by every replica through PostgreSQL: one round trip and one atomic statement per decision. */
+export class PostgresRateLimiter implements RateLimiter {
+  readonly backend = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(databaseUrl: string, poolSize = 10) {
+    this.pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: poolSize,
+      application_name: 'agent-bom-gateway',
+    });
+    this.pool.on('error', () => undefined); // an idle client dropped by the server: the next query reconnects
+  }
+
+  async init(): Promise<void> {
+    await this.pool.query(RATE_LIMIT_TABLE_SQL);
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 3_600_000);
+    this.sweeper.unref();
+  }
+
+  async consume(bucket: string, rate: Rate): Promise<RateDecision> {
+    const { rows } = await this.pool.query<Row>({
+      name: 'agent-bom-gateway-rate-limit',
+      text: CONSUME_SQL,
+      values: [bucket, rate.windowMs, rate.limit],
+    });
+    const row = rows[0];
+    const now = Number(row.now_ms);
+    const state = {
+      windowStart: Number(row.window_start),
+      current: row.current_count,
+      previous: row.previous_count,
+    };
+    if (row.allowed) {
+      const weight = Math.max(0, 1 - (now - state.windowStart) / rate.windowMs);
+      const estimate = state.previous * weight + state.current;
+      return decisionFromWindow({ allowed: true, ...state, estimate }, now, rate);
+    }
+    return decisionFromWindow(slidingWindow(state, now, rate), now, rate);
+  }
+
+  /** Buckets idle for two days are dropped (windows are at most a day long). */
+  private async sweep(): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM agent_bom_gateway_rate_limits
+       WHERE window_start < floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint - 172800000`,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.pool.end();
+  }
+}

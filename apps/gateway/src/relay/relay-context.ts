@@ -1,0 +1,146 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayAuditEvent } from '../audit/audit-sink.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { GatewayConfig } from '../config/config.js';
+import type { GatewayMetrics } from '../http/metrics.js';
+import type { LoadedPolicy } from '../policy/loaded-policy.js';
+import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.js';
+import type { UpstreamRegistry } from '../upstreams/registry.js';
+import { UPSTREAM_NAME, type Upstream } from '../upstreams/upstream.js';
+import type { AdmissionDeps } from './admission.js';
+import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
+import type { SessionIds } from './session-ids.js';
+import type { TraceContext } from './trace.js';
+import { traceparentOf } from './trace.js';
+import type { UpstreamClient } from './upstream-client.js';
+
+/** Everything the relay routes need, built once at start. */
+export interface RelayDeps {
+  config: GatewayConfig;
+  registry: UpstreamRegistry;
+  authenticator: Authenticator;
+  limiter?: RateLimiter;
+  policies(tenant: string): LoadedPolicy[];
+  audit(tenant: string, event: GatewayAuditEvent): void;
+  upstreams: UpstreamClient;
+  sessions: SessionIds;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function admissionDeps(deps: RelayDeps): AdmissionDeps {
+  return {
+    limiter: deps.limiter,
+    perTenant: deps.config.rateLimit.perTenant,
+    perTool: deps.config.rateLimit.perTool,
+    policies: deps.policies,
+    audit: deps.audit,
+    metrics: deps.metrics,
+  };
+}
+
+/** Sends a JSON-RPC error with an HTTP status (never a stack trace, never upstream internals). */
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  body: JsonRpcResponse,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+  reply.header('x-content-type-options', 'nosniff');
+  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
+}
+
+/** Trace headers on every relay answer (and `nosniff`, set here to spare a per-request hook). */
+export function traceHeaders(reply: FastifyReply, trace: TraceContext): void {
+  reply.header('traceparent', traceparentOf(trace));
+  reply.header('x-trace-id', trace.traceId);
+  reply.header('x-content-type-options', 'nosniff');
+}
+
+/** `RateLimit-*` (IETF draft) headers, and `Retry-After` on a refusal. */
+export function rateHeaders(
+  reply: FastifyReply,
+  rate: RateDecision | undefined,
+  windowMs: number | undefined,
+): void {
+  if (!rate) return;
+  reply.header('ratelimit-limit', String(rate.limit));
+  reply.header('ratelimit-remaining', String(rate.remaining));
+  reply.header('ratelimit-reset', String(Math.max(0, Math.ceil(rate.resetMs / 1000))));
+  if (windowMs) reply.header('ratelimit-policy', `${rate.limit};w=${Math.round(windowMs / 1000)}`);
+}
+
+/**
+ * The upstream the caller's tenant calls `name`, or a 404. Never another tenant's upstream of the same name, and
+ * the answer for "exists for another tenant" is the same 404 as "exists nowhere", so nothing is confirmed.
+ */
+export function resolveUpstream(
+  deps: RelayDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Upstream | undefined {
+  const principal = request.principal!;
+  const name = (request.params as { upstream?: string }).upstream ?? '';
+  const upstream = UPSTREAM_NAME.test(name) ? deps.registry.get(principal.tenant, name) : undefined;
+  if (upstream) return upstream;
+  deps.audit(principal.tenant, {
+    type: 'request.refused',
+    agent: principal.subject,
+    server: UPSTREAM_NAME.test(name) ? name : undefined,
+    reason: 'unknown upstream for this tenant',
+  });
+  deps.metrics.relays.inc({ tenant: principal.tenant, upstream: '(unknown)', outcome: 'refused' });
+  sendError(
+    reply,
+    404,
+    errorResponse(
+      null,
+      GATEWAY_ERRORS.UNKNOWN_UPSTREAM,
+      `no upstream named "${UPSTREAM_NAME.test(name) ? name : '?'}"`,
+    ),
+  );
+  return undefined;
+}
+
+/** Headers passed to the upstream from the client: protocol and trace only; never the client's credential. */
+export function forwardedHeaders(
+  headers: FastifyRequest['headers'],
+  trace: TraceContext,
+): Record<string, string> {
+  const out: Record<string, string> = { traceparent: traceparentOf(trace) };
+  if (trace.tracestate) out.tracestate = trace.tracestate;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') continue;
+    if (
+      name === 'mcp-protocol-version' ||
+      name === 'mcp-method' ||
+      name === 'mcp-name' ||
+      name === 'last-event-id' ||
+      name.startsWith('mcp-param-')
+    ) {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+/** The replica holds as many stateful sessions as it may: come back later (another replica may have room). */
+export function tooManySessions(reply: FastifyReply, id: string | number | null): FastifyReply {
+  return sendError(
+    reply,
+    503,
+    errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'too many open sessions'),
+    {
+      'retry-after': '5',
+    },
+  );
+}

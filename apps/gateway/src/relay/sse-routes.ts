@@ -1,0 +1,147 @@
+import type { FastifyInstance } from 'fastify';
+import { admit } from './admission.js';
+import { SseUpstreamChannel, StreamableUpstreamChannel, type UpstreamChannel } from './channels.js';
+import { errorResponse, GATEWAY_ERRORS, parseClientMessage } from './jsonrpc.js';
+import {
+  admissionDeps,
+  forwardedHeaders,
+  resolveUpstream,
+  sendError,
+  tooManySessions,
+  traceHeaders,
+  type RelayDeps,
+} from './relay-context.js';
+import { sessionBinding } from './session-ids.js';
+import type { StatefulSessions } from './stateful-sessions.js';
+import { formatSse } from './sse.js';
+import { filterToolsAnswer } from './tool-filter.js';
+import { traceOf } from './trace.js';
+import { UpstreamUnavailableError } from './upstream-client.js';
+
+/**
+ * The legacy HTTP+SSE transport (2024-11-05) at `/sse/{upstream}`: a GET opens the client's event stream, whose
+ * first event names the message endpoint `/sse/{upstream}/message?sessionId=…`; messages POSTed there are
+ * checked and relayed, and every answer travels back on the stream. The upstream may speak either transport.
+ * The client's stream lives on this replica, so a load balancer must keep a client on one replica (as for any
+ * legacy SSE server).
+ */
+export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, sessions: StatefulSessions): void {
+  const admission = admissionDeps(deps);
+
+  app.get('/sse/:upstream', async (request, reply) => {
+    const upstream = resolveUpstream(deps, request, reply);
+    if (!upstream) return reply;
+    const principal = request.principal!;
+    if (sessions.full) return tooManySessions(reply, null);
+    const trace = traceOf(request.headers, undefined);
+    let channel: UpstreamChannel;
+    try {
+      channel =
+        upstream.transport === 'sse'
+          ? await SseUpstreamChannel.open(deps.upstreams, upstream, forwardedHeaders(request.headers, trace))
+          : new StreamableUpstreamChannel(deps.upstreams, upstream);
+    } catch (error) {
+      const status = error instanceof UpstreamUnavailableError ? error.status : 502;
+      return sendError(
+        reply,
+        status,
+        errorResponse(null, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, (error as Error).message),
+      );
+    }
+    const session = sessions.create(sessionBinding(principal.tenant, upstream.name, principal.id), channel);
+    traceHeaders(reply, trace);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+      traceparent: String(reply.getHeader('traceparent')),
+      'x-trace-id': trace.traceId,
+    });
+    const endpoint = `/sse/${encodeURIComponent(upstream.name)}/message?sessionId=${encodeURIComponent(session.id)}`;
+    res.write(formatSse({ event: 'endpoint', data: endpoint }));
+    session.listeners.add((message) => {
+      let out: unknown = message;
+      const id = message.id as string | number | undefined;
+      if (id !== undefined && session.filterIds.delete(id)) {
+        out = filterToolsAnswer(message, id, deps.policies(principal.tenant), {
+          upstream: upstream.name,
+          client: session.client,
+        }).message;
+      }
+      res.write(formatSse({ event: 'message', data: JSON.stringify(out) }));
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      session.close();
+    });
+    channel.onclose = () => {
+      session.close();
+      res.end();
+    };
+    return reply;
+  });
+
+  app.post('/sse/:upstream/message', async (request, reply) => {
+    const upstream = resolveUpstream(deps, request, reply);
+    if (!upstream) return reply;
+    const principal = request.principal!;
+    const id = (request.query as { sessionId?: string }).sessionId ?? '';
+    const session = sessions.get(id, sessionBinding(principal.tenant, upstream.name, principal.id));
+    if (!session) {
+      deps.audit(principal.tenant, {
+        type: 'request.refused',
+        agent: principal.subject,
+        server: upstream.name,
+        reason: 'unknown or foreign SSE sessionId',
+      });
+      return sendError(
+        reply,
+        404,
+        errorResponse(null, GATEWAY_ERRORS.SESSION_NOT_FOUND, 'Session not found'),
+      );
+    }
+    const verdict = await admit(
+      admission,
+      principal,
+      upstream,
+      request.headers,
+      parseClientMessage(request.body as Buffer),
+      session.client,
+    );
+    traceHeaders(reply, verdict.trace);
+    if (!verdict.ok) {
+      if (verdict.policyDenial) {
+        for (const listener of session.listeners) listener(verdict.body as never);
+        return reply.code(202).send('Accepted');
+      }
+      return sendError(reply, verdict.status, verdict.body, verdict.headers);
+    }
+    if (verdict.client) session.client = verdict.client;
+    if (verdict.filterToolsOf !== undefined) session.filterIds.add(verdict.filterToolsOf);
+    try {
+      await session.channel.send(
+        verdict.message.message as never,
+        forwardedHeaders(request.headers, verdict.trace),
+      );
+    } catch (error) {
+      const requestId = verdict.message.kind === 'request' ? verdict.message.message.id : null;
+      deps.metrics.relays.inc({
+        tenant: principal.tenant,
+        upstream: upstream.name,
+        outcome: 'upstream_error',
+      });
+      if (requestId !== null) {
+        const failure = errorResponse(
+          requestId,
+          GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE,
+          (error as Error).message,
+        );
+        for (const listener of session.listeners) listener(failure as never);
+      }
+    }
+    return reply.code(202).send('Accepted');
+  });
+}

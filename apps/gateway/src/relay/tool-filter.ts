@@ -1,0 +1,59 @@
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import type { EvaluationContext } from '../../../../libs/policy/src/index.js';
+import { visibleTool, type LoadedPolicy } from '../policy/loaded-policy.js';
+import { formatSse, SseParser } from './sse.js';
+
+/**
+ * Removes from a `tools/list` answer the tools this caller could not call, and marks the answer private
+ * (2026-07-28 `cacheScope`): a filtered list must never be cached for another identity.
+ */
+export function filterToolsAnswer(
+  message: unknown,
+  id: string | number,
+  policies: readonly LoadedPolicy[],
+  context: EvaluationContext,
+): { message: unknown; changed: boolean } {
+  const answer = message as { id?: unknown; result?: { tools?: unknown; cacheScope?: unknown } };
+  if (!answer || answer.id !== id || !answer.result || !Array.isArray(answer.result.tools))
+    return { message, changed: false };
+  const tools = answer.result.tools.filter(
+    (tool: { name?: unknown }) => typeof tool?.name !== 'string' || visibleTool(policies, tool.name, context),
+  );
+  const result: Record<string, unknown> = { ...answer.result, tools };
+  if ('cacheScope' in answer.result) result.cacheScope = 'private';
+  return { message: { ...answer, result }, changed: true };
+}
+
+/** The same on an SSE answer stream, event by event as they arrive; other events pass through untouched. */
+export function toolFilterStream(
+  id: string | number,
+  policies: readonly LoadedPolicy[],
+  context: EvaluationContext,
+): Transform {
+  const parser = new SseParser();
+  const decoder = new StringDecoder('utf8');
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: Buffer | string, _encoding, done) {
+      try {
+        let out = '';
+        for (const event of parser.push(typeof chunk === 'string' ? chunk : decoder.write(chunk))) {
+          let data = event.data;
+          if ((event.event ?? 'message') === 'message' && data.includes('"tools"')) {
+            try {
+              const filtered = filterToolsAnswer(JSON.parse(data), id, policies, context);
+              if (filtered.changed) data = JSON.stringify(filtered.message);
+            } catch {
+              // not JSON: pass it on as it came
+            }
+          }
+          out += formatSse({ ...event, data });
+        }
+        done(null, out);
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+}
