@@ -174,7 +174,7 @@ describe('proxy with the real control plane', () => {
     ).toBe('ok');
     const denied = await d.request(3, 'tools/call', { name: 'secret' });
     expect(denied.error).toMatchObject({
-      code: -32010,
+      code: -32001,
       message: expect.stringContaining('denied by control-plane policy rule "guard/no-exfiltrate"'),
       data: { rule_id: 'guard/no-exfiltrate', policy_source: 'control_plane', policy_version: '1' },
     });

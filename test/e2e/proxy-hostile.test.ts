@@ -107,7 +107,7 @@ describe('hostile client input', () => {
       `{"jsonrpc":"2.0","id":"huge","method":"tools/call","params":{"name":"echo","arguments":{"text":"${huge}"}}}\n`,
     );
     const answer = await d.response('huge');
-    expect(answer.error).toMatchObject({ code: -32018, data: { reason_code: 'frame_too_large' } });
+    expect(answer.error).toMatchObject({ code: -32007, data: { reason_code: 'frame_too_large' } });
     d.send(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"x":"${huge}"}}\n`);
     await echo(d, 2);
   }, 30_000);
@@ -142,7 +142,7 @@ describe('hostile or broken servers', () => {
     const [slow, boom] = [await d.response('slow'), await d.response('boom')];
     for (const answer of [slow, boom]) {
       expect(answer.error).toMatchObject({
-        code: -32017,
+        code: -32005,
         message: expect.stringContaining('exited (code 3) before answering'),
       });
     }

@@ -142,7 +142,7 @@ describe('server-filesystem behind the proxy', () => {
     const error = await mcpError(
       client.callTool({ name: 'write_file', arguments: { path: path.join(workspace, 'x'), content: 'x' } }),
     );
-    expect(error.code).toBe(-32010);
+    expect(error.code).toBe(-32001);
     expect(error.message).toMatch(/denied by local policy rule "no-writes"/);
     expect(error.data).toMatchObject({
       reason_code: 'policy_denied',
@@ -361,7 +361,7 @@ describe('declared tools, drift and rate limits', () => {
       ).toBeDefined();
     const limited = await d.request(3, 'tools/call', { name: 'echo', arguments: { text: 'a' } });
     expect(limited.error).toMatchObject({
-      code: -32014,
+      code: -32004,
       data: { reason_code: 'rate_limited', retry_after_ms: expect.any(Number) },
     });
     expect((await d.request(4, 'tools/call', { name: 'meta' })).result).toBeDefined();

@@ -1,8 +1,9 @@
 /**
- * JSON-RPC error codes the proxy answers with. Stable: clients and dashboards match on them. They sit in the
- * JSON-RPC server-error range (-32000…-32099) away from the codes MCP and its SDKs already use (-32000 connection
- * closed, -32001 request timeout, -32002 resource not found, -32020…-32022 and -32042 in recent revisions), so a
- * denial is never mistaken for a timeout. `data.reason_code` repeats the meaning as a word.
+ * JSON-RPC error codes the proxy answers with. Stable: clients and SIEM rules match on them. A refusal that means
+ * the same thing on the gateway has the gateway's code (`GATEWAY_ERRORS` in apps/gateway: policy denied -32001,
+ * rate limited -32004, upstream unavailable -32005, body refused -32007), so one rule or limit reads the same from
+ * either runtime surface. Checks only the proxy makes use -32011…-32016. `data.reason_code` repeats the meaning
+ * as a word.
  */
 export const PROXY_ERROR_CODES = {
   /** The frame is not JSON (or not UTF-8). Standard JSON-RPC. */
@@ -12,7 +13,7 @@ export const PROXY_ERROR_CODES = {
   /** `tools/call` without a string `name`, or arguments that are not an object. */
   invalid_params: -32602,
   /** A policy rule (local file or control-plane bundle) denied the call. */
-  policy_denied: -32010,
+  policy_denied: -32001,
   /** `--block-undeclared`: the tool is not in the server's `tools/list`. */
   undeclared_tool: -32011,
   /** The same id and payload were already forwarded inside the replay window. */
@@ -20,15 +21,15 @@ export const PROXY_ERROR_CODES = {
   /** An argument detector found something high-severity (or the arguments could not be inspected). */
   arguments_blocked: -32013,
   /** The per-tool rate limit is spent. */
-  rate_limited: -32014,
+  rate_limited: -32004,
   /** The response held credentials or personal data and `--credential-action block` withheld it. */
   response_blocked: -32015,
   /** The tool changed (or appeared) after the first `tools/list` and drift blocking is on. */
   tool_drift: -32016,
   /** The MCP server exited, or could not be reached, before answering. */
-  server_unavailable: -32017,
+  server_unavailable: -32005,
   /** The request or its response is larger than `--max-frame-bytes`. */
-  frame_too_large: -32018,
+  frame_too_large: -32007,
 } as const;
 export type ProxyErrorName = keyof typeof PROXY_ERROR_CODES;
 
