@@ -35,6 +35,7 @@ describe('parseProxyConfig', () => {
     ['x', { rateLimit: '-1' }, /--rate-limit/],
     ['x', { maxFrameBytes: '12' }, /--max-frame-bytes/],
     ['x', { serverName: 'a\u0007b' }, /--server-name/],
+    ['x', { agent: 'x'.repeat(201) }, /--agent/],
   ])('refuses %j %j', (command, options, message) => {
     expect(() => parseProxyConfig(command as string | undefined, [], options, {})).toThrow(ProxyConfigError);
     expect(() => parseProxyConfig(command as string | undefined, [], options, {})).toThrow(message);

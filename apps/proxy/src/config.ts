@@ -37,6 +37,8 @@ export interface ProxyConfig {
   readonly maxFrameBytes: number;
   readonly auditFlushMs: number;
   readonly spoolMaxBytes: number;
+  /** Longest wait between audit delivery attempts while the control plane is down. */
+  readonly auditBackoffMaxMs: number;
   /** How long the server gets to exit after its stdin closes, before SIGTERM (then SIGKILL after as long again). */
   readonly shutdownGraceMs: number;
 }
@@ -143,6 +145,7 @@ export function parseProxyConfig(
     maxFrameBytes: frameBytes(options.maxFrameBytes),
     auditFlushMs: 250,
     spoolMaxBytes: 64 * 1024 * 1024,
+    auditBackoffMaxMs: backoffMs(env.AGENT_BOM_PROXY_AUDIT_BACKOFF_MAX_MS),
     shutdownGraceMs: 2_000,
   };
 }
@@ -156,6 +159,17 @@ function durationMs(flag: string, value: string | undefined, fallback: number, a
       `${flag} must be a duration such as 30s, 5m or 1h${allowZero ? ' (0 disables)' : ''}`,
     );
   return seconds * 1000;
+}
+
+function backoffMs(value: string | undefined): number {
+  if (value === undefined || value === '') return 60_000;
+  const ms = Number(value);
+  if (!/^\d{1,9}$/.test(value) || ms < 100) {
+    throw new ProxyConfigError(
+      'AGENT_BOM_PROXY_AUDIT_BACKOFF_MAX_MS must be a whole number of milliseconds (at least 100)',
+    );
+  }
+  return ms;
 }
 
 function rateLimit(value: string | undefined): number {

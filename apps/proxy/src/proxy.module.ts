@@ -54,7 +54,7 @@ export class ProxyModule {
               {
                 ...prepared.identity,
                 flushMs: config.auditFlushMs,
-                maxBackoffMs: Number(process.env.AGENT_BOM_PROXY_AUDIT_BACKOFF_MAX_MS) || 60_000,
+                maxBackoffMs: config.auditBackoffMaxMs,
               },
               prepared.client,
               prepared.spool,
