@@ -1,18 +1,17 @@
 import type { Readable, Writable } from 'node:stream';
 import { ChildServer } from './child.js';
 import type { ProxyConfig } from './config.js';
-import { errorLine, PROXY_ERROR_CODES, refusal, refusalLine } from './errors.js';
-import { classify, parseFrame } from './jsonrpc/classify.js';
+import { refusal, refusalLine } from './errors.js';
 import { LineFramer, type OversizeFrame } from './jsonrpc/framer.js';
-import { idKey, isRpcId } from './jsonrpc/ids.js';
-import { scanShape } from './jsonrpc/shape.js';
+import { isRpcId } from './jsonrpc/ids.js';
+import { inspectClientFrame, isObject } from './jsonrpc/inspect-client-frame.js';
 import type { ProxyLogger } from './logger.js';
-import { isObject, type RequestOutcome, type RequestPipeline } from './pipeline/request.js';
+import type { RequestOutcome, RequestPipeline } from './pipeline/request.js';
 import type { ResponsePipeline } from './pipeline/response.js';
+import { ServerFrames } from './pipeline/server-frames.js';
 import type { Session } from './pipeline/session.js';
+import { coalesce, forEachLine, Gate, SerialQueue } from './relay-io.js';
 
-/** Deepest nesting accepted in a client frame (JSON.stringify and most parsers recurse). */
-export const MAX_CLIENT_DEPTH = 128;
 const MAX_QUEUED_FRAMES = 1_000;
 const STDERR_LINE_MAX = 16 * 1024;
 
@@ -25,22 +24,7 @@ export interface RelayIo {
 
 export interface RelayStats {
   clientFrames: number;
-  serverFrames: number;
   refused: number;
-  droppedFromServer: number;
-}
-
-/** Pauses a stream while any reason holds; resumes when the last one is released. */
-class Gate {
-  private readonly reasons = new Set<string>();
-  constructor(private readonly stream: Readable) {}
-  hold(reason: string): void {
-    this.reasons.add(reason);
-    this.stream.pause();
-  }
-  release(reason: string): void {
-    if (this.reasons.delete(reason) && this.reasons.size === 0) this.stream.resume();
-  }
 }
 
 /**
@@ -53,11 +37,11 @@ class Gate {
  * reported and answered, never allowed to crash the relay. Resolves with the server's exit status.
  */
 export class Relay {
-  readonly stats: RelayStats = { clientFrames: 0, serverFrames: 0, refused: 0, droppedFromServer: 0 };
+  readonly stats: RelayStats = { clientFrames: 0, refused: 0 };
   private readonly clientFramer: LineFramer;
   private readonly serverFramer: LineFramer;
-  private readonly queue: Array<() => void | Promise<void>> = [];
-  private busy = false;
+  private readonly queue: SerialQueue;
+  private readonly server: ServerFrames;
   private inputGate!: Gate;
   private serverGate!: Gate;
   private inputEnded = false;
@@ -76,15 +60,22 @@ export class Relay {
     private readonly io: RelayIo,
     private readonly onStart?: () => void,
   ) {
+    this.server = new ServerFrames(config, logger, session, responses);
+    this.queue = new SerialQueue(
+      MAX_QUEUED_FRAMES,
+      (backlogged) => (backlogged ? this.inputGate.hold('queue') : this.inputGate.release('queue')),
+      (error) => this.logger.error(`internal error on a client frame: ${error.message}`),
+      () => this.inputEnded && this.closeServerInput(),
+    );
     this.clientFramer = new LineFramer(
       config.maxFrameBytes,
-      (frame, raw) => this.enqueue(() => this.onClientFrame(frame, raw)),
-      (oversize) => this.enqueue(() => this.onClientOversize(oversize)),
+      (frame, raw) => this.queue.push(() => this.onClientFrame(frame, raw)),
+      (oversize) => this.queue.push(() => this.onClientOversize(oversize)),
     );
     this.serverFramer = new LineFramer(
       config.maxFrameBytes,
-      (frame, raw) => this.onServerFrame(frame, raw),
-      (oversize) => this.onServerOversize(oversize),
+      (frame, raw) => this.server.onFrame(frame, raw).forEach((line) => this.toClient(line)),
+      (oversize) => this.server.onOversize(oversize).forEach((line) => this.toClient(line)),
     );
   }
 
@@ -120,104 +111,34 @@ export class Relay {
 
   // --- client → server ------------------------------------------------------------------------------------
 
-  /** Runs client frame handlers strictly in order; synchronous ones inline, asynchronous ones hold the rest. */
-  private enqueue(task: () => void | Promise<void>): void {
-    this.queue.push(task);
-    if (this.queue.length > MAX_QUEUED_FRAMES) this.inputGate.hold('queue');
-    if (!this.busy) this.drain();
-  }
-
-  private drain(): void {
-    while (this.queue.length > 0) {
-      const task = this.queue.shift()!;
-      let result: void | Promise<void>;
-      try {
-        result = task();
-      } catch (error) {
-        this.logger.error(`internal error on a client frame: ${(error as Error).message}`);
-        continue;
-      }
-      if (result instanceof Promise) {
-        this.busy = true;
-        result
-          .catch((error: Error) => this.logger.error(`internal error on a client frame: ${error.message}`))
-          .finally(() => {
-            this.busy = false;
-            this.drain();
-          });
-        return;
-      }
-    }
-    this.inputGate.release('queue');
-    if (this.inputEnded) this.closeServerInput();
-  }
-
   private onClientFrame(frame: Buffer, raw: Buffer): void | Promise<void> {
-    if (isBlank(frame)) return;
+    const inspected = inspectClientFrame(frame);
+    if (inspected.kind === 'blank') return;
     this.stats.clientFrames++;
-    const parsed = parseFrame(frame);
-    if (parsed.kind !== 'json') {
-      const rawId = parsed.kind === 'not-utf8' ? requestIdOf(parsed.text) : undefined;
-      this.logger.warn(
-        `refused a client frame that is not ${parsed.kind === 'not-utf8' ? 'valid UTF-8' : 'JSON'} (${frame.length} bytes)`,
-      );
-      if (parsed.kind === 'not-utf8' && rawId) {
-        this.answer(
-          rawId,
-          PROXY_ERROR_CODES.invalid_request,
-          'Invalid Request: the frame is not valid UTF-8',
+    switch (inspected.kind) {
+      case 'refused':
+        this.logger.warn(`refused a client frame: ${inspected.problem}`);
+        if (inspected.answer) this.answer(inspected.answer);
+        return;
+      case 'batch':
+        this.logger.warn(
+          `refused a batch of ${inspected.count} message(s): MCP does not use JSON-RPC batches since 2025-06-18`,
         );
-      } else this.answer(null, PROXY_ERROR_CODES.parse_error, 'Parse error: the frame is not JSON');
-      return;
+        if (inspected.answer) this.answer(inspected.answer);
+        return;
+      case 'response':
+        this.toServer(raw);
+        return;
+      case 'notification':
+        return this.onClientNotification(inspected.method, inspected.value, raw);
     }
-    const value = parsed.value;
-    if (Array.isArray(value)) return this.refuseBatch(value);
-    if (!isObject(value)) {
-      this.answer(null, PROXY_ERROR_CODES.invalid_request, 'Invalid Request: not a JSON-RPC object');
-      return;
-    }
-    const shape = scanShape(parsed.text);
-    const idSpan = shape.root.get('id');
-    const rawId = idSpan && isRpcId(value.id) ? parsed.text.slice(idSpan.start, idSpan.end) : undefined;
-    const kind = classify(value);
-    const problem =
-      shape.depth > MAX_CLIENT_DEPTH
-        ? `nesting deeper than ${MAX_CLIENT_DEPTH} levels`
-        : shape.duplicate
-          ? `duplicate member "${shape.duplicate.key}" in ${shape.duplicate.at} (parsers disagree on which one counts)`
-          : kind.kind === 'invalid'
-            ? kind.reason
-            : undefined;
-    if (problem) {
-      this.logger.warn(`refused a client frame: ${problem}`);
-      if ('method' in value || kind.kind === 'request') {
-        if (rawId || 'id' in value)
-          this.answer(rawId ?? null, PROXY_ERROR_CODES.invalid_request, `Invalid Request: ${problem}`);
-      }
-      return;
-    }
-    if (kind.kind === 'response') {
-      this.toServer(raw); // the client answering a server request (sampling, elicitation, roots)
-      return;
-    }
-    if (kind.kind === 'notification') return this.onClientNotification(kind.method, value, raw);
-    if (kind.kind !== 'request') return;
     if (!this.child.running || this.finished) {
-      this.answer(rawId!, PROXY_ERROR_CODES.server_unavailable, 'the MCP server is not running', {
-        reason_code: 'server_unavailable',
-        reason: 'the MCP server is not running',
-      });
+      this.answer(
+        refusalLine(inspected.rawId, refusal('server_unavailable', 'the MCP server is not running')),
+      );
       return;
     }
-    const outcome = this.requests.handle({
-      id: kind.id,
-      rawId: rawId!,
-      method: kind.method,
-      params: value.params,
-      text: parsed.text,
-      raw,
-      shape,
-    });
+    const outcome = this.requests.handle({ ...inspected, raw });
     if (outcome instanceof Promise) return outcome.then((done) => this.apply(done));
     this.apply(outcome);
   }
@@ -234,8 +155,7 @@ export class Relay {
       this.toServer(outcome.forward);
       return;
     }
-    this.stats.refused++;
-    this.toClient(refusalLine(outcome.rawId, outcome.refuse));
+    this.answer(refusalLine(outcome.rawId, outcome.refuse));
   }
 
   private onClientNotification(method: string, value: Record<string, unknown>, raw: Buffer): void {
@@ -253,139 +173,30 @@ export class Relay {
     this.toServer(raw);
   }
 
-  private refuseBatch(items: unknown[]): void {
-    this.logger.warn(
-      `refused a batch of ${items.length} message(s): MCP does not use JSON-RPC batches since 2025-06-18`,
-    );
-    const answers = items
-      .filter(
-        (item): item is Record<string, unknown> => isObject(item) && 'method' in item && isRpcId(item.id),
-      )
-      .map((item) => ({
-        jsonrpc: '2.0',
-        id: item.id,
-        error: {
-          code: PROXY_ERROR_CODES.invalid_request,
-          message: 'Invalid Request: batches are not supported',
-        },
-      }));
-    if (items.length === 0)
-      this.answer(null, PROXY_ERROR_CODES.invalid_request, 'Invalid Request: empty batch');
-    else if (answers.length > 0) this.toClient(Buffer.from(`${JSON.stringify(answers)}\n`));
-  }
-
   private onClientOversize(frame: OversizeFrame): void {
     this.stats.clientFrames++;
     this.logger.warn(
       `refused a client frame of more than ${this.config.maxFrameBytes} bytes${frame.method ? ` (${frame.method})` : ''}`,
     );
     if (frame.rawId !== undefined && frame.method !== undefined) {
-      this.answer(
-        frame.rawId,
-        PROXY_ERROR_CODES.frame_too_large,
-        `request larger than ${this.config.maxFrameBytes} bytes`,
-        {
-          reason_code: 'frame_too_large',
-          reason: `request larger than ${this.config.maxFrameBytes} bytes`,
-        },
-      );
+      const message = `request larger than ${this.config.maxFrameBytes} bytes`;
+      this.answer(refusalLine(frame.rawId, refusal('frame_too_large', message)));
     }
   }
 
   // --- server → client ------------------------------------------------------------------------------------
 
-  private onServerFrame(frame: Buffer, raw: Buffer): void {
-    if (isBlank(frame)) return;
-    this.stats.serverFrames++;
-    const parsed = parseFrame(frame);
-    if (parsed.kind !== 'json') {
-      this.dropFromServer(
-        `a line that is not ${parsed.kind === 'not-utf8' ? 'valid UTF-8' : 'JSON'} (${frame.length} bytes)`,
-      );
-      return;
-    }
-    if (Array.isArray(parsed.value)) {
-      // Batches from the server: each message is checked and sent on its own line.
-      for (const item of parsed.value) {
-        if (!isObject(item)) continue;
-        const text = JSON.stringify(item);
-        this.fromServer(item, text, Buffer.from(`${text}\n`));
-      }
-      return;
-    }
-    if (!isObject(parsed.value)) {
-      this.dropFromServer('a JSON value that is not a JSON-RPC message');
-      return;
-    }
-    this.fromServer(parsed.value, parsed.text, raw);
-  }
-
-  private fromServer(message: Record<string, unknown>, text: string, raw: Buffer): void {
-    try {
-      const out = this.responses.handle({ message, text, raw });
-      if (out) this.toClient(out);
-    } catch (error) {
-      this.logger.error(`internal error on a server frame: ${(error as Error).message}`);
-    }
-  }
-
-  private onServerOversize(frame: OversizeFrame): void {
-    this.stats.serverFrames++;
-    if (frame.rawId !== undefined && frame.method === undefined) {
-      const id: unknown = JSON.parse(frame.rawId);
-      const call = isRpcId(id) ? this.session.take(idKey(id)) : undefined;
-      if (call && !call.internal) {
-        this.logger.warn(
-          `the server's answer to ${call.method} is larger than ${this.config.maxFrameBytes} bytes: refused`,
-        );
-        this.toClient(
-          refusalLine(
-            call.rawId,
-            refusal(
-              'frame_too_large',
-              `the server's response is larger than ${this.config.maxFrameBytes} bytes`,
-              { trace_id: call.trace.traceId },
-            ),
-          ),
-        );
-        return;
-      }
-      call?.internal?.reject(new Error('response too large'));
-    }
-    this.dropFromServer(`a frame of more than ${this.config.maxFrameBytes} bytes`);
-  }
-
-  private dropFromServer(what: string): void {
-    this.stats.droppedFromServer++;
-    const n = this.stats.droppedFromServer;
-    if (n <= 5 || n % 1000 === 0)
-      this.logger.warn(`dropped ${what} from the server's stdout (${n} so far): stdout is for the protocol`);
-  }
-
+  /** The server's stderr, line by line, through the logger (which redacts credentials) to ours. */
   private pipeStderr(): void {
-    let pending = '';
-    const stderr = this.child.process.stderr!;
-    stderr.setEncoding('utf8');
-    stderr.on('data', (chunk: string) => {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        this.logger.serverStderr(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-      }
-      if (pending.length > STDERR_LINE_MAX) {
-        this.logger.serverStderr(pending);
-        pending = '';
-      }
-    });
-    stderr.on('end', () => pending && this.logger.serverStderr(pending));
+    forEachLine(this.child.process.stderr!, STDERR_LINE_MAX, (line) => this.logger.serverStderr(line));
   }
 
   // --- writing --------------------------------------------------------------------------------------------
 
-  private answer(rawId: string | null, code: number, message: string, data?: unknown): void {
+  /** An answer the proxy makes instead of the server (a refusal). */
+  private answer(line: Buffer): void {
     this.stats.refused++;
-    this.toClient(errorLine(rawId, code, message, data));
+    this.toClient(line);
   }
 
   private toServer(frame: Buffer): void {
@@ -417,7 +228,7 @@ export class Relay {
     if (this.inputEnded) return;
     this.inputEnded = true;
     this.clientFramer.end();
-    if (!this.busy && this.queue.length === 0) this.closeServerInput();
+    if (this.queue.idle) this.closeServerInput();
   }
 
   /** The client is done: pass EOF on, then give the server a grace period before SIGTERM, then SIGKILL. */
@@ -465,39 +276,4 @@ export class Relay {
     );
     return code;
   }
-}
-
-const corked = new WeakSet<Writable>();
-
-/**
- * Frames written in one tick go out in one write (one syscall) instead of one each: under load this is most of
- * the proxy's CPU time. Ordering is unchanged; the stream is uncorked before any I/O callback can run.
- */
-function coalesce(stream: Writable): void {
-  if (corked.has(stream)) return;
-  corked.add(stream);
-  stream.cork();
-  process.nextTick(() => {
-    corked.delete(stream);
-    stream.uncork();
-  });
-}
-
-function isBlank(frame: Buffer): boolean {
-  for (const byte of frame) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
-  return true;
-}
-
-/** The id of a frame that failed strict decoding, if the lenient decoding still shows a request. */
-function requestIdOf(text: string): string | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (isObject(value) && typeof value.method === 'string' && isRpcId(value.id)) {
-      const span = scanShape(text).root.get('id');
-      return span ? text.slice(span.start, span.end) : JSON.stringify(value.id);
-    }
-  } catch {
-    // not JSON either
-  }
-  return undefined;
 }

@@ -1,15 +1,23 @@
-import { scanArguments } from '../../../../libs/detectors/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, type Refusal } from '../errors.js';
 import { idKey, type RpcId } from '../jsonrpc/ids.js';
+import { isObject } from '../jsonrpc/inspect-client-frame.js';
 import { withTraceparent, type FrameShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { newTrace, parseTraceparent, type TraceContext } from '../trace.js';
 import { fingerprint, withoutMeta } from './fingerprint.js';
 import type { RateLimiter } from './rate-limit.js';
+import {
+  checkArguments,
+  checkDeclared,
+  checkPolicy,
+  short,
+  type Denial,
+  type Warnings,
+} from './request-checks.js';
 import type { ReplayGuard } from './replay.js';
 import type { PendingCall, Session } from './session.js';
 import type { ToolRegistry } from './tools.js';
@@ -106,30 +114,19 @@ export class RequestPipeline {
       tool = params.name;
       args = params.arguments ?? {};
       if (this.config.blockUndeclared && !this.tools.listed) {
+        const name = tool;
+        const undeclared = (message: string) =>
+          this.deny(request, trace, name, args, { refused: refusal('undeclared_tool', message) });
         if (!this.session.initialized) {
-          return this.deny(
-            request,
-            trace,
-            tool,
-            args,
-            refusal(
-              'undeclared_tool',
-              `tool "${short(tool)}" called before the session was initialized; no tools/list to check it against`,
-            ),
+          return undeclared(
+            `tool "${short(name)}" called before the session was initialized; no tools/list to check it against`,
           );
         }
         return this.listTools(trace).then(
-          () => this.afterListing(request, trace, payload, tool!, args),
+          () => this.afterListing(request, trace, payload, name, args),
           (error: Error) =>
-            this.deny(
-              request,
-              trace,
-              tool!,
-              args,
-              refusal(
-                'undeclared_tool',
-                `cannot check tool "${short(tool!)}": the server's tools/list failed (${error.message})`,
-              ),
+            undeclared(
+              `cannot check tool "${short(name)}": the server's tools/list failed (${error.message})`,
             ),
         );
       }
@@ -146,89 +143,18 @@ export class RequestPipeline {
     tool: string | undefined,
     args: unknown,
   ): RequestOutcome {
-    if (tool !== undefined) {
-      if (this.config.blockUndeclared && !this.tools.has(tool)) {
-        return this.deny(
-          request,
-          trace,
-          tool,
-          args,
-          refusal('undeclared_tool', `tool "${short(tool)}" is not declared by the server's tools/list`),
-        );
-      }
-      const drift = this.config.blockDrift ? this.tools.driftOf(tool) : undefined;
-      if (drift) {
-        return this.deny(
-          request,
-          trace,
-          tool,
-          args,
-          refusal(
-            'tool_drift',
-            `tool "${short(tool)}" was ${drift === 'added' ? 'added' : 'changed'} after the first tools/list; calls to it are blocked`,
-          ),
-        );
-      }
-    }
-
-    const verdict = this.policies.decide({ method: request.method, tool, arguments: args }, this.context());
-    if (verdict.effect === 'deny') {
-      const where = verdict.source === 'control_plane' ? 'control-plane policy' : 'local policy';
-      const message = verdict.ruleId
-        ? `denied by ${where} rule "${verdict.ruleId}": ${verdict.reason}`
-        : `denied by ${where}: ${verdict.reason}`;
-      return this.deny(
-        request,
+    const warnings: Warnings = { texts: [], ruleId: null };
+    const denial =
+      (tool !== undefined ? checkDeclared(this.config, this.tools, tool) : undefined) ??
+      checkPolicy(
+        this.policies,
+        { method: request.method, tool, arguments: args },
+        this.context(),
         trace,
-        tool,
-        args,
-        refusal('policy_denied', message, {
-          rule_id: verdict.ruleId ?? undefined,
-          policy_source: verdict.source,
-          policy_version: verdict.version,
-          trace_id: trace.traceId,
-        }),
-        verdict.ruleId,
-        verdict.version,
-      );
-    }
-    const warnings: string[] = [];
-    let warnRule: string | null = null;
-    if (verdict.effect === 'warn') {
-      warnings.push(verdict.reason);
-      warnRule = verdict.ruleId;
-    }
-
-    if (this.config.argumentDetectors !== 'off' && args !== undefined) {
-      const scan = scanArguments(args);
-      const blocking = scan.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
-      const detectors = scan.findings.map((f) => f.kind);
-      if (this.config.argumentDetectors === 'block' && (blocking.length > 0 || !scan.complete)) {
-        const what =
-          blocking.length > 0
-            ? blocking
-                .slice(0, 3)
-                .map((f) => `${f.path}: ${f.reason}`)
-                .join('; ')
-            : `the arguments could not be fully inspected (${scan.limit})`;
-        return this.deny(
-          request,
-          trace,
-          tool,
-          args,
-          refusal('arguments_blocked', `blocked by argument detectors: ${what}`, {
-            detectors: [...new Set(blocking.map((f) => f.kind))],
-            trace_id: trace.traceId,
-          }),
-          null,
-          undefined,
-          detectors,
-        );
-      }
-      for (const finding of scan.findings)
-        warnings.push(`${finding.kind} at ${finding.path}: ${finding.reason}`);
-      if (!scan.complete) warnings.push(`arguments not fully inspected (${scan.limit})`);
-    }
+        warnings,
+      ) ??
+      checkArguments(this.config.argumentDetectors, args, trace, warnings);
+    if (denial) return this.deny(request, trace, tool, args, denial);
 
     if (tool !== undefined && this.limiter.enabled) {
       const wait = this.limiter.take(tool);
@@ -236,17 +162,12 @@ export class RequestPipeline {
         const refused = refusal(
           'rate_limited',
           `rate limit: tool "${short(tool)}" may be called ${this.config.rateLimitPerMinute} times per minute`,
-          {
-            retry_after_ms: wait,
-            trace_id: trace.traceId,
-          },
+          { retry_after_ms: wait, trace_id: trace.traceId },
         );
+        const facts = { tool, method: request.method, trace, requestId: request.id };
         this.emit({
+          ...facts,
           type: 'rate_limit.exceeded',
-          tool,
-          method: request.method,
-          trace,
-          requestId: request.id,
           reason: refused.message,
           argumentFingerprint: fingerprint(args),
         });
@@ -256,31 +177,20 @@ export class RequestPipeline {
     }
 
     const argumentFingerprint = tool !== undefined ? fingerprint(args) : undefined;
-    if (warnings.length > 0) {
+    const facts = { method: request.method, trace, requestId: request.id, argumentFingerprint };
+    if (warnings.texts.length > 0) {
+      const reason = warnings.texts.join('; ');
       this.emit({
+        ...facts,
         type: 'tool_call.warned',
         tool: tool ?? request.method,
-        method: request.method,
-        trace,
-        requestId: request.id,
-        ruleId: warnRule,
-        reason: warnings.join('; '),
-        argumentFingerprint,
-        policyVersion: verdict.version,
+        ruleId: warnings.ruleId,
+        reason,
+        policyVersion: warnings.policyVersion,
       });
-      this.logger.warn(
-        `warning on ${tool ? `tool "${short(tool)}"` : request.method}: ${warnings.join('; ')}`,
-      );
+      this.logger.warn(`warning on ${tool ? `tool "${short(tool)}"` : request.method}: ${reason}`);
     } else if (tool !== undefined) {
-      this.emit({
-        type: 'tool_call.allowed',
-        tool,
-        method: request.method,
-        trace,
-        requestId: request.id,
-        argumentFingerprint,
-        policyVersion: this.policies.bundleVersion,
-      });
+      this.emit({ ...facts, type: 'tool_call.allowed', tool, policyVersion: this.policies.bundleVersion });
     }
     return this.forward(request, trace, payload, tool, argumentFingerprint);
   }
@@ -319,11 +229,9 @@ export class RequestPipeline {
     trace: TraceContext,
     tool: string | undefined,
     args: unknown,
-    refused: Refusal,
-    ruleId: string | null = null,
-    policyVersion?: string,
-    detectors?: string[],
+    denial: Denial,
   ): RequestOutcome {
+    const { refused } = denial;
     refused.data.trace_id ??= trace.traceId;
     this.emit({
       type: 'tool_call.denied',
@@ -331,11 +239,11 @@ export class RequestPipeline {
       method: request.method,
       trace,
       requestId: request.id,
-      ruleId,
+      ruleId: denial.ruleId ?? null,
       reason: refused.message,
       argumentFingerprint: fingerprint(args),
-      policyVersion,
-      detectors,
+      policyVersion: denial.policyVersion,
+      detectors: denial.detectors,
     });
     this.logger.warn(`${refused.name.replace('_', ' ')}: ${refused.message}`);
     return { refuse: refused, rawId: request.rawId };
@@ -383,19 +291,10 @@ export class RequestPipeline {
   }
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function toolName(request: ClientRequest): string | undefined {
   return request.method === 'tools/call' &&
     isObject(request.params) &&
     typeof request.params.name === 'string'
     ? request.params.name
     : undefined;
-}
-
-/** A tool name fit to quote in a message: bounded (the logger and audit sanitise further). */
-function short(name: string): string {
-  return name.length > 80 ? `${name.slice(0, 77)}...` : name;
 }

@@ -6,7 +6,7 @@ import { refusal, refusalLine } from '../errors.js';
 import { idKey, isRpcId } from '../jsonrpc/ids.js';
 import { scanShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
-import { isObject } from './request.js';
+import { isObject } from '../jsonrpc/inspect-client-frame.js';
 import type { PendingCall, Session } from './session.js';
 import type { ToolBaselineStore } from './tool-baseline.js';
 import { compareTools, type ToolRegistry } from './tools.js';

@@ -1,0 +1,114 @@
+import { scanArguments } from '../../../../libs/detectors/src/index.js';
+import type { EvaluationContext, ToolCall } from '../../../../libs/policy/src/index.js';
+import type { ProxyConfig } from '../config.js';
+import { refusal, type Refusal } from '../errors.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import type { TraceContext } from '../trace.js';
+import type { ToolRegistry } from './tools.js';
+
+/** A refusal with what its audit event should carry. */
+export interface Denial {
+  readonly refused: Refusal;
+  readonly ruleId?: string | null;
+  readonly policyVersion?: string;
+  readonly detectors?: string[];
+}
+
+/** What a check found that lets the call through, flagged. */
+export interface Warnings {
+  readonly texts: string[];
+  ruleId: string | null;
+  policyVersion?: string;
+}
+
+/** Steps 4–5: the tool must be declared (`--block-undeclared`) and must not have drifted (`--block-drift`). */
+export function checkDeclared(config: ProxyConfig, tools: ToolRegistry, tool: string): Denial | undefined {
+  if (config.blockUndeclared && !tools.has(tool)) {
+    return {
+      refused: refusal('undeclared_tool', `tool "${short(tool)}" is not declared by the server's tools/list`),
+    };
+  }
+  const drift = config.blockDrift ? tools.driftOf(tool) : undefined;
+  if (drift) {
+    return {
+      refused: refusal(
+        'tool_drift',
+        `tool "${short(tool)}" was ${drift} after the first tools/list; calls to it are blocked`,
+      ),
+    };
+  }
+  return undefined;
+}
+
+/** Step 6: every loaded policy must allow; a `warn` is collected. */
+export function checkPolicy(
+  policies: PolicySet,
+  call: ToolCall,
+  context: EvaluationContext,
+  trace: TraceContext,
+  warnings: Warnings,
+): Denial | undefined {
+  const verdict = policies.decide(call, context);
+  if (verdict.effect === 'deny') {
+    const where = verdict.source === 'control_plane' ? 'control-plane policy' : 'local policy';
+    const message = verdict.ruleId
+      ? `denied by ${where} rule "${verdict.ruleId}": ${verdict.reason}`
+      : `denied by ${where}: ${verdict.reason}`;
+    return {
+      refused: refusal('policy_denied', message, {
+        rule_id: verdict.ruleId ?? undefined,
+        policy_source: verdict.source,
+        policy_version: verdict.version,
+        trace_id: trace.traceId,
+      }),
+      ruleId: verdict.ruleId,
+      policyVersion: verdict.version,
+    };
+  }
+  if (verdict.effect === 'warn') {
+    warnings.texts.push(verdict.reason);
+    warnings.ruleId = verdict.ruleId;
+    warnings.policyVersion = verdict.version;
+  }
+  return undefined;
+}
+
+/**
+ * Step 7: argument detectors. In `block` mode a high or critical finding refuses the call, and so do arguments
+ * that could not be fully inspected (fail closed); lower findings, and everything in `warn` mode, are collected.
+ */
+export function checkArguments(
+  mode: ProxyConfig['argumentDetectors'],
+  args: unknown,
+  trace: TraceContext,
+  warnings: Warnings,
+): Denial | undefined {
+  if (mode === 'off' || args === undefined) return undefined;
+  const scan = scanArguments(args);
+  const blocking = scan.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+  if (mode === 'block' && (blocking.length > 0 || !scan.complete)) {
+    const what =
+      blocking.length > 0
+        ? blocking
+            .slice(0, 3)
+            .map((f) => `${f.path}: ${f.reason}`)
+            .join('; ')
+        : `the arguments could not be fully inspected (${scan.limit})`;
+    return {
+      refused: refusal('arguments_blocked', `blocked by argument detectors: ${what}`, {
+        detectors: [...new Set(blocking.map((f) => f.kind))],
+        trace_id: trace.traceId,
+      }),
+      detectors: scan.findings.map((f) => f.kind),
+    };
+  }
+  for (const finding of scan.findings)
+    warnings.texts.push(`${finding.kind} at ${finding.path}: ${finding.reason}`);
+  if (!scan.complete) warnings.texts.push(`arguments not fully inspected (${scan.limit})`);
+  return undefined;
+}
+
+/** A tool name fit to quote in a message: bounded (the logger and audit sanitise further). */
+export function short(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 77)}...` : name;
+}
