@@ -312,4 +312,63 @@ describe('gateway serve --from-control-plane', () => {
     expect(unknown.status).toBe(401);
     expect(unknown.headers.get('www-authenticate')).toMatch(/^Bearer realm="agent-bom-gateway"/);
   }, 60_000);
+  it('enforces the signed control-plane bundle: a policy created through the API blocks at the gateway, deleting it unblocks', async () => {
+    const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
+    const admin = (
+      await runCli(['keys', 'create', '--tenant', 'tenant-alpha', '--role', 'admin'], env)
+    ).stdout.trim();
+    const live = await startGateway(
+      [
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--control-plane-token', keys['tenant-alpha:gateway'], '--bearer-token', BEARER],
+      ],
+      { ...process.env, LOG_LEVEL: 'warn', AGENT_BOM_GATEWAY_POLICY_REFRESH_SECONDS: '1' },
+    );
+    const bundleVersion = async () => {
+      const health = (await (await fetch(`${live.url}/healthz`)).json()) as {
+        policy: { bundle?: Array<{ version: string | number }> };
+      };
+      return Number(health.policy.bundle?.[0]?.version ?? -1);
+    };
+    const echo = async () => {
+      const client = await v1(
+        new StreamableHTTPClientTransport(new URL(`${live.url}/mcp/everything`), {
+          requestInit: { headers: auth(BEARER) },
+        }),
+      );
+      try {
+        return await client.callTool({ name: 'echo', arguments: { message: 'bundle' } });
+      } finally {
+        await client.close();
+      }
+    };
+    try {
+      expect(await echo()).toMatchObject({ content: [{ type: 'text', text: 'Echo: bundle' }] });
+      const before = await bundleVersion();
+      const created = await fetch(`${cp.url}/v1/gateway/policies`, {
+        method: 'POST',
+        headers: { ...auth(admin), 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'block-echo',
+          enabled: true,
+          document: { version: 1, rules: [{ id: 'no-echo', effect: 'deny', tools: ['echo'] }] },
+        }),
+      });
+      expect(created.status).toBe(201);
+      const policyId = ((await created.json()) as { id: string }).id;
+      await waitFor(async () => (await bundleVersion()) > before, 20_000);
+      await expect(echo()).rejects.toThrow(/-32001.*block-echo\/no-echo/);
+
+      const deleted = await fetch(`${cp.url}/v1/gateway/policies/${policyId}`, {
+        method: 'DELETE',
+        headers: auth(admin),
+      });
+      expect(deleted.status).toBeLessThan(300);
+      const blocked = await bundleVersion();
+      await waitFor(async () => (await bundleVersion()) > blocked, 20_000);
+      expect(await echo()).toMatchObject({ content: [{ type: 'text', text: 'Echo: bundle' }] });
+    } finally {
+      await live.stop();
+    }
+  }, 90_000);
 });

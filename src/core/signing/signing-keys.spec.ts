@@ -56,7 +56,14 @@ describe('signing keys', () => {
     const { key_id, signature } = keys.sign('payload');
     expect(keys.verify(key_id, 'payload', signature)).toBe('ok');
     expect(keys.verify(key_id, 'payloaD', signature)).toBe('bad_signature');
-    expect(keys.verify(key_id, 'payload', signature.slice(0, -2) + 'AA')).toBe('bad_signature');
+    // Flip one character in the middle (every bit there is signature data; the last character has spare bits).
+    const flipped = signature.slice(0, 40) + (signature[40] === 'A' ? 'B' : 'A') + signature.slice(41);
+    expect(keys.verify(key_id, 'payload', flipped)).toBe('bad_signature');
+    // A non-canonical spelling of the same bytes is refused too.
+    const last = signature[signature.length - 1];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sameBytes = signature.slice(0, -1) + alphabet[alphabet.indexOf(last) + 1];
+    expect(keys.verify(key_id, 'payload', sameBytes)).toBe('bad_signature');
     expect(keys.verify(key_id, 'payload', 'short')).toBe('bad_signature');
     expect(keys.verify('someone-else', 'payload', signature)).toBe('unknown_key');
   });
