@@ -14,6 +14,9 @@ import { Metrics } from './core/metrics/metrics.js';
 
 export const API_VERSION = '0.1.0';
 
+/** Routes served outside `/v1`: probes and the Prometheus scrape. */
+export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics'];
+
 /**
  * Builds the control-plane HTTP app on an open data source, initialised but not listening.
  * Used by `agent-bom api` and by every integration test, so tests exercise exactly what ships.
@@ -38,7 +41,7 @@ export async function createApp(
       bodyParser: false,
     },
   );
-  app.setGlobalPrefix('v1', { exclude: ['healthz', 'readyz', 'metrics'] });
+  app.setGlobalPrefix('v1', { exclude: UNPREFIXED_ROUTES });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 

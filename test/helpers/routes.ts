@@ -2,6 +2,7 @@ import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer } from '@nestjs/core';
 import type { Permission } from '../../libs/contracts/src/index.js';
+import { UNPREFIXED_ROUTES } from '../../src/app.js';
 import { IS_PUBLIC, REQUIRED_PERMISSION } from '../../src/core/auth/decorators.js';
 
 export interface RouteInfo {
@@ -13,7 +14,7 @@ export interface RouteInfo {
   permission: Permission | undefined;
 }
 
-const UNPREFIXED = new Set(['healthz', 'readyz', 'metrics']);
+const UNPREFIXED = new Set(UNPREFIXED_ROUTES);
 
 /** Every route of every controller the app registered, with its auth metadata, read from Nest's container. */
 export function listRoutes(app: INestApplication): RouteInfo[] {
