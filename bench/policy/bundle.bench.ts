@@ -10,66 +10,127 @@
  */
 import { BASELINE_POLICY } from '../../libs/policy/src/index.js';
 import { PolicyBundleService } from '../../src/modules/policy/policy-bundle.service.js';
-import {
-  loadUrl,
-  startBenchControlPlane,
-  type BenchControlPlane,
-  type LoadFigures,
-} from '../support/control-plane.js';
+import { startBenchControlPlane, type BenchControlPlane } from '../support/control-plane.js';
+import { httpCandidate, interleave } from '../support/load.js';
+import { ratio, type Measurement, type Scenario } from '../support/result.js';
 import { buildPolicy } from './policy.bench.js';
 
-export interface BundleFigures {
-  rules: number;
-  bundleBytes: number;
-  healthz: LoadFigures;
-  ok: LoadFigures & { signatures: number };
-  notModified: LoadFigures & { signatures: number };
-  uncached: LoadFigures & { signatures: number };
-}
-
 interface Options {
-  seconds?: number;
+  seconds: number;
+  rounds: number;
   connections?: number;
+  /** Also measure the 200 path with the cache off (a second control plane). */
+  uncached: boolean;
 }
 
-export async function run(options: Options = {}): Promise<BundleFigures> {
-  const seconds = options.seconds ?? 10;
+export async function run(options: Options): Promise<Scenario[]> {
   const connections = options.connections ?? 50;
-  const load = async (cp: BenchControlPlane, url: string, headers: Record<string, string> = {}) => {
-    const service = cp.app.get(PolicyBundleService);
-    const before = service.signatures;
-    const figures = await loadUrl(cp.baseUrl, url, { connections, seconds, headers });
-    return { ...figures, signatures: service.signatures - before };
-  };
-
+  const measure = { concurrency: connections, seconds: options.seconds, rounds: options.rounds };
+  const scenarios: Scenario[] = [];
   const cached = await startBenchControlPlane();
-  let figures: Omit<BundleFigures, 'uncached'>;
   try {
     const proxy = await setUp(cached);
     const auth = { authorization: `Bearer ${proxy}` };
     const first = await fetch(`${cached.baseUrl}/v1/policy/bundle`, { headers: auth });
     const body = await first.text();
     const etag = first.headers.get('etag')!;
-    await load(cached, '/healthz'); // warm-up: JIT, pool, key cache
-    const healthz = await load(cached, '/healthz');
-    const ok = await load(cached, '/v1/policy/bundle', auth);
-    const notModified = await load(cached, '/v1/policy/bundle', { ...auth, 'if-none-match': etag });
-    figures = {
-      rules: (JSON.parse(body) as { payload: { policy: { rules: unknown[] } } }).payload.policy.rules.length,
-      bundleBytes: Buffer.byteLength(body),
-      healthz,
-      ok,
-      notModified,
-    };
+    const service = cached.app.get(PolicyBundleService);
+    const before = service.signatures;
+    const measurements = await interleave(
+      [
+        httpCandidate('GET /healthz', 'limit', { url: `${cached.baseUrl}/healthz` }, connections),
+        httpCandidate(
+          'bundle 200 (cached)',
+          'system',
+          { url: `${cached.baseUrl}/v1/policy/bundle`, headers: auth },
+          connections,
+        ),
+        httpCandidate(
+          'bundle 304 (If-None-Match)',
+          'system',
+          {
+            url: `${cached.baseUrl}/v1/policy/bundle`,
+            headers: { ...auth, 'if-none-match': etag },
+            ok: (status) => status === 304,
+          },
+          connections,
+        ),
+      ],
+      measure,
+    );
+    const rules = (JSON.parse(body) as { payload: { policy: { rules: unknown[] } } }).payload.policy.rules
+      .length;
+    scenarios.push({
+      benchmark: 'bundle',
+      name: `GET /v1/policy/bundle, ${rules} rules, ${Buffer.byteLength(body)} bytes signed`,
+      unit: 'request',
+      concurrency: connections,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          'bundle.cached_200_vs_healthz',
+          'bundle 200 (cached) / GET /healthz',
+          'bundle 200 (cached)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+          0.5,
+        ),
+        ratio(
+          measurements,
+          'bundle.304_vs_healthz',
+          'bundle 304 / GET /healthz',
+          'bundle 304 (If-None-Match)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+        ),
+      ],
+      notes: [
+        `signatures made while measured: ${service.signatures - before}`,
+        'the control plane runs in the benchmark process, so no per-request CPU figure',
+      ],
+    });
   } finally {
     await cached.close();
   }
+  if (!options.uncached) return scenarios;
 
   const uncachedCp = await startBenchControlPlane({ AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '0' });
   try {
     const auth = { authorization: `Bearer ${await setUp(uncachedCp)}` };
-    await load(uncachedCp, '/v1/policy/bundle', auth); // warm-up
-    return { ...figures, uncached: await load(uncachedCp, '/v1/policy/bundle', auth) };
+    const measurements: Measurement[] = await interleave(
+      [
+        httpCandidate('GET /healthz', 'limit', { url: `${uncachedCp.baseUrl}/healthz` }, connections),
+        httpCandidate(
+          'bundle 200 (cache off)',
+          'system',
+          { url: `${uncachedCp.baseUrl}/v1/policy/bundle`, headers: auth },
+          connections,
+        ),
+      ],
+      measure,
+    );
+    scenarios.push({
+      benchmark: 'bundle',
+      name: 'GET /v1/policy/bundle with AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS=0 (signs every 200)',
+      unit: 'request',
+      concurrency: connections,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          'bundle.uncached_200_vs_healthz',
+          'bundle 200 (cache off) / GET /healthz',
+          'bundle 200 (cache off)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+        ),
+      ],
+    });
+    return scenarios;
   } finally {
     await uncachedCp.close();
   }
@@ -90,21 +151,4 @@ async function setUp(cp: BenchControlPlane): Promise<string> {
     if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
   }
   return cp.key('proxy');
-}
-
-export function report(f: BundleFigures): string {
-  const row = (label: string, x: LoadFigures & { signatures?: number }) =>
-    `  ${label.padEnd(28)} ${x.requestsPerSecond.toFixed(0).padStart(8)} req/s   p50 ${String(x.p50Ms).padStart(4)} ms   ` +
-    `p99 ${String(x.p99Ms).padStart(4)} ms   non-2xx ${x.non2xx}` +
-    (x.signatures === undefined ? '' : `   signatures ${x.signatures}`);
-  return [
-    `bundle: GET /v1/policy/bundle (${f.rules} rules, ${f.bundleBytes} bytes signed) beside GET /healthz, same run`,
-    row('GET /healthz', f.healthz),
-    row('bundle 200 (cached)', f.ok),
-    row('bundle 304 (If-None-Match)', f.notModified),
-    row('bundle 200 (cache off)', f.uncached),
-    `  ratio to /healthz: 200 ${(f.ok.requestsPerSecond / f.healthz.requestsPerSecond).toFixed(2)}x, ` +
-      `304 ${(f.notModified.requestsPerSecond / f.healthz.requestsPerSecond).toFixed(2)}x; ` +
-      `cache speed-up on the 200 path ${(f.ok.requestsPerSecond / f.uncached.requestsPerSecond).toFixed(1)}x`,
-  ].join('\n');
 }
