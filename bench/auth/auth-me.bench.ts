@@ -1,10 +1,10 @@
-import { startBenchControlPlane } from '../support/control-plane.js';
 import { httpCandidate, interleave } from '../support/load.js';
+import { Children, startControlPlaneProcess } from '../support/processes.js';
 import { ratio, type Scenario } from '../support/result.js';
 
 /**
  * Authenticated `GET /v1/auth/me` (guard, key cache, permission check, handler) beside the unauthenticated
- * `GET /healthz` limit line, on one real listening control plane, interleaved in rounds, same connection count.
+ * `GET /healthz` limit line, on one real control plane in its own process, interleaved in rounds, same connection count.
  * Uses DATABASE_URL when set, else a throw-away embedded PostgreSQL.
  */
 export async function run(options: {
@@ -13,17 +13,20 @@ export async function run(options: {
   connections?: number;
 }): Promise<Scenario[]> {
   const connections = options.connections ?? 50;
-  const cp = await startBenchControlPlane();
+  const children = new Children();
   try {
-    const key = await cp.key('viewer');
+    const cp = await startControlPlaneProcess(children, ['viewer']);
+    const key = cp.keys.viewer;
+    const pids = () => [cp.pid];
     const measurements = await interleave(
       [
-        httpCandidate('GET /healthz', 'limit', { url: `${cp.baseUrl}/healthz` }, connections),
+        httpCandidate('GET /healthz', 'limit', { url: `${cp.baseUrl}/healthz` }, connections, pids),
         httpCandidate(
           'GET /v1/auth/me',
           'system',
           { url: `${cp.baseUrl}/v1/auth/me`, headers: { authorization: `Bearer ${key}` } },
           connections,
+          pids,
         ),
       ],
       { concurrency: connections, seconds: options.seconds, rounds: options.rounds },
@@ -46,10 +49,9 @@ export async function run(options: {
             'higher',
           ),
         ],
-        notes: ['the control plane runs in the benchmark process, so no per-request CPU figure'],
       },
     ];
   } finally {
-    await cp.close();
+    await children.stopAll();
   }
 }

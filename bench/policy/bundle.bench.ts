@@ -1,18 +1,17 @@
 /**
- * Bundle serving benchmark: `GET /v1/policy/bundle` as N proxies poll it — the 200 path (a full signed bundle)
- * and the 304 path (`If-None-Match` with the current ETag) — beside `GET /healthz` on the same listening
- * control plane, same run, same connection count. The tenant's effective policy is the baseline pack plus the
- * 200-rule policy of the engine benchmark.
+ * Bundle serving benchmark: `GET /v1/policy/bundle` as N proxies poll it — the 200 path (a full signed bundle,
+ * from the signed-bundle cache) and the 304 path (`If-None-Match` with the current ETag) — beside the limit line
+ * `GET /healthz` on the same control plane, interleaved in rounds, same connection count. The control plane runs
+ * in its own process, so /proc gives its CPU per request. The tenant's effective policy is the baseline pack
+ * plus the 200-rule policy of the engine benchmark. Full mode also measures the 200 path with the cache off
+ * (AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS=0, one signature per request) on a second control plane.
  *
- * The 200 path is measured twice: with the signed-bundle cache (the default, AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS)
- * and, on a second control plane, with it off, so every 200 signs afresh; the signatures each run made are
- * counted. Uses DATABASE_URL when set, else throw-away embedded PostgreSQL.
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each control plane into DIR (`--cpu-prof`).
  */
 import { BASELINE_POLICY } from '../../libs/policy/src/index.js';
-import { PolicyBundleService } from '../../src/modules/policy/policy-bundle.service.js';
-import { startBenchControlPlane, type BenchControlPlane } from '../support/control-plane.js';
 import { httpCandidate, interleave } from '../support/load.js';
-import { ratio, type Measurement, type Scenario } from '../support/result.js';
+import { Children, startControlPlaneProcess, type ControlPlaneProcess } from '../support/processes.js';
+import { ratio, type Scenario } from '../support/result.js';
 import { buildPolicy } from './policy.bench.js';
 
 interface Options {
@@ -23,37 +22,43 @@ interface Options {
   uncached: boolean;
 }
 
+const profile = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+  : [];
+
 export async function run(options: Options): Promise<Scenario[]> {
   const connections = options.connections ?? 50;
   const measure = { concurrency: connections, seconds: options.seconds, rounds: options.rounds };
   const scenarios: Scenario[] = [];
-  const cached = await startBenchControlPlane();
+  const children = new Children();
   try {
-    const proxy = await setUp(cached);
-    const auth = { authorization: `Bearer ${proxy}` };
-    const first = await fetch(`${cached.baseUrl}/v1/policy/bundle`, { headers: auth });
+    const cp = await startControlPlaneProcess(children, ['admin', 'proxy'], {}, profile);
+    await setUp(cp);
+    const pids = () => [cp.pid];
+    const auth = { authorization: `Bearer ${cp.keys.proxy}` };
+    const first = await fetch(`${cp.baseUrl}/v1/policy/bundle`, { headers: auth });
     const body = await first.text();
     const etag = first.headers.get('etag')!;
-    const service = cached.app.get(PolicyBundleService);
-    const before = service.signatures;
     const measurements = await interleave(
       [
-        httpCandidate('GET /healthz', 'limit', { url: `${cached.baseUrl}/healthz` }, connections),
+        httpCandidate('GET /healthz', 'limit', { url: `${cp.baseUrl}/healthz` }, connections, pids),
         httpCandidate(
           'bundle 200 (cached)',
           'system',
-          { url: `${cached.baseUrl}/v1/policy/bundle`, headers: auth },
+          { url: `${cp.baseUrl}/v1/policy/bundle`, headers: auth },
           connections,
+          pids,
         ),
         httpCandidate(
           'bundle 304 (If-None-Match)',
           'system',
           {
-            url: `${cached.baseUrl}/v1/policy/bundle`,
+            url: `${cp.baseUrl}/v1/policy/bundle`,
             headers: { ...auth, 'if-none-match': etag },
             ok: (status) => status === 304,
           },
           connections,
+          pids,
         ),
       ],
       measure,
@@ -79,6 +84,15 @@ export async function run(options: Options): Promise<Scenario[]> {
         ),
         ratio(
           measurements,
+          'bundle.cached_200_cpu_vs_healthz',
+          'bundle 200 (cached) CPU per request / GET /healthz',
+          'bundle 200 (cached)',
+          'GET /healthz',
+          'cpuUsPerUnit',
+          'lower',
+        ),
+        ratio(
+          measurements,
           'bundle.304_vs_healthz',
           'bundle 304 / GET /healthz',
           'bundle 304 (If-None-Match)',
@@ -87,27 +101,26 @@ export async function run(options: Options): Promise<Scenario[]> {
           'higher',
         ),
       ],
-      notes: [
-        `signatures made while measured: ${service.signatures - before}`,
-        'the control plane runs in the benchmark process, so no per-request CPU figure',
-      ],
     });
-  } finally {
-    await cached.close();
-  }
-  if (!options.uncached) return scenarios;
+    if (!options.uncached) return scenarios;
 
-  const uncachedCp = await startBenchControlPlane({ AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '0' });
-  try {
-    const auth = { authorization: `Bearer ${await setUp(uncachedCp)}` };
-    const measurements: Measurement[] = await interleave(
+    const uncached = await startControlPlaneProcess(children, ['admin', 'proxy'], {
+      AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '0',
+    });
+    await setUp(uncached);
+    const upids = () => [uncached.pid];
+    const more = await interleave(
       [
-        httpCandidate('GET /healthz', 'limit', { url: `${uncachedCp.baseUrl}/healthz` }, connections),
+        httpCandidate('GET /healthz', 'limit', { url: `${uncached.baseUrl}/healthz` }, connections, upids),
         httpCandidate(
           'bundle 200 (cache off)',
           'system',
-          { url: `${uncachedCp.baseUrl}/v1/policy/bundle`, headers: auth },
+          {
+            url: `${uncached.baseUrl}/v1/policy/bundle`,
+            headers: { authorization: `Bearer ${uncached.keys.proxy}` },
+          },
           connections,
+          upids,
         ),
       ],
       measure,
@@ -117,10 +130,10 @@ export async function run(options: Options): Promise<Scenario[]> {
       name: 'GET /v1/policy/bundle with AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS=0 (signs every 200)',
       unit: 'request',
       concurrency: connections,
-      measurements,
+      measurements: more,
       ratios: [
         ratio(
-          measurements,
+          more,
           'bundle.uncached_200_vs_healthz',
           'bundle 200 (cache off) / GET /healthz',
           'bundle 200 (cache off)',
@@ -132,23 +145,21 @@ export async function run(options: Options): Promise<Scenario[]> {
     });
     return scenarios;
   } finally {
-    await uncachedCp.close();
+    await children.stopAll();
   }
 }
 
-/** The tenant's policies (baseline pack + 200 rules), written through the API; returns a proxy key. */
-async function setUp(cp: BenchControlPlane): Promise<string> {
-  const admin = await cp.key('admin');
+/** The tenant's policies (baseline pack + 200 rules), written through the API. */
+async function setUp(cp: ControlPlaneProcess): Promise<void> {
   for (const [name, document] of [
     ['baseline', BASELINE_POLICY],
     ['fleet-200', buildPolicy()],
   ] as const) {
     const res = await fetch(`${cp.baseUrl}/v1/gateway/policies`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${cp.keys.admin}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name, document }),
     });
     if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
   }
-  return cp.key('proxy');
 }

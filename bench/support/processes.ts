@@ -101,3 +101,25 @@ export async function cliFlags(...command: string[]): Promise<Set<string>> {
   }
   return new Set(helpCache.get(key)!.match(/--[a-z][a-z0-9-]*/g) ?? []);
 }
+
+export interface ControlPlaneProcess {
+  baseUrl: string;
+  tenant: string;
+  keys: Record<string, string>;
+  pid: number;
+}
+
+/** A control plane in its own process (bench/support/control-plane-process.ts) with one key per role. */
+export async function startControlPlaneProcess(
+  children: Children,
+  roles: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<ControlPlaneProcess> {
+  const { child, match } = await children.start(
+    [...nodeArgs, path.join(here, 'control-plane-process.js'), ...roles],
+    /ready (\{.*\})\n/,
+    { ...process.env, ...env },
+  );
+  return { ...(JSON.parse(match[1]) as Omit<ControlPlaneProcess, 'pid'>), pid: child.pid! };
+}
