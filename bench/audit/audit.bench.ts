@@ -92,7 +92,7 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
       };
       const plain = (size: number) => () => baseline.insert(size);
 
-      await paired(['warm-up', viaService(100)], ['warm-up', plain(100)], 2, concurrency);
+      await paired(['warm-up', viaService(100)], ['warm-up', plain(100)], Math.min(2, seconds), concurrency);
       const ingest = [
         await paired(
           ['service, batches of 100', viaService(100)],

@@ -14,9 +14,9 @@ function fromDurations(name: string, role: Role, durations: number[], seconds: n
     count: durations.length,
     seconds: r(seconds),
     perSecond: r(durations.length / seconds),
-    p50Ms: r(percentile(durations, 50)),
-    p90Ms: r(percentile(durations, 90)),
-    p99Ms: r(percentile(durations, 99)),
+    p50Ms: durations.length ? r(percentile(durations, 50)) : NaN,
+    p90Ms: durations.length ? r(percentile(durations, 90)) : NaN,
+    p99Ms: durations.length ? r(percentile(durations, 99)) : NaN,
     errors: 0,
     loadAverage: loadAverage(),
   };

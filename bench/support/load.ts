@@ -71,6 +71,7 @@ class Tally {
   errors = 0;
   nanos = 0n;
   cpuMicros = 0;
+  loaderMicros = 0;
   peakRss = 0;
   lastError?: string;
 }
@@ -107,6 +108,7 @@ async function drive(
 ): Promise<void> {
   const pids = watch ? (candidate.pids?.() ?? []) : [];
   const watcher = pids.length ? new ProcessWatch(pids) : undefined;
+  const loader = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = performance.now() + ms;
   const worker = async () => {
@@ -123,6 +125,8 @@ async function drive(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   tally.nanos += process.hrtime.bigint() - started;
+  const used = process.cpuUsage(loader);
+  tally.loaderMicros += used.user + used.system;
   if (watcher) {
     const { cpuMicros, peakRssBytes } = watcher.stop();
     tally.cpuMicros += cpuMicros;
@@ -157,6 +161,7 @@ function summarise(candidate: Candidate, tally: Tally): Measurement {
           peakRssMiB: round(tally.peakRss / 2 ** 20, 1),
         }
       : {}),
+    loaderCpuUsPerUnit: count ? round(tally.loaderMicros / count, 1) : NaN,
     loadAverage: loadAverage(),
   };
 }
