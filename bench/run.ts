@@ -2,7 +2,7 @@
  * `npm run bench [-- [--quick] [--no-baseline-check] [--update-baseline] name…]`: runs the benchmarks (all, or
  * those named), each measuring the system beside its limit line (and a peer where one exists), interleaved in
  * rounds; prints one table per scenario and writes the JSON under bench/results/. In quick mode (what `.ci/run`
- * runs) it also compares every ratio with bench/baselines/quick.json and exits 1 when one fell past the margin.
+ * runs) it also compares every ratio with bench/results/baseline-quick.json and exits 1 when one fell past the margin.
  * docs/performance.md explains the method and how to read the figures.
  */
 import fs from 'node:fs/promises';
@@ -64,7 +64,7 @@ const BENCHMARKS: Record<string, (mode: Mode) => Promise<Scenario[]>> = {
   },
 };
 
-const BASELINE = path.join(ROOT, 'bench/baselines/quick.json');
+const BASELINE = path.join(ROOT, 'bench/results/baseline-quick.json');
 /**
  * How far a ratio may fall below its baseline before quick mode fails: wide, because the machine is shared and
  * a short run under load moves ratios by tens of percent (docs/performance.md "Quick mode").
@@ -104,15 +104,20 @@ process.stdout.write(
   `agent-bom bench (${mode}): ${result.machine.cpus}, ${result.machine.memory_gib} GiB, node ${process.version}, ` +
     `load average ${result.machine.load_average_start.join(' ')}\n\n`,
 );
-for (const name of wanted.length ? wanted : Object.keys(BENCHMARKS)) {
+/** Runs one benchmark and prints its tables. */
+async function measure(name: string): Promise<Scenario[]> {
   const started = performance.now();
   const scenarios = await BENCHMARKS[name](mode);
   for (const scenario of scenarios) process.stdout.write(table(scenario) + '\n\n');
   process.stdout.write(
     `(${name}: ${((performance.now() - started) / 1000).toFixed(1)} s, load ${loadAverage()})\n\n`,
   );
-  result.scenarios.push(...scenarios);
+  return scenarios;
 }
+
+// Quick mode leaves out what no goal or gate needs (auth); name it to run it.
+const names = wanted.length ? wanted : Object.keys(BENCHMARKS).filter((n) => mode === 'full' || n !== 'auth');
+for (const name of names) result.scenarios.push(...(await measure(name)));
 result.finished_at = new Date().toISOString();
 
 const dir = path.join(ROOT, 'bench/results');
@@ -138,10 +143,18 @@ if (flags.has('--update-baseline')) {
   process.stdout.write(`baseline written: ${path.relative(process.cwd(), BASELINE)}\n`);
 } else if (mode === 'quick' && !flags.has('--no-baseline-check')) {
   const baseline = JSON.parse(await fs.readFile(BASELINE, 'utf8')) as Baseline;
-  const failures = regressions(result, baseline);
+  let failures = regressions(result, baseline);
+  if (failures.length) {
+    // A shared machine makes single short runs noisy: a regression must show twice to fail the build.
+    const again = [...new Set(failures.map((f) => f.split('.')[0]))];
+    process.stdout.write(`\npast the margin, measuring again: ${again.join(', ')}\n\n`);
+    const rerun: RunResult = { ...result, scenarios: [] };
+    for (const name of again) rerun.scenarios.push(...(await measure(name)));
+    failures = regressions(rerun, baseline);
+  }
   if (failures.length) {
     process.stdout.write(
-      `\nbelow the committed baseline (${path.relative(process.cwd(), BASELINE)}):\n  ${failures.join('\n  ')}\n`,
+      `\nbelow the committed baseline (${path.relative(process.cwd(), BASELINE)}), twice:\n  ${failures.join('\n  ')}\n`,
     );
     process.exit(1);
   }
