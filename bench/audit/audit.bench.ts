@@ -342,31 +342,21 @@ export function scenarios(f: AuditFigures): Scenario[] {
     };
   });
   f.exports.forEach(({ chained, baseline }, i) => {
-    const measurements: Measurement[] = [
-      {
-        ...fromRate(
-          {
-            label: 'export (HTTP NDJSON, verified)',
-            events: chained.entries,
-            seconds: chained.entries / chained.eventsPerSecond,
-            eventsPerSecond: chained.eventsPerSecond,
-          },
-          'system',
-        ),
-        peakRssMiB: Math.round(chained.peakHeapMiB * 10) / 10,
-      },
-      {
-        ...fromRate(
-          {
-            label: 'plain keyset read, no verify',
-            events: baseline.entries,
-            seconds: baseline.entries / baseline.eventsPerSecond,
-            eventsPerSecond: baseline.eventsPerSecond,
-          },
-          'limit',
-        ),
-        peakRssMiB: Math.round(baseline.peakHeapMiB * 10) / 10,
-      },
+    const fromExport = (label: string, x: ExportFigures, role: Role): Measurement => ({
+      ...fromRate(
+        {
+          label,
+          events: x.entries,
+          seconds: x.entries / x.eventsPerSecond,
+          eventsPerSecond: x.eventsPerSecond,
+        },
+        role,
+      ),
+      peakRssMiB: Math.round(x.peakHeapMiB * 10) / 10,
+    });
+    const measurements = [
+      fromExport('export (HTTP NDJSON, verified)', chained, 'system'),
+      fromExport('plain keyset read, no verify', baseline, 'limit'),
     ];
     out.push({
       benchmark: 'audit',

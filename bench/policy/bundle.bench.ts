@@ -1,6 +1,6 @@
 /**
  * Bundle serving benchmark: `GET /v1/policy/bundle` as N proxies poll it — the 200 path (a full signed bundle,
- * from the signed-bundle cache) and the 304 path (`If-None-Match` with the current ETag) — beside the limit line
+ * from the signed-bundle cache; plain, and gzipped as pollers using fetch ask for it) and the 304 path (`If-None-Match` with the current ETag) — beside the limit line
  * `GET /healthz` on the same control plane, interleaved in rounds, same connection count. The control plane runs
  * in its own process, so /proc gives its CPU per request. The tenant's effective policy is the baseline pack
  * plus the 200-rule policy of the engine benchmark. Full mode also measures the 200 path with the cache off
@@ -50,6 +50,13 @@ export async function run(options: Options): Promise<Scenario[]> {
           pids,
         ),
         httpCandidate(
+          'bundle 200 (cached, gzip)',
+          'system',
+          { url: `${cp.baseUrl}/v1/policy/bundle`, headers: { ...auth, 'accept-encoding': 'gzip, deflate' } },
+          connections,
+          pids,
+        ),
+        httpCandidate(
           'bundle 304 (If-None-Match)',
           'system',
           {
@@ -90,6 +97,15 @@ export async function run(options: Options): Promise<Scenario[]> {
           'GET /healthz',
           'cpuUsPerUnit',
           'lower',
+        ),
+        ratio(
+          measurements,
+          'bundle.cached_200_gzip_vs_healthz',
+          'bundle 200 (cached, gzip) / GET /healthz',
+          'bundle 200 (cached, gzip)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
         ),
         ratio(
           measurements,

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BundleVerificationError,
@@ -402,6 +403,36 @@ describe('key rotation: restart with a new key and the old one as previous', () 
       expect(Date.parse(payload.expires_at) - Date.parse(payload.issued_at)).toBe(600_000);
       await fetchBundle(t, key);
       expect(t.app.get(PolicyBundleService).signatures).toBe(2); // cache off: every 200 signs
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('bundle content coding', () => {
+  it('sends the same bytes gzipped to a poller that accepts gzip, and plain to one that does not', async () => {
+    const t = await startTestApp();
+    try {
+      const tenant = await createTenant(t.app);
+      const adminKey = (await createKey(t.app, tenant, 'admin')).raw;
+      const proxy = api(t, (await createKey(t.app, tenant, 'proxy')).raw);
+      await api(t, adminKey).create({ name: 'p', document: shellDeny });
+      const plain = await proxy.bundle({ 'accept-encoding': 'br, gzip;q=0' });
+      expect(plain.statusCode).toBe(200);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers.vary).toBe('accept-encoding');
+      const zipped = await proxy.bundle({ 'accept-encoding': 'gzip, deflate' });
+      expect(zipped.statusCode).toBe(200);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers.etag).toBe(plain.headers.etag);
+      expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+      expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
+      const notModified = await proxy.bundle({
+        'accept-encoding': 'gzip',
+        'if-none-match': String(plain.headers.etag),
+      });
+      expect(notModified.statusCode).toBe(304);
+      expect(notModified.rawPayload.length).toBe(0);
     } finally {
       await t.close();
     }

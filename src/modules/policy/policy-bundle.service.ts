@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PolicyVerificationKeys } from '../../../libs/contracts/src/index.js';
 import { publicKeyJwk, type BundlePayload } from '../../../libs/policy/src/index.js';
@@ -10,11 +12,17 @@ import { PolicyRepository } from './policy.repository.js';
 import { noneMatchHits } from './preconditions.js';
 import { TtlCache } from './ttl-cache.js';
 
-/** A signed bundle ready to send: its ETag and its JSON as UTF-8 bytes (serialised and encoded once, sent many times). */
-interface ServedBundle {
+/**
+ * A signed bundle ready to send: its ETag, its JSON as UTF-8 bytes and those bytes gzipped (serialised, encoded and
+ * compressed once, sent many times; pollers using fetch accept gzip).
+ */
+export interface ServedBundle {
   etag: string;
   body: Buffer;
+  gzip: Buffer;
 }
+
+const gzipAsync = promisify(gzip);
 
 /** Signed bundles kept per (tenant, version, key): one per tenant in steady state. */
 const MAX_CACHED_BUNDLES = 1024;
@@ -52,7 +60,10 @@ export class PolicyBundleService {
   }
 
   /** The bundle, or `body: null` when `ifNoneMatch` already names the current one (a 304). */
-  async bundle(principal: Principal, ifNoneMatch?: string): Promise<{ etag: string; body: Buffer | null }> {
+  async bundle(
+    principal: Principal,
+    ifNoneMatch?: string,
+  ): Promise<ServedBundle | { etag: string; body: null }> {
     const tenantId = principal.tenantId;
     const keyId = this.signing.currentKeyId;
     const version = await this.versions.version(tenantId, () => this.policies.bundleVersion(tenantId));
@@ -74,7 +85,8 @@ export class PolicyBundleService {
       expires_at: timestamp(issued + this.config.policyBundleTtlSeconds * 1000),
     };
     const signed = this.signing.signBundle(payload);
-    return { etag: bundleEtag(payload.version, signed.key_id), body: Buffer.from(JSON.stringify(signed)) };
+    const body = Buffer.from(JSON.stringify(signed));
+    return { etag: bundleEtag(payload.version, signed.key_id), body, gzip: await gzipAsync(body) };
   }
 
   /** The current key first, then every retired key still trusted, so bundles signed before a rotation verify. */
