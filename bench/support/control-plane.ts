@@ -36,12 +36,12 @@ export async function startBenchControlPlane(env: Record<string, string> = {}): 
     ...env,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     AGENT_BOM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     PORT: '0',
   });
   const db = await openDatabase(config, 'own');
   await migrateWithLock(db.dataSource);
-  const app = await createApp(config, db.dataSource, createLogger('warn'));
+  const app = await createApp(config, db.dataSource, createLogger('error'));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const tenant = `bench-${Date.now().toString(36)}`;
   await app.get(TenantsService).create(systemPrincipal(tenant, 'bench'), { id: tenant });
