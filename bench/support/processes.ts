@@ -54,7 +54,7 @@ export class Children {
         (child) =>
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+            const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
             child.once('exit', () => {
               clearTimeout(timer);
               resolve();
