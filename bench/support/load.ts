@@ -61,7 +61,8 @@ export function httpCandidate(
       } else await res.body.dump({ limit: Infinity });
       if (!ok(res.statusCode)) throw new Error(`${name}: status ${res.statusCode}`);
     },
-    close: () => pool.close(),
+    // Idempotent: interleave closes its candidates, and a benchmark may too.
+    close: () => (pool.closed ? Promise.resolve() : pool.close()),
   };
 }
 
@@ -90,11 +91,16 @@ export async function interleave(
   const tallies = candidates.map(() => new Tally());
   const warm = (options.warmupSeconds ?? Math.min(1, options.seconds / 5)) * 1000;
   for (const candidate of candidates) await drive(candidate, options.concurrency, warm, new Tally(), false);
-  for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < candidates.length; k++) {
-      const i = (k + round) % candidates.length;
-      await drive(candidates[i], options.concurrency, slice, tallies[i], true);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < candidates.length; k++) {
+        const i = (k + round) % candidates.length;
+        await drive(candidates[i], options.concurrency, slice, tallies[i], true);
+      }
     }
+  } finally {
+    // Keep-alive connections left open would hold the servers' graceful close (and a CPU profile) hostage.
+    await Promise.all(candidates.map((c) => c.close?.()));
   }
   return candidates.map((candidate, i) => summarise(candidate, tallies[i]));
 }
