@@ -59,7 +59,7 @@ const BENCHMARKS: Record<string, (mode: Mode) => Promise<Scenario[]>> = {
   audit: async (mode) => {
     const { run, scenarios } = await import('./audit/audit.bench.js');
     return scenarios(
-      await run(mode === 'quick' ? { seconds: 0.5, concurrency: 4 } : { seconds: 5, concurrency: 4 }),
+      await run(mode === 'quick' ? { seconds: 1, concurrency: 4 } : { seconds: 5, concurrency: 4 }),
     );
   },
 };
@@ -69,7 +69,9 @@ const BASELINE = path.join(ROOT, 'bench/results/baseline-quick.json');
  * How far a ratio may fall below its baseline before quick mode fails: wide, because the machine is shared and
  * a short run under load moves ratios by tens of percent (docs/performance.md "Quick mode").
  */
-const MARGIN = 0.5;
+const MARGIN = 0.6;
+/** Above this load average per core the gate reports but does not fail (docs/performance.md "Quick mode"). */
+const OVERLOAD = 6;
 
 const argv = process.argv.slice(2);
 const flags = new Set(argv.filter((a) => a.startsWith('--')));
@@ -156,6 +158,14 @@ if (flags.has('--update-baseline')) {
     process.stdout.write(
       `\nbelow the committed baseline (${path.relative(process.cwd(), BASELINE)}), twice:\n  ${failures.join('\n  ')}\n`,
     );
+    // Past OVERLOAD runnable tasks per core, short runs say more about the neighbours than about the code.
+    const load = Math.max(result.machine.load_average_start[0], loadAverage());
+    if (load > OVERLOAD * result.machine.cores) {
+      process.stdout.write(
+        `not failing: the load average reached ${load} on ${result.machine.cores} cores (gate applies up to ${OVERLOAD * result.machine.cores})\n`,
+      );
+      process.exit(0);
+    }
     process.exit(1);
   }
   process.stdout.write(`every ratio within ${baseline.margin * 100}% of the committed baseline\n`);

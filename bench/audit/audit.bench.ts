@@ -54,13 +54,13 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
     ...process.env,
     DATABASE_URL: scratch.url,
     AGENT_BOM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
   });
   const dataSource = createDataSource(scratch.url, Math.max(10, concurrency * 2 + 2));
   await dataSource.initialize();
   try {
     await migrateWithLock(dataSource);
-    const app = await createApp(config, dataSource, createLogger('warn'));
+    const app = await createApp(config, dataSource, createLogger('error'));
     await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const tenant = `bench-${Date.now().toString(36)}`;
