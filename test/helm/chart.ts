@@ -35,7 +35,10 @@ export class RenderError extends Error {}
 
 /** Renders the chart with the given values files (paths) the way `helm template` does. */
 export function render(valuesFiles: string[] = [], options: { apiVersions?: string[] } = {}): Rendered {
-  const args = [...valuesFiles.flatMap((f) => ['-f', f]), ...(options.apiVersions ?? []).flatMap((a) => ['--api-versions', a])];
+  const args = [
+    ...valuesFiles.flatMap((f) => ['-f', f]),
+    ...(options.apiVersions ?? []).flatMap((a) => ['--api-versions', a]),
+  ];
   const helm = spawnSync('sh', ['-c', 'command -v helm'], { encoding: 'utf8' }).stdout.trim();
   const result = helm
     ? spawnSync(helm, ['template', 'agent-bom', CHART, ...args], { encoding: 'utf8' })

@@ -8,7 +8,9 @@ import type { K8sObject } from './chart.js';
  * such as `readOnlyRootFileSystem` that the API server would silently drop.
  */
 
-type Validator = ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string; params: unknown }[] | null };
+type Validator = ((data: unknown) => boolean) & {
+  errors?: { instancePath: string; message?: string; keyword: string; params: unknown }[] | null;
+};
 
 const CORE: Record<string, string> = {
   'v1/ServiceAccount': 'IoK8sApiCoreV1ServiceAccount',
@@ -25,11 +27,13 @@ const CORE: Record<string, string> = {
 
 async function validatorFor(object: K8sObject): Promise<Validator> {
   const id = `${object.apiVersion}/${object.kind}`;
-  if (CORE[id]) return ((await import(`kubernetes-models/_schemas/${CORE[id]}`)) as { validate: Validator }).validate;
+  if (CORE[id])
+    return ((await import(`kubernetes-models/_schemas/${CORE[id]}`)) as { validate: Validator }).validate;
   if (id === 'monitoring.coreos.com/v1/ServiceMonitor') {
     // This package exports its models, not its compiled schemas: validate through the model (which keeps the
     // nested objects it is given, so the proxy still sees what the validator reads).
-    const { ServiceMonitor } = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
+    const { ServiceMonitor } =
+      await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
     const check = ((data: unknown) => {
       try {
         new ServiceMonitor(data as ConstructorParameters<typeof ServiceMonitor>[0]).validate();
@@ -72,7 +76,11 @@ export async function schemaProblems(object: K8sObject): Promise<string[]> {
   const read = new Set<string>();
   const present = new Set<string>();
   const ok = validate(tracked(object, '', read, present));
-  const problems = ok ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`);
+  const problems = ok
+    ? []
+    : (validate.errors ?? []).map(
+        (e) => `${e.instancePath || '/'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`,
+      );
   for (const field of present) if (!read.has(field)) problems.push(`${field}: unknown field`);
   return problems;
 }
