@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parse } from 'yaml';
 import {
+  CASES,
   CHART,
   EXAMPLES,
   EXAMPLES_DIR,
@@ -20,10 +21,6 @@ import { schemaProblems } from './k8s-schema.js';
  * clean, every workload locked down, no credential value anywhere, the gateway overlay naming Secrets only.
  */
 
-const CASES: [string, string[]][] = [
-  ['defaults', []],
-  ...EXAMPLES.map((f): [string, string[]] => [f, [path.join(EXAMPLES_DIR, f)]]),
-];
 const rendered = new Map<string, Rendered>(CASES.map(([name, files]) => [name, render(files)]));
 const objectsOf = (name: string) => rendered.get(name)!.objects;
 const workloads = (name: string) => objectsOf(name).filter((o) => podSpecOf(o));

@@ -11,6 +11,12 @@ export const EXAMPLES = readdirSync(EXAMPLES_DIR)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
 
+/** The default values and each example of docs/deploy/values: [name, values files]. */
+export const CASES: [string, string[]][] = [
+  ['defaults', []],
+  ...EXAMPLES.map((f): [string, string[]] => [f, [path.join(EXAMPLES_DIR, f)]]),
+];
+
 export interface K8sObject {
   apiVersion: string;
   kind: string;
