@@ -21,11 +21,11 @@ COPY migrations ./migrations
 COPY bench ./bench
 RUN npm run build
 
-# 2. production dependencies only (no dev dependencies in the image)
+# 2. production dependencies only (no dev dependencies in the image; npm's cache stays in this stage)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund
 
 # 3. runtime: non-root, nothing but node, the production node_modules and dist
 FROM ${NODE_IMAGE} AS runtime

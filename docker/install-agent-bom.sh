@@ -3,10 +3,11 @@
 # stdio MCP servers through `DIR/bin/agent-bom proxy … -- <server>` (the chart's proxyExample init container).
 # The workload image needs /bin/sh and glibc.
 set -eu
-dir=${1:?usage: install-agent-bom DIR}
+dir=${1:?usage: install-agent-bom DIR [APP_DIR]}
+app=${2:-/app}
 mkdir -p "$dir/bin"
 cp "$(command -v node)" "$dir/node"
-cp -R /app "$dir/app"
+cp -R "$app" "$dir/app"
 cat > "$dir/bin/agent-bom" <<WRAPPER
 #!/bin/sh
 exec "$dir/node" "$dir/app/bin/agent-bom.js" "\$@"
