@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import {
   CASES,
   CHART,
+  type Loose,
   EXAMPLES,
   EXAMPLES_DIR,
   containersOf,
@@ -93,7 +94,7 @@ describe.each(CASES.map(([name]) => name))('chart rendered with %s', (name) => {
       if ((podSc.seccompProfile as { type?: string })?.type !== 'RuntimeDefault')
         problems.push(`${where}: pod seccomp`);
       for (const c of containersOf(pod)) {
-        const sc = (c.securityContext ?? {}) as Record<string, any>;
+        const sc = (c.securityContext ?? {}) as Loose;
         const at = `${where}/${c.name}`;
         if (sc.runAsNonRoot !== true || sc.runAsUser === 0) problems.push(`${at}: may run as root`);
         if (sc.readOnlyRootFilesystem !== true) problems.push(`${at}: writable root filesystem`);
@@ -195,12 +196,12 @@ describe('values files', () => {
 
 describe('the checks themselves', () => {
   it('the schema check reports a misspelt field, a wrong type and a missing required field', async () => {
-    const api = structuredClone(objectsOf('defaults').find((o) => o.kind === 'Deployment')!) as any;
+    const api = structuredClone(objectsOf('defaults').find((o) => o.kind === 'Deployment')!) as Loose;
     const container = api.spec.template.spec.containers[0];
     container.securityContext.readOnlyRootFileSystem = true;
     container.ports[0].containerPort = '8422';
     delete api.spec.selector;
-    const problems = await schemaProblems(api);
+    const problems = await schemaProblems(api as K8sObject);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringContaining('securityContext/readOnlyRootFileSystem: unknown field'),
@@ -255,7 +256,7 @@ describe('chart behaviour', () => {
     )! as K8sObject & {
       spec: {
         replicas: number;
-        template: { spec: { topologySpreadConstraints: unknown[]; containers: Record<string, any>[] } };
+        template: { spec: { topologySpreadConstraints: unknown[]; containers: Loose[] } };
       };
     };
     expect(api.spec.replicas).toBe(2);

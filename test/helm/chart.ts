@@ -17,6 +17,10 @@ export const CASES: [string, string[]][] = [
   ...EXAMPLES.map((f): [string, string[]] => [f, [path.join(EXAMPLES_DIR, f)]]),
 ];
 
+/** Arbitrary JSON as the tests walk it (rendered objects, schemas). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = Record<string, any>;
+
 export interface K8sObject {
   apiVersion: string;
   kind: string;
@@ -80,7 +84,7 @@ export interface PodSpec {
 
 /** The pod template of a workload object, or undefined for other kinds. */
 export function podSpecOf(object: K8sObject): PodSpec | undefined {
-  const spec = object.spec as Record<string, any> | undefined;
+  const spec = object.spec as Loose | undefined;
   switch (object.kind) {
     case 'Deployment':
     case 'StatefulSet':

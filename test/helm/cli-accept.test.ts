@@ -99,7 +99,9 @@ function commandLines(objects: K8sObject[]): { where: string; argv: string[]; co
       lines.push({ where: `${object.metadata.name}/${c.name}`, argv: c.args ?? [], container: c });
     }
     if (object.kind === 'ConfigMap' && (object as { data?: Record<string, string> }).data?.['mcp.json']) {
-      const config = JSON.parse((object as { data: Record<string, string> }).data['mcp.json']!) as {
+      const config = JSON.parse(
+        (object as unknown as { data: Record<string, string> }).data['mcp.json']!,
+      ) as {
         mcpServers: Record<string, { command: string; args: string[] }>;
       };
       for (const [name, server] of Object.entries(config.mcpServers)) {

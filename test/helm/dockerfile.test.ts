@@ -54,9 +54,9 @@ const ignored = readFileSync(path.join(REPO, '.dockerignore'), 'utf8')
   .map((pattern) => {
     const body = pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*\*\//g, '\u0000')
+      .replace(/\*\*\//g, '\uE000')
       .replace(/\*/g, '[^/]*')
-      .replace(/\u0000/g, '(.*/)?');
+      .replace(/\uE000/g, '(.*/)?');
     return new RegExp(`^${body}(/.*)?$`);
   });
 const isIgnored = (rel: string) => ignored.some((re) => re.test(rel));

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { CHART, EXAMPLES, EXAMPLES_DIR, RenderError, render } from './chart.js';
+import { CHART, EXAMPLES, EXAMPLES_DIR, RenderError, render, type Loose } from './chart.js';
 
 /**
  * values.schema.json: complete (every value in values.yaml typed and described), accepts the defaults and every
@@ -14,10 +14,7 @@ import { CHART, EXAMPLES, EXAMPLES_DIR, RenderError, render } from './chart.js';
  */
 
 type Values = Record<string, unknown>;
-const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as Record<
-  string,
-  any
->;
+const schema = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as Loose;
 const defaults = parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Values;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
@@ -59,7 +56,7 @@ function renderRefusal(override: Values): string {
 describe('values.schema.json', () => {
   it('types and describes every value of values.yaml', () => {
     const missing: string[] = [];
-    const walk = (value: unknown, node: Record<string, any> | undefined, at: string) => {
+    const walk = (value: unknown, node: Loose | undefined, at: string) => {
       if (!node) return missing.push(`${at}: not in the schema`);
       if (!node.description) missing.push(`${at}: no description`);
       if (!node.type && !node.anyOf && !node.const) missing.push(`${at}: no type`);
@@ -74,8 +71,8 @@ describe('values.schema.json', () => {
 
   it('no value can carry a credential: every credential-named value is the name or key of an existing Secret', () => {
     const offenders: string[] = [];
-    const walk = (node: Record<string, any>, at: string) => {
-      for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, any>)) {
+    const walk = (node: Loose, at: string) => {
+      for (const [key, child] of Object.entries((node.properties ?? {}) as Loose)) {
         if (
           /token|secret|password|apikey|key$/i.test(key) &&
           !/Env$|^topologyKey$/.test(key) &&
