@@ -97,6 +97,17 @@ describe('values.schema.json', () => {
   });
 });
 
+/** Two gateway pods on the in-memory limiter: refused by the schema and by the templates. */
+const MEMORY_LIMITER_WITH_REPLICAS: Values = {
+  gateway: {
+    enabled: true,
+    replicas: 2,
+    sessionSecret: 's',
+    controlPlane: { tokenSecret: 't', url: 'https://cp.example.com' },
+    rateLimit: { backend: 'memory' },
+  },
+};
+
 describe('bad-input: values refused with a message naming the value', () => {
   const refused: [string, Values, RegExp][] = [
     ['a wrong type', { controlPlane: { replicas: 'two' } }, /\/controlPlane\/replicas: must be integer/],
@@ -117,15 +128,7 @@ describe('bad-input: values refused with a message naming the value', () => {
     ],
     [
       'a multi-replica gateway on the in-memory limiter',
-      {
-        gateway: {
-          enabled: true,
-          replicas: 2,
-          sessionSecret: 's',
-          controlPlane: { tokenSecret: 't', url: 'https://cp.example.com' },
-          rateLimit: { backend: 'memory' },
-        },
-      },
+      MEMORY_LIMITER_WITH_REPLICAS,
       /\/gateway\/rateLimit\/backend: must be equal to one of the allowed values/,
     ],
     [
@@ -195,15 +198,7 @@ describe('bad-input: values refused with a message naming the value', () => {
       'signingKey.existingSecret is required when more than one control-plane pod can run',
     ],
     [
-      {
-        gateway: {
-          enabled: true,
-          replicas: 2,
-          sessionSecret: 's',
-          controlPlane: { tokenSecret: 't', url: 'https://cp.example.com' },
-          rateLimit: { backend: 'memory' },
-        },
-      },
+      MEMORY_LIMITER_WITH_REPLICAS,
       'gateway.rateLimit.backend memory cannot be used when more than one gateway pod can run',
     ],
     [
