@@ -210,7 +210,7 @@ func render(dir string, files []string, release, namespace, kube string, upgrade
 	var out strings.Builder
 	for _, n := range names {
 		base := filepath.Base(n)
-		if strings.HasPrefix(base, "_") || strings.HasSuffix(base, ".txt") {
+		if strings.HasPrefix(base, "_") {
 			continue
 		}
 		data := map[string]interface{}{}
@@ -221,6 +221,9 @@ func render(dir string, files []string, release, namespace, kube string, upgrade
 		var buf bytes.Buffer
 		if err := root.ExecuteTemplate(&buf, n, data); err != nil {
 			return "", err
+		}
+		if strings.HasSuffix(base, ".txt") {
+			continue // NOTES.txt: rendered (so its errors count) but not part of the manifest, as in helm
 		}
 		text := strings.ReplaceAll(buf.String(), "<no value>", "")
 		for _, doc := range strings.Split(text, "\n---") {
