@@ -192,8 +192,9 @@ describe('Dockerfile (its steps run in clean directories)', () => {
       .map(([key]) => key)
       .filter((key) => existsSync(path.join(app(), key)));
     expect(devOnly).toEqual([]);
-    // (typescript stays: an optional peer of a production dependency, marked devOptional in the lockfile.)
-    for (const dev of ['jest', 'eslint', '@swc/core', 'prettier', '@nestjs/cli'])
+    // typescript, ts-node and @swc/core stay: optional peers of production dependencies (@nestjs/swagger, typeorm),
+    // marked devOptional (not dev) in the lockfile, so `npm ci --omit=dev` installs them.
+    for (const dev of ['jest', 'eslint', 'prettier', '@nestjs/cli', '@modelcontextprotocol/inspector'])
       expect(existsSync(path.join(app(), 'node_modules', dev))).toBe(false);
     expect(readdirSync(app()).sort()).toEqual(['bin', 'dist', 'node_modules', 'package.json']);
     expect(existsSync(path.join(app(), 'dist/cli/main.js'))).toBe(true);
