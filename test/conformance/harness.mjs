@@ -127,7 +127,7 @@ async function waitForHttp(url, timeoutMs = 15_000) {
 }
 
 /** Whether the gateway on this branch knows `--egress-allow` (added with the default loopback egress deny). */
-function gatewayHasEgressAllow() {
+export function gatewayHasEgressAllow() {
   const help = spawnSync(process.execPath, [CLI, 'gateway', 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
   return /--egress-allow/.test(`${help.stdout}${help.stderr}`);
 }
@@ -312,7 +312,9 @@ export async function runMatrix(node, urls, { concurrency = 4, onProgress } = {}
   jobs.sort((a, b) => Number(b.path.id === 'proxy') - Number(a.path.id === 'proxy'));
   const outcomes = await limited(
     jobs.map((job) => async () => {
+      const began = Date.now();
       const result = await runSuite(node, urls[job.path.id], job.revision);
+      result.seconds = Math.round((Date.now() - began) / 100) / 10;
       onProgress?.(job.revision.id, job.path.id, result);
       return result;
     }),
@@ -358,7 +360,9 @@ export function regressions(matrix) {
 function cell(result) {
   if (!result) return '—';
   if (result.passed) return '✓';
-  return `✗ ${result.failedChecks.map((id) => `\`${id}\``).join(', ')}`;
+  const shown = result.failedChecks.slice(0, 3).map((id) => `\`${id}\``);
+  const more = result.failedChecks.length - shown.length;
+  return `✗ ${shown.join(', ')}${more > 0 ? ` (+${more} more)` : ''}`;
 }
 
 /** The Markdown tables of docs/conformance.md (one per revision) and a count line per path. */

@@ -26,7 +26,7 @@ try {
   matrix = await runMatrix(node, targets.urls, {
     onProgress: (revision, path, result) => {
       const all = Object.values(result.scenarios);
-      process.stderr.write(`${revision} ${path}: ${all.filter((r) => r.passed).length}/${all.length} scenarios pass\n`);
+      process.stderr.write(`${revision} ${path}: ${all.filter((r) => r.passed).length}/${all.length} scenarios pass (${result.seconds} s)\n`);
     },
   });
 } finally {
