@@ -249,7 +249,7 @@ export async function startTargets(options = {}) {
  * Runs one revision's suite against one URL and reads every scenario's checks.
  * @returns {Promise<{ scenarios: Record<string, { passed: boolean, failedChecks: string[], checks: number }>, notScored: Record<string, string>, stdout: string }>}
  */
-export async function runSuite(node, url, revision, { timeoutMs = 30_000 } = {}) {
+export async function runSuite(node, url, revision, { timeoutMs = 15_000 } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'agent-bom-conformance-results-'));
   try {
     const args = [RUNNER, 'server', '--url', url, ...revision.args, '--timeout', String(timeoutMs), '-o', out];
