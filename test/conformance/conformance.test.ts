@@ -30,14 +30,17 @@ afterAll(async () => {
 });
 
 describe('the conformance test server', () => {
-  it.each(REVISIONS.map((revision) => revision.id))('passes every required %s scenario directly', (revision) => {
-    const direct = matrix[revision]!.direct!;
-    const failing = Object.entries(direct.scenarios)
-      .filter(([name, result]) => !direct.notScored[name] && !result.passed)
-      .map(([name, result]) => `${name}: ${result.failedChecks.join(', ')}`);
-    expect(Object.keys(direct.scenarios).length).toBeGreaterThan(25);
-    expect(failing).toEqual([]);
-  });
+  it.each(REVISIONS.map((revision) => revision.id))(
+    'passes every required %s scenario directly',
+    (revision) => {
+      const direct = matrix[revision]!.direct!;
+      const failing = Object.entries(direct.scenarios)
+        .filter(([name, result]) => !direct.notScored[name] && !result.passed)
+        .map(([name, result]) => `${name}: ${result.failedChecks.join(', ')}`);
+      expect(Object.keys(direct.scenarios).length).toBeGreaterThan(25);
+      expect(failing).toEqual([]);
+    },
+  );
 });
 
 const throughCases = REVISIONS.flatMap((revision) =>
@@ -47,13 +50,16 @@ const throughCases = REVISIONS.flatMap((revision) =>
 );
 
 describe('agent-bom is transparent to the official suite', () => {
-  it.each(throughCases)('%s: every scenario that passes on its own passes through %s (compared with %s)', (revision, path) => {
-    const base = matrix[revision]![PATHS.find((p) => p.id === path)!.compareWith!]!;
-    const through = matrix[revision]![path]!;
-    expect(Object.keys(through.scenarios).length).toBe(Object.keys(base.scenarios).length);
-    const defects = regressions(matrix)
-      .filter((r) => r.revision === revision && r.path === path)
-      .map((r) => `${r.scenario}: ${r.failedChecks.join(', ')}`);
-    expect(defects).toEqual([]);
-  });
+  it.each(throughCases)(
+    '%s: every scenario that passes on its own passes through %s (compared with %s)',
+    (revision, path) => {
+      const base = matrix[revision]![PATHS.find((p) => p.id === path)!.compareWith!]!;
+      const through = matrix[revision]![path]!;
+      expect(Object.keys(through.scenarios).length).toBe(Object.keys(base.scenarios).length);
+      const defects = regressions(matrix)
+        .filter((r) => r.revision === revision && r.path === path)
+        .map((r) => `${r.scenario}: ${r.failedChecks.join(', ')}`);
+      expect(defects).toEqual([]);
+    },
+  );
 });

@@ -41,11 +41,19 @@ export const REVISIONS: Revision[];
 export const PATHS: Path[];
 export function conformanceNode(): string;
 export function startTargets(options?: { node?: string }): Promise<Targets>;
-export function runSuite(node: string, url: string, revision: Revision, options?: { timeoutMs?: number }): Promise<SuiteResult>;
+export function runSuite(
+  node: string,
+  url: string,
+  revision: Revision,
+  options?: { timeoutMs?: number },
+): Promise<SuiteResult>;
 export function runMatrix(
   node: string,
   urls: Targets['urls'],
-  options?: { concurrency?: number; onProgress?: (revision: string, path: string, result: SuiteResult) => void },
+  options?: {
+    concurrency?: number;
+    onProgress?: (revision: string, path: string, result: SuiteResult) => void;
+  },
 ): Promise<Matrix>;
 export function regressions(matrix: Matrix): Regression[];
 export function markdownTables(matrix: Matrix): string;

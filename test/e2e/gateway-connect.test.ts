@@ -27,7 +27,11 @@ function snippet(name: string): string {
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -71,7 +75,10 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'agent-bom-connect-'));
   symlinkSync(path.resolve('node_modules'), path.join(work, 'node_modules'), 'dir');
   const overlay = path.join(work, 'upstreams.yaml');
-  writeFileSync(overlay, `upstreams:\n  - name: github\n    url: ${url}/mcp\n    auth: none\n    transport: streamable-http\n`);
+  writeFileSync(
+    overlay,
+    `upstreams:\n  - name: github\n    url: ${url}/mcp\n    auth: none\n    transport: streamable-http\n`,
+  );
   const egress = gatewayHasEgressAllow() ? ['--egress-allow', '127.0.0.1/32'] : [];
   gateway = await startGateway(['--bind', '127.0.0.1:0', '--upstreams', overlay, ...egress], {
     ...process.env,
@@ -89,7 +96,12 @@ describe('docs/gateway.md: connecting a client', () => {
   it('the SDK snippet lists the upstream tools through the gateway with the bearer credential', async () => {
     const file = path.join(work, 'sdk-client.mjs');
     writeFileSync(file, snippet('sdk-client'));
-    const ok = await run(process.execPath, [file], { AGENT_BOM_GATEWAY_URL: gateway.url, AGENT_BOM_API_KEY: TOKEN }, work);
+    const ok = await run(
+      process.execPath,
+      [file],
+      { AGENT_BOM_GATEWAY_URL: gateway.url, AGENT_BOM_API_KEY: TOKEN },
+      work,
+    );
     expect(ok.stderr).not.toMatch(/Error/);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('test_simple_text');
@@ -117,7 +129,9 @@ describe('docs/gateway.md: connecting a client', () => {
     expect(entry.command).toBe('npx');
     const args = entry.args
       .slice(entry.args.indexOf('supergateway') + 1)
-      .map((arg) => arg.replace('https://mcp-gateway.internal.example.com', gateway.url).replace('abom_…', TOKEN));
+      .map((arg) =>
+        arg.replace('https://mcp-gateway.internal.example.com', gateway.url).replace('abom_…', TOKEN),
+      );
     const client = new Client({ name: 'bridge-config', version: '1.0.0' });
     await client.connect(
       new StdioClientTransport({
