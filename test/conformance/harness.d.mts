@@ -2,6 +2,8 @@ export interface ScenarioResult {
   passed: boolean;
   failedChecks: string[];
   checks: number;
+  /** Set when the scenario failed through agent-bom first and passed when run again alone. */
+  retriedAfter?: string[];
 }
 export interface SuiteResult {
   scenarios: Record<string, ScenarioResult>;
@@ -45,7 +47,7 @@ export function runSuite(
   node: string,
   url: string,
   revision: Revision,
-  options?: { timeoutMs?: number },
+  options?: { timeoutMs?: number; scenario?: string },
 ): Promise<SuiteResult>;
 export function runMatrix(
   node: string,

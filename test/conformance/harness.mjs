@@ -261,7 +261,7 @@ export async function startTargets(options = {}) {
  * Runs one revision's suite against one URL and reads every scenario's checks.
  * @returns {Promise<{ scenarios: Record<string, { passed: boolean, failedChecks: string[], checks: number }>, notScored: Record<string, string>, stdout: string }>}
  */
-export async function runSuite(node, url, revision, { timeoutMs = 15_000 } = {}) {
+export async function runSuite(node, url, revision, { timeoutMs = 30_000, scenario } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'agent-bom-conformance-results-'));
   try {
     const args = [
@@ -269,7 +269,7 @@ export async function runSuite(node, url, revision, { timeoutMs = 15_000 } = {})
       'server',
       '--url',
       url,
-      ...revision.args,
+      ...(scenario ? ['--scenario', scenario, '--spec-version', revision.id] : revision.args),
       '--timeout',
       String(timeoutMs),
       '-o',
@@ -351,6 +351,20 @@ export async function runMatrix(node, urls, { concurrency = 4, onProgress } = {}
     matrix[job.revision.id] ??= {};
     matrix[job.revision.id][job.path.id] = outcomes[index];
   });
+  // A scenario that failed through agent-bom but passed on its comparison path runs once more, alone: a run on a
+  // loaded machine can time out. A pass on the retry is recorded as such (and shown in the table), not hidden.
+  const retries = regressions(matrix).slice(0, 12);
+  await limited(
+    retries.map((r) => async () => {
+      const revision = REVISIONS.find((candidate) => candidate.id === r.revision);
+      const again = await runSuite(node, urls[r.path], revision, { scenario: r.scenario });
+      const result = again.scenarios[r.scenario];
+      if (result?.passed) {
+        matrix[r.revision][r.path].scenarios[r.scenario] = { ...result, retriedAfter: r.failedChecks };
+      }
+    }),
+    concurrency,
+  );
   return matrix;
 }
 
@@ -385,6 +399,9 @@ export function regressions(matrix) {
 
 function cell(result) {
   if (!result) return '—';
+  if (result.passed && result.retriedAfter) {
+    return `✓ on retry (first run: ${result.retriedAfter.map((id) => `\`${id}\``).join(', ')})`;
+  }
   if (result.passed) return '✓';
   const shown = result.failedChecks.slice(0, 3).map((id) => `\`${id}\``);
   const more = result.failedChecks.length - shown.length;
