@@ -149,4 +149,19 @@ describe('docs/gateway.md: connecting a client', () => {
       await client.close();
     }
   });
+
+  it('the inspector reaches the gateway through the bridge (it cannot send the header itself)', async () => {
+    const words = snippet('inspector-bridge')
+      .replace(/\\\n/g, ' ')
+      .trim()
+      .split(/\s+/)
+      .map((word) =>
+        word.replace('https://mcp-gateway.internal.example.com', gateway.url).replace('abom_…', TOKEN),
+      );
+    expect(words[0]).toBe('npx');
+    // npx resolves the inspector and supergateway from this repository's node_modules (no download)
+    const listed = await run('npx', words.slice(1), {}, path.resolve('.'));
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('test_simple_text');
+  }, 60_000);
 });
