@@ -408,6 +408,13 @@ function cell(result) {
   return `✗ ${shown.join(', ')}${more > 0 ? ` (+${more} more)` : ''}`;
 }
 
+/** Not-scored rows: a mark and how many checks failed (the ids are in the suite's own output). */
+function compactCell(result) {
+  if (!result) return '—';
+  if (result.passed) return '✓';
+  return `✗ (${result.failedChecks.length} failed check${result.failedChecks.length === 1 ? '' : 's'})`;
+}
+
 /** The Markdown tables of docs/conformance.md (one per revision) and a count line per path. */
 export function markdownTables(matrix) {
   const lines = [];
@@ -432,8 +439,9 @@ export function markdownTables(matrix) {
     lines.push(`| --- | ${columns.map(() => '---').join(' | ')} |`);
     for (const name of names) {
       const label = notScored[name] ? `${name} _(not scored: ${notScored[name]})_` : name;
+      const render = notScored[name] ? compactCell : cell;
       lines.push(
-        `| ${label} | ${columns.map((path) => cell(matrix[revision.id][path.id].scenarios[name])).join(' | ')} |`,
+        `| ${label} | ${columns.map((path) => render(matrix[revision.id][path.id].scenarios[name])).join(' | ')} |`,
       );
     }
     lines.push('');
