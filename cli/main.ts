@@ -277,6 +277,17 @@ export async function main(argv: string[]): Promise<number> {
       ),
     );
 
+  const db = program.command('db').description('The offline advisory database (OSV format, in PostgreSQL)');
+  db.command('import <source>')
+    .description("Import OSV advisories from a directory or a .zip such as OSV's <ecosystem>/all.zip")
+    .option('--strict', 'exit 3 when any record is malformed (valid ones are still imported)')
+    .option('--json', 'machine-readable report')
+    .action(
+      run(async (source: string, options: { json?: boolean; strict?: boolean }) =>
+        (await import('./commands/db.js')).importAdvisories(source, options),
+      ),
+    );
+
   for (const [name, description] of [['scan', 'Scan MCP servers and push results']] as const) {
     program
       .command(name)

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from './core/config/config.js';
 import { Transactions } from './core/database/transactions.js';
 import { MetricsModule } from './core/metrics/metrics.js';
 import { SigningModule } from './core/signing/signing.module.js';
+import { AdvisoriesModule } from './modules/advisories/advisories.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { DiscoveryModule } from './modules/discovery/discovery.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         SigningModule,
         AuditModule,
         PolicyModule,
+        AdvisoriesModule,
       ],
     };
   }
