@@ -65,12 +65,7 @@ export interface ScanReport {
 }
 
 /** Bounds the control plane enforces on a pushed result. */
-export const SCAN_LIMITS = {
-  packages: 50_000,
-  findings: 50_000,
-  warnings: 500,
-  bodyBytes: 32 * 1024 * 1024,
-} as const;
+export const SCAN_LIMITS = { agents: 1000, packages: 10_000, findings: 10_000, warnings: 500 } as const;
 
 /** Where `agent-bom scan` pushes results (relative to the control-plane URL). */
 export const RESULTS_PUSH_PATH = '/v1/results/push';
