@@ -156,8 +156,11 @@ export class ScansRepository {
     tx: Tx,
   ): Promise<number> {
     const rows = (await tx.manager.query(
-      `UPDATE findings SET resolved_at = $4
-        WHERE tenant_id = $1 AND source_id = $2 AND resolved_at IS NULL AND last_scan_id <> $3 RETURNING id`,
+      // A CTE, because the driver answers a bare UPDATE … RETURNING with [rows, count] rather than rows.
+      `WITH resolved AS (
+         UPDATE findings SET resolved_at = $4
+          WHERE tenant_id = $1 AND source_id = $2 AND resolved_at IS NULL AND last_scan_id <> $3 RETURNING id)
+       SELECT id FROM resolved`,
       [tenantId, sourceId, scanId, now],
     )) as unknown[];
     return rows.length;
@@ -239,11 +242,13 @@ export class ScansRepository {
     tx: Tx,
   ): Promise<Array<{ source_id: string; id: string; previous: string }>> {
     return (await managerOf(this.dataSource, tx).query(
-      `UPDATE findings f SET triage = $4, triage_reason = $5, triage_expires_at = $6, triaged_by = $7, triaged_at = $8
-         FROM findings o
-        WHERE f.tenant_id = $1 AND f.id = $2 AND ($3::text IS NULL OR f.source_id = $3)
-          AND o.tenant_id = f.tenant_id AND o.source_id = f.source_id AND o.id = f.id
-        RETURNING f.source_id, f.id, o.triage AS previous`,
+      `WITH changed AS (
+         UPDATE findings f SET triage = $4, triage_reason = $5, triage_expires_at = $6, triaged_by = $7, triaged_at = $8
+           FROM findings o
+          WHERE f.tenant_id = $1 AND f.id = $2 AND ($3::text IS NULL OR f.source_id = $3)
+            AND o.tenant_id = f.tenant_id AND o.source_id = f.source_id AND o.id = f.id
+          RETURNING f.source_id, f.id, o.triage AS previous)
+       SELECT * FROM changed`,
       [tenantId, id, sourceId ?? null, triage.state, triage.reason, triage.expiresAt, triage.by, triage.at],
     )) as Array<{ source_id: string; id: string; previous: string }>;
   }
