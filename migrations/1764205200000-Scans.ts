@@ -9,6 +9,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   stable across scans (a hash of kind, subject and rule), so a new scan from the same source refreshes
  *   `last_seen`, and a finding missing from it gets `resolved_at`; a reappearing one is reopened.
  *   Triage (`accepted_risk` with a reason and optional expiry, `false_positive`) is kept across scans.
+ * - `graph_nodes` / `graph_edges`: the tenant's inventory graph, endpoint → agent → server → package →
+ *   vulnerability, server → tool, server → credential name. Each push replaces the edges of its source
+ *   (`source_id`); nodes are shared (a package or an advisory is one node however many endpoints reach it).
+ *   Blast radius is a recursive query over the reverse edges (index on (tenant_id, dst)).
  */
 export class Scans1764205200000 implements MigrationInterface {
   name = 'Scans1764205200000';
@@ -61,9 +65,33 @@ export class Scans1764205200000 implements MigrationInterface {
       `CREATE INDEX findings_tenant_rank_idx ON findings (tenant_id, severity_rank DESC, last_seen DESC, source_id, id)`,
     );
     await q.query(`CREATE INDEX findings_tenant_id_idx ON findings (tenant_id, id)`);
+    await q.query(`
+      CREATE TABLE graph_nodes (
+        tenant_id  text NOT NULL REFERENCES tenants(id),
+        id         text NOT NULL,
+        type       text NOT NULL CHECK (type IN ('endpoint', 'agent', 'server', 'package', 'vulnerability', 'tool', 'credential')),
+        label      text NOT NULL,
+        severity   text,
+        PRIMARY KEY (tenant_id, id)
+      )`);
+    await q.query(`
+      CREATE TABLE graph_edges (
+        tenant_id  text NOT NULL,
+        source_id  text NOT NULL,
+        src        text NOT NULL,
+        dst        text NOT NULL,
+        kind       text NOT NULL CHECK (kind IN ('has_agent', 'configures', 'runs', 'affected_by', 'exposes', 'uses_credential')),
+        PRIMARY KEY (tenant_id, source_id, src, dst),
+        FOREIGN KEY (tenant_id, src) REFERENCES graph_nodes (tenant_id, id) ON DELETE CASCADE,
+        FOREIGN KEY (tenant_id, dst) REFERENCES graph_nodes (tenant_id, id) ON DELETE CASCADE
+      )`);
+    await q.query(`CREATE INDEX graph_edges_dst_idx ON graph_edges (tenant_id, dst)`);
+    await q.query(`CREATE INDEX graph_edges_src_idx ON graph_edges (tenant_id, src)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE graph_edges`);
+    await q.query(`DROP TABLE graph_nodes`);
     await q.query(`DROP TABLE findings`);
     await q.query(`DROP TABLE scans`);
   }

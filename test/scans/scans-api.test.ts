@@ -159,6 +159,54 @@ describe('scans API', () => {
     expect((await req('viewer', 'GET', '/v1/remediation')).json().total).toBe(5);
   });
 
+  it('graph and blast radius: a vulnerability reaches the endpoint, agent, server and its credential names', async () => {
+    const graph = (await req('viewer', 'GET', '/v1/graph')).json();
+    expect(graph.truncated).toBe(false);
+    const types = new Set(graph.nodes.map((n: { type: string }) => n.type));
+    expect([...types].sort()).toEqual([
+      'agent',
+      'credential',
+      'endpoint',
+      'package',
+      'server',
+      'vulnerability',
+    ]);
+    const impact = await req(
+      'viewer',
+      'GET',
+      `/v1/graph/impact?node=${encodeURIComponent('vuln:GHSA-35jh-r3h4-6jhm')}`,
+    );
+    expect(impact.statusCode).toBe(200);
+    const body = impact.json();
+    expect(body.packages.map((n: { id: string }) => n.id)).toEqual(['pkg:npm/lodash@4.17.20']);
+    expect(body.servers.map((n: { id: string }) => n.id)).toEqual(['server:laptop-1/claude-desktop/local']);
+    expect(body.agents.map((n: { id: string }) => n.id)).toEqual(['agent:laptop-1/claude-desktop']);
+    expect(body.endpoints.map((n: { id: string }) => n.id)).toEqual(['endpoint:laptop-1']);
+    expect(body.credentials.map((n: { label: string }) => n.label)).toEqual(['GITHUB_TOKEN']);
+    const pkg = (
+      await req('viewer', 'GET', `/v1/graph/impact?node=${encodeURIComponent('pkg:npm/minimist@1.2.5')}`)
+    ).json();
+    expect(pkg.vulnerabilities.map((n: { id: string }) => n.id)).toEqual(['vuln:GHSA-xvch-5gv4-984h']);
+    const project = (
+      await req('viewer', 'GET', `/v1/graph/impact?node=${encodeURIComponent('vuln:GHSA-462w-v97r-4m45')}`)
+    ).json();
+    expect(project).toMatchObject({ servers: [], endpoints: [{ id: 'endpoint:laptop-1' }] });
+    expect((await req('viewer', 'GET', '/v1/graph/impact?node=vuln:NOPE')).statusCode).toBe(404);
+    expect((await req('viewer', 'GET', '/v1/graph/impact?node=nonsense')).statusCode).toBe(400);
+    expect((await req('viewer', 'GET', '/v1/graph/impact')).statusCode).toBe(400);
+    expect((await req('fleet-push', 'GET', '/v1/graph')).statusCode).toBe(403);
+    expect(
+      (
+        await req(
+          'beta-admin',
+          'GET',
+          `/v1/graph/impact?node=${encodeURIComponent('vuln:GHSA-35jh-r3h4-6jhm')}`,
+        )
+      ).statusCode,
+    ).toBe(404);
+    expect((await req('beta-admin', 'GET', '/v1/graph')).json().nodes).toEqual([]);
+  });
+
   it('a second scan after upgrading resolves the vulnerabilities; they keep their ids and first_seen', async () => {
     await upgradeFixture(fixture);
     const second = await scan();
@@ -171,6 +219,12 @@ describe('scans API', () => {
     expect(resolved).toHaveLength(4);
     for (const f of resolved) expect(f.resolved_at).not.toBeNull();
     expect((await req('viewer', 'GET', `/v1/scan/${second.scan_id}/remediation`)).json().total).toBe(1);
+    const gone = await req(
+      'viewer',
+      'GET',
+      `/v1/graph/impact?node=${encodeURIComponent('vuln:GHSA-35jh-r3h4-6jhm')}`,
+    );
+    expect(gone.statusCode).toBe(404);
   });
 
   it('triage: analyst accepts a risk with reason and expiry (audited); risk score drops to 0', async () => {

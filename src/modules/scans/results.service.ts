@@ -7,6 +7,8 @@ import type { Principal } from '../../core/auth/principal.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
+import { graphOfScan } from '../graph/graph-build.js';
+import { GraphRepository } from '../graph/graph.repository.js';
 import { ResultsPushSchema, type ResultsPush } from './results-push.schema.js';
 import { ScansRepository, type FindingRow } from './scans.repository.js';
 
@@ -31,6 +33,7 @@ export class ResultsService {
     private readonly repository: ScansRepository,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
+    private readonly graph: GraphRepository,
   ) {}
 
   async push(principal: Principal, body: unknown, idempotencyKey?: string): Promise<ResultsPushAnswer> {
@@ -99,6 +102,8 @@ export class ResultsService {
         now,
         tx,
       );
+      const { nodes, edges } = graphOfScan(report);
+      await this.graph.replaceSource(tenantId, report.source_id, nodes, edges, tx);
       const answer: ResultsPushAnswer = {
         scan_id: report.scan_id,
         source_id: report.source_id,
