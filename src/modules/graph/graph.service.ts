@@ -3,6 +3,7 @@ import type { Principal } from '../../core/auth/principal.js';
 import { invalid, notFound } from '../../core/errors/domain-error.js';
 import { GraphRepository } from './graph.repository.js';
 
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const NODE_ID = /^(endpoint|agent|server|pkg|vuln|tool|cred):[^\u0000-\u001f]{1,2000}$/;
 
 @Injectable()
