@@ -1,22 +1,12 @@
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import yazl from 'yazl';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { runCli } from '../helpers/processes.js';
+import { renameZipEntry, writeZip as zipOf } from './fixture.js';
 
 const OSV = path.resolve('test/fixtures/osv');
-
-async function zipOf(file: string, entries: Array<[string, Buffer]>): Promise<string> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of entries) zip.addBuffer(data, name);
-  zip.end();
-  await new Promise<void>((resolve, reject) =>
-    zip.outputStream.pipe(createWriteStream(file)).on('close', resolve).on('error', reject),
-  );
-  return file;
-}
 
 /** `agent-bom db import` as an operator runs it: the built CLI against a real migrated PostgreSQL. */
 describe('agent-bom db import', () => {
@@ -99,11 +89,7 @@ describe('agent-bom db import', () => {
       ['a-new.json', newRecord],
       ['xx/evil.json', Buffer.from('{}')],
     ]);
-    const bytes = await fs.readFile(slip);
-    await fs.writeFile(
-      slip,
-      Buffer.from(bytes.toString('latin1').replaceAll('xx/evil.json', '../evil.json'), 'latin1'),
-    );
+    await renameZipEntry(slip, 'xx/evil.json', '../evil.json');
     const slipResult = await runCli(['db', 'import', slip], env);
     expect(slipResult.code).toBe(1);
     expect(slipResult.stderr).toContain('refused (ARCHIVE_UNSAFE_PATH)');

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { loadOsvSource } from '../../libs/advisories/src/index.js';
 import type { ScanReport } from '../../libs/contracts/src/index.js';
-import { discover } from '../../libs/discovery/src/index.js';
-import { buildScanReport, toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
-import { makeScanFixture, OSV_FIXTURES, PLANTED_SECRET } from './fixture.js';
+import { toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
+import { makeScanFixture, OSV_FIXTURES, PLANTED_SECRET, scanFixture } from './fixture.js';
 
 /** Exports built from a real fixture scan, checked against the official schemas where they are available here. */
 describe('exports', () => {
@@ -14,19 +13,7 @@ describe('exports', () => {
   beforeAll(async () => {
     fixture = await makeScanFixture();
     const { source } = await loadOsvSource(OSV_FIXTURES);
-    const d = await discover({
-      os: 'linux',
-      home: fixture.home,
-      projects: [fixture.project],
-      claudeCodeProjects: false,
-      knownProjects: false,
-    });
-    report = await buildScanReport({
-      sourceId: 'laptop-1',
-      agents: d.agents,
-      projects: [fixture.project],
-      advisories: source,
-    });
+    report = await scanFixture(fixture, source);
   });
   afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
 

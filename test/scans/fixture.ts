@@ -1,6 +1,11 @@
-import { promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import yazl from 'yazl';
+import type { AdvisorySource } from '../../libs/advisories/src/index.js';
+import type { ScanReport } from '../../libs/contracts/src/index.js';
+import { discover } from '../../libs/discovery/src/index.js';
+import { buildScanReport } from '../../libs/scan/src/index.js';
 
 export const OSV_FIXTURES = path.resolve('test/fixtures/osv');
 export const LOCKFILE_FIXTURES = path.resolve('test/fixtures/lockfiles');
@@ -78,4 +83,44 @@ export async function upgradeFixture(f: { local: string; project: string }): Pro
     path.join(f.project, 'poetry.lock'),
     poetry.replace('version = "5.3.1"', 'version = "5.4"'),
   );
+}
+
+/** Writes a zip of `entries` with yazl (the writer of yauzl's author), for archive tests. */
+export async function writeZip(file: string, entries: Array<[string, Buffer]>): Promise<string> {
+  const zip = new yazl.ZipFile();
+  for (const [name, data] of entries) zip.addBuffer(data, name);
+  zip.end();
+  await new Promise<void>((resolve, reject) =>
+    zip.outputStream.pipe(createWriteStream(file)).on('close', resolve).on('error', reject),
+  );
+  return file;
+}
+
+/** Rewrites an entry name inside a zip (local header and central directory), as an attacker would: yazl refuses `..`. */
+export async function renameZipEntry(file: string, from: string, to: string): Promise<void> {
+  if (from.length !== to.length) throw new Error('names must have the same length');
+  const bytes = await fs.readFile(file);
+  await fs.writeFile(file, Buffer.from(bytes.toString('latin1').replaceAll(from, to), 'latin1'));
+}
+
+/** Scans the fixture in-process with the library `agent-bom scan` uses. */
+export async function scanFixture(
+  fixture: { home: string; project: string },
+  advisories: AdvisorySource & { size?: number },
+  sourceId = 'laptop-1',
+): Promise<ScanReport> {
+  const d = await discover({
+    os: 'linux',
+    home: fixture.home,
+    projects: [fixture.project],
+    claudeCodeProjects: false,
+    knownProjects: false,
+  });
+  return buildScanReport({
+    sourceId,
+    agents: d.agents,
+    projects: [fixture.project],
+    advisories,
+    advisoryCount: advisories.size,
+  });
 }

@@ -2,11 +2,9 @@ import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadOsvSource, type MemoryAdvisorySource } from '../../libs/advisories/src/index.js';
 import type { Role, ScanReport } from '../../libs/contracts/src/index.js';
-import { discover } from '../../libs/discovery/src/index.js';
-import { buildScanReport } from '../../libs/scan/src/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
-import { makeScanFixture, OSV_FIXTURES, PLANTED_SECRET, upgradeFixture } from './fixture.js';
+import { makeScanFixture, OSV_FIXTURES, PLANTED_SECRET, scanFixture, upgradeFixture } from './fixture.js';
 
 /**
  * The scans API on a real PostgreSQL: results push, findings lifecycle (new → resolved → reopened), triage,
@@ -22,22 +20,7 @@ describe('scans API', () => {
   let beta: string;
   let first: ScanReport;
 
-  const scan = async () => {
-    const d = await discover({
-      os: 'linux',
-      home: fixture.home,
-      projects: [fixture.project],
-      claudeCodeProjects: false,
-      knownProjects: false,
-    });
-    return buildScanReport({
-      sourceId: 'laptop-1',
-      agents: d.agents,
-      projects: [fixture.project],
-      advisories,
-      advisoryCount: advisories.size,
-    });
-  };
+  const scan = () => scanFixture(fixture, advisories);
   const req = (
     role: string,
     method: 'GET' | 'POST' | 'PATCH',

@@ -19,10 +19,11 @@ export class GraphRepository {
     edges: GraphEdge[],
     tx: Tx,
   ): Promise<void> {
-    await tx.manager.query(`DELETE FROM graph_edges WHERE tenant_id = $1 AND source_id = $2`, [
-      tenantId,
-      sourceId,
-    ]);
+    const gone = (await tx.manager.query(
+      `WITH gone AS (DELETE FROM graph_edges WHERE tenant_id = $1 AND source_id = $2 RETURNING src, dst)
+       SELECT src AS id FROM gone UNION SELECT dst FROM gone`,
+      [tenantId, sourceId],
+    )) as Array<{ id: string }>;
     if (nodes.length) {
       await tx.manager.query(
         `INSERT INTO graph_nodes (tenant_id, id, type, label, severity)
@@ -38,12 +39,16 @@ export class GraphRepository {
         [tenantId, sourceId, JSON.stringify(edges)],
       );
     }
-    // Nodes no source reaches any more go too (an endpoint that dropped a server).
-    await tx.manager.query(
-      `DELETE FROM graph_nodes n WHERE n.tenant_id = $1
-          AND NOT EXISTS (SELECT 1 FROM graph_edges e WHERE e.tenant_id = $1 AND (e.src = n.id OR e.dst = n.id))`,
-      [tenantId],
-    );
+    // Nodes no source reaches any more go too (an endpoint that dropped a server). Only nodes this source's old
+    // edges touched can have become orphans; each check is two index probes (an OR here scans every edge).
+    if (gone.length) {
+      await tx.manager.query(
+        `DELETE FROM graph_nodes n WHERE n.tenant_id = $1 AND n.id = ANY($2::text[])
+            AND NOT EXISTS (SELECT 1 FROM graph_edges e WHERE e.tenant_id = $1 AND e.src = n.id)
+            AND NOT EXISTS (SELECT 1 FROM graph_edges e WHERE e.tenant_id = $1 AND e.dst = n.id)`,
+        [tenantId, gone.map((g) => g.id)],
+      );
+    }
   }
 
   async node(
