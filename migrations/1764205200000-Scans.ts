@@ -38,7 +38,7 @@ export class Scans1764205200000 implements MigrationInterface {
         tenant_id          text        NOT NULL REFERENCES tenants(id),
         source_id          text        NOT NULL,
         id                 text        NOT NULL CHECK (id ~ '^f_[0-9a-f]{24}$'),
-        kind               text        NOT NULL CHECK (kind IN ('vulnerability', 'floating_version', 'credential_exposure')),
+        kind               text        NOT NULL CHECK (kind IN ('vulnerability', 'floating_version', 'credential_exposure', 'dangerous_tool', 'tool_drift')),
         severity           text        NOT NULL CHECK (severity IN ('none', 'low', 'medium', 'high', 'critical')),
         severity_rank      smallint    NOT NULL,
         title              text        NOT NULL,

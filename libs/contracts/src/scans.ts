@@ -7,7 +7,13 @@ import type { FleetAgent, FleetEndpoint } from './fleet.js';
 export const SCAN_SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
 export type ScanSeverity = (typeof SCAN_SEVERITIES)[number];
 
-export const FINDING_KINDS = ['vulnerability', 'floating_version', 'credential_exposure'] as const;
+export const FINDING_KINDS = [
+  'vulnerability',
+  'floating_version',
+  'credential_exposure',
+  'dangerous_tool',
+  'tool_drift',
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export interface ScanPackage {
@@ -28,7 +34,7 @@ export interface ScanFinding {
   kind: FindingKind;
   severity: ScanSeverity;
   title: string;
-  /** The package purl (vulnerability, floating_version) or `agent/server` (credential_exposure). */
+  /** The package purl (vulnerability, floating_version) or `agent/server` (credential_exposure, dangerous_tool, tool_drift). */
   subject: string;
   advisory_id?: string;
   aliases?: string[];
@@ -39,6 +45,8 @@ export interface ScanFinding {
   servers: string[];
   /** Credential NAMES reachable through those servers. */
   credentials: string[];
+  /** Tools involved (dangerous_tool: the classified tools; tool_drift: undeclared and missing tools). */
+  tools?: string[];
   /** Where to fix it: a lockfile or MCP config path. */
   locations: string[];
 }

@@ -21,3 +21,4 @@ export { toSarif } from './formats/sarif.js';
 export { toCycloneDx } from './formats/cyclonedx.js';
 export { toSpdx } from './formats/spdx.js';
 export { renderScanTable } from './formats/table.js';
+export { dangerousTools, toolDrift, toolsOf } from './tool-findings.js';

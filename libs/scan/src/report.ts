@@ -11,6 +11,7 @@ import type {
 import { matchPackages, severityRank, type AdvisorySource } from '../../advisories/src/index.js';
 import { extractFromCommand } from './command.js';
 import { projectOfLocalPath, scanProjectDirectory } from './project.js';
+import { dangerousTools, toolDrift } from './tool-findings.js';
 import type { ExtractedPackage } from './types.js';
 
 export interface BuildReportInput {
@@ -43,7 +44,7 @@ interface Collected {
 /**
  * Scans an inventory: packages from every server's launch command and its local project, plus the given
  * project directories; advisories matched exactly for pinned npm/PyPI versions; findings for vulnerable
- * packages, floating versions and credential-bearing servers.
+ * packages, floating versions, credential-bearing servers, dangerous tool surfaces and tool drift.
  */
 export async function buildScanReport(input: BuildReportInput): Promise<ScanReport> {
   const warnings = [...(input.warnings ?? [])];
@@ -91,6 +92,12 @@ export async function buildScanReport(input: BuildReportInput): Promise<ScanRepo
         credentials,
         locations: [server.config_path],
       });
+    }
+    for (const tools of [
+      dangerousTools(ref, server, credentials, findingId),
+      toolDrift(ref, server, credentials, findingId),
+    ]) {
+      if (tools) findings.push(tools);
     }
     if (server.transport === 'stdio' && server.command) {
       const cwd = server.project_path ?? path.dirname(server.config_path);

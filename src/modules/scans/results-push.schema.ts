@@ -80,6 +80,7 @@ export const ResultsPushSchema = z.strictObject({
         cvss_score: z.number().min(0).max(10).optional(),
         cvss_vector: z.string().max(300).optional(),
         fixed_version: z.string().max(200).optional(),
+        tools: z.array(z.string().max(500)).max(1000).optional(),
         servers: z.array(name).max(1000),
         credentials: names,
         locations: z.array(path).max(100),
