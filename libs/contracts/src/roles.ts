@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'fleet:read',
   'scan:push',
   'scan:run',
+  'scan:read',
+  'findings:triage',
   'discovery:read',
   'policy:read',
   'policy:write',
@@ -36,11 +38,19 @@ export type Permission = (typeof PERMISSIONS)[number];
 const VIEWER: readonly Permission[] = [
   'me:read',
   'fleet:read',
+  'scan:read',
   'discovery:read',
   'policy:read',
   'policy:bundle',
 ];
-const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'audit:write', 'audit:read'];
+const ANALYST: readonly Permission[] = [
+  ...VIEWER,
+  'scan:run',
+  'scan:push',
+  'findings:triage',
+  'audit:write',
+  'audit:read',
+];
 const ADMIN: readonly Permission[] = [...ANALYST, 'keys:manage', 'fleet:write', 'policy:write'];
 
 /** The whole matrix. Anything not listed is denied. */
