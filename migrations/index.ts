@@ -4,6 +4,7 @@ import { Audit1763856000000 } from './1763856000000-Audit.js';
 import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Advisories1764201600000 } from './1764201600000-Advisories.js';
 import { Scans1764205200000 } from './1764205200000-Scans.js';
+import { ScanJobs1764212800000 } from './1764212800000-ScanJobs.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Policy1763942400000,
   Advisories1764201600000,
   Scans1764205200000,
+  ScanJobs1764212800000,
 ];

@@ -5,6 +5,7 @@ import { migrateWithLock, pendingMigrations } from './core/database/data-source.
 import { openDatabase, type Database } from './core/database/database.js';
 import { createLogger } from './core/logging/logger.js';
 import { AuditScheduler } from './modules/audit/audit-scheduler.js';
+import { ScanQueue } from './modules/scans/jobs/scan-queue.js';
 
 /**
  * `agent-bom api`: parse config, open the database (embedded by default), apply migrations under the advisory
@@ -30,6 +31,7 @@ export async function runControlPlane(overrides: ConfigOverrides = {}): Promise<
       }
     }
     app = await createApp(config, db.dataSource, logger);
+    await app.get(ScanQueue).startWorkers(config.scanWorkers); // 0 on API pods when workers are split out
     await app.listen({ host: config.host, port: config.port });
     app.get(AuditScheduler).start(); // background checkpoints and retention: the server's job, not the CLI's
   } catch (error) {

@@ -23,6 +23,11 @@ export interface BuildReportInput {
   advisories: AdvisorySource;
   advisoryCount?: number;
   warnings?: Array<{ path: string; message: string }>;
+  /**
+   * Read the project directory of a server launched from a local path (default true). The control plane scans
+   * inventory synced from endpoints, whose paths are the endpoints' and never to be read on the server: false.
+   */
+  readLocalProjects?: boolean;
   /** Called after each step, for a progress bar. */
   onStep?: (step: string, done: number, total: number) => void;
 }
@@ -103,7 +108,7 @@ export async function buildScanReport(input: BuildReportInput): Promise<ScanRepo
       const cwd = server.project_path ?? path.dirname(server.config_path);
       const extraction = extractFromCommand(server.command, server.args ?? [], cwd);
       for (const pkg of extraction.packages) add(pkg, ref, credentials, server.config_path);
-      for (const local of extraction.localPaths) {
+      for (const local of input.readLocalProjects === false ? [] : extraction.localPaths) {
         const project = await projectOfLocalPath(local);
         if (!project) continue;
         for (const pkg of (await readProject(project)).packages)
