@@ -51,6 +51,7 @@ export class KeyAuthenticator implements PrincipalResolver {
         subject: `key:${key.name}`,
         authMethod: 'api_key',
         keyId: key.id,
+        sourceId: key.sourceId ?? null,
       };
       this.cache.set(digest, principal, notAfter(key), now.getTime());
       this.touch(principal, now);

@@ -11,6 +11,7 @@ import { Transactions } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { FleetServerDto, FleetSyncDto } from './dto/fleet-sync.dto.js';
+import { FleetEnrollmentService, PushRefused } from './fleet-enrollment.service.js';
 import { agentKey, FleetSyncRepository, type AgentRow, type ServerRow } from './fleet-sync.repository.js';
 
 const IDEMPOTENCY_SCOPE = 'fleet.sync';
@@ -26,10 +27,26 @@ export class FleetSyncService {
     private readonly repository: FleetSyncRepository,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
+    private readonly enrollment: FleetEnrollmentService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** A push, admitted by endpoint enrollment; a refused push writes nothing but its audit record. */
   async sync(principal: Principal, payload: FleetSyncDto, idempotencyKey?: string): Promise<FleetSyncResult> {
+    try {
+      this.enrollment.checkBinding(principal, payload.source_id);
+      return await this.write(principal, payload, idempotencyKey);
+    } catch (error) {
+      if (error instanceof PushRefused) await this.enrollment.recordRefusal(principal, error);
+      throw error;
+    }
+  }
+
+  private async write(
+    principal: Principal,
+    payload: FleetSyncDto,
+    idempotencyKey?: string,
+  ): Promise<FleetSyncResult> {
     if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
       throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
     }
@@ -47,6 +64,7 @@ export class FleetSyncService {
         const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
         if (raced) return replay(raced, requestHash);
       }
+      const { credential } = await this.enrollment.admit(principal, payload.source_id, unit);
 
       const endpointId = await tx.upsertEndpoint(
         {
@@ -112,7 +130,8 @@ export class FleetSyncService {
         },
         unit,
       );
-      return result;
+      // Shown once: never part of the stored idempotent answer.
+      return credential ? { ...result, endpoint_credential: credential } : result;
     });
   }
 }
@@ -131,7 +150,7 @@ function replay(
 function normalise(payload: FleetSyncDto) {
   const agents: AgentRow[] = [];
   const servers: ServerRow[] = [];
-  const upstreams: Array<{ name: string; url: string }> = [];
+  const upstreams: Array<{ name: string; url: string; transport: string }> = [];
   const seenAgents = new Set<string>();
   payload.agents.forEach((agent, i) => {
     const key = agentKey(agent.client, agent.name);
@@ -148,7 +167,7 @@ function normalise(payload: FleetSyncDto) {
       const row = serverRow(key, server, field);
       servers.push(row);
       if (row.url && REMOTE_TRANSPORTS.includes(server.transport))
-        upstreams.push({ name: row.name, url: row.url });
+        upstreams.push({ name: row.name, url: row.url, transport: row.transport });
     });
   });
   return { agents, servers, upstreams };
