@@ -143,6 +143,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--push-url <url>', 'fleet sync URL or control-plane base URL (env AGENT_BOM_PUSH_URL)')
     .option('--push-api-key <key>', 'fleet-push API key (env AGENT_BOM_PUSH_API_KEY, preferred)')
     .option(
+      '--credential-file <path>',
+      'where the endpoint credential is kept (env AGENT_BOM_CREDENTIAL_FILE; default ~/.config/agent-bom/endpoint-credential.json)',
+    )
+    .option(
       '--source-id <id>',
       'endpoint identity (env AGENT_BOM_SOURCE_ID; default: derived from the machine id)',
     )
