@@ -5,4 +5,10 @@ import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Hardening1764028800000 } from './1764028800000-Hardening.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
-export const MIGRATIONS = [Init1763683200000, Fleet1763769600000, Audit1763856000000, Policy1763942400000, Hardening1764028800000];
+export const MIGRATIONS = [
+  Init1763683200000,
+  Fleet1763769600000,
+  Audit1763856000000,
+  Policy1763942400000,
+  Hardening1764028800000,
+];

@@ -4,18 +4,20 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
+import { AuthGuard } from './core/auth/auth.guard.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
 import { installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
+import { listRoutes, UNPREFIXED_ROUTES } from './core/http/routes.js';
+import { installAuthentication } from './core/auth/authenticate-hook.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { PinoNestLogger } from './core/logging/logger.js';
 import { Metrics } from './core/metrics/metrics.js';
 
 export const API_VERSION = '0.1.0';
 
-/** Routes served outside `/v1`: probes and the Prometheus scrape. */
-export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics'];
+export { UNPREFIXED_ROUTES } from './core/http/routes.js';
 
 /**
  * Builds the control-plane HTTP app on an open data source, initialised but not listening.
@@ -47,6 +49,7 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
+  installAuthentication(fastify, app.get(AuthGuard), listRoutes(app));
   const metrics = app.get(Metrics);
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

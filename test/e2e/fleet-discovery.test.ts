@@ -50,7 +50,12 @@ describe('agents → fleet sync → fleet inventory and gateway discovery', () =
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-fleet-e2e-'));
     await fs.mkdir(path.join(root, 'empty-project'));
     // Endpoint credentials go to the run's own directory, never the developer's ~/.config.
-    env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', XDG_CONFIG_HOME: path.join(root, 'config') };
+    env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      XDG_CONFIG_HOME: path.join(root, 'config'),
+    };
     server = await startServer(['--port', '0'], env);
     for (const tenant of ['tenant-alpha', 'tenant-stdio']) {
       expect((await runCli(['tenants', 'create', tenant], env)).code).toBe(0);

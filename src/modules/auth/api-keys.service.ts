@@ -78,7 +78,14 @@ export class ApiKeysService {
    */
   async createEndpointCredential(principal: Principal, sourceId: string, tx: Tx): Promise<CreatedApiKey> {
     const now = new Date();
-    const { row, raw } = await this.newKey(principal, 'fleet-push', `endpoint:${sourceId}`, now, null, sourceId);
+    const { row, raw } = await this.newKey(
+      principal,
+      'fleet-push',
+      `endpoint:${sourceId}`,
+      now,
+      null,
+      sourceId,
+    );
     const inserted = await this.keys.insert(principal.tenantId, row, tx);
     return { key: toApiKeyView(inserted, now), raw_key: raw };
   }

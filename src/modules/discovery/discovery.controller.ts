@@ -36,7 +36,9 @@ export class DiscoveryController {
 
   @Put('auto-approve')
   @RequirePermission('upstreams:approve')
-  @ApiOperation({ summary: 'Replace the host list whose discovered upstreams are approved without a decision' })
+  @ApiOperation({
+    summary: 'Replace the host list whose discovered upstreams are approved without a decision',
+  })
   setAutoApprove(
     @CurrentPrincipal() principal: Principal,
     @Body() body: SetAutoApproveDto,

@@ -27,6 +27,8 @@ export function matchingHostPattern(url: string, patterns: readonly string[]): s
     return undefined;
   }
   return patterns.find((pattern) =>
-    pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1 : host === pattern,
+    pattern.startsWith('*.')
+      ? host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1
+      : host === pattern,
   );
 }

@@ -135,7 +135,12 @@ export class UpstreamApprovalService {
   }
 }
 
-function resolve(name: string, url: string, explicit: ApprovalRow | undefined, hosts: string[]): ApprovalView {
+function resolve(
+  name: string,
+  url: string,
+  explicit: ApprovalRow | undefined,
+  hosts: string[],
+): ApprovalView {
   if (explicit) return view(explicit);
   const pattern = matchingHostPattern(url, hosts);
   if (pattern) {

@@ -21,10 +21,10 @@ export class FleetEnrollmentRepository {
    * of one endpoint cannot both enroll it, and returns it.
    */
   async lock(tenantId: string, sourceId: string, tx: Tx): Promise<Enrollment | undefined> {
-    await tx.manager.query(`SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`, [
-      tenantId,
-      sourceId,
-    ]);
+    await tx.manager.query(
+      `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
+      [tenantId, sourceId],
+    );
     const rows: Enrollment[] = await tx.manager.query(
       `SELECT source_id, key_id, state FROM fleet_enrollments WHERE tenant_id = $1 AND source_id = $2`,
       [tenantId, sourceId],
@@ -32,7 +32,14 @@ export class FleetEnrollmentRepository {
     return rows[0];
   }
 
-  async enroll(tenantId: string, sourceId: string, keyId: string, by: string, at: Date, tx: Tx): Promise<void> {
+  async enroll(
+    tenantId: string,
+    sourceId: string,
+    keyId: string,
+    by: string,
+    at: Date,
+    tx: Tx,
+  ): Promise<void> {
     await tx.manager.query(
       `INSERT INTO fleet_enrollments
          (tenant_id, source_id, key_id, state, enrolled_at, enrolled_by, changed_at, changed_by)

@@ -150,4 +150,3 @@ export class FleetEnrollmentService {
 function checkSourceId(value: string, field: string): void {
   if (!SOURCE_ID_PATTERN.test(value)) throw invalid(field, 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
 }
-

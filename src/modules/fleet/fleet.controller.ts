@@ -70,7 +70,7 @@ export class FleetController {
   @Post('endpoints/:source_id/revoke')
   @HttpCode(200)
   @RequirePermission('keys:manage')
-  @ApiOperation({ summary: "Revoke an endpoint: its credential stops at once and nobody may push for it" })
+  @ApiOperation({ summary: 'Revoke an endpoint: its credential stops at once and nobody may push for it' })
   revokeEndpoint(
     @CurrentPrincipal() principal: Principal,
     @Param('source_id') sourceId: string,
@@ -81,7 +81,9 @@ export class FleetController {
   @Post('endpoints/:source_id/reenroll')
   @HttpCode(200)
   @RequirePermission('keys:manage')
-  @ApiOperation({ summary: 'Retire the credential; the next push with a fleet-push key enrolls the endpoint anew' })
+  @ApiOperation({
+    summary: 'Retire the credential; the next push with a fleet-push key enrolls the endpoint anew',
+  })
   reenrollEndpoint(
     @CurrentPrincipal() principal: Principal,
     @Param('source_id') sourceId: string,

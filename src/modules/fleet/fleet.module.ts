@@ -15,6 +15,10 @@ import { FleetController } from './fleet.controller.js';
   providers: [
     FleetEnrollmentRepository,
     FleetEnrollmentService,
-    FleetSyncRepository, FleetSyncService, FleetReadRepository, FleetReadService],
+    FleetSyncRepository,
+    FleetSyncService,
+    FleetReadRepository,
+    FleetReadService,
+  ],
 })
 export class FleetModule {}

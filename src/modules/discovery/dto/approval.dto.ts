@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { UPSTREAM_APPROVAL_STATES, type UpstreamApprovalState } from '../../../../libs/contracts/src/index.js';
+import {
+  UPSTREAM_APPROVAL_STATES,
+  type UpstreamApprovalState,
+} from '../../../../libs/contracts/src/index.js';
 import { MAX_AUTO_APPROVE_HOSTS } from '../host-patterns.js';
 
 export class SetApprovalDto {
