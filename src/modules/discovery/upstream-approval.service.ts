@@ -4,7 +4,7 @@ import type { Principal } from '../../core/auth/principal.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { invalid, notFound } from '../../core/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
-import { scrubSecrets } from '../audit/secret-scrub.js';
+import { scrubSecrets } from '../../../libs/redaction/src/index.js';
 import { canonicalHostPattern, matchingHostPattern } from './host-patterns.js';
 import { UpstreamApprovalRepository, type ApprovalRow } from './upstream-approval.repository.js';
 
