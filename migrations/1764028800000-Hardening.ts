@@ -52,6 +52,7 @@ export class Hardening1764028800000 implements MigrationInterface {
       ALTER TABLE audit_entries ADD COLUMN writer text NOT NULL
         GENERATED ALWAYS AS (coalesce(event->'actor'->>'key_id', event->'actor'->>'subject', '')) STORED`);
     await q.query(`DROP INDEX audit_entries_event_id_idx`);
+    await q.query(`CREATE INDEX audit_entries_event_id_idx ON audit_entries (tenant_id, event_id)`);
     await q.query(
       `CREATE UNIQUE INDEX audit_entries_writer_event_id_idx ON audit_entries (tenant_id, writer, event_id)`,
     );
@@ -59,6 +60,7 @@ export class Hardening1764028800000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX audit_entries_writer_event_id_idx`);
+    await q.query(`DROP INDEX audit_entries_event_id_idx`);
     await q.query(`ALTER TABLE audit_entries DROP COLUMN writer`);
     await q.query(`CREATE UNIQUE INDEX audit_entries_event_id_idx ON audit_entries (tenant_id, event_id)`);
     await q.query(`DROP TABLE upstream_auto_approve`);

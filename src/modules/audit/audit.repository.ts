@@ -100,14 +100,17 @@ export class AuditRepository {
     return rows[0] ? toHead(rows[0]) : null;
   }
 
-  /** Stored events by event id, for duplicate detection (read under the head lock, so it cannot race). */
+  /**
+   * Stored events with these ids, by (writer, event id) (see `writerEventId`), for duplicate detection; read
+   * under the head lock, so it cannot race.
+   */
   async findByEventIds(tenantId: string, eventIds: string[], tx: Tx): Promise<Map<string, StoredAuditEvent>> {
     if (eventIds.length === 0) return new Map();
-    const rows: Array<{ event_id: string; event: StoredAuditEvent }> = await tx.manager.query(
-      `SELECT event_id, event FROM audit_entries WHERE tenant_id = $1 AND event_id = ANY($2::text[])`,
+    const rows: Array<{ writer: string; event_id: string; event: StoredAuditEvent }> = await tx.manager.query(
+      `SELECT writer, event_id, event FROM audit_entries WHERE tenant_id = $1 AND event_id = ANY($2::text[])`,
       [tenantId, eventIds],
     );
-    return new Map(rows.map((row) => [row.event_id, row.event]));
+    return new Map(rows.map((row) => [`${row.writer}\u0000${row.event_id}`, row.event]));
   }
 
   /** Inserts the new links and moves the head to the last of them, in one statement. */
