@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -7,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { AuthGuard } from './core/auth/auth.guard.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
+import { toErrorResponse } from './core/errors/error-response.js';
 import { installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
 import { listRoutes, UNPREFIXED_ROUTES } from './core/http/routes.js';
@@ -34,6 +36,11 @@ export async function createApp(
     genReqId: requestIdOf,
     trustProxy: false,
     return503OnClosing: true,
+    // Errors of the router itself (undecodable path, over-long parameter) leave in the same envelope.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(error, String(request.id));
+      void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, dataSource),

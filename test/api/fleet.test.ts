@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Response } from 'light-my-request';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
 import { agent, enrollingPusher, fleetCounts, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
@@ -15,7 +16,7 @@ describe('fleet sync and inventory', () => {
   });
   afterAll(() => t.close());
 
-  let pusher: ReturnType<typeof enrollingPusher> | undefined;
+  let pusher: ReturnType<typeof enrollingPusher<Response>> | undefined;
   const sync = (body: object, headers: Record<string, string> = {}) => {
     pusher ??= enrollingPusher((options) => t.app.inject(options), push);
     return pusher(body, headers);

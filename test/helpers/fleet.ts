@@ -44,21 +44,22 @@ export async function fleetCounts(query: (sql: string) => Promise<unknown[]>): P
   );
 }
 
-type Inject = (options: {
-  method: 'POST';
-  url: string;
-  headers: Record<string, string>;
-  payload: object;
-}) => Promise<{ statusCode: number; json(): { endpoint_credential?: string } }>;
-
 /**
  * Pushes like `agent-bom agents` does: with the shared fleet-push key until the endpoint is enrolled, then with
  * the endpoint credential the enrolling push returned (one per source_id).
  */
-export function enrollingPusher(inject: Inject, sharedKey: string) {
+export function enrollingPusher<R extends { statusCode: number; json(): unknown }>(
+  inject: (options: {
+    method: 'POST';
+    url: string;
+    headers: Record<string, string>;
+    payload: object;
+  }) => Promise<R>,
+  sharedKey: string,
+) {
   const credentials = new Map<string, string>();
-  return async (body: { source_id?: unknown }, headers: Record<string, string> = {}) => {
-    const sourceId = String(body.source_id);
+  return async (body: object, headers: Record<string, string> = {}): Promise<R> => {
+    const sourceId = String((body as { source_id?: unknown }).source_id);
     const key = credentials.get(sourceId) ?? sharedKey;
     const res = await inject({
       method: 'POST',
@@ -66,7 +67,10 @@ export function enrollingPusher(inject: Inject, sharedKey: string) {
       headers: { authorization: `Bearer ${key}`, ...headers },
       payload: body,
     });
-    const credential = res.statusCode === 200 ? res.json().endpoint_credential : undefined;
+    const credential =
+      res.statusCode === 200
+        ? (res.json() as { endpoint_credential?: string }).endpoint_credential
+        : undefined;
     if (credential) credentials.set(sourceId, credential);
     return res;
   };

@@ -120,6 +120,12 @@ export class ApiKeysService {
 
   /** Revoking is idempotent: revoking a revoked key returns it unchanged (and records nothing). */
   async revoke(principal: Principal, id: string): Promise<ApiKeyView> {
+    // Whoever may not mint a key of a role may not revoke one either (an admin cannot cut off a platform admin).
+    const existing = await this.keys.findById(principal.tenantId, id);
+    if (!existing) throw notFound('API key');
+    if (!canGrantRole(principal.role, existing.role)) {
+      throw forbidden(`role "${principal.role}" may not revoke a key with role "${existing.role}"`);
+    }
     const key = await this.transactions.run(async (tx) => {
       const result = await this.keys.revoke(principal.tenantId, id, new Date(), tx);
       if (!result) throw notFound('API key');
