@@ -25,6 +25,13 @@ export class Hardening1764028800000 implements MigrationInterface {
         changed_by    text NOT NULL,
         PRIMARY KEY (tenant_id, source_id)
       )`);
+    await q.query(`
+      CREATE TABLE audit_witness_progress (
+        sink       text NOT NULL,
+        tenant_id  text NOT NULL,
+        seq        bigint NOT NULL,
+        PRIMARY KEY (sink, tenant_id)
+      )`);
     await q.query(`ALTER TABLE upstream_names ADD COLUMN transport text`);
     await q.query(`
       UPDATE upstream_names u SET transport = (
@@ -66,6 +73,7 @@ export class Hardening1764028800000 implements MigrationInterface {
     await q.query(`DROP TABLE upstream_auto_approve`);
     await q.query(`DROP TABLE upstream_approvals`);
     await q.query(`ALTER TABLE upstream_names DROP COLUMN transport`);
+    await q.query(`DROP TABLE audit_witness_progress`);
     await q.query(`DROP TABLE fleet_enrollments`);
     await q.query(`ALTER TABLE api_keys DROP COLUMN source_id`);
   }

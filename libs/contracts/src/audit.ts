@@ -246,6 +246,8 @@ export const VERIFY_FAILURES = [
   'wrong_tenant',
   'unsigned_tail',
   'malformed',
+  'behind_witness',
+  'witness_mismatch',
 ] as const;
 export type VerifyFailure = (typeof VERIFY_FAILURES)[number];
 

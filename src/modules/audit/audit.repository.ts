@@ -58,7 +58,7 @@ interface EntryRow {
   event: StoredAuditEvent;
 }
 
-interface CheckpointRow {
+export interface CheckpointRow {
   tenant_id: string;
   seq: string;
   hash: string;
@@ -339,7 +339,7 @@ function toEntry(row: EntryRow): StoredEntry {
   };
 }
 
-function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
+export function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
   return {
     format: CHECKPOINT_FORMAT,
     tenant_id: row.tenant_id,
