@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FleetSyncPayload } from '../../libs/contracts/src/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
+import { everyStoredValue } from '../helpers/stored.js';
 
 /**
  * Issue 10, finding 2: the control plane trusted the body, so a client that does not sanitise (anything but our
@@ -15,17 +16,6 @@ const SECRETS = [
   'hunter2-planted-password',
   'AKIAIOSFODNN7EXAMPLE',
 ];
-
-async function everyStoredValue(t: TestApp): Promise<string> {
-  const tables = (await t.db.dataSource.query(
-    `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
-  )) as { tablename: string }[];
-  const dumps = [];
-  for (const { tablename } of tables) {
-    dumps.push(JSON.stringify(await t.db.dataSource.query(`SELECT * FROM "${tablename}"`)));
-  }
-  return dumps.join('\n');
-}
 
 describe('fleet: credential values are redacted on ingest, whoever the client is', () => {
   let t: TestApp;
