@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/core/config/config.js';
 import { AuditWitness } from '../../src/modules/audit/audit-witness.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { auditEvent, checkpointNow, push, tamper, verifyChain } from '../helpers/audit.js';
+import {
+  auditEvent,
+  checkpointNow,
+  push,
+  tamper,
+  verifyChain,
+  verifyExportWithCli,
+} from '../helpers/audit.js';
 import { createKey, createTenant, createUnauditedKey } from '../helpers/factories.js';
 
 /**
@@ -130,6 +137,9 @@ describe('audit witness: signed checkpoints outside the database', () => {
       });
       // Publishing again delivers nothing new (progress is kept per sink and tenant).
       expect(await t.app.get(AuditWitness).publish()).toBe(0);
+      // Offline, a third party compares an export with the witness: intact, it is covered.
+      const before = await verifyExportWithCli(t, reader, '', ['--witness', file]);
+      expect([before.code, before.report.ok]).toEqual([0, true]);
 
       await cutBackTo12(t, tenant);
       const report = await verifyChain(t, reader);
@@ -138,6 +148,11 @@ describe('audit witness: signed checkpoints outside the database', () => {
         witness: { witnessed_seq: 22, ok: false },
         first_broken: { seq: 22, reason: 'behind_witness' },
       });
+      // …and the offline verifier sees the cut in an export too (without --witness the export verifies).
+      expect((await verifyExportWithCli(t, reader)).code).toBe(0);
+      const after = await verifyExportWithCli(t, reader, '', ['--witness', file]);
+      expect(after.code).toBe(1);
+      expect(after.report.first_broken).toMatchObject({ seq: 22, reason: 'behind_witness' });
     } finally {
       await t.close();
     }

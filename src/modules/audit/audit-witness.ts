@@ -5,7 +5,7 @@ import type { SignedCheckpoint, VerifyReport } from '../../../libs/contracts/src
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { SigningKeys } from '../../core/signing/signing-keys.js';
 import { AuditWitnessRepository } from './audit-witness.repository.js';
-import { CHECKPOINT_FORMAT, checkpointPayload } from './chain.js';
+import { compareWithWitness, latestWitnessed, type Witnessed } from './witness-check.js';
 
 interface Sink {
   id: string;
@@ -83,7 +83,7 @@ export class AuditWitness {
   async check(tenantId: string): Promise<{ report: WitnessReport; broken?: VerifyReport['first_broken'] }> {
     const file = this.config.auditWitnessFile;
     if (!file) throw new Error('no witness file configured');
-    const { latest, invalid } = await this.latestWitnessed(file, tenantId);
+    const { latest, invalid } = await this.witnessed(file, tenantId);
     const report: WitnessReport = {
       sink: 'file',
       witnessed_seq: latest?.seq ?? null,
@@ -92,66 +92,28 @@ export class AuditWitness {
     };
     if (!latest) return { report };
     const chain = await this.repository.chainAt(tenantId, latest.seq);
-    if (latest.seq <= chain.anchorSeq) return { report }; // pruned by retention behind a signed anchor
-    if (chain.headSeq < latest.seq || chain.entryHash === null) {
-      report.ok = false;
-      return {
-        report,
-        broken: {
-          seq: latest.seq,
-          reason: 'behind_witness',
-          detail: `the witness holds a checkpoint at seq ${latest.seq} but the chain ends at ${chain.headSeq}: entries were cut`,
-        },
-      };
-    }
-    if (chain.entryHash !== latest.hash) {
-      report.ok = false;
-      return {
-        report,
-        broken: {
-          seq: latest.seq,
-          reason: 'witness_mismatch',
-          detail: `entry ${latest.seq} does not have the hash the witnessed checkpoint signed`,
-        },
-      };
-    }
-    return { report };
+    const broken = compareWithWitness(latest, {
+      entryHash: chain.entryHash,
+      lastSeq: chain.headSeq,
+      anchorSeq: chain.anchorSeq,
+    });
+    if (broken) report.ok = false;
+    return { report, broken };
   }
 
-  private async latestWitnessed(
-    file: string,
-    tenantId: string,
-  ): Promise<{ latest: SignedCheckpoint | undefined; invalid: number }> {
-    let latest: SignedCheckpoint | undefined;
-    let invalid = 0;
-    let stream: fs.ReadStream;
+  private async witnessed(file: string, tenantId: string): Promise<Witnessed> {
     try {
       await fs.promises.access(file);
-      stream = fs.createReadStream(file, { encoding: 'utf8' });
     } catch {
-      return { latest, invalid };
+      return { latest: undefined, invalid: 0 };
     }
-    for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
-      if (!line.includes(tenantId)) continue;
-      let checkpoint: SignedCheckpoint;
-      try {
-        checkpoint = JSON.parse(line) as SignedCheckpoint;
-      } catch {
-        continue;
-      }
-      if (checkpoint.tenant_id !== tenantId) continue;
-      const valid =
-        checkpoint.format === CHECKPOINT_FORMAT &&
-        Number.isSafeInteger(checkpoint.seq) &&
-        typeof checkpoint.signature === 'string' &&
-        this.signing.verify(checkpoint.key_id, checkpointPayload(checkpoint), checkpoint.signature) === 'ok';
-      if (!valid) {
-        invalid++;
-        continue;
-      }
-      if (!latest || checkpoint.seq > latest.seq) latest = checkpoint;
-    }
-    return { latest, invalid };
+    const lines = readline.createInterface({
+      input: fs.createReadStream(file, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    });
+    return latestWitnessed(lines, tenantId, (keyId, payload, signature) =>
+      this.signing.verify(keyId, payload, signature),
+    );
   }
 }
 
