@@ -124,6 +124,8 @@ describe('agents → fleet sync → fleet inventory and gateway discovery', () =
           auth: 'none',
           source_agents: ['mac-laptop-1', 'windows-laptop-3'],
           source_agent_count: 2,
+          // Added after the seed (its fields above are unchanged): not routed until an admin approves it.
+          approval: 'pending',
         },
       ],
       conflicts: [],
