@@ -77,3 +77,11 @@ export type {
 } from './audit.js';
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
+export { UPSTREAM_APPROVAL_STATES } from './discovery.js';
+export type {
+  UpstreamApprovalState,
+  DiscoveredUpstream,
+  DiscoveryConflict,
+  DiscoveryAnswer,
+  IntrospectionAnswer,
+} from './discovery.js';
