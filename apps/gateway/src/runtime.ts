@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
+import {
+  isRole,
+  roleHasPermission,
+  type MeView,
+  type Permission,
+} from '../../../libs/contracts/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
@@ -25,6 +31,14 @@ import {
 } from './upstreams/upstream.js';
 
 export const GATEWAY_RUNTIME = Symbol('GATEWAY_RUNTIME');
+
+/** What the gateway does with its control-plane key: read discovery, check client keys, pull policy, push audit. */
+const GATEWAY_KEY_PERMISSIONS: Permission[] = [
+  'discovery:read',
+  'keys:introspect',
+  'policy:bundle',
+  'audit:write',
+];
 
 /** The tenant used when no control plane says otherwise (bearer token or loopback-only gateways). */
 export const DEFAULT_TENANT = 'default';
@@ -78,7 +92,7 @@ export class GatewayRuntime {
       timeoutMs: config.upstreamTimeoutMs,
     });
     this.sessionIds = new SessionIds(config.sessionSecret);
-    this.statefulSessions = new StatefulSessions(10_000, 30 * 60_000, (count) =>
+    this.statefulSessions = new StatefulSessions(config.sessionLimits, 30 * 60_000, (count) =>
       this.metrics.sessions.set(count),
     );
     const cp = config.controlPlane;
@@ -98,6 +112,7 @@ export class GatewayRuntime {
           { cause: error },
         );
       }
+      await this.checkKeyRole(link, answer.tenant_id);
       if (this.tenants.has(answer.tenant_id))
         throw new ConfigError(`two --control-plane-token values are keys of tenant ${answer.tenant_id}`);
       const names = [...new Set(answer.upstreams.map((u) => u.name))].sort();
@@ -177,6 +192,29 @@ export class GatewayRuntime {
     }
   }
 
+  /**
+   * A gateway key must be able to do everything the gateway does for its tenant; a key of another role would
+   * start, then answer every client 503 ("cannot confirm the key"). Refuse at start and name the role needed.
+   */
+  private async checkKeyRole(link: ControlPlaneLink, tenant: string): Promise<void> {
+    let me: MeView;
+    try {
+      me = await link.whoAmI();
+    } catch (error) {
+      throw new Error(
+        `cannot read the control-plane token's role from ${this.config.controlPlane!.display}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const missing = GATEWAY_KEY_PERMISSIONS.filter((p) => !isRole(me.role) || !roleHasPermission(me.role, p));
+    if (missing.length) {
+      throw new ConfigError(
+        `the --control-plane-token for tenant ${tenant} is a "${me.role}" key; the gateway needs a "gateway" key ` +
+          `(missing ${missing.join(', ')}): create one with \`agent-bom keys create --tenant ${tenant} --role gateway\``,
+      );
+    }
+  }
+
   /** Names for the `fronting …` line: bare names for one tenant, `tenant/name` for several. */
   frontedNames(): string[] {
     const all = this.registry.all();
@@ -211,7 +249,13 @@ export class GatewayRuntime {
     if (event.type !== 'tool_call.allowed') this.logger.info({ audit: { tenant, ...event } }, event.type);
   }
 
-  health() {
+  /**
+   * The seed's `/healthz` body. It is unauthenticated, so it never names one tenant's upstreams (or tenant ids)
+   * to a caller outside that tenant: a caller with a valid credential sees its own tenant's upstreams; an
+   * anonymous caller sees them only when this gateway serves a single tenant.
+   */
+  health(viewer?: string) {
+    const visible = viewer ?? (this.tenants.size === 1 ? [...this.tenants.keys()][0] : undefined);
     const policies = [
       this.filePolicy?.current,
       ...[...this.tenants.values()].map((t) => t.bundle?.current),
@@ -219,7 +263,14 @@ export class GatewayRuntime {
     const rl = this.config.rateLimit;
     return {
       status: 'ok',
-      upstreams: [...new Set(this.registry.all().map((u) => u.name))].sort(),
+      upstreams: [
+        ...new Set(
+          this.registry
+            .all()
+            .filter((u) => u.tenant === visible)
+            .map((u) => u.name),
+        ),
+      ].sort(),
       auth: {
         incoming_token_required: this.authenticator.required,
         methods: [
@@ -246,9 +297,9 @@ export class GatewayRuntime {
           : null,
         bundle: this.config.policyBundle
           ? [...this.tenants.values()]
-              .filter((t) => t.bundle)
+              .filter((t) => t.bundle && (visible === undefined || t.tenant === visible))
               .map((t) => ({
-                tenant: t.tenant,
+                ...(visible === undefined ? {} : { tenant: t.tenant }),
                 version: t.bundle!.current?.version ?? null,
                 available: t.bundle!.available,
                 last_error: t.bundle!.lastError,
@@ -266,10 +317,14 @@ export class GatewayRuntime {
   }
 
   refreshGauges(): void {
+    let pending = 0;
+    let dropped = 0;
     for (const state of this.tenants.values()) {
-      this.metrics.auditPending.set({ tenant: state.tenant }, state.audit.pending);
-      this.metrics.auditDropped.set({ tenant: state.tenant }, state.audit.dropped);
+      pending += state.audit.pending;
+      dropped += state.audit.dropped;
     }
+    this.metrics.auditPending.set(pending);
+    this.metrics.auditDropped.set(dropped);
   }
 
   /** Re-reads discovery for every tenant; logs each upstream added, removed or re-pointed. */

@@ -3,6 +3,7 @@ import type {
   AuditIngestResult,
   DiscoveryAnswer,
   IntrospectionAnswer,
+  MeView,
 } from '../../../../libs/contracts/src/index.js';
 import { ControlPlaneClient, type GetResult } from '../../../../libs/control-plane-client/src/index.js';
 import type { SignedBundle } from '../../../../libs/policy/src/index.js';
@@ -64,6 +65,16 @@ export class ControlPlaneLink {
         throw new Error('the control plane answered discovery without {tenant_id, upstreams}');
       }
       this.tenant = body.tenant_id;
+      return body;
+    });
+  }
+
+  /** Who this link's key is (`GET /v1/auth/me`): the gateway checks the role before serving anyone. */
+  whoAmI(): Promise<MeView> {
+    return this.track(async () => {
+      const { body } = await this.client.getJson<MeView>('/v1/auth/me');
+      if (!body || typeof body.role !== 'string')
+        throw new Error('the control plane answered /v1/auth/me without a role');
       return body;
     });
   }
