@@ -96,6 +96,7 @@ export async function run(
         ...['gateway', 'serve', '--bind', '127.0.0.1:0', '--from-control-plane', cp.baseUrl],
         ...['--control-plane-token', gatewayKey, '--upstreams', path.join(dir, 'upstreams.yaml')],
         ...['--policy', path.join(dir, 'policy.json')],
+        ...['--egress-allow', '127.0.0.1/32'], // the benchmark's upstream is on loopback
       ],
       /serving on (http:\/\/\S+)/,
       { ...process.env, LOG_LEVEL: 'warn' },

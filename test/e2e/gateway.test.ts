@@ -100,7 +100,7 @@ describe('gateway serve --from-control-plane', () => {
     );
     gateway = await startGateway(
       [
-        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
         ...[
           '--control-plane-token',
           keys['tenant-alpha:gateway'],
@@ -114,7 +114,7 @@ describe('gateway serve --from-control-plane', () => {
     );
     shared = await startGateway(
       [
-        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
         ...[
           '--control-plane-token',
           keys['tenant-alpha:gateway'],
@@ -319,7 +319,7 @@ describe('gateway serve --from-control-plane', () => {
     ).stdout.trim();
     const live = await startGateway(
       [
-        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
         ...['--control-plane-token', keys['tenant-alpha:gateway'], '--bearer-token', BEARER],
       ],
       { ...process.env, LOG_LEVEL: 'warn', AGENT_BOM_GATEWAY_POLICY_REFRESH_SECONDS: '1' },

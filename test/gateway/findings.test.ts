@@ -272,3 +272,88 @@ describe('gateway: a control-plane key of the wrong role', () => {
     }
   });
 });
+
+describe('gateway egress: discovered upstreams cannot reach internal addresses', () => {
+  let cp: FakeControlPlane;
+  let mcp: HttpMcpServer;
+  const GW = 'abom_gateway_key_of_tenant_e_0123456789abcdefghijklmno';
+  const KEY = `abom_${'e'.repeat(43)}`;
+  const lines: string[] = [];
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    cp = await startFakeControlPlane();
+    mcp = await startHttpMcpServer({ tools: ['search'] });
+    cp.gatewayKeys.set(GW, 'tenant-e');
+    cp.clientKeys.set(KEY, { tenant: 'tenant-e', role: 'viewer', key_id: 'ke' });
+    cp.upstreams.set('tenant-e', [
+      // what a fleet-push key reported: the control plane's own metrics, metadata in hex IPv6 spellings
+      { name: 'cp-metrics', url: `${cp.url}/metrics`, transport: 'http' },
+      { name: 'meta-mapped', url: 'http://[::ffff:a9fe:a9fe]/latest/meta-data', transport: 'http' },
+      { name: 'meta-compat', url: 'http://[::a9fe:a9fe]/latest/meta-data', transport: 'http' },
+      { name: 'meta-nat64', url: 'http://[64:ff9b::a9fe:a9fe]/latest/meta-data', transport: 'http' },
+      { name: 'allowed-tools', url: `${mcp.url}/mcp`, transport: 'http' },
+      { name: 'by-name', url: `${mcp.url.replace('127.0.0.1', 'localhost')}/mcp`, transport: 'http' },
+      { name: 'waiting', url: 'https://mcp.example.com/mcp', transport: 'http', approval: 'pending' },
+      { name: 'refused', url: 'https://mcp.example.org/mcp', transport: 'http', approval: 'blocked' },
+    ]);
+    gateway = await startGateway(
+      {
+        bind: '127.0.0.1:0',
+        fromControlPlane: cp.url,
+        controlPlaneToken: [GW],
+        egressAllow: ['127.0.0.1/32'],
+      },
+      { LOG_LEVEL: 'silent' },
+      (line) => lines.push(line),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await mcp?.close();
+    await cp?.close();
+  });
+
+  it('fronts approved, allowed upstreams only; the third line names the rest and why', () => {
+    expect(lines.find((l) => l.startsWith('agent-bom gateway serving on'))).toMatch(
+      /fronting 2 upstream\(s\): allowed-tools, by-name$/,
+    );
+    const third = lines.find((l) => l.startsWith('not fronting'))!;
+    expect(third).toMatch(/^not fronting 6 upstream\(s\): /);
+    expect(third).toMatch(
+      /cp-metrics \(refused by egress: 127\.0\.0\.1 is the control plane's own address\)/,
+    );
+    expect(third).toMatch(/meta-mapped \(refused by egress: 169\.254\.169\.254 is a cloud metadata address/);
+    expect(third).toMatch(/meta-compat \(refused by egress: .* is a cloud metadata address/);
+    expect(third).toMatch(/meta-nat64 \(refused by egress: .* is a cloud metadata address/);
+    expect(third).toMatch(/waiting \(pending approval\)/);
+    expect(third).toMatch(/refused \(blocked\)/);
+  });
+
+  it('a name resolving to loopback is refused at connect time unless the allow-list covers it', async () => {
+    const strict = await startGateway(
+      { bind: '127.0.0.1:0', fromControlPlane: cp.url, controlPlaneToken: [GW] },
+      { LOG_LEVEL: 'silent' },
+      () => undefined,
+    );
+    try {
+      const res = await fetch(`${strict.url}/mcp/by-name`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${KEY}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+        /refused by egress: localhost resolves to (127\.0\.0\.1|::1), which is a loopback address/,
+      );
+      expect(mcp.methods).not.toContain('tools/list');
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -80,6 +80,7 @@ describe('gateway refuses hostile input', () => {
           'abom_gateway_key_of_tenant_o_0123456789abcdefghijklmno',
         ],
         bearerToken: BEARER,
+        egressAllow: ['127.0.0.1/32'], // the test upstreams are on loopback
         policy: policyFile,
         rateLimitPerTool: '5/min',
       },

@@ -56,6 +56,8 @@ export async function startGateway(
   print(
     `agent-bom gateway serving on ${url} fronting ${names.length} upstream(s): ${names.join(', ') || '(none)'}`,
   );
+  const notFronted = runtime.notFrontedLine();
+  if (notFronted) print(notFronted);
   logger.info({ url, upstreams: names.length }, 'gateway listening');
   const started = app;
   return {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import dns from 'node:dns/promises';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import {
@@ -10,7 +11,11 @@ import {
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
-import { ControlPlaneLink, type DiscoveryAnswer } from './control-plane/control-plane-link.js';
+import {
+  ControlPlaneLink,
+  type DiscoveredUpstream,
+  type DiscoveryAnswer,
+} from './control-plane/control-plane-link.js';
 import { GatewayMetrics } from './http/metrics.js';
 import type { LoadedPolicy } from './policy/loaded-policy.js';
 import { BundlePolicy, FilePolicy } from './policy/policy-store.js';
@@ -20,7 +25,8 @@ import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import type { RelayDeps } from './relay/relay-context.js';
 import { SessionIds } from './relay/session-ids.js';
 import { StatefulSessions } from './relay/stateful-sessions.js';
-import { isForbiddenAddress, UpstreamClient } from './relay/upstream-client.js';
+import { UpstreamClient } from './relay/upstream-client.js';
+import { EgressConfigError, EgressGuard } from '../../../libs/runtime/src/index.js';
 import { loadOverlay, type OverlayEntry } from './upstreams/overlay.js';
 import { UpstreamRegistry } from './upstreams/registry.js';
 import {
@@ -68,6 +74,10 @@ export class GatewayRuntime {
   limiter?: RateLimiter;
   filePolicy?: FilePolicy;
   authenticator!: Authenticator;
+  readonly egress: EgressGuard;
+  /** Upstreams known but not routed, and why (pending or blocked approval, refused by egress): the third line. */
+  notFronted: Array<{ tenant: string; name: string; why: string }> = [];
+  private legacyApprovalWarned = false;
   private overlay: OverlayEntry[] = [];
   private primaryTenant = DEFAULT_TENANT;
   private refreshTimer?: NodeJS.Timeout;
@@ -87,9 +97,23 @@ export class GatewayRuntime {
     readonly logger: Logger,
     private readonly print: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {
+    try {
+      this.egress = new EgressGuard(config.egressAllow);
+    } catch (error) {
+      if (error instanceof EgressConfigError) throw new ConfigError(error.message);
+      throw error;
+    }
+    if (config.controlPlane) {
+      const cpUrl = new URL(config.controlPlane.url);
+      this.egress.protect({
+        host: cpUrl.hostname,
+        port: Number(cpUrl.port) || (cpUrl.protocol === 'https:' ? 443 : 80),
+      });
+    }
     this.upstreams = new UpstreamClient({
       connections: config.upstreamConnections,
       timeoutMs: config.upstreamTimeoutMs,
+      egress: this.egress,
     });
     this.sessionIds = new SessionIds(config.sessionSecret);
     this.statefulSessions = new StatefulSessions(config.sessionLimits, 30 * 60_000, (count) =>
@@ -101,6 +125,7 @@ export class GatewayRuntime {
 
   /** Boot: overlay, discovery (prints the seed's line per key), policy, limiter, audit, auth. Throws on bad config. */
   async start(): Promise<void> {
+    await this.protectControlPlaneAddresses();
     if (this.config.upstreamsFile) this.overlay = await loadOverlay(this.config.upstreamsFile, this.env);
     for (const link of this.links) {
       let answer: DiscoveryAnswer;
@@ -213,6 +238,23 @@ export class GatewayRuntime {
           `(missing ${missing.join(', ')}): create one with \`agent-bom keys create --tenant ${tenant} --role gateway\``,
       );
     }
+  }
+
+  /** The control plane's resolved addresses stay refused to upstream traffic, whatever the allow-list says. */
+  private async protectControlPlaneAddresses(): Promise<void> {
+    if (!this.config.controlPlane) return;
+    const url = new URL(this.config.controlPlane.url);
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const addresses = await dns.lookup(url.hostname.replace(/^\[|\]$/g, ''), { all: true }).catch(() => []);
+    for (const { address } of addresses) this.egress.protect({ host: address, port });
+  }
+
+  /** The third startup line: what is known but not fronted, and why; undefined when everything is fronted. */
+  notFrontedLine(): string | undefined {
+    if (!this.notFronted.length) return undefined;
+    const several = this.tenants.size > 1;
+    const names = this.notFronted.map((u) => `${several ? `${u.tenant}/` : ''}${u.name} (${u.why})`);
+    return `not fronting ${names.length} upstream(s): ${names.join(', ')}`;
   }
 
   /** Names for the `fronting …` line: bare names for one tenant, `tenant/name` for several. */
@@ -346,24 +388,30 @@ export class GatewayRuntime {
 
   private rebuildRegistry(): void {
     const upstreams: Upstream[] = [];
+    const notFronted: GatewayRuntime['notFronted'] = [];
     for (const state of this.tenants.values()) {
       const byName = new Map<string, Upstream>();
+      const skipped = new Map<string, string>();
       for (const found of state.discovered) {
         let url: URL;
         try {
           url = new URL(found.url);
         } catch {
+          skipped.set(found.name, 'unusable address');
           continue;
         }
-        if (
-          !UPSTREAM_NAME.test(found.name) ||
-          (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-          isForbiddenAddress(url.hostname)
-        ) {
-          this.logger.warn(
-            { tenant: state.tenant, upstream: found.name },
-            'discovered upstream skipped: unusable name or address',
-          );
+        if (!UPSTREAM_NAME.test(found.name) || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+          skipped.set(found.name, 'unusable name or address');
+          continue;
+        }
+        const why = this.approvalProblem(found.approval);
+        if (why) {
+          skipped.set(found.name, why);
+          continue;
+        }
+        const refusal = this.egressProblem(url);
+        if (refusal) {
+          skipped.set(found.name, refusal);
           continue;
         }
         byName.set(
@@ -378,11 +426,27 @@ export class GatewayRuntime {
         );
       }
       for (const entry of this.overlay) {
-        if ((entry.tenant ?? this.primaryTenant) === state.tenant)
-          byName.set(entry.name, entry.build(state.tenant));
+        if ((entry.tenant ?? this.primaryTenant) !== state.tenant) continue;
+        // Overlay entries are the operator's own: no approval needed, but egress applies to them too.
+        const upstream = entry.build(state.tenant);
+        const refusal = this.egressProblem(upstream.url);
+        if (refusal) {
+          byName.delete(entry.name);
+          skipped.set(entry.name, refusal);
+          continue;
+        }
+        skipped.delete(entry.name);
+        byName.set(entry.name, upstream);
+      }
+      for (const [name, why] of skipped) {
+        if (byName.has(name)) continue;
+        notFronted.push({ tenant: state.tenant, name, why });
       }
       upstreams.push(...byName.values());
     }
+    this.notFronted = notFronted.sort((a, b) =>
+      `${a.tenant}/${a.name}`.localeCompare(`${b.tenant}/${b.name}`),
+    );
     const changes = this.registry.replace(upstreams);
     if (this.refreshTimer) {
       for (const change of changes) {
@@ -395,6 +459,27 @@ export class GatewayRuntime {
         );
       }
     }
+  }
+
+  /** Discovered upstreams are routed only once approved in the control plane. */
+  private approvalProblem(approval: DiscoveredUpstream['approval']): string | undefined {
+    if (approval === 'approved') return undefined;
+    if (approval === 'pending') return 'pending approval';
+    if (approval === 'blocked') return 'blocked';
+    // A control plane from before approval existed does not send the field: route as it always did, and say so.
+    if (!this.legacyApprovalWarned) {
+      this.legacyApprovalWarned = true;
+      this.logger.warn(
+        'the control plane does not report upstream approval (an older version): discovered upstreams are routed unapproved',
+      );
+    }
+    return undefined;
+  }
+
+  private egressProblem(url: URL): string | undefined {
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const refusal = this.egress.checkLiteral(url.hostname, port);
+    return refusal ? `refused by egress: ${refusal.address} ${refusal.reason}` : undefined;
   }
 
   private tenantState(
