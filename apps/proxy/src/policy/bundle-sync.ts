@@ -78,7 +78,7 @@ export class BundleSync {
       } catch (error) {
         const code = error instanceof BundleVerificationError ? error.code : 'UNREADABLE';
         const tampered = TAMPER_CODES.has(code) ? ' (tampered or corrupted)' : '';
-        problem = `the cached policy bundle ${this.store.path('bundle.json')} was refused${tampered}: ${code}: ${(error as Error).message}`;
+        problem = `the cached policy bundle ${this.store.path('bundle.json')} was refused${tampered}: ${(error as Error).message}`;
         this.logger.warn(problem);
       }
     }
@@ -97,7 +97,7 @@ export class BundleSync {
       }
       if (error instanceof BundleVerificationError || error instanceof PolicyCompileError) {
         throw new FailClosedError(
-          `refusing to start (fail closed): ${problem}, and the bundle the control plane served was refused: ${error instanceof BundleVerificationError ? `${error.code}: ` : ''}${error.message.split('\n')[0]}`,
+          `refusing to start (fail closed): ${problem}, and the bundle the control plane served was refused: ${error.message.split('\n')[0]}`,
         );
       }
       throw error;
@@ -120,7 +120,7 @@ export class BundleSync {
         this.outageReported = true;
       } else if (error instanceof BundleVerificationError) {
         this.logger.error(
-          `the control plane served a bundle that was refused (keeping v${this.current?.payload.version}): ${error.code}: ${error.message}`,
+          `the control plane served a bundle that was refused (keeping v${this.current?.payload.version}): ${error.message}`,
         );
       } else {
         this.logger.error(`policy refresh failed: ${(error as Error).message}`);
