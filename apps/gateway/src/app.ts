@@ -16,7 +16,9 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
   const adapter = new FastifyAdapter({
     loggerInstance: logger.child(
       { component: 'http' },
-      { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'warn' },
+      // Fastify reports a client that hangs up mid-stream as a warning with a stack trace: a normal event for
+      // a relay, so only errors are logged unless the operator asks for debug.
+      { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'error' },
     ),
     bodyLimit: config.maxBodyBytes,
     trustProxy: false,

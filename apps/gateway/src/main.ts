@@ -19,7 +19,14 @@ export function createGatewayLogger(level: string): Logger {
     base: { service: 'agent-bom-gateway' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.token', 'token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+        '*.token',
+        'token',
+        '*.arguments',
+        '*.params',
+      ],
       censor: '[redacted]',
     },
   });

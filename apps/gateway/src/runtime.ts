@@ -8,6 +8,7 @@ import {
   type MeView,
   type Permission,
 } from '../../../libs/contracts/src/index.js';
+import { redactText } from '../../../libs/detectors/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
@@ -286,7 +287,10 @@ export class GatewayRuntime {
     return out;
   }
 
-  audit(tenant: string, event: GatewayAuditEvent): void {
+  audit(tenant: string, raw: GatewayAuditEvent): void {
+    // A reason can quote what a condition matched: secrets in it are redacted like the ledger redacts them,
+    // before the event is queued or logged.
+    const event = raw.reason ? { ...raw, reason: redactText(raw.reason).text } : raw;
     this.tenants.get(tenant)?.audit.record(event);
     if (event.type !== 'tool_call.allowed') this.logger.info({ audit: { tenant, ...event } }, event.type);
   }
@@ -361,10 +365,13 @@ export class GatewayRuntime {
   refreshGauges(): void {
     let pending = 0;
     let dropped = 0;
+    let conflicts = 0;
     for (const state of this.tenants.values()) {
       pending += state.audit.pending;
       dropped += state.audit.dropped;
+      conflicts += state.audit.conflicts;
     }
+    this.metrics.auditConflicts.set(conflicts);
     this.metrics.auditPending.set(pending);
     this.metrics.auditDropped.set(dropped);
   }

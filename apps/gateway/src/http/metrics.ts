@@ -38,6 +38,11 @@ export class GatewayMetrics {
     help: 'Audit events dropped because the buffer was full or the control plane refused them',
     registers: [this.registry],
   });
+  readonly auditConflicts = new Gauge({
+    name: 'agent_bom_gateway_audit_conflicting_events',
+    help: 'Audit events whose ids the control plane already held with other content (forged or replayed audit: alarm)',
+    registers: [this.registry],
+  });
   readonly sessions = new Gauge({
     name: 'agent_bom_gateway_stateful_sessions',
     help: 'Open stateful sessions (legacy SSE clients and SSE upstream bridges) on this replica',
