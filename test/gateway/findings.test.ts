@@ -185,6 +185,12 @@ describe('gateway: runtime review findings', () => {
       `GET /healthz HTTP/1.1\r\nHost: localhost:${port}\r\nconnection: close\r\n\r\n`,
     );
     expect(local.data).toMatch(/^HTTP\/1\.1 200/);
+    // a loopback page on a loopback-bound gateway is this machine's own (conformance: localhost-host-valid-accepted)
+    const own = await raw(
+      gateway.url,
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nconnection: close\r\n\r\n`,
+    );
+    expect(own.data).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('cross-tenant: anonymous /healthz names no tenant and no upstream of a multi-tenant gateway; a caller sees its own', async () => {

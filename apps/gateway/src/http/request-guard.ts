@@ -45,12 +45,17 @@ export function originPolicy(host: string, allowedOrigins: string[]): OriginPoli
 
 /**
  * The MCP transport's DNS-rebinding defence: a present `Origin` must be on the allow-list (browsers send it;
- * other clients do not), and a gateway bound to loopback answers only requests addressed to a loopback name.
+ * other clients do not) — or, on a gateway bound to loopback, be a loopback origin (a page of this machine) —
+ * and a gateway bound to loopback answers only requests addressed to a loopback name.
  * Returns why a request is refused, or undefined.
  */
 export function foreignRequest(headers: IncomingHttpHeaders, policy: OriginPolicy): string | undefined {
   const origin = headers.origin;
-  if (origin !== undefined && !policy.allowedOrigins.has(origin.toLowerCase())) {
+  if (
+    origin !== undefined &&
+    !policy.allowedOrigins.has(origin.toLowerCase()) &&
+    !(policy.loopbackOnly && isLoopbackOrigin(origin))
+  ) {
     return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (see --allowed-origin)`;
   }
   if (policy.loopbackOnly) {
@@ -61,4 +66,12 @@ export function foreignRequest(headers: IncomingHttpHeaders, policy: OriginPolic
     }
   }
   return undefined;
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    return isLoopbackHost(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
 }
