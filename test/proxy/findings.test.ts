@@ -104,6 +104,46 @@ describe('proxy: runtime review findings', () => {
     expect(message).toMatch(/text/);
   }, 30_000);
 
+  it('a symlink past secret_paths: the argument check cannot see it, the response is redacted by default', async () => {
+    const served = path.join(root, 'served');
+    const secrets = path.join(root, '.ssh');
+    await fs.mkdir(served, { recursive: true });
+    await fs.mkdir(secrets, { recursive: true });
+    const token = 'ghp_' + 'Q1w2E3r4T5y6U7i8O9p0'.repeat(2).slice(0, 36);
+    await fs.writeFile(path.join(secrets, 'id_rsa'), `token=${token}\n`);
+    await fs.symlink(path.join(secrets, 'id_rsa'), path.join(served, 'notes.txt'));
+    const policy = path.join(root, 'secret-paths.json');
+    await fs.writeFile(
+      policy,
+      JSON.stringify({ version: 1, rules: [{ id: 'no-secrets', effect: 'deny', secret_paths: true }] }),
+    );
+    const FILESYSTEM = path.resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+    driver = startStdio(
+      node,
+      [
+        CLI,
+        'proxy',
+        '--cache-dir',
+        path.join(root, 'cache'),
+        '--policy',
+        policy,
+        '--',
+        node,
+        FILESYSTEM,
+        root,
+      ],
+      env,
+    );
+    await driver.handshake();
+    const answer = await driver.request(1, 'tools/call', {
+      name: 'read_text_file',
+      arguments: { path: path.join(served, 'notes.txt') },
+    });
+    const text = JSON.stringify(answer);
+    expect(text).not.toContain(token);
+    expect(text).toMatch(/REDACTED/);
+  }, 30_000);
+
   it('bad-input: an insecure control-plane URL is a usage error (exit 2)', () => {
     const run = spawnSync(
       node,
