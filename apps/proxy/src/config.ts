@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { checkedUrl } from '../../../libs/control-plane-client/src/index.js';
+import { checkedUrl } from '../../../libs/control-plane-client/src/url.js';
 import { parseDuration } from '../../../libs/contracts/src/duration.js';
 
 /** A configuration the proxy refuses to start with: exit code 2 and a message naming the flag. */
