@@ -381,6 +381,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--rate-limit-database-url <url>', 'PostgreSQL for the shared limiter (default: DATABASE_URL)')
     .option('--discovery-refresh-seconds <n>', 'how often to re-read discovery (default 60)')
     .option('--allow-insecure-no-auth', 'serve a non-loopback address without incoming authentication')
+    .option(
+      '--egress-allow <cidr|host-glob>',
+      'open an address range or host name pattern to upstream traffic; repeatable (env AGENT_BOM_GATEWAY_EGRESS_ALLOW, comma-separated)',
+      collect,
+      [],
+    )
+    .option(
+      '--allowed-origin <origin>',
+      'browser Origin allowed to call the gateway; repeatable (env AGENT_BOM_GATEWAY_ALLOWED_ORIGINS, comma-separated)',
+      collect,
+      [],
+    )
     .action(
       run(async (options: Record<string, unknown>) => {
         const { runGateway } = await import('../apps/gateway/src/main.js');
