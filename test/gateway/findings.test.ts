@@ -302,6 +302,8 @@ describe('gateway egress: discovered upstreams cannot reach internal addresses',
       { name: 'by-name', url: `${mcp.url.replace('127.0.0.1', 'localhost')}/mcp`, transport: 'http' },
       { name: 'waiting', url: 'https://mcp.example.com/mcp', transport: 'http', approval: 'pending' },
       { name: 'refused', url: 'https://mcp.example.org/mcp', transport: 'http', approval: 'blocked' },
+      // an answer without the field (a control plane from before approval): nobody approved it, so not routed
+      { name: 'unknown', url: 'https://mcp.example.net/mcp', transport: 'http', approval: null },
     ]);
     gateway = await startGateway(
       {
@@ -326,7 +328,7 @@ describe('gateway egress: discovered upstreams cannot reach internal addresses',
       /fronting 2 upstream\(s\): allowed-tools, by-name$/,
     );
     const third = lines.find((l) => l.startsWith('not fronting'))!;
-    expect(third).toMatch(/^not fronting 6 upstream\(s\): /);
+    expect(third).toMatch(/^not fronting 7 upstream\(s\): /);
     expect(third).toMatch(
       /cp-metrics \(refused by egress: 127\.0\.0\.1 is the control plane's own address\)/,
     );
@@ -335,6 +337,7 @@ describe('gateway egress: discovered upstreams cannot reach internal addresses',
     expect(third).toMatch(/meta-nat64 \(refused by egress: .* is a cloud metadata address/);
     expect(third).toMatch(/waiting \(pending approval\)/);
     expect(third).toMatch(/refused \(blocked\)/);
+    expect(third).toMatch(/unknown \(approval unknown \(control plane reports none\)\)/);
   });
 
   it('a name resolving to loopback is refused at connect time unless the allow-list covers it', async () => {

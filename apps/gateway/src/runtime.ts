@@ -78,7 +78,6 @@ export class GatewayRuntime {
   readonly egress: EgressGuard;
   /** Upstreams known but not routed, and why (pending or blocked approval, refused by egress): the third line. */
   notFronted: Array<{ tenant: string; name: string; why: string }> = [];
-  private legacyApprovalWarned = false;
   private overlay: OverlayEntry[] = [];
   private primaryTenant = DEFAULT_TENANT;
   private refreshTimer?: NodeJS.Timeout;
@@ -473,14 +472,8 @@ export class GatewayRuntime {
     if (approval === 'approved') return undefined;
     if (approval === 'pending') return 'pending approval';
     if (approval === 'blocked') return 'blocked';
-    // A control plane from before approval existed does not send the field: route as it always did, and say so.
-    if (!this.legacyApprovalWarned) {
-      this.legacyApprovalWarned = true;
-      this.logger.warn(
-        'the control plane does not report upstream approval (an older version): discovered upstreams are routed unapproved',
-      );
-    }
-    return undefined;
+    // Fail closed: an answer without the field (a control plane from before approval) proves no admin approved it.
+    return 'approval unknown (control plane reports none)';
   }
 
   private egressProblem(url: URL): string | undefined {
