@@ -155,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--push-url <url>', 'fleet sync URL or control-plane base URL (env AGENT_BOM_PUSH_URL)')
     .option('--push-api-key <key>', 'fleet-push API key (env AGENT_BOM_PUSH_API_KEY, preferred)')
     .option(
+      '--credential-file <path>',
+      'where the endpoint credential is kept (env AGENT_BOM_CREDENTIAL_FILE; default ~/.config/agent-bom/endpoint-credential.json)',
+    )
+    .option(
       '--source-id <id>',
       'endpoint identity (env AGENT_BOM_SOURCE_ID; default: derived from the machine id)',
     )
@@ -184,13 +188,21 @@ export async function main(argv: string[]): Promise<number> {
       'fetch the keys from this URL (e.g. <control plane>/v1/audit/verification-key)',
     )
     .option('--token <token>', 'bearer token for --key-url (default: env AGENT_BOM_TOKEN)')
+    .option(
+      '--witness <file>',
+      'witness file (AGENT_BOM_AUDIT_WITNESS_FILE): the export must reach its latest checkpoint',
+    )
     .option('--json', 'machine-readable report')
     .action(
-      run(async (file: string, options: { key?: string; keyUrl?: string; token?: string; json?: boolean }) =>
-        (await import('./commands/audit-verify.js')).verifyExportFile(file, {
-          ...options,
-          token: options.token ?? process.env.AGENT_BOM_TOKEN,
-        }),
+      run(
+        async (
+          file: string,
+          options: { key?: string; keyUrl?: string; token?: string; witness?: string; json?: boolean },
+        ) =>
+          (await import('./commands/audit-verify.js')).verifyExportFile(file, {
+            ...options,
+            token: options.token ?? process.env.AGENT_BOM_TOKEN,
+          }),
       ),
     );
   audit
@@ -380,6 +392,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--rate-limit-database-url <url>', 'PostgreSQL for the shared limiter (default: DATABASE_URL)')
     .option('--discovery-refresh-seconds <n>', 'how often to re-read discovery (default 60)')
     .option('--allow-insecure-no-auth', 'serve a non-loopback address without incoming authentication')
+    .option(
+      '--egress-allow <cidr|host-glob>',
+      'open an address range or host name pattern to upstream traffic; repeatable (env AGENT_BOM_GATEWAY_EGRESS_ALLOW, comma-separated)',
+      collect,
+      [],
+    )
+    .option(
+      '--allowed-origin <origin>',
+      'browser Origin allowed to call the gateway; repeatable (env AGENT_BOM_GATEWAY_ALLOWED_ORIGINS, comma-separated)',
+      collect,
+      [],
+    )
     .action(
       run(async (options: Record<string, unknown>) => {
         const { runGateway } = await import('../apps/gateway/src/main.js');

@@ -243,6 +243,12 @@ describe('scans API', () => {
       auth_mode: 'url',
       config_path: '/c.json',
     });
+    // Fields the CLI never fills with secrets, but a hostile client can: every one is scrubbed on ingest.
+    hostile.agents[0].servers[0].command = `/opt/run-with-${PLANTED_SECRET}`;
+    const loose = hostile as unknown as Record<string, unknown>; // the schema's open-ended objects take anything
+    loose.endpoint = { hostname: 'h', note: `token=${PLANTED_SECRET}` };
+    loose.summary = { nested: [{ [`key ${PLANTED_SECRET}`]: `Bearer ${PLANTED_SECRET}` }] };
+    if (hostile.findings[0]) hostile.findings[0].title = `leaked ${PLANTED_SECRET}`;
     const res = await req('fleet-push', 'POST', '/v1/results/push', hostile);
     expect(res.statusCode).toBe(201);
     const stored = JSON.stringify(

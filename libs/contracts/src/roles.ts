@@ -25,6 +25,7 @@ export const PERMISSIONS = [
   'scan:read',
   'findings:triage',
   'discovery:read',
+  'upstreams:approve',
   'policy:read',
   'policy:write',
   'policy:bundle',
@@ -43,15 +44,16 @@ const VIEWER: readonly Permission[] = [
   'policy:read',
   'policy:bundle',
 ];
-const ANALYST: readonly Permission[] = [
-  ...VIEWER,
-  'scan:run',
-  'scan:push',
-  'findings:triage',
-  'audit:write',
-  'audit:read',
+// Human roles do not write runtime events: `audit:write` is for proxy and gateway keys only, so a person cannot
+// put words in a runtime's mouth (docs/audit.md, "Who writes runtime events").
+const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'findings:triage', 'audit:read'];
+const ADMIN: readonly Permission[] = [
+  ...ANALYST,
+  'keys:manage',
+  'fleet:write',
+  'policy:write',
+  'upstreams:approve',
 ];
-const ADMIN: readonly Permission[] = [...ANALYST, 'keys:manage', 'fleet:write', 'policy:write'];
 
 /** The whole matrix. Anything not listed is denied. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

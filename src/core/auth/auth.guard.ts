@@ -30,16 +30,23 @@ export class AuthGuard implements CanActivate {
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const credential = credentialOf(request.headers);
-    if (!credential) throw new DomainError('UNAUTHENTICATED', 'authentication required');
-    const principal = await this.resolver.resolve(credential);
-    if (!principal) throw new DomainError('UNAUTHENTICATED', 'invalid, expired or revoked credential');
+    // Normally done already, before the body was read (see authenticate-hook.ts).
+    const principal = request.principal ?? (await this.authenticate(request));
     if (!permission) throw new DomainError('FORBIDDEN', 'this route declares no permission and is closed');
     if (!roleHasPermission(principal.role, permission)) {
       throw new DomainError('FORBIDDEN', `role "${principal.role}" does not have permission "${permission}"`);
     }
-    request.principal = principal;
     return true;
+  }
+
+  /** The principal of the presented credential, attached to the request; a 401 when there is none. */
+  async authenticate(request: GuardedRequest): Promise<Principal> {
+    const credential = credentialOf(request.headers);
+    if (!credential) throw new DomainError('UNAUTHENTICATED', 'authentication required');
+    const principal = await this.resolver.resolve(credential);
+    if (!principal) throw new DomainError('UNAUTHENTICATED', 'invalid, expired or revoked credential');
+    request.principal = principal;
+    return principal;
   }
 }
 

@@ -10,6 +10,8 @@ export interface Principal {
   subject: string;
   authMethod: 'api_key' | 'system';
   keyId: string | null;
+  /** Set for an endpoint credential: the one fleet `source_id` this key may push for (docs/fleet.md). */
+  sourceId?: string | null;
 }
 
 /**

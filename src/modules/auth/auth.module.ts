@@ -25,8 +25,9 @@ import { MeController } from './me.controller.js';
       useFactory: (config: AppConfig) => new KeyCache(config.authCacheTtlSeconds * 1000),
     },
     { provide: PRINCIPAL_RESOLVER, useExisting: KeyAuthenticator },
-    { provide: APP_GUARD, useClass: AuthGuard },
+    AuthGuard,
+    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [ApiKeysService],
+  exports: [ApiKeysService, AuthGuard],
 })
 export class AuthModule {}

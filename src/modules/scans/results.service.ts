@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { severityRank } from '../../../libs/advisories/src/index.js';
 import { SOURCE_ID_PATTERN, type ScanSeverity } from '../../../libs/contracts/src/index.js';
-import { redactArgs, sanitizeUrl } from '../../../libs/discovery/src/index.js';
+import { redactArgs, sanitizeUrl, scrubSecrets } from '../../../libs/redaction/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions, Tx } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
@@ -160,8 +160,10 @@ export function checkReport(body: unknown): ResultsPush {
 }
 
 /**
- * Server-side redaction, whatever the client did: duplicate findings refused, server args re-redacted, URLs
- * stripped of userinfo and secret-looking query values. Credential VALUES never reach storage.
+ * Server-side redaction, whatever the client did (the same libs/redaction the CLI and fleet sync use): duplicate
+ * findings refused; command and args re-redacted; URLs stripped of userinfo and secret-looking query values; every
+ * free-text field and every string inside the open-ended objects (endpoint, summary, introspection) scrubbed.
+ * Credential VALUES never reach storage.
  */
 function sanitise(report: ResultsPush): ResultsPush {
   const ids = new Set<string>();
@@ -169,17 +171,43 @@ function sanitise(report: ResultsPush): ResultsPush {
     if (ids.has(f.id)) throw invalid(`findings.${i}.id`, `duplicate finding id ${f.id}`);
     ids.add(f.id);
   });
+  const text = (value: string) => scrubSecrets(value).text;
   return {
     ...report,
+    ...(report.endpoint ? { endpoint: scrubDeep(report.endpoint) as Record<string, unknown> } : {}),
+    summary: scrubDeep(report.summary) as Record<string, unknown>,
+    warnings: report.warnings?.map((w) => ({ path: text(w.path), message: text(w.message) })),
     agents: report.agents.map((agent) => ({
       ...agent,
+      ...(agent.config_paths ? { config_paths: agent.config_paths.map(text) } : {}),
       servers: agent.servers.map((server) => ({
         ...server,
+        ...(server.command !== undefined ? { command: redactArgs([server.command]).args[0] } : {}),
         ...(server.args ? { args: redactArgs(server.args).args } : {}),
         ...(server.url !== undefined ? { url: sanitizeUrl(server.url)?.url ?? '[invalid url]' } : {}),
+        config_path: text(server.config_path),
+        ...(server.project_path !== undefined ? { project_path: text(server.project_path) } : {}),
+        ...(server.introspection !== undefined ? { introspection: scrubDeep(server.introspection) } : {}),
       })),
     })),
+    packages: report.packages.map((p) => ({ ...p, origins: p.origins.map(text) })),
+    findings: report.findings.map((f) => ({
+      ...f,
+      title: text(f.title),
+      subject: text(f.subject),
+      locations: f.locations.map(text),
+    })),
   };
+}
+
+/** Every string in a JSON value scrubbed (keys too); the schema has already bounded its size and depth. */
+function scrubDeep(value: unknown): unknown {
+  if (typeof value === 'string') return scrubSecrets(value).text;
+  if (Array.isArray(value)) return value.map(scrubDeep);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [scrubSecrets(k).text, scrubDeep(v)]));
+  }
+  return value;
 }
 
 function summarise(report: ResultsPush) {
