@@ -65,16 +65,25 @@ async function hasNoTenants(db: Database): Promise<boolean> {
   return rows.length === 0;
 }
 
-function installShutdown(app: NestFastifyApplication, db: Database, logger: ReturnType<typeof createLogger>) {
+/**
+ * Stops on SIGINT/SIGTERM: the app first (HTTP, then providers: the scan queue lets running jobs finish their
+ * step), then the pool and the embedded server; exits 1 if that takes longer than `graceMs`.
+ */
+export function installShutdown(
+  app: { close(): Promise<void> },
+  db: Database,
+  logger: ReturnType<typeof createLogger>,
+  graceMs = 15_000,
+) {
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      logger.error('shutdown took longer than 15 s; exiting');
+      logger.error(`shutdown took longer than ${graceMs / 1000} s; exiting`);
       process.exit(1);
-    }, 15_000);
+    }, graceMs);
     force.unref();
     void (async () => {
       try {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './core/config/config.js';
 import { migrateWithLock, pendingMigrations } from './core/database/data-source.js';
 import { openDatabase } from './core/database/database.js';
 import { createLogger, PinoNestLogger } from './core/logging/logger.js';
+import { installShutdown } from './main.js';
 import { ScanQueue } from './modules/scans/jobs/scan-queue.js';
 
 /**
@@ -39,28 +40,5 @@ export async function runWorker(): Promise<void> {
   process.stderr.write(
     `agent-bom worker running ${config.scanWorkers} scan worker(s) as ${queue.workerId}\n  database: ${db.description}\n`,
   );
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    void (async () => {
-      try {
-        await app.close();
-        await db.close();
-        process.exitCode = 0;
-      } catch (error) {
-        logger.error({ err: error }, 'error during shutdown');
-        process.exitCode = 1;
-      } finally {
-        clearTimeout(force);
-        logger.flush();
-        process.exit();
-      }
-    })();
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  installShutdown(app, db, logger, 30_000);
 }
