@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import PgBoss from 'pg-boss';
+import { MemoryAdvisorySource } from '../../libs/advisories/src/index.js';
+import { buildScanReport } from '../../libs/scan/src/index.js';
 import type { Role } from '../../libs/contracts/src/index.js';
 import { createDataSource } from '../../src/core/database/data-source.js';
 import { AdvisoriesService } from '../../src/modules/advisories/advisories.service.js';
@@ -378,4 +380,39 @@ describe('scan jobs', () => {
       expect(await query(`SELECT * FROM scan_schedules`)).toEqual([]);
     });
   });
+
+  it('a job re-matches the newest pushed result of each source against advisories imported since the push', async () => {
+    // Pushed by an endpoint whose advisory database did not know GHSA-35jh-r3h4-6jhm yet.
+    const pushed = await buildScanReport({
+      sourceId: 'ci-runner',
+      agents: [
+        agent('claude-code', [
+          stdioServer('tpl', { args: ['-y', 'lodash@4.17.20'], credential_env_names: ['NPM_TOKEN'] }),
+        ]),
+      ],
+      projects: [],
+      advisories: new MemoryAdvisorySource('empty'),
+    });
+    expect(pushed.findings.filter((f) => f.kind === 'vulnerability')).toEqual([]);
+    expect((await req(a, 'fleet-push', 'POST', '/v1/results/push', pushed)).statusCode).toBe(201);
+    const job = (await req(a, 'analyst', 'POST', '/v1/scan')).json() as { id: string };
+    expect(await finished(a, 'viewer', job.id)).toMatchObject({
+      status: 'done',
+      summary: { pushed_sources: 1 },
+    });
+    const findings = (
+      await req(a, 'viewer', 'GET', '/v1/findings?source_id=ci-runner&kind=vulnerability')
+    ).json() as {
+      items: Array<{ advisory_id: string; credentials: string[]; last_scan_id: string }>;
+    };
+    expect(findings.items.map((f) => f.advisory_id)).toEqual(['GHSA-35jh-r3h4-6jhm']);
+    expect(findings.items[0].credentials).toEqual(['NPM_TOKEN']);
+    // The floating/credential findings the endpoint reported stay open (the rematch keeps them).
+    const open = (
+      await req(a, 'viewer', 'GET', '/v1/findings?source_id=ci-runner&kind=credential_exposure')
+    ).json() as {
+      items: unknown[];
+    };
+    expect(open.items).toHaveLength(1);
+  }, 30_000);
 });

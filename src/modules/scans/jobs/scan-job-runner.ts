@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { buildScanReport } from '../../../../libs/scan/src/index.js';
+import type { ScanReport } from '../../../../libs/contracts/src/index.js';
+import { buildScanReport, rematchReport } from '../../../../libs/scan/src/index.js';
 import { systemPrincipal } from '../../../core/auth/principal.js';
 import { Transactions } from '../../../core/database/transactions.js';
 import { AdvisoriesService } from '../../advisories/advisories.service.js';
@@ -30,8 +31,9 @@ export interface RunContext {
 
 /**
  * One control-plane scan: the tenant's synced fleet inventory (server launch commands and URLs), endpoint by
- * endpoint, against the PostgreSQL advisory database; each endpoint's report is validated and stored through
- * {@link ResultsService.store}, exactly as a pushed result is. Local paths in the inventory are the endpoints'
+ * endpoint, against the PostgreSQL advisory database, then the newest pushed result of each source matched
+ * again against today's advisories; each report is validated and stored through {@link ResultsService.store},
+ * exactly as a pushed result is. Local paths in the inventory are the endpoints'
  * and never read here. Each step is recorded (and checks for a cancel).
  */
 @Injectable()
@@ -98,6 +100,27 @@ export class ScanJobRunner {
         findings[key] += answer.findings[key];
       await step('storing', index + 1, endpoints.length, true);
     }
-    return { endpoints: endpoints.length, servers: serverTotal, scans, findings };
+    // Results pushed by `agent-bom scan`: each source's newest report, matched again against today's advisories.
+    const pushed = await this.jobs.latestPushed(tenantId);
+    for (const [index, { id }] of pushed.entries()) {
+      const stored = (await this.jobs.pushedReport(tenantId, id)) as ScanReport | null;
+      if (stored) {
+        const checked = checkReport(await rematchReport(stored, this.advisories));
+        const answer = await this.transactions.run((tx) =>
+          this.results.store(principal, checked, 'job', new Date(), tx),
+        );
+        scans.push(answer.scan_id);
+        for (const key of Object.keys(findings) as Array<keyof typeof findings>)
+          findings[key] += answer.findings[key];
+      }
+      await step('rematching', index + 1, pushed.length, true);
+    }
+    return {
+      endpoints: endpoints.length,
+      servers: serverTotal,
+      pushed_sources: pushed.length,
+      scans,
+      findings,
+    };
   }
 }

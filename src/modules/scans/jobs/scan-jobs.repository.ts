@@ -295,6 +295,23 @@ export class ScanJobsRepository {
     }));
   }
 
+  /** The newest pushed scan of each source (ids only; reports are read one at a time with {@link pushedReport}). */
+  async latestPushed(tenantId: string): Promise<Array<{ id: string; source_id: string }>> {
+    return (await this.dataSource.query(
+      `SELECT DISTINCT ON (source_id) id, source_id FROM scans
+        WHERE tenant_id = $1 AND kind = 'pushed' ORDER BY source_id, created_at DESC, id DESC`,
+      [tenantId],
+    )) as Array<{ id: string; source_id: string }>;
+  }
+
+  async pushedReport(tenantId: string, id: string): Promise<unknown> {
+    const rows = (await this.dataSource.query(`SELECT report FROM scans WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ])) as Array<{ report: unknown }>;
+    return rows[0]?.report ?? null;
+  }
+
   async getSchedule(tenantId: string) {
     const rows = (await this.dataSource.query(
       `SELECT cron, timezone, next_run_at, updated_by, updated_at FROM scan_schedules WHERE tenant_id = $1`,
