@@ -11,7 +11,9 @@ import type { Principal } from '../../core/auth/principal.js';
 export class MeController {
   @Get()
   @RequirePermission('me:read')
-  @ApiOperation({ summary: 'Who the presented credential is: tenant, role, permissions, how it authenticated' })
+  @ApiOperation({
+    summary: 'Who the presented credential is: tenant, role, permissions, how it authenticated',
+  })
   me(@CurrentPrincipal() principal: Principal): MeView {
     return meViewOf(principal);
   }
