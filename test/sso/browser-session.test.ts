@@ -35,7 +35,7 @@ describe('browser session in headless Chromium on http://127.0.0.1', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ api_key: key }),
       });
-      const { csrf_token } = await opened.json();
+      const { csrf_token } = (await opened.json()) as { csrf_token: string };
       const me = await (await fetch('/v1/auth/me')).json();
       const noCsrf = await fetch('/v1/auth/logout', { method: 'POST' });
       const out = await fetch('/v1/auth/logout', { method: 'POST', headers: { 'x-csrf-token': csrf_token } });
@@ -43,7 +43,7 @@ describe('browser session in headless Chromium on http://127.0.0.1', () => {
       return {
         opened: opened.status,
         me,
-        scriptSees: document.cookie,
+        scriptSees: (globalThis as unknown as { document: { cookie: string } }).document.cookie,
         noCsrf: noCsrf.status,
         out: out.status,
         after: after.status,
