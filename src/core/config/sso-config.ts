@@ -20,6 +20,8 @@ export interface SsoConfig {
   saml: SamlConfig | undefined;
   /** Each token's `jti` may be used once (replay guard shared by replicas through PostgreSQL). */
   oidcOneTimeJti: boolean;
+  /** A fetched JWKS is reused this long; a key rotated out of it stops working within this time. */
+  oidcJwksCacheSeconds: number;
 }
 
 /** How tokens of one issuer are checked and mapped. */
@@ -103,6 +105,7 @@ export const SSO_ENV = z.object({
   AGENT_BOM_OIDC_GROUPS_CLAIM: CLAIM.default('groups'),
   AGENT_BOM_OIDC_GROUP_ROLE_MAP: groupRoleMap.optional(),
   AGENT_BOM_OIDC_ONE_TIME_JTI: bool.default(false),
+  AGENT_BOM_OIDC_JWKS_CACHE_SECONDS: intIn(1, 86400).default(300),
   AGENT_BOM_OIDC_CLIENT_ID: z.string().min(1).max(512).optional(),
   AGENT_BOM_OIDC_CLIENT_SECRET: z.string().min(1).max(4096).optional(),
   AGENT_BOM_OIDC_REDIRECT_URI: z.url().optional(),
@@ -194,6 +197,7 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
     oidcBrowser,
     saml,
     oidcOneTimeJti: e.AGENT_BOM_OIDC_ONE_TIME_JTI,
+    oidcJwksCacheSeconds: e.AGENT_BOM_OIDC_JWKS_CACHE_SECONDS,
   };
 }
 

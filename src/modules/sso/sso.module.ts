@@ -5,6 +5,12 @@ import { CREDENTIAL_RESOLVER } from '../../core/auth/principal.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { CredentialChain } from './credential-chain.js';
+import { LoginAudit } from './login-audit.js';
+import { IssuerIndex } from './oidc/issuer-index.js';
+import { OidcBearerResolver } from './oidc/oidc-bearer.resolver.js';
+import { OidcIssuersController } from './oidc/oidc-issuers.controller.js';
+import { OidcIssuersRepository } from './oidc/oidc-issuers.repository.js';
+import { OidcIssuersService } from './oidc/oidc-issuers.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -16,14 +22,19 @@ import { SsoController } from './sso.controller.js';
  */
 @Module({
   imports: [AuthModule, AuditModule],
-  controllers: [SessionsController, SsoController],
+  controllers: [SessionsController, SsoController, OidcIssuersController],
   providers: [
     SessionsRepository,
     SessionsService,
+    LoginAudit,
+    IssuerIndex,
+    OidcIssuersRepository,
+    OidcBearerResolver,
+    OidcIssuersService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [SessionsService],
+  exports: [SessionsService, OidcBearerResolver],
 })
 export class SsoModule {}
