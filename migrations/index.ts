@@ -4,6 +4,7 @@ import { Audit1763856000000 } from './1763856000000-Audit.js';
 import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
+import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Policy1763942400000,
   Sessions1764115200000,
   OidcIssuers1764115300000,
+  LoginStates1764115400000,
 ];

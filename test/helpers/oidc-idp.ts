@@ -67,6 +67,7 @@ export class TestIdp {
               {
                 client_id: options.browserClient.clientId,
                 token_endpoint_auth_method: 'none',
+                id_token_signed_response_alg: options.keys[0].alg,
                 grant_types: ['authorization_code'],
                 response_types: ['code'],
                 redirect_uris: options.browserClient.redirectUris,
@@ -117,7 +118,11 @@ export class TestIdp {
         'content-type': 'application/x-www-form-urlencoded',
         authorization: `Basic ${Buffer.from(`${clientId}:${clientId}-secret-0123456789abcdef`).toString('base64')}`,
       },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api', resource: this.options.audience }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: 'api',
+        resource: this.options.audience,
+      }),
     });
     const body = (await res.json()) as { access_token?: string };
     if (!res.ok || !body.access_token) throw new Error(`IdP token: ${res.status} ${JSON.stringify(body)}`);
@@ -125,7 +130,10 @@ export class TestIdp {
   }
 
   /** A token signed by hand with one of the IdP's keys, for the refusal suites. */
-  async sign(claims: JWTPayload, opts: { key?: IdpKey; header?: Record<string, unknown> } = {}): Promise<string> {
+  async sign(
+    claims: JWTPayload,
+    opts: { key?: IdpKey; header?: Record<string, unknown> } = {},
+  ): Promise<string> {
     const key = opts.key ?? this.options.keys[0];
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ iss: this.issuer, aud: this.options.audience, iat: now, exp: now + 300, ...claims })

@@ -38,6 +38,7 @@ export interface OidcIssuerConfig {
 }
 
 export interface OidcBrowserConfig {
+  scopes: string;
   clientId: string;
   clientSecret: string | undefined;
   redirectUri: string;
@@ -109,6 +110,11 @@ export const SSO_ENV = z.object({
   AGENT_BOM_OIDC_CLIENT_ID: z.string().min(1).max(512).optional(),
   AGENT_BOM_OIDC_CLIENT_SECRET: z.string().min(1).max(4096).optional(),
   AGENT_BOM_OIDC_REDIRECT_URI: z.url().optional(),
+  AGENT_BOM_OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, 'must be space-separated scopes')
+    .refine((v) => v.split(' ').includes('openid'), 'must include openid')
+    .default('openid email profile'),
   AGENT_BOM_SAML_IDP_ENTITY_ID: z.string().min(1).max(1024).optional(),
   AGENT_BOM_SAML_IDP_SSO_URL: idpUrl.optional(),
   AGENT_BOM_SAML_IDP_CERT_FILE: z.string().min(1).optional(),
@@ -159,6 +165,7 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
       return ['AGENT_BOM_OIDC_REDIRECT_URI', 'is required when AGENT_BOM_OIDC_CLIENT_ID is set'];
     }
     oidcBrowser = {
+      scopes: e.AGENT_BOM_OIDC_SCOPES,
       clientId: e.AGENT_BOM_OIDC_CLIENT_ID,
       clientSecret: e.AGENT_BOM_OIDC_CLIENT_SECRET,
       redirectUri: e.AGENT_BOM_OIDC_REDIRECT_URI,

@@ -11,6 +11,9 @@ import { OidcBearerResolver } from './oidc/oidc-bearer.resolver.js';
 import { OidcIssuersController } from './oidc/oidc-issuers.controller.js';
 import { OidcIssuersRepository } from './oidc/oidc-issuers.repository.js';
 import { OidcIssuersService } from './oidc/oidc-issuers.service.js';
+import { OidcLoginController } from './oidc/oidc-login.controller.js';
+import { OidcLoginService } from './oidc/oidc-login.service.js';
+import { LoginStatesRepository } from './login-states.repository.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -22,7 +25,7 @@ import { SsoController } from './sso.controller.js';
  */
 @Module({
   imports: [AuthModule, AuditModule],
-  controllers: [SessionsController, SsoController, OidcIssuersController],
+  controllers: [SessionsController, SsoController, OidcIssuersController, OidcLoginController],
   providers: [
     SessionsRepository,
     SessionsService,
@@ -31,6 +34,8 @@ import { SsoController } from './sso.controller.js';
     OidcIssuersRepository,
     OidcBearerResolver,
     OidcIssuersService,
+    LoginStatesRepository,
+    OidcLoginService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Role } from '../../../../libs/contracts/src/index.js';
+import { returned } from '../../../core/database/returned.js';
 import { managerOf, type Tx } from '../../../core/database/transactions.js';
 
 export interface OidcBindingRow {
@@ -96,9 +97,11 @@ export class OidcIssuersRepository {
   }
 
   async delete(tenantId: string, tx: Tx): Promise<boolean> {
-    const rows: unknown[] = await managerOf(this.dataSource, tx).query(
-      `DELETE FROM oidc_issuers WHERE tenant_id = $1 RETURNING 1`,
-      [tenantId],
+    const rows = returned(
+      await managerOf(this.dataSource, tx).query(
+        `DELETE FROM oidc_issuers WHERE tenant_id = $1 RETURNING 1`,
+        [tenantId],
+      ),
     );
     return rows.length > 0;
   }
