@@ -53,6 +53,7 @@ export interface SamlConfig {
   tenantAttribute: string;
   roleAttribute: string;
   groupsAttribute: string;
+  groupRoles: Record<string, Role>;
 }
 
 const intIn = (min: number, max: number) =>
@@ -123,6 +124,7 @@ export const SSO_ENV = z.object({
   AGENT_BOM_SAML_TENANT_ATTRIBUTE: CLAIM.default('tenant_id'),
   AGENT_BOM_SAML_ROLE_ATTRIBUTE: CLAIM.default('agent_bom_role'),
   AGENT_BOM_SAML_GROUPS_ATTRIBUTE: CLAIM.default('groups'),
+  AGENT_BOM_SAML_GROUP_ROLE_MAP: groupRoleMap.optional(),
 });
 
 export type SsoEnv = z.infer<typeof SSO_ENV>;
@@ -193,6 +195,7 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
       tenantAttribute: e.AGENT_BOM_SAML_TENANT_ATTRIBUTE,
       roleAttribute: e.AGENT_BOM_SAML_ROLE_ATTRIBUTE,
       groupsAttribute: e.AGENT_BOM_SAML_GROUPS_ATTRIBUTE,
+      groupRoles: e.AGENT_BOM_SAML_GROUP_ROLE_MAP ?? {},
     };
   }
   return {

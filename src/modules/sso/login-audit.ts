@@ -24,7 +24,8 @@ export class LoginAudit {
     reason: string,
     context: Record<string, AuditDetailValue> = {},
   ): Promise<void> {
-    this.logger.warn(`login refused: ${method} ${reason}${tenantId ? ` (tenant ${tenantId})` : ''}`);
+    const error = typeof context.error === 'string' ? `: ${context.error}` : '';
+    this.logger.warn(`login refused: ${method} ${reason}${tenantId ? ` (tenant ${tenantId})` : ''}${error}`);
     if (!tenantId || !this.admit(tenantId)) return;
     const actor: Principal = {
       tenantId,

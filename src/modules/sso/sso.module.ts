@@ -14,6 +14,8 @@ import { OidcIssuersService } from './oidc/oidc-issuers.service.js';
 import { OidcLoginController } from './oidc/oidc-login.controller.js';
 import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { LoginStatesRepository } from './login-states.repository.js';
+import { SamlLoginController } from './saml/saml-login.controller.js';
+import { SamlLoginService } from './saml/saml-login.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -25,7 +27,13 @@ import { SsoController } from './sso.controller.js';
  */
 @Module({
   imports: [AuthModule, AuditModule],
-  controllers: [SessionsController, SsoController, OidcIssuersController, OidcLoginController],
+  controllers: [
+    SessionsController,
+    SsoController,
+    OidcIssuersController,
+    OidcLoginController,
+    SamlLoginController,
+  ],
   providers: [
     SessionsRepository,
     SessionsService,
@@ -36,6 +44,7 @@ import { SsoController } from './sso.controller.js';
     OidcIssuersService,
     LoginStatesRepository,
     OidcLoginService,
+    SamlLoginService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },
