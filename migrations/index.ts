@@ -5,6 +5,7 @@ import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
+import { Scim1764115500000 } from './1764115500000-Scim.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   Sessions1764115200000,
   OidcIssuers1764115300000,
   LoginStates1764115400000,
+  Scim1764115500000,
 ];

@@ -16,6 +16,11 @@ import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { LoginStatesRepository } from './login-states.repository.js';
 import { SamlLoginController } from './saml/saml-login.controller.js';
 import { SamlLoginService } from './saml/saml-login.service.js';
+import { ScimRoles } from './scim/scim-roles.js';
+import { ScimTokenController } from './scim/scim-token.controller.js';
+import { ScimController } from './scim/scim.controller.js';
+import { ScimRepository } from './scim/scim.repository.js';
+import { ScimService } from './scim/scim.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -33,6 +38,8 @@ import { SsoController } from './sso.controller.js';
     OidcIssuersController,
     OidcLoginController,
     SamlLoginController,
+    ScimController,
+    ScimTokenController,
   ],
   providers: [
     SessionsRepository,
@@ -45,6 +52,9 @@ import { SsoController } from './sso.controller.js';
     LoginStatesRepository,
     OidcLoginService,
     SamlLoginService,
+    ScimRepository,
+    ScimRoles,
+    ScimService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -9,6 +9,7 @@ import { LoginAudit } from '../login-audit.js';
 import { LoginStatesRepository } from '../login-states.repository.js';
 import { safeReturnTo } from '../return-to.js';
 import { isSessionRole } from '../sessions/session-roles.js';
+import { ScimService } from '../scim/scim.service.js';
 import { SessionsService, type OpenedSession } from '../sessions/sessions.service.js';
 import { IssuerIndex } from './issuer-index.js';
 import { OidcIssuersRepository } from './oidc-issuers.repository.js';
@@ -34,6 +35,7 @@ export class OidcLoginService {
     private readonly index: IssuerIndex,
     private readonly issuers: OidcIssuersRepository,
     private readonly loginAudit: LoginAudit,
+    private readonly scim: ScimService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -111,9 +113,13 @@ export class OidcLoginService {
     if (!isSessionRole(principal.role)) {
       return this.refuse(principal.tenantId, 'role_not_grantable', { subject: principal.subject });
     }
+    // SCIM owns the lifecycle: a deactivated person gets no session; their groups decide the role.
+    const scim = await this.scim.atLogin(principal.tenantId, principal.subject, principal.role);
+    if (scim === 'deactivated')
+      return this.refuse(principal.tenantId, 'user_deactivated', { subject: principal.subject });
     const actor: Principal = { ...principal, authMethod: 'oidc', keyId: null, issuer: issuer.issuer };
     const opened = await this.sessions.open(
-      { ...principal, role: principal.role, via: 'oidc', keyId: null, userId: null },
+      { ...principal, role: scim.role, via: 'oidc', keyId: null, userId: scim.userId },
       actor,
       userAgent,
     );

@@ -12,6 +12,7 @@ import { IssuerIndex } from '../oidc/issuer-index.js';
 import { OidcIssuersRepository } from '../oidc/oidc-issuers.repository.js';
 import { safeReturnTo } from '../return-to.js';
 import { isSessionRole } from '../sessions/session-roles.js';
+import { ScimService } from '../scim/scim.service.js';
 import { SessionsService, type OpenedSession } from '../sessions/sessions.service.js';
 
 /** How long a started SAML login may take at the IdP. */
@@ -53,6 +54,7 @@ export class SamlLoginService {
     private readonly index: IssuerIndex,
     private readonly tenants: OidcIssuersRepository,
     private readonly loginAudit: LoginAudit,
+    private readonly scim: ScimService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -153,9 +155,13 @@ export class SamlLoginService {
     if (!isSessionRole(identity.role)) {
       return this.refuse(identity.tenantId, 'role_not_grantable', { subject: identity.subject });
     }
+    // SCIM owns the lifecycle: a deactivated person gets no session; their groups decide the role.
+    const scim = await this.scim.atLogin(identity.tenantId, identity.subject, identity.role);
+    if (scim === 'deactivated')
+      return this.refuse(identity.tenantId, 'user_deactivated', { subject: identity.subject });
     const actor: Principal = { ...identity, authMethod: 'session', keyId: null };
     const opened = await this.sessions.open(
-      { ...identity, role: identity.role, via: 'saml', keyId: null, userId: null },
+      { ...identity, role: scim.role, via: 'saml', keyId: null, userId: scim.userId },
       actor,
       userAgent,
     );
