@@ -4,6 +4,7 @@ import { AuthGuard } from '../../core/auth/auth.guard.js';
 import { CREDENTIAL_RESOLVER } from '../../core/auth/principal.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { BrowserLogin } from './browser-login.js';
 import { CredentialChain } from './credential-chain.js';
 import { LoginAudit } from './login-audit.js';
 import { IssuerIndex } from './oidc/issuer-index.js';
@@ -50,6 +51,7 @@ import { SsoController } from './sso.controller.js';
     OidcBearerResolver,
     OidcIssuersService,
     LoginStatesRepository,
+    BrowserLogin,
     OidcLoginService,
     SamlLoginService,
     ScimRepository,
