@@ -17,6 +17,7 @@ import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { LoginStatesRepository } from './login-states.repository.js';
 import { SamlLoginController } from './saml/saml-login.controller.js';
 import { SamlLoginService } from './saml/saml-login.service.js';
+import { ScimGroupsService } from './scim/scim-groups.service.js';
 import { ScimRoles } from './scim/scim-roles.js';
 import { ScimTokenController } from './scim/scim-token.controller.js';
 import { ScimController } from './scim/scim.controller.js';
@@ -57,6 +58,7 @@ import { SsoController } from './sso.controller.js';
     ScimRepository,
     ScimRoles,
     ScimService,
+    ScimGroupsService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },

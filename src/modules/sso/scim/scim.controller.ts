@@ -17,6 +17,7 @@ import { CurrentPrincipal, RequirePermission } from '../../../core/auth/decorato
 import type { Principal } from '../../../core/auth/principal.js';
 import { ScimErrorFilter } from './scim-error.filter.js';
 import { SCIM_GROUP, SCIM_USER } from './scim.mapper.js';
+import { ScimGroupsService } from './scim-groups.service.js';
 import { ScimService } from './scim.service.js';
 
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
@@ -28,7 +29,10 @@ const SCIM_JSON = 'application/scim+json; charset=utf-8';
 @RequirePermission('scim:provision')
 @Controller('scim/v2')
 export class ScimController {
-  constructor(private readonly scim: ScimService) {}
+  constructor(
+    private readonly scim: ScimService,
+    private readonly groups: ScimGroupsService,
+  ) {}
 
   @Get('ServiceProviderConfig')
   @Header('content-type', SCIM_JSON)
@@ -112,36 +116,36 @@ export class ScimController {
   @Post('Groups')
   @Header('content-type', SCIM_JSON)
   createGroup(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
-    return this.scim.createGroup(p, body);
+    return this.groups.createGroup(p, body);
   }
 
   @Get('Groups')
   @Header('content-type', SCIM_JSON)
   listGroups(@CurrentPrincipal() p: Principal, @Query() query: Record<string, unknown>) {
-    return this.scim.listGroups(p, query);
+    return this.groups.listGroups(p, query);
   }
 
   @Get('Groups/:id')
   @Header('content-type', SCIM_JSON)
   getGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return this.scim.getGroup(p, id);
+    return this.groups.getGroup(p, id);
   }
 
   @Put('Groups/:id')
   @Header('content-type', SCIM_JSON)
   replaceGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
-    return this.scim.replaceGroup(p, id, body);
+    return this.groups.replaceGroup(p, id, body);
   }
 
   @Patch('Groups/:id')
   @Header('content-type', SCIM_JSON)
   patchGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown) {
-    return this.scim.patchGroup(p, id, body);
+    return this.groups.patchGroup(p, id, body);
   }
 
   @Delete('Groups/:id')
   @HttpCode(204)
   deleteGroup(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    return this.scim.deleteGroup(p, id);
+    return this.groups.deleteGroup(p, id);
   }
 }

@@ -7,8 +7,8 @@ import { conflict, invalid, notFound } from '../../../core/errors/domain-error.j
 import { AuditService } from '../../audit/audit.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { ScimRoles } from './scim-roles.js';
-import { booleanOf, eqFilter, groupOf, pageOf, patchOf, userFieldsOf } from './scim-input.js';
-import { groupResource, listResponse, userResource } from './scim.mapper.js';
+import { booleanOf, eqFilter, pageOf, patchOf, userFieldsOf } from './scim-input.js';
+import { listResponse, userResource } from './scim.mapper.js';
 import { ScimRepository, type ScimUserRow } from './scim.repository.js';
 
 const TOKEN_PREFIX = 'scim_';
@@ -16,9 +16,9 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * SCIM 2.0 Users and Groups for one tenant (the SCIM token's). Guarantees: the tenant comes only from the token;
- * deactivating or deleting a user ends all of their sessions in the same transaction; a membership change that
- * changes a person's role ends their sessions (the next login carries the new role); every change is audited.
+ * SCIM 2.0 tokens and Users for one tenant (the SCIM token's; Groups in {@link ScimGroupsService}). Guarantees: the
+ * tenant comes only from the token; deactivating or deleting a user ends all of their sessions in the same
+ * transaction; every change is audited.
  */
 @Injectable()
 export class ScimService {
@@ -190,185 +190,14 @@ export class ScimService {
     });
   }
 
-  // --- Groups ---
-
-  async createGroup(principal: Principal, body: unknown) {
-    const group = groupOf(body);
-    return this.transactions.run(async (tx) => {
-      const row = await this.scim.insertGroup(
-        principal.tenantId,
-        { display_name: group.displayName, external_id: group.externalId ?? null },
-        tx,
-      );
-      if (row === 'taken') throw conflict('displayName is already a group in this tenant');
-      const members = (group.members ?? []).map((m) => m.value);
-      await this.changeMembers(principal, row.id, tx, async () => {
-        const missing = await this.scim.addMembers(principal.tenantId, row.id, members, tx);
-        if (missing.length > 0) throw invalid('members', 'name users of this tenant');
-      });
-      await this.record(
-        principal,
-        'scim.group_created',
-        row.id,
-        { display_name: row.display_name, members: members.length },
-        tx,
-      );
-      return groupResource(row, await this.scim.members(principal.tenantId, row.id, tx));
-    });
-  }
-
-  async getGroup(principal: Principal, id: string) {
-    const row = await this.groupOr404(principal.tenantId, id);
-    return groupResource(row, await this.scim.members(principal.tenantId, id));
-  }
-
-  async listGroups(principal: Principal, query: Record<string, unknown>) {
-    const filter = eqFilter(query.filter, {
-      displayName: 'display_name' as const,
-      externalId: 'external_id' as const,
-    });
-    const page = pageOf(query.startIndex, query.count);
-    const { rows, total } = await this.scim.listGroups(principal.tenantId, filter, page.offset, page.limit);
-    const resources = await Promise.all(
-      rows.map(async (row) => groupResource(row, await this.scim.members(principal.tenantId, row.id))),
-    );
-    return listResponse(resources, total, page.startIndex);
-  }
-
-  async replaceGroup(principal: Principal, id: string, body: unknown) {
-    const group = groupOf(body);
-    return this.transactions.run(async (tx) => {
-      await this.groupOr404(principal.tenantId, id, tx);
-      const row = await this.scim.updateGroup(
-        principal.tenantId,
-        id,
-        { display_name: group.displayName, external_id: group.externalId ?? null },
-        tx,
-      );
-      if (row === 'taken') throw conflict('displayName is already a group in this tenant');
-      if (!row) throw notFound('Group');
-      await this.changeMembers(principal, id, tx, async () => {
-        await this.scim.removeMembers(principal.tenantId, id, 'all', tx);
-        const missing = await this.scim.addMembers(
-          principal.tenantId,
-          id,
-          (group.members ?? []).map((m) => m.value),
-          tx,
-        );
-        if (missing.length > 0) throw invalid('members', 'name users of this tenant');
-      });
-      await this.record(principal, 'scim.group_updated', id, { display_name: row.display_name }, tx);
-      return groupResource(row, await this.scim.members(principal.tenantId, id, tx));
-    });
-  }
-
-  async patchGroup(principal: Principal, id: string, body: unknown) {
-    const operations = patchOf(body);
-    return this.transactions.run(async (tx) => {
-      let row = await this.groupOr404(principal.tenantId, id, tx);
-      await this.changeMembers(principal, id, tx, async () => {
-        for (const op of operations) {
-          const path = (op.path ?? '').trim();
-          if (/^members$/i.test(path) || (path === '' && op.op !== 'replace')) {
-            const ids = memberIds(op.value);
-            if (op.op === 'remove')
-              await this.scim.removeMembers(principal.tenantId, id, ids.length ? ids : 'all', tx);
-            else {
-              if (op.op === 'replace') await this.scim.removeMembers(principal.tenantId, id, 'all', tx);
-              const missing = await this.scim.addMembers(principal.tenantId, id, ids, tx);
-              if (missing.length > 0) throw invalid('members', 'name users of this tenant');
-            }
-            continue;
-          }
-          const removal = /^members\[value eq "([0-9a-f-]{36})"\]$/i.exec(path);
-          if (removal && op.op === 'remove') {
-            await this.scim.removeMembers(principal.tenantId, id, [removal[1]], tx);
-            continue;
-          }
-          const value = /^displayName$/i.test(path)
-            ? op.value
-            : path === '' && op.value && typeof op.value === 'object'
-              ? (op.value as { displayName?: unknown }).displayName
-              : undefined;
-          if (typeof value === 'string' && value.trim()) {
-            const updated = await this.scim.updateGroup(
-              principal.tenantId,
-              id,
-              { display_name: value.trim().slice(0, 256), external_id: row.external_id },
-              tx,
-            );
-            if (updated === 'taken') throw conflict('displayName is already a group in this tenant');
-            if (updated) row = updated;
-            continue;
-          }
-          throw invalid('Operations', `unsupported operation: ${op.op} ${path.slice(0, 64)}`);
-        }
-      });
-      await this.record(
-        principal,
-        'scim.group_updated',
-        id,
-        { display_name: row.display_name, operations: operations.length },
-        tx,
-      );
-      return groupResource(row, await this.scim.members(principal.tenantId, id, tx));
-    });
-  }
-
-  async deleteGroup(principal: Principal, id: string): Promise<void> {
-    await this.transactions.run(async (tx) => {
-      const row = await this.groupOr404(principal.tenantId, id, tx);
-      await this.changeMembers(principal, id, tx, async () => {
-        await this.scim.deleteGroup(principal.tenantId, id, tx);
-      });
-      await this.record(principal, 'scim.group_deleted', id, { display_name: row.display_name }, tx);
-    });
-  }
-
-  /**
-   * Runs a membership change; afterwards, anyone whose role it changed (or who lost their last mapped group)
-   * loses their sessions, so no session keeps a role the IdP took away.
-   */
-  private async changeMembers(
-    principal: Principal,
-    groupId: string,
-    tx: Tx,
-    change: () => Promise<void>,
-  ): Promise<void> {
-    const tenantId = principal.tenantId;
-    const before = new Map<string, string | null>();
-    for (const m of await this.scim.members(tenantId, groupId, tx))
-      before.set(m.id, await this.roleNow(tenantId, m.id, tx));
-    await change();
-    const after = await this.scim.members(tenantId, groupId, tx).catch(() => []);
-    for (const m of after) if (!before.has(m.id)) before.set(m.id, null);
-    for (const [userId, previous] of before) {
-      const now = await this.roleNow(tenantId, userId, tx);
-      if (now !== previous) await this.sessions.revokeForUser(tenantId, userId, 'scim', tx);
-    }
-  }
-
-  private async roleNow(tenantId: string, userId: string, tx: Tx): Promise<string | null> {
-    const groups = await this.scim.groupsOfUser(tenantId, userId, tx);
-    return this.roles.roleOf(
-      tenantId,
-      groups.map((g) => g.display_name),
-    );
-  }
-
   private async userOr404(tenantId: string, id: string, tx?: Tx) {
     const row = UUID.test(id) ? await this.scim.user(tenantId, id, tx) : null;
     if (!row) throw notFound('User');
     return row;
   }
 
-  private async groupOr404(tenantId: string, id: string, tx?: Tx) {
-    const row = UUID.test(id) ? await this.scim.group(tenantId, id, tx) : null;
-    if (!row) throw notFound('Group');
-    return row;
-  }
-
-  private async record(
+  /** Audits a SCIM change with the SCIM principal as actor. */
+  async record(
     principal: Principal,
     type: string,
     id: string,
@@ -381,14 +210,4 @@ export class ScimService {
       tx,
     );
   }
-}
-
-function memberIds(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.map((m) => {
-    const id = (m as { value?: unknown })?.value;
-    if (typeof id !== 'string' || !UUID.test(id))
-      throw invalid('members', 'each member needs a user id as value');
-    return id;
-  });
 }
