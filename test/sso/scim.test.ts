@@ -1,16 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
-import { b64, samlKeyPair, samlResponseXml, signAssertion, type SamlKeyPair } from '../helpers/saml-idp.js';
+import {
+  b64,
+  postToAcs,
+  SAML_ACS as ACS,
+  SAML_IDP as IDP,
+  SAML_SP as SP,
+  samlEnv,
+  samlKeyPair,
+  samlResponseXml,
+  signAssertion,
+  startSamlLogin,
+  type SamlKeyPair,
+} from '../helpers/saml-idp.js';
 import { auditOfType } from '../helpers/sessions.js';
-
-const IDP = 'https://idp.example.test/metadata';
-const SP = 'https://agent-bom.example.test/sp';
-const ACS = 'https://agent-bom.example.test/v1/auth/saml/acs';
 
 describe('SCIM 2.0: the IdP owns the lifecycle (users, groups → roles, deactivation ends sessions)', () => {
   let t: TestApp;
@@ -21,17 +25,8 @@ describe('SCIM 2.0: the IdP owns the lifecycle (users, groups → roles, deactiv
 
   beforeAll(async () => {
     idp = await samlKeyPair();
-    const dir = mkdtempSync(path.join(tmpdir(), 'abom-scim-'));
-    writeFileSync(path.join(dir, 'idp.pem'), idp.cert);
     t = await startTestApp({
-      env: {
-        AGENT_BOM_SAML_IDP_ENTITY_ID: IDP,
-        AGENT_BOM_SAML_IDP_SSO_URL: 'https://idp.example.test/sso',
-        AGENT_BOM_SAML_IDP_CERT_FILE: path.join(dir, 'idp.pem'),
-        AGENT_BOM_SAML_SP_ENTITY_ID: SP,
-        AGENT_BOM_SAML_ACS_URL: ACS,
-        AGENT_BOM_SAML_GROUP_ROLE_MAP: JSON.stringify({ 'abom-admins': 'admin' }),
-      },
+      env: samlEnv(idp, { AGENT_BOM_SAML_GROUP_ROLE_MAP: JSON.stringify({ 'abom-admins': 'admin' }) }),
     });
     tenant = await createTenant(t.app);
     admin = (await createKey(t.app, tenant, 'admin')).raw;
@@ -56,12 +51,7 @@ describe('SCIM 2.0: the IdP owns the lifecycle (users, groups → roles, deactiv
 
   /** A SAML login as `nameId` with role attribute `role`; returns the session cookie, or the refusal. */
   async function login(nameId: string, role = 'viewer') {
-    const start = await t.app.inject({ method: 'GET', url: '/v1/auth/saml/login' });
-    const url = new URL(String(start.headers.location));
-    const request = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString(
-      'utf8',
-    );
-    const requestId = /\bID="([^"]+)"/.exec(request)![1];
+    const { relayState, requestId } = await startSamlLogin(t.app);
     const xml = signAssertion(
       samlResponseXml({
         idpEntityId: IDP,
@@ -73,15 +63,7 @@ describe('SCIM 2.0: the IdP owns the lifecycle (users, groups → roles, deactiv
       }),
       idp,
     );
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/saml/acs',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
-        SAMLResponse: b64(xml),
-        RelayState: url.searchParams.get('RelayState')!,
-      }).toString(),
-    });
+    const res = await postToAcs(t.app, b64(xml), relayState);
     return {
       status: res.statusCode,
       cookie: String(res.headers['set-cookie']).split(';')[0],
