@@ -2,6 +2,9 @@ import { Init1763683200000 } from './1763683200000-Init.js';
 import { Fleet1763769600000 } from './1763769600000-Fleet.js';
 import { Audit1763856000000 } from './1763856000000-Audit.js';
 import { Policy1763942400000 } from './1763942400000-Policy.js';
+import { Hardening1764028800000 } from './1764028800000-Hardening.js';
+import { Advisories1764201600000 } from './1764201600000-Advisories.js';
+import { Scans1764205200000 } from './1764205200000-Scans.js';
 import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
@@ -13,6 +16,9 @@ export const MIGRATIONS = [
   Fleet1763769600000,
   Audit1763856000000,
   Policy1763942400000,
+  Hardening1764028800000,
+  Advisories1764201600000,
+  Scans1764205200000,
   Sessions1764115200000,
   OidcIssuers1764115300000,
   LoginStates1764115400000,

@@ -4,12 +4,14 @@ import { APP_CONFIG, type AppConfig } from './core/config/config.js';
 import { Transactions } from './core/database/transactions.js';
 import { MetricsModule } from './core/metrics/metrics.js';
 import { SigningModule } from './core/signing/signing.module.js';
+import { AdvisoriesModule } from './modules/advisories/advisories.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { DiscoveryModule } from './modules/discovery/discovery.module.js';
 import { FleetModule } from './modules/fleet/fleet.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { ScansModule } from './modules/scans/scans.module.js';
 import { SsoModule } from './modules/sso/sso.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 
@@ -46,6 +48,8 @@ export class AppModule {
         SigningModule,
         AuditModule,
         PolicyModule,
+        AdvisoriesModule,
+        ScansModule,
         SsoModule,
       ],
     };

@@ -1,13 +1,18 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
+import { AuthGuard } from './core/auth/auth.guard.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
+import { toErrorResponse } from './core/errors/error-response.js';
 import { installFormParserFor, installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
+import { listRoutes, UNPREFIXED_ROUTES } from './core/http/routes.js';
+import { installAuthentication } from './core/auth/authenticate-hook.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { PinoNestLogger } from './core/logging/logger.js';
 import { SAML_ACS_PATH } from './modules/sso/saml/saml-login.controller.js';
@@ -15,8 +20,7 @@ import { Metrics } from './core/metrics/metrics.js';
 
 export const API_VERSION = '0.1.0';
 
-/** Routes served outside `/v1` (first path segments): probes, the Prometheus scrape and SCIM (`/scim/v2/…`). */
-export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics', 'scim'];
+export { UNPREFIXED_ROUTES } from './core/http/routes.js';
 
 /**
  * Builds the control-plane HTTP app on an open data source, initialised but not listening.
@@ -33,6 +37,11 @@ export async function createApp(
     genReqId: requestIdOf,
     trustProxy: false,
     return503OnClosing: true,
+    // Errors of the router itself (undecodable path, over-long parameter) leave in the same envelope.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(error, String(request.id));
+      void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, dataSource),
@@ -49,6 +58,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
   installFormParserFor(fastify, SAML_ACS_PATH);
+  installAuthentication(fastify, app.get(AuthGuard), listRoutes(app));
   const metrics = app.get(Metrics);
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

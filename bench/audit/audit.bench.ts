@@ -4,19 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { RuntimeAuditEvent } from '../../libs/contracts/src/index.js';
 import { createApp } from '../../src/app.js';
 import { systemPrincipal, type Principal } from '../../src/core/auth/principal.js';
 import { loadConfig } from '../../src/core/config/config.js';
 import { createDataSource, migrateWithLock } from '../../src/core/database/data-source.js';
-import { openDatabase, type Database } from '../../src/core/database/database.js';
 import { createLogger } from '../../src/core/logging/logger.js';
 import { AuditService } from '../../src/modules/audit/audit.service.js';
 import type { IngestAuditDto } from '../../src/modules/audit/dto/ingest.dto.js';
 import { ApiKeysService } from '../../src/modules/auth/api-keys.service.js';
 import { TenantsService } from '../../src/modules/tenants/tenants.service.js';
+import { scratchDatabase } from '../support/control-plane.js';
+import { loadAverage } from '../support/proc.js';
+import { ratio, type Measurement, type Role, type Scenario } from '../support/result.js';
 
 export interface Rate {
   label: string;
@@ -53,13 +54,13 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
     ...process.env,
     DATABASE_URL: scratch.url,
     AGENT_BOM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
   });
   const dataSource = createDataSource(scratch.url, Math.max(10, concurrency * 2 + 2));
   await dataSource.initialize();
   try {
     await migrateWithLock(dataSource);
-    const app = await createApp(config, dataSource, createLogger('warn'));
+    const app = await createApp(config, dataSource, createLogger('error'));
     await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const tenant = `bench-${Date.now().toString(36)}`;
@@ -91,7 +92,7 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
       };
       const plain = (size: number) => () => baseline.insert(size);
 
-      await paired(['warm-up', viaService(100)], ['warm-up', plain(100)], 2, concurrency);
+      await paired(['warm-up', viaService(100)], ['warm-up', plain(100)], Math.min(2, seconds), concurrency);
       const ingest = [
         await paired(
           ['service, batches of 100', viaService(100)],
@@ -303,56 +304,81 @@ async function withHeapSampling(work: () => Promise<number>): Promise<ExportFigu
   }
 }
 
-/** A database of its own on DATABASE_URL's server, or an embedded server in the temp dir; dropped after. */
-async function scratchDatabase(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
-  let embedded: Database | undefined;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    embedded = await openDatabase(loadConfig({ AGENT_BOM_DATA_DIR: dataDir }), 'own');
-    serverUrl =
-      embedded.dataSource.options.type === 'postgres' ? String(embedded.dataSource.options.url) : '';
-  }
-  const name = `abom_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      if (embedded) await embedded.close();
-    },
-  };
-}
-
-export function report(figures: AuditFigures): string {
-  const row = (r: Rate) =>
-    `${r.label.padEnd(30)} ${r.eventsPerSecond.toFixed(0).padStart(8)} events/s (${r.events} in ${r.seconds.toFixed(1)} s)`;
-  const out = [
-    `audit: durable ingest and export, ${figures.concurrency} concurrent writers on one tenant (same process, same run)`,
-  ];
-  for (const { chained, baseline } of figures.ingest) {
-    out.push(`  ${row(chained)}`, `  ${row(baseline)}`);
-    out.push(
-      `    ratio: ${(chained.eventsPerSecond / baseline.eventsPerSecond).toFixed(2)}x of the plain-INSERT baseline`,
-    );
-  }
-  for (const { chained, baseline } of figures.exports) {
-    const line = (label: string, f: ExportFigures) =>
-      `  ${label.padEnd(30)} ${f.eventsPerSecond.toFixed(0).padStart(8)} events/s   ${f.entries} entries   peak live heap +${f.peakHeapMiB.toFixed(1)} MiB`;
-    out.push(line('export (HTTP NDJSON, verified)', chained), line('plain keyset read, no verify', baseline));
-    out.push(
-      `    ratio: ${(chained.eventsPerSecond / baseline.eventsPerSecond).toFixed(2)}x of the plain-read baseline`,
-    );
-  }
-  return out.join('\n');
+/** The figures in the suite's shape (bench/support/result.ts). */
+export function scenarios(f: AuditFigures): Scenario[] {
+  const fromRate = (r: Rate, role: Role): Measurement => ({
+    name: r.label,
+    role,
+    count: r.events,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    perSecond: Math.round(r.eventsPerSecond),
+    p50Ms: NaN,
+    p90Ms: NaN,
+    p99Ms: NaN,
+    errors: 0,
+    loadAverage: loadAverage(),
+  });
+  const keys = ['service_100', 'service_1', 'http_100'];
+  const out: Scenario[] = f.ingest.map(({ chained, baseline }, i) => {
+    const measurements = [fromRate(chained, 'system'), fromRate(baseline, 'limit')];
+    return {
+      benchmark: 'audit',
+      name: `ingest: ${chained.label}`,
+      unit: 'event',
+      concurrency: f.concurrency,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          `audit.ingest_${keys[i]}_vs_plain`,
+          `${chained.label} / plain INSERT`,
+          chained.label,
+          baseline.label,
+          'perSecond',
+          'higher',
+          keys[i] === 'service_1' ? undefined : 0.7,
+        ),
+      ],
+    };
+  });
+  f.exports.forEach(({ chained, baseline }, i) => {
+    const fromExport = (label: string, x: ExportFigures, role: Role): Measurement => ({
+      ...fromRate(
+        {
+          label,
+          events: x.entries,
+          seconds: x.entries / x.eventsPerSecond,
+          eventsPerSecond: x.eventsPerSecond,
+        },
+        role,
+      ),
+      peakRssMiB: Math.round(x.peakHeapMiB * 10) / 10,
+    });
+    const measurements = [
+      fromExport('export (HTTP NDJSON, verified)', chained, 'system'),
+      fromExport('plain keyset read, no verify', baseline, 'limit'),
+    ];
+    out.push({
+      benchmark: 'audit',
+      name: `export of ${chained.entries} entries`,
+      unit: 'event',
+      concurrency: 1,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          `audit.export_${i === 0 ? 'quarter' : 'all'}_vs_plain`,
+          'export / plain keyset read',
+          'export (HTTP NDJSON, verified)',
+          'plain keyset read, no verify',
+          'perSecond',
+          'higher',
+        ),
+      ],
+      notes: [
+        'peak RSS column: peak live heap above the start of the export (after full GCs), MiB; same process',
+      ],
+    });
+  });
+  return out;
 }

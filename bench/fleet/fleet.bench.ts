@@ -1,5 +1,26 @@
 import type { FleetAgent, FleetSyncPayload } from '../../libs/contracts/src/index.js';
 import { percentile, runConcurrently, startBenchControlPlane } from '../support/control-plane.js';
+import { loadAverage } from '../support/proc.js';
+import { ratio, type Measurement, type Role, type Scenario } from '../support/result.js';
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** A measurement from per-unit durations (ms) and the wall time they took (s). */
+function fromDurations(name: string, role: Role, durations: number[], seconds: number): Measurement {
+  const r = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    name,
+    role,
+    count: durations.length,
+    seconds: r(seconds),
+    perSecond: r(durations.length / seconds),
+    p50Ms: durations.length ? r(percentile(durations, 50)) : NaN,
+    p90Ms: durations.length ? r(percentile(durations, 90)) : NaN,
+    p99Ms: durations.length ? r(percentile(durations, 99)) : NaN,
+    errors: 0,
+    loadAverage: loadAverage(),
+  };
+}
 
 function endpointPayload(i: number, agents: number, serversPerAgent: number): FleetSyncPayload {
   const list: FleetAgent[] = Array.from({ length: agents }, (_, a) => ({
@@ -30,15 +51,6 @@ function endpointPayload(i: number, agents: number, serversPerAgent: number): Fl
   return { source_id: `endpoint-${i}`, endpoint: { hostname: `host-${i}`, os: 'linux' }, agents: list };
 }
 
-export interface FleetFigures {
-  http: { syncs: number; agentsPerSync: number; syncsPerSecond: number; p50Ms: number; p95Ms: number };
-  httpBaseline: { syncsPerSecond: number; p50Ms: number; p95Ms: number };
-  bulk: { endpoints: number; servers: number; seconds: number; serversPerSecond: number };
-  bulkBaseline: { seconds: number; serversPerSecond: number };
-  discovery: { upstreams: number; p50Ms: number; p95Ms: number };
-  discoveryBaseline: { p50Ms: number; p95Ms: number };
-}
-
 /**
  * Fleet ingest and discovery, each beside a same-run baseline:
  * - HTTP: 50-agent syncs through `POST /v1/fleet/sync` (validation, auth, one transaction of batched upserts)
@@ -46,9 +58,12 @@ export interface FleetFigures {
  * - bulk: 10,000 endpoints × 10 servers through the API vs the same plain INSERTs;
  * - discovery at that size vs a plain SELECT of the remote (name, url) rows it aggregates.
  */
-export async function run(options: { endpoints?: number; httpSyncs?: number } = {}): Promise<FleetFigures> {
-  const endpoints = options.endpoints ?? 10_000;
-  const httpSyncs = options.httpSyncs ?? 200;
+export async function run(options: {
+  endpoints: number;
+  httpSyncs: number;
+  discoveryCalls: number;
+}): Promise<Scenario[]> {
+  const { endpoints, httpSyncs, discoveryCalls } = options;
   const cp = await startBenchControlPlane();
   try {
     const key = await cp.key('fleet-push');
@@ -104,74 +119,158 @@ export async function run(options: { endpoints?: number; httpSyncs?: number } = 
     };
     await q.query(`INSERT INTO tenants (id, name) VALUES ('bench-plain', 'plain') ON CONFLICT DO NOTHING`);
 
-    const http = await runConcurrently(httpSyncs, 8, (i) => post(endpointPayload(i, 50, 4)));
-    const httpSeconds = http.reduce((a, b) => a + b, 0) / 8 / 1000;
-    const base = await runConcurrently(httpSyncs, 8, (i) =>
-      plainInsert(endpointPayload(i, 50, 4), 'bench-plain'),
-    );
-    const baseSeconds = base.reduce((a, b) => a + b, 0) / 8 / 1000;
-
-    let start = performance.now();
-    await runConcurrently(endpoints, 8, (i) => post(endpointPayload(100_000 + i, 1, 10)));
-    const bulkSeconds = (performance.now() - start) / 1000;
-    start = performance.now();
-    await runConcurrently(endpoints, 8, (i) =>
-      plainInsert(endpointPayload(100_000 + i, 1, 10), 'bench-plain'),
-    );
-    const bulkBaseSeconds = (performance.now() - start) / 1000;
+    // Each pair alternates in rounds, so both sides see the same background load.
+    const rounds = 5;
+    const http: number[] = [];
+    const base: number[] = [];
+    const elapsed = { http: 0, base: 0, bulk: 0, bulkBase: 0 };
+    const timed = async (side: keyof typeof elapsed, work: () => Promise<unknown>) => {
+      const started = performance.now();
+      await work();
+      elapsed[side] += (performance.now() - started) / 1000;
+    };
+    const per = Math.ceil(httpSyncs / rounds);
+    for (let r = 0; r < rounds; r++) {
+      await timed('http', async () =>
+        http.push(...(await runConcurrently(per, 8, (i) => post(endpointPayload(r * per + i, 50, 4))))),
+      );
+      await timed('base', async () =>
+        base.push(
+          ...(await runConcurrently(per, 8, (i) =>
+            plainInsert(endpointPayload(r * per + i, 50, 4), 'bench-plain'),
+          )),
+        ),
+      );
+    }
+    const chunk = Math.ceil(endpoints / rounds);
+    for (let r = 0; r < rounds; r++) {
+      const offset = 100_000 + r * chunk;
+      await timed('bulk', () => runConcurrently(chunk, 8, (i) => post(endpointPayload(offset + i, 1, 10))));
+      await timed('bulkBase', () =>
+        runConcurrently(chunk, 8, (i) => plainInsert(endpointPayload(offset + i, 1, 10), 'bench-plain')),
+      );
+    }
 
     const gateway = await cp.key('gateway');
     let upstreams = 0;
-    const discovery = await runConcurrently(30, 1, async () => {
-      const res = await fetch(`${cp.baseUrl}/v1/gateway/upstreams/discovered`, {
-        headers: { authorization: `Bearer ${gateway}` },
-      });
-      upstreams = ((await res.json()) as { upstreams: unknown[] }).upstreams.length;
-    });
-    const discoveryBase = await runConcurrently(30, 1, async () => {
-      await q.query(
-        `SELECT name, url FROM fleet_servers WHERE tenant_id = $1 AND transport IN ('http','https','sse')`,
-        [cp.tenant],
+    const discovery: number[] = [];
+    const discoveryBase: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      discovery.push(
+        ...(await runConcurrently(discoveryCalls / rounds, 1, async () => {
+          const res = await fetch(`${cp.baseUrl}/v1/gateway/upstreams/discovered`, {
+            headers: { authorization: `Bearer ${gateway}` },
+          });
+          upstreams = ((await res.json()) as { upstreams: unknown[] }).upstreams.length;
+        })),
       );
-    });
+      discoveryBase.push(
+        ...(await runConcurrently(discoveryCalls / rounds, 1, async () => {
+          await q.query(
+            `SELECT name, url FROM fleet_servers WHERE tenant_id = $1 AND transport IN ('http','https','sse')`,
+            [cp.tenant],
+          );
+        })),
+      );
+    }
 
-    const servers = endpoints * 10;
-    return {
-      http: {
-        syncs: httpSyncs,
-        agentsPerSync: 50,
-        syncsPerSecond: httpSyncs / httpSeconds,
-        p50Ms: percentile(http, 50),
-        p95Ms: percentile(http, 95),
+    const servers = chunk * rounds * 10;
+    const syncs = per * rounds;
+    const ingest = [
+      fromDurations('POST /v1/fleet/sync', 'system', http, elapsed.http),
+      fromDurations('plain SQL INSERTs', 'limit', base, elapsed.base),
+    ];
+    const bulk = [
+      {
+        ...fromDurations('through the API', 'system', [], elapsed.bulk),
+        count: servers,
+        perSecond: Math.round(servers / elapsed.bulk),
       },
-      httpBaseline: {
-        syncsPerSecond: httpSyncs / baseSeconds,
-        p50Ms: percentile(base, 50),
-        p95Ms: percentile(base, 95),
+      {
+        ...fromDurations('plain SQL INSERTs', 'limit', [], elapsed.bulkBase),
+        count: servers,
+        perSecond: Math.round(servers / elapsed.bulkBase),
       },
-      bulk: { endpoints, servers, seconds: bulkSeconds, serversPerSecond: servers / bulkSeconds },
-      bulkBaseline: { seconds: bulkBaseSeconds, serversPerSecond: servers / bulkBaseSeconds },
-      discovery: { upstreams, p50Ms: percentile(discovery, 50), p95Ms: percentile(discovery, 95) },
-      discoveryBaseline: { p50Ms: percentile(discoveryBase, 50), p95Ms: percentile(discoveryBase, 95) },
-    };
+    ];
+    const disc = [
+      fromDurations('GET /v1/gateway/upstreams/discovered', 'system', discovery, sum(discovery) / 1000),
+      fromDurations('plain SELECT of the rows', 'limit', discoveryBase, sum(discoveryBase) / 1000),
+    ];
+    const p95 = (xs: number[]) => Math.round(percentile(xs, 95) * 1000) / 1000;
+    return [
+      {
+        benchmark: 'fleet',
+        name: `ingest: ${syncs} syncs of 50 agents × 4 servers`,
+        unit: 'sync',
+        concurrency: 8,
+        measurements: ingest,
+        ratios: [
+          ratio(
+            ingest,
+            'fleet.ingest_vs_plain',
+            'POST /v1/fleet/sync / plain SQL (syncs/s)',
+            'POST /v1/fleet/sync',
+            'plain SQL INSERTs',
+            'perSecond',
+            'higher',
+            0.8,
+          ),
+        ],
+      },
+      {
+        benchmark: 'fleet',
+        name: `bulk: ${chunk * rounds} endpoints × 10 servers`,
+        unit: 'server',
+        concurrency: 8,
+        measurements: bulk,
+        ratios: [
+          ratio(
+            bulk,
+            'fleet.bulk_time_vs_plain',
+            'bulk time through the API / plain SQL',
+            'through the API',
+            'plain SQL INSERTs',
+            'seconds',
+            'lower',
+            2,
+          ),
+        ],
+      },
+      {
+        benchmark: 'fleet',
+        name: `discovery at ${chunk * rounds} endpoints (${upstreams} upstreams)`,
+        unit: 'request',
+        concurrency: 1,
+        measurements: disc,
+        ratios: [
+          {
+            key: 'fleet.discovery_p95_ms',
+            label: 'discovery p95',
+            value: p95(discovery),
+            better: 'lower',
+            unit: 'ms',
+            goal: 50,
+          },
+          {
+            key: 'fleet.select_p95_ms',
+            label: 'plain SELECT p95 (limit line)',
+            value: p95(discoveryBase),
+            better: 'lower',
+            unit: 'ms',
+          },
+          ratio(
+            disc,
+            'fleet.discovery_p50_vs_select',
+            'discovery p50 / plain SELECT p50',
+            'GET /v1/gateway/upstreams/discovered',
+            'plain SELECT of the rows',
+            'p50Ms',
+            'lower',
+          ),
+        ],
+      },
+    ];
   } finally {
     await cp.close();
   }
-}
-
-export function report(f: FleetFigures): string {
-  const ms = (n: number) => `${n.toFixed(1)} ms`;
-  return [
-    `fleet ingest: ${f.http.syncs} syncs of ${f.http.agentsPerSync} agents × 4 servers, 8 concurrent`,
-    `  POST /v1/fleet/sync   ${f.http.syncsPerSecond.toFixed(0).padStart(6)} syncs/s   p50 ${ms(f.http.p50Ms)}   p95 ${ms(f.http.p95Ms)}`,
-    `  baseline plain SQL    ${f.httpBaseline.syncsPerSecond.toFixed(0).padStart(6)} syncs/s   p50 ${ms(f.httpBaseline.p50Ms)}   p95 ${ms(f.httpBaseline.p95Ms)}`,
-    `  ratio: ${(f.http.syncsPerSecond / f.httpBaseline.syncsPerSecond).toFixed(2)}x baseline throughput`,
-    `fleet bulk: ${f.bulk.endpoints} endpoints × 10 servers (${f.bulk.servers} servers)`,
-    `  through the API       ${f.bulk.seconds.toFixed(1)} s (${f.bulk.serversPerSecond.toFixed(0)} servers/s)`,
-    `  baseline plain SQL    ${f.bulkBaseline.seconds.toFixed(1)} s (${f.bulkBaseline.serversPerSecond.toFixed(0)} servers/s)`,
-    `  ratio: ${(f.bulk.seconds / f.bulkBaseline.seconds).toFixed(2)}x baseline time`,
-    `discovery at that size (${f.discovery.upstreams} upstreams)`,
-    `  GET discovered        p50 ${ms(f.discovery.p50Ms)}   p95 ${ms(f.discovery.p95Ms)}`,
-    `  baseline SELECT rows  p50 ${ms(f.discoveryBaseline.p50Ms)}   p95 ${ms(f.discoveryBaseline.p95Ms)}`,
-  ].join('\n');
 }

@@ -1,166 +1,435 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+/**
+ * Gateway benchmarks: `tools/call` through `agent-bom gateway serve` (its CLI, its own process) beside the limit
+ * line (bench/gateway/relay.ts: Node http in, undici pool out, no checks), the peer `@civic/passthrough-mcp-server`
+ * and the upstream called directly, all on one zero-latency upstream process, interleaved in rounds.
+ *
+ * - `gateway on`: API key introspected at a real control plane (cached), the 200-rule policy of the policy
+ *   benchmark, detectors when the CLI has flags for them, audit shipped to the control plane.
+ * - `gateway off`: a static bearer token, no policy, no control plane, so no audit.
+ * - replicas: two gateways sharing the `postgres` rate limiter (a limit nobody reaches), beside two relays.
+ */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { BASELINE_POLICY } from '../../libs/policy/src/index.js';
-import { startBenchControlPlane } from '../support/control-plane.js';
-
-export interface PathFigures {
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-}
-
-export interface GatewayPoint {
-  connections: number;
-  direct: PathFigures;
-  gateway: PathFigures;
-}
-
-export interface GatewayFigures {
-  seconds: number;
-  upstream: string;
-  points: GatewayPoint[];
-  audited: number;
-}
+import { buildPolicy } from '../policy/policy.bench.js';
+import { startBenchControlPlane, type BenchControlPlane } from '../support/control-plane.js';
+import { httpCandidate, interleave, type Candidate } from '../support/load.js';
+import { Children, CLI, cliFlags, freePort } from '../support/processes.js';
+import { added, ratio, type Scenario } from '../support/result.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../../../bin/agent-bom.js');
-const BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: { name: 'echo', arguments: { message: 'hello' } },
-});
+const PEER = path.resolve(here, '../../../node_modules/@civic/passthrough-mcp-server/dist/cli.js');
+const ACCEPT = 'application/json, text/event-stream';
+const STATIC_TOKEN = 'bench-static-token-0123456789';
 
-function spawnAndWait(
-  args: string[],
-  pattern: RegExp,
-  env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`did not start: ${args.join(' ')}\n${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d;
-      const match = pattern.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, match });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
+let nextId = 1;
+/** A `tools/call echo` with a fresh JSON-RPC id (a stateful peer session refuses a repeated in-flight id). */
+const callBody = () =>
+  `{"jsonrpc":"2.0","id":${nextId++},"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}`;
+
+export interface GatewayOptions {
+  levels: number[];
+  seconds: number;
+  rounds: number;
+  replicas: boolean;
 }
 
-/**
- * `tools/call` through the gateway vs straight to the same upstream, same run, at 1, 50 and 500 concurrent
- * clients. Real processes: the upstream (SDK 1.x MCP server, stateless streamable HTTP) and `agent-bom gateway
- * serve` with the baseline policy pack plus a deny rule, audit to a real control plane (in this process), an
- * API key introspected (and cached) on every call.
- */
-export async function run(
-  options: { seconds?: number; levels?: number[]; upstream?: 'minimal' | 'sdk' } = {},
-): Promise<GatewayFigures> {
-  const seconds = options.seconds ?? 5;
-  const levels = options.levels ?? [1, 50, 500];
+interface Rig {
+  children: Children;
+  cp: BenchControlPlane;
+  dir: string;
+  upstreamUrl: string;
+  upstreamPid: number;
+  relay: { url: string; pid: number };
+  peer: { url: string; pid: number };
+  gatewayOn: { url: string; pid: number; key: string };
+  gatewayOff: { url: string; pid: number };
+  flags: Set<string>;
+}
+
+export async function run(options: GatewayOptions): Promise<Scenario[]> {
+  const rig = await setUp();
+  try {
+    const scenarios: Scenario[] = [];
+    for (const connections of options.levels) scenarios.push(await overhead(rig, connections, options));
+    if (options.replicas) scenarios.push(await replicas(rig, options));
+    return scenarios;
+  } finally {
+    await rig.children.stopAll();
+    await rig.cp.close();
+    await fs.rm(rig.dir, { recursive: true, force: true });
+  }
+}
+
+async function setUp(): Promise<Rig> {
+  const children = new Children();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-gw-bench-'));
   const cp = await startBenchControlPlane();
-  const children: ChildProcess[] = [];
   try {
-    const upstream = await spawnAndWait(
-      [path.join(here, 'upstream.js'), '0', options.upstream ?? 'minimal'],
+    const upstream = await children.start(
+      [path.join(here, 'upstream.js'), '0', 'minimal'],
       /listening (\d+)/,
-      process.env,
     );
-    children.push(upstream.child);
-    const upstreamUrl = `http://127.0.0.1:${upstream.match[1]}/mcp`;
-    const policy = structuredClone(BASELINE_POLICY) as unknown as { rules: object[] };
-    policy.rules.push({ id: 'no-shell', effect: 'deny', tools: ['run_shell', 'shell_*'] });
-    await fs.writeFile(path.join(dir, 'policy.json'), JSON.stringify(policy));
+    const upstreamOrigin = `http://127.0.0.1:${upstream.match[1]}`;
+    const upstreamUrl = `${upstreamOrigin}/mcp`;
+    const relay = await children.start([path.join(here, 'relay.js'), '0', upstreamUrl], /listening (\d+)/);
+
+    const peerPort = await freePort();
+    const peer = await children.start([PEER], /running with httpStream transport/, {
+      ...process.env,
+      PORT: String(peerPort),
+      TARGET_SERVER_URL: upstreamOrigin,
+      TARGET_SERVER_MCP_PATH: '/mcp',
+    });
+
+    await fs.writeFile(path.join(dir, 'policy.json'), JSON.stringify(buildPolicy()));
     await fs.writeFile(
       path.join(dir, 'upstreams.yaml'),
       `upstreams:\n  - name: bench\n    url: ${upstreamUrl}\n`,
     );
+    const flags = await cliFlags('gateway', 'serve');
     const gatewayKey = await cp.key('gateway');
     const clientKey = await cp.key('viewer');
-    const gateway = await spawnAndWait(
-      [
-        CLI,
-        ...['gateway', 'serve', '--bind', '127.0.0.1:0', '--from-control-plane', cp.baseUrl],
-        ...['--control-plane-token', gatewayKey, '--upstreams', path.join(dir, 'upstreams.yaml')],
-        ...['--policy', path.join(dir, 'policy.json')],
-      ],
-      /serving on (http:\/\/\S+)/,
-      { ...process.env, LOG_LEVEL: 'warn' },
-    );
-    children.push(gateway.child);
-    const gatewayUrl = `${gateway.match[1]}/mcp/bench`;
-
-    const load = async (
-      url: string,
-      connections: number,
-      headers: Record<string, string> = {},
-    ): Promise<PathFigures> => {
-      const result = await autocannon({
-        url,
-        connections,
-        duration: seconds,
-        method: 'POST',
-        body: BODY,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...headers,
-        },
-      });
-      return {
-        requestsPerSecond: result.requests.average,
-        p50Ms: result.latency.p50,
-        p99Ms: result.latency.p99,
-        errors: result.non2xx + result.errors + result.timeouts,
-      };
+    const on = await startGateway(children, flags, dir, [
+      ...['--from-control-plane', cp.baseUrl, '--control-plane-token', gatewayKey],
+      ...['--policy', path.join(dir, 'policy.json')],
+      ...detectorFlags(flags),
+    ]);
+    const off = await startGateway(children, flags, dir, [
+      ...['--bearer-token', STATIC_TOKEN],
+      ...(flags.has('--no-policy-bundle') ? ['--no-policy-bundle'] : []),
+    ]);
+    return {
+      children,
+      cp,
+      dir,
+      upstreamUrl,
+      upstreamPid: upstream.child.pid!,
+      relay: { url: `http://127.0.0.1:${relay.match[1]}/mcp/bench`, pid: relay.child.pid! },
+      peer: { url: `http://127.0.0.1:${peerPort}/mcp`, pid: peer.child.pid! },
+      gatewayOn: { url: `${on.url}/mcp/bench`, pid: on.pid, key: clientKey },
+      gatewayOff: { url: `${off.url}/mcp/bench`, pid: off.pid },
+      flags,
     };
-    const auth = { authorization: `Bearer ${clientKey}` };
-    await load(upstreamUrl, 50); // warm-up: JIT, pools, key cache
-    await load(gatewayUrl, 50, auth);
-    const points: GatewayPoint[] = [];
-    for (const connections of levels) {
-      const direct = await load(upstreamUrl, connections);
-      const through = await load(gatewayUrl, connections, auth);
-      points.push({ connections, direct, gateway: through });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // let the last audit batch land
-    const [{ count }] = (await cp.db.dataSource.query(
-      `SELECT count(*)::int AS count FROM audit_entries WHERE tenant_id = $1 AND type = 'tool_call.allowed'`,
-      [cp.tenant],
-    )) as Array<{ count: number }>;
-    return { seconds, upstream: options.upstream ?? 'minimal', points, audited: count };
-  } finally {
-    for (const child of children) child.kill('SIGTERM');
+  } catch (error) {
+    await children.stopAll();
     await cp.close();
-    await fs.rm(dir, { recursive: true, force: true });
+    throw error;
   }
 }
 
-export function report(figures: GatewayFigures): string {
-  const lines = [
-    `gateway: tools/call through agent-bom gateway (policy + audit + API-key auth) vs direct to the same upstream (${figures.upstream}), ${figures.seconds} s per point`,
-    '  clients | direct req/s   p50   p99 | gateway req/s   p50   p99 | added p50  added p99 | errors',
+/** Detector flags the gateway CLI accepts today (none on the gateway before the runtime rewrite). */
+function detectorFlags(flags: Set<string>): string[] {
+  const out: string[] = [];
+  if (flags.has('--detect-credentials')) out.push('--detect-credentials');
+  if (flags.has('--argument-detectors')) out.push('--argument-detectors', 'block');
+  return out;
+}
+
+async function startGateway(
+  children: Children,
+  flags: Set<string>,
+  dir: string,
+  extra: string[],
+): Promise<{ url: string; pid: number }> {
+  const args = [
+    CLI,
+    ...['gateway', 'serve', '--bind', '127.0.0.1:0', '--upstreams', path.join(dir, 'upstreams.yaml')],
+    // The runtime rewrite refuses private upstreams unless egress allows them.
+    ...(flags.has('--egress-allow') ? ['--egress-allow', '127.0.0.1/32'] : []),
+    ...extra,
   ];
-  for (const { connections, direct, gateway } of figures.points) {
-    lines.push(
-      `  ${String(connections).padStart(7)} | ${direct.requestsPerSecond.toFixed(0).padStart(12)} ${String(direct.p50Ms).padStart(5)} ${String(direct.p99Ms).padStart(5)} | ` +
-        `${gateway.requestsPerSecond.toFixed(0).padStart(13)} ${String(gateway.p50Ms).padStart(5)} ${String(gateway.p99Ms).padStart(5)} | ` +
-        `${`${(gateway.p50Ms - direct.p50Ms).toFixed(1)} ms`.padStart(9)} ${`${(gateway.p99Ms - direct.p99Ms).toFixed(1)} ms`.padStart(10)} | ${direct.errors}/${gateway.errors}`,
+  const { child, match } = await children.start(args, /serving on (http:\/\/\S+)/, {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+  });
+  return { url: match[1], pid: child.pid! };
+}
+
+/** One stateful peer session per 10 clients (the peer is session-based; its sessions are not shared by clients). */
+async function peerSessions(url: string, clients: number): Promise<string[]> {
+  const sessions: string[] = [];
+  for (let i = 0; i < Math.max(1, Math.ceil(clients / 10)); i++) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: ACCEPT },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'bench', version: '1' },
+        },
+      }),
+    });
+    await res.text();
+    const session = res.headers.get('mcp-session-id');
+    if (!session) throw new Error(`peer gave no session (${res.status})`);
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-session-id': session },
+      body: '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    }).then((r) => r.text());
+    sessions.push(session);
+  }
+  return sessions;
+}
+
+function mcpCandidate(
+  name: string,
+  role: Candidate['role'],
+  url: string,
+  connections: number,
+  pid: number | undefined,
+  headers: Record<string, string> = {},
+): Candidate {
+  return httpCandidate(
+    name,
+    role,
+    {
+      url,
+      method: 'POST',
+      body: callBody,
+      headers: { 'content-type': 'application/json', accept: ACCEPT, ...headers },
+      expect: '"result"',
+    },
+    connections,
+    pid === undefined ? undefined : () => [pid],
+  );
+}
+
+async function overhead(rig: Rig, connections: number, options: GatewayOptions): Promise<Scenario> {
+  const sessions = await peerSessions(rig.peer.url, connections);
+  const perSession = Math.max(1, Math.ceil(connections / sessions.length));
+  const peer = roundRobin(
+    'civic passthrough',
+    'peer',
+    sessions.map((session) =>
+      mcpCandidate('civic passthrough', 'peer', rig.peer.url, perSession, rig.peer.pid, {
+        'mcp-session-id': session,
+      }),
+    ),
+    [rig.peer.pid],
+  );
+  const candidates = [
+    mcpCandidate('direct', 'floor', rig.upstreamUrl, connections, undefined),
+    mcpCandidate('relay', 'limit', rig.relay.url, connections, rig.relay.pid),
+    mcpCandidate('gateway on', 'system', rig.gatewayOn.url, connections, rig.gatewayOn.pid, {
+      authorization: `Bearer ${rig.gatewayOn.key}`,
+    }),
+    mcpCandidate('gateway off', 'system', rig.gatewayOff.url, connections, rig.gatewayOff.pid, {
+      authorization: `Bearer ${STATIC_TOKEN}`,
+    }),
+    peer,
+  ];
+  try {
+    const measurements = await interleave(candidates, {
+      concurrency: connections,
+      seconds: options.seconds,
+      rounds: options.rounds,
+    });
+    const key = `gateway.c${connections}`;
+    const ratios = [
+      ratio(
+        measurements,
+        `${key}.throughput_vs_relay`,
+        'gateway on throughput / relay',
+        'gateway on',
+        'relay',
+        'perSecond',
+        'higher',
+        connections === 50 ? 0.8 : undefined,
+      ),
+      ratio(
+        measurements,
+        `${key}.off_throughput_vs_relay`,
+        'gateway off throughput / relay',
+        'gateway off',
+        'relay',
+        'perSecond',
+        'higher',
+      ),
+      ratio(
+        measurements,
+        `${key}.cpu_vs_relay`,
+        'gateway on CPU per request / relay',
+        'gateway on',
+        'relay',
+        'cpuUsPerUnit',
+        'lower',
+        1.25,
+      ),
+      ratio(
+        measurements,
+        `${key}.throughput_vs_direct`,
+        'gateway on throughput / direct',
+        'gateway on',
+        'direct',
+        'perSecond',
+        'higher',
+      ),
+      ratio(
+        measurements,
+        `${key}.throughput_vs_peer`,
+        'gateway on throughput / civic passthrough',
+        'gateway on',
+        'civic passthrough',
+        'perSecond',
+        'higher',
+        5,
+      ),
+    ];
+    if (connections === 1) {
+      ratios.push(
+        added(
+          measurements,
+          `${key}.added_p50_ms`,
+          'gateway on added p50 over direct',
+          'gateway on',
+          'direct',
+          'p50Ms',
+          0.12,
+        ),
+        added(measurements, `${key}.relay_added_p50_ms`, 'relay added p50 over direct', 'relay', 'direct'),
+      );
+    }
+    const notes = [
+      `gateway on: 200-rule policy, API key introspection (cached), audit to the control plane${detectorFlags(rig.flags).length ? ', detectors' : ' (this gateway has no detector flags)'}`,
+      `peer: ${sessions.length} MCP session(s) shared round-robin; it answers as SSE`,
+    ];
+    return {
+      benchmark: 'gateway',
+      name: `tools/call, ${connections} clients`,
+      unit: 'request',
+      concurrency: connections,
+      measurements,
+      ratios,
+      notes,
+    };
+  } finally {
+    for (const c of candidates) await c.close?.();
+  }
+}
+
+/** Two gateways sharing the postgres limiter beside two relays, the load split evenly between the pair. */
+async function replicas(rig: Rig, options: GatewayOptions): Promise<Scenario> {
+  const connections = 50;
+  const databaseUrl =
+    rig.cp.db.dataSource.options.type === 'postgres' ? String(rig.cp.db.dataSource.options.url ?? '') : '';
+  const limiter = [
+    '--rate-limit-backend',
+    'postgres',
+    '--rate-limit-database-url',
+    databaseUrl,
+    '--rate-limit-per-tenant',
+    '1000000/min',
+  ];
+  const gatewayKey = await rig.cp.key('gateway');
+  const pair = [];
+  for (let i = 0; i < 2; i++) {
+    pair.push(
+      await startGateway(rig.children, rig.flags, rig.dir, [
+        ...['--from-control-plane', rig.cp.baseUrl, '--control-plane-token', gatewayKey],
+        ...['--policy', path.join(rig.dir, 'policy.json')],
+        ...detectorFlags(rig.flags),
+        ...limiter,
+      ]),
     );
   }
-  lines.push(`  allowed tool calls audited in the control plane: ${figures.audited}`);
-  return lines.join('\n');
+  const relay2 = await rig.children.start(
+    [path.join(here, 'relay.js'), '0', rig.upstreamUrl],
+    /listening (\d+)/,
+  );
+  const relays = [
+    { url: rig.relay.url, pid: rig.relay.pid },
+    { url: `http://127.0.0.1:${relay2.match[1]}/mcp/bench`, pid: relay2.child.pid! },
+  ];
+  const auth = { authorization: `Bearer ${rig.gatewayOn.key}` };
+  const both = (
+    name: string,
+    role: Candidate['role'],
+    targets: Array<{ url: string; pid: number }>,
+    headers = {},
+  ) =>
+    roundRobin(
+      name,
+      role,
+      targets.map((t) => mcpCandidate(name, role, t.url, connections / 2, t.pid, headers)),
+      targets.map((t) => t.pid),
+    );
+  const candidates = [
+    both('2 relays', 'limit', relays),
+    both(
+      '2 gateways, postgres limiter',
+      'system',
+      pair.map((g) => ({ url: `${g.url}/mcp/bench`, pid: g.pid })),
+      auth,
+    ),
+    mcpCandidate('1 gateway, no limiter', 'system', rig.gatewayOn.url, connections, rig.gatewayOn.pid, auth),
+  ];
+  try {
+    const measurements = await interleave(candidates, {
+      concurrency: connections,
+      seconds: options.seconds,
+      rounds: options.rounds,
+    });
+    return {
+      benchmark: 'gateway',
+      name: 'two replicas, postgres limiter, 50 clients',
+      unit: 'request',
+      concurrency: connections,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          'gateway.replicas.throughput_vs_relays',
+          '2 gateways (postgres limiter) / 2 relays',
+          '2 gateways, postgres limiter',
+          '2 relays',
+          'perSecond',
+          'higher',
+        ),
+        ratio(
+          measurements,
+          'gateway.replicas.cpu_vs_relays',
+          '2 gateways CPU per request / 2 relays',
+          '2 gateways, postgres limiter',
+          '2 relays',
+          'cpuUsPerUnit',
+          'lower',
+        ),
+        ratio(
+          measurements,
+          'gateway.replicas.vs_one',
+          '2 gateways (postgres limiter) / 1 gateway (no limiter)',
+          '2 gateways, postgres limiter',
+          '1 gateway, no limiter',
+          'perSecond',
+          'higher',
+        ),
+      ],
+      notes: [
+        '2 cores: two replicas share them, so the pair is not expected to double; the limiter adds a PostgreSQL round trip per request',
+      ],
+    };
+  } finally {
+    for (const c of candidates) await c.close?.();
+  }
+}
+
+/** One candidate whose units go to `parts` in turn (two replicas, several peer sessions). */
+function roundRobin(name: string, role: Candidate['role'], parts: Candidate[], pids: number[]): Candidate {
+  let turn = 0;
+  return {
+    name,
+    role,
+    pids: () => pids,
+    task: () => parts[turn++ % parts.length].task(),
+    close: async () => {
+      await Promise.all(parts.map((p) => p.close?.()));
+    },
+  };
 }

@@ -48,9 +48,24 @@ const httpServer = http.createServer((req, res) => {
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     if (MODE === 'minimal') {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      if (body.id === undefined) return void res.writeHead(202).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(minimal(body)));
+      // Like the SDK's stateless server: no standalone SSE stream (405 on GET), 202 for notifications, and a
+      // JSON answer with Content-Length (not chunked).
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST', 'content-length': '0' }).end();
+        return;
+      }
+      let body: Parameters<typeof minimal>[0];
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-length': '0' }).end();
+        return;
+      }
+      if (body.id === undefined) return void res.writeHead(202, { 'content-length': '0' }).end();
+      const text = JSON.stringify(minimal(body));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+        .end(text);
       return;
     }
     void (async () => {
@@ -61,7 +76,8 @@ const httpServer = http.createServer((req, res) => {
       const mcp = server();
       res.on('close', () => void mcp.close());
       await mcp.connect(transport);
-      await transport.handleRequest(req, res, JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      const text = Buffer.concat(chunks).toString('utf8');
+      await transport.handleRequest(req, res, text ? JSON.parse(text) : undefined);
     })().catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });

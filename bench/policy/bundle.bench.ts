@@ -1,110 +1,181 @@
 /**
- * Bundle serving benchmark: `GET /v1/policy/bundle` as N proxies poll it — the 200 path (a full signed bundle)
- * and the 304 path (`If-None-Match` with the current ETag) — beside `GET /healthz` on the same listening
- * control plane, same run, same connection count. The tenant's effective policy is the baseline pack plus the
- * 200-rule policy of the engine benchmark.
+ * Bundle serving benchmark: `GET /v1/policy/bundle` as N proxies poll it — the 200 path (a full signed bundle,
+ * from the signed-bundle cache; plain, and gzipped as pollers using fetch ask for it) and the 304 path (`If-None-Match` with the current ETag) — beside the limit line
+ * `GET /healthz` on the same control plane, interleaved in rounds, same connection count. The control plane runs
+ * in its own process, so /proc gives its CPU per request. The tenant's effective policy is the baseline pack
+ * plus the 200-rule policy of the engine benchmark. Full mode also measures the 200 path with the cache off
+ * (AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS=0, one signature per request) on a second control plane.
  *
- * The 200 path is measured twice: with the signed-bundle cache (the default, AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS)
- * and, on a second control plane, with it off, so every 200 signs afresh; the signatures each run made are
- * counted. Uses DATABASE_URL when set, else throw-away embedded PostgreSQL.
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of each control plane into DIR (`--cpu-prof`).
  */
 import { BASELINE_POLICY } from '../../libs/policy/src/index.js';
-import { PolicyBundleService } from '../../src/modules/policy/policy-bundle.service.js';
-import {
-  loadUrl,
-  startBenchControlPlane,
-  type BenchControlPlane,
-  type LoadFigures,
-} from '../support/control-plane.js';
+import { httpCandidate, interleave } from '../support/load.js';
+import { Children, startControlPlaneProcess, type ControlPlaneProcess } from '../support/processes.js';
+import { ratio, type Scenario } from '../support/result.js';
 import { buildPolicy } from './policy.bench.js';
 
-export interface BundleFigures {
-  rules: number;
-  bundleBytes: number;
-  healthz: LoadFigures;
-  ok: LoadFigures & { signatures: number };
-  notModified: LoadFigures & { signatures: number };
-  uncached: LoadFigures & { signatures: number };
-}
-
 interface Options {
-  seconds?: number;
+  seconds: number;
+  rounds: number;
   connections?: number;
+  /** Also measure the 200 path with the cache off (a second control plane). */
+  uncached: boolean;
 }
 
-export async function run(options: Options = {}): Promise<BundleFigures> {
-  const seconds = options.seconds ?? 10;
-  const connections = options.connections ?? 50;
-  const load = async (cp: BenchControlPlane, url: string, headers: Record<string, string> = {}) => {
-    const service = cp.app.get(PolicyBundleService);
-    const before = service.signatures;
-    const figures = await loadUrl(cp.baseUrl, url, { connections, seconds, headers });
-    return { ...figures, signatures: service.signatures - before };
-  };
+const profile = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+  : [];
 
-  const cached = await startBenchControlPlane();
-  let figures: Omit<BundleFigures, 'uncached'>;
+export async function run(options: Options): Promise<Scenario[]> {
+  const connections = options.connections ?? 50;
+  const measure = { concurrency: connections, seconds: options.seconds, rounds: options.rounds };
+  const scenarios: Scenario[] = [];
+  const children = new Children();
   try {
-    const proxy = await setUp(cached);
-    const auth = { authorization: `Bearer ${proxy}` };
-    const first = await fetch(`${cached.baseUrl}/v1/policy/bundle`, { headers: auth });
+    const cp = await startControlPlaneProcess(children, ['admin', 'proxy'], {}, profile);
+    await setUp(cp);
+    const pids = () => [cp.pid];
+    const auth = { authorization: `Bearer ${cp.keys.proxy}` };
+    const first = await fetch(`${cp.baseUrl}/v1/policy/bundle`, { headers: auth });
     const body = await first.text();
     const etag = first.headers.get('etag')!;
-    await load(cached, '/healthz'); // warm-up: JIT, pool, key cache
-    const healthz = await load(cached, '/healthz');
-    const ok = await load(cached, '/v1/policy/bundle', auth);
-    const notModified = await load(cached, '/v1/policy/bundle', { ...auth, 'if-none-match': etag });
-    figures = {
-      rules: (JSON.parse(body) as { payload: { policy: { rules: unknown[] } } }).payload.policy.rules.length,
-      bundleBytes: Buffer.byteLength(body),
-      healthz,
-      ok,
-      notModified,
-    };
-  } finally {
-    await cached.close();
-  }
+    const measurements = await interleave(
+      [
+        httpCandidate('GET /healthz', 'limit', { url: `${cp.baseUrl}/healthz` }, connections, pids),
+        httpCandidate(
+          'bundle 200 (cached)',
+          'system',
+          { url: `${cp.baseUrl}/v1/policy/bundle`, headers: auth },
+          connections,
+          pids,
+        ),
+        httpCandidate(
+          'bundle 200 (cached, gzip)',
+          'system',
+          { url: `${cp.baseUrl}/v1/policy/bundle`, headers: { ...auth, 'accept-encoding': 'gzip, deflate' } },
+          connections,
+          pids,
+        ),
+        httpCandidate(
+          'bundle 304 (If-None-Match)',
+          'system',
+          {
+            url: `${cp.baseUrl}/v1/policy/bundle`,
+            headers: { ...auth, 'if-none-match': etag },
+            ok: (status) => status === 304,
+          },
+          connections,
+          pids,
+        ),
+      ],
+      measure,
+    );
+    const rules = (JSON.parse(body) as { payload: { policy: { rules: unknown[] } } }).payload.policy.rules
+      .length;
+    scenarios.push({
+      benchmark: 'bundle',
+      name: `GET /v1/policy/bundle, ${rules} rules, ${Buffer.byteLength(body)} bytes signed`,
+      unit: 'request',
+      concurrency: connections,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          'bundle.cached_200_vs_healthz',
+          'bundle 200 (cached) / GET /healthz',
+          'bundle 200 (cached)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+          0.5,
+        ),
+        ratio(
+          measurements,
+          'bundle.cached_200_cpu_vs_healthz',
+          'bundle 200 (cached) CPU per request / GET /healthz',
+          'bundle 200 (cached)',
+          'GET /healthz',
+          'cpuUsPerUnit',
+          'lower',
+        ),
+        ratio(
+          measurements,
+          'bundle.cached_200_gzip_vs_healthz',
+          'bundle 200 (cached, gzip) / GET /healthz',
+          'bundle 200 (cached, gzip)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+        ),
+        ratio(
+          measurements,
+          'bundle.304_vs_healthz',
+          'bundle 304 / GET /healthz',
+          'bundle 304 (If-None-Match)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+        ),
+      ],
+    });
+    if (!options.uncached) return scenarios;
 
-  const uncachedCp = await startBenchControlPlane({ AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '0' });
-  try {
-    const auth = { authorization: `Bearer ${await setUp(uncachedCp)}` };
-    await load(uncachedCp, '/v1/policy/bundle', auth); // warm-up
-    return { ...figures, uncached: await load(uncachedCp, '/v1/policy/bundle', auth) };
+    const uncached = await startControlPlaneProcess(children, ['admin', 'proxy'], {
+      AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: '0',
+    });
+    await setUp(uncached);
+    const upids = () => [uncached.pid];
+    const more = await interleave(
+      [
+        httpCandidate('GET /healthz', 'limit', { url: `${uncached.baseUrl}/healthz` }, connections, upids),
+        httpCandidate(
+          'bundle 200 (cache off)',
+          'system',
+          {
+            url: `${uncached.baseUrl}/v1/policy/bundle`,
+            headers: { authorization: `Bearer ${uncached.keys.proxy}` },
+          },
+          connections,
+          upids,
+        ),
+      ],
+      measure,
+    );
+    scenarios.push({
+      benchmark: 'bundle',
+      name: 'GET /v1/policy/bundle with AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS=0 (signs every 200)',
+      unit: 'request',
+      concurrency: connections,
+      measurements: more,
+      ratios: [
+        ratio(
+          more,
+          'bundle.uncached_200_vs_healthz',
+          'bundle 200 (cache off) / GET /healthz',
+          'bundle 200 (cache off)',
+          'GET /healthz',
+          'perSecond',
+          'higher',
+        ),
+      ],
+    });
+    return scenarios;
   } finally {
-    await uncachedCp.close();
+    await children.stopAll();
   }
 }
 
-/** The tenant's policies (baseline pack + 200 rules), written through the API; returns a proxy key. */
-async function setUp(cp: BenchControlPlane): Promise<string> {
-  const admin = await cp.key('admin');
+/** The tenant's policies (baseline pack + 200 rules), written through the API. */
+async function setUp(cp: ControlPlaneProcess): Promise<void> {
   for (const [name, document] of [
     ['baseline', BASELINE_POLICY],
     ['fleet-200', buildPolicy()],
   ] as const) {
     const res = await fetch(`${cp.baseUrl}/v1/gateway/policies`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${cp.keys.admin}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name, document }),
     });
     if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
   }
-  return cp.key('proxy');
-}
-
-export function report(f: BundleFigures): string {
-  const row = (label: string, x: LoadFigures & { signatures?: number }) =>
-    `  ${label.padEnd(28)} ${x.requestsPerSecond.toFixed(0).padStart(8)} req/s   p50 ${String(x.p50Ms).padStart(4)} ms   ` +
-    `p99 ${String(x.p99Ms).padStart(4)} ms   non-2xx ${x.non2xx}` +
-    (x.signatures === undefined ? '' : `   signatures ${x.signatures}`);
-  return [
-    `bundle: GET /v1/policy/bundle (${f.rules} rules, ${f.bundleBytes} bytes signed) beside GET /healthz, same run`,
-    row('GET /healthz', f.healthz),
-    row('bundle 200 (cached)', f.ok),
-    row('bundle 304 (If-None-Match)', f.notModified),
-    row('bundle 200 (cache off)', f.uncached),
-    `  ratio to /healthz: 200 ${(f.ok.requestsPerSecond / f.healthz.requestsPerSecond).toFixed(2)}x, ` +
-      `304 ${(f.notModified.requestsPerSecond / f.healthz.requestsPerSecond).toFixed(2)}x; ` +
-      `cache speed-up on the 200 path ${(f.ok.requestsPerSecond / f.uncached.requestsPerSecond).toFixed(1)}x`,
-  ].join('\n');
 }

@@ -25,6 +25,8 @@ import {
 import { inspectArguments } from '../../libs/policy/src/inspect.js';
 import { parseJsonPath, selectPath } from '../../libs/policy/src/json-path.js';
 import { globMatch, isGlob } from '../../libs/policy/src/patterns.js';
+import { loadAverage } from '../support/proc.js';
+import { ratio, type Measurement, type Role, type Scenario } from '../support/result.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Workload
@@ -313,6 +315,11 @@ export interface BenchFigures {
   readonly distinctCalls: number;
   readonly compiled: EngineFigures;
   readonly naive: EngineFigures;
+  /**
+   * The limit line: a hand-written matcher that knows the answer already — one Map lookup per call of the
+   * decision precomputed for its (method, tool, arguments, context) — the least a decision can cost.
+   */
+  readonly lookup: EngineFigures;
   /** compiled ÷ naive, CPU-time rates */
   readonly speedup: number;
   /** Calls where both evaluators gave the same effect and rule id. */
@@ -395,16 +402,86 @@ export function run(scale = 1): BenchFigures {
     Math.max(200, Math.round(30_000 * scale)),
     Math.max(200, Math.round(10_000 * scale)),
   );
+  const table = new Map<string, string>();
+  const keyOf = ({ call, context }: (typeof calls)[number]) =>
+    `${call.method}\u0000${call.tool}\u0000${context.agent}\u0000${context.environment}\u0000${context.client}\u0000${context.upstream}`;
+  const keys = calls.map(keyOf);
+  for (let i = 0; i < n; i++) table.set(keys[i], evaluate(policy, calls[i].call, calls[i].context).effect);
+  const lookup = measure(
+    (i) => {
+      const { call, context } = calls[i % n];
+      sink += table.get(
+        `${call.method}\u0000${call.tool}\u0000${context.agent}\u0000${context.environment}\u0000${context.client}\u0000${context.upstream}`,
+      )!.length;
+    },
+    Math.max(1_000, Math.round(3_000_000 * scale)),
+    Math.max(1_000, Math.round(300_000 * scale)),
+  );
   if (sink === -1) console.error('unreachable');
   return {
     rules: document.rules.length,
     distinctCalls: n,
     compiled,
     naive,
+    lookup,
     speedup: Math.round((compiled.decisionsPerCpuSecond / naive.decisionsPerCpuSecond) * 10) / 10,
     agreement: agreement / n,
     timerOverheadNanoseconds: timerOverhead(),
   };
+}
+
+/** The figures in the suite's shape (bench/support/result.ts). */
+export function scenarios(f: BenchFigures): Scenario[] {
+  const row = (name: string, role: Role, e: EngineFigures): Measurement => ({
+    name,
+    role,
+    count: e.decisions,
+    seconds: e.decisions / e.decisionsPerSecond,
+    perSecond: e.decisionsPerSecond,
+    p50Ms: e.p50Nanoseconds / 1e6,
+    p90Ms: NaN,
+    p99Ms: e.p99Nanoseconds / 1e6,
+    errors: 0,
+    cpuUsPerUnit: Math.round((1e6 / e.decisionsPerCpuSecond) * 1000) / 1000,
+    loadAverage: loadAverage(),
+  });
+  const measurements = [
+    row('compiled engine', 'system', f.compiled),
+    row('precomputed lookup', 'limit', f.lookup),
+    row('naive interpreter', 'reference', f.naive),
+  ];
+  return [
+    {
+      benchmark: 'policy',
+      name: `decisions, ${f.rules} rules, ${f.distinctCalls} distinct calls`,
+      unit: 'decision',
+      concurrency: 1,
+      measurements,
+      ratios: [
+        ratio(
+          measurements,
+          'policy.compiled_vs_lookup',
+          'compiled engine / precomputed lookup (CPU)',
+          'precomputed lookup',
+          'compiled engine',
+          'cpuUsPerUnit',
+          'higher',
+        ),
+        ratio(
+          measurements,
+          'policy.compiled_vs_naive',
+          'compiled engine speed-up over the naive interpreter (CPU)',
+          'naive interpreter',
+          'compiled engine',
+          'cpuUsPerUnit',
+          'higher',
+        ),
+      ],
+      notes: [
+        `decisions agree with the naive interpreter on ${(f.agreement * 100).toFixed(2)}% of calls; percentiles include ~${f.timerOverheadNanoseconds} ns of timer overhead; rates are medians of 5 rounds`,
+      ],
+    },
+  ];
 }
 
 /** The figures as printed by `npm run bench -- policy`. */

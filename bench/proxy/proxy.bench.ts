@@ -1,12 +1,12 @@
 /**
- * Proxy benchmark: `echo` calls to the real `@modelcontextprotocol/server-everything` over stdio, through the built
- * `agent-bom proxy` and directly, in the same run, with the proxy's full request and response path on: a 200-rule
- * policy (the policy benchmark's), argument detectors, credential detection with redaction, `--block-undeclared`
- * and replay detection. Sequential calls give per-call latency (p50/p99); concurrent calls give throughput.
- * Direct and proxied rounds alternate so both see the same background load. Cold start is measured from spawn to
- * the answer of an `initialize` written at once (the first relayed response), for both.
+ * Proxy benchmark: `echo` calls to the real `@modelcontextprotocol/server-everything` over stdio, directly (the
+ * floor), through a hand-written byte pass-through (the limit line, bench/proxy/passthrough.ts) and through the
+ * built `agent-bom proxy` CLI with its full request and response path on: a 200-rule policy (the policy
+ * benchmark's), argument detectors, credential detection with redaction, `--block-undeclared` and replay
+ * detection. One call at a time gives per-call latency; N in flight gives throughput; all interleaved in rounds.
+ * Cold start is spawn → the answer to an `initialize` written at once, for all three.
  *
- *   npm run bench -- proxy          (BENCH_PROXY_CALLS, BENCH_PROXY_CONCURRENCY, BENCH_PROXY_COLD_RUNS)
+ *   npm run bench -- proxy
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -14,38 +14,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { fileURLToPath } from 'node:url';
 import { buildPolicy } from '../policy/policy.bench.js';
+import { interleave, round, type Candidate } from '../support/load.js';
+import { percentile } from '../support/control-plane.js';
+import { CLI, ROOT } from '../support/processes.js';
+import { loadAverage } from '../support/proc.js';
+import { added, ratio, type Measurement, type Role, type Scenario } from '../support/result.js';
 
 const node = process.execPath;
-const CLI = path.resolve('bin/agent-bom.js');
-const EVERYTHING = path.resolve('node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const PASSTHROUGH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'passthrough.js');
 
-export interface SideFigures {
-  p50Ms: number;
-  p99Ms: number;
-  meanMs: number;
-  callsPerSecond: number;
-  coldStartMs: number;
-}
-
-export interface ProxyBenchFigures {
-  calls: number;
-  concurrency: number;
-  rules: number;
-  direct: SideFigures;
-  proxied: SideFigures;
-  cpus: string;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-async function connect(command: string, args: string[]): Promise<Client> {
+async function connect(command: string, args: string[]): Promise<{ client: Client; pid: number }> {
   const client = new Client({ name: 'proxy-bench', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command, args, stderr: 'ignore' }));
-  return client;
+  const transport = new StdioClientTransport({ command, args, stderr: 'ignore' });
+  await client.connect(transport);
+  return { client, pid: transport.pid! };
 }
 
 async function echo(client: Client, i: number): Promise<void> {
@@ -81,12 +66,15 @@ async function coldStart(command: string, args: string[]): Promise<number> {
   return elapsed;
 }
 
-export async function run(
-  options: { calls?: number; concurrency?: number; coldRuns?: number } = {},
-): Promise<ProxyBenchFigures> {
-  const calls = options.calls ?? 2000;
-  const concurrency = options.concurrency ?? 16;
-  const coldRuns = options.coldRuns ?? 7;
+interface Options {
+  seconds: number;
+  rounds: number;
+  concurrency: number;
+  coldRuns: number;
+}
+
+export async function run(options: Options): Promise<Scenario[]> {
+  const { concurrency, coldRuns } = options;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-proxy-bench-'));
   const policy = buildPolicy();
   const policyFile = path.join(dir, 'policy.json');
@@ -95,119 +83,143 @@ export async function run(
   const proxyArgs = [
     CLI,
     'proxy',
-    '--policy',
-    policyFile,
-    '--detect-credentials',
-    '--block-undeclared',
-    '--log-level',
-    'error',
-    '--cache-dir',
-    dir,
-    '--',
-    node,
-    ...server,
+    ...['--policy', policyFile, '--detect-credentials', '--block-undeclared', '--log-level', 'error'],
+    ...['--cache-dir', dir, '--', node, ...server],
   ];
+  const passArgs = [PASSTHROUGH, node, ...server];
+  const sides = [
+    { name: 'direct', role: 'floor' as Role, args: server },
+    { name: 'stdio pass-through', role: 'limit' as Role, args: passArgs },
+    { name: 'agent-bom proxy', role: 'system' as Role, args: proxyArgs },
+  ];
+  const connected = await Promise.all(sides.map((side) => connect(node, side.args)));
   try {
-    const direct = await connect(node, server);
-    const proxied = await connect(node, proxyArgs);
-    await direct.listTools();
-    await proxied.listTools();
-    for (let i = 0; i < 200; i++) await Promise.all([echo(direct, i), echo(proxied, i)]); // warm-up (JIT)
-
-    // Sequential latency, alternating slices of 100 calls.
-    const latency = { direct: [] as number[], proxied: [] as number[] };
-    for (let slice = 0; slice < calls / 100; slice++) {
-      for (const [side, client] of [
-        ['direct', direct],
-        ['proxied', proxied],
-      ] as const) {
-        for (let i = 0; i < 100; i++) {
-          const start = performance.now();
-          await echo(client, i);
-          latency[side].push(performance.now() - start);
-        }
-      }
-    }
-
-    // Throughput: `concurrency` calls in flight, alternating slices.
-    const elapsed = { direct: 0, proxied: 0 };
-    for (let slice = 0; slice < 4; slice++) {
-      for (const [side, client] of [
-        ['direct', direct],
-        ['proxied', proxied],
-      ] as const) {
-        const per = calls / 4;
-        let next = 0;
-        const start = performance.now();
-        await Promise.all(
-          Array.from({ length: concurrency }, async () => {
-            while (next < per) await echo(client, next++);
-          }),
-        );
-        elapsed[side] += performance.now() - start;
-      }
-    }
-    await direct.close();
-    await proxied.close();
-
-    const cold = { direct: [] as number[], proxied: [] as number[] };
-    for (let i = 0; i < coldRuns; i++) {
-      cold.direct.push(await coldStart(node, server));
-      cold.proxied.push(await coldStart(node, proxyArgs));
-    }
-    const side = (name: 'direct' | 'proxied'): SideFigures => ({
-      p50Ms: percentile(latency[name], 50),
-      p99Ms: percentile(latency[name], 99),
-      meanMs: latency[name].reduce((a, b) => a + b, 0) / latency[name].length,
-      callsPerSecond: calls / (elapsed[name] / 1000),
-      coldStartMs: percentile(cold[name], 50),
+    for (const { client } of connected) await client.listTools();
+    let n = 0;
+    const candidates = (): Candidate[] =>
+      sides.map((side, i) => ({
+        name: side.name,
+        role: side.role,
+        // The intermediary's own process (the server is a child of it, not counted); none when direct.
+        pids: side.role === 'floor' ? undefined : () => [connected[i].pid],
+        task: () => echo(connected[i].client, n++),
+      }));
+    const sequential = await interleave(candidates(), {
+      concurrency: 1,
+      seconds: options.seconds,
+      rounds: options.rounds,
     });
-    return {
-      calls,
+    const parallel = await interleave(candidates(), {
       concurrency,
-      rules: policy.rules.length,
-      direct: side('direct'),
-      proxied: side('proxied'),
-      cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
-    };
+      seconds: options.seconds,
+      rounds: options.rounds,
+    });
+    for (const { client } of connected) await client.close();
+
+    const cold: Measurement[] = [];
+    const samples = sides.map(() => [] as number[]);
+    for (let r = 0; r < coldRuns; r++) {
+      for (let i = 0; i < sides.length; i++) samples[i].push(await coldStart(node, sides[i].args));
+    }
+    sides.forEach((side, i) => {
+      const sorted = [...samples[i]].sort((a, b) => a - b);
+      cold.push({
+        name: side.name,
+        role: side.role,
+        count: sorted.length,
+        seconds: sorted.reduce((a, b) => a + b, 0) / 1000,
+        perSecond: NaN,
+        p50Ms: round(percentile(sorted, 50), 2),
+        p90Ms: round(percentile(sorted, 90), 2),
+        p99Ms: round(percentile(sorted, 99), 2),
+        errors: 0,
+        loadAverage: loadAverage(),
+      });
+    });
+    const about = `${policy.rules.length}-rule policy, detectors + redaction + block-undeclared + replay on; server-everything over stdio`;
+    return [
+      {
+        benchmark: 'proxy',
+        name: 'echo calls one at a time (per-call overhead)',
+        unit: 'call',
+        concurrency: 1,
+        measurements: sequential,
+        ratios: [
+          added(
+            sequential,
+            'proxy.added_p50_ms',
+            'proxy added p50 over the pass-through',
+            'agent-bom proxy',
+            'stdio pass-through',
+            'p50Ms',
+            0.05,
+          ),
+          added(
+            sequential,
+            'proxy.passthrough_added_p50_ms',
+            'pass-through added p50 over direct',
+            'stdio pass-through',
+            'direct',
+          ),
+          ratio(
+            sequential,
+            'proxy.cpu_vs_passthrough',
+            'proxy CPU per call / pass-through',
+            'agent-bom proxy',
+            'stdio pass-through',
+            'cpuUsPerUnit',
+            'lower',
+          ),
+        ],
+        notes: [about],
+      },
+      {
+        benchmark: 'proxy',
+        name: `echo calls, ${concurrency} in flight (throughput)`,
+        unit: 'call',
+        concurrency,
+        measurements: parallel,
+        ratios: [
+          ratio(
+            parallel,
+            'proxy.throughput_vs_passthrough',
+            'proxy throughput / pass-through',
+            'agent-bom proxy',
+            'stdio pass-through',
+            'perSecond',
+            'higher',
+            0.6,
+          ),
+          ratio(
+            parallel,
+            'proxy.cpu_vs_passthrough_parallel',
+            'proxy CPU per call / pass-through',
+            'agent-bom proxy',
+            'stdio pass-through',
+            'cpuUsPerUnit',
+            'lower',
+          ),
+        ],
+      },
+      {
+        benchmark: 'proxy',
+        name: `cold start: spawn → answer to initialize (${coldRuns} runs each)`,
+        unit: 'start',
+        concurrency: 1,
+        measurements: cold,
+        ratios: [
+          added(
+            cold,
+            'proxy.cold_start_added_ms',
+            'proxy cold start added over the pass-through (p50)',
+            'agent-bom proxy',
+            'stdio pass-through',
+          ),
+        ],
+      },
+    ];
   } finally {
+    for (const { client } of connected) await client.close().catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-export function report(f: ProxyBenchFigures): string {
-  const ms = (n: number) => `${n.toFixed(2)} ms`;
-  const rows = [
-    ['', 'direct', 'through proxy', 'overhead'],
-    ['p50 per call', ms(f.direct.p50Ms), ms(f.proxied.p50Ms), `+${ms(f.proxied.p50Ms - f.direct.p50Ms)}`],
-    ['p99 per call', ms(f.direct.p99Ms), ms(f.proxied.p99Ms), `+${ms(f.proxied.p99Ms - f.direct.p99Ms)}`],
-    [
-      'mean per call',
-      ms(f.direct.meanMs),
-      ms(f.proxied.meanMs),
-      `+${ms(f.proxied.meanMs - f.direct.meanMs)}`,
-    ],
-    [
-      `throughput (${f.concurrency} in flight)`,
-      `${Math.round(f.direct.callsPerSecond)} calls/s`,
-      `${Math.round(f.proxied.callsPerSecond)} calls/s`,
-      `${(f.proxied.callsPerSecond / f.direct.callsPerSecond).toFixed(2)}x`,
-    ],
-    [
-      'cold start → first response (median)',
-      ms(f.direct.coldStartMs),
-      ms(f.proxied.coldStartMs),
-      `+${ms(f.proxied.coldStartMs - f.direct.coldStartMs)}`,
-    ],
-  ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const lines = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  '));
-  return [
-    `proxy: ${f.calls} echo calls to server-everything per side, ${f.rules}-rule policy, detectors + redaction + block-undeclared + replay on (${f.cpus})`,
-    ...lines,
-  ].join('\n');
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(report(await run()) + '\n');
 }

@@ -1,13 +1,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import autocannon from 'autocannon';
 import type { Role } from '../../libs/contracts/src/index.js';
 import { createApp } from '../../src/app.js';
 import { systemPrincipal } from '../../src/core/auth/principal.js';
 import { loadConfig } from '../../src/core/config/config.js';
 import { migrateWithLock } from '../../src/core/database/data-source.js';
+import pg from 'pg';
 import { openDatabase, type Database } from '../../src/core/database/database.js';
 import { createLogger } from '../../src/core/logging/logger.js';
 import { ApiKeysService } from '../../src/modules/auth/api-keys.service.js';
@@ -28,16 +29,19 @@ export interface BenchControlPlane {
  */
 export async function startBenchControlPlane(env: Record<string, string> = {}): Promise<BenchControlPlane> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-bench-'));
+  // On a shared server, a database of its own (dropped after), never the server's default one.
+  const scratch = process.env.DATABASE_URL ? await scratchDatabase(dataDir) : undefined;
   const config = loadConfig({
     ...process.env,
     ...env,
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     AGENT_BOM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     PORT: '0',
   });
   const db = await openDatabase(config, 'own');
   await migrateWithLock(db.dataSource);
-  const app = await createApp(config, db.dataSource, createLogger('warn'));
+  const app = await createApp(config, db.dataSource, createLogger('error'));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const tenant = `bench-${Date.now().toString(36)}`;
   await app.get(TenantsService).create(systemPrincipal(tenant, 'bench'), { id: tenant });
@@ -52,6 +56,7 @@ export async function startBenchControlPlane(env: Record<string, string> = {}): 
     async close() {
       await app.close();
       await db.close();
+      await scratch?.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -84,31 +89,33 @@ export async function runConcurrently(
   return durations;
 }
 
-export interface LoadFigures {
-  path: string;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-}
-
-/** Loads one URL of a listening control plane with autocannon and returns its throughput and latency. */
-export async function loadUrl(
-  baseUrl: string,
-  path: string,
-  options: { connections: number; seconds: number; headers?: Record<string, string> },
-): Promise<LoadFigures> {
-  const result = await autocannon({
-    url: baseUrl + path,
-    connections: options.connections,
-    duration: options.seconds,
-    headers: options.headers ?? {},
-  });
+/** A database of its own on DATABASE_URL's server, or an embedded server in the temp dir; dropped after. */
+export async function scratchDatabase(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+  let embedded: Database | undefined;
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    embedded = await openDatabase(loadConfig({ AGENT_BOM_DATA_DIR: dataDir }), 'own');
+    serverUrl =
+      embedded.dataSource.options.type === 'postgres' ? String(embedded.dataSource.options.url) : '';
+  }
+  const name = `abom_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
   return {
-    path,
-    requestsPerSecond: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
+    url: url.toString(),
+    async drop() {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (embedded) await embedded.close();
+    },
   };
 }

@@ -22,6 +22,7 @@ import {
   killAllChildren,
   type DiscoveryOs,
 } from '../../libs/discovery/src/index.js';
+import { credentialPath, readCredential, writeCredential } from '../agents/endpoint-credential.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
 import { renderTable, renderWarnings } from '../agents/render.js';
 import { VERSION } from '../version.js';
@@ -38,6 +39,7 @@ export interface AgentsOptions {
   os?: DiscoveryOs;
   pushUrl?: string;
   pushApiKey?: string;
+  credentialFile?: string;
   sourceId?: string;
   hostname?: string;
   owner?: string;
@@ -56,6 +58,11 @@ export interface PushReport {
   attempts?: number;
   idempotency_key?: string;
   result?: FleetSyncResult;
+  /** This push enrolled the endpoint; its credential was stored in `credential_file` (never printed). */
+  enrolled?: boolean;
+  /** Which credential pushed: the stored endpoint credential or the shared fleet-push key. */
+  credential?: 'endpoint' | 'fleet-push';
+  credential_file?: string;
   error?: { kind: string; status?: number; code?: string; request_id?: string; message: string };
 }
 
@@ -79,18 +86,19 @@ export async function runAgents(
   const pushUrlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
   const apiKey = options.pushApiKey ?? nonEmpty(env.AGENT_BOM_PUSH_API_KEY);
   let pushUrl: URL | undefined;
-  let client: ControlPlaneClient | undefined;
   if (pushUrlText) {
-    if (!apiKey) {
-      throw new UsageError(
-        'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key)',
-      );
-    }
     try {
       pushUrl = resolvePushUrl(pushUrlText);
-      client = new ControlPlaneClient({
-        baseUrl: pushUrl.origin,
-        apiKey,
+    } catch (error) {
+      if (error instanceof ControlPlaneError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const clientFor = (key: string) => {
+    try {
+      return new ControlPlaneClient({
+        baseUrl: pushUrl!.origin,
+        apiKey: key,
         userAgent: `agent-bom/${VERSION}`,
         onRetry: json
           ? undefined
@@ -103,7 +111,7 @@ export async function runAgents(
       if (error instanceof ControlPlaneError) throw new UsageError(error.message);
       throw error;
     }
-  }
+  };
   const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
   if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
     throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
@@ -124,6 +132,19 @@ export async function runAgents(
   if (tags.length > FLEET_LIMITS.tagsPerEndpoint) {
     throw new UsageError(`at most ${FLEET_LIMITS.tagsPerEndpoint} tags`);
   }
+  const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
+  const credentialFile = credentialPath(options.credentialFile, env);
+  const stored = pushUrl
+    ? await readCredential(credentialFile, pushUrl.origin, identity.sourceId)
+    : undefined;
+  if (pushUrl && !apiKey && !stored) {
+    throw new UsageError(
+      'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key), ' +
+        `or an endpoint credential in ${credentialFile}`,
+    );
+  }
+  const shared = pushUrl && apiKey ? clientFor(apiKey) : undefined;
+  const endpoint = pushUrl && stored ? clientFor(stored.credential) : undefined;
 
   const layoutOs = options.os ?? hostOs();
   const home = options.home ?? os.homedir();
@@ -165,7 +186,6 @@ export async function runAgents(
     });
   }
 
-  const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
   const payload: FleetSyncPayload = {
     source_id: identity.sourceId,
     endpoint: describeEndpoint({ version: VERSION, hostname, owner, environment, tags }),
@@ -181,7 +201,27 @@ export async function runAgents(
   };
 
   let push: PushReport | undefined;
-  if (client && pushUrl) push = await pushPayload(client, pushUrl, payload);
+  if (pushUrl) {
+    push = endpoint ? await pushPayload(endpoint, pushUrl, payload) : undefined;
+    if (push) push.credential = 'endpoint';
+    // A revoked or re-enrolled endpoint's credential no longer works: with the shared key, ask to enroll again.
+    if (shared && (!push || (!push.ok && push.error?.status === 401))) {
+      push = await pushPayload(shared, pushUrl, payload);
+      push.credential = 'fleet-push';
+    }
+    const credential = push?.result?.endpoint_credential;
+    if (push?.result && credential) {
+      delete push.result.endpoint_credential;
+      await writeCredential(credentialFile, {
+        control_plane: pushUrl.origin,
+        source_id: payload.source_id,
+        credential,
+        enrolled_at: new Date().toISOString(),
+      });
+      push.enrolled = true;
+      push.credential_file = credentialFile;
+    }
+  }
 
   if (json) {
     await write(
@@ -197,6 +237,12 @@ export async function runAgents(
         process.stdout,
         `pushed ${synced} agent(s) to ${push.url}: ${created} new, ${updated} updated${replay ? ' (replay)' : ''}\n`,
       );
+      if (push.enrolled) {
+        await write(
+          process.stdout,
+          `enrolled this endpoint; its credential is stored in ${push.credential_file}\n`,
+        );
+      }
     }
   }
   if (push && !push.ok) {
@@ -284,15 +330,15 @@ async function withProgress<T>(
   }
 }
 
-function hostOs(): DiscoveryOs {
+export function hostOs(): DiscoveryOs {
   return process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+export function nonEmpty(value: string | undefined): string | undefined {
   return value && value.trim() ? value.trim() : undefined;
 }
 
-function checkedLabel(flag: string, value: string | undefined): string | undefined {
+export function checkedLabel(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   // eslint-disable-next-line no-control-regex
   if (value.length > FLEET_LIMITS.nameLength || /[\u0000-\u001f\u007f]/.test(value)) {
@@ -302,6 +348,6 @@ function checkedLabel(flag: string, value: string | undefined): string | undefin
 }
 
 /** Writes and waits until the data is handed to the OS, so `process.exit` cannot cut a piped JSON short. */
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
 }

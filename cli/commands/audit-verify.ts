@@ -6,6 +6,7 @@ import { EXPORT_FORMAT, type SignedCheckpoint, type VerifyReport } from '../../l
 import { KeyRing, parsePublicKeys } from '../../src/core/signing/key-ring.js';
 import type { ChainEntry } from '../../src/modules/audit/chain.js';
 import { ChainVerifier } from '../../src/modules/audit/chain-verifier.js';
+import { compareWithWitness, latestWitnessed } from '../../src/modules/audit/witness-check.js';
 
 /**
  * `agent-bom audit verify FILE --key PEM | --key-url URL`: verifies an export offline, streaming the file (any
@@ -20,7 +21,16 @@ export interface VerifyOptions {
   key?: string;
   keyUrl?: string;
   token?: string;
+  /** A witness file (JSONL of signed checkpoints, AGENT_BOM_AUDIT_WITNESS_FILE) to compare the export with. */
+  witness?: string;
   json?: boolean;
+}
+
+interface WitnessOutcome {
+  file: string;
+  witnessed_seq: number | null;
+  ok: boolean;
+  invalid_lines: number;
 }
 
 export async function verifyExportFile(file: string, options: VerifyOptions): Promise<number> {
@@ -30,10 +40,74 @@ export async function verifyExportFile(file: string, options: VerifyOptions): Pr
   } catch {
     throw new VerifyUsageError(`cannot read ${file}`);
   }
-  const report = await verifyStream(createReadStream(file), ring);
-  if (options.json) process.stdout.write(JSON.stringify({ file, ...report }, null, 2) + '\n');
-  else process.stdout.write(describe(report));
+  if (!options.witness) {
+    const report = await verifyStream(createReadStream(file), ring);
+    if (options.json) process.stdout.write(JSON.stringify({ file, ...report }, null, 2) + '\n');
+    else process.stdout.write(describe(report));
+    return report.ok ? 0 : 1;
+  }
+  // With a witness: the export must reach the latest witnessed checkpoint of its tenant, with the same hash.
+  const tenantId = await tenantOf(file);
+  try {
+    await fs.access(options.witness);
+  } catch {
+    throw new VerifyUsageError(`cannot read the witness file ${options.witness}`);
+  }
+  const witnessLines = readline.createInterface({
+    input: createReadStream(options.witness, { encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
+  const { latest, invalid } = await latestWitnessed(witnessLines, tenantId, (k, p, sig) =>
+    ring.verify(k, p, sig),
+  );
+  let hashAtWitness: string | null = null;
+  const report = await verifyStream(createReadStream(file), ring, (entry) => {
+    if (latest && entry.seq === latest.seq) hashAtWitness = entry.hash;
+  });
+  const witness: WitnessOutcome = {
+    file: options.witness,
+    witnessed_seq: latest?.seq ?? null,
+    ok: true,
+    invalid_lines: invalid,
+  };
+  if (latest && report.ok) {
+    const broken = compareWithWitness(latest, {
+      entryHash: hashAtWitness,
+      lastSeq: report.verified_to ?? 0,
+      anchorSeq: (report.verified_from ?? 1) - 1,
+    });
+    if (broken) {
+      witness.ok = false;
+      report.ok = false;
+      report.first_broken = broken;
+    }
+  }
+  if (options.json) process.stdout.write(JSON.stringify({ file, ...report, witness }, null, 2) + '\n');
+  else {
+    process.stdout.write(describe(report));
+    process.stdout.write(
+      latest
+        ? `witness: latest checkpoint at seq ${latest.seq}${witness.ok ? ' is covered' : ' is NOT covered'}` +
+            `${invalid ? ` (${invalid} line(s) with a bad signature ignored)` : ''}\n`
+        : `witness: no signed checkpoint of tenant ${tenantId} in ${options.witness}\n`,
+    );
+  }
   return report.ok ? 0 : 1;
+}
+
+/** The tenant an export is of, from its header line. */
+async function tenantOf(file: string): Promise<string> {
+  const lines = readline.createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const text of lines) {
+    lines.close();
+    try {
+      return asHeader(JSON.parse(text) as Record<string, unknown>).tenant_id;
+    } catch (error) {
+      if (error instanceof VerifyUsageError) throw error;
+      break;
+    }
+  }
+  throw new VerifyUsageError('the first line is not an agent-bom audit export header');
 }
 
 interface Header {
@@ -46,7 +120,11 @@ interface Header {
 }
 
 /** Feeds an NDJSON export line by line into the chain verifier. */
-export async function verifyStream(input: NodeJS.ReadableStream, ring: KeyRing): Promise<VerifyReport> {
+export async function verifyStream(
+  input: NodeJS.ReadableStream,
+  ring: KeyRing,
+  onEntry?: (entry: ChainEntry) => void,
+): Promise<VerifyReport> {
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   let header: Header | undefined;
   let verifier: ChainVerifier | undefined;
@@ -70,8 +148,9 @@ export async function verifyStream(input: NodeJS.ReadableStream, ring: KeyRing):
       continue;
     }
     const { kind, ...rest } = value;
-    if (kind === 'entry') verifier.addEntry(rest as unknown as ChainEntry, number);
-    else if (kind === 'checkpoint') verifier.addCheckpoint(rest as unknown as SignedCheckpoint, number);
+    if (kind === 'entry') {
+      if (verifier.addEntry(rest as unknown as ChainEntry, number)) onEntry?.(rest as unknown as ChainEntry);
+    } else if (kind === 'checkpoint') verifier.addCheckpoint(rest as unknown as SignedCheckpoint, number);
     else if (kind !== 'end') verifier.fail(null, 'malformed', 'not a JSON line of a known kind', number);
     if (!verifier.ok) break;
   }

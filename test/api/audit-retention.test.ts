@@ -10,7 +10,7 @@ import {
   verifyChain,
   verifyExportWithCli,
 } from '../helpers/audit.js';
-import { bearer, createKey, createTenant } from '../helpers/factories.js';
+import { bearer, createKey, createTenant, createUnauditedKey } from '../helpers/factories.js';
 
 const DAY = 86400;
 
@@ -29,18 +29,19 @@ describe('retention: old entries go, verification of what remains never breaks',
   async function chain() {
     const tenant = await createTenant(t.app);
     const key = (await createKey(t.app, tenant, 'analyst')).raw;
+    const writer = await createUnauditedKey(t.app, tenant, 'proxy');
     await push(
       t,
-      key,
+      writer,
       Array.from({ length: 20 }, () => auditEvent()),
     );
     await checkpointNow(t);
     await push(
       t,
-      key,
+      writer,
       Array.from({ length: 5 }, () => auditEvent()),
     );
-    return { tenant, key };
+    return { tenant, key, writer };
   }
   const in31Days = () => new Date(Date.now() + 31 * DAY * 1000);
 
@@ -103,7 +104,7 @@ describe('retention: old entries go, verification of what remains never breaks',
   });
 
   it('pruning again finds nothing new to cut; new writes continue the chain after the anchor', async () => {
-    const { tenant, key } = await chain();
+    const { tenant, key, writer } = await chain();
     const options = {
       olderThanSeconds: 30 * DAY,
       subject: 'system:retention',
@@ -112,7 +113,7 @@ describe('retention: old entries go, verification of what remains never breaks',
     };
     expect((await retention.prune(options))[0].pruned).toBe(22);
     expect((await retention.prune(options))[0].pruned).toBe(0);
-    await push(t, key, [auditEvent()]);
+    await push(t, writer, [auditEvent()]);
     expect(await verifyChain(t, key)).toMatchObject({ ok: true, verified_from: 23, verified_to: 29 });
   });
 

@@ -12,7 +12,7 @@ import {
   verifyChain,
   verifyExportWithCli,
 } from '../helpers/audit.js';
-import { bearer, createKey, createTenant } from '../helpers/factories.js';
+import { bearer, createKey, createTenant, createUnauditedKey } from '../helpers/factories.js';
 import { runCli } from '../helpers/processes.js';
 
 /**
@@ -32,11 +32,12 @@ describe('tampering: every change to the stored chain is detected and located', 
   async function tenantWithChain(): Promise<{ tenant: string; key: string }> {
     const tenant = await createTenant(t.app);
     const key = (await createKey(t.app, tenant, 'analyst')).raw;
+    const writer = await createUnauditedKey(t.app, tenant, 'proxy');
     expect(
       (
         await push(
           t,
-          key,
+          writer,
           Array.from({ length: 10 }, () => auditEvent()),
         )
       ).json().last_seq,
@@ -46,7 +47,7 @@ describe('tampering: every change to the stored chain is detected and located', 
       (
         await push(
           t,
-          key,
+          writer,
           Array.from({ length: 3 }, () => auditEvent()),
         )
       ).json().last_seq,

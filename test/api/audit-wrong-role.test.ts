@@ -13,10 +13,10 @@ const READS: Array<[Method, string]> = [
 ];
 const WRITE: [Method, string] = ['POST', '/v1/proxy/audit'];
 
-/** Who may do what: audit:write = proxy, gateway, analyst+; audit:read = analyst+. */
+/** Who may do what: audit:write = proxy and gateway only (no human role); audit:read = analyst+. */
 const ALLOWED: Record<Exclude<Role, 'platform-admin'>, { write: boolean; read: boolean }> = {
-  admin: { write: true, read: true },
-  analyst: { write: true, read: true },
+  admin: { write: false, read: true },
+  analyst: { write: false, read: true },
   viewer: { write: false, read: false },
   'fleet-push': { write: false, read: false },
   proxy: { write: true, read: false },

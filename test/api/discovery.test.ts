@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
-import { agent, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
+import { agent, payload, remoteServer, stdioServer, enrollingPusher } from '../helpers/fleet.js';
 
 const JIRA = 'https://mcp.example.internal/jira';
 const JIRA_2 = 'https://jira.other.example.com/mcp';
@@ -21,13 +21,16 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
   });
   afterAll(() => t.close());
 
-  const sync = (tenant: string, body: object) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/fleet/sync',
-      headers: bearer(keys[tenant].push),
-      payload: body,
-    });
+  const pushers = new Map<string, ReturnType<typeof enrollingPusher>>();
+  const sync = (tenant: string, body: object) => {
+    if (!pushers.has(tenant)) {
+      pushers.set(
+        tenant,
+        enrollingPusher((options) => t.app.inject(options), keys[tenant].push),
+      );
+    }
+    return pushers.get(tenant)!(body);
+  };
   const discover = async (tenant: string) => {
     const res = await t.app.inject({
       method: 'GET',
@@ -74,6 +77,7 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
           auth: 'none',
           source_agents: ['mac-laptop-1', 'windows-laptop-3'],
           source_agent_count: 2,
+          approval: 'pending',
         },
       ],
       conflicts: [],
@@ -163,6 +167,7 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
         auth: 'none',
         source_agents: ['b-1'],
         source_agent_count: 1,
+        approval: 'pending',
       },
     ]);
   });
@@ -228,5 +233,5 @@ describe('discovery at fleet scale', () => {
     } finally {
       await t.close();
     }
-  });
+  }, 120_000); // 120 enrollments: each mints an endpoint credential (a scrypt hash)
 });

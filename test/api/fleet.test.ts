@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Response } from 'light-my-request';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
-import { agent, fleetCounts, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
+import { agent, enrollingPusher, fleetCounts, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
 
 describe('fleet sync and inventory', () => {
   let t: TestApp;
@@ -15,13 +16,11 @@ describe('fleet sync and inventory', () => {
   });
   afterAll(() => t.close());
 
-  const sync = (body: object, headers: Record<string, string> = {}) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/fleet/sync',
-      headers: { ...bearer(push), ...headers },
-      payload: body,
-    });
+  let pusher: ReturnType<typeof enrollingPusher<Response>> | undefined;
+  const sync = (body: object, headers: Record<string, string> = {}) => {
+    pusher ??= enrollingPusher((options) => t.app.inject(options), push);
+    return pusher(body, headers);
+  };
   const get = (url: string) => t.app.inject({ method: 'GET', url, headers: bearer(viewer) });
 
   const laptop = payload('laptop-1', [
@@ -43,7 +42,13 @@ describe('fleet sync and inventory', () => {
   it('a first sync creates the endpoint, its agents and servers', async () => {
     const res = await sync(laptop);
     expect({ status: res.statusCode, errors: t.errors() }).toEqual({ status: 200, errors: [] });
-    expect(res.json()).toEqual({ source_id: 'laptop-1', synced: 2, new: 2, updated: 0 });
+    expect(res.json()).toEqual({
+      source_id: 'laptop-1',
+      synced: 2,
+      new: 2,
+      updated: 0,
+      endpoint_credential: expect.stringMatching(/^abom_/),
+    });
   });
 
   it('a repeated sync updates in place: same ids, first_seen kept, last_seen moved', async () => {
@@ -119,7 +124,9 @@ describe('fleet sync and inventory', () => {
     );
     const again = await sync(body, { 'idempotency-key': 'run-1' });
     expect(again.statusCode).toBe(200);
-    expect(again.json()).toEqual({ ...(first.json() as object), idempotent_replay: true });
+    // The replay is the stored answer: the enrolling push's credential is shown once and never stored.
+    const { endpoint_credential: _shownOnce, ...stored } = first.json() as { endpoint_credential?: string };
+    expect(again.json()).toEqual({ ...stored, idempotent_replay: true });
     expect(
       await t.db.dataSource.query(`SELECT last_synced_at FROM fleet_endpoints WHERE source_id = 'laptop-5'`),
     ).toEqual(synced);
@@ -202,8 +209,7 @@ describe('fleet quota', () => {
     const t = await startTestApp({ env: { AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: '3' } });
     try {
       const push = (await createKey(t.app, await createTenant(t.app), 'fleet-push')).raw;
-      const sync = (body: object) =>
-        t.app.inject({ method: 'POST', url: '/v1/fleet/sync', headers: bearer(push), payload: body });
+      const sync = enrollingPusher((options) => t.app.inject(options), push);
       const full = payload('laptop-1', [agent('a', []), agent('b', []), agent('c', [])]);
       expect((await sync(full)).statusCode).toBe(200);
       const counts = await fleetCounts((sql) => t.db.dataSource.query(sql));
@@ -228,8 +234,7 @@ describe('fleet inventory warnings', () => {
       const tenant = await createTenant(t.app);
       const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
       const viewer = (await createKey(t.app, tenant, 'viewer')).raw;
-      const sync = (body: object) =>
-        t.app.inject({ method: 'POST', url: '/v1/fleet/sync', headers: bearer(push), payload: body });
+      const sync = enrollingPusher((options) => t.app.inject(options), push);
       const warning = {
         path: '/home/u/.cursor/mcp.json',
         client: 'cursor',
@@ -255,8 +260,7 @@ describe('fleet syncs are audited in the same transaction', () => {
       const tenant = await createTenant(t.app);
       const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
       const analyst = (await createKey(t.app, tenant, 'analyst')).raw;
-      const sync = (body: object) =>
-        t.app.inject({ method: 'POST', url: '/v1/fleet/sync', headers: bearer(push), payload: body });
+      const sync = enrollingPusher((options) => t.app.inject(options), push);
       expect((await sync(payload('audited', [agent('a', [stdioServer('x')])]))).statusCode).toBe(200);
       const entries = (
         await t.app.inject({ method: 'GET', url: '/v1/audit?type=fleet.synced', headers: bearer(analyst) })

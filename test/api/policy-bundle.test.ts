@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   BundleVerificationError,
@@ -10,6 +11,7 @@ import {
   verifyBundle,
   type SignedBundle,
 } from '../../libs/policy/src/index.js';
+import { BundleVersions } from '../../src/modules/policy/bundle-versions.js';
 import { PolicyBundleService } from '../../src/modules/policy/policy-bundle.service.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -401,6 +403,95 @@ describe('key rotation: restart with a new key and the old one as previous', () 
       expect(Date.parse(payload.expires_at) - Date.parse(payload.issued_at)).toBe(600_000);
       await fetchBundle(t, key);
       expect(t.app.get(PolicyBundleService).signatures).toBe(2); // cache off: every 200 signs
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('bundle content coding', () => {
+  it('sends the same bytes gzipped to a poller that accepts gzip, and plain to one that does not', async () => {
+    const t = await startTestApp();
+    try {
+      const tenant = await createTenant(t.app);
+      const adminKey = (await createKey(t.app, tenant, 'admin')).raw;
+      const proxy = api(t, (await createKey(t.app, tenant, 'proxy')).raw);
+      await api(t, adminKey).create({ name: 'p', document: shellDeny });
+      const plain = await proxy.bundle({ 'accept-encoding': 'br, gzip;q=0' });
+      expect(plain.statusCode).toBe(200);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.headers.vary).toBe('accept-encoding');
+      const zipped = await proxy.bundle({ 'accept-encoding': 'gzip, deflate' });
+      expect(zipped.statusCode).toBe(200);
+      expect(zipped.headers['content-encoding']).toBe('gzip');
+      expect(zipped.headers.etag).toBe(plain.headers.etag);
+      expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+      expect(gunzipSync(zipped.rawPayload).equals(plain.rawPayload)).toBe(true);
+      const notModified = await proxy.bundle({
+        'accept-encoding': 'gzip',
+        'if-none-match': String(plain.headers.etag),
+      });
+      expect(notModified.statusCode).toBe(304);
+      expect(notModified.rawPayload.length).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('bundle versions across replicas: remembered between polls, forgotten at every commit', () => {
+  it('a change committed on replica A is served by replica B, which had the old version remembered', async () => {
+    const a = await startTestApp();
+    const b = await startTestApp({ db: a.db });
+    try {
+      const tenant = await createTenant(a.app);
+      const adminKey = (await createKey(a.app, tenant, 'admin')).raw;
+      const proxyKey = (await createKey(a.app, tenant, 'proxy')).raw;
+      await api(a, adminKey).create({ name: 'p', document: shellDeny });
+      const before = await fetchBundle(b, proxyKey);
+      expect((await fetchBundle(b, proxyKey)).etag).toBe(before.etag); // B now remembers the version
+      const versions = b.app.get(BundleVersions);
+      let reads = 0;
+      await versions.version(tenant, async () => ++reads); // remembered: no read
+      expect(reads).toBe(0);
+
+      await api(a, adminKey).create({
+        name: 'q',
+        document: policyDocument([{ id: 'x', effect: 'deny', tools: ['x'] }]),
+      });
+      // The commit's notification reaches B within milliseconds; poll for it rather than sleep a fixed time.
+      const deadline = Date.now() + 2000;
+      let after = await fetchBundle(b, proxyKey);
+      while (after.bundle.payload.version === before.bundle.payload.version && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        after = await fetchBundle(b, proxyKey);
+      }
+      expect(after.bundle.payload.version).toBe(before.bundle.payload.version + 1);
+      expect(after.etag).not.toBe(before.etag);
+      // On the replica that wrote, the very next poll already has it.
+      expect((await fetchBundle(a, proxyKey)).bundle.payload.version).toBe(after.bundle.payload.version);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('a read that a commit overtook is not remembered', async () => {
+    const t = await startTestApp();
+    try {
+      const versions = t.app.get(BundleVersions);
+      const tenant = 'overtaken';
+      let release!: () => void;
+      const pending = versions.version(
+        tenant,
+        () => new Promise<number>((resolve) => (release = () => resolve(1))),
+      );
+      versions.forget(tenant); // a commit's notification arrives while the read is in flight
+      release();
+      expect(await pending).toBe(1);
+      let reads = 0;
+      expect(await versions.version(tenant, async () => (++reads, 2))).toBe(2);
+      expect(reads).toBe(1);
     } finally {
       await t.close();
     }

@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
-
-/** Every text cell of every table in the database, for "this value is stored nowhere" assertions. */
-async function everyStoredValue(t: TestApp): Promise<string> {
-  const tables = (await t.db.dataSource.query(
-    `SELECT tablename FROM pg_tables WHERE schemaname = 'public'`,
-  )) as { tablename: string }[];
-  const dumps = [];
-  for (const { tablename } of tables) {
-    dumps.push(JSON.stringify(await t.db.dataSource.query(`SELECT * FROM "${tablename}"`)));
-  }
-  return dumps.join('\n');
-}
+import { everyStoredValue } from '../helpers/stored.js';
 
 describe('the raw key is shown once and stored, logged or returned nowhere else', () => {
   let t: TestApp;

@@ -49,7 +49,13 @@ describe('agents → fleet sync → fleet inventory and gateway discovery', () =
     db = await createTestDatabase();
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-fleet-e2e-'));
     await fs.mkdir(path.join(root, 'empty-project'));
-    env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };
+    // Endpoint credentials go to the run's own directory, never the developer's ~/.config.
+    env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      XDG_CONFIG_HOME: path.join(root, 'config'),
+    };
     server = await startServer(['--port', '0'], env);
     for (const tenant of ['tenant-alpha', 'tenant-stdio']) {
       expect((await runCli(['tenants', 'create', tenant], env)).code).toBe(0);
@@ -118,6 +124,8 @@ describe('agents → fleet sync → fleet inventory and gateway discovery', () =
           auth: 'none',
           source_agents: ['mac-laptop-1', 'windows-laptop-3'],
           source_agent_count: 2,
+          // Added after the seed (its fields above are unchanged): not routed until an admin approves it.
+          approval: 'pending',
         },
       ],
       conflicts: [],

@@ -27,6 +27,7 @@ describe('shared rate limit across two gateway replicas', () => {
     await fs.writeFile(overlay, `upstreams:\n  - name: tools\n    url: ${mcp.url}/mcp\n`);
     const args = [
       ...['--bind', '127.0.0.1:0', '--upstreams', overlay, '--bearer-token', BEARER],
+      ...['--egress-allow', '127.0.0.1/32'],
       ...['--rate-limit-per-tenant', `${LIMIT}/min`, '--rate-limit-backend', 'postgres'],
     ];
     const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' };

@@ -93,6 +93,26 @@ describe('gateway serve --from-control-plane', () => {
       agents: [agent('cursor', [remoteServer('everything', `${betaServer.url}/mcp`)], 'cursor')],
     });
 
+    // Discovered upstreams are routed once approved (#16). A control plane with approval answers `pending` until
+    // an admin approves; one without it (404 here) sends no `approval` field and the gateway routes as before.
+    for (const [tenant, names] of [
+      ['tenant-alpha', ['everything', 'legacy']],
+      ['tenant-beta', ['everything']],
+    ] as const) {
+      const admin = (
+        await runCli(['keys', 'create', '--tenant', tenant, '--role', 'admin'], env)
+      ).stdout.trim();
+      for (const name of names) {
+        const res = await fetch(`${cp.url}/v1/gateway/upstreams/${name}/approval`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ state: 'approved' }),
+        });
+        expect([200, 204, 404]).toContain(res.status);
+        await res.arrayBuffer();
+      }
+    }
+
     const policy = path.join(dir, 'policy.json');
     await fs.writeFile(
       policy,
@@ -100,7 +120,7 @@ describe('gateway serve --from-control-plane', () => {
     );
     gateway = await startGateway(
       [
-        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
         ...[
           '--control-plane-token',
           keys['tenant-alpha:gateway'],
@@ -114,7 +134,7 @@ describe('gateway serve --from-control-plane', () => {
     );
     shared = await startGateway(
       [
-        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
         ...[
           '--control-plane-token',
           keys['tenant-alpha:gateway'],
@@ -319,7 +339,7 @@ describe('gateway serve --from-control-plane', () => {
     ).stdout.trim();
     const live = await startGateway(
       [
-        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url],
+        ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
         ...['--control-plane-token', keys['tenant-alpha:gateway'], '--bearer-token', BEARER],
       ],
       { ...process.env, LOG_LEVEL: 'warn', AGENT_BOM_GATEWAY_POLICY_REFRESH_SECONDS: '1' },

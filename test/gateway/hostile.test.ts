@@ -80,6 +80,7 @@ describe('gateway refuses hostile input', () => {
           'abom_gateway_key_of_tenant_o_0123456789abcdefghijklmno',
         ],
         bearerToken: BEARER,
+        egressAllow: ['127.0.0.1/32'], // the test upstreams are on loopback
         policy: policyFile,
         rateLimitPerTool: '5/min',
       },
@@ -170,7 +171,7 @@ describe('gateway refuses hostile input', () => {
       socket.on('close', () => resolve(data));
       socket.on('error', reject);
       socket.write(
-        `POST /mcp/tools HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${BEARER}\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"jsonrpc":`,
+        `POST /mcp/tools HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${BEARER}\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"jsonrpc":`,
       );
       setTimeout(() => socket.write('"2.0"'), 200);
     });

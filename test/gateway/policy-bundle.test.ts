@@ -61,6 +61,7 @@ describe('gateway policy from the control plane bundle', () => {
         fromControlPlane: cp.url,
         controlPlaneToken: [GATEWAY_KEY],
         bearerToken: BEARER,
+        egressAllow: ['127.0.0.1/32'], // the test upstream is on loopback
       },
       { LOG_LEVEL: 'silent', AGENT_BOM_GATEWAY_POLICY_REFRESH_SECONDS: '1' },
       () => undefined,

@@ -65,6 +65,7 @@ export async function verifyExportWithCli(
   t: TestApp,
   key: string,
   query = '',
+  extraArgs: string[] = [],
 ): Promise<{ code: number | null; report: VerifyReport; lines: string[]; stderr: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-export-'));
   try {
@@ -89,7 +90,7 @@ export async function verifyExportWithCli(
         .keys.map((k: { public_key_pem: string }) => k.public_key_pem)
         .join(''),
     );
-    const result = await runCli(['audit', 'verify', file, '--key', pem, '--json'], process.env);
+    const result = await runCli(['audit', 'verify', file, '--key', pem, '--json', ...extraArgs], process.env);
     let report: VerifyReport;
     try {
       report = JSON.parse(result.stdout) as VerifyReport;

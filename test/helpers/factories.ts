@@ -1,7 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { CreatedApiKey, Role } from '../../libs/contracts/src/index.js';
 import { systemPrincipal } from '../../src/core/auth/principal.js';
+import { randomUUID } from 'node:crypto';
+import { ApiKeysRepository } from '../../src/modules/auth/api-keys.repository.js';
 import { ApiKeysService } from '../../src/modules/auth/api-keys.service.js';
+import { generateSecret, hashSecret } from '../../src/modules/auth/key-secret.js';
 import { TenantsService } from '../../src/modules/tenants/tenants.service.js';
 
 let counter = 0;
@@ -29,3 +32,27 @@ export async function createKey(
 }
 
 export const bearer = (raw: string) => ({ authorization: `Bearer ${raw}` });
+
+/**
+ * A key inserted straight into the table, without its `api_key.created` audit record: for ledger tests whose
+ * expected sequence numbers were written for one key per tenant, and which need a second one (a runtime writer).
+ */
+export async function createUnauditedKey(app: INestApplicationContext, tenantId: string, role: Role) {
+  const secret = generateSecret();
+  await app.get(ApiKeysRepository).insert(tenantId, {
+    id: randomUUID(),
+    name: `${role}-writer`,
+    role,
+    lookupPrefix: secret.lookupPrefix,
+    secretHash: await hashSecret(secret.raw),
+    createdAt: new Date(),
+    createdBy: 'test',
+    expiresAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+    replacedBy: null,
+    overlapUntil: null,
+    sourceId: null,
+  });
+  return secret.raw;
+}

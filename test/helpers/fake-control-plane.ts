@@ -7,9 +7,20 @@ export interface FakeControlPlane {
   url: string;
   /** Gateway key → tenant it belongs to. */
   gatewayKeys: Map<string, string>;
+  /** Gateway key → its role at `/v1/auth/me` (default "gateway"). */
+  keyRoles: Map<string, string>;
   /** Client API keys the introspection answers as active (for the tenant named). */
   clientKeys: Map<string, { tenant: string; role: string; key_id: string }>;
-  upstreams: Map<string, Array<{ name: string; url: string; transport: 'http' | 'https' | 'sse' }>>;
+  /** Per tenant; `approval` defaults to "approved" (set `null` to omit the field, as an older control plane). */
+  upstreams: Map<
+    string,
+    Array<{
+      name: string;
+      url: string;
+      transport: 'http' | 'https' | 'sse';
+      approval?: 'pending' | 'approved' | 'blocked' | null;
+    }>
+  >;
   audit: Array<RuntimeAuditEvent & { tenant: string }>;
   /** Per tenant: the bundle served at /v1/policy/bundle (404 when absent). */
   bundles: Map<string, SignedBundle>;
@@ -28,6 +39,7 @@ export interface FakeControlPlane {
 export async function startFakeControlPlane(): Promise<FakeControlPlane> {
   const state: Omit<FakeControlPlane, 'url' | 'close'> = {
     gatewayKeys: new Map(),
+    keyRoles: new Map(),
     clientKeys: new Map(),
     upstreams: new Map(),
     audit: [],
@@ -56,11 +68,12 @@ export async function startFakeControlPlane(): Promise<FakeControlPlane> {
         res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(value));
       if (!tenant) return json(401, { error: { code: 'UNAUTHENTICATED', message: 'no', request_id: 'r' } });
       if (req.method === 'GET' && path === '/v1/gateway/upstreams/discovered') {
-        const upstreams = (state.upstreams.get(tenant) ?? []).map((u) => ({
+        const upstreams = (state.upstreams.get(tenant) ?? []).map(({ approval, ...u }) => ({
           ...u,
           auth: 'none',
           source_agents: ['laptop'],
           source_agent_count: 1,
+          ...(approval === null ? {} : { approval: approval ?? 'approved' }),
         }));
         return json(200, {
           tenant_id: tenant,
@@ -68,6 +81,17 @@ export async function startFakeControlPlane(): Promise<FakeControlPlane> {
           generated_at: new Date().toISOString(),
           upstreams,
           conflicts: [],
+        });
+      }
+      if (req.method === 'GET' && path === '/v1/auth/me') {
+        const role = state.keyRoles.get(token) ?? 'gateway';
+        return json(200, {
+          tenant_id: tenant,
+          role,
+          subject: `key:${role}`,
+          auth_method: 'api_key',
+          key_id: 'gk',
+          permissions: [],
         });
       }
       if (req.method === 'POST' && path === '/v1/auth/introspect') {

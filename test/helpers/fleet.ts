@@ -43,3 +43,35 @@ export async function fleetCounts(query: (sql: string) => Promise<unknown[]>): P
                         (SELECT count(*) FROM idempotency_keys) AS i`),
   );
 }
+
+/**
+ * Pushes like `agent-bom agents` does: with the shared fleet-push key until the endpoint is enrolled, then with
+ * the endpoint credential the enrolling push returned (one per source_id).
+ */
+export function enrollingPusher<R extends { statusCode: number; json(): unknown }>(
+  inject: (options: {
+    method: 'POST';
+    url: string;
+    headers: Record<string, string>;
+    payload: object;
+  }) => Promise<R>,
+  sharedKey: string,
+) {
+  const credentials = new Map<string, string>();
+  return async (body: object, headers: Record<string, string> = {}): Promise<R> => {
+    const sourceId = String((body as { source_id?: unknown }).source_id);
+    const key = credentials.get(sourceId) ?? sharedKey;
+    const res = await inject({
+      method: 'POST',
+      url: '/v1/fleet/sync',
+      headers: { authorization: `Bearer ${key}`, ...headers },
+      payload: body,
+    });
+    const credential =
+      res.statusCode === 200
+        ? (res.json() as { endpoint_credential?: string }).endpoint_credential
+        : undefined;
+    if (credential) credentials.set(sourceId, credential);
+    return res;
+  };
+}

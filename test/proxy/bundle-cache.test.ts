@@ -67,6 +67,23 @@ describe('start-up', () => {
     expect(bundle.payload.version).toBe(1);
   });
 
+  it('with a good cache and a newer bundle published: revalidates at start (If-None-Match) and uses the new one', async () => {
+    await sync().startup();
+    server.publish({ version: 1, rules: [{ id: 'no-write', effect: 'deny', tools: ['write_file'] }] });
+    server.requests.length = 0;
+    const bundle = await sync().startup();
+    expect(bundle.payload.version).toBe(2);
+    expect(bundle.origin).toBe('control_plane');
+    expect(server.requests[0]).toMatchObject({
+      path: '/v1/policy/bundle',
+      ifNoneMatch: expect.stringMatching(/^"1\./),
+    });
+    // unchanged: a 304 keeps the cache
+    server.requests.length = 0;
+    expect((await sync().startup()).payload.version).toBe(2);
+    expect(server.requests[0]).toMatchObject({ status: 304 });
+  });
+
   it('a tampered cache with the control plane down: fail closed, naming the cache and the signature', async () => {
     await sync().startup();
     await server.stop();

@@ -3,13 +3,12 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
 import { installBodyReader } from './http/body.js';
+import { foreignRequest, normalizeRequestTarget, originPolicy } from './http/request-guard.js';
 import { errorResponse, GATEWAY_ERRORS } from './relay/jsonrpc.js';
 import { sendError } from './relay/relay-context.js';
 import { registerSseRoutes } from './relay/sse-routes.js';
 import { registerStreamableRoutes } from './relay/streamable-routes.js';
 import type { GatewayRuntime } from './runtime.js';
-
-const RELAY_PATH = /^\/(mcp|sse)\//;
 
 /** Builds the gateway's HTTP app on a started runtime, initialised but not listening. */
 export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFastifyApplication> {
@@ -17,14 +16,24 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
   const adapter = new FastifyAdapter({
     loggerInstance: logger.child(
       { component: 'http' },
-      { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'warn' },
+      // Fastify reports a client that hangs up mid-stream as a warning with a stack trace: a normal event for
+      // a relay, so only errors are logged unless the operator asks for debug.
+      { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'error' },
     ),
     bodyLimit: config.maxBodyBytes,
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: true,
     requestTimeout: 0, // streams are long-lived; bodies have their own deadline (installBodyReader)
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: config.idleTimeoutMs,
+    // A connection that does not finish its headers in time is closed (silent or slowloris sockets); checked
+    // every quarter of that time, not Node's default 30 s.
+    http: {
+      headersTimeout: config.headerTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headerTimeoutMs / 4))),
+    },
+    // Routing and every check see one normalised path: `/%6Dcp/x` and `POST http://host/mcp/x` are `/mcp/x`.
+    rewriteUrl: (request: { url?: string }) => normalizeRequestTarget(request.url),
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(runtime), adapter, {
     logger: false,
@@ -32,14 +41,24 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
   });
   const root = app.getHttpAdapter().getInstance();
   const deps = runtime.relayDeps();
+  const origins = originPolicy(config.host, config.allowedOrigins);
+  // Every route, /healthz and /metrics included: browsers' foreign origins and (on loopback) foreign Host names
+  // are refused before anything else runs.
+  root.addHook('onRequest', async (request, reply) => {
+    const foreign = foreignRequest(request.headers, origins);
+    if (!foreign) return;
+    metrics.auth.inc({ status: '403' });
+    return sendError(reply, 403, errorResponse(null, GATEWAY_ERRORS.UNAUTHORIZED, foreign));
+  });
   // The relay lives in its own encapsulated scope: its body reader, auth hook and error handler apply to the
   // relay routes only, and do not replace Nest's handler for /healthz and /metrics.
   await root.register(async (fastify) => {
     installBodyReader(fastify, config.maxBodyBytes, config.bodyTimeoutMs);
 
     // Authentication runs before the body is read: an unauthenticated client never gets to send a large body.
+    // The hook belongs to this scope, so it runs for every route registered here, present and future
+    // (deny by default): no path pattern decides whether a route is protected.
     fastify.addHook('onRequest', async (request, reply) => {
-      if (!RELAY_PATH.test(request.url)) return;
       const outcome = await runtime.authenticator.authenticate(request.headers);
       if (outcome.ok) {
         request.principal = outcome.principal;

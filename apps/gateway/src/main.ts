@@ -19,7 +19,14 @@ export function createGatewayLogger(level: string): Logger {
     base: { service: 'agent-bom-gateway' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.token', 'token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+        '*.token',
+        'token',
+        '*.arguments',
+        '*.params',
+      ],
       censor: '[redacted]',
     },
   });
@@ -56,6 +63,8 @@ export async function startGateway(
   print(
     `agent-bom gateway serving on ${url} fronting ${names.length} upstream(s): ${names.join(', ') || '(none)'}`,
   );
+  const notFronted = runtime.notFrontedLine();
+  if (notFronted) print(notFronted);
   logger.info({ url, upstreams: names.length }, 'gateway listening');
   const started = app;
   return {

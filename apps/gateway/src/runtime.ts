@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import dns from 'node:dns/promises';
 import os from 'node:os';
 import type { Logger } from 'pino';
+import {
+  isRole,
+  roleHasPermission,
+  type MeView,
+  type Permission,
+} from '../../../libs/contracts/src/index.js';
+import { redactText } from '../../../libs/detectors/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
-import { ControlPlaneLink, type DiscoveryAnswer } from './control-plane/control-plane-link.js';
+import {
+  ControlPlaneLink,
+  type DiscoveredUpstream,
+  type DiscoveryAnswer,
+} from './control-plane/control-plane-link.js';
 import { GatewayMetrics } from './http/metrics.js';
 import type { LoadedPolicy } from './policy/loaded-policy.js';
 import { BundlePolicy, FilePolicy } from './policy/policy-store.js';
@@ -14,7 +26,8 @@ import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import type { RelayDeps } from './relay/relay-context.js';
 import { SessionIds } from './relay/session-ids.js';
 import { StatefulSessions } from './relay/stateful-sessions.js';
-import { isForbiddenAddress, UpstreamClient } from './relay/upstream-client.js';
+import { UpstreamClient } from './relay/upstream-client.js';
+import { EgressConfigError, EgressGuard } from '../../../libs/runtime/src/index.js';
 import { loadOverlay, type OverlayEntry } from './upstreams/overlay.js';
 import { UpstreamRegistry } from './upstreams/registry.js';
 import {
@@ -25,6 +38,14 @@ import {
 } from './upstreams/upstream.js';
 
 export const GATEWAY_RUNTIME = Symbol('GATEWAY_RUNTIME');
+
+/** What the gateway does with its control-plane key: read discovery, check client keys, pull policy, push audit. */
+const GATEWAY_KEY_PERMISSIONS: Permission[] = [
+  'discovery:read',
+  'keys:introspect',
+  'policy:bundle',
+  'audit:write',
+];
 
 /** The tenant used when no control plane says otherwise (bearer token or loopback-only gateways). */
 export const DEFAULT_TENANT = 'default';
@@ -54,6 +75,9 @@ export class GatewayRuntime {
   limiter?: RateLimiter;
   filePolicy?: FilePolicy;
   authenticator!: Authenticator;
+  readonly egress: EgressGuard;
+  /** Upstreams known but not routed, and why (pending or blocked approval, refused by egress): the third line. */
+  notFronted: Array<{ tenant: string; name: string; why: string }> = [];
   private overlay: OverlayEntry[] = [];
   private primaryTenant = DEFAULT_TENANT;
   private refreshTimer?: NodeJS.Timeout;
@@ -73,12 +97,26 @@ export class GatewayRuntime {
     readonly logger: Logger,
     private readonly print: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {
+    try {
+      this.egress = new EgressGuard(config.egressAllow);
+    } catch (error) {
+      if (error instanceof EgressConfigError) throw new ConfigError(error.message);
+      throw error;
+    }
+    if (config.controlPlane) {
+      const cpUrl = new URL(config.controlPlane.url);
+      this.egress.protect({
+        host: cpUrl.hostname,
+        port: Number(cpUrl.port) || (cpUrl.protocol === 'https:' ? 443 : 80),
+      });
+    }
     this.upstreams = new UpstreamClient({
       connections: config.upstreamConnections,
       timeoutMs: config.upstreamTimeoutMs,
+      egress: this.egress,
     });
     this.sessionIds = new SessionIds(config.sessionSecret);
-    this.statefulSessions = new StatefulSessions(10_000, 30 * 60_000, (count) =>
+    this.statefulSessions = new StatefulSessions(config.sessionLimits, 30 * 60_000, (count) =>
       this.metrics.sessions.set(count),
     );
     const cp = config.controlPlane;
@@ -87,6 +125,7 @@ export class GatewayRuntime {
 
   /** Boot: overlay, discovery (prints the seed's line per key), policy, limiter, audit, auth. Throws on bad config. */
   async start(): Promise<void> {
+    await this.protectControlPlaneAddresses();
     if (this.config.upstreamsFile) this.overlay = await loadOverlay(this.config.upstreamsFile, this.env);
     for (const link of this.links) {
       let answer: DiscoveryAnswer;
@@ -98,6 +137,7 @@ export class GatewayRuntime {
           { cause: error },
         );
       }
+      await this.checkKeyRole(link, answer.tenant_id);
       if (this.tenants.has(answer.tenant_id))
         throw new ConfigError(`two --control-plane-token values are keys of tenant ${answer.tenant_id}`);
       const names = [...new Set(answer.upstreams.map((u) => u.name))].sort();
@@ -177,6 +217,46 @@ export class GatewayRuntime {
     }
   }
 
+  /**
+   * A gateway key must be able to do everything the gateway does for its tenant; a key of another role would
+   * start, then answer every client 503 ("cannot confirm the key"). Refuse at start and name the role needed.
+   */
+  private async checkKeyRole(link: ControlPlaneLink, tenant: string): Promise<void> {
+    let me: MeView;
+    try {
+      me = await link.whoAmI();
+    } catch (error) {
+      throw new Error(
+        `cannot read the control-plane token's role from ${this.config.controlPlane!.display}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const missing = GATEWAY_KEY_PERMISSIONS.filter((p) => !isRole(me.role) || !roleHasPermission(me.role, p));
+    if (missing.length) {
+      throw new ConfigError(
+        `the --control-plane-token for tenant ${tenant} is a "${me.role}" key; the gateway needs a "gateway" key ` +
+          `(missing ${missing.join(', ')}): create one with \`agent-bom keys create --tenant ${tenant} --role gateway\``,
+      );
+    }
+  }
+
+  /** The control plane's resolved addresses stay refused to upstream traffic, whatever the allow-list says. */
+  private async protectControlPlaneAddresses(): Promise<void> {
+    if (!this.config.controlPlane) return;
+    const url = new URL(this.config.controlPlane.url);
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const addresses = await dns.lookup(url.hostname.replace(/^\[|\]$/g, ''), { all: true }).catch(() => []);
+    for (const { address } of addresses) this.egress.protect({ host: address, port });
+  }
+
+  /** The third startup line: what is known but not fronted, and why; undefined when everything is fronted. */
+  notFrontedLine(): string | undefined {
+    if (!this.notFronted.length) return undefined;
+    const several = this.tenants.size > 1;
+    const names = this.notFronted.map((u) => `${several ? `${u.tenant}/` : ''}${u.name} (${u.why})`);
+    return `not fronting ${names.length} upstream(s): ${names.join(', ')}`;
+  }
+
   /** Names for the `fronting …` line: bare names for one tenant, `tenant/name` for several. */
   frontedNames(): string[] {
     const all = this.registry.all();
@@ -206,12 +286,21 @@ export class GatewayRuntime {
     return out;
   }
 
-  audit(tenant: string, event: GatewayAuditEvent): void {
+  audit(tenant: string, raw: GatewayAuditEvent): void {
+    // A reason can quote what a condition matched: secrets in it are redacted like the ledger redacts them,
+    // before the event is queued or logged.
+    const event = raw.reason ? { ...raw, reason: redactText(raw.reason).text } : raw;
     this.tenants.get(tenant)?.audit.record(event);
     if (event.type !== 'tool_call.allowed') this.logger.info({ audit: { tenant, ...event } }, event.type);
   }
 
-  health() {
+  /**
+   * The seed's `/healthz` body. It is unauthenticated, so it never names one tenant's upstreams (or tenant ids)
+   * to a caller outside that tenant: a caller with a valid credential sees its own tenant's upstreams; an
+   * anonymous caller sees them only when this gateway serves a single tenant.
+   */
+  health(viewer?: string) {
+    const visible = viewer ?? (this.tenants.size === 1 ? [...this.tenants.keys()][0] : undefined);
     const policies = [
       this.filePolicy?.current,
       ...[...this.tenants.values()].map((t) => t.bundle?.current),
@@ -219,7 +308,14 @@ export class GatewayRuntime {
     const rl = this.config.rateLimit;
     return {
       status: 'ok',
-      upstreams: [...new Set(this.registry.all().map((u) => u.name))].sort(),
+      upstreams: [
+        ...new Set(
+          this.registry
+            .all()
+            .filter((u) => u.tenant === visible)
+            .map((u) => u.name),
+        ),
+      ].sort(),
       auth: {
         incoming_token_required: this.authenticator.required,
         methods: [
@@ -246,9 +342,9 @@ export class GatewayRuntime {
           : null,
         bundle: this.config.policyBundle
           ? [...this.tenants.values()]
-              .filter((t) => t.bundle)
+              .filter((t) => t.bundle && (visible === undefined || t.tenant === visible))
               .map((t) => ({
-                tenant: t.tenant,
+                ...(visible === undefined ? {} : { tenant: t.tenant }),
                 version: t.bundle!.current?.version ?? null,
                 available: t.bundle!.available,
                 last_error: t.bundle!.lastError,
@@ -266,10 +362,17 @@ export class GatewayRuntime {
   }
 
   refreshGauges(): void {
+    let pending = 0;
+    let dropped = 0;
+    let conflicts = 0;
     for (const state of this.tenants.values()) {
-      this.metrics.auditPending.set({ tenant: state.tenant }, state.audit.pending);
-      this.metrics.auditDropped.set({ tenant: state.tenant }, state.audit.dropped);
+      pending += state.audit.pending;
+      dropped += state.audit.dropped;
+      conflicts += state.audit.conflicts;
     }
+    this.metrics.auditConflicts.set(conflicts);
+    this.metrics.auditPending.set(pending);
+    this.metrics.auditDropped.set(dropped);
   }
 
   /** Re-reads discovery for every tenant; logs each upstream added, removed or re-pointed. */
@@ -291,24 +394,30 @@ export class GatewayRuntime {
 
   private rebuildRegistry(): void {
     const upstreams: Upstream[] = [];
+    const notFronted: GatewayRuntime['notFronted'] = [];
     for (const state of this.tenants.values()) {
       const byName = new Map<string, Upstream>();
+      const skipped = new Map<string, string>();
       for (const found of state.discovered) {
         let url: URL;
         try {
           url = new URL(found.url);
         } catch {
+          skipped.set(found.name, 'unusable address');
           continue;
         }
-        if (
-          !UPSTREAM_NAME.test(found.name) ||
-          (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-          isForbiddenAddress(url.hostname)
-        ) {
-          this.logger.warn(
-            { tenant: state.tenant, upstream: found.name },
-            'discovered upstream skipped: unusable name or address',
-          );
+        if (!UPSTREAM_NAME.test(found.name) || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+          skipped.set(found.name, 'unusable name or address');
+          continue;
+        }
+        const why = this.approvalProblem(found.approval);
+        if (why) {
+          skipped.set(found.name, why);
+          continue;
+        }
+        const refusal = this.egressProblem(url);
+        if (refusal) {
+          skipped.set(found.name, refusal);
           continue;
         }
         byName.set(
@@ -323,11 +432,27 @@ export class GatewayRuntime {
         );
       }
       for (const entry of this.overlay) {
-        if ((entry.tenant ?? this.primaryTenant) === state.tenant)
-          byName.set(entry.name, entry.build(state.tenant));
+        if ((entry.tenant ?? this.primaryTenant) !== state.tenant) continue;
+        // Overlay entries are the operator's own: no approval needed, but egress applies to them too.
+        const upstream = entry.build(state.tenant);
+        const refusal = this.egressProblem(upstream.url);
+        if (refusal) {
+          byName.delete(entry.name);
+          skipped.set(entry.name, refusal);
+          continue;
+        }
+        skipped.delete(entry.name);
+        byName.set(entry.name, upstream);
+      }
+      for (const [name, why] of skipped) {
+        if (byName.has(name)) continue;
+        notFronted.push({ tenant: state.tenant, name, why });
       }
       upstreams.push(...byName.values());
     }
+    this.notFronted = notFronted.sort((a, b) =>
+      `${a.tenant}/${a.name}`.localeCompare(`${b.tenant}/${b.name}`),
+    );
     const changes = this.registry.replace(upstreams);
     if (this.refreshTimer) {
       for (const change of changes) {
@@ -340,6 +465,21 @@ export class GatewayRuntime {
         );
       }
     }
+  }
+
+  /** Discovered upstreams are routed only once approved in the control plane. */
+  private approvalProblem(approval: DiscoveredUpstream['approval']): string | undefined {
+    if (approval === 'approved') return undefined;
+    if (approval === 'pending') return 'pending approval';
+    if (approval === 'blocked') return 'blocked';
+    // Fail closed: an answer without the field (a control plane from before approval) proves no admin approved it.
+    return 'approval unknown (control plane reports none)';
+  }
+
+  private egressProblem(url: URL): string | undefined {
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const refusal = this.egress.checkLiteral(url.hostname, port);
+    return refusal ? `refused by egress: ${refusal.address} ${refusal.reason}` : undefined;
   }
 
   private tenantState(

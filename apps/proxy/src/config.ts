@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { checkedUrl } from '../../../libs/control-plane-client/src/url.js';
 import { parseDuration } from '../../../libs/contracts/src/duration.js';
 
 /** A configuration the proxy refuses to start with: exit code 2 and a message naming the flag. */
@@ -91,6 +92,14 @@ export function parseProxyConfig(
     throw new ProxyConfigError('--control-plane-url needs --control-plane-token (or AGENT_BOM_API_TOKEN)');
   if (token && !url && options.controlPlaneToken)
     throw new ProxyConfigError('--control-plane-token needs --control-plane-url');
+  if (url && token) {
+    // An insecure or malformed control-plane URL is a usage error (exit 2), found before anything starts.
+    try {
+      checkedUrl(url);
+    } catch (error) {
+      throw new ProxyConfigError(`--control-plane-url: ${(error as Error).message}`);
+    }
+  }
   const choice = <T extends string>(
     flag: string,
     value: string | undefined,

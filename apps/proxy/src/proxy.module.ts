@@ -76,7 +76,11 @@ export class ProxyModule {
           provide: ResponsePipeline,
           inject: [AuditSink, ToolRegistry, Session],
           useFactory: (audit: AuditSink, tools: ToolRegistry, session: Session) =>
-            new ResponsePipeline(config, logger, audit, tools, session, prepared.previousTools),
+            new ResponsePipeline(config, logger, audit, tools, session, prepared.previousTools, () =>
+              prepared.policies.loaded.some((p) =>
+                p.policy.document.rules.some((r) => r.secret_paths === true),
+              ),
+            ),
         },
         {
           provide: Relay,

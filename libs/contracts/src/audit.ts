@@ -49,6 +49,12 @@ export const CONTROL_PLANE_ACTIONS = [
   'audit.exported',
   'audit.pruned',
   'fleet.synced',
+  'fleet.endpoint_enrolled',
+  'fleet.endpoint_revoked',
+  'fleet.endpoint_reenroll_opened',
+  'fleet.push_refused',
+  'gateway.upstream_approval_set',
+  'gateway.auto_approve_set',
   'policy.created',
   'policy.updated',
   'policy.deleted',
@@ -240,6 +246,8 @@ export const VERIFY_FAILURES = [
   'wrong_tenant',
   'unsigned_tail',
   'malformed',
+  'behind_witness',
+  'witness_mismatch',
 ] as const;
 export type VerifyFailure = (typeof VERIFY_FAILURES)[number];
 

@@ -125,6 +125,24 @@ export interface FleetSyncResult {
   updated: number;
   /** Present and true when this is a replay of an earlier sync with the same Idempotency-Key. */
   idempotent_replay?: boolean;
+  /**
+   * Present only on the push that enrolled the endpoint: its own credential, bound to `source_id`, shown once.
+   * The client stores it (0600) and pushes with it from then on (docs/fleet.md, "Endpoint enrollment").
+   */
+  endpoint_credential?: string;
+}
+
+/** An endpoint's enrollment, as admins see it (`GET /v1/fleet/endpoints`). */
+export interface FleetEnrollmentView {
+  source_id: string;
+  state: 'enrolled' | 'revoked' | 'reenroll';
+  key_id: string | null;
+  enrolled_at: string;
+  enrolled_by: string;
+  changed_at: string;
+  changed_by: string;
+  hostname: string | null;
+  last_synced_at: string | null;
 }
 
 /** Bounds the control plane enforces on a sync; the CLI stays within them. */

@@ -40,6 +40,7 @@ export type {
   FleetSyncPayload,
   FleetSyncResult,
   FleetWarning,
+  FleetEnrollmentView,
 } from './fleet.js';
 export {
   RUNTIME_EVENT_TYPES,
@@ -77,4 +78,14 @@ export type {
 } from './audit.js';
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
+export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES } from './scans.js';
+export type { FindingKind, ScanFinding, ScanPackage, ScanReport, ScanSeverity } from './scans.js';
+export { UPSTREAM_APPROVAL_STATES } from './discovery.js';
+export type {
+  UpstreamApprovalState,
+  DiscoveredUpstream,
+  DiscoveryConflict,
+  DiscoveryAnswer,
+  IntrospectionAnswer,
+} from './discovery.js';
 export type { SsoProvidersView, SessionVia, SessionView } from './sso.js';

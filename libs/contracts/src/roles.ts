@@ -24,7 +24,10 @@ export const PERMISSIONS = [
   'fleet:read',
   'scan:push',
   'scan:run',
+  'scan:read',
+  'findings:triage',
   'discovery:read',
+  'upstreams:approve',
   'policy:read',
   'policy:write',
   'policy:bundle',
@@ -38,17 +41,21 @@ export type Permission = (typeof PERMISSIONS)[number];
 const VIEWER: readonly Permission[] = [
   'me:read',
   'fleet:read',
+  'scan:read',
   'discovery:read',
   'policy:read',
   'policy:bundle',
 ];
-const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'audit:write', 'audit:read'];
+// Human roles do not write runtime events: `audit:write` is for proxy and gateway keys only, so a person cannot
+// put words in a runtime's mouth (docs/audit.md, "Who writes runtime events").
+const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'findings:triage', 'audit:read'];
 const ADMIN: readonly Permission[] = [
   ...ANALYST,
   'keys:manage',
   'sessions:manage',
   'fleet:write',
   'policy:write',
+  'upstreams:approve',
 ];
 
 /** The whole matrix. Anything not listed is denied. */

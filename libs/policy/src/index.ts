@@ -40,3 +40,4 @@ export { BASELINE_POLICY } from './baseline.js';
 export { canonicalJson } from './canonical-json.js';
 export { signBundle, verifyBundle, keyIdOf, publicKeyJwk, importPublicKey, signingInput } from './bundle.js';
 export type { BundlePayload, SignedBundle, VerifyBundleOptions } from './bundle.js';
+export { classesOfName, classNames } from './classify.js';

@@ -43,6 +43,24 @@ export class AuthGuard implements CanActivate {
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
     const request = context.switchToHttp().getRequest<GuardedRequest>();
+    // Normally done already, before the body was read (see authenticate-hook.ts).
+    const principal = request.principal ?? (await this.authenticate(request));
+    if (!permission) throw new DomainError('FORBIDDEN', 'this route declares no permission and is closed');
+    // A SCIM token reaches the SCIM routes and nothing else; nothing else reaches the SCIM routes.
+    if ((principal.authMethod === 'scim') !== (permission === 'scim:provision')) {
+      throw new DomainError('FORBIDDEN', `this credential cannot use a route that needs "${permission}"`);
+    }
+    if (principal.authMethod !== 'scim' && !roleHasPermission(principal.role, permission)) {
+      throw new DomainError('FORBIDDEN', `role "${principal.role}" does not have permission "${permission}"`);
+    }
+    return true;
+  }
+
+  /**
+   * The principal of the presented credential (bearer, else session cookie), attached to the request; a 401 when
+   * there is none; a 403 `CSRF_TOKEN_INVALID` for a cookie-authenticated unsafe request without the CSRF token.
+   */
+  async authenticate(request: GuardedRequest): Promise<Principal> {
     const credential = presentedCredential(request.headers);
     if (!credential) throw new DomainError('UNAUTHENTICATED', 'authentication required');
     const principal = await this.resolver.resolve(credential);
@@ -57,16 +75,8 @@ export class AuthGuard implements CanActivate {
         `a session request with ${request.method} needs ${CSRF_HEADER}`,
       );
     }
-    if (!permission) throw new DomainError('FORBIDDEN', 'this route declares no permission and is closed');
-    // A SCIM token reaches the SCIM routes and nothing else; nothing else reaches the SCIM routes.
-    if ((principal.authMethod === 'scim') !== (permission === 'scim:provision')) {
-      throw new DomainError('FORBIDDEN', `this credential cannot use a route that needs "${permission}"`);
-    }
-    if (principal.authMethod !== 'scim' && !roleHasPermission(principal.role, permission)) {
-      throw new DomainError('FORBIDDEN', `role "${principal.role}" does not have permission "${permission}"`);
-    }
     request.principal = principal;
-    return true;
+    return principal;
   }
 }
 

@@ -27,6 +27,8 @@ export interface Principal {
   session?: SessionInfo;
   /** OIDC: the token's issuer. */
   issuer?: string;
+  /** Set for an endpoint credential: the one fleet `source_id` this key may push for (docs/fleet.md). */
+  sourceId?: string | null;
 }
 
 /**

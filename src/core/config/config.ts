@@ -32,6 +32,11 @@ export interface AppConfig {
   auditCheckpointEntries: number;
   /** …and at most this many seconds after an entry was written. */
   auditCheckpointSeconds: number;
+  /** Signed checkpoints are appended here (JSONL), outside the database; see docs/audit.md, "Witness". */
+  auditWitnessFile: string | undefined;
+  /** …and/or POSTed here (`{"checkpoints":[…]}`), with `AGENT_BOM_AUDIT_WITNESS_TOKEN` as bearer when set. */
+  auditWitnessUrl: string | undefined;
+  auditWitnessToken: string | undefined;
   /** A policy bundle's validity: `expires_at` = `issued_at` + this. */
   policyBundleTtlSeconds: number;
   /** How long a signed bundle is reused for one (tenant, version, key) before it is signed afresh; 0: never. */
@@ -81,6 +86,13 @@ const ENV = z
     AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
     AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
     AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
+    AGENT_BOM_AUDIT_WITNESS_FILE: z.string().optional(),
+    AGENT_BOM_AUDIT_WITNESS_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+      .optional(),
+    AGENT_BOM_AUDIT_WITNESS_TOKEN: z.string().optional(),
     AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
     AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
     AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
@@ -126,6 +138,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auditRetentionDays: e.AGENT_BOM_AUDIT_RETENTION_DAYS,
     auditCheckpointEntries: e.AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES,
     auditCheckpointSeconds: e.AGENT_BOM_AUDIT_CHECKPOINT_SECONDS,
+    auditWitnessFile: e.AGENT_BOM_AUDIT_WITNESS_FILE && path.resolve(e.AGENT_BOM_AUDIT_WITNESS_FILE),
+    auditWitnessUrl: e.AGENT_BOM_AUDIT_WITNESS_URL,
+    auditWitnessToken: e.AGENT_BOM_AUDIT_WITNESS_TOKEN,
     policyBundleTtlSeconds: e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS,
     policyBundleCacheSeconds: e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS,
     sso,

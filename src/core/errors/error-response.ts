@@ -32,6 +32,8 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['VALIDATION_ERROR', 'content-length does not match the body'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['MALFORMED_JSON', 'body is empty but content-type is application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: ['MALFORMED_JSON', 'body is not valid JSON'],
+  FST_ERR_BAD_URL: ['VALIDATION_ERROR', 'the request path is not a valid URL (bad percent-encoding)'],
+  FST_ERR_MAX_PARAM_LENGTH: ['VALIDATION_ERROR', 'a path parameter is longer than 100 characters'],
 };
 
 /**

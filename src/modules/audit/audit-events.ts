@@ -12,7 +12,7 @@ import {
 } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { scrubSecrets } from './secret-scrub.js';
+import { scrubSecrets } from '../../../libs/redaction/src/index.js';
 
 /**
  * Turns what a caller supplied into the event that is hashed and stored. Pure: no I/O, so the same input

@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditRetentionService } from './audit-retention.service.js';
+import { AuditWitness } from './audit-witness.js';
 import { AuditWriter } from './audit-writer.js';
 
 const RETENTION_EVERY_MS = 3600_000;
@@ -11,7 +12,8 @@ const RETENTION_EVERY_MS = 3600_000;
  * Background work of a running control plane (started by `agent-bom api`, not by the CLI or tests):
  * - checkpoints the head of every chain that has had unsigned entries for AGENT_BOM_AUDIT_CHECKPOINT_SECONDS,
  *   so a tenant that goes quiet is still covered (writes checkpoint on their own otherwise);
- * - applies retention hourly when AGENT_BOM_AUDIT_RETENTION_DAYS is set.
+ * - applies retention hourly when AGENT_BOM_AUDIT_RETENTION_DAYS is set;
+ * - delivers new signed checkpoints to the configured witness sinks (AGENT_BOM_AUDIT_WITNESS_FILE / _URL).
  * Safe with N replicas: a head another replica is signing is skipped (SKIP LOCKED), and a second prune of the
  * same tenant finds nothing left to cut.
  */
@@ -26,6 +28,7 @@ export class AuditScheduler implements OnApplicationShutdown {
     private readonly writer: AuditWriter,
     private readonly retention: AuditRetentionService,
     private readonly transactions: Transactions,
+    private readonly witness: AuditWitness,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -35,6 +38,9 @@ export class AuditScheduler implements OnApplicationShutdown {
     this.timers.push(
       setInterval(() => void this.guard('checkpoints', () => this.checkpointQuietChains()), sweepMs),
     );
+    if (this.witness.enabled) {
+      this.timers.push(setInterval(() => void this.guard('witness', () => this.witness.publish()), sweepMs));
+    }
     const days = this.config.auditRetentionDays;
     if (days !== undefined) {
       this.timers.push(

@@ -1,12 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import type { VerifyReport } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { AuditRepository } from './audit.repository.js';
+import { AuditWitness, type WitnessReport } from './audit-witness.js';
 import { ChainReader } from './chain-reader.js';
 
 export interface TenantVerifyReport extends VerifyReport {
   /** The head row as stored, for comparison with what an external copy last saw. */
   head: { seq: number; hash: string } | null;
+  /** Present when a witness file is configured: the chain compared with the latest witnessed checkpoint. */
+  witness?: WitnessReport;
 }
 
 /**
@@ -24,10 +28,24 @@ export class AuditVerifyService {
   constructor(
     private readonly repository: AuditRepository,
     private readonly reader: ChainReader,
+    private readonly witness: AuditWitness,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  verify(principal: Principal): Promise<TenantVerifyReport> {
-    return this.verifyTenant(principal.tenantId);
+  /**
+   * The tenant's chain, and when a witness file is configured, the chain against it: a chain cut back below
+   * the latest witnessed checkpoint fails with `behind_witness`, which the chain alone cannot show.
+   */
+  async verify(principal: Principal): Promise<TenantVerifyReport> {
+    const report = await this.verifyTenant(principal.tenantId);
+    if (!this.witness.enabled || !this.config.auditWitnessFile) return report;
+    const { report: witness, broken } = await this.witness.check(principal.tenantId);
+    return {
+      ...report,
+      ok: report.ok && witness.ok,
+      first_broken: report.first_broken ?? broken ?? null,
+      witness,
+    };
   }
 
   /**

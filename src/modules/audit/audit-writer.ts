@@ -21,7 +21,8 @@ export interface AppendResult {
  * - no fork and no gap: the head row is locked for the rest of the caller's transaction before the next seq is
  *   chosen, and the head moves in the same statement that inserts the entries, so an aborted transaction leaves
  *   no trace and a committed one leaves a contiguous run;
- * - an event id is stored once per tenant: duplicates are looked up under that lock, so they cannot race;
+ * - an event id is stored once per writer (the key that pushed it; see {@link writerOf}): duplicates are looked
+ *   up under that lock, so they cannot race, and one writer cannot squat another's ids;
  * - a signed checkpoint of the head at least every N entries, or on the first write T seconds after the oldest
  *   unsigned one (the {@link AuditScheduler} covers tenants that go quiet).
  */
@@ -54,7 +55,8 @@ export class AuditWriter {
     const results = groups.map((events) => {
       const result: AppendResult = { written: [], duplicates: [], conflicts: [] };
       for (const event of events) {
-        const earlier = stored.get(event.event_id) ?? written.get(event.event_id);
+        const id = writerEventId(event);
+        const earlier = stored.get(id) ?? written.get(id);
         if (earlier) {
           (sameContent(earlier, event) ? result.duplicates : result.conflicts).push(event.event_id);
           continue;
@@ -64,7 +66,7 @@ export class AuditWriter {
         const row = { seq, prevHash, hash, event };
         result.written.push(row);
         rows.push(row);
-        written.set(event.event_id, event);
+        written.set(id, event);
         prevHash = hash;
       }
       return result;
@@ -106,6 +108,20 @@ export class AuditWriter {
     const since = before.unsignedSince;
     return since !== null && now.getTime() - since.getTime() >= this.config.auditCheckpointSeconds * 1000;
   }
+}
+
+/**
+ * Who wrote an event, for id uniqueness: the API key that pushed it, or the subject when there is no key (the
+ * CLI's system principal). Matches the `writer` column (migration 1764028800000). A retry after the writer's
+ * key was rotated is stored again (under the new key) rather than deduplicated: visible, never lost.
+ */
+export function writerOf(event: StoredAuditEvent): string {
+  return event.actor?.key_id ?? event.actor?.subject ?? '';
+}
+
+/** The uniqueness key of an event: (writer, event id). */
+export function writerEventId(event: StoredAuditEvent): string {
+  return `${writerOf(event)}\u0000${event.event_id}`;
 }
 
 /** Same event re-sent: equal in everything the sender chose (not when or by which key it arrived). */

@@ -7,6 +7,8 @@ import { AuditRetentionService } from './audit-retention.service.js';
 import { AuditScheduler } from './audit-scheduler.js';
 import { AuditService } from './audit.service.js';
 import { AuditVerifyService } from './audit-verify.service.js';
+import { AuditWitness } from './audit-witness.js';
+import { AuditWitnessRepository } from './audit-witness.repository.js';
 import { AuditWriter } from './audit-writer.js';
 import { ChainReader } from './chain-reader.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -29,7 +31,9 @@ import { IngestQueue } from './ingest-queue.js';
     AuditExportService,
     AuditRetentionService,
     AuditScheduler,
+    AuditWitnessRepository,
+    AuditWitness,
   ],
-  exports: [AuditService, AuditRetentionService, AuditVerifyService, AuditScheduler],
+  exports: [AuditService, AuditRetentionService, AuditVerifyService, AuditScheduler, AuditWitness],
 })
 export class AuditModule {}

@@ -58,7 +58,7 @@ interface EntryRow {
   event: StoredAuditEvent;
 }
 
-interface CheckpointRow {
+export interface CheckpointRow {
   tenant_id: string;
   seq: string;
   hash: string;
@@ -100,14 +100,17 @@ export class AuditRepository {
     return rows[0] ? toHead(rows[0]) : null;
   }
 
-  /** Stored events by event id, for duplicate detection (read under the head lock, so it cannot race). */
+  /**
+   * Stored events with these ids, by (writer, event id) (see `writerEventId`), for duplicate detection; read
+   * under the head lock, so it cannot race.
+   */
   async findByEventIds(tenantId: string, eventIds: string[], tx: Tx): Promise<Map<string, StoredAuditEvent>> {
     if (eventIds.length === 0) return new Map();
-    const rows: Array<{ event_id: string; event: StoredAuditEvent }> = await tx.manager.query(
-      `SELECT event_id, event FROM audit_entries WHERE tenant_id = $1 AND event_id = ANY($2::text[])`,
+    const rows: Array<{ writer: string; event_id: string; event: StoredAuditEvent }> = await tx.manager.query(
+      `SELECT writer, event_id, event FROM audit_entries WHERE tenant_id = $1 AND event_id = ANY($2::text[])`,
       [tenantId, eventIds],
     );
-    return new Map(rows.map((row) => [row.event_id, row.event]));
+    return new Map(rows.map((row) => [`${row.writer}\u0000${row.event_id}`, row.event]));
   }
 
   /** Inserts the new links and moves the head to the last of them, in one statement. */
@@ -336,7 +339,7 @@ function toEntry(row: EntryRow): StoredEntry {
   };
 }
 
-function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
+export function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
   return {
     format: CHECKPOINT_FORMAT,
     tenant_id: row.tenant_id,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AuditIngestResult } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DomainError } from '../../core/errors/domain-error.js';
@@ -26,6 +26,8 @@ export interface RecordedAudit {
  */
 @Injectable()
 export class AuditService {
+  private readonly logger = new Logger('AuditIngest');
+
   constructor(
     private readonly writer: AuditWriter,
     private readonly transactions: Transactions,
@@ -91,6 +93,13 @@ export class AuditService {
 
     const result = await this.queue.append(principal.tenantId, events);
     const written = result.written;
+    if (result.conflicts.length) {
+      // Not stored: this writer already stored these ids with other content. The writer must alarm too.
+      this.logger.warn(
+        `audit ingest: ${result.conflicts.length} event id(s) from ${principal.subject} (key ${principal.keyId}) ` +
+          `conflict with events this writer stored earlier with other content; they were NOT stored`,
+      );
+    }
     return {
       accepted: written.length,
       duplicates: result.duplicates.length,

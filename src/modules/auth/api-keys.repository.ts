@@ -93,6 +93,11 @@ export class ApiKeysRepository {
     return this.keys.findBy({ lookupPrefix });
   }
 
+  /** Candidates of one tenant only (introspection, which must learn nothing of other tenants' keys). */
+  findByLookupPrefixInTenant(tenantId: string, lookupPrefix: string): Promise<ApiKeyEntity[]> {
+    return this.keys.findBy({ tenantId, lookupPrefix });
+  }
+
   async touchLastUsed(tenantId: string, id: string, at: Date): Promise<void> {
     await this.keys.update({ tenantId, id }, { lastUsedAt: at });
   }

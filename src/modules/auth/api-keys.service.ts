@@ -71,6 +71,31 @@ export class ApiKeysService {
     return { key: toApiKeyView(key, now), raw_key: raw };
   }
 
+  /**
+   * Mints an endpoint credential: a `fleet-push` key bound to one `source_id`, inside the enrollment's
+   * transaction (the caller records the enrollment). Only the enrollment path calls this; it is how a shared
+   * enroll key (which cannot grant roles) obtains a per-endpoint key.
+   */
+  async createEndpointCredential(principal: Principal, sourceId: string, tx: Tx): Promise<CreatedApiKey> {
+    const now = new Date();
+    const { row, raw } = await this.newKey(
+      principal,
+      'fleet-push',
+      `endpoint:${sourceId}`,
+      now,
+      null,
+      sourceId,
+    );
+    const inserted = await this.keys.insert(principal.tenantId, row, tx);
+    return { key: toApiKeyView(inserted, now), raw_key: raw };
+  }
+
+  /** Revokes a key inside the caller's transaction (no audit: the caller records its own action). */
+  async revokeWithin(tenantId: string, id: string, tx: Tx): Promise<void> {
+    await this.keys.revoke(tenantId, id, new Date(), tx);
+    this.cache.evictKey(id);
+  }
+
   async list(
     principal: Principal,
     query: { limit?: number; cursor?: string },
@@ -95,6 +120,12 @@ export class ApiKeysService {
 
   /** Revoking is idempotent: revoking a revoked key returns it unchanged (and records nothing). */
   async revoke(principal: Principal, id: string): Promise<ApiKeyView> {
+    // Whoever may not mint a key of a role may not revoke one either (an admin cannot cut off a platform admin).
+    const existing = await this.keys.findById(principal.tenantId, id);
+    if (!existing) throw notFound('API key');
+    if (!canGrantRole(principal.role, existing.role)) {
+      throw forbidden(`role "${principal.role}" may not revoke a key with role "${existing.role}"`);
+    }
     const key = await this.transactions.run(async (tx) => {
       const result = await this.keys.revoke(principal.tenantId, id, new Date(), tx);
       if (!result) throw notFound('API key');
@@ -136,7 +167,14 @@ export class ApiKeysService {
     const now = new Date();
     const lifetime = existing.expiresAt ? existing.expiresAt.getTime() - existing.createdAt.getTime() : null;
     const expiresAt = lifetime === null ? null : new Date(now.getTime() + lifetime);
-    const { row, raw } = await this.newKey(principal, existing.role, existing.name, now, expiresAt);
+    const { row, raw } = await this.newKey(
+      principal,
+      existing.role,
+      existing.name,
+      now,
+      expiresAt,
+      existing.sourceId,
+    );
     const overlapUntil = overlapSeconds === 0 ? null : addSeconds(now, overlapSeconds);
     const replacement = await this.transactions.run(async (tx) => {
       const result = await this.keys.rotate(
@@ -175,6 +213,7 @@ export class ApiKeysService {
     name: string,
     now: Date,
     expiresAt: Date | null,
+    sourceId: string | null = null,
   ): Promise<{ row: Omit<ApiKeyEntity, 'tenantId'>; raw: string }> {
     const secret = generateSecret();
     return {
@@ -192,6 +231,7 @@ export class ApiKeysService {
         lastUsedAt: null,
         replacedBy: null,
         overlapUntil: null,
+        sourceId,
       },
     };
   }

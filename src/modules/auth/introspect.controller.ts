@@ -25,7 +25,7 @@ export class IntrospectController {
     summary: "Whether a client's API key is valid in your tenant, and its role (gateway keys)",
   })
   async introspect(@CurrentPrincipal() caller: Principal, @Body() body: IntrospectDto) {
-    const subject = await this.authenticator.resolve(body.token);
+    const subject = await this.authenticator.resolveInTenant(body.token, caller.tenantId);
     if (!subject || subject.tenantId !== caller.tenantId) return { active: false };
     return {
       active: true,

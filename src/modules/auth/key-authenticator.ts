@@ -39,6 +39,22 @@ export class KeyAuthenticator implements PrincipalResolver {
     return work;
   }
 
+  /**
+   * For introspection: the principal of `credential` only if it is a usable key of `tenantId`. A key of another
+   * tenant costs what an unknown key costs (one indexed lookup, no scrypt), is not stamped as used, and is not
+   * cached here, so the answer's content and timing say nothing about other tenants' keys.
+   */
+  async resolveInTenant(credential: string, tenantId: string): Promise<Principal | undefined> {
+    if (!looksLikeApiKey(credential)) return undefined;
+    const cached = this.cache.get(cacheDigest(credential));
+    if (cached && cached.freshUntil > Date.now()) {
+      return cached.principal.tenantId === tenantId ? cached.principal : undefined;
+    }
+    const candidates = await this.keys.findByLookupPrefixInTenant(tenantId, lookupPrefixOf(credential));
+    if (candidates.length === 0) return undefined;
+    return this.resolve(credential);
+  }
+
   /** Full verification: candidates by lookup prefix, scrypt, state. */
   private async verify(digest: string, credential: string): Promise<Principal | undefined> {
     const now = new Date();
@@ -51,6 +67,7 @@ export class KeyAuthenticator implements PrincipalResolver {
         subject: `key:${key.name}`,
         authMethod: 'api_key',
         keyId: key.id,
+        sourceId: key.sourceId ?? null,
       };
       this.cache.set(digest, principal, notAfter(key), now.getTime());
       this.touch(principal, now);

@@ -1,19 +1,66 @@
-import { Controller, Get } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DiscoveryService } from './discovery.service.js';
+import { SetApprovalDto, SetAutoApproveDto } from './dto/approval.dto.js';
+import {
+  UpstreamApprovalService,
+  type ApprovalView,
+  type AutoApproveView,
+} from './upstream-approval.service.js';
 
 @ApiTags('discovery')
 @ApiBearerAuth()
 @Controller('gateway/upstreams')
 export class DiscoveryController {
-  constructor(private readonly discovery: DiscoveryService) {}
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly approvals: UpstreamApprovalService,
+  ) {}
 
   @Get('discovered')
   @RequirePermission('discovery:read')
   @ApiOperation({ summary: 'Remote MCP upstreams (http, https, sse) seen in the fleet, with stable names' })
-  discovered(@CurrentPrincipal() principal: Principal) {
+  discovered(@CurrentPrincipal() principal: Principal): Promise<DiscoveryAnswer> {
     return this.discovery.discovered(principal);
+  }
+
+  @Get('auto-approve')
+  @RequirePermission('upstreams:approve')
+  @ApiOperation({ summary: "The tenant's auto-approve host list (admins)" })
+  autoApprove(@CurrentPrincipal() principal: Principal): Promise<AutoApproveView> {
+    return this.approvals.autoApprove(principal);
+  }
+
+  @Put('auto-approve')
+  @RequirePermission('upstreams:approve')
+  @ApiOperation({
+    summary: 'Replace the host list whose discovered upstreams are approved without a decision',
+  })
+  setAutoApprove(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: SetAutoApproveDto,
+  ): Promise<AutoApproveView> {
+    return this.approvals.setAutoApprove(principal, body.hosts);
+  }
+
+  @Get(':name/approval')
+  @RequirePermission('upstreams:approve')
+  @ApiOperation({ summary: "A discovered upstream's approval: state, reason, who and when" })
+  approval(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<ApprovalView> {
+    return this.approvals.get(principal, name);
+  }
+
+  @Put(':name/approval')
+  @RequirePermission('upstreams:approve')
+  @ApiOperation({ summary: 'Approve, block or reset to pending a discovered upstream (audited)' })
+  setApproval(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() body: SetApprovalDto,
+  ): Promise<ApprovalView> {
+    return this.approvals.set(principal, name, body);
   }
 }

@@ -23,7 +23,8 @@ export class DiscoveryRepository {
    * One set-based statement: the remote rows are read once (index on tenant, name, url), grouped per
    * (name, url), and the first {@link SOURCE_AGENTS_LISTED} reporting endpoints are ranked per group; no
    * per-upstream subqueries. A source agent is the endpoint's hostname (its source id when none was sent).
-   * stdio servers never appear.
+   * stdio servers never appear. The transport is the one registered with the name (the first report of the
+   * pair), so no later report can change how the upstream is routed.
    */
   discovered(tenantId: string): Promise<DiscoveredRow[]> {
     return this.dataSource.query(
@@ -32,7 +33,7 @@ export class DiscoveryRepository {
            FROM fleet_servers s JOIN fleet_agents a ON a.id = s.agent_id
           WHERE s.tenant_id = $1 AND s.transport IN ('http', 'https', 'sse')
        ), grouped AS (
-         SELECT name, url, mode() WITHIN GROUP (ORDER BY transport) AS transport,
+         SELECT name, url, mode() WITHIN GROUP (ORDER BY transport) AS reported_transport,
                 count(DISTINCT endpoint_id)::int AS source_agent_count
            FROM remote GROUP BY name, url
        ), ranked AS (
@@ -43,7 +44,8 @@ export class DiscoveryRepository {
          SELECT name, url, array_agg(agent ORDER BY agent) AS source_agents
            FROM ranked WHERE rank <= ${SOURCE_AGENTS_LISTED} GROUP BY name, url
        )
-       SELECT u.assigned_name AS name, u.base_name, u.url, u.ordinal, g.transport, g.source_agent_count,
+       SELECT u.assigned_name AS name, u.base_name, u.url, u.ordinal,
+              coalesce(u.transport, g.reported_transport) AS transport, g.source_agent_count,
               l.source_agents
          FROM grouped g
          JOIN listed l ON l.name = g.name AND l.url = g.url

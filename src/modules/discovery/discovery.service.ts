@@ -1,34 +1,27 @@
 import { Injectable } from '@nestjs/common';
+import type { DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DiscoveryRepository } from './discovery.repository.js';
-
-export interface DiscoveredUpstreams {
-  tenant_id: string;
-  source: 'fleet_scan_aggregate';
-  generated_at: string;
-  upstreams: Array<{
-    name: string;
-    url: string;
-    transport: string;
-    auth: 'none';
-    /** Reporting endpoints, sorted; at most 100 (see source_agent_count). */
-    source_agents: string[];
-    source_agent_count: number;
-  }>;
-  conflicts: Array<{ name: string; upstreams: Array<{ name: string; url: string }> }>;
-}
+import { UpstreamApprovalService } from './upstream-approval.service.js';
 
 /**
  * `GET /v1/gateway/upstreams/discovered`. `auth` is always "none": discovery never sees credentials; gateways
  * overlay them locally. Two URLs under one name are both listed (the first seen keeps the bare name, later ones
- * `-1`, `-2`, … forever) and reported in `conflicts` for the operator to reconcile.
+ * `-1`, `-2`, … forever) and reported in `conflicts` for the operator to reconcile. `approval` (added after the
+ * seed) says whether a gateway may route the upstream.
  */
 @Injectable()
 export class DiscoveryService {
-  constructor(private readonly repository: DiscoveryRepository) {}
+  constructor(
+    private readonly repository: DiscoveryRepository,
+    private readonly approvals: UpstreamApprovalService,
+  ) {}
 
-  async discovered(principal: Principal): Promise<DiscoveredUpstreams> {
-    const rows = await this.repository.discovered(principal.tenantId);
+  async discovered(principal: Principal): Promise<DiscoveryAnswer> {
+    const [rows, approval] = await Promise.all([
+      this.repository.discovered(principal.tenantId),
+      this.approvals.resolver(principal.tenantId),
+    ]);
     const byBase = new Map<string, typeof rows>();
     for (const row of rows) byBase.set(row.base_name, [...(byBase.get(row.base_name) ?? []), row]);
     const conflicts = [...byBase.entries()]
@@ -51,6 +44,7 @@ export class DiscoveryService {
         auth: 'none',
         source_agents: r.source_agents,
         source_agent_count: r.source_agent_count,
+        approval: approval(r.name, r.url).state,
       })),
       conflicts,
     };

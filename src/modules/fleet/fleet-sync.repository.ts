@@ -229,7 +229,14 @@ export class FleetSyncTransaction {
    * name keeps the bare name forever; later ones get `-1`, `-2`, … in the order they are first seen. A
    * suffixed name that is already taken (by a server literally named `jira-1`) is skipped.
    */
-  async registerUpstreams(pairs: Array<{ name: string; url: string }>, now: Date): Promise<void> {
+  /**
+   * Names pairs never seen before. The first report of a (name, url) also fixes its transport: later reports,
+   * from any endpoint, can change neither (docs/fleet.md, "Discovery rule").
+   */
+  async registerUpstreams(
+    pairs: Array<{ name: string; url: string; transport: string }>,
+    now: Date,
+  ): Promise<void> {
     let unseen = await this.unregistered(pairs);
     if (unseen.length === 0) return;
     await this.lockUpstreamNaming();
@@ -242,9 +249,10 @@ export class FleetSyncTransaction {
       for (let ordinal = next; ; ordinal++) {
         const assigned = ordinal === 0 ? pair.name : `${pair.name}-${ordinal}`;
         const inserted = (await this.manager.query(
-          `INSERT INTO upstream_names (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1`,
-          [this.tenantId, pair.name, pair.url, assigned, ordinal, now],
+          `INSERT INTO upstream_names
+             (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at, transport)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
+          [this.tenantId, pair.name, pair.url, assigned, ordinal, now, pair.transport],
         )) as unknown[];
         if (inserted.length === 1) break;
       }
@@ -252,7 +260,7 @@ export class FleetSyncTransaction {
   }
 
   /** The pairs (deduplicated, in order) that have no registered name yet. */
-  private async unregistered(pairs: Array<{ name: string; url: string }>) {
+  private async unregistered<T extends { name: string; url: string }>(pairs: T[]): Promise<T[]> {
     if (pairs.length === 0) return [];
     const known = (await this.manager.query(
       `SELECT base_name, url FROM upstream_names WHERE tenant_id = $1 AND base_name = ANY($2::text[])`,

@@ -9,8 +9,10 @@ import type { Principal } from '../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
+import { redactArgs, sanitizeUrl, scrubSecrets } from '../../../libs/redaction/src/index.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { FleetServerDto, FleetSyncDto } from './dto/fleet-sync.dto.js';
+import { FleetEnrollmentService, PushRefused } from './fleet-enrollment.service.js';
 import { agentKey, FleetSyncRepository, type AgentRow, type ServerRow } from './fleet-sync.repository.js';
 
 const IDEMPOTENCY_SCOPE = 'fleet.sync';
@@ -26,10 +28,26 @@ export class FleetSyncService {
     private readonly repository: FleetSyncRepository,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
+    private readonly enrollment: FleetEnrollmentService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** A push, admitted by endpoint enrollment; a refused push writes nothing but its audit record. */
   async sync(principal: Principal, payload: FleetSyncDto, idempotencyKey?: string): Promise<FleetSyncResult> {
+    try {
+      this.enrollment.checkBinding(principal, payload.source_id);
+      return await this.write(principal, payload, idempotencyKey);
+    } catch (error) {
+      if (error instanceof PushRefused) await this.enrollment.recordRefusal(principal, error);
+      throw error;
+    }
+  }
+
+  private async write(
+    principal: Principal,
+    payload: FleetSyncDto,
+    idempotencyKey?: string,
+  ): Promise<FleetSyncResult> {
     if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
       throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
     }
@@ -47,23 +65,24 @@ export class FleetSyncService {
         const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
         if (raced) return replay(raced, requestHash);
       }
+      const { credential } = await this.enrollment.admit(principal, payload.source_id, unit);
 
       const endpointId = await tx.upsertEndpoint(
         {
           source_id: payload.source_id,
-          hostname: payload.endpoint?.hostname ?? null,
+          hostname: scrubbed(payload.endpoint?.hostname),
           os: payload.endpoint?.os ?? null,
-          os_release: payload.endpoint?.os_release ?? null,
-          agent_bom_version: payload.endpoint?.agent_bom_version ?? null,
-          owner: payload.endpoint?.owner ?? null,
-          environment: payload.endpoint?.environment ?? null,
+          os_release: scrubbed(payload.endpoint?.os_release),
+          agent_bom_version: scrubbed(payload.endpoint?.agent_bom_version),
+          owner: scrubbed(payload.endpoint?.owner),
+          environment: scrubbed(payload.endpoint?.environment),
           tags: payload.endpoint?.tags
-            ? [...new Set(payload.endpoint.tags.map((t) => t.trim()))].sort()
+            ? [...new Set(payload.endpoint.tags.map((t) => scrubSecrets(t.trim()).text))].sort()
             : null,
           warnings: (payload.warnings ?? []).map((w) => ({
-            path: w.path,
+            path: scrubSecrets(w.path).text,
             client: w.client,
-            message: w.message,
+            message: scrubSecrets(w.message).text,
           })),
         },
         now,
@@ -112,7 +131,8 @@ export class FleetSyncService {
         },
         unit,
       );
-      return result;
+      // Shown once: never part of the stored idempotent answer.
+      return credential ? { ...result, endpoint_credential: credential } : result;
     });
   }
 }
@@ -131,7 +151,7 @@ function replay(
 function normalise(payload: FleetSyncDto) {
   const agents: AgentRow[] = [];
   const servers: ServerRow[] = [];
-  const upstreams: Array<{ name: string; url: string }> = [];
+  const upstreams: Array<{ name: string; url: string; transport: string }> = [];
   const seenAgents = new Set<string>();
   payload.agents.forEach((agent, i) => {
     const key = agentKey(agent.client, agent.name);
@@ -139,7 +159,11 @@ function normalise(payload: FleetSyncDto) {
       throw invalid(`agents.${i}.name`, `duplicate agent "${agent.name}" for client "${agent.client}"`);
     }
     seenAgents.add(key);
-    agents.push({ client: agent.client, name: agent.name, config_paths: agent.config_paths ?? [] });
+    agents.push({
+      client: agent.client,
+      name: agent.name,
+      config_paths: (agent.config_paths ?? []).map((p) => scrubSecrets(p).text),
+    });
     const seenServers = new Set<string>();
     agent.servers.forEach((server, j) => {
       const field = `agents.${i}.servers.${j}`;
@@ -148,37 +172,57 @@ function normalise(payload: FleetSyncDto) {
       const row = serverRow(key, server, field);
       servers.push(row);
       if (row.url && REMOTE_TRANSPORTS.includes(server.transport))
-        upstreams.push({ name: row.name, url: row.url });
+        upstreams.push({ name: row.name, url: row.url, transport: row.transport });
     });
   });
   return { agents, servers, upstreams };
 }
 
+/**
+ * A server as stored. The body is not trusted to be sanitised: URL, command, args and free text go through the
+ * same redaction as the CLI's (libs/redaction), so credential values are never stored whoever the client is.
+ * What was removed is kept as a fact: auth mode `url`, and the credential env and header names the args set.
+ */
 function serverRow(agent_key: string, server: FleetServerDto, field: string): ServerRow {
   const remote = server.transport !== 'stdio';
   if (remote && !server.url) throw invalid(`${field}.url`, `is required for transport "${server.transport}"`);
   if (!remote && server.url) throw invalid(`${field}.url`, 'must be absent for transport "stdio"');
   const url = server.url ? normaliseUrl(server.url, `${field}.url`) : null;
+  const args = redactArgs(server.args ?? []);
+  const command = server.command === undefined ? null : redactArgs([server.command]).args[0];
+  const introspection = server.introspection ? { ...server.introspection } : null;
+  if (introspection?.error !== undefined) introspection.error = scrubSecrets(introspection.error).text;
+  const credentialInUrl = url?.hadCredentials || args.urlCredentials;
   return {
     agent_key,
     name: server.name,
     transport: server.transport,
-    command: server.command ?? null,
-    args: server.args ?? [],
+    command,
+    args: args.args,
     url: url?.href ?? null,
     declared_tools: server.declared_tools ?? [],
-    // Credentials in a URL are stripped before storage; the auth mode records that there were some.
-    auth_mode: url?.hadCredentials ? 'url' : server.auth_mode,
-    credential_env_names: server.credential_env_names ?? [],
-    credential_header_names: server.credential_header_names ?? [],
-    config_path: server.config_path,
+    auth_mode: credentialInUrl ? 'url' : server.auth_mode,
+    credential_env_names: union(server.credential_env_names, args.envNames),
+    credential_header_names: union(server.credential_header_names, args.headerNames),
+    config_path: scrubSecrets(server.config_path).text,
     scope: server.scope ?? null,
-    project_path: server.project_path ?? null,
-    introspection: server.introspection ? { ...server.introspection } : null,
+    project_path: server.project_path === undefined ? null : scrubSecrets(server.project_path).text,
+    introspection,
   };
 }
 
-/** Canonical form (lower-case host, no default port) without userinfo: credential values are never stored. */
+function union(given: string[] | undefined, found: string[]): string[] {
+  return [...new Set([...(given ?? []), ...found])];
+}
+
+function scrubbed(text: string | undefined): string | null {
+  return text === undefined ? null : scrubSecrets(text).text;
+}
+
+/**
+ * Canonical form (lower-case host, no default port) without userinfo, fragment, or secret-looking query values
+ * and path segments: credential values are never stored.
+ */
 function normaliseUrl(text: string, field: string): { href: string; hadCredentials: boolean } {
   let url: URL;
   try {
@@ -187,9 +231,6 @@ function normaliseUrl(text: string, field: string): { href: string; hadCredentia
     throw invalid(field, 'is not a valid URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(field, 'must be http or https');
-  const hadCredentials = url.username !== '' || url.password !== '';
-  url.username = '';
-  url.password = '';
-  url.hash = '';
-  return { href: url.href, hadCredentials };
+  const clean = sanitizeUrl(url.href)!;
+  return { href: clean.url, hadCredentials: clean.hadCredentials };
 }

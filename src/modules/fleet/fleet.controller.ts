@@ -1,10 +1,11 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FleetSyncResult } from '../../../libs/contracts/src/index.js';
+import type { FleetEnrollmentView, FleetSyncResult } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { uuidParam } from '../../core/http/uuid-param.js';
-import { FleetQuery, FleetServersQuery } from './dto/fleet-query.dto.js';
+import { FleetEndpointsQuery, FleetQuery, FleetServersQuery } from './dto/fleet-query.dto.js';
+import { FleetEnrollmentService } from './fleet-enrollment.service.js';
 import { FleetSyncDto } from './dto/fleet-sync.dto.js';
 import { FleetReadService } from './fleet-read.service.js';
 import { FleetSyncService } from './fleet-sync.service.js';
@@ -16,6 +17,7 @@ export class FleetController {
   constructor(
     private readonly syncs: FleetSyncService,
     private readonly reads: FleetReadService,
+    private readonly enrollments: FleetEnrollmentService,
   ) {}
 
   @Post('sync')
@@ -53,6 +55,40 @@ export class FleetController {
   })
   servers(@CurrentPrincipal() principal: Principal, @Query() query: FleetServersQuery) {
     return this.reads.servers(principal, query);
+  }
+
+  @Get('endpoints')
+  @RequirePermission('keys:manage')
+  @ApiOperation({ summary: 'Enrolled endpoints (admins): state, credential id, who enrolled and when' })
+  endpoints(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: FleetEndpointsQuery,
+  ): Promise<FleetEnrollmentView[]> {
+    return this.enrollments.list(principal, query);
+  }
+
+  @Post('endpoints/:source_id/revoke')
+  @HttpCode(200)
+  @RequirePermission('keys:manage')
+  @ApiOperation({ summary: 'Revoke an endpoint: its credential stops at once and nobody may push for it' })
+  revokeEndpoint(
+    @CurrentPrincipal() principal: Principal,
+    @Param('source_id') sourceId: string,
+  ): Promise<FleetEnrollmentView> {
+    return this.enrollments.revoke(principal, sourceId);
+  }
+
+  @Post('endpoints/:source_id/reenroll')
+  @HttpCode(200)
+  @RequirePermission('keys:manage')
+  @ApiOperation({
+    summary: 'Retire the credential; the next push with a fleet-push key enrolls the endpoint anew',
+  })
+  reenrollEndpoint(
+    @CurrentPrincipal() principal: Principal,
+    @Param('source_id') sourceId: string,
+  ): Promise<FleetEnrollmentView> {
+    return this.enrollments.reenroll(principal, sourceId);
   }
 
   @Get(':id')

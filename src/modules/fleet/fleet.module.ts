@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { FleetEnrollmentRepository } from './fleet-enrollment.repository.js';
+import { FleetEnrollmentService } from './fleet-enrollment.service.js';
 import { FleetReadRepository } from './fleet-read.repository.js';
 import { FleetReadService } from './fleet-read.service.js';
 import { FleetSyncRepository } from './fleet-sync.repository.js';
@@ -7,8 +10,15 @@ import { FleetSyncService } from './fleet-sync.service.js';
 import { FleetController } from './fleet.controller.js';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, AuthModule],
   controllers: [FleetController],
-  providers: [FleetSyncRepository, FleetSyncService, FleetReadRepository, FleetReadService],
+  providers: [
+    FleetEnrollmentRepository,
+    FleetEnrollmentService,
+    FleetSyncRepository,
+    FleetSyncService,
+    FleetReadRepository,
+    FleetReadService,
+  ],
 })
 export class FleetModule {}

@@ -22,13 +22,19 @@ export class BundleController {
   async bundle(
     @CurrentPrincipal() principal: Principal,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Headers('accept-encoding') acceptEncoding: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { etag, body } = await this.bundles.bundle(principal, ifNoneMatch);
+    const served = await this.bundles.bundle(principal, ifNoneMatch);
     // no-cache, not no-store: caches may keep the bundle but must revalidate (If-None-Match) before each use.
-    void reply.header('etag', etag).header('cache-control', 'no-cache');
-    if (body === null) await reply.code(304).send();
-    else await reply.code(200).type('application/json; charset=utf-8').send(body);
+    void reply
+      .header('etag', served.etag)
+      .header('cache-control', 'no-cache')
+      .header('vary', 'accept-encoding');
+    if (served.body === null) return void (await reply.code(304).send());
+    void reply.code(200).type('application/json; charset=utf-8');
+    if (acceptsGzip(acceptEncoding)) await reply.header('content-encoding', 'gzip').send(served.gzip);
+    else await reply.send(served.body);
   }
 
   @Get('verification-key')
@@ -39,4 +45,18 @@ export class BundleController {
   verificationKey(): PolicyVerificationKeys {
     return this.bundles.verificationKeys();
   }
+}
+
+/** Whether an `Accept-Encoding` header accepts gzip (listed, or `*`, with a non-zero q) — RFC 9110 §12.5.3. */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let star = false;
+  for (const part of header.toLowerCase().split(',')) {
+    const [coding, ...params] = part.trim().split(';');
+    const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)).find(Boolean);
+    const accepted = !q || Number(q[1]) > 0;
+    if (coding.trim() === 'gzip' || coding.trim() === 'x-gzip') return accepted;
+    if (coding.trim() === '*') star = accepted;
+  }
+  return star;
 }

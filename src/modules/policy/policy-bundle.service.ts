@@ -1,19 +1,28 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PolicyVerificationKeys } from '../../../libs/contracts/src/index.js';
 import { publicKeyJwk, type BundlePayload } from '../../../libs/policy/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { SigningKeys } from '../../core/signing/signing-keys.js';
+import { BundleVersions } from './bundle-versions.js';
 import { EMPTY_POLICY } from './effective-policy.js';
 import { PolicyRepository } from './policy.repository.js';
 import { noneMatchHits } from './preconditions.js';
 import { TtlCache } from './ttl-cache.js';
 
-/** A signed bundle ready to send: its ETag and its JSON text (serialised once, sent many times). */
-interface ServedBundle {
+/**
+ * A signed bundle ready to send: its ETag, its JSON as UTF-8 bytes and those bytes gzipped (serialised, encoded and
+ * compressed once, sent many times; pollers using fetch accept gzip).
+ */
+export interface ServedBundle {
   etag: string;
-  body: string;
+  body: Buffer;
+  gzip: Buffer;
 }
+
+const gzipAsync = promisify(gzip);
 
 /** Signed bundles kept per (tenant, version, key): one per tenant in steady state. */
 const MAX_CACHED_BUNDLES = 1024;
@@ -25,8 +34,9 @@ export const bundleEtag = (version: number, keyId: string) => `"${version}.${key
  * `GET /v1/policy/bundle` and `GET /v1/policy/verification-key`: the tenant's effective policy as a libs/policy
  * `SignedBundle`, signed with the control plane's current key (src/core/signing).
  *
- * Every request reads the tenant's bundle version (one primary-key lookup), so a change committed on any replica
- * is served at once. An `If-None-Match` equal to the current ETag is answered without signing or loading the
+ * Every request needs the tenant's bundle version: BundleVersions remembers it between polls and forgets it when
+ * any replica commits a change (LISTEN/NOTIFY), else it is one primary-key read, so a committed change is served
+ * at once. An `If-None-Match` equal to the current ETag is answered without signing or loading the
  * document. Otherwise the signed bundle is reused for `AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS` per (tenant,
  * version, key id), so N proxies polling cost one signature per replica per interval; `issued_at` is then up
  * to that old, which is why the cache may be at most half the bundle lifetime.
@@ -37,6 +47,7 @@ export class PolicyBundleService {
 
   constructor(
     private readonly policies: PolicyRepository,
+    private readonly versions: BundleVersions,
     private readonly signing: SigningKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -49,10 +60,13 @@ export class PolicyBundleService {
   }
 
   /** The bundle, or `body: null` when `ifNoneMatch` already names the current one (a 304). */
-  async bundle(principal: Principal, ifNoneMatch?: string): Promise<{ etag: string; body: string | null }> {
+  async bundle(
+    principal: Principal,
+    ifNoneMatch?: string,
+  ): Promise<ServedBundle | { etag: string; body: null }> {
     const tenantId = principal.tenantId;
     const keyId = this.signing.currentKeyId;
-    const version = await this.policies.bundleVersion(tenantId);
+    const version = await this.versions.version(tenantId, () => this.policies.bundleVersion(tenantId));
     const etag = bundleEtag(version, keyId);
     if (noneMatchHits(ifNoneMatch, etag)) return { etag, body: null };
     // The load reads version and document together; if a write landed in between it signs the newer version,
@@ -71,7 +85,8 @@ export class PolicyBundleService {
       expires_at: timestamp(issued + this.config.policyBundleTtlSeconds * 1000),
     };
     const signed = this.signing.signBundle(payload);
-    return { etag: bundleEtag(payload.version, signed.key_id), body: JSON.stringify(signed) };
+    const body = Buffer.from(JSON.stringify(signed));
+    return { etag: bundleEtag(payload.version, signed.key_id), body, gzip: await gzipAsync(body) };
   }
 
   /** The current key first, then every retired key still trusted, so bundles signed before a rotation verify. */

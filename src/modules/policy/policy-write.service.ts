@@ -15,6 +15,7 @@ import type { DeletePolicyDto, PolicyDto, UpdatePolicyDto } from './dto/policy.d
 import { effectivePolicy, policyProblems } from './effective-policy.js';
 import { invalidPolicy, nameTaken, policyNotFound, versionMismatch } from './policy.errors.js';
 import { toPolicyView } from './policy.mapper.js';
+import { BundleVersions } from './bundle-versions.js';
 import { PolicyRepository, type PolicyContent, type PolicyRecord } from './policy.repository.js';
 import { expectedVersion } from './preconditions.js';
 
@@ -32,6 +33,7 @@ export class PolicyWriteService {
     private readonly policies: PolicyRepository,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
+    private readonly versions: BundleVersions,
   ) {}
 
   async create(principal: Principal, input: PolicyDto): Promise<PolicyView> {
@@ -148,6 +150,8 @@ export class PolicyWriteService {
     const effective = effectivePolicy(await this.policies.listEnabled(tenantId, tx));
     assertCompiles(effective);
     const bundleVersion = await this.policies.bumpBundle(tenantId, effective, at, tx);
+    // Polls that read the version from now until the commit's notification arrives are not remembered.
+    this.versions.forget(tenantId);
     await this.audit.record(
       principal,
       {

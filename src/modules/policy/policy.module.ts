@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { BundleController } from './bundle.controller.js';
+import { BundleVersions } from './bundle-versions.js';
 import { PoliciesController } from './policies.controller.js';
 import { PolicyBundleService } from './policy-bundle.service.js';
 import { PolicyEvaluateService } from './policy-evaluate.service.js';
@@ -21,6 +22,7 @@ import { PolicyRepository } from './policy.repository.js';
     PolicyWriteService,
     PolicyBundleService,
     PolicyEvaluateService,
+    BundleVersions,
   ],
   exports: [PolicyBundleService],
 })

@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PolicyDocument, RuleBindings } from '../../../libs/policy/src/index.js';
 import { managerOf, type Tx } from '../../core/database/transactions.js';
+
+/** The channel a policy write notifies (in its transaction, so at commit) with the tenant id as payload. */
+export const BUNDLE_CHANNEL = 'agent_bom_policy_bundle';
+
+const BUNDLE_VERSION_SQL = `SELECT version FROM policy_bundles WHERE tenant_id = $1`;
+
+/** The part of node-postgres' pool that runs a named (prepared) statement. */
+interface PreparedQueryPool {
+  query<R>(query: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+}
 
 /** The content of one version: what a create or an update writes. */
 export interface PolicyContent {
@@ -80,15 +91,68 @@ export class PolicyRepository {
        ) SELECT version FROM bumped`,
       [tenantId, JSON.stringify(document), at],
     )) as { version: number }[];
+    // Delivered at commit to every replica's BundleVersions (nothing on rollback).
+    await tx.manager.query(`SELECT pg_notify($1, $2)`, [BUNDLE_CHANNEL, tenantId]);
     return row.version;
   }
 
-  /** The tenant's bundle version; 0 when it never wrote a policy. */
+  /**
+   * The tenant's bundle version; 0 when it never wrote a policy. Every bundle poll reads it, so it is a named
+   * (prepared once per connection) statement on the driver's pool: no parse and plan per poll in PostgreSQL and
+   * no query runner in TypeORM (bench/policy/bundle.bench.ts).
+   */
   async bundleVersion(tenantId: string): Promise<number> {
-    const rows = (await this.dataSource.query(`SELECT version FROM policy_bundles WHERE tenant_id = $1`, [
-      tenantId,
-    ])) as { version: number }[];
+    const pool = (this.dataSource.driver as unknown as { master?: PreparedQueryPool }).master;
+    if (!pool) {
+      const rows = (await this.dataSource.query(BUNDLE_VERSION_SQL, [tenantId])) as { version: number }[];
+      return rows[0]?.version ?? 0;
+    }
+    const { rows } = await pool.query<{ version: number }>({
+      name: 'policy-bundle-version',
+      text: BUNDLE_VERSION_SQL,
+      values: [tenantId],
+    });
     return rows[0]?.version ?? 0;
+  }
+
+  /**
+   * LISTENs for committed bundle changes on a connection of its own: `changed(tenantId)` per commit; `lost()`
+   * once if the connection fails or ends. Rejects when it cannot connect or LISTEN.
+   */
+  async listenBundleChanges(
+    changed: (tenantId: string) => void,
+    lost: () => void,
+  ): Promise<{ close(): Promise<void> }> {
+    const options = (this.dataSource.driver as unknown as { master?: { options?: pg.ClientConfig } }).master
+      ?.options;
+    if (!options) throw new Error('no PostgreSQL pool to take connection options from');
+    const client = new pg.Client({ ...options, application_name: 'agent-bom bundle listener' });
+    let open = true;
+    const end = () => {
+      if (!open) return;
+      open = false;
+      void client.end().catch(() => undefined);
+      lost();
+    };
+    client.on('error', end);
+    client.on('end', end);
+    client.on('notification', (message) => {
+      if (message.channel === BUNDLE_CHANNEL && message.payload) changed(message.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${BUNDLE_CHANNEL}`);
+    } catch (error) {
+      open = false;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return {
+      close: async () => {
+        open = false;
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   /** The tenant's bundle version and effective document, read together; null when it never wrote a policy. */

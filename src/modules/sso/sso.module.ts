@@ -61,8 +61,9 @@ import { SsoController } from './sso.controller.js';
     ScimGroupsService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
-    { provide: APP_GUARD, useClass: AuthGuard },
+    AuthGuard,
+    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [SessionsService, OidcBearerResolver],
+  exports: [SessionsService, OidcBearerResolver, AuthGuard],
 })
 export class SsoModule {}

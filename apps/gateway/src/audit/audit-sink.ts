@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AUDIT_LIMITS, type RuntimeAuditEvent } from '../../../../libs/contracts/src/index.js';
+import {
+  AUDIT_LIMITS,
+  type AuditIngestResult,
+  type RuntimeAuditEvent,
+} from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
 
 export type GatewayAuditEvent = Omit<RuntimeAuditEvent, 'event_id' | 'timestamp'>;
@@ -18,7 +22,8 @@ export class AuditSink {
   private flushing?: Promise<void>;
   private backoffMs = 0;
   private nextAttemptAt = 0;
-  private seq = 0;
+  /** Events whose ids the control plane already held with other content: an alarm, never silently dropped. */
+  conflicts = 0;
   dropped = 0;
   delivered = 0;
   private readonly prefix = `gw-${randomUUID().slice(0, 8)}`;
@@ -44,7 +49,7 @@ export class AuditSink {
     if (!this.link) return; // no control plane: the JSON log line is the record
     this.queue.push({
       ...clip(event),
-      event_id: `${this.prefix}-${++this.seq}`,
+      event_id: randomUUID(), // unguessable: nobody can pre-empt or collide with the gateway's ids
       timestamp: new Date().toISOString(),
     });
     if (this.queue.length > this.options.maxEvents) {
@@ -69,8 +74,9 @@ export class AuditSink {
   private async drain(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.slice(0, AUDIT_LIMITS.eventsPerBatch);
+      let result: AuditIngestResult | undefined;
       try {
-        await this.link!.pushAudit(
+        result = await this.link!.pushAudit(
           { source_id: this.options.sourceId, session_id: this.options.sessionId, events: batch },
           `${this.prefix}-${batch[0].event_id}-${batch.length}`,
         );
@@ -102,6 +108,14 @@ export class AuditSink {
       this.queue.splice(0, batch.length);
       this.delivered += batch.length;
       this.backoffMs = 0;
+      const conflicts = result?.conflict_event_ids ?? [];
+      if (conflicts.length) {
+        this.conflicts += conflicts.length;
+        this.logger.error(
+          { tenant: this.tenant, conflict_event_ids: conflicts.slice(0, 20), conflicts: this.conflicts },
+          'ALARM: the control plane holds different events under our audit event ids (forged or replayed audit)',
+        );
+      }
     }
   }
 

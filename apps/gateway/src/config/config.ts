@@ -19,6 +19,10 @@ export interface GatewayCliOptions {
   rateLimitDatabaseUrl?: string;
   discoveryRefreshSeconds?: string;
   allowInsecureNoAuth?: boolean;
+  /** Repeatable: CIDR ranges or host-name globs upstream traffic may reach despite the default refusals. */
+  egressAllow?: string[];
+  /** Repeatable: browser origins allowed to call the gateway (`Origin` header). */
+  allowedOrigin?: string[];
 }
 
 /** The gateway's whole configuration, parsed once at start; the process refuses to start on a bad value. */
@@ -56,6 +60,16 @@ export interface GatewayConfig {
   /** HMAC key that binds session ids to tenant, upstream and credential (share it across replicas). */
   sessionSecret: Buffer;
   logLevel: string;
+  /** Egress allow-list entries as given (`--egress-allow`); parsed by the runtime's egress guard. */
+  egressAllow: string[];
+  /** Browser origins allowed in `Origin` (lower-case `scheme://host[:port]`). */
+  allowedOrigins: string[];
+  /** A connection must finish its request headers within this time (slowloris, silent sockets). */
+  headerTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  idleTimeoutMs: number;
+  /** Bounds on stateful sessions (legacy SSE streams and bridges): whole replica, per tenant, per credential. */
+  sessionLimits: { total: number; perTenant: number; perCredential: number; opensPerMinute: number };
 }
 
 export class ConfigError extends Error {
@@ -144,6 +158,28 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent');
   }
+  const list = (values: string[] | undefined, name: string) =>
+    values?.length
+      ? values
+      : (get(name)
+          ?.split(',')
+          .map((v) => v.trim())
+          .filter(Boolean) ?? []);
+  const allowedOrigins = list(options.allowedOrigin, 'AGENT_BOM_GATEWAY_ALLOWED_ORIGINS').map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(
+        `--allowed-origin must be an origin like https://app.example.com (got "${origin}")`,
+      );
+    }
+    if (url.origin === 'null' || `${url.origin}/` !== url.href.replace(/\/?$/, '/'))
+      throw new ConfigError(
+        `--allowed-origin must be an origin like https://app.example.com (got "${origin}")`,
+      );
+    return url.origin.toLowerCase();
+  });
   return {
     host,
     port,
@@ -167,6 +203,16 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
     auditFlushMs: number('AGENT_BOM_GATEWAY_AUDIT_FLUSH_MS', 1000, 10, 60_000),
     sessionSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
     logLevel,
+    egressAllow: list(options.egressAllow, 'AGENT_BOM_GATEWAY_EGRESS_ALLOW'),
+    allowedOrigins,
+    headerTimeoutMs: number('AGENT_BOM_GATEWAY_HEADER_TIMEOUT_MS', 10_000, 100, 300_000),
+    idleTimeoutMs: number('AGENT_BOM_GATEWAY_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    sessionLimits: {
+      total: number('AGENT_BOM_GATEWAY_MAX_SESSIONS', 10_000, 1, 1_000_000),
+      perTenant: number('AGENT_BOM_GATEWAY_MAX_SESSIONS_PER_TENANT', 1_000, 1, 1_000_000),
+      perCredential: number('AGENT_BOM_GATEWAY_MAX_SESSIONS_PER_CREDENTIAL', 50, 1, 1_000_000),
+      opensPerMinute: number('AGENT_BOM_GATEWAY_SESSION_OPENS_PER_MINUTE', 120, 1, 1_000_000),
+    },
   };
 }
 

@@ -1,27 +1,18 @@
-import type { AuditIngestRequest, AuditIngestResult, Role } from '../../../../libs/contracts/src/index.js';
+import type {
+  AuditIngestRequest,
+  AuditIngestResult,
+  DiscoveryAnswer,
+  IntrospectionAnswer,
+  MeView,
+} from '../../../../libs/contracts/src/index.js';
 import { ControlPlaneClient, type GetResult } from '../../../../libs/control-plane-client/src/index.js';
 import type { SignedBundle } from '../../../../libs/policy/src/index.js';
 
-export interface DiscoveredUpstream {
-  name: string;
-  url: string;
-  transport: 'http' | 'https' | 'sse';
-  auth: 'none';
-  source_agents: string[];
-  source_agent_count?: number;
-}
-
-export interface DiscoveryAnswer {
-  tenant_id: string;
-  source: string;
-  generated_at: string;
-  upstreams: DiscoveredUpstream[];
-  conflicts: unknown[];
-}
-
-export type IntrospectionAnswer =
-  | { active: false }
-  | { active: true; tenant_id: string; role: Role; subject: string; key_id: string; permissions: string[] };
+export type {
+  DiscoveredUpstream,
+  DiscoveryAnswer,
+  IntrospectionAnswer,
+} from '../../../../libs/contracts/src/index.js';
 
 export interface VerificationKeys {
   current_key_id: string;
@@ -74,6 +65,16 @@ export class ControlPlaneLink {
         throw new Error('the control plane answered discovery without {tenant_id, upstreams}');
       }
       this.tenant = body.tenant_id;
+      return body;
+    });
+  }
+
+  /** Who this link's key is (`GET /v1/auth/me`): the gateway checks the role before serving anyone. */
+  whoAmI(): Promise<MeView> {
+    return this.track(async () => {
+      const { body } = await this.client.getJson<MeView>('/v1/auth/me');
+      if (!body || typeof body.role !== 'string')
+        throw new Error('the control plane answered /v1/auth/me without a role');
       return body;
     });
   }

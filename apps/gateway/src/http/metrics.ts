@@ -1,18 +1,18 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The gateway's Prometheus registry (one per app instance). Labels are tenant and upstream names, never URLs. */
+/** The gateway's Prometheus registry (one per app instance). Labels are upstream names and outcomes — never tenant ids (the endpoint is unauthenticated) and never URLs. */
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly relays = new Counter({
     name: 'agent_bom_gateway_requests_total',
-    help: 'MCP messages by tenant, upstream and outcome (forwarded, denied, rate_limited, refused, upstream_error)',
-    labelNames: ['tenant', 'upstream', 'outcome'] as const,
+    help: 'MCP messages by upstream and outcome (forwarded, denied, rate_limited, refused, upstream_error)',
+    labelNames: ['upstream', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly toolCalls = new Counter({
     name: 'agent_bom_gateway_tool_calls_total',
-    help: 'tools/call requests by tenant, upstream and policy decision',
-    labelNames: ['tenant', 'upstream', 'decision'] as const,
+    help: 'tools/call requests by upstream and policy decision',
+    labelNames: ['upstream', 'decision'] as const,
     registers: [this.registry],
   });
   readonly upstreamLatency = new Histogram({
@@ -31,13 +31,16 @@ export class GatewayMetrics {
   readonly auditPending = new Gauge({
     name: 'agent_bom_gateway_audit_pending_events',
     help: 'Audit events waiting for delivery to the control plane',
-    labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
   readonly auditDropped = new Gauge({
     name: 'agent_bom_gateway_audit_dropped_events',
     help: 'Audit events dropped because the buffer was full or the control plane refused them',
-    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+  readonly auditConflicts = new Gauge({
+    name: 'agent_bom_gateway_audit_conflicting_events',
+    help: 'Audit events whose ids the control plane already held with other content (forged or replayed audit: alarm)',
     registers: [this.registry],
   });
   readonly sessions = new Gauge({

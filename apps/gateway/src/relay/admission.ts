@@ -89,7 +89,7 @@ export async function admit(
     trace_id: trace.traceId,
     span_id: trace.spanId,
   };
-  const count = (outcome: string) => deps.metrics.relays.inc({ tenant, upstream: upstream.name, outcome });
+  const count = (outcome: string) => deps.metrics.relays.inc({ upstream: upstream.name, outcome });
 
   if (parsed.kind === 'invalid') {
     deps.audit(tenant, { ...base, type: 'request.refused', reason: `malformed JSON-RPC: ${parsed.reason}` });
@@ -103,7 +103,7 @@ export async function admit(
   const message = parsed.message;
   const id = parsed.kind === 'request' ? parsed.message.id : null;
   const client = clientNameOf(message) ?? knownClient;
-  const tool = parsed.kind === 'request' ? toolOf(parsed.message) : undefined;
+  const tool = toolOf(message);
   const event = {
     ...base,
     method: message.method,
@@ -111,6 +111,20 @@ export async function admit(
     tool,
     request_id: id === null ? undefined : String(id),
   };
+
+  if (parsed.kind === 'notification' && !message.method.startsWith('notifications/')) {
+    // A request method without an id would be forwarded unchecked (policy, rate limits and audit key on
+    // requests): every message that names a request method must be a request.
+    const reason = `${message.method} is a request method and needs an id; it was sent as a notification`;
+    deps.audit(tenant, { ...event, type: 'request.refused', reason });
+    count('refused');
+    return {
+      ok: false,
+      status: 400,
+      body: errorResponse(null, GATEWAY_ERRORS.INVALID_REQUEST, reason),
+      trace,
+    };
+  }
 
   const check = checkStandardHeaders(headers, message, parsed.kind === 'request');
   if (check.refusal) {
@@ -186,7 +200,7 @@ export async function admit(
         }
       : {};
     const fingerprint = tool !== undefined ? argumentFingerprint(params.arguments) : undefined;
-    if (tool !== undefined) deps.metrics.toolCalls.inc({ tenant, upstream: upstream.name, decision: effect });
+    if (tool !== undefined) deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: effect });
     if (effect === 'deny' && verdict) {
       const rule = verdict.decision.rule_id ?? 'default_effect';
       const what = tool !== undefined ? `tool "${tool}"` : `method ${message.method}`;
@@ -207,7 +221,7 @@ export async function admit(
         body: errorResponse(
           id,
           GATEWAY_ERRORS.POLICY_DENIED,
-          `Blocked by agent-bom gateway policy (${verdict.policy.source}, rule "${rule}"): ${what} is not allowed`,
+          `Blocked by agent-bom gateway policy (${verdict.policy.source}): ${denialOf(what, verdict.decision.reason)}`,
           {
             policy: 'agent-bom gateway',
             policy_source: verdict.policy.source,
@@ -254,6 +268,11 @@ export async function admit(
         ? (id as string | number)
         : undefined,
   };
+}
+
+/** `tool "x" denied by rule "r": <the condition that matched>` — the rule's own reason names the condition. */
+function denialOf(what: string, reason: string): string {
+  return /^denied by /.test(reason) ? `${what} ${reason}` : `${what} is denied: ${reason}`;
 }
 
 function withoutMeta(params: Record<string, unknown>): Record<string, unknown> {

@@ -66,6 +66,14 @@ export function parseClientMessage(body: Buffer | string): ParseOutcome {
       id: null,
     };
   }
+  if (depthExceeds(value, MAX_DEPTH)) {
+    return {
+      kind: 'invalid',
+      code: GATEWAY_ERRORS.INVALID_REQUEST,
+      reason: `the message is nested deeper than ${MAX_DEPTH} levels`,
+      id: null,
+    };
+  }
   if (Array.isArray(value)) {
     return {
       kind: 'invalid',
@@ -102,6 +110,22 @@ export function parseClientMessage(body: Buffer | string): ParseOutcome {
   return invalid('neither a request, a notification nor a response', id);
 }
 
+/** No MCP message needs more; deeper ones would only exercise recursive code downstream (policy, canonical JSON). */
+export const MAX_DEPTH = 64;
+
+/** Whether a parsed JSON value nests objects/arrays deeper than `max`, checked without recursion. */
+export function depthExceeds(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (!node || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node as object))
+      if (child && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function invalid(reason: string, id: JsonRpcId | null): ParseOutcome {
   return { kind: 'invalid', code: GATEWAY_ERRORS.INVALID_REQUEST, reason, id };
 }
@@ -116,7 +140,7 @@ export function errorResponse(
 }
 
 /** The tool a `tools/call` names, if it names one. */
-export function toolOf(message: JsonRpcRequest): string | undefined {
+export function toolOf(message: JsonRpcRequest | JsonRpcNotification): string | undefined {
   const name = message.params?.name;
   return message.method === 'tools/call' && typeof name === 'string' ? name : undefined;
 }

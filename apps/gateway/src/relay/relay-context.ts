@@ -12,6 +12,7 @@ import { UPSTREAM_NAME, type Upstream } from '../upstreams/upstream.js';
 import type { AdmissionDeps } from './admission.js';
 import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
 import type { SessionIds } from './session-ids.js';
+import type { SessionRefusal } from './stateful-sessions.js';
 import type { TraceContext } from './trace.js';
 import { traceparentOf } from './trace.js';
 import type { UpstreamClient } from './upstream-client.js';
@@ -98,7 +99,7 @@ export function resolveUpstream(
     server: UPSTREAM_NAME.test(name) ? name : undefined,
     reason: 'unknown upstream for this tenant',
   });
-  deps.metrics.relays.inc({ tenant: principal.tenant, upstream: '(unknown)', outcome: 'refused' });
+  deps.metrics.relays.inc({ upstream: '(unknown)', outcome: 'refused' });
   sendError(
     reply,
     404,
@@ -134,13 +135,29 @@ export function forwardedHeaders(
 }
 
 /** The replica holds as many stateful sessions as it may: come back later (another replica may have room). */
-export function tooManySessions(reply: FastifyReply, id: string | number | null): FastifyReply {
+export function tooManySessions(
+  deps: RelayDeps,
+  reply: FastifyReply,
+  id: string | number | null,
+  principal: Principal,
+  upstream: Upstream,
+  refusal: SessionRefusal,
+): FastifyReply {
+  deps.audit(principal.tenant, {
+    type: 'rate_limit.exceeded',
+    agent: principal.subject,
+    server: upstream.name,
+    reason: refusal.reason,
+  });
+  deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'rate_limited' });
   return sendError(
     reply,
-    503,
-    errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'too many open sessions'),
-    {
-      'retry-after': '5',
-    },
+    refusal.status,
+    errorResponse(
+      id,
+      refusal.status === 503 ? GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE : GATEWAY_ERRORS.RATE_LIMITED,
+      refusal.reason,
+    ),
+    { 'retry-after': String(refusal.retryAfterSeconds) },
   );
 }

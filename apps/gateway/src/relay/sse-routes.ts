@@ -32,7 +32,9 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
     const upstream = resolveUpstream(deps, request, reply);
     if (!upstream) return reply;
     const principal = request.principal!;
-    if (sessions.full) return tooManySessions(reply, null);
+    const owner = { tenant: principal.tenant, credential: principal.id };
+    const refusal = sessions.admit(owner);
+    if (refusal) return tooManySessions(deps, reply, null, principal, upstream, refusal);
     const trace = traceOf(request.headers, undefined);
     let channel: UpstreamChannel;
     try {
@@ -48,7 +50,11 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
         errorResponse(null, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, (error as Error).message),
       );
     }
-    const session = sessions.create(sessionBinding(principal.tenant, upstream.name, principal.id), channel);
+    const session = sessions.create(
+      sessionBinding(principal.tenant, upstream.name, principal.id),
+      owner,
+      channel,
+    );
     traceHeaders(reply, trace);
     reply.hijack();
     const res = reply.raw;
@@ -129,7 +135,6 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
     } catch (error) {
       const requestId = verdict.message.kind === 'request' ? verdict.message.message.id : null;
       deps.metrics.relays.inc({
-        tenant: principal.tenant,
         upstream: upstream.name,
         outcome: 'upstream_error',
       });

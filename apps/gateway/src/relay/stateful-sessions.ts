@@ -19,6 +19,7 @@ export class StatefulSession {
 
   constructor(
     readonly binding: string,
+    readonly owner: SessionOwner,
     readonly channel: UpstreamChannel,
     public client: string | undefined,
     private readonly onClose: (session: StatefulSession) => void,
@@ -64,13 +65,49 @@ export class StatefulSession {
   }
 }
 
-/** The sessions of this replica, with an idle timeout and a bound on how many may be open. */
+/** Who holds a session: its tenant and the credential that opened it (`Principal.id`). */
+export interface SessionOwner {
+  tenant: string;
+  credential: string;
+}
+
+export interface SessionLimits {
+  total: number;
+  perTenant: number;
+  perCredential: number;
+  /** Session opens per credential per minute (a sliding window of one minute). */
+  opensPerMinute: number;
+}
+
+/** Why a session may not be opened now: `status` 503 (replica full) or 429 (this tenant or credential). */
+export interface SessionRefusal {
+  status: 429 | 503;
+  reason: string;
+  retryAfterSeconds: number;
+}
+
+const DEFAULT_LIMITS: SessionLimits = {
+  total: 10_000,
+  perTenant: 1_000,
+  perCredential: 50,
+  opensPerMinute: 120,
+};
+
+/**
+ * The sessions of this replica, with an idle timeout and bounds on how many may be open: in all, per tenant and
+ * per credential, plus a rate on how fast one credential may open them. One tenant can exhaust its own share,
+ * never the replica's.
+ */
 export class StatefulSessions {
   private readonly sessions = new Map<string, StatefulSession>();
+  private readonly byTenant = new Map<string, number>();
+  private readonly byCredential = new Map<string, number>();
+  /** Per credential: open timestamps within the last minute (at most `opensPerMinute` kept). */
+  private readonly opens = new Map<string, number[]>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly maxSessions = 10_000,
+    private readonly limits: SessionLimits = DEFAULT_LIMITS,
     private readonly idleMs = 30 * 60_000,
     private readonly onChange: (count: number) => void = () => undefined,
   ) {
@@ -82,18 +119,54 @@ export class StatefulSessions {
     return this.sessions.size;
   }
 
-  get full(): boolean {
-    return this.sessions.size >= this.maxSessions;
+  /** Whether `owner` may open one more session now; counts the attempt against the open rate when it may. */
+  admit(owner: SessionOwner, now = Date.now()): SessionRefusal | undefined {
+    if (this.sessions.size >= this.limits.total)
+      return { status: 503, reason: 'too many open sessions on this gateway', retryAfterSeconds: 5 };
+    if ((this.byTenant.get(owner.tenant) ?? 0) >= this.limits.perTenant)
+      return {
+        status: 429,
+        reason: `too many open sessions for this tenant (limit ${this.limits.perTenant})`,
+        retryAfterSeconds: 5,
+      };
+    if ((this.byCredential.get(owner.credential) ?? 0) >= this.limits.perCredential)
+      return {
+        status: 429,
+        reason: `too many open sessions for this credential (limit ${this.limits.perCredential})`,
+        retryAfterSeconds: 5,
+      };
+    const recent = (this.opens.get(owner.credential) ?? []).filter((t) => t > now - 60_000);
+    if (recent.length >= this.limits.opensPerMinute) {
+      this.opens.set(owner.credential, recent);
+      return {
+        status: 429,
+        reason: `sessions opened too fast for this credential (limit ${this.limits.opensPerMinute}/min)`,
+        retryAfterSeconds: Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000)),
+      };
+    }
+    recent.push(now);
+    this.opens.set(owner.credential, recent);
+    return undefined;
   }
 
-  create(binding: string, channel: UpstreamChannel, client?: string): StatefulSession {
-    const session = new StatefulSession(binding, channel, client, (s) => {
-      this.sessions.delete(s.id);
+  create(binding: string, owner: SessionOwner, channel: UpstreamChannel, client?: string): StatefulSession {
+    const session = new StatefulSession(binding, owner, channel, client, (s) => {
+      if (!this.sessions.delete(s.id)) return;
+      this.count(this.byTenant, s.owner.tenant, -1);
+      this.count(this.byCredential, s.owner.credential, -1);
       this.onChange(this.sessions.size);
     });
     this.sessions.set(session.id, session);
+    this.count(this.byTenant, owner.tenant, 1);
+    this.count(this.byCredential, owner.credential, 1);
     this.onChange(this.sessions.size);
     return session;
+  }
+
+  private count(map: Map<string, number>, key: string, delta: number): void {
+    const next = (map.get(key) ?? 0) + delta;
+    if (next > 0) map.set(key, next);
+    else map.delete(key);
   }
 
   /** The session, only for the binding that opened it. */
@@ -105,7 +178,11 @@ export class StatefulSessions {
   }
 
   private sweep(): void {
-    const cutoff = Date.now() - this.idleMs;
+    const now = Date.now();
+    for (const [credential, times] of this.opens) {
+      if (!times.length || times[times.length - 1] <= now - 60_000) this.opens.delete(credential);
+    }
+    const cutoff = now - this.idleMs;
     for (const session of this.sessions.values()) {
       if (session.lastUsed < cutoff && session.listeners.size === 0) session.close();
     }

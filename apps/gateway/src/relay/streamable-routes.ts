@@ -206,6 +206,7 @@ async function relayToSseUpstream(
 ): Promise<FastifyReply> {
   const parsed = verdict.message;
   const id = parsed.kind === 'request' ? parsed.message.id : null;
+  const principal = request.principal!;
   let bridge = existing;
   if (!bridge) {
     if (parsed.kind !== 'request' || parsed.message.method !== 'initialize') {
@@ -223,14 +224,16 @@ async function relayToSseUpstream(
           : errorResponse(id, GATEWAY_ERRORS.INVALID_REQUEST, 'Bad Request: initialize first (no session)'),
       );
     }
-    if (bridges.full) return tooManySessions(reply, id);
+    const owner = { tenant: principal.tenant, credential: principal.id };
+    const refusal = bridges.admit(owner);
+    if (refusal) return tooManySessions(deps, reply, id, principal, upstream, refusal);
     try {
       const channel = await SseUpstreamChannel.open(
         deps.upstreams,
         upstream,
         forwardedHeaders(request.headers, verdict.trace),
       );
-      bridge = bridges.create(binding, channel, verdict.client);
+      bridge = bridges.create(binding, owner, channel, verdict.client);
     } catch (error) {
       return upstreamFailure(deps, reply, upstream, error, verdict);
     }
@@ -332,7 +335,7 @@ function unknownSession(
     method: request.method === 'POST' ? undefined : `HTTP ${request.method}`,
     reason: 'unknown or foreign Mcp-Session-Id',
   });
-  deps.metrics.relays.inc({ tenant: principal.tenant, upstream: upstream.name, outcome: 'refused' });
+  deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'refused' });
   return sendError(reply, 404, errorResponse(null, GATEWAY_ERRORS.SESSION_NOT_FOUND, 'Session not found'));
 }
 
@@ -345,7 +348,7 @@ function upstreamFailure(
 ): FastifyReply {
   const id = verdict?.message.kind === 'request' ? verdict.message.message.id : null;
   const known = error instanceof UpstreamUnavailableError;
-  deps.metrics.relays.inc({ tenant: upstream.tenant, upstream: upstream.name, outcome: 'upstream_error' });
+  deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'upstream_error' });
   if ((error as Error).name === 'AbortError') return reply; // the client went away
   deps.logger.warn(
     { tenant: upstream.tenant, upstream: upstream.name, error: (error as Error).message },

@@ -1,41 +1,6 @@
-import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
+import { EgressGuard, guardedConnector } from '../../../../libs/runtime/src/index.js';
 import type { Upstream } from '../upstreams/upstream.js';
-
-/**
- * Addresses an upstream may never resolve to: link-local (cloud metadata at 169.254.169.254, fe80::/10) and
- * the unspecified address. A fleet endpoint reports upstream URLs; without this a laptop could point the
- * shared gateway at the cluster's metadata service.
- */
-export function isForbiddenAddress(address: string): boolean {
-  const v = address.toLowerCase().replace(/^\[|\]$/g, '');
-  if (isIP(v) === 4) return v.startsWith('169.254.') || v === '0.0.0.0';
-  if (isIP(v) === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(v)?.[1];
-    if (mapped) return isForbiddenAddress(mapped);
-    return /^fe[89ab][0-9a-f]:/.test(v) || v === '::' || v === 'fd00:ec2::254';
-  }
-  return false;
-}
-
-const safeLookup: typeof dns.lookup = ((
-  hostname: string,
-  options: dns.LookupOptions,
-  callback: (...args: unknown[]) => void,
-) => {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error);
-    const list = addresses as dns.LookupAddress[];
-    const bad = list.find((a) => isForbiddenAddress(a.address));
-    if (bad)
-      return callback(
-        Object.assign(new Error(`${hostname} resolves to a forbidden address`), { code: 'EFORBIDDEN' }),
-      );
-    if (options.all) return callback(null, list);
-    return callback(null, list[0].address, list[0].family);
-  });
-}) as typeof dns.lookup;
 
 export class UpstreamUnavailableError extends Error {
   override name = 'UpstreamUnavailableError';
@@ -66,14 +31,15 @@ export class UpstreamClient {
   private readonly agent: Agent;
   private readonly breakers = new Map<string, Breaker>();
 
-  constructor(private readonly options: { connections: number; timeoutMs: number }) {
+  constructor(private readonly options: { connections: number; timeoutMs: number; egress: EgressGuard }) {
     this.agent = new Agent({
       connections: options.connections,
       pipelining: 1,
       keepAliveTimeout: 30_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: 0, // streams may idle between events; a client disconnect aborts them
-      connect: { timeout: Math.min(10_000, options.timeoutMs), lookup: safeLookup },
+      // Every connection is checked against the egress guard on the address actually connected to.
+      connect: guardedConnector(options.egress, { timeout: Math.min(10_000, options.timeoutMs) }),
     });
   }
 
@@ -97,9 +63,6 @@ export class UpstreamClient {
       );
     }
     const url = init.url ?? upstream.url;
-    if (isIP(url.hostname.replace(/^\[|\]$/g, '')) && isForbiddenAddress(url.hostname)) {
-      throw new UpstreamUnavailableError(`upstream "${upstream.name}" points at a forbidden address`, 502);
-    }
     try {
       const response = await this.agent.request({
         origin: url.origin,
@@ -113,6 +76,12 @@ export class UpstreamClient {
       return response;
     } catch (error) {
       if ((error as Error).name === 'AbortError' || init.signal?.aborted) throw error;
+      const refused = egressRefusal(error);
+      if (refused)
+        throw new UpstreamUnavailableError(
+          `upstream "${upstream.name}" is refused by egress: ${refused}`,
+          502,
+        );
       const next = { failures: (breaker?.failures ?? 0) + 1, openUntil: 0 };
       if (next.failures >= FAILURE_THRESHOLD) next.openUntil = Date.now() + OPEN_MS;
       this.breakers.set(key, next);
@@ -128,4 +97,17 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close().catch(() => undefined);
   }
+}
+
+/** The egress refusal inside an undici error (connect errors may be wrapped), if that is what it is. */
+function egressRefusal(error: unknown): string | undefined {
+  for (
+    let e = error as { code?: string; message?: string; cause?: unknown } | undefined, i = 0;
+    e && i < 4;
+    i++
+  ) {
+    if (e.code === 'EGRESS_REFUSED') return e.message;
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }

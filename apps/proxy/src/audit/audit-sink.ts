@@ -23,6 +23,8 @@ export interface AuditStats {
   duplicates: number;
   dropped: number;
   rejected: number;
+  /** Events whose ids the control plane already held with other content (an alarm). */
+  conflicts: number;
 }
 
 /**
@@ -41,7 +43,14 @@ export class AuditSink {
   private backoffMs = 0;
   private closed = false;
   private reportedOutage = false;
-  readonly stats: AuditStats = { recorded: 0, delivered: 0, duplicates: 0, dropped: 0, rejected: 0 };
+  readonly stats: AuditStats = {
+    recorded: 0,
+    delivered: 0,
+    duplicates: 0,
+    dropped: 0,
+    rejected: 0,
+    conflicts: 0,
+  };
 
   constructor(
     private readonly logger: ProxyLogger,
@@ -153,6 +162,14 @@ export class AuditSink {
     );
     this.stats.delivered += result.body.accepted;
     this.stats.duplicates += result.body.duplicates;
+    const conflicts = result.body.conflict_event_ids ?? [];
+    if (conflicts.length) {
+      // Another writer already holds these ids with other content: someone forges or replays our events.
+      this.stats.conflicts += conflicts.length;
+      this.logger.error(
+        `ALARM: the control plane holds different events under ${conflicts.length} of our audit event id(s) (${conflicts.slice(0, 5).join(', ')}): forged or replayed audit`,
+      );
+    }
   }
 
   private outage(error: unknown): false {

@@ -51,9 +51,12 @@ export function checkPolicy(
   const verdict = policies.decide(call, context);
   if (verdict.effect === 'deny') {
     const where = verdict.source === 'control_plane' ? 'control-plane policy' : 'local policy';
-    const message = verdict.ruleId
-      ? `denied by ${where} rule "${verdict.ruleId}": ${verdict.reason}`
-      : `denied by ${where}: ${verdict.reason}`;
+    // The rule's reason already says `denied by rule "x": <condition>`: name the policy once, not the rule twice.
+    const message = /^denied by rule /.test(verdict.reason)
+      ? `denied by ${where} ${verdict.reason.slice('denied by '.length)}`
+      : verdict.ruleId
+        ? `denied by ${where} rule "${verdict.ruleId}": ${verdict.reason}`
+        : `denied by ${where}: ${verdict.reason}`;
     return {
       refused: refusal('policy_denied', message, {
         rule_id: verdict.ruleId ?? undefined,

@@ -81,8 +81,13 @@ export class RequestPipeline {
         refusal('invalid_request', `id ${request.rawId.slice(0, 64)} is already in flight`),
       );
     }
-    const payload = fingerprint({ method: request.method, params: withoutMeta(params) }, request.text);
-    if (this.replay.isReplay(key, payload)) {
+    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered: re-sending it changes
+    // nothing, and a flood of it must not evict the calls that do (nor cost a fingerprint each).
+    const plumbing = PLUMBING.has(request.method) || request.method.endsWith('/list');
+    const payload = plumbing
+      ? ''
+      : fingerprint({ method: request.method, params: withoutMeta(params) }, request.text);
+    if (!plumbing && this.replay.isReplay(key, payload)) {
       const refused = refusal('replay', 'replayed request: the same id and payload were already sent', {
         trace_id: trace.traceId,
       });
@@ -117,12 +122,15 @@ export class RequestPipeline {
         const name = tool;
         const undeclared = (message: string) =>
           this.deny(request, trace, name, args, { refused: refusal('undeclared_tool', message) });
-        if (!this.session.initialized) {
+        // 2026-07-28 clients are stateless: no initialize, each request carries its revision in _meta. The
+        // proxy lists the tools itself with the same envelope, so the gate opens for them too.
+        const envelope = statelessEnvelope(meta);
+        if (!this.session.initialized && !envelope) {
           return undeclared(
-            `tool "${short(name)}" called before the session was initialized; no tools/list to check it against`,
+            `tool "${short(name)}" was called before the session was initialized, so there is no tools/list to check it against`,
           );
         }
-        return this.listTools(trace).then(
+        return this.listTools(trace, envelope).then(
           () => this.afterListing(request, trace, payload, name, args),
           (error: Error) =>
             undeclared(
@@ -202,7 +210,7 @@ export class RequestPipeline {
     tool?: string,
     argumentFingerprint?: string,
   ): RequestOutcome {
-    this.replay.remember(idKey(request.id), payload);
+    if (payload !== '') this.replay.remember(idKey(request.id), payload);
     let frame = request.raw;
     if (trace.generated) {
       const spliced = withTraceparent(request.text, request.shape, trace.traceparent);
@@ -254,10 +262,11 @@ export class RequestPipeline {
     return { refuse: refused, rawId: request.rawId };
   }
 
-  private async listTools(trace: TraceContext): Promise<void> {
+  private async listTools(trace: TraceContext, envelope?: Record<string, unknown>): Promise<void> {
     let cursor: string | undefined;
     for (let page = 0; page < 100; page++) {
-      const result = (await this.session.request('tools/list', cursor ? { cursor } : {}, trace)) as {
+      const params = { ...(cursor ? { cursor } : {}), ...(envelope ? { _meta: envelope } : {}) };
+      const result = (await this.session.request('tools/list', params, trace)) as {
         nextCursor?: unknown;
       };
       cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
@@ -297,4 +306,14 @@ function toolName(request: ClientRequest): string | undefined {
     typeof request.params.name === 'string'
     ? request.params.name
     : undefined;
+}
+
+/** The `io.modelcontextprotocol/*` members of a 2026-07-28 request's `_meta`, when it names its revision. */
+function statelessEnvelope(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!meta || typeof meta['io.modelcontextprotocol/protocolVersion'] !== 'string') return undefined;
+  const envelope: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(meta)) {
+    if (key.startsWith('io.modelcontextprotocol/')) envelope[key] = value;
+  }
+  return envelope;
 }

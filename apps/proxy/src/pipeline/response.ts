@@ -38,6 +38,11 @@ export class ResponsePipeline {
       store: ToolBaselineStore;
       tools: ReadonlyMap<string, string> | undefined;
     },
+    /**
+     * Whether a `secret_paths` rule is in force. An argument check sees only the path a client sent, not a
+     * symlink the server follows, so responses are then scanned and redacted even without --detect-credentials.
+     */
+    private readonly secretPathsInForce: () => boolean = () => false,
   ) {}
 
   handle(frame: ServerMessage): Buffer | undefined {
@@ -160,7 +165,7 @@ export class ResponsePipeline {
   }
 
   private scan(frame: ServerMessage, call: PendingCall | undefined): Buffer | undefined {
-    if (!this.config.detectCredentials) return frame.raw;
+    if (!this.config.detectCredentials && !this.secretPathsInForce()) return frame.raw;
     const redacted = redactJson(frame.text);
     if (redacted.count === 0) return frame.raw;
     const detectors = [...new Set(redacted.findings.map((f) => f.kind))];

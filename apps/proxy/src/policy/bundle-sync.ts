@@ -32,6 +32,8 @@ export interface VerifiedBundle {
 /** A quick probe at start-up: a desktop client waits for us, so an unreachable control plane is known fast. */
 const STARTUP_BUDGET: CallBudget = { maxAttempts: 2, maxTotalMs: 8_000, requestTimeoutMs: 4_000 };
 const REFRESH_BUDGET: CallBudget = { maxAttempts: 1, requestTimeoutMs: 15_000 };
+/** Revalidating a cached bundle at start: one short conditional request; the cache serves if it gets no answer. */
+const REVALIDATE_BUDGET: CallBudget = { maxAttempts: 1, maxTotalMs: 2_000, requestTimeoutMs: 2_000 };
 const TAMPER_CODES = new Set(['MALFORMED', 'UNKNOWN_KEY', 'BAD_SIGNATURE', 'TENANT_MISMATCH']);
 
 /**
@@ -68,19 +70,19 @@ export class BundleSync {
     const cache = await this.store.load();
     this.state = cache.state;
     this.keysText = cache.keys;
-    let problem: string;
+    let problem = '';
     if (!cache.bundle) {
       problem = `no cached policy bundle in ${this.store.dir}`;
     } else {
       try {
         this.current = this.verify(cache.bundle, 'cache');
-        return this.current;
       } catch (error) {
         const code = error instanceof BundleVerificationError ? error.code : 'UNREADABLE';
         const tampered = TAMPER_CODES.has(code) ? ' (tampered or corrupted)' : '';
-        problem = `the cached policy bundle ${this.store.path('bundle.json')} was refused${tampered}: ${code}: ${(error as Error).message}`;
+        problem = `the cached policy bundle ${this.store.path('bundle.json')} was refused${tampered}: ${(error as Error).message}`;
         this.logger.warn(problem);
       }
+      if (this.current) return this.revalidate(this.current);
     }
     try {
       const fetched = await this.fetch(undefined, STARTUP_BUDGET);
@@ -97,10 +99,41 @@ export class BundleSync {
       }
       if (error instanceof BundleVerificationError || error instanceof PolicyCompileError) {
         throw new FailClosedError(
-          `refusing to start (fail closed): ${problem}, and the bundle the control plane served was refused: ${error instanceof BundleVerificationError ? `${error.code}: ` : ''}${error.message.split('\n')[0]}`,
+          `refusing to start (fail closed): ${problem}, and the bundle the control plane served was refused: ${error.message.split('\n')[0]}`,
         );
       }
       throw error;
+    }
+  }
+
+  /**
+   * A session shorter than the refresh interval would otherwise run on the cached policy for its whole life:
+   * ask the control plane once, conditionally (`If-None-Match`), with a short budget. A newer bundle replaces
+   * the cache; a 304 keeps it; the cache alone serves only when the control plane cannot answer in time.
+   */
+  private async revalidate(cached: VerifiedBundle): Promise<VerifiedBundle> {
+    try {
+      const fresh = await this.fetch(
+        this.wantsConditional() ? this.state.etag : undefined,
+        REVALIDATE_BUDGET,
+      );
+      if (fresh)
+        this.logger.info(
+          `policy bundle v${fresh.payload.version} replaces the cached v${cached.payload.version}`,
+        );
+      return this.current ?? cached;
+    } catch (error) {
+      if (error instanceof ControlPlaneError) {
+        this.logger.warn(
+          `cannot revalidate the cached policy bundle v${cached.payload.version} (using it): ${error.message}`,
+        );
+      } else {
+        this.logger.error(
+          `the control plane served a bundle that was refused (using the cached v${cached.payload.version}): ${(error as Error).message}`,
+        );
+      }
+      this.current = cached;
+      return cached;
     }
   }
 
@@ -120,7 +153,7 @@ export class BundleSync {
         this.outageReported = true;
       } else if (error instanceof BundleVerificationError) {
         this.logger.error(
-          `the control plane served a bundle that was refused (keeping v${this.current?.payload.version}): ${error.code}: ${error.message}`,
+          `the control plane served a bundle that was refused (keeping v${this.current?.payload.version}): ${error.message}`,
         );
       } else {
         this.logger.error(`policy refresh failed: ${(error as Error).message}`);

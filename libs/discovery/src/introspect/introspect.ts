@@ -6,10 +6,9 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { FLEET_LIMITS, type FleetIntrospection } from '../../../contracts/src/index.js';
-import { looksLikeSecret } from '../credentials.js';
+import { looksLikeSecret, REDACTED } from '../../../redaction/src/index.js';
 import type { DiscoveredServer } from '../discover.js';
 import { bounded } from '../normalize.js';
-import { REDACTED } from '../redact.js';
 import { ChildProcessTransport } from './child-transport.js';
 import { childEnvironment, expandPlaceholders, requestHeaders, spawnPlan } from './launch.js';
 

@@ -42,4 +42,8 @@ export class ApiKeyEntity {
 
   @Column({ name: 'overlap_until', type: 'timestamptz', nullable: true })
   overlapUntil: Date | null;
+
+  /** Endpoint credentials only: the fleet source id the key is bound to (null for every other key). */
+  @Column({ name: 'source_id', type: 'text', nullable: true })
+  sourceId: string | null;
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { AUTH_MODES, CLIENTS, SOURCE_ID_PATTERN, TRANSPORTS } from '../../../../libs/contracts/src/index.js';
 import { PageQuery } from '../../../core/http/page.dto.js';
 
@@ -21,4 +22,20 @@ export class FleetQuery extends SearchPageQuery {
 export class FleetServersQuery extends SearchPageQuery {
   @IsOptional() @IsIn(TRANSPORTS) transport?: string;
   @IsOptional() @IsIn(AUTH_MODES) auth_mode?: string;
+}
+
+export class FleetEndpointsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'the last source_id of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(SOURCE_ID_PATTERN)
+  after?: string;
 }

@@ -5,6 +5,7 @@ import {
   IsArray,
   IsIn,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -92,6 +93,7 @@ export class FleetServerDto implements FleetServer {
   @IsOptional() @IsString() @MaxLength(TEXT) project_path?: string;
 
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => FleetIntrospectionDto)
   introspection?: FleetIntrospectionDto;
@@ -111,6 +113,7 @@ export class FleetAgentDto implements FleetAgent {
   @ApiProperty({ type: [FleetServerDto] })
   @IsArray()
   @ArrayMaxSize(FLEET_LIMITS.serversPerAgent)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => FleetServerDto)
   servers: FleetServerDto[];
@@ -142,6 +145,7 @@ export class FleetSyncDto implements FleetSyncPayload {
 
   @ApiPropertyOptional({ type: FleetEndpointDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => FleetEndpointDto)
   endpoint?: FleetEndpointDto;
@@ -151,6 +155,7 @@ export class FleetSyncDto implements FleetSyncPayload {
   @ApiProperty({ type: [FleetAgentDto] })
   @IsArray()
   @ArrayMaxSize(FLEET_LIMITS.agentsPerSync)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => FleetAgentDto)
   agents: FleetAgentDto[];
@@ -159,6 +164,7 @@ export class FleetSyncDto implements FleetSyncPayload {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(FLEET_LIMITS.warningsPerSync)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => FleetWarningDto)
   warnings?: FleetWarningDto[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { scrubSecrets } from './secret-scrub.js';
+import { scrubSecrets } from './scrub.js';
 
 describe('scrubSecrets', () => {
   it.each([

@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { isLoopbackHost } from '../../../../libs/control-plane-client/src/index.js';
+
+const UNRESERVED = /%([0-9A-Fa-f]{2})/g;
+
+/**
+ * Turns the request target into the one path the router and every check see: absolute-form
+ * (`POST http://host/mcp/x`) becomes origin-form, percent-encoded unreserved characters (`/%6Dcp/`) are decoded,
+ * and dot segments are resolved. Anything that cannot be read as a path becomes `/` (a 404), never a bypass.
+ */
+export function normalizeRequestTarget(raw: string | undefined): string {
+  let target = raw ?? '/';
+  if (!target.startsWith('/')) {
+    try {
+      const url = new URL(target);
+      target = `${url.pathname}${url.search}`;
+    } catch {
+      return '/';
+    }
+  }
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  const search = query === -1 ? '' : target.slice(query);
+  const decoded = path.replace(UNRESERVED, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape.toUpperCase();
+  });
+  try {
+    return `${new URL(decoded.replace(/\/{2,}/g, '/'), 'http://gateway.invalid').pathname}${search}`;
+  } catch {
+    return '/';
+  }
+}
+
+export interface OriginPolicy {
+  /** Lower-case origins a browser may call from (`--allowed-origin`). */
+  allowedOrigins: ReadonlySet<string>;
+  /** Bound to a loopback address: the Host header must name loopback too. */
+  loopbackOnly: boolean;
+}
+
+export function originPolicy(host: string, allowedOrigins: string[]): OriginPolicy {
+  return { allowedOrigins: new Set(allowedOrigins), loopbackOnly: isLoopbackHost(host) };
+}
+
+/**
+ * The MCP transport's DNS-rebinding defence: a present `Origin` must be on the allow-list (browsers send it;
+ * other clients do not) — or, on a gateway bound to loopback, be a loopback origin (a page of this machine) —
+ * and a gateway bound to loopback answers only requests addressed to a loopback name.
+ * Returns why a request is refused, or undefined.
+ */
+export function foreignRequest(headers: IncomingHttpHeaders, policy: OriginPolicy): string | undefined {
+  const origin = headers.origin;
+  if (
+    origin !== undefined &&
+    !policy.allowedOrigins.has(origin.toLowerCase()) &&
+    !(policy.loopbackOnly && isLoopbackOrigin(origin))
+  ) {
+    return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (see --allowed-origin)`;
+  }
+  if (policy.loopbackOnly) {
+    const host = (headers.host ?? '').toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+    if (!name || !isLoopbackHost(name)) {
+      return `Host ${JSON.stringify(host.slice(0, 200))} is not a loopback name: this gateway is bound to loopback`;
+    }
+  }
+  return undefined;
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    return isLoopbackHost(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,46 @@
+import http from 'node:http';
+import { Pool } from 'undici';
+
+/**
+ * The limit line of the gateway benchmarks, run as its own process: `node relay.js PORT UPSTREAM_URL`; prints
+ * `listening PORT`. The simplest relay that does the gateway's transport job: Node http in, an undici pool out,
+ * the request body streamed up, the answer's status, type, length and session header streamed back. No auth, no
+ * policy, no parsing, no audit: what any check the gateway adds is measured against.
+ */
+const upstream = new URL(process.argv[3]);
+const pool = new Pool(upstream.origin, { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 });
+const FORWARDED = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'content-length'];
+const RETURNED = ['content-type', 'content-length', 'mcp-session-id', 'transfer-encoding'];
+
+const server = http.createServer((req, res) => {
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  pool
+    .request({
+      path: upstream.pathname,
+      method: req.method as 'GET' | 'POST',
+      headers,
+      body: req.method === 'POST' ? req : undefined,
+    })
+    .then((answer) => {
+      const out: Record<string, string> = {};
+      for (const name of RETURNED) {
+        const value = answer.headers[name];
+        if (typeof value === 'string') out[name] = value;
+      }
+      res.writeHead(answer.statusCode, out);
+      answer.body.pipe(res);
+    })
+    .catch(() => {
+      if (!res.headersSent) res.writeHead(502, { 'content-length': '0' });
+      res.end();
+    });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
+});

@@ -1,0 +1,7 @@
+/**
+ * The runtime core shared by the proxy and the gateway (pure TypeScript, no Nest): what both must mean the
+ * same way. The apps keep only their transport (stdio framing; HTTP/SSE relay) and wiring.
+ */
+export { EgressGuard, EgressConfigError } from './egress.js';
+export type { EgressRefusal, ProtectedEndpoint } from './egress.js';
+export { EgressRefusedError, guardedConnector } from './egress-connector.js';

@@ -1,0 +1,152 @@
+import { Injectable } from '@nestjs/common';
+import { SOURCE_ID_PATTERN, type FleetEnrollmentView } from '../../../libs/contracts/src/index.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { Transactions, type Tx } from '../../core/database/transactions.js';
+import { DomainError, invalid, notFound } from '../../core/errors/domain-error.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ApiKeysService } from '../auth/api-keys.service.js';
+import { FleetEnrollmentRepository, type EnrollmentState } from './fleet-enrollment.repository.js';
+
+/** Why a push was refused; recorded in the audit chain as `fleet.push_refused`. */
+export class PushRefused extends DomainError {
+  constructor(
+    readonly sourceId: string,
+    readonly reason: 'other_endpoint' | 'enrolled' | 'revoked',
+    message: string,
+  ) {
+    super('FORBIDDEN', message, { reason, source_id: sourceId });
+  }
+}
+
+/**
+ * Endpoint enrollment, as fleet managers do it (osquery/Fleet: a shared enroll secret, then a per-host node key).
+ *
+ * Guarantees:
+ * - the first push for a `source_id`, made with a shared `fleet-push` key, enrolls the endpoint and mints its
+ *   credential (a `fleet-push` key bound to that `source_id`), returned once in that push's answer;
+ * - an endpoint credential pushes only for its own `source_id`;
+ * - a push for an enrolled (or revoked) `source_id` with any other credential is refused (403) and audited;
+ * - an admin revokes an endpoint (its credential stops working at once; nobody may push for it) or opens it for
+ *   re-enrollment (the next push with a shared key enrolls it again, with a new credential).
+ */
+@Injectable()
+export class FleetEnrollmentService {
+  constructor(
+    private readonly repository: FleetEnrollmentRepository,
+    private readonly keys: ApiKeysService,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Refuses an endpoint credential pushing for another endpoint; cheap, before any transaction. */
+  checkBinding(principal: Principal, sourceId: string): void {
+    if (principal.sourceId && principal.sourceId !== sourceId) {
+      throw new PushRefused(
+        sourceId,
+        'other_endpoint',
+        `this endpoint credential belongs to source_id "${principal.sourceId}" and cannot push for "${sourceId}"`,
+      );
+    }
+  }
+
+  /**
+   * Inside the sync's transaction: lets the push through, enrolling the endpoint when this is its first push
+   * (then returns the new credential), or throws {@link PushRefused}.
+   */
+  async admit(principal: Principal, sourceId: string, tx: Tx): Promise<{ credential?: string }> {
+    this.checkBinding(principal, sourceId);
+    const enrollment = await this.repository.lock(principal.tenantId, sourceId, tx);
+    if (principal.sourceId) {
+      if (enrollment?.state === 'enrolled' && enrollment.key_id === principal.keyId) return {};
+      throw new PushRefused(sourceId, 'revoked', `the enrollment of "${sourceId}" is no longer active`);
+    }
+    if (enrollment?.state === 'enrolled') {
+      throw new PushRefused(
+        sourceId,
+        'enrolled',
+        `source_id "${sourceId}" is enrolled: only its endpoint credential may push for it (an admin can re-enroll it)`,
+      );
+    }
+    if (enrollment?.state === 'revoked') {
+      throw new PushRefused(
+        sourceId,
+        'revoked',
+        `source_id "${sourceId}" was revoked by an admin; it can push again only after re-enrollment`,
+      );
+    }
+    const created = await this.keys.createEndpointCredential(principal, sourceId, tx);
+    const now = new Date();
+    await this.repository.enroll(principal.tenantId, sourceId, created.key.id, principal.subject, now, tx);
+    await this.audit.record(
+      principal,
+      {
+        type: 'fleet.endpoint_enrolled',
+        resource_type: 'fleet_endpoint',
+        resource_id: sourceId,
+        details: { key_id: created.key.id, reenrolled: enrollment?.state === 'reenroll' },
+      },
+      tx,
+    );
+    return { credential: created.raw_key };
+  }
+
+  /** Records a refused push in its own transaction (the refused sync's own was rolled back). */
+  async recordRefusal(principal: Principal, refusal: PushRefused): Promise<void> {
+    await this.audit.record(principal, {
+      type: 'fleet.push_refused',
+      resource_type: 'fleet_endpoint',
+      resource_id: refusal.sourceId,
+      details: {
+        reason: refusal.reason,
+        key_id: principal.keyId,
+        bound_source_id: principal.sourceId ?? null,
+      },
+    });
+  }
+
+  list(principal: Principal, query: { limit?: number; after?: string }): Promise<FleetEnrollmentView[]> {
+    if (query.after !== undefined) checkSourceId(query.after, 'after');
+    return this.repository.list(principal.tenantId, { limit: query.limit ?? 100, after: query.after });
+  }
+
+  /** Revokes the endpoint: its credential stops at once and nobody may push for it until re-enrolled. */
+  revoke(principal: Principal, sourceId: string): Promise<FleetEnrollmentView> {
+    return this.change(principal, sourceId, 'revoked', 'fleet.endpoint_revoked');
+  }
+
+  /** Retires the credential and lets the next push with a shared fleet-push key enroll the endpoint anew. */
+  reenroll(principal: Principal, sourceId: string): Promise<FleetEnrollmentView> {
+    return this.change(principal, sourceId, 'reenroll', 'fleet.endpoint_reenroll_opened');
+  }
+
+  private async change(
+    principal: Principal,
+    sourceId: string,
+    state: EnrollmentState,
+    type: string,
+  ): Promise<FleetEnrollmentView> {
+    checkSourceId(sourceId, 'source_id');
+    return this.transactions.run(async (tx) => {
+      const enrollment = await this.repository.lock(principal.tenantId, sourceId, tx);
+      if (!enrollment) throw notFound('enrolled endpoint');
+      if (enrollment.key_id) await this.keys.revokeWithin(principal.tenantId, enrollment.key_id, tx);
+      await this.repository.setState(principal.tenantId, sourceId, state, principal.subject, new Date(), tx);
+      await this.audit.record(
+        principal,
+        {
+          type,
+          resource_type: 'fleet_endpoint',
+          resource_id: sourceId,
+          details: { previous_state: enrollment.state, key_id: enrollment.key_id },
+        },
+        tx,
+      );
+      const [view] = await this.repository.list(principal.tenantId, { limit: 1, only: sourceId }, tx);
+      return view;
+    });
+  }
+}
+
+function checkSourceId(value: string, field: string): void {
+  if (!SOURCE_ID_PATTERN.test(value)) throw invalid(field, 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+}

@@ -1,0 +1,96 @@
+import { promises as fs } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as CDX from '@cyclonedx/cyclonedx-library';
+import { loadOsvSource } from '../../libs/advisories/src/index.js';
+import type { ScanReport } from '../../libs/contracts/src/index.js';
+import { toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
+import { makeScanFixture, OSV_FIXTURES, PLANTED_SECRET, scanFixture } from './fixture.js';
+
+/** Exports built from a real fixture scan, checked against the official schemas where they are available here. */
+describe('exports', () => {
+  let fixture: Awaited<ReturnType<typeof makeScanFixture>>;
+  let report: ScanReport;
+  beforeAll(async () => {
+    fixture = await makeScanFixture();
+    const { source } = await loadOsvSource(OSV_FIXTURES);
+    report = await scanFixture(fixture, source);
+  });
+  afterAll(() => fs.rm(fixture.root, { recursive: true, force: true }));
+
+  it('CycloneDX 1.6 validates against the official JSON schema (strict)', async () => {
+    const bom = toCycloneDx(report, '0.1.0') as {
+      components: unknown[];
+      services: unknown[];
+      vulnerabilities: Array<{ id: string; affects: unknown[] }>;
+    };
+    const validator = new CDX.Validation.JsonStrictValidator(CDX.Spec.Version.v1dot6);
+    expect(await validator.validate(JSON.stringify(bom))).toBeNull();
+    expect(bom.components).toHaveLength(report.packages.length);
+    expect(bom.services).toHaveLength(5);
+    expect(bom.vulnerabilities.map((v) => v.id).sort()).toEqual([
+      'GHSA-35jh-r3h4-6jhm',
+      'GHSA-462w-v97r-4m45',
+      'GHSA-8q59-q68h-6hv4',
+      'GHSA-xvch-5gv4-984h',
+      'TEST-0001',
+    ]);
+    expect(JSON.stringify(bom)).not.toContain(PLANTED_SECRET);
+  });
+
+  it('the validator is not a rubber stamp: a broken BOM is rejected', async () => {
+    const bom = toCycloneDx(report, '0.1.0') as Record<string, unknown>;
+    const validator = new CDX.Validation.JsonStrictValidator(CDX.Spec.Version.v1dot6);
+    expect(
+      await validator.validate(JSON.stringify({ ...bom, specVersion: 1.6, surprise: true })),
+    ).not.toBeNull();
+  });
+
+  // No official SARIF 2.1.0 or SPDX 2.3 JSON schema is available offline on this machine (npm carries neither);
+  // these check the fields the schemas require, not the schemas themselves (see docs/scans.md).
+  it('SARIF 2.1.0 carries the required members', () => {
+    const sarif = toSarif(report, '0.1.0') as {
+      version: string;
+      runs: Array<{
+        tool: { driver: { name: string; rules: Array<{ id: string }> } };
+        results: Array<{ ruleId: string; message: { text: string }; level: string }>;
+      }>;
+    };
+    expect(sarif.version).toBe('2.1.0');
+    const [run] = sarif.runs;
+    expect(run.tool.driver.name).toBe('agent-bom');
+    const ruleIds = new Set(run.tool.driver.rules.map((r) => r.id));
+    for (const result of run.results) {
+      expect(ruleIds.has(result.ruleId)).toBe(true);
+      expect(result.message.text.length).toBeGreaterThan(0);
+      expect(['error', 'warning', 'note', 'none']).toContain(result.level);
+    }
+    expect(run.results).toHaveLength(report.findings.length);
+  });
+
+  it('SPDX 2.3 carries the required document and package fields', () => {
+    const spdx = toSpdx(report, '0.1.0') as {
+      spdxVersion: string;
+      SPDXID: string;
+      dataLicense: string;
+      documentNamespace: string;
+      creationInfo: { created: string; creators: string[] };
+      packages: Array<{
+        SPDXID: string;
+        downloadLocation: string;
+        externalRefs: Array<{ referenceLocator: string }>;
+      }>;
+    };
+    expect(spdx).toMatchObject({
+      spdxVersion: 'SPDX-2.3',
+      SPDXID: 'SPDXRef-DOCUMENT',
+      dataLicense: 'CC0-1.0',
+    });
+    expect(spdx.creationInfo.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(new URL(spdx.documentNamespace).protocol).toBe('https:');
+    for (const p of spdx.packages) {
+      expect(p.SPDXID).toMatch(/^SPDXRef-[A-Za-z0-9.-]+$/);
+      expect(p.downloadLocation).toBe('NOASSERTION');
+      expect(p.externalRefs[0].referenceLocator).toMatch(/^pkg:/);
+    }
+  });
+});
