@@ -6,6 +6,10 @@ import { Hardening1764028800000 } from './1764028800000-Hardening.js';
 import { Advisories1764201600000 } from './1764201600000-Advisories.js';
 import { Scans1764205200000 } from './1764205200000-Scans.js';
 import { ScanJobs1764212800000 } from './1764212800000-ScanJobs.js';
+import { Sessions1764115200000 } from './1764115200000-Sessions.js';
+import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
+import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
+import { Scim1764115500000 } from './1764115500000-Scim.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -14,6 +18,10 @@ export const MIGRATIONS = [
   Audit1763856000000,
   Policy1763942400000,
   Hardening1764028800000,
+  Sessions1764115200000,
+  OidcIssuers1764115300000,
+  LoginStates1764115400000,
+  Scim1764115500000,
   Advisories1764201600000,
   Scans1764205200000,
   ScanJobs1764212800000,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { SSO_ENV, ssoConfigOf, type SsoConfig } from './sso-config.js';
 
 /**
  * The control plane's configuration, parsed once at boot from the environment (and CLI overrides).
@@ -52,6 +53,8 @@ export interface AppConfig {
   scanMaintenanceSeconds: number;
   /** How often an idle worker asks the queue for a job. */
   scanPollSeconds: number;
+  /** Browser sessions, OIDC, SAML and SCIM (`sso-config.ts`). */
+  sso: SsoConfig;
 }
 
 export class ConfigError extends Error {
@@ -75,42 +78,44 @@ const intIn = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-const ENV = z.object({
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: intIn(0, 65535).default(8422),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
-  AGENT_BOM_DATA_DIR: z.string().min(1).default('.data'),
-  AGENT_BOM_DB_POOL_SIZE: intIn(1, 200).default(10),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  AGENT_BOM_AUTH_CACHE_TTL_SECONDS: intIn(0, 300).default(5),
-  AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
-  AGENT_BOM_DISABLE_DOCS: bool.default(false),
-  AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
-  AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: intIn(1, 10_000_000).default(100_000),
-  AGENT_BOM_SIGNING_KEY_FILE: z.string().min(1).optional(),
-  AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
-  AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
-  AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
-  AGENT_BOM_AUDIT_WITNESS_FILE: z.string().optional(),
-  AGENT_BOM_AUDIT_WITNESS_URL: z
-    .string()
-    .url()
-    .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
-    .optional(),
-  AGENT_BOM_AUDIT_WITNESS_TOKEN: z.string().optional(),
-  AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
-  AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
-  AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
-  AGENT_BOM_SCAN_WORKERS: intIn(0, 64).default(1),
-  AGENT_BOM_SCAN_TENANT_CONCURRENCY: intIn(1, 64).default(2),
-  AGENT_BOM_SCAN_JOB_TIMEOUT_SECONDS: intIn(2, 86_400).default(900),
-  AGENT_BOM_SCAN_RETRY_LIMIT: intIn(0, 20).default(3),
-  AGENT_BOM_SCAN_MAINTENANCE_SECONDS: intIn(1, 3600).default(30),
-  AGENT_BOM_SCAN_POLL_SECONDS: intIn(1, 60).default(2),
-});
+const ENV = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: intIn(0, 65535).default(8422),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    AGENT_BOM_DATA_DIR: z.string().min(1).default('.data'),
+    AGENT_BOM_DB_POOL_SIZE: intIn(1, 200).default(10),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AGENT_BOM_AUTH_CACHE_TTL_SECONDS: intIn(0, 300).default(5),
+    AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+    AGENT_BOM_DISABLE_DOCS: bool.default(false),
+    AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
+    AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: intIn(1, 10_000_000).default(100_000),
+    AGENT_BOM_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
+    AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
+    AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
+    AGENT_BOM_AUDIT_WITNESS_FILE: z.string().optional(),
+    AGENT_BOM_AUDIT_WITNESS_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+      .optional(),
+    AGENT_BOM_AUDIT_WITNESS_TOKEN: z.string().optional(),
+    AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
+    AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
+    AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
+    AGENT_BOM_SCAN_WORKERS: intIn(0, 64).default(1),
+    AGENT_BOM_SCAN_TENANT_CONCURRENCY: intIn(1, 64).default(2),
+    AGENT_BOM_SCAN_JOB_TIMEOUT_SECONDS: intIn(2, 86_400).default(900),
+    AGENT_BOM_SCAN_RETRY_LIMIT: intIn(0, 20).default(3),
+    AGENT_BOM_SCAN_MAINTENANCE_SECONDS: intIn(1, 3600).default(30),
+    AGENT_BOM_SCAN_POLL_SECONDS: intIn(1, 60).default(2),
+  })
+  .extend(SSO_ENV.shape);
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
 
@@ -131,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       'must be at most half of AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS',
     );
   }
+  const sso = ssoConfigOf(e);
+  if (Array.isArray(sso)) throw new ConfigError(sso[0], sso[1]);
   return {
     host: overrides.host ?? e.HOST,
     port: overrides.port ?? e.PORT,
@@ -160,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     scanRetryLimit: e.AGENT_BOM_SCAN_RETRY_LIMIT,
     scanMaintenanceSeconds: e.AGENT_BOM_SCAN_MAINTENANCE_SECONDS,
     scanPollSeconds: e.AGENT_BOM_SCAN_POLL_SECONDS,
+    sso,
   };
 }
 
