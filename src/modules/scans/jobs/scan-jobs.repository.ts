@@ -87,7 +87,8 @@ export class ScanJobsRepository {
    * Takes a run slot for the job, under a per-tenant transaction lock so two replicas never both see a free
    * slot: `busy` when the tenant already runs `limit` jobs (live heartbeats), `elsewhere` when this job's own
    * row is running with a live heartbeat on another worker (a pg-boss retry after expiry while the first run
-   * is alive), `finished` when it is cancelled or done.
+   * is alive), `finished` when it is cancelled or done. Times are `clock_timestamp()`: the lock may be waited
+   * for, and `now()` would be the transaction's start, before the previous holder finished.
    */
   async claim(
     tenantId: string,
@@ -101,7 +102,7 @@ export class ScanJobsRepository {
         tenantId,
       ]);
       const own = (await manager.query(
-        `SELECT status, worker, heartbeat_at > now() - make_interval(secs => $3) AS live
+        `SELECT status, worker, heartbeat_at > clock_timestamp() - make_interval(secs => $3) AS live
            FROM scan_jobs WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, staleSeconds],
       )) as Array<{ status: ScanJobStatus; worker: string | null; live: boolean | null }>;
@@ -111,13 +112,13 @@ export class ScanJobsRepository {
       const running = (await manager.query(
         `SELECT count(*)::int AS n FROM scan_jobs
           WHERE tenant_id = $1 AND status = 'running' AND id <> $2
-            AND heartbeat_at > now() - make_interval(secs => $3)`,
+            AND heartbeat_at > clock_timestamp() - make_interval(secs => $3)`,
         [tenantId, id, staleSeconds],
       )) as Array<{ n: number }>;
       if (running[0].n >= limit) return 'busy';
       await manager.query(
         `UPDATE scan_jobs SET status = 'running', worker = $3, attempts = attempts + 1,
-                started_at = COALESCE(started_at, now()), heartbeat_at = now(), error = NULL
+                started_at = COALESCE(started_at, clock_timestamp()), heartbeat_at = clock_timestamp(), error = NULL
           WHERE tenant_id = $1 AND id = $2`,
         [tenantId, id, worker],
       );
