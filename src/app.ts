@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
+import { serveConsole } from './core/http/console.js';
 import { installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
 import { createValidationPipe } from './core/http/validation.js';
@@ -77,6 +78,7 @@ export async function createApp(
   }
 
   await app.init();
+  await serveConsole(fastify, config.consoleDir, logger);
   await fastify.ready();
   return app;
 }

@@ -35,6 +35,8 @@ export interface AppConfig {
   policyBundleTtlSeconds: number;
   /** How long a signed bundle is reused for one (tenant, version, key) before it is signed afresh; 0: never. */
   policyBundleCacheSeconds: number;
+  /** The built web console (`npm run build` → dist/console) served at `/`; undefined: the package's own build. */
+  consoleDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +82,7 @@ const ENV = z.object({
   AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
   AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
   AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
+  AGENT_BOM_CONSOLE_DIR: z.string().min(1).optional(),
 });
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auditCheckpointSeconds: e.AGENT_BOM_AUDIT_CHECKPOINT_SECONDS,
     policyBundleTtlSeconds: e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS,
     policyBundleCacheSeconds: e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS,
+    consoleDir: e.AGENT_BOM_CONSOLE_DIR && path.resolve(e.AGENT_BOM_CONSOLE_DIR),
   };
 }
 
