@@ -2,6 +2,13 @@ import { Init1763683200000 } from './1763683200000-Init.js';
 import { Fleet1763769600000 } from './1763769600000-Fleet.js';
 import { Audit1763856000000 } from './1763856000000-Audit.js';
 import { Policy1763942400000 } from './1763942400000-Policy.js';
+import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
-export const MIGRATIONS = [Init1763683200000, Fleet1763769600000, Audit1763856000000, Policy1763942400000];
+export const MIGRATIONS = [
+  Init1763683200000,
+  Fleet1763769600000,
+  Audit1763856000000,
+  Policy1763942400000,
+  Sessions1764115200000,
+];

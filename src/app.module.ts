@@ -10,6 +10,7 @@ import { DiscoveryModule } from './modules/discovery/discovery.module.js';
 import { FleetModule } from './modules/fleet/fleet.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
+import { SsoModule } from './modules/sso/sso.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 
 /** Config and the open data source, created before Nest boots, provided to every module. */
@@ -45,6 +46,7 @@ export class AppModule {
         SigningModule,
         AuditModule,
         PolicyModule,
+        SsoModule,
       ],
     };
   }

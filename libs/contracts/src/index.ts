@@ -77,3 +77,4 @@ export type {
 } from './audit.js';
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
+export type { SsoProvidersView, SessionVia, SessionView } from './sso.js';

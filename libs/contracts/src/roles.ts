@@ -16,6 +16,7 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = [
   'tenants:manage',
   'keys:manage',
+  'sessions:manage',
   'keys:introspect',
   'me:read',
   'fleet:write',
@@ -41,7 +42,13 @@ const VIEWER: readonly Permission[] = [
   'policy:bundle',
 ];
 const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'audit:write', 'audit:read'];
-const ADMIN: readonly Permission[] = [...ANALYST, 'keys:manage', 'fleet:write', 'policy:write'];
+const ADMIN: readonly Permission[] = [
+  ...ANALYST,
+  'keys:manage',
+  'sessions:manage',
+  'fleet:write',
+  'policy:write',
+];
 
 /** The whole matrix. Anything not listed is denied. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {

@@ -3,25 +3,37 @@ import { Reflector } from '@nestjs/core';
 import { roleHasPermission, type Permission } from '../../../libs/contracts/src/index.js';
 import { DomainError } from '../errors/domain-error.js';
 import { IS_PUBLIC, REQUIRED_PERMISSION } from './decorators.js';
-import { PRINCIPAL_RESOLVER, type Principal, type PrincipalResolver } from './principal.js';
+import {
+  CREDENTIAL_RESOLVER,
+  type CredentialResolver,
+  type PresentedCredential,
+  type Principal,
+} from './principal.js';
+import { CSRF_HEADER, csrfMatches, sessionSecretOf } from './session-cookie.js';
 
 interface GuardedRequest {
+  method: string;
   headers: Record<string, string | string[] | undefined>;
   principal?: Principal;
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The one global guard. Guarantees:
  * - deny by default: a route is reachable only if it is `@Public()` or declares a permission with
  *   `@RequirePermission`; a route with neither is refused for everyone (and a test fails on it);
  * - no credential, or one that does not resolve, is a 401; a valid credential without the permission is a 403;
+ * - a bearer (`Authorization` / `X-API-Key`) wins over a session cookie; a cookie-authenticated unsafe request
+ *   (POST/PUT/PATCH/DELETE) must echo the session's CSRF token in `x-csrf-token`, otherwise 403
+ *   `CSRF_TOKEN_INVALID`;
  * - the principal (and so the tenant) comes only from the verified credential.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(PRINCIPAL_RESOLVER) private readonly resolver: PrincipalResolver,
+    @Inject(CREDENTIAL_RESOLVER) private readonly resolver: CredentialResolver,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -30,10 +42,20 @@ export class AuthGuard implements CanActivate {
 
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const credential = credentialOf(request.headers);
+    const credential = presentedCredential(request.headers);
     if (!credential) throw new DomainError('UNAUTHENTICATED', 'authentication required');
     const principal = await this.resolver.resolve(credential);
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'invalid, expired or revoked credential');
+    if (
+      principal.session &&
+      !SAFE_METHODS.has(request.method.toUpperCase()) &&
+      !csrfMatches(request.headers[CSRF_HEADER], principal.session.csrfToken)
+    ) {
+      throw new DomainError(
+        'CSRF_TOKEN_INVALID',
+        `a session request with ${request.method} needs ${CSRF_HEADER}`,
+      );
+    }
     if (!permission) throw new DomainError('FORBIDDEN', 'this route declares no permission and is closed');
     if (!roleHasPermission(principal.role, permission)) {
       throw new DomainError('FORBIDDEN', `role "${principal.role}" does not have permission "${permission}"`);
@@ -41,6 +63,17 @@ export class AuthGuard implements CanActivate {
     request.principal = principal;
     return true;
   }
+}
+
+/** A bearer if one is presented (even a malformed one: it is then refused, never replaced by the cookie). */
+export function presentedCredential(headers: GuardedRequest['headers']): PresentedCredential | undefined {
+  if (headers.authorization !== undefined || headers['x-api-key'] !== undefined) {
+    const value = credentialOf(headers);
+    return value ? { kind: 'bearer', value } : undefined;
+  }
+  const cookie = headers.cookie;
+  const secret = sessionSecretOf(typeof cookie === 'string' ? cookie : undefined);
+  return secret ? { kind: 'session', value: secret } : undefined;
 }
 
 /** `Authorization: Bearer <credential>` or `X-API-Key: <credential>`. */

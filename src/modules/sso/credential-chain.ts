@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  PRINCIPAL_RESOLVER,
+  type CredentialResolver,
+  type PresentedCredential,
+  type Principal,
+  type PrincipalResolver,
+} from '../../core/auth/principal.js';
+import { SessionsService } from './sessions/sessions.service.js';
+
+/** Three dot-separated base64url parts: the shape of a JWS compact serialisation. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+export function looksLikeJwt(credential: string): boolean {
+  return JWT_SHAPE.test(credential);
+}
+
+/**
+ * The one decision point behind the global guard. Guarantees:
+ * - a session cookie is resolved only against stored, live sessions;
+ * - a JWT-shaped bearer is decided by the OIDC verifier alone: if it fails it is a 401 and never reaches the
+ *   API-key lookup (so a forged token cannot be "retried" as something else);
+ * - any other bearer is an API key.
+ */
+@Injectable()
+export class CredentialChain implements CredentialResolver {
+  constructor(
+    private readonly sessions: SessionsService,
+    @Inject(PRINCIPAL_RESOLVER) private readonly keys: PrincipalResolver,
+  ) {}
+
+  resolve(credential: PresentedCredential): Promise<Principal | undefined> {
+    if (credential.kind === 'session') return this.sessions.resolve(credential.value);
+    if (looksLikeJwt(credential.value)) return Promise.resolve(undefined);
+    return this.keys.resolve(credential.value);
+  }
+}
