@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useMemo, type ReactNode } from 'react';
 import { ApiError, api, send, setCsrfToken } from './api';
 import type { Me, Permission } from './types';
@@ -28,6 +28,11 @@ async function fetchMe(): Promise<Me | null> {
   }
 }
 
+/** Drops every cached answer but the principal's (whose observer must stay attached). */
+function forgetData(client: QueryClient): void {
+  client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'me' });
+}
+
 export function AuthProvider({ children }: { children: ReactNode }) {
   const client = useQueryClient();
   const query = useQuery({ queryKey: ['me'], queryFn: fetchMe, staleTime: 30_000, retry: false });
@@ -39,8 +44,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         api_key: apiKey,
       });
       setCsrfToken(answer.csrf_token);
-      client.clear();
-      await client.fetchQuery({ queryKey: ['me'], queryFn: fetchMe });
+      forgetData(client);
+      client.setQueryData(['me'], await fetchMe());
     },
     [client],
   );
@@ -50,7 +55,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       await send('POST', '/v1/auth/logout');
     } finally {
       setCsrfToken(undefined);
-      client.clear();
+      forgetData(client);
       client.setQueryData(['me'], null);
     }
   }, [client]);
