@@ -40,6 +40,7 @@ function KeysTab() {
   const keys = usePaged<ApiKeyView>('/v1/auth/keys');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [creating, setCreating] = useState(false);
+  const [revoking, setRevoking] = useState<ApiKeyView | null>(null);
   const [form, setForm] = useState({ name: '', role: 'viewer', expires_in: '' });
   const refresh = () => client.invalidateQueries({ queryKey: ['/v1/auth/keys'] });
   const create = useMutation({
@@ -58,7 +59,13 @@ function KeysTab() {
       void refresh();
     },
   });
-  const revoke = useMutation({ mutationFn: (id: string) => send('DELETE', `/v1/auth/keys/${id}`), onSuccess: () => void refresh() });
+  const revoke = useMutation({
+    mutationFn: (id: string) => send('DELETE', `/v1/auth/keys/${id}`),
+    onSuccess: () => {
+      setRevoking(null);
+      void refresh();
+    },
+  });
   const columns: ColumnDef<ApiKeyView, unknown>[] = [
     { id: 'name', header: 'Name', accessorKey: 'name' },
     { id: 'role', header: 'Role', accessorKey: 'role' },
@@ -84,7 +91,7 @@ function KeysTab() {
             <Button
               variant="danger"
               aria-label={`Revoke ${row.original.name}`}
-              onClick={() => window.confirm(`Revoke key ${row.original.name}? Clients using it stop working.`) && revoke.mutate(row.original.id)}
+              onClick={() => setRevoking(row.original)}
             >
               Revoke
             </Button>
@@ -136,6 +143,16 @@ function KeysTab() {
         </form>
       </Dialog>
       <ShownOnce created={created} onClose={() => setCreated(null)} />
+      <Dialog
+        open={!!revoking}
+        onOpenChange={(open) => !open && setRevoking(null)}
+        title={`Revoke key ${revoking?.name ?? ''}?`}
+        description="Clients and browser sessions using it stop working at once."
+      >
+        <Button variant="danger" disabled={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.id)}>
+          Revoke
+        </Button>
+      </Dialog>
     </>
   );
 }
@@ -149,8 +166,10 @@ function SessionsTab() {
   });
   const columns: ColumnDef<SessionView, unknown>[] = [
     { id: 'subject', header: 'Subject', accessorFn: (s) => String(s.subject ?? '') },
+    { id: 'role', header: 'Role', accessorFn: (s) => String(s.role ?? '') },
     { id: 'via', header: 'Via', accessorFn: (s) => String(s.via ?? '') },
     { id: 'created', header: 'Created', accessorFn: (s) => s.created_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
+    { id: 'seen', header: 'Last seen', accessorFn: (s) => s.last_seen_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
     { id: 'expires', header: 'Expires', accessorFn: (s) => s.expires_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
     {
       id: 'actions',
@@ -158,7 +177,7 @@ function SessionsTab() {
       enableSorting: false,
       cell: ({ row }) =>
         !row.original.revoked_at && (
-          <Button variant="danger" onClick={() => revoke.mutate(row.original.id)}>
+          <Button variant="danger" aria-label={`Revoke session ${row.original.id}`} onClick={() => revoke.mutate(row.original.id)}>
             Revoke
           </Button>
         ),
@@ -231,11 +250,11 @@ export function KeysScreen() {
       <Tabs.Root value={tab} onValueChange={(value) => void navigate({ search: { tab: value === 'keys' ? undefined : value } })}>
         <Tabs.List className="tabs" aria-label="Identity">
           <Tabs.Trigger value="keys">API keys</Tabs.Trigger>
-          <Tabs.Trigger value="sessions">Sessions</Tabs.Trigger>
+          {can('sessions:manage') && <Tabs.Trigger value="sessions">Sessions</Tabs.Trigger>}
           {can('tenants:manage') && <Tabs.Trigger value="tenants">Tenants</Tabs.Trigger>}
         </Tabs.List>
         <Tabs.Content value="keys">{tab === 'keys' && <KeysTab />}</Tabs.Content>
-        <Tabs.Content value="sessions">{tab === 'sessions' && <SessionsTab />}</Tabs.Content>
+        {can('sessions:manage') && <Tabs.Content value="sessions">{tab === 'sessions' && <SessionsTab />}</Tabs.Content>}
         {can('tenants:manage') && <Tabs.Content value="tenants">{tab === 'tenants' && <TenantsTab />}</Tabs.Content>}
       </Tabs.Root>
     </>
