@@ -10,7 +10,8 @@ import { LoginScreen } from './screens/login';
 import { Overview } from './screens/overview';
 
 /** Deep-linkable filters: every filter lives in the URL's query string, parsed here and nowhere else. */
-const text = (value: unknown) => (typeof value === 'string' && value.length ? value.slice(0, 500) : undefined);
+const text = (value: unknown) =>
+  (typeof value === 'string' || typeof value === 'number') && String(value).length ? String(value).slice(0, 500) : undefined;
 const filters =
   (...keys: string[]) =>
   (search: Record<string, unknown>) =>
@@ -69,7 +70,20 @@ const routeTree = rootRoute.addChildren([
   route('/keys', lazyRouteComponent(() => import('./screens/keys'), 'KeysScreen'), ['tab']),
 ]);
 
-export const router = createRouter({ routeTree, defaultPreload: false });
+/** Plain `?key=value` query strings (not JSON-encoded), so deep links read as they are typed. */
+export const router = createRouter({
+  routeTree,
+  defaultPreload: false,
+  parseSearch: (search) => Object.fromEntries(new URLSearchParams(search)),
+  stringifySearch: (values) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(values)) {
+      if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+    }
+    const text = params.toString();
+    return text ? `?${text}` : '';
+  },
+});
 
 declare module '@tanstack/react-router' {
   interface Register {

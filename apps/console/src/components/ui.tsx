@@ -79,7 +79,17 @@ export function Select({
   );
 }
 
-export function Search({ value, onChange, label = 'Search' }: { value?: string; onChange(v?: string): void; label?: string }) {
+export function Search({
+  value,
+  onChange,
+  label = 'Search',
+  placeholder = 'name, host, URL…',
+}: {
+  value?: string;
+  onChange(v?: string): void;
+  label?: string;
+  placeholder?: string;
+}) {
   return (
     <Field label={label}>
       {(id) => (
@@ -87,7 +97,7 @@ export function Search({ value, onChange, label = 'Search' }: { value?: string; 
           id={id}
           type="search"
           defaultValue={value ?? ''}
-          placeholder="name, host, URL…"
+          placeholder={placeholder}
           onKeyDown={(event) => {
             if (event.key === 'Enter') onChange((event.target as HTMLInputElement).value.trim() || undefined);
           }}

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, Section, when } from '../components/states';
@@ -13,7 +13,16 @@ import { decisionTone } from './runtime';
 const routeApi = getRouteApi('/audit');
 
 const columns: ColumnDef<AuditEntryView, unknown>[] = [
-  { id: 'seq', header: 'Seq', accessorKey: 'seq' },
+  {
+    id: 'seq',
+    header: 'Seq',
+    accessorKey: 'seq',
+    cell: ({ row }) => (
+      <Link to="/audit" search={(previous: Record<string, string | undefined>) => ({ ...previous, seq: String(row.original.seq) })}>
+        {row.original.seq}
+      </Link>
+    ),
+  },
   { id: 'time', header: 'Time', accessorFn: (e) => e.event.timestamp, cell: ({ getValue }) => when(getValue() as string) },
   { id: 'type', header: 'Type', accessorFn: (e) => e.event.type },
   { id: 'origin', header: 'Origin', accessorFn: (e) => e.event.origin },
@@ -83,10 +92,10 @@ export function AuditScreen() {
       <h1>Audit</h1>
       <Verify />
       <div className="filters" role="search">
-        <Search label="Type" value={search.type} onChange={(type) => set({ type })} />
+        <Search label="Type" placeholder="e.g. policy.updated" value={search.type} onChange={(type) => set({ type })} />
         <Select label="Origin" value={search.origin} options={['runtime', 'control_plane']} onChange={(origin) => set({ origin })} />
-        <Search label="Agent" value={search.agent} onChange={(agent) => set({ agent })} />
-        <Search label="Tool" value={search.tool} onChange={(tool) => set({ tool })} />
+        <Search label="Agent" placeholder="agent name" value={search.agent} onChange={(agent) => set({ agent })} />
+        <Search label="Tool" placeholder="tool name" value={search.tool} onChange={(tool) => set({ tool })} />
       </div>
       {list.isPending ? (
         <Loading />

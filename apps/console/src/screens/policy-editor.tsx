@@ -30,13 +30,15 @@ function serverProblems(error: unknown): Problem[] {
 function Problems({ problems, label }: { problems: Problem[]; label: string }) {
   if (!problems.length) return null;
   return (
-    <ul className="problems" role="alert" aria-label={label}>
-      {problems.map((problem, index) => (
-        <li key={index}>
-          <code>{problem.where}</code> {problem.message}
-        </li>
-      ))}
-    </ul>
+    <div role="alert">
+      <ul className="problems" aria-label={label}>
+        {problems.map((problem, index) => (
+          <li key={index}>
+            <code>{problem.where}</code> {problem.message}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

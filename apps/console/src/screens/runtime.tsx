@@ -47,8 +47,8 @@ export function RuntimeScreen() {
       <h1>Runtime decisions</h1>
       <div className="filters" role="search">
         <Select label="Decision" value={search.decision} options={DECISIONS} onChange={(decision) => set({ decision })} />
-        <Search label="Agent" value={search.agent} onChange={(agent) => set({ agent })} />
-        <Search label="Tool" value={search.tool} onChange={(tool) => set({ tool })} />
+        <Search label="Agent" placeholder="agent name" value={search.agent} onChange={(agent) => set({ agent })} />
+        <Search label="Tool" placeholder="tool name" value={search.tool} onChange={(tool) => set({ tool })} />
         <label className="check">
           <input type="checkbox" checked={live} onChange={(e) => set({ live: e.target.checked ? undefined : 'off' })} /> Live
           (every 5 s)
