@@ -16,18 +16,30 @@ export interface AxeViolation {
  * axe-core on the current page, serious and critical violations only. Injected through the DevTools protocol
  * (page.evaluate), which the page's CSP does not govern — an inline <script> would be (rightly) refused.
  */
-export async function axeSerious(page: Page): Promise<{ id: string; impact: string | null; help: string; targets: string }[]> {
+export async function axeSerious(
+  page: Page,
+): Promise<{ id: string; impact: string | null; help: string; targets: string }[]> {
   await page.evaluate(`${AXE_SOURCE};0`);
   const violations = (await page.evaluate(
     'axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)',
   )) as AxeViolation[];
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: JSON.stringify(v.nodes.map((n) => n.target)) }));
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: JSON.stringify(v.nodes.map((n) => n.target)),
+    }));
 }
 
 /** Opens a deep link and waits until the screen has its heading and no pending request. */
-export async function open(page: Page, origin: string, path: string, heading: string | RegExp): Promise<void> {
+export async function open(
+  page: Page,
+  origin: string,
+  path: string,
+  heading: string | RegExp,
+): Promise<void> {
   await page.goto(origin + path);
   await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: 15_000 });
   await page.waitForLoadState('networkidle');

@@ -47,7 +47,9 @@ describe('web console in headless Chromium', () => {
     await fresh.waitForLoadState('networkidle');
     const sizes = await Promise.all(scripts);
     const total = sizes.reduce((a, b) => a + b, 0);
-    process.stderr.write(`console first load: ${sizes.length} script(s), ${(total / 1024).toFixed(1)} KB gzipped\n`);
+    process.stderr.write(
+      `console first load: ${sizes.length} script(s), ${(total / 1024).toFixed(1)} KB gzipped\n`,
+    );
     expect(sizes.length).toBeGreaterThan(0);
     expect(total).toBeLessThanOrEqual(250 * 1024);
     await context.close();
@@ -113,9 +115,13 @@ describe('web console in headless Chromium', () => {
     await expect(table.getByText('alice-mbp').count()).resolves.toBe(1);
     await expect(table.getByText('mallory').count()).resolves.toBe(0);
     await open(page, s.origin, '/servers?tab=upstreams', 'MCP servers');
-    await expect(page.getByRole('region', { name: 'Discovered upstreams table' }).getByText('linear-1').count()).resolves.toBeGreaterThan(0);
+    await expect(
+      page.getByRole('region', { name: 'Discovered upstreams table' }).getByText('linear-1').count(),
+    ).resolves.toBeGreaterThan(0);
     await open(page, s.origin, '/findings', 'Findings');
-    const findings = await fetch(`${s.origin}/v1/findings`, { headers: { authorization: `Bearer ${s.adminKey}` } });
+    const findings = await fetch(`${s.origin}/v1/findings`, {
+      headers: { authorization: `Bearer ${s.adminKey}` },
+    });
     if (findings.status === 404) {
       await page.getByTestId('scans-unavailable').waitFor();
     } else {
@@ -163,18 +169,28 @@ describe('web console in headless Chromium', () => {
     await editor.fill('{"version": 1, "rules": [{"id": "shell", "effect": "explode"}]}');
     await page.getByRole('list', { name: 'Schema problems' }).waitFor();
     await expect(page.getByRole('button', { name: 'Create policy' }).isDisabled()).resolves.toBe(true);
-    await editor.fill(JSON.stringify({ version: 1, rules: [{ id: 'shell', effect: 'deny', tools: ['run_shell'] }] }));
+    await editor.fill(
+      JSON.stringify({ version: 1, rules: [{ id: 'shell', effect: 'deny', tools: ['run_shell'] }] }),
+    );
     await page.getByTestId('schema-ok').waitFor();
     await page.getByRole('button', { name: 'Create policy' }).click();
     await page.getByTestId('policy-version').getByText('version 1').waitFor();
 
     await page.getByLabel('Tool').fill('run_shell');
     await page.getByRole('button', { name: 'Evaluate' }).click();
-    await expect(page.getByTestId('dry-run-result').innerText()).resolves.toMatch(/deny[\s\S]*no-shell\/shell/);
+    await expect(page.getByTestId('dry-run-result').innerText()).resolves.toMatch(
+      /deny[\s\S]*no-shell\/shell/,
+    );
 
     await page
       .getByLabel('Policy document (JSON, libs/policy schema)')
-      .fill(JSON.stringify({ version: 1, rules: [{ id: 'shell', effect: 'deny', tools: ['run_shell', 'bash'] }] }, null, 2));
+      .fill(
+        JSON.stringify(
+          { version: 1, rules: [{ id: 'shell', effect: 'deny', tools: ['run_shell', 'bash'] }] },
+          null,
+          2,
+        ),
+      );
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByTestId('policy-version').getByText('version 2').waitFor();
     await page.getByRole('button', { name: 'Enable' }).click();
@@ -186,7 +202,13 @@ describe('web console in headless Chromium', () => {
 
     // the server's compile check is shown inline too
     await page.getByLabel('Policy document (JSON, libs/policy schema)').fill(
-      JSON.stringify({ version: 1, rules: [{ id: 'a', effect: 'deny', tools: ['x'] }, { id: 'a', effect: 'deny', tools: ['y'] }] }),
+      JSON.stringify({
+        version: 1,
+        rules: [
+          { id: 'a', effect: 'deny', tools: ['x'] },
+          { id: 'a', effect: 'deny', tools: ['y'] },
+        ],
+      }),
     );
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByRole('list', { name: 'Server refused the policy' }).waitFor();
@@ -202,7 +224,10 @@ describe('web console in headless Chromium', () => {
     ]);
     const file = await download.path();
     const { readFileSync } = await import('node:fs');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string });
     expect(lines[0]!.kind).toBe('header');
     expect(lines.some((line) => line.kind === 'entry')).toBe(true);
     // an entry's detail by deep link
@@ -248,9 +273,13 @@ describe('web console in headless Chromium', () => {
     afterAll(async () => viewer?.close());
 
     it('sees no write action on any screen', async () => {
-      const writes = /^(New policy|Create|Create key|Create policy|Save new version|Enable|Disable|Rotate|Revoke|Create tenant|Mark )/;
+      const writes =
+        /^(New policy|Create|Create key|Create policy|Save new version|Enable|Disable|Rotate|Revoke|Create tenant|Mark )/;
       const seen: Record<string, string[]> = {};
-      for (const [path, heading] of [...SCREENS.filter(([p]) => p !== '/policies/new'), ['/policies', 'Policies'] as const]) {
+      for (const [path, heading] of [
+        ...SCREENS.filter(([p]) => p !== '/policies/new'),
+        ['/policies', 'Policies'] as const,
+      ]) {
         await open(vpage, s.origin, path, heading);
         const names = [
           ...(await vpage.getByRole('button').allInnerTexts()),
@@ -263,7 +292,9 @@ describe('web console in headless Chromium', () => {
       await vpage.getByTestId('policy-version').waitFor();
       const editor = vpage.getByLabel('Policy document (JSON, libs/policy schema)');
       await expect(editor.getAttribute('readonly')).resolves.not.toBeNull();
-      const buttons = (await vpage.getByRole('button').allInnerTexts()).filter((name) => writes.test(name.trim()));
+      const buttons = (await vpage.getByRole('button').allInnerTexts()).filter((name) =>
+        writes.test(name.trim()),
+      );
       if (buttons.length) seen['/policies/:id'] = buttons;
       expect(seen).toEqual({});
     }, 120_000);
@@ -276,7 +307,9 @@ describe('web console in headless Chromium', () => {
             method: 'POST',
             headers: { 'content-type': 'application/json', ...(csrf ? { 'x-csrf-token': csrf } : {}) },
             body: JSON.stringify(body),
-          }).then(async (r) => [r.status, ((await r.json()) as { error?: { code?: string } }).error?.code] as const);
+          }).then(
+            async (r) => [r.status, ((await r.json()) as { error?: { code?: string } }).error?.code] as const,
+          );
         const policy = { name: 'sneaky', document: { version: 1, rules: [] } };
         return {
           policyWithCsrf: await post('/v1/gateway/policies', policy, me.csrf_token),

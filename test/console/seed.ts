@@ -20,7 +20,13 @@ export interface Seeded {
   proxyKey: string;
 }
 
-async function call<T>(origin: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(
+  origin: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(origin + path, {
     method,
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -41,7 +47,10 @@ export async function seed(t: TestApp, origin: string): Promise<Seeded> {
   const env = { ...process.env, DATABASE_URL: t.db.url, LOG_LEVEL: 'warn' };
   const created = await runCli(['tenants', 'create', tenant], env);
   if (created.code !== 0) throw new Error(created.stderr);
-  const key = await runCli(['keys', 'create', '--tenant', tenant, '--role', 'admin', '--name', 'console-admin'], env);
+  const key = await runCli(
+    ['keys', 'create', '--tenant', tenant, '--role', 'admin', '--name', 'console-admin'],
+    env,
+  );
   if (key.code !== 0) throw new Error(key.stderr);
   const adminKey = key.stdout.trim();
   const mk = async (role: string, name: string) =>
@@ -123,7 +132,10 @@ export async function seed(t: TestApp, origin: string): Promise<Seeded> {
   });
   await call(origin, proxyKey, 'POST', '/v1/proxy/audit', {
     source_id: 'laptop-alice:proxy',
-    events: [event({}), event({ type: 'tool_call.allowed', tool: 'read_file', rule_id: undefined, reason: undefined })],
+    events: [
+      event({}),
+      event({ type: 'tool_call.allowed', tool: 'read_file', rule_id: undefined, reason: undefined }),
+    ],
   });
   await call(origin, gatewayKey, 'POST', '/v1/proxy/audit', {
     source_id: 'gateway-0',

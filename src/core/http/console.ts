@@ -64,7 +64,11 @@ const SECURITY_HEADERS = {
  * Serves the built console at `/` from the same origin as the API: hashed assets under `/assets/` (immutable),
  * index.html for the console's routes (no-cache, strict CSP). Without a build it serves nothing and says so once.
  */
-export async function serveConsole(fastify: FastifyInstance, dir: string | undefined, logger: Logger): Promise<void> {
+export async function serveConsole(
+  fastify: FastifyInstance,
+  dir: string | undefined,
+  logger: Logger,
+): Promise<void> {
   const root = dir ?? defaultConsoleDir();
   const indexFile = path.join(root, 'index.html');
   if (!existsSync(indexFile)) {
@@ -86,7 +90,11 @@ export async function serveConsole(fastify: FastifyInstance, dir: string | undef
   for (const url of CONSOLE_ROUTES) {
     fastify.get(url, async (_request, reply) =>
       reply
-        .headers({ ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' })
+        .headers({
+          ...SECURITY_HEADERS,
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-cache',
+        })
         .send(index),
     );
   }

@@ -56,7 +56,13 @@ export function DataTable<T>(props: DataTableProps<T>) {
   if (!props.rows.length) return <div className="state empty">{props.empty}</div>;
   return (
     <>
-      <div className="table-scroll" ref={scroller} tabIndex={0} role="region" aria-label={`${props.label} table`}>
+      <div
+        className="table-scroll"
+        ref={scroller}
+        tabIndex={0}
+        role="region"
+        aria-label={`${props.label} table`}
+      >
         <table className="grid" aria-rowcount={rows.length + 1}>
           <thead>
             {table.getHeaderGroups().map((group) => (
@@ -69,9 +75,15 @@ export function DataTable<T>(props: DataTableProps<T>) {
                       aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
                     >
                       {header.column.getCanSort() ? (
-                        <button type="button" className="sort" onClick={header.column.getToggleSortingHandler()}>
+                        <button
+                          type="button"
+                          className="sort"
+                          onClick={header.column.getToggleSortingHandler()}
+                        >
                           {flexRender(header.column.columnDef.header, header.getContext())}
-                          <span aria-hidden="true">{sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ''}</span>
+                          <span aria-hidden="true">
+                            {sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ''}
+                          </span>
                         </button>
                       ) : (
                         flexRender(header.column.columnDef.header, header.getContext())

@@ -16,7 +16,15 @@ const COLORS: Record<string, string> = {
  * canvas, so untrusted names can never become markup. Cytoscape handles a 2,000-node radius with the
  * `cose` layout on a single canvas.
  */
-export function GraphView({ graph, onSelect, root }: { graph: GraphAnswer; onSelect?(id: string): void; root?: string }) {
+export function GraphView({
+  graph,
+  onSelect,
+  root,
+}: {
+  graph: GraphAnswer;
+  onSelect?(id: string): void;
+  root?: string;
+}) {
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let destroyed = false;
@@ -34,7 +42,9 @@ export function GraphView({ graph, onSelect, root }: { graph: GraphAnswer; onSel
               kind: String(node.type ?? node.kind ?? ''),
             },
           })),
-          ...graph.edges.map((edge, index) => ({ data: { id: `e${index}`, source: edge.source, target: edge.target } })),
+          ...graph.edges.map((edge, index) => ({
+            data: { id: `e${index}`, source: edge.source, target: edge.target },
+          })),
         ],
         style: [
           {
@@ -44,11 +54,18 @@ export function GraphView({ graph, onSelect, root }: { graph: GraphAnswer; onSel
               'font-size': 10,
               width: 14,
               height: 14,
-              'background-color': (element: { data(key: string): string }) => COLORS[element.data('kind')] ?? '#444',
+              'background-color': (element: { data(key: string): string }) =>
+                COLORS[element.data('kind')] ?? '#444',
             },
           },
-          { selector: `node[id = ${JSON.stringify(root ?? '')}]`, style: { width: 24, height: 24, 'border-width': 3, 'border-color': '#000' } },
-          { selector: 'edge', style: { width: 1, 'line-color': '#aaa', 'curve-style': large ? 'haystack' : 'bezier' } },
+          {
+            selector: `node[id = ${JSON.stringify(root ?? '')}]`,
+            style: { width: 24, height: 24, 'border-width': 3, 'border-color': '#000' },
+          },
+          {
+            selector: 'edge',
+            style: { width: 1, 'line-color': '#aaa', 'curve-style': large ? 'haystack' : 'bezier' },
+          },
         ],
         layout: large ? { name: 'grid' } : { name: 'cose', animate: false },
         wheelSensitivity: 0.3,
@@ -63,7 +80,12 @@ export function GraphView({ graph, onSelect, root }: { graph: GraphAnswer; onSel
   }, [graph, onSelect, root]);
   return (
     <div>
-      <div ref={container} className="graph" role="img" aria-label={`Graph of ${graph.nodes.length} nodes and ${graph.edges.length} edges`} />
+      <div
+        ref={container}
+        className="graph"
+        role="img"
+        aria-label={`Graph of ${graph.nodes.length} nodes and ${graph.edges.length} edges`}
+      />
       <p className="legend muted small">
         {Object.entries(COLORS).map(([kind, color]) => (
           <span key={kind}>

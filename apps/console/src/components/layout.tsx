@@ -39,7 +39,11 @@ export function Layout() {
         <ul>
           {NAV.map((item) => (
             <li key={item.to}>
-              <Link to={item.to} activeOptions={{ exact: item.to === '/' }} activeProps={{ 'aria-current': 'page' }}>
+              <Link
+                to={item.to}
+                activeOptions={{ exact: item.to === '/' }}
+                activeProps={{ 'aria-current': 'page' }}
+              >
                 {item.label}
               </Link>
             </li>

@@ -15,7 +15,13 @@ export function Sparkline({ points, label }: { points: number[]; label: string }
   const height = 48;
   const bar = width / points.length;
   return (
-    <svg role="img" aria-label={`${label}: ${points.join(', ')}`} width={width} height={height} className="spark">
+    <svg
+      role="img"
+      aria-label={`${label}: ${points.join(', ')}`}
+      width={width}
+      height={height}
+      className="spark"
+    >
       {points.map((value, index) => {
         const h = (value / max) * (height - 2);
         return <rect key={index} x={index * bar + 1} y={height - h} width={bar - 2} height={h} />;

@@ -40,13 +40,21 @@ export function ScansUnavailable({ path }: { path: string }) {
   return (
     <div className="state empty" role="status" data-testid="scans-unavailable">
       <strong>Scans are not available on this control plane.</strong> <code>GET {path}</code> answered 404;
-      findings, the graph and blast radius appear once the scans module is deployed and results are pushed
-      (<code>agent-bom scan --push-url …</code>).
+      findings, the graph and blast radius appear once the scans module is deployed and results are pushed (
+      <code>agent-bom scan --push-url …</code>).
     </div>
   );
 }
 
-export function Section({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
+export function Section({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <section className="panel" aria-label={title}>
       <header className="panel-head">
@@ -61,5 +69,10 @@ export function Section({ title, actions, children }: { title: string; actions?:
 export function when(value: string | null | undefined): string {
   if (!value) return '—';
   const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(date.getTime())
+    ? value
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }

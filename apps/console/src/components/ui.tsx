@@ -114,5 +114,11 @@ export function Badge({ tone = 'neutral', children }: { tone?: string; children:
 
 export function List({ items }: { items: readonly string[] | undefined | null }) {
   if (!items?.length) return <span className="muted">—</span>;
-  return <span className="chips">{items.map((item, index) => <code key={`${index}-${item}`}>{item}</code>)}</span>;
+  return (
+    <span className="chips">
+      {items.map((item, index) => (
+        <code key={`${index}-${item}`}>{item}</code>
+      ))}
+    </span>
+  );
 }

@@ -32,9 +32,16 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   const method = (init.method ?? 'GET').toUpperCase();
   const headers = new Headers(init.headers);
   headers.set('accept', 'application/json');
-  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  if (init.body !== undefined && !headers.has('content-type'))
+    headers.set('content-type', 'application/json');
   if (UNSAFE.has(method) && csrfToken) headers.set('x-csrf-token', csrfToken);
-  const response = await fetch(path, { ...init, method, headers, credentials: 'same-origin', cache: 'no-store' });
+  const response = await fetch(path, {
+    ...init,
+    method,
+    headers,
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
   if (!response.ok) {
     let body: ApiErrorBody = {};
     try {

@@ -4,7 +4,11 @@ import { api, isNotFound, qs, type Page } from './api';
 type Params = Record<string, string | number | boolean | undefined>;
 
 /** A cursor-paginated /v1 list (server-side pagination, 200 rows a page), flattened for a table. */
-export function usePaged<T>(path: string, params: Params = {}, options: { refetchInterval?: number | false } = {}) {
+export function usePaged<T>(
+  path: string,
+  params: Params = {},
+  options: { refetchInterval?: number | false } = {},
+) {
   const query = useInfiniteQuery({
     queryKey: [path, params],
     queryFn: ({ pageParam }) => api<Page<T>>(path + qs({ ...params, limit: 200, cursor: pageParam })),

@@ -22,7 +22,9 @@ export function checkPolicyText(text: string): { document?: unknown; problems: P
   }
   const result = validator.validate(document);
   if (result.valid) return { document, problems: [] };
-  const leaves = result.errors.filter((e: OutputUnit) => !/^(A subschema|Property|Items did not match)/.test(e.error));
+  const leaves = result.errors.filter(
+    (e: OutputUnit) => !/^(A subschema|Property|Items did not match)/.test(e.error),
+  );
   const chosen = (leaves.length ? leaves : result.errors).slice(0, 20);
   const seen = new Set<string>();
   const problems: Problem[] = [];

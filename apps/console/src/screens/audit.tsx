@@ -18,12 +18,23 @@ const columns: ColumnDef<AuditEntryView, unknown>[] = [
     header: 'Seq',
     accessorKey: 'seq',
     cell: ({ row }) => (
-      <Link to="/audit" search={(previous: Record<string, string | undefined>) => ({ ...previous, seq: String(row.original.seq) })}>
+      <Link
+        to="/audit"
+        search={(previous: Record<string, string | undefined>) => ({
+          ...previous,
+          seq: String(row.original.seq),
+        })}
+      >
         {row.original.seq}
       </Link>
     ),
   },
-  { id: 'time', header: 'Time', accessorFn: (e) => e.event.timestamp, cell: ({ getValue }) => when(getValue() as string) },
+  {
+    id: 'time',
+    header: 'Time',
+    accessorFn: (e) => e.event.timestamp,
+    cell: ({ getValue }) => when(getValue() as string),
+  },
   { id: 'type', header: 'Type', accessorFn: (e) => e.event.type },
   { id: 'origin', header: 'Origin', accessorFn: (e) => e.event.origin },
   { id: 'actor', header: 'Actor', accessorFn: (e) => `${e.event.actor.subject} (${e.event.actor.role})` },
@@ -31,13 +42,24 @@ const columns: ColumnDef<AuditEntryView, unknown>[] = [
     id: 'decision',
     header: 'Decision',
     accessorFn: (e) => e.event.decision ?? '',
-    cell: ({ row }) => (row.original.event.decision ? <Badge tone={decisionTone(row.original.event.decision)}>{row.original.event.decision}</Badge> : null),
+    cell: ({ row }) =>
+      row.original.event.decision ? (
+        <Badge tone={decisionTone(row.original.event.decision)}>{row.original.event.decision}</Badge>
+      ) : null,
   },
-  { id: 'resource', header: 'Resource', accessorFn: (e) => [e.event.resource_type, e.event.resource_id ?? e.event.tool].filter(Boolean).join(' ') },
+  {
+    id: 'resource',
+    header: 'Resource',
+    accessorFn: (e) => [e.event.resource_type, e.event.resource_id ?? e.event.tool].filter(Boolean).join(' '),
+  },
 ];
 
 function Verify() {
-  const verify = useQuery({ queryKey: ['audit-verify'], queryFn: () => api<VerifyReport>('/v1/audit/verify'), enabled: false });
+  const verify = useQuery({
+    queryKey: ['audit-verify'],
+    queryFn: () => api<VerifyReport>('/v1/audit/verify'),
+    enabled: false,
+  });
   return (
     <Section
       title="Chain verification"
@@ -55,12 +77,20 @@ function Verify() {
       {verify.isError && <ErrorState error={verify.error} what="verification" />}
       {verify.data && (
         <p role="status" data-testid="verify-result">
-          {verify.data.ok ? <Badge tone="ok">chain intact</Badge> : <Badge tone="bad">chain broken</Badge>} {verify.data.entries_verified} entries
-          verified (seq {verify.data.verified_from}–{verify.data.verified_to}), {verify.data.checkpoints_verified} checkpoint(s)
-          {verify.data.first_broken && <> · first broken: <code>{JSON.stringify(verify.data.first_broken)}</code></>}
+          {verify.data.ok ? <Badge tone="ok">chain intact</Badge> : <Badge tone="bad">chain broken</Badge>}{' '}
+          {verify.data.entries_verified} entries verified (seq {verify.data.verified_from}–
+          {verify.data.verified_to}), {verify.data.checkpoints_verified} checkpoint(s)
+          {verify.data.first_broken && (
+            <>
+              {' '}
+              · first broken: <code>{JSON.stringify(verify.data.first_broken)}</code>
+            </>
+          )}
         </p>
       )}
-      {!verify.data && !verify.isError && <p className="muted">Recomputes every hash of the tenant&apos;s ledger on the server.</p>}
+      {!verify.data && !verify.isError && (
+        <p className="muted">Recomputes every hash of the tenant&apos;s ledger on the server.</p>
+      )}
     </Section>
   );
 }
@@ -92,9 +122,24 @@ export function AuditScreen() {
       <h1>Audit</h1>
       <Verify />
       <div className="filters" role="search">
-        <Search label="Type" placeholder="e.g. policy.updated" value={search.type} onChange={(type) => set({ type })} />
-        <Select label="Origin" value={search.origin} options={['runtime', 'control_plane']} onChange={(origin) => set({ origin })} />
-        <Search label="Agent" placeholder="agent name" value={search.agent} onChange={(agent) => set({ agent })} />
+        <Search
+          label="Type"
+          placeholder="e.g. policy.updated"
+          value={search.type}
+          onChange={(type) => set({ type })}
+        />
+        <Select
+          label="Origin"
+          value={search.origin}
+          options={['runtime', 'control_plane']}
+          onChange={(origin) => set({ origin })}
+        />
+        <Search
+          label="Agent"
+          placeholder="agent name"
+          value={search.agent}
+          onChange={(agent) => set({ agent })}
+        />
         <Search label="Tool" placeholder="tool name" value={search.tool} onChange={(tool) => set({ tool })} />
       </div>
       {list.isPending ? (
@@ -115,7 +160,10 @@ export function AuditScreen() {
         />
       )}
       {search.seq && (
-        <Section title={`Entry ${search.seq}`} actions={<Button onClick={() => set({ seq: undefined })}>Close</Button>}>
+        <Section
+          title={`Entry ${search.seq}`}
+          actions={<Button onClick={() => set({ seq: undefined })}>Close</Button>}
+        >
           {selected ? (
             <>
               <dl className="kv">

@@ -17,10 +17,16 @@ const routeApi = getRouteApi('/findings');
 
 export const packageName = (f: FindingView) =>
   typeof f.package === 'string' ? f.package : [f.package?.name, f.package?.version].filter(Boolean).join('@');
-const tone = (severity: string) => (severity === 'critical' || severity === 'high' ? 'bad' : severity === 'medium' ? 'warn' : 'neutral');
+const tone = (severity: string) =>
+  severity === 'critical' || severity === 'high' ? 'bad' : severity === 'medium' ? 'warn' : 'neutral';
 
 const columns: ColumnDef<FindingView, unknown>[] = [
-  { id: 'severity', header: 'Severity', accessorKey: 'severity', cell: ({ row }) => <Badge tone={tone(row.original.severity)}>{row.original.severity}</Badge> },
+  {
+    id: 'severity',
+    header: 'Severity',
+    accessorKey: 'severity',
+    cell: ({ row }) => <Badge tone={tone(row.original.severity)}>{row.original.severity}</Badge>,
+  },
   {
     id: 'title',
     header: 'Finding',
@@ -34,7 +40,12 @@ const columns: ColumnDef<FindingView, unknown>[] = [
   { id: 'package', header: 'Package', accessorFn: packageName },
   { id: 'server', header: 'Server', accessorFn: (f) => f.server ?? '' },
   { id: 'status', header: 'Status', accessorFn: (f) => f.status ?? 'open' },
-  { id: 'seen', header: 'First seen', accessorFn: (f) => f.first_seen_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
+  {
+    id: 'seen',
+    header: 'First seen',
+    accessorFn: (f) => f.first_seen_at ?? '',
+    cell: ({ getValue }) => when(getValue() as string),
+  },
 ];
 
 export function FindingsScreen() {
@@ -42,15 +53,26 @@ export function FindingsScreen() {
   const navigate = useNavigate({ from: '/findings' });
   const set = (patch: Record<string, string | undefined>) =>
     void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
-  const path = '/v1/findings' + qs({ q: search.q, severity: search.severity, status: search.status, limit: 200 });
+  const path =
+    '/v1/findings' + qs({ q: search.q, severity: search.severity, status: search.status, limit: 200 });
   const findings = useOptional<Page<FindingView>>(path);
   return (
     <>
       <h1>Findings</h1>
       <div className="filters" role="search">
         <Search value={search.q} onChange={(q) => set({ q })} />
-        <Select label="Severity" value={search.severity} options={SEVERITIES} onChange={(severity) => set({ severity })} />
-        <Select label="Status" value={search.status} options={STATUSES} onChange={(status) => set({ status })} />
+        <Select
+          label="Severity"
+          value={search.severity}
+          options={SEVERITIES}
+          onChange={(severity) => set({ severity })}
+        />
+        <Select
+          label="Status"
+          value={search.status}
+          options={STATUSES}
+          onChange={(status) => set({ status })}
+        />
       </div>
       {findings.isPending ? (
         <Loading />
@@ -64,7 +86,11 @@ export function FindingsScreen() {
           rows={findings.data.data.items}
           columns={columns}
           rowKey={(f) => f.id}
-          empty={search.q || search.severity || search.status ? 'No finding matches these filters.' : 'No findings: push scan results first.'}
+          empty={
+            search.q || search.severity || search.status
+              ? 'No finding matches these filters.'
+              : 'No findings: push scan results first.'
+          }
         />
       )}
     </>
@@ -104,7 +130,11 @@ export function FindingScreen() {
         actions={
           can('scan:run') &&
           STATUSES.map((status) => (
-            <Button key={status} disabled={triage.isPending || f.status === status} onClick={() => triage.mutate(status)}>
+            <Button
+              key={status}
+              disabled={triage.isPending || f.status === status}
+              onClick={() => triage.mutate(status)}
+            >
               Mark {status.replace('_', ' ')}
             </Button>
           ))
@@ -117,17 +147,28 @@ export function FindingScreen() {
       </Section>
       <Section title="Remediation">
         <p>
-          {f.remediation ?? (f.fixed_version ? `Upgrade ${packageName(f)} to ${f.fixed_version}.` : 'No fixed version is known yet.')}
+          {f.remediation ??
+            (f.fixed_version
+              ? `Upgrade ${packageName(f)} to ${f.fixed_version}.`
+              : 'No fixed version is known yet.')}
         </p>
       </Section>
       <Section title="Blast radius">
         {impact.isPending ? (
           <Loading />
         ) : impact.isError ? (
-          isNotFound(impact.error) ? <ScansUnavailable path="/v1/graph/impact" /> : <ErrorState error={impact.error} what="blast radius" />
+          isNotFound(impact.error) ? (
+            <ScansUnavailable path="/v1/graph/impact" />
+          ) : (
+            <ErrorState error={impact.error} what="blast radius" />
+          )
         ) : (
           <Suspense fallback={<Loading label="Loading graph…" />}>
-            <GraphView graph={impact.data} root={root} onSelect={(node) => void navigate({ to: '/graph', search: { node } })} />
+            <GraphView
+              graph={impact.data}
+              root={root}
+              onSelect={(node) => void navigate({ to: '/graph', search: { node } })}
+            />
           </Suspense>
         )}
       </Section>

@@ -8,7 +8,20 @@ import { api } from '../lib/api';
 import { isStale, usePaged } from '../lib/hooks';
 import type { FleetAgentView, FleetServerDetail } from '../lib/types';
 
-const CLIENTS = ['claude-desktop', 'claude-code', 'cursor', 'windsurf', 'vscode', 'cline', 'continue', 'zed', 'gemini-cli', 'codex', 'goose', 'project'];
+const CLIENTS = [
+  'claude-desktop',
+  'claude-code',
+  'cursor',
+  'windsurf',
+  'vscode',
+  'cline',
+  'continue',
+  'zed',
+  'gemini-cli',
+  'codex',
+  'goose',
+  'project',
+];
 export const TRANSPORTS = ['stdio', 'http', 'https', 'sse'];
 const fleetRoute = getRouteApi('/fleet');
 
@@ -48,7 +61,12 @@ const columns: ColumnDef<FleetAgentView, unknown>[] = [
       </>
     ),
   },
-  { id: 'seen', header: 'Last seen', accessorKey: 'last_seen_at', cell: ({ getValue }) => when(getValue() as string) },
+  {
+    id: 'seen',
+    header: 'Last seen',
+    accessorKey: 'last_seen_at',
+    cell: ({ getValue }) => when(getValue() as string),
+  },
 ];
 
 export function FleetScreen() {
@@ -62,16 +80,34 @@ export function FleetScreen() {
     transport: search.transport,
     environment: search.environment,
   });
-  const rows = search.stale === 'yes' ? list.rows.filter((row) => isStale(row.endpoint.last_synced_at)) : list.rows;
+  const rows =
+    search.stale === 'yes' ? list.rows.filter((row) => isStale(row.endpoint.last_synced_at)) : list.rows;
   return (
     <>
       <h1>Fleet</h1>
-      <p className="muted">Endpoints → MCP clients (agents) → servers. Endpoints not synced for 7 days are stale.</p>
+      <p className="muted">
+        Endpoints → MCP clients (agents) → servers. Endpoints not synced for 7 days are stale.
+      </p>
       <div className="filters" role="search">
         <Search value={search.q} onChange={(q) => set({ q })} />
-        <Select label="Client" value={search.client} options={CLIENTS} onChange={(client) => set({ client })} />
-        <Select label="Transport" value={search.transport} options={TRANSPORTS} onChange={(transport) => set({ transport })} />
-        <Select label="Stale only" value={search.stale} options={['yes']} onChange={(stale) => set({ stale })} />
+        <Select
+          label="Client"
+          value={search.client}
+          options={CLIENTS}
+          onChange={(client) => set({ client })}
+        />
+        <Select
+          label="Transport"
+          value={search.transport}
+          options={TRANSPORTS}
+          onChange={(transport) => set({ transport })}
+        />
+        <Select
+          label="Stale only"
+          value={search.stale}
+          options={['yes']}
+          onChange={(stale) => set({ stale })}
+        />
       </div>
       {list.isPending ? (
         <Loading />
@@ -101,12 +137,15 @@ function ServerCard({ server }: { server: FleetServerDetail }) {
   return (
     <article className="card server" aria-label={`server ${server.name}`}>
       <h3>
-        {server.name} <Badge>{server.transport}</Badge> <Badge tone={server.auth_mode === 'none' ? 'neutral' : 'warn'}>auth: {server.auth_mode}</Badge>
+        {server.name} <Badge>{server.transport}</Badge>{' '}
+        <Badge tone={server.auth_mode === 'none' ? 'neutral' : 'warn'}>auth: {server.auth_mode}</Badge>
       </h3>
       <dl className="kv">
         <dt>{server.url ? 'URL' : 'Command'}</dt>
         <dd>
-          <code className="wrap">{server.url ?? [server.command, ...(server.args ?? [])].filter(Boolean).join(' ')}</code>
+          <code className="wrap">
+            {server.url ?? [server.command, ...(server.args ?? [])].filter(Boolean).join(' ')}
+          </code>
         </dd>
         <dt>Declared tools</dt>
         <dd>
@@ -139,7 +178,10 @@ function ServerCard({ server }: { server: FleetServerDetail }) {
 
 export function AgentScreen() {
   const { id } = getRouteApi('/fleet/$id').useParams();
-  const agent = useQuery({ queryKey: ['fleet', id], queryFn: () => api<FleetAgentView>(`/v1/fleet/${encodeURIComponent(id)}`) });
+  const agent = useQuery({
+    queryKey: ['fleet', id],
+    queryFn: () => api<FleetAgentView>(`/v1/fleet/${encodeURIComponent(id)}`),
+  });
   if (agent.isPending) return <Loading />;
   if (agent.isError) return <ErrorState error={agent.error} what="this agent" />;
   const a = agent.data;
@@ -165,15 +207,24 @@ export function AgentScreen() {
           <dd>{a.endpoint.owner ?? '—'}</dd>
           <dt>Last synced</dt>
           <dd>
-            {when(a.endpoint.last_synced_at)} {isStale(a.endpoint.last_synced_at) && <Badge tone="warn">stale</Badge>}
+            {when(a.endpoint.last_synced_at)}{' '}
+            {isStale(a.endpoint.last_synced_at) && <Badge tone="warn">stale</Badge>}
           </dd>
           <dt>Warnings</dt>
-          <dd>{a.endpoint.warnings.length ? a.endpoint.warnings.map((w) => `${w.path}: ${w.message}`).join('; ') : '—'}</dd>
+          <dd>
+            {a.endpoint.warnings.length
+              ? a.endpoint.warnings.map((w) => `${w.path}: ${w.message}`).join('; ')
+              : '—'}
+          </dd>
         </dl>
       </Section>
       <Section title={`Servers (${a.servers?.length ?? a.server_count})`}>
         {a.servers?.length ? (
-          <div className="cards">{a.servers.map((server) => <ServerCard key={server.name} server={server} />)}</div>
+          <div className="cards">
+            {a.servers.map((server) => (
+              <ServerCard key={server.name} server={server} />
+            ))}
+          </div>
         ) : (
           <p className="muted">This agent declares no MCP server.</p>
         )}

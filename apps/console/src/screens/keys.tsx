@@ -17,7 +17,12 @@ const ROLES = ['admin', 'analyst', 'viewer', 'fleet-push', 'proxy', 'gateway'];
 /** A raw key, shown once: it is in this dialog's memory only, never stored or logged by the console. */
 function ShownOnce({ created, onClose }: { created: CreatedApiKey | null; onClose(): void }) {
   return (
-    <Dialog open={!!created} onOpenChange={(open) => !open && onClose()} title="Copy the key now" description="It is shown once and cannot be read again.">
+    <Dialog
+      open={!!created}
+      onOpenChange={(open) => !open && onClose()}
+      title="Copy the key now"
+      description="It is shown once and cannot be read again."
+    >
       {created && (
         <>
           <p>
@@ -45,7 +50,11 @@ function KeysTab() {
   const refresh = () => client.invalidateQueries({ queryKey: ['/v1/auth/keys'] });
   const create = useMutation({
     mutationFn: () =>
-      send<CreatedApiKey>('POST', '/v1/auth/keys', { name: form.name || undefined, role: form.role, expires_in: form.expires_in || undefined }),
+      send<CreatedApiKey>('POST', '/v1/auth/keys', {
+        name: form.name || undefined,
+        role: form.role,
+        expires_in: form.expires_in || undefined,
+      }),
     onSuccess: (answer) => {
       setCreating(false);
       setCreated(answer);
@@ -69,15 +78,32 @@ function KeysTab() {
   const columns: ColumnDef<ApiKeyView, unknown>[] = [
     { id: 'name', header: 'Name', accessorKey: 'name' },
     { id: 'role', header: 'Role', accessorKey: 'role' },
-    { id: 'prefix', header: 'Prefix', accessorKey: 'prefix', cell: ({ getValue }) => <code>{String(getValue())}…</code> },
+    {
+      id: 'prefix',
+      header: 'Prefix',
+      accessorKey: 'prefix',
+      cell: ({ getValue }) => <code>{String(getValue())}…</code>,
+    },
     {
       id: 'status',
       header: 'Status',
       accessorKey: 'status',
-      cell: ({ getValue }) => <Badge tone={getValue() === 'active' ? 'ok' : 'bad'}>{String(getValue())}</Badge>,
+      cell: ({ getValue }) => (
+        <Badge tone={getValue() === 'active' ? 'ok' : 'bad'}>{String(getValue())}</Badge>
+      ),
     },
-    { id: 'last', header: 'Last used', accessorKey: 'last_used_at', cell: ({ getValue }) => when(getValue() as string | null) },
-    { id: 'expires', header: 'Expires', accessorKey: 'expires_at', cell: ({ getValue }) => when(getValue() as string | null) },
+    {
+      id: 'last',
+      header: 'Last used',
+      accessorKey: 'last_used_at',
+      cell: ({ getValue }) => when(getValue() as string | null),
+    },
+    {
+      id: 'expires',
+      header: 'Expires',
+      accessorKey: 'expires_at',
+      cell: ({ getValue }) => when(getValue() as string | null),
+    },
     {
       id: 'actions',
       header: 'Actions',
@@ -114,7 +140,15 @@ function KeysTab() {
       ) : keys.isError ? (
         <ErrorState error={keys.error} what="API keys" />
       ) : (
-        <DataTable label="API keys" rows={keys.rows} columns={columns} rowKey={(k) => k.id} empty="No API key." hasMore={keys.hasNextPage} onLoadMore={() => void keys.fetchNextPage()} />
+        <DataTable
+          label="API keys"
+          rows={keys.rows}
+          columns={columns}
+          rowKey={(k) => k.id}
+          empty="No API key."
+          hasMore={keys.hasNextPage}
+          onLoadMore={() => void keys.fetchNextPage()}
+        />
       )}
       <Dialog open={creating} onOpenChange={setCreating} title="Create an API key">
         <form
@@ -123,7 +157,11 @@ function KeysTab() {
             create.mutate();
           }}
         >
-          <Field label="Name">{(id) => <input id={id} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />}</Field>
+          <Field label="Name">
+            {(id) => (
+              <input id={id} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+            )}
+          </Field>
           <Field label="Role">
             {(id) => (
               <select id={id} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value })}>
@@ -134,7 +172,13 @@ function KeysTab() {
             )}
           </Field>
           <Field label="Expires in (e.g. 30d; empty = never)">
-            {(id) => <input id={id} value={form.expires_in} onChange={(e) => setForm({ ...form, expires_in: e.target.value })} />}
+            {(id) => (
+              <input
+                id={id}
+                value={form.expires_in}
+                onChange={(e) => setForm({ ...form, expires_in: e.target.value })}
+              />
+            )}
           </Field>
           {create.isError && <ErrorState error={create.error} />}
           <button type="submit" className="btn btn-primary" disabled={create.isPending}>
@@ -149,7 +193,11 @@ function KeysTab() {
         title={`Revoke key ${revoking?.name ?? ''}?`}
         description="Clients and browser sessions using it stop working at once."
       >
-        <Button variant="danger" disabled={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.id)}>
+        <Button
+          variant="danger"
+          disabled={revoke.isPending}
+          onClick={() => revoking && revoke.mutate(revoking.id)}
+        >
           Revoke
         </Button>
       </Dialog>
@@ -168,16 +216,35 @@ function SessionsTab() {
     { id: 'subject', header: 'Subject', accessorFn: (s) => String(s.subject ?? '') },
     { id: 'role', header: 'Role', accessorFn: (s) => String(s.role ?? '') },
     { id: 'via', header: 'Via', accessorFn: (s) => String(s.via ?? '') },
-    { id: 'created', header: 'Created', accessorFn: (s) => s.created_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
-    { id: 'seen', header: 'Last seen', accessorFn: (s) => s.last_seen_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
-    { id: 'expires', header: 'Expires', accessorFn: (s) => s.expires_at ?? '', cell: ({ getValue }) => when(getValue() as string) },
+    {
+      id: 'created',
+      header: 'Created',
+      accessorFn: (s) => s.created_at ?? '',
+      cell: ({ getValue }) => when(getValue() as string),
+    },
+    {
+      id: 'seen',
+      header: 'Last seen',
+      accessorFn: (s) => s.last_seen_at ?? '',
+      cell: ({ getValue }) => when(getValue() as string),
+    },
+    {
+      id: 'expires',
+      header: 'Expires',
+      accessorFn: (s) => s.expires_at ?? '',
+      cell: ({ getValue }) => when(getValue() as string),
+    },
     {
       id: 'actions',
       header: 'Actions',
       enableSorting: false,
       cell: ({ row }) =>
         !row.original.revoked_at && (
-          <Button variant="danger" aria-label={`Revoke session ${row.original.id}`} onClick={() => revoke.mutate(row.original.id)}>
+          <Button
+            variant="danger"
+            aria-label={`Revoke session ${row.original.id}`}
+            onClick={() => revoke.mutate(row.original.id)}
+          >
             Revoke
           </Button>
         ),
@@ -186,11 +253,21 @@ function SessionsTab() {
   if (sessions.isPending) return <Loading />;
   if (sessions.isError)
     return isNotFound(sessions.error) ? (
-      <p className="state empty">Browser sessions are not available on this control plane (GET /v1/auth/sessions answered 404).</p>
+      <p className="state empty">
+        Browser sessions are not available on this control plane (GET /v1/auth/sessions answered 404).
+      </p>
     ) : (
       <ErrorState error={sessions.error} what="sessions" />
     );
-  return <DataTable label="Sessions" rows={sessions.rows} columns={columns} rowKey={(s) => s.id} empty="No active session." />;
+  return (
+    <DataTable
+      label="Sessions"
+      rows={sessions.rows}
+      columns={columns}
+      rowKey={(s) => s.id}
+      empty="No active session."
+    />
+  );
 }
 
 function TenantsTab() {
@@ -207,7 +284,12 @@ function TenantsTab() {
   const columns: ColumnDef<TenantView, unknown>[] = [
     { id: 'id', header: 'Tenant', accessorKey: 'id' },
     { id: 'name', header: 'Name', accessorKey: 'name' },
-    { id: 'created', header: 'Created', accessorKey: 'created_at', cell: ({ getValue }) => when(getValue() as string) },
+    {
+      id: 'created',
+      header: 'Created',
+      accessorKey: 'created_at',
+      cell: ({ getValue }) => when(getValue() as string),
+    },
   ];
   return (
     <>
@@ -218,14 +300,26 @@ function TenantsTab() {
           create.mutate();
         }}
       >
-        <Field label="New tenant id">{(fid) => <input id={fid} value={id} onChange={(e) => setId(e.target.value)} />}</Field>
+        <Field label="New tenant id">
+          {(fid) => <input id={fid} value={id} onChange={(e) => setId(e.target.value)} />}
+        </Field>
         <button type="submit" className="btn btn-primary" disabled={!id || create.isPending}>
           Create tenant
         </button>
       </form>
       {create.isError && <ErrorState error={create.error} />}
-      {tenants.isPending ? <Loading /> : tenants.isError ? <ErrorState error={tenants.error} what="tenants" /> : (
-        <DataTable label="Tenants" rows={tenants.rows} columns={columns} rowKey={(t) => t.id} empty="No tenant." />
+      {tenants.isPending ? (
+        <Loading />
+      ) : tenants.isError ? (
+        <ErrorState error={tenants.error} what="tenants" />
+      ) : (
+        <DataTable
+          label="Tenants"
+          rows={tenants.rows}
+          columns={columns}
+          rowKey={(t) => t.id}
+          empty="No tenant."
+        />
       )}
     </>
   );
@@ -247,15 +341,22 @@ export function KeysScreen() {
   return (
     <>
       <h1>Keys and sessions</h1>
-      <Tabs.Root value={tab} onValueChange={(value) => void navigate({ search: { tab: value === 'keys' ? undefined : value } })}>
+      <Tabs.Root
+        value={tab}
+        onValueChange={(value) => void navigate({ search: { tab: value === 'keys' ? undefined : value } })}
+      >
         <Tabs.List className="tabs" aria-label="Identity">
           <Tabs.Trigger value="keys">API keys</Tabs.Trigger>
           {can('sessions:manage') && <Tabs.Trigger value="sessions">Sessions</Tabs.Trigger>}
           {can('tenants:manage') && <Tabs.Trigger value="tenants">Tenants</Tabs.Trigger>}
         </Tabs.List>
         <Tabs.Content value="keys">{tab === 'keys' && <KeysTab />}</Tabs.Content>
-        {can('sessions:manage') && <Tabs.Content value="sessions">{tab === 'sessions' && <SessionsTab />}</Tabs.Content>}
-        {can('tenants:manage') && <Tabs.Content value="tenants">{tab === 'tenants' && <TenantsTab />}</Tabs.Content>}
+        {can('sessions:manage') && (
+          <Tabs.Content value="sessions">{tab === 'sessions' && <SessionsTab />}</Tabs.Content>
+        )}
+        {can('tenants:manage') && (
+          <Tabs.Content value="tenants">{tab === 'tenants' && <TenantsTab />}</Tabs.Content>
+        )}
       </Tabs.Root>
     </>
   );

@@ -130,7 +130,10 @@ export function Overview() {
             </div>
             <div className="card wide">
               <h3>Runtime decisions per hour</h3>
-              <Sparkline label="runtime decisions per hour" points={bucketByHour(events.map((e) => e.event.timestamp))} />
+              <Sparkline
+                label="runtime decisions per hour"
+                points={bucketByHour(events.map((e) => e.event.timestamp))}
+              />
               <Link to="/runtime">runtime →</Link>
             </div>
           </div>

@@ -24,13 +24,22 @@ const columns: ColumnDef<PolicySummaryView, unknown>[] = [
     id: 'enabled',
     header: 'State',
     accessorFn: (p) => (p.enabled ? 'enabled' : 'disabled'),
-    cell: ({ row }) => <Badge tone={row.original.enabled ? 'ok' : 'neutral'}>{row.original.enabled ? 'enabled' : 'disabled'}</Badge>,
+    cell: ({ row }) => (
+      <Badge tone={row.original.enabled ? 'ok' : 'neutral'}>
+        {row.original.enabled ? 'enabled' : 'disabled'}
+      </Badge>
+    ),
   },
   { id: 'rules', header: 'Rules', accessorKey: 'rule_count' },
   { id: 'version', header: 'Version', accessorKey: 'version' },
   { id: 'description', header: 'Description', accessorFn: (p) => p.description ?? '' },
   { id: 'by', header: 'Updated by', accessorKey: 'updated_by' },
-  { id: 'updated', header: 'Updated', accessorKey: 'updated_at', cell: ({ getValue }) => when(getValue() as string) },
+  {
+    id: 'updated',
+    header: 'Updated',
+    accessorKey: 'updated_at',
+    cell: ({ getValue }) => when(getValue() as string),
+  },
 ];
 
 export function PoliciesScreen() {
@@ -50,7 +59,12 @@ export function PoliciesScreen() {
       <h1>Policies</h1>
       <div className="filters" role="search">
         <Search value={search.q} onChange={(value) => set({ q: value })} />
-        <Select label="State" value={search.enabled} options={['enabled', 'disabled']} onChange={(enabled) => set({ enabled })} />
+        <Select
+          label="State"
+          value={search.enabled}
+          options={['enabled', 'disabled']}
+          onChange={(enabled) => set({ enabled })}
+        />
         <Can permission="policy:write">
           <Link to="/policies/new" className="btn btn-primary">
             New policy
@@ -67,7 +81,11 @@ export function PoliciesScreen() {
           rows={rows}
           columns={columns}
           rowKey={(p) => p.id}
-          empty={q || search.enabled ? 'No policy matches these filters.' : 'No policy yet: gateways and proxies use the default effect.'}
+          empty={
+            q || search.enabled
+              ? 'No policy matches these filters.'
+              : 'No policy yet: gateways and proxies use the default effect.'
+          }
           hasMore={list.hasNextPage}
           loadingMore={list.isFetchingNextPage}
           onLoadMore={() => void list.fetchNextPage()}

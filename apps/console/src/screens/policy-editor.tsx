@@ -10,7 +10,11 @@ import { checkPolicyText, type Problem } from '../lib/policy-schema';
 import type { PolicyEvaluation, PolicySummaryView, PolicyView } from '../lib/types';
 
 const TEMPLATE = JSON.stringify(
-  { version: 1, default_effect: 'allow', rules: [{ id: 'no-shell', effect: 'deny', tools: ['run_shell', 'shell_*'] }] },
+  {
+    version: 1,
+    default_effect: 'allow',
+    rules: [{ id: 'no-shell', effect: 'deny', tools: ['run_shell', 'shell_*'] }],
+  },
   null,
   2,
 );
@@ -21,7 +25,10 @@ function serverProblems(error: unknown): Problem[] {
   if (!(error instanceof ApiError)) return [];
   if (Array.isArray(error.details)) {
     return (error.details as { where?: string; field?: string; problems?: string[] }[]).flatMap((detail) =>
-      (detail.problems ?? [error.message]).map((message) => ({ where: detail.where ?? detail.field ?? 'policy', message })),
+      (detail.problems ?? [error.message]).map((message) => ({
+        where: detail.where ?? detail.field ?? 'policy',
+        message,
+      })),
     );
   }
   return [{ where: error.code, message: error.message }];
@@ -49,17 +56,38 @@ interface Draft {
   text: string;
 }
 
-function Editor({ draft, onChange, readOnly }: { draft: Draft; onChange(draft: Draft): void; readOnly: boolean }) {
+function Editor({
+  draft,
+  onChange,
+  readOnly,
+}: {
+  draft: Draft;
+  onChange(draft: Draft): void;
+  readOnly: boolean;
+}) {
   const check = useMemo(() => checkPolicyText(draft.text), [draft.text]);
   return (
     <div className="editor">
       <div className="filters">
         <Field label="Name">
-          {(id) => <input id={id} value={draft.name} readOnly={readOnly} onChange={(e) => onChange({ ...draft, name: e.target.value })} />}
+          {(id) => (
+            <input
+              id={id}
+              value={draft.name}
+              readOnly={readOnly}
+              onChange={(e) => onChange({ ...draft, name: e.target.value })}
+            />
+          )}
         </Field>
         <Field label="Description">
           {(id) => (
-            <input id={id} value={draft.description} size={48} readOnly={readOnly} onChange={(e) => onChange({ ...draft, description: e.target.value })} />
+            <input
+              id={id}
+              value={draft.description}
+              size={48}
+              readOnly={readOnly}
+              onChange={(e) => onChange({ ...draft, description: e.target.value })}
+            />
           )}
         </Field>
       </div>
@@ -114,8 +142,12 @@ export function NewPolicyScreen() {
       <h1>New policy</h1>
       <Editor draft={draft} onChange={setDraft} readOnly={false} />
       <label className="check">
-        <input type="checkbox" checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })} /> Enabled
-        (a disabled policy is a draft: versioned and dry-runnable, not in the bundle)
+        <input
+          type="checkbox"
+          checked={draft.enabled}
+          onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })}
+        />{' '}
+        Enabled (a disabled policy is a draft: versioned and dry-runnable, not in the bundle)
       </label>
       <Problems problems={serverProblems(create.error)} label="Server refused the policy" />
       <Button variant="primary" disabled={!valid || create.isPending} onClick={() => create.mutate()}>
@@ -148,14 +180,22 @@ function DryRun({ policyId }: { policyId: string }) {
           run.mutate();
         }}
       >
-        <Field label="Tool">{(id) => <input id={id} value={tool} onChange={(e) => setTool(e.target.value)} />}</Field>
-        <Field label="Arguments (JSON)">{(id) => <input id={id} value={args} size={30} onChange={(e) => setArgs(e.target.value)} />}</Field>
+        <Field label="Tool">
+          {(id) => <input id={id} value={tool} onChange={(e) => setTool(e.target.value)} />}
+        </Field>
+        <Field label="Arguments (JSON)">
+          {(id) => <input id={id} value={args} size={30} onChange={(e) => setArgs(e.target.value)} />}
+        </Field>
         <Field label="Context (JSON: agent, client, environment, upstream)">
           {(id) => <input id={id} value={context} size={30} onChange={(e) => setContext(e.target.value)} />}
         </Field>
         <Field label="Against">
           {(id) => (
-            <select id={id} value={target} onChange={(e) => setTarget(e.target.value as 'policy' | 'effective')}>
+            <select
+              id={id}
+              value={target}
+              onChange={(e) => setTarget(e.target.value as 'policy' | 'effective')}
+            >
               <option value="policy">this policy (latest saved version)</option>
               <option value="effective">the tenant&apos;s effective bundle</option>
             </select>
@@ -169,7 +209,9 @@ function DryRun({ policyId }: { policyId: string }) {
       {run.data && (
         <div className="decision" data-testid="dry-run-result">
           <p>
-            <Badge tone={run.data.effect === 'deny' ? 'bad' : run.data.effect === 'warn' ? 'warn' : 'ok'}>{run.data.effect}</Badge>{' '}
+            <Badge tone={run.data.effect === 'deny' ? 'bad' : run.data.effect === 'warn' ? 'warn' : 'ok'}>
+              {run.data.effect}
+            </Badge>{' '}
             {run.data.reason}
           </p>
           <ol className="small">
@@ -200,12 +242,20 @@ function Diff({ before, after }: { before: string; after: string }) {
   );
 }
 
-const docOf = (p: PolicyView) => pretty({ name: p.name, description: p.description, enabled: p.enabled, bindings: p.bindings, document: p.document });
+const docOf = (p: PolicyView) =>
+  pretty({
+    name: p.name,
+    description: p.description,
+    enabled: p.enabled,
+    bindings: p.bindings,
+    document: p.document,
+  });
 
 function History({ policy }: { policy: PolicyView }) {
   const versions = useQuery({
     queryKey: ['policy-versions', policy.id, policy.version],
-    queryFn: () => api<Page<PolicySummaryView>>(`/v1/gateway/policies/${policy.id}/versions${qs({ limit: 200 })}`),
+    queryFn: () =>
+      api<Page<PolicySummaryView>>(`/v1/gateway/policies/${policy.id}/versions${qs({ limit: 200 })}`),
   });
   const [selected, setSelected] = useState<number | null>(null);
   const pair = useQuery({
@@ -213,7 +263,10 @@ function History({ policy }: { policy: PolicyView }) {
     enabled: selected !== null,
     queryFn: async () => {
       const after = await api<PolicyView>(`/v1/gateway/policies/${policy.id}${qs({ version: selected! })}`);
-      const before = selected! > 1 ? await api<PolicyView>(`/v1/gateway/policies/${policy.id}${qs({ version: selected! - 1 })}`) : null;
+      const before =
+        selected! > 1
+          ? await api<PolicyView>(`/v1/gateway/policies/${policy.id}${qs({ version: selected! - 1 })}`)
+          : null;
       return { before: before ? docOf(before) : '', after: docOf(after) };
     },
   });
@@ -227,17 +280,29 @@ function History({ policy }: { policy: PolicyView }) {
         <ul className="versions">
           {versions.data.items.map((v) => (
             <li key={v.version}>
-              <button type="button" className="link" aria-pressed={selected === v.version} onClick={() => setSelected(v.version)}>
+              <button
+                type="button"
+                className="link"
+                aria-pressed={selected === v.version}
+                onClick={() => setSelected(v.version)}
+              >
                 v{v.version}
               </button>{' '}
-              {when(v.updated_at)} by {v.updated_by} · {v.enabled ? 'enabled' : 'disabled'} · {v.rule_count} rule(s)
+              {when(v.updated_at)} by {v.updated_by} · {v.enabled ? 'enabled' : 'disabled'} · {v.rule_count}{' '}
+              rule(s)
               {v.deleted && <Badge tone="bad">deleted</Badge>}
             </li>
           ))}
         </ul>
       )}
       {selected !== null &&
-        (pair.isPending ? <Loading /> : pair.isError ? <ErrorState error={pair.error} what="the diff" /> : <Diff before={pair.data.before} after={pair.data.after} />)}
+        (pair.isPending ? (
+          <Loading />
+        ) : pair.isError ? (
+          <ErrorState error={pair.error} what="the diff" />
+        ) : (
+          <Diff before={pair.data.before} after={pair.data.after} />
+        ))}
     </Section>
   );
 }
@@ -246,7 +311,10 @@ export function PolicyScreen() {
   const { id } = getRouteApi('/policies/$id').useParams();
   const { can } = useAuth();
   const client = useQueryClient();
-  const policy = useQuery({ queryKey: ['policy', id], queryFn: () => api<PolicyView>(`/v1/gateway/policies/${encodeURIComponent(id)}`) });
+  const policy = useQuery({
+    queryKey: ['policy', id],
+    queryFn: () => api<PolicyView>(`/v1/gateway/policies/${encodeURIComponent(id)}`),
+  });
   const [draft, setDraft] = useState<Draft | null>(null);
   useEffect(() => {
     if (policy.data)
@@ -272,7 +340,8 @@ export function PolicyScreen() {
       await client.invalidateQueries({ queryKey: ['/v1/gateway/policies'] });
     },
   });
-  if (policy.isPending || !draft) return policy.isError ? <ErrorState error={policy.error} what="this policy" /> : <Loading />;
+  if (policy.isPending || !draft)
+    return policy.isError ? <ErrorState error={policy.error} what="this policy" /> : <Loading />;
   const p = policy.data!;
   const writable = can('policy:write');
   const valid = !checkPolicyText(draft.text).problems.length;
@@ -292,10 +361,17 @@ export function PolicyScreen() {
         actions={
           writable && (
             <>
-              <Button variant="primary" disabled={!valid || save.isPending} onClick={() => save.mutate(draft)}>
+              <Button
+                variant="primary"
+                disabled={!valid || save.isPending}
+                onClick={() => save.mutate(draft)}
+              >
                 Save new version
               </Button>
-              <Button disabled={save.isPending} onClick={() => save.mutate({ ...draft, text: pretty(p.document), enabled: !p.enabled })}>
+              <Button
+                disabled={save.isPending}
+                onClick={() => save.mutate({ ...draft, text: pretty(p.document), enabled: !p.enabled })}
+              >
                 {p.enabled ? 'Disable' : 'Enable'}
               </Button>
             </>

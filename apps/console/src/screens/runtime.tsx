@@ -10,15 +10,28 @@ import type { AuditEntryView } from '../lib/types';
 const DECISIONS = ['allowed', 'denied', 'redacted', 'rate_limited', 'warned', 'flagged'];
 const routeApi = getRouteApi('/runtime');
 export const decisionTone = (decision?: string) =>
-  decision === 'denied' || decision === 'blocked' ? 'bad' : decision === 'allowed' ? 'ok' : decision ? 'warn' : 'neutral';
+  decision === 'denied' || decision === 'blocked'
+    ? 'bad'
+    : decision === 'allowed'
+      ? 'ok'
+      : decision
+        ? 'warn'
+        : 'neutral';
 
 const columns: ColumnDef<AuditEntryView, unknown>[] = [
-  { id: 'time', header: 'Time', accessorFn: (e) => e.event.timestamp, cell: ({ getValue }) => when(getValue() as string) },
+  {
+    id: 'time',
+    header: 'Time',
+    accessorFn: (e) => e.event.timestamp,
+    cell: ({ getValue }) => when(getValue() as string),
+  },
   {
     id: 'decision',
     header: 'Decision',
     accessorFn: (e) => e.event.decision ?? '',
-    cell: ({ row }) => <Badge tone={decisionTone(row.original.event.decision)}>{row.original.event.decision ?? '—'}</Badge>,
+    cell: ({ row }) => (
+      <Badge tone={decisionTone(row.original.event.decision)}>{row.original.event.decision ?? '—'}</Badge>
+    ),
   },
   { id: 'type', header: 'Event', accessorFn: (e) => e.event.type },
   { id: 'surface', header: 'By', accessorFn: (e) => e.event.actor.role },
@@ -46,16 +59,32 @@ export function RuntimeScreen() {
     <>
       <h1>Runtime decisions</h1>
       <div className="filters" role="search">
-        <Select label="Decision" value={search.decision} options={DECISIONS} onChange={(decision) => set({ decision })} />
-        <Search label="Agent" placeholder="agent name" value={search.agent} onChange={(agent) => set({ agent })} />
+        <Select
+          label="Decision"
+          value={search.decision}
+          options={DECISIONS}
+          onChange={(decision) => set({ decision })}
+        />
+        <Search
+          label="Agent"
+          placeholder="agent name"
+          value={search.agent}
+          onChange={(agent) => set({ agent })}
+        />
         <Search label="Tool" placeholder="tool name" value={search.tool} onChange={(tool) => set({ tool })} />
         <label className="check">
-          <input type="checkbox" checked={live} onChange={(e) => set({ live: e.target.checked ? undefined : 'off' })} /> Live
-          (every 5 s)
+          <input
+            type="checkbox"
+            checked={live}
+            onChange={(e) => set({ live: e.target.checked ? undefined : 'off' })}
+          />{' '}
+          Live (every 5 s)
         </label>
       </div>
       {!can('audit:read') ? (
-        <p className="state empty">Runtime decisions are in the audit ledger, which needs audit:read (analyst or admin).</p>
+        <p className="state empty">
+          Runtime decisions are in the audit ledger, which needs audit:read (analyst or admin).
+        </p>
       ) : list.isPending ? (
         <Loading />
       ) : list.isError ? (
@@ -66,7 +95,11 @@ export function RuntimeScreen() {
           rows={list.rows}
           columns={columns}
           rowKey={(e) => String(e.seq)}
-          empty={search.decision || search.agent || search.tool ? 'No decision matches these filters.' : 'No gateway or proxy decision recorded yet.'}
+          empty={
+            search.decision || search.agent || search.tool
+              ? 'No decision matches these filters.'
+              : 'No gateway or proxy decision recorded yet.'
+          }
           hasMore={list.hasNextPage}
           loadingMore={list.isFetchingNextPage}
           onLoadMore={() => void list.fetchNextPage()}

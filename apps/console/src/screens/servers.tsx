@@ -31,21 +31,38 @@ const serverColumns: ColumnDef<FleetServerView, unknown>[] = [
     accessorFn: (row) => row.url ?? row.command ?? '',
     cell: ({ getValue }) => <code className="wrap">{String(getValue() || '—')}</code>,
   },
-  { id: 'tools', header: 'Tools', accessorFn: (row) => row.tools.length, cell: ({ row }) => <List items={row.original.tools.slice(0, 6)} /> },
+  {
+    id: 'tools',
+    header: 'Tools',
+    accessorFn: (row) => row.tools.length,
+    cell: ({ row }) => <List items={row.original.tools.slice(0, 6)} />,
+  },
   { id: 'auth', header: 'Auth', accessorFn: (row) => row.auth_modes.join(', ') },
   {
     id: 'credentials',
     header: 'Credential names',
     accessorFn: (row) => row.credential_env_names.length + row.credential_header_names.length,
-    cell: ({ row }) => <List items={[...row.original.credential_env_names, ...row.original.credential_header_names]} />,
+    cell: ({ row }) => (
+      <List items={[...row.original.credential_env_names, ...row.original.credential_header_names]} />
+    ),
   },
   { id: 'endpoints', header: 'Endpoints', accessorKey: 'endpoint_count' },
-  { id: 'seen', header: 'Last seen', accessorKey: 'last_seen_at', cell: ({ getValue }) => when(getValue() as string) },
+  {
+    id: 'seen',
+    header: 'Last seen',
+    accessorKey: 'last_seen_at',
+    cell: ({ getValue }) => when(getValue() as string),
+  },
 ];
 
 const upstreamColumns: ColumnDef<DiscoveredUpstream, unknown>[] = [
   { id: 'name', header: 'Name', accessorKey: 'name' },
-  { id: 'url', header: 'URL', accessorKey: 'url', cell: ({ getValue }) => <code className="wrap">{String(getValue())}</code> },
+  {
+    id: 'url',
+    header: 'URL',
+    accessorKey: 'url',
+    cell: ({ getValue }) => <code className="wrap">{String(getValue())}</code>,
+  },
   { id: 'transport', header: 'Transport', accessorKey: 'transport' },
   {
     id: 'approval',
@@ -53,14 +70,23 @@ const upstreamColumns: ColumnDef<DiscoveredUpstream, unknown>[] = [
     accessorFn: (row) => row.approval ?? '',
     cell: ({ row }) =>
       row.original.approval ? (
-        <Badge tone={row.original.approval === 'approved' ? 'ok' : row.original.approval === 'blocked' ? 'bad' : 'warn'}>
+        <Badge
+          tone={
+            row.original.approval === 'approved' ? 'ok' : row.original.approval === 'blocked' ? 'bad' : 'warn'
+          }
+        >
           {row.original.approval}
         </Badge>
       ) : (
         <span className="muted">—</span>
       ),
   },
-  { id: 'sources', header: 'Seen on', accessorFn: (row) => row.source_agents.length, cell: ({ row }) => <List items={row.original.source_agents} /> },
+  {
+    id: 'sources',
+    header: 'Seen on',
+    accessorFn: (row) => row.source_agents.length,
+    cell: ({ row }) => <List items={row.original.source_agents} />,
+  },
 ];
 
 export function ServersScreen() {
@@ -68,8 +94,15 @@ export function ServersScreen() {
   const navigate = useNavigate({ from: '/servers' });
   const set = (patch: Record<string, string | undefined>) =>
     void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
-  const servers = usePaged<FleetServerView>('/v1/fleet/servers', { q: search.q, transport: search.transport, auth_mode: search.auth_mode });
-  const discovered = useQuery({ queryKey: ['discovered'], queryFn: () => api<DiscoveryAnswer>('/v1/gateway/upstreams/discovered') });
+  const servers = usePaged<FleetServerView>('/v1/fleet/servers', {
+    q: search.q,
+    transport: search.transport,
+    auth_mode: search.auth_mode,
+  });
+  const discovered = useQuery({
+    queryKey: ['discovered'],
+    queryFn: () => api<DiscoveryAnswer>('/v1/gateway/upstreams/discovered'),
+  });
   const tab = search.tab === 'upstreams' ? 'upstreams' : 'servers';
   return (
     <>
@@ -82,8 +115,18 @@ export function ServersScreen() {
         <Tabs.Content value="servers">
           <div className="filters" role="search">
             <Search value={search.q} onChange={(q) => set({ q })} />
-            <Select label="Transport" value={search.transport} options={TRANSPORTS} onChange={(transport) => set({ transport })} />
-            <Select label="Auth mode" value={search.auth_mode} options={AUTH_MODES} onChange={(auth_mode) => set({ auth_mode })} />
+            <Select
+              label="Transport"
+              value={search.transport}
+              options={TRANSPORTS}
+              onChange={(transport) => set({ transport })}
+            />
+            <Select
+              label="Auth mode"
+              value={search.auth_mode}
+              options={AUTH_MODES}
+              onChange={(auth_mode) => set({ auth_mode })}
+            />
           </div>
           {servers.isPending ? (
             <Loading />
@@ -95,7 +138,11 @@ export function ServersScreen() {
               rows={servers.rows}
               columns={serverColumns}
               rowKey={(row) => `${row.name}\u0000${row.transport}\u0000${row.url ?? row.command ?? ''}`}
-              empty={search.q || search.transport || search.auth_mode ? 'No server matches these filters.' : 'No MCP server in the fleet yet.'}
+              empty={
+                search.q || search.transport || search.auth_mode
+                  ? 'No server matches these filters.'
+                  : 'No MCP server in the fleet yet.'
+              }
               hasMore={servers.hasNextPage}
               loadingMore={servers.isFetchingNextPage}
               onLoadMore={() => void servers.fetchNextPage()}
@@ -110,7 +157,8 @@ export function ServersScreen() {
           ) : (
             <>
               <p className="muted">
-                Remote (http, https, sse) servers the fleet reports, as gateways see them. Generated {when(discovered.data.generated_at)}.
+                Remote (http, https, sse) servers the fleet reports, as gateways see them. Generated{' '}
+                {when(discovered.data.generated_at)}.
               </p>
               <DataTable
                 label="Discovered upstreams"
