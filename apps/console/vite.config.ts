@@ -14,7 +14,8 @@ const apiTarget = process.env.AGENT_BOM_CONSOLE_API ?? 'http://127.0.0.1:8422';
 export default defineConfig({
   root: here,
   base: '/',
-  plugins: [react()],
+  // plugin-react-swc, not plugin-react 6: the latter's optional babel peers do not resolve with jest's babel 7.
+  plugins: [react({ disableOxcRecommendation: true })],
   build: {
     outDir: path.resolve(here, '../../dist/console'),
     emptyOutDir: true,
