@@ -35,7 +35,11 @@ describe('console screenshots', () => {
     await t.app.listen(0, '127.0.0.1');
     s = await seed(t, (await t.app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1'));
     browser = await launchChromium();
-    page = await signIn(await browser.newContext({ viewport: { width: 1280, height: 800 } }), s.origin, s.adminKey);
+    page = await signIn(
+      await browser.newContext({ viewport: { width: 1280, height: 800 } }),
+      s.origin,
+      s.adminKey,
+    );
     await fs.mkdir(OUT, { recursive: true });
   }, 120_000);
   afterAll(async () => {
