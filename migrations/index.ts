@@ -3,6 +3,8 @@ import { Fleet1763769600000 } from './1763769600000-Fleet.js';
 import { Audit1763856000000 } from './1763856000000-Audit.js';
 import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Sessions1764115200000 } from './1764115200000-Sessions.js';
+import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
+import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -11,4 +13,6 @@ export const MIGRATIONS = [
   Audit1763856000000,
   Policy1763942400000,
   Sessions1764115200000,
+  OidcIssuers1764115300000,
+  LoginStates1764115400000,
 ];

@@ -7,10 +7,11 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
 import { serveConsole } from './core/http/console.js';
-import { installJsonBodyParser } from './core/http/json-body.js';
+import { installFormParserFor, installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { PinoNestLogger } from './core/logging/logger.js';
+import { SAML_ACS_PATH } from './modules/sso/saml/saml-login.controller.js';
 import { Metrics } from './core/metrics/metrics.js';
 
 export const API_VERSION = '0.1.0';
@@ -48,6 +49,7 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
+  installFormParserFor(fastify, SAML_ACS_PATH);
   const metrics = app.get(Metrics);
   fastify.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

@@ -35,7 +35,15 @@ describe('unauthenticated: every route is public by declaration or closed to ano
         .filter((r) => r.isPublic)
         .map((r) => r.path)
         .sort(),
-    ).toEqual(['/healthz', '/metrics', '/readyz', '/v1/auth/session', '/v1/auth/sso']);
+    ).toEqual([
+      '/healthz',
+      '/metrics',
+      '/readyz',
+      '/v1/auth/oidc/callback',
+      '/v1/auth/oidc/login',
+      '/v1/auth/session',
+      '/v1/auth/sso',
+    ]);
   });
 
   it('every non-public route answers 401 with a Bearer challenge and the envelope, without credentials', async () => {

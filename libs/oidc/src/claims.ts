@@ -1,5 +1,5 @@
 import type { JWTPayload } from 'jose';
-import { HUMAN_ROLES, ROLES, type Role } from '../../contracts/src/index.js';
+import { HUMAN_ROLES, ROLES, TENANT_ID_PATTERN, type Role } from '../../contracts/src/index.js';
 import { OidcRefused } from './refusals.js';
 
 /** How an issuer's claims become a tenant and a role. */
@@ -31,8 +31,6 @@ const RANK: Record<Role, number> = {
   gateway: 1,
 };
 
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
-
 /**
  * Maps verified claims to a tenant and a role. Guarantees:
  * - a bound issuer only ever yields its bound tenant; an unbound (deployment-wide) issuer needs the tenant claim;
@@ -48,7 +46,7 @@ export function mapClaims(mapping: ClaimMapping, claims: JWTPayload): MappedIden
     tenantId = mapping.boundTenant;
   } else {
     if (typeof claimed !== 'string' || claimed.length === 0) throw new OidcRefused('missing_tenant_claim');
-    if (!TENANT_ID.test(claimed)) throw new OidcRefused('unknown_tenant');
+    if (!TENANT_ID_PATTERN.test(claimed)) throw new OidcRefused('unknown_tenant');
     tenantId = claimed;
   }
 

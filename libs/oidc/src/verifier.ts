@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+} from 'jose';
 import { allowInsecureRequests, discovery } from 'openid-client';
 import { OidcRefused } from './refusals.js';
 
@@ -167,6 +174,7 @@ function refusalOf(error: unknown): OidcRefused {
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
     return new OidcRefused('issuer_unavailable');
   }
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return new OidcRefused('malformed');
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return new OidcRefused('malformed');
   return new OidcRefused('issuer_unavailable');
 }

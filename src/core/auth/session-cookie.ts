@@ -65,3 +65,36 @@ export function clearSessionCookie(): string {
     maxAge: 0,
   });
 }
+
+/** Binds a browser login (OIDC) to the browser that started it; cleared by the callback. */
+export const LOGIN_COOKIE = '__Host-agent_bom_login';
+
+export function setLoginCookie(state: string, maxAgeSeconds: number): string {
+  return stringifySetCookie({
+    name: LOGIN_COOKIE,
+    value: state,
+    path: '/',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'lax',
+    maxAge: maxAgeSeconds,
+  });
+}
+
+export function clearLoginCookie(): string {
+  return stringifySetCookie({
+    name: LOGIN_COOKIE,
+    value: '',
+    path: '/',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'lax',
+    maxAge: 0,
+  });
+}
+
+export function loginStateOf(cookieHeader: string | undefined): string | undefined {
+  if (!cookieHeader || cookieHeader.length > 16384) return undefined;
+  const value = parseCookie(cookieHeader)[LOGIN_COOKIE];
+  return value && /^[A-Za-z0-9_-]{20,128}$/.test(value) ? value : undefined;
+}

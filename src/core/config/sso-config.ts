@@ -20,6 +20,8 @@ export interface SsoConfig {
   saml: SamlConfig | undefined;
   /** Each token's `jti` may be used once (replay guard shared by replicas through PostgreSQL). */
   oidcOneTimeJti: boolean;
+  /** A fetched JWKS is reused this long; a key rotated out of it stops working within this time. */
+  oidcJwksCacheSeconds: number;
 }
 
 /** How tokens of one issuer are checked and mapped. */
@@ -36,6 +38,7 @@ export interface OidcIssuerConfig {
 }
 
 export interface OidcBrowserConfig {
+  scopes: string;
   clientId: string;
   clientSecret: string | undefined;
   redirectUri: string;
@@ -50,6 +53,7 @@ export interface SamlConfig {
   tenantAttribute: string;
   roleAttribute: string;
   groupsAttribute: string;
+  groupRoles: Record<string, Role>;
 }
 
 const intIn = (min: number, max: number) =>
@@ -103,9 +107,15 @@ export const SSO_ENV = z.object({
   AGENT_BOM_OIDC_GROUPS_CLAIM: CLAIM.default('groups'),
   AGENT_BOM_OIDC_GROUP_ROLE_MAP: groupRoleMap.optional(),
   AGENT_BOM_OIDC_ONE_TIME_JTI: bool.default(false),
+  AGENT_BOM_OIDC_JWKS_CACHE_SECONDS: intIn(1, 86400).default(300),
   AGENT_BOM_OIDC_CLIENT_ID: z.string().min(1).max(512).optional(),
   AGENT_BOM_OIDC_CLIENT_SECRET: z.string().min(1).max(4096).optional(),
   AGENT_BOM_OIDC_REDIRECT_URI: z.url().optional(),
+  AGENT_BOM_OIDC_SCOPES: z
+    .string()
+    .regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, 'must be space-separated scopes')
+    .refine((v) => v.split(' ').includes('openid'), 'must include openid')
+    .default('openid email profile'),
   AGENT_BOM_SAML_IDP_ENTITY_ID: z.string().min(1).max(1024).optional(),
   AGENT_BOM_SAML_IDP_SSO_URL: idpUrl.optional(),
   AGENT_BOM_SAML_IDP_CERT_FILE: z.string().min(1).optional(),
@@ -114,6 +124,7 @@ export const SSO_ENV = z.object({
   AGENT_BOM_SAML_TENANT_ATTRIBUTE: CLAIM.default('tenant_id'),
   AGENT_BOM_SAML_ROLE_ATTRIBUTE: CLAIM.default('agent_bom_role'),
   AGENT_BOM_SAML_GROUPS_ATTRIBUTE: CLAIM.default('groups'),
+  AGENT_BOM_SAML_GROUP_ROLE_MAP: groupRoleMap.optional(),
 });
 
 export type SsoEnv = z.infer<typeof SSO_ENV>;
@@ -156,6 +167,7 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
       return ['AGENT_BOM_OIDC_REDIRECT_URI', 'is required when AGENT_BOM_OIDC_CLIENT_ID is set'];
     }
     oidcBrowser = {
+      scopes: e.AGENT_BOM_OIDC_SCOPES,
       clientId: e.AGENT_BOM_OIDC_CLIENT_ID,
       clientSecret: e.AGENT_BOM_OIDC_CLIENT_SECRET,
       redirectUri: e.AGENT_BOM_OIDC_REDIRECT_URI,
@@ -183,6 +195,7 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
       tenantAttribute: e.AGENT_BOM_SAML_TENANT_ATTRIBUTE,
       roleAttribute: e.AGENT_BOM_SAML_ROLE_ATTRIBUTE,
       groupsAttribute: e.AGENT_BOM_SAML_GROUPS_ATTRIBUTE,
+      groupRoles: e.AGENT_BOM_SAML_GROUP_ROLE_MAP ?? {},
     };
   }
   return {
@@ -194,6 +207,7 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
     oidcBrowser,
     saml,
     oidcOneTimeJti: e.AGENT_BOM_OIDC_ONE_TIME_JTI,
+    oidcJwksCacheSeconds: e.AGENT_BOM_OIDC_JWKS_CACHE_SECONDS,
   };
 }
 

@@ -88,3 +88,21 @@ function inspect(value: unknown): { field: string; problem: string } | undefined
   }
   return undefined;
 }
+
+/**
+ * The one exception to "JSON only": the SAML ACS receives the IdP's HTTP-POST binding form. The parser refuses
+ * a form on any other path (415), and caps it at 512 KiB. The response itself is authenticated by its signature,
+ * its one-time RelayState and `InResponseTo`, not by the form.
+ */
+export function installFormParserFor(fastify: FastifyInstance, path: string): void {
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 512 * 1024 },
+    (request, body, done) => {
+      if (request.url.split('?')[0] !== path) {
+        return done(new DomainError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json'));
+      }
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
+}

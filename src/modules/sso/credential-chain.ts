@@ -6,6 +6,7 @@ import {
   type Principal,
   type PrincipalResolver,
 } from '../../core/auth/principal.js';
+import { OidcBearerResolver } from './oidc/oidc-bearer.resolver.js';
 import { SessionsService } from './sessions/sessions.service.js';
 
 /** Three dot-separated base64url parts: the shape of a JWS compact serialisation. */
@@ -26,12 +27,13 @@ export function looksLikeJwt(credential: string): boolean {
 export class CredentialChain implements CredentialResolver {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly oidc: OidcBearerResolver,
     @Inject(PRINCIPAL_RESOLVER) private readonly keys: PrincipalResolver,
   ) {}
 
   resolve(credential: PresentedCredential): Promise<Principal | undefined> {
     if (credential.kind === 'session') return this.sessions.resolve(credential.value);
-    if (looksLikeJwt(credential.value)) return Promise.resolve(undefined);
+    if (looksLikeJwt(credential.value)) return this.oidc.resolve(credential.value);
     return this.keys.resolve(credential.value);
   }
 }

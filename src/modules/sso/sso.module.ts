@@ -5,6 +5,17 @@ import { CREDENTIAL_RESOLVER } from '../../core/auth/principal.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { CredentialChain } from './credential-chain.js';
+import { LoginAudit } from './login-audit.js';
+import { IssuerIndex } from './oidc/issuer-index.js';
+import { OidcBearerResolver } from './oidc/oidc-bearer.resolver.js';
+import { OidcIssuersController } from './oidc/oidc-issuers.controller.js';
+import { OidcIssuersRepository } from './oidc/oidc-issuers.repository.js';
+import { OidcIssuersService } from './oidc/oidc-issuers.service.js';
+import { OidcLoginController } from './oidc/oidc-login.controller.js';
+import { OidcLoginService } from './oidc/oidc-login.service.js';
+import { LoginStatesRepository } from './login-states.repository.js';
+import { SamlLoginController } from './saml/saml-login.controller.js';
+import { SamlLoginService } from './saml/saml-login.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -16,14 +27,28 @@ import { SsoController } from './sso.controller.js';
  */
 @Module({
   imports: [AuthModule, AuditModule],
-  controllers: [SessionsController, SsoController],
+  controllers: [
+    SessionsController,
+    SsoController,
+    OidcIssuersController,
+    OidcLoginController,
+    SamlLoginController,
+  ],
   providers: [
     SessionsRepository,
     SessionsService,
+    LoginAudit,
+    IssuerIndex,
+    OidcIssuersRepository,
+    OidcBearerResolver,
+    OidcIssuersService,
+    LoginStatesRepository,
+    OidcLoginService,
+    SamlLoginService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [SessionsService],
+  exports: [SessionsService, OidcBearerResolver],
 })
 export class SsoModule {}
