@@ -324,4 +324,47 @@ describe('web console in headless Chromium', () => {
       expect(answers.tenantWithCsrf[0]).toBe(403);
     });
   });
+
+  it('keeps a 2,000-agent fleet virtualised: server-side pages, few rows in the DOM, the last row reachable', async () => {
+    const created = await fetch(`${s.origin}/v1/auth/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'fleet-push', name: 'bulk' }),
+    });
+    const pushKey = ((await created.json()) as { raw_key: string }).raw_key;
+    for (let batch = 0; batch < 4; batch++) {
+      const agents = Array.from({ length: 500 }, (_, i) => ({
+        name: `bulk-${String(batch * 500 + i).padStart(4, '0')}`,
+        client: 'codex',
+        servers: [
+          {
+            name: 'git',
+            transport: 'stdio',
+            command: 'uvx',
+            auth_mode: 'none',
+            config_path: '/etc/codex.toml',
+          },
+        ],
+      }));
+      const res = await fetch(`${s.origin}/v1/fleet/sync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${pushKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ source_id: `bulk-${batch}`, agents }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await open(page, s.origin, '/fleet?client=codex', 'Fleet');
+    for (let loaded = 200; loaded < 2000; loaded += 200) {
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await page.getByText(`${loaded + 200} rows loaded`).waitFor();
+    }
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    const table = page.getByRole('region', { name: 'Fleet agents table' });
+    expect(await table.locator('tbody tr').count()).toBeLessThan(80);
+    await table.getByRole('button', { name: 'Agent' }).click(); // sort the loaded rows by name, ascending
+    await page.getByRole('link', { name: 'bulk-0000' }).waitFor();
+    await table.evaluate((element) => element.scrollTo(0, element.scrollHeight));
+    await page.getByRole('link', { name: 'bulk-1999' }).waitFor();
+    expect(await table.locator('tbody tr').count()).toBeLessThan(80);
+  }, 90_000);
 });
