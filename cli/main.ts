@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AgentsOptions } from './commands/agents.js';
+import type { ScanOptions } from './commands/scan.js';
 import { VERSION } from './version.js';
 import type { ProxyCliOptions } from '../apps/proxy/src/config.js';
 
@@ -8,8 +9,8 @@ import type { ProxyCliOptions } from '../apps/proxy/src/config.js';
  * `agent-bom proxy` never loads the control plane, Nest's HTTP stack or the database driver.
  *
  * Exit codes: 0 success; 1 the operation failed (database unreachable, tenant unknown, push refused, …);
- * 2 usage or configuration error, or a command that is not built yet; 3 `agents --strict` with an incomplete
- * inventory. `policy validate`: 1 invalid; `policy test`: 1 deny, 3 warn.
+ * 2 usage or configuration error; 3 `agents --strict` with an incomplete inventory (and `db import --strict` with
+ * malformed records); 4 `scan --fail-on` found a finding at or above the threshold. `policy validate`: 1 invalid; `policy test`: 1 deny, 3 warn.
  */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -277,14 +278,59 @@ export async function main(argv: string[]): Promise<number> {
       ),
     );
 
-  for (const [name, description] of [['scan', 'Scan MCP servers and push results']] as const) {
-    program
-      .command(name)
-      .description(`${description} (not built yet)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(run(() => notBuilt(name)));
-  }
+  const db = program.command('db').description('The offline advisory database (OSV format, in PostgreSQL)');
+  db.command('import <source>')
+    .description("Import OSV advisories from a directory or a .zip such as OSV's <ecosystem>/all.zip")
+    .option('--strict', 'exit 3 when any record is malformed (valid ones are still imported)')
+    .option('--json', 'machine-readable report')
+    .action(
+      run(async (source: string, options: { json?: boolean; strict?: boolean }) =>
+        (await import('./commands/db.js')).importAdvisories(source, options),
+      ),
+    );
+
+  program
+    .command('scan')
+    .description('Scan MCP servers and project lockfiles for vulnerable packages; print or push the results')
+    .addOption(
+      new Option('--preset <name>', 'what to collect (as for agents)')
+        .choices(['minimal', 'default', 'enterprise'])
+        .default('default'),
+    )
+    .option('--home <dir>', "home directory to read (default: the current user's)")
+    .option('--project <dir>', 'project directory to read (configs and lockfiles); repeatable', collect, [])
+    .addOption(
+      new Option('--os <os>', 'path layout to read (default: this OS)').choices(['darwin', 'linux', 'win32']),
+    )
+    .option(
+      '--advisories <dir|zip>',
+      'offline OSV advisory database (env AGENT_BOM_ADVISORY_DB; else DATABASE_URL)',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'sarif', 'cyclonedx', 'spdx'])
+        .default('table'),
+    )
+    .option('--output <file>', 'write the document to a file (mode 0600) and print the table')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 4 when a finding is at or above this severity').choices([
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
+    .option('--push-url <url>', 'control-plane base URL or results push URL (env AGENT_BOM_PUSH_URL)')
+    .option('--push-api-key <key>', 'fleet-push API key (env AGENT_BOM_PUSH_API_KEY, preferred)')
+    .option(
+      '--source-id <id>',
+      'endpoint identity (env AGENT_BOM_SOURCE_ID; default: derived from the machine id)',
+    )
+    .option('--hostname <name>', 'endpoint name to report (env AGENT_BOM_HOSTNAME)')
+    .option('--owner <owner>', 'owner of this endpoint (env AGENT_BOM_OWNER)')
+    .option('--environment <name>', 'environment of this endpoint (env AGENT_BOM_ENVIRONMENT)')
+    .action(run(async (options: ScanOptions) => (await import('./commands/scan.js')).runScan(options)));
+
   // gateway serve: the shared remote MCP relay (apps/gateway); see docs/gateway.md.
   program
     .command('gateway')
@@ -345,11 +391,6 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Returned by `api`: the process stays up until a signal. */
 export const KEEP_RUNNING = -1;
-
-function notBuilt(name: string): number {
-  process.stderr.write(`agent-bom ${name}: not built yet in this version\n`);
-  return 2;
-}
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

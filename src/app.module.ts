@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from './core/config/config.js';
 import { Transactions } from './core/database/transactions.js';
 import { MetricsModule } from './core/metrics/metrics.js';
 import { SigningModule } from './core/signing/signing.module.js';
+import { AdvisoriesModule } from './modules/advisories/advisories.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { DiscoveryModule } from './modules/discovery/discovery.module.js';
@@ -11,6 +12,7 @@ import { FleetModule } from './modules/fleet/fleet.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
 import { SsoModule } from './modules/sso/sso.module.js';
+import { ScansModule } from './modules/scans/scans.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 
 /** Config and the open data source, created before Nest boots, provided to every module. */
@@ -47,6 +49,8 @@ export class AppModule {
         AuditModule,
         PolicyModule,
         SsoModule,
+        AdvisoriesModule,
+        ScansModule,
       ],
     };
   }

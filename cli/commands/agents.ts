@@ -284,15 +284,15 @@ async function withProgress<T>(
   }
 }
 
-function hostOs(): DiscoveryOs {
+export function hostOs(): DiscoveryOs {
   return process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+export function nonEmpty(value: string | undefined): string | undefined {
   return value && value.trim() ? value.trim() : undefined;
 }
 
-function checkedLabel(flag: string, value: string | undefined): string | undefined {
+export function checkedLabel(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   // eslint-disable-next-line no-control-regex
   if (value.length > FLEET_LIMITS.nameLength || /[\u0000-\u001f\u007f]/.test(value)) {
@@ -302,6 +302,6 @@ function checkedLabel(flag: string, value: string | undefined): string | undefin
 }
 
 /** Writes and waits until the data is handed to the OS, so `process.exit` cannot cut a piped JSON short. */
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+export function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
 }

@@ -78,3 +78,5 @@ export type {
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
 export type { SsoProvidersView, SessionVia, SessionView } from './sso.js';
+export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES } from './scans.js';
+export type { FindingKind, ScanFinding, ScanPackage, ScanReport, ScanSeverity } from './scans.js';

@@ -23,6 +23,8 @@ export const PERMISSIONS = [
   'fleet:read',
   'scan:push',
   'scan:run',
+  'scan:read',
+  'findings:triage',
   'discovery:read',
   'policy:read',
   'policy:write',
@@ -37,11 +39,19 @@ export type Permission = (typeof PERMISSIONS)[number];
 const VIEWER: readonly Permission[] = [
   'me:read',
   'fleet:read',
+  'scan:read',
   'discovery:read',
   'policy:read',
   'policy:bundle',
 ];
-const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'audit:write', 'audit:read'];
+const ANALYST: readonly Permission[] = [
+  ...VIEWER,
+  'scan:run',
+  'scan:push',
+  'findings:triage',
+  'audit:write',
+  'audit:read',
+];
 const ADMIN: readonly Permission[] = [
   ...ANALYST,
   'keys:manage',

@@ -1,0 +1,230 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import cliProgress from 'cli-progress';
+import {
+  RESULTS_PUSH_PATH,
+  SCAN_SEVERITIES,
+  SOURCE_ID_PATTERN,
+  type ScanReport,
+  type ScanSeverity,
+} from '../../libs/contracts/src/index.js';
+import { loadOsvSource, type AdvisorySource } from '../../libs/advisories/src/index.js';
+import {
+  ControlPlaneClient,
+  ControlPlaneError,
+  describeEndpoint,
+  displayUrl,
+  machineSourceId,
+  resolvePushUrl,
+} from '../../libs/control-plane-client/src/index.js';
+import { discover, type DiscoveryOs } from '../../libs/discovery/src/index.js';
+import { buildScanReport, renderScanTable, toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
+import { PRESETS, type PresetName } from '../agents/presets.js';
+import { VERSION } from '../version.js';
+import { checkedLabel, hostOs, nonEmpty, write } from './agents.js';
+import { UsageError } from './usage-error.js';
+
+export const SCAN_FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'spdx'] as const;
+export type ScanFormat = (typeof SCAN_FORMATS)[number];
+
+/** Exit codes of `agent-bom scan` (docs/cli.md). */
+export const SCAN_EXIT = { ok: 0, failed: 1, usage: 2, findings: 4 } as const;
+
+export interface ScanOptions {
+  preset: PresetName;
+  home?: string;
+  project?: string[];
+  os?: DiscoveryOs;
+  advisories?: string;
+  format?: ScanFormat;
+  output?: string;
+  failOn?: ScanSeverity;
+  pushUrl?: string;
+  pushApiKey?: string;
+  sourceId?: string;
+  hostname?: string;
+  owner?: string;
+  environment?: string;
+}
+
+/**
+ * `agent-bom scan`: the `agents` inventory plus the packages its servers run and the projects' lockfiles,
+ * matched against a local advisory database (an OSV directory/zip with `--advisories`, else the control plane's
+ * PostgreSQL via DATABASE_URL); prints a table or a document; pushes the result to `POST /v1/results/push`.
+ *
+ * Security invariants: as `agents` — the push key goes only into the push's Authorization header; the report
+ * carries credential names, never values. Nothing is fetched from the network except the push.
+ */
+export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const preset = PRESETS[options.preset];
+  const format = options.format ?? 'table';
+  const quiet = format !== 'table' && !options.output;
+
+  const pushUrlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
+  const apiKey = options.pushApiKey ?? nonEmpty(env.AGENT_BOM_PUSH_API_KEY);
+  let client: ControlPlaneClient | undefined;
+  let pushUrl: URL | undefined;
+  if (pushUrlText) {
+    if (!apiKey)
+      throw new UsageError(
+        'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key)',
+      );
+    try {
+      pushUrl = resolvePushUrl(pushUrlText, RESULTS_PUSH_PATH);
+      client = new ControlPlaneClient({ baseUrl: pushUrl.origin, apiKey, userAgent: `agent-bom/${VERSION}` });
+    } catch (error) {
+      if (error instanceof ControlPlaneError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
+  if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
+    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+  }
+  const hostname = checkedLabel('--hostname', options.hostname ?? nonEmpty(env.AGENT_BOM_HOSTNAME));
+  const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
+  const environment = checkedLabel(
+    '--environment',
+    options.environment ?? nonEmpty(env.AGENT_BOM_ENVIRONMENT),
+  );
+  const advisoriesPath = options.advisories ?? nonEmpty(env.AGENT_BOM_ADVISORY_DB);
+
+  const { source, count, close } = await openAdvisories(advisoriesPath, env);
+  try {
+    const home = options.home ?? os.homedir();
+    const projects = options.project?.length
+      ? options.project
+      : preset.currentDirectory
+        ? [process.cwd()]
+        : [];
+    const discovery = await discover({
+      os: options.os ?? hostOs(),
+      home,
+      appData: options.home ? undefined : nonEmpty(env.APPDATA),
+      xdgConfigHome: options.home ? undefined : nonEmpty(env.XDG_CONFIG_HOME),
+      projects,
+      claudeCodeProjects: preset.claudeCodeProjects,
+      knownProjects: preset.knownProjects,
+    });
+    const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
+    const report = await withBar(quiet, (onStep) =>
+      buildScanReport({
+        sourceId: identity.sourceId,
+        endpoint: describeEndpoint({ version: VERSION, hostname, owner, environment, tags: [] }),
+        agents: discovery.agents,
+        projects,
+        advisories: source,
+        advisoryCount: count,
+        warnings: discovery.warnings.map((w) => ({ path: w.path, message: w.message })),
+        onStep,
+      }),
+    );
+
+    const document = render(report, format);
+    if (options.output) {
+      await fs.writeFile(options.output, document, { mode: 0o600 });
+      if (format !== 'table') await write(process.stdout, renderScanTable(report));
+    } else await write(process.stdout, document);
+    if (format === 'table' && report.warnings.length) {
+      for (const w of report.warnings) process.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+    }
+
+    let exit: number = SCAN_EXIT.ok;
+    if (client && pushUrl) {
+      try {
+        const result = await client.postJson<{ scan_id: string; findings: number }>(pushUrl, report, {
+          forbiddenHint: "this key's role cannot push scan results; use a fleet-push or analyst key",
+        });
+        process.stderr.write(
+          `pushed scan ${report.scan_id} to ${result.url} (${result.attempts} attempt(s))\n`,
+        );
+      } catch (error) {
+        if (!(error instanceof ControlPlaneError)) throw error;
+        process.stderr.write(`agent-bom scan: push to ${displayUrl(pushUrl)} failed: ${error.message}\n`);
+        exit = SCAN_EXIT.failed;
+      }
+    }
+    if (options.failOn && exit === SCAN_EXIT.ok) {
+      const threshold = SCAN_SEVERITIES.indexOf(options.failOn);
+      const hits = report.findings.filter((f) => SCAN_SEVERITIES.indexOf(f.severity) >= threshold).length;
+      if (hits) {
+        process.stderr.write(`agent-bom scan: ${hits} finding(s) at or above ${options.failOn}\n`);
+        exit = SCAN_EXIT.findings;
+      }
+    }
+    return exit;
+  } finally {
+    await close();
+  }
+}
+
+function render(report: ScanReport, format: ScanFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(report, null, 2) + '\n';
+    case 'sarif':
+      return JSON.stringify(toSarif(report, VERSION), null, 2) + '\n';
+    case 'cyclonedx':
+      return JSON.stringify(toCycloneDx(report, VERSION), null, 2) + '\n';
+    case 'spdx':
+      return JSON.stringify(toSpdx(report, VERSION), null, 2) + '\n';
+    default:
+      return renderScanTable(report);
+  }
+}
+
+/**
+ * The advisory source: an OSV directory or zip read into memory (offline endpoints, CI), else the database
+ * `agent-bom db import` filled (DATABASE_URL). With neither, the scan refuses rather than report "no
+ * vulnerabilities" from an empty database.
+ */
+async function openAdvisories(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ source: AdvisorySource; count?: number; close: () => Promise<void> }> {
+  if (path) {
+    try {
+      const { source, malformed } = await loadOsvSource(path);
+      if (malformed.length)
+        process.stderr.write(
+          `warning: ${malformed.length} malformed advisory record(s) in ${path} skipped\n`,
+        );
+      return { source, count: source.size, close: async () => undefined };
+    } catch (error) {
+      throw new UsageError(`--advisories ${path}: ${(error as Error).message}`);
+    }
+  }
+  if (!nonEmpty(env.DATABASE_URL)) {
+    throw new UsageError(
+      'no advisory database: pass --advisories <dir|zip> (OSV format) or set DATABASE_URL after agent-bom db import',
+    );
+  }
+  const { openAdvisoryDatabase } = await import('./advisory-database.js');
+  return openAdvisoryDatabase(env.DATABASE_URL!);
+}
+
+/** A progress bar on stderr, only on a TTY and never when the document goes to stdout. */
+async function withBar<T>(
+  quiet: boolean,
+  work: (onStep: (step: string, done: number, total: number) => void) => Promise<T>,
+): Promise<T> {
+  if (quiet || !process.stderr.isTTY) return work(() => undefined);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'scanning [{bar}] {value}/{total} {step}',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1, 0, { step: '' });
+  try {
+    return await work((step, done, total) => {
+      bar.setTotal(Math.max(1, total));
+      bar.update(done, { step });
+    });
+  } finally {
+    bar.stop();
+  }
+}

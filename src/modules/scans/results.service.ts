@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { severityRank } from '../../../libs/advisories/src/index.js';
+import { SOURCE_ID_PATTERN, type ScanSeverity } from '../../../libs/contracts/src/index.js';
+import { redactArgs, sanitizeUrl } from '../../../libs/discovery/src/index.js';
+import type { Principal } from '../../core/auth/principal.js';
+import { Transactions } from '../../core/database/transactions.js';
+import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
+import { AuditService } from '../audit/audit.service.js';
+import { ResultsPushSchema, type ResultsPush } from './results-push.schema.js';
+import { ScansRepository, type FindingRow } from './scans.repository.js';
+
+const IDEMPOTENCY_SCOPE = 'results.push';
+
+export interface ResultsPushAnswer {
+  scan_id: string;
+  source_id: string;
+  status: 'stored';
+  findings: { reported: number; new: number; reopened: number; resolved: number };
+  idempotent_replay?: boolean;
+}
+
+/**
+ * `POST /v1/results/push`: stores one `agent-bom scan` result and folds its findings into the tenant's current
+ * findings for that source, in one transaction with its audit record. Re-sending with the same
+ * Idempotency-Key replays the first answer; the same scan id without a key is a 409 (no double counting).
+ */
+@Injectable()
+export class ResultsService {
+  constructor(
+    private readonly repository: ScansRepository,
+    private readonly transactions: Transactions,
+    private readonly audit: AuditService,
+  ) {}
+
+  async push(principal: Principal, body: unknown, idempotencyKey?: string): Promise<ResultsPushAnswer> {
+    if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
+      throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+    }
+    const parsed = ResultsPushSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw invalid(issue.path.join('.') || 'body', issue.message);
+    }
+    const report = sanitise(parsed.data);
+    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const now = new Date();
+    const tenantId = principal.tenantId;
+
+    return this.transactions.run(async (tx) => {
+      if (idempotencyKey) {
+        await this.repository.lockIdempotencyKey(tenantId, IDEMPOTENCY_SCOPE, idempotencyKey, tx);
+        const earlier = await this.repository.findIdempotent(tenantId, IDEMPOTENCY_SCOPE, idempotencyKey, tx);
+        if (earlier) {
+          if (earlier.requestHash !== requestHash)
+            throw conflict('this Idempotency-Key was already used with a different request body');
+          return { ...(earlier.response as ResultsPushAnswer), idempotent_replay: true };
+        }
+      }
+      const inserted = await this.repository.insertScan(
+        tenantId,
+        {
+          id: report.scan_id,
+          source_id: report.source_id,
+          triggered_by: `${principal.subject}:${report.source_id}`,
+          created_at: now,
+          summary: summarise(report),
+          report,
+        },
+        tx,
+      );
+      if (!inserted) throw new DomainError('CONFLICT', `scan ${report.scan_id} was already pushed`);
+      const rows: FindingRow[] = report.findings.map((f) => ({
+        id: f.id,
+        kind: f.kind,
+        severity: f.severity,
+        severity_rank: severityRank(f.severity as ScanSeverity),
+        title: f.title,
+        subject: f.subject,
+        advisory_id: f.advisory_id ?? null,
+        fixed_version: f.fixed_version ?? null,
+        cvss_score: f.cvss_score ?? null,
+        servers: f.servers,
+        credentials: f.credentials,
+        locations: f.locations,
+      }));
+      const counts = await this.repository.upsertFindings(
+        tenantId,
+        report.source_id,
+        report.scan_id,
+        rows,
+        now,
+        tx,
+      );
+      const resolved = await this.repository.resolveMissing(
+        tenantId,
+        report.source_id,
+        report.scan_id,
+        now,
+        tx,
+      );
+      const answer: ResultsPushAnswer = {
+        scan_id: report.scan_id,
+        source_id: report.source_id,
+        status: 'stored',
+        findings: { reported: rows.length, new: counts.new, reopened: counts.reopened, resolved },
+      };
+      if (idempotencyKey)
+        await this.repository.saveIdempotent(
+          tenantId,
+          IDEMPOTENCY_SCOPE,
+          idempotencyKey,
+          requestHash,
+          answer,
+          tx,
+        );
+      await this.audit.record(
+        principal,
+        {
+          type: 'scan.results_pushed',
+          resource_type: 'scan',
+          resource_id: report.scan_id,
+          details: { source_id: report.source_id, findings: rows.length, new: counts.new, resolved },
+        },
+        tx,
+      );
+      return answer;
+    });
+  }
+}
+
+/**
+ * Server-side redaction, whatever the client did: duplicate findings refused, server args re-redacted, URLs
+ * stripped of userinfo and secret-looking query values. Credential VALUES never reach storage.
+ */
+function sanitise(report: ResultsPush): ResultsPush {
+  const ids = new Set<string>();
+  report.findings.forEach((f, i) => {
+    if (ids.has(f.id)) throw invalid(`findings.${i}.id`, `duplicate finding id ${f.id}`);
+    ids.add(f.id);
+  });
+  return {
+    ...report,
+    agents: report.agents.map((agent) => ({
+      ...agent,
+      servers: agent.servers.map((server) => ({
+        ...server,
+        ...(server.args ? { args: redactArgs(server.args).args } : {}),
+        ...(server.url !== undefined ? { url: sanitizeUrl(server.url)?.url ?? '[invalid url]' } : {}),
+      })),
+    })),
+  };
+}
+
+function summarise(report: ResultsPush) {
+  const bySeverity: Record<string, number> = { none: 0, low: 0, medium: 0, high: 0, critical: 0 };
+  for (const f of report.findings) bySeverity[f.severity]++;
+  return {
+    agents: report.agents.length,
+    servers: report.agents.reduce((n, a) => n + a.servers.length, 0),
+    packages: report.packages.length,
+    vulnerable_packages: new Set(
+      report.findings.filter((f) => f.kind === 'vulnerability').map((f) => f.subject),
+    ).size,
+    findings: bySeverity,
+  };
+}
