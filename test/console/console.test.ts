@@ -109,7 +109,7 @@ describe('web console in headless Chromium', () => {
     expect(failures).toEqual({});
   }, 120_000);
 
-  it('shows the fleet with filters in the URL, and scans as unavailable from the real 404', async () => {
+  it('shows the fleet and upstreams with filters in the URL', async () => {
     await open(page, s.origin, '/fleet?client=claude-desktop', 'Fleet');
     const table = page.getByRole('region', { name: 'Fleet agents table' });
     await expect(table.getByText('alice-mbp').count()).resolves.toBe(1);
@@ -118,15 +118,30 @@ describe('web console in headless Chromium', () => {
     await expect(
       page.getByRole('region', { name: 'Discovered upstreams table' }).getByText('linear-1').count(),
     ).resolves.toBeGreaterThan(0);
-    await open(page, s.origin, '/findings', 'Findings');
-    const findings = await fetch(`${s.origin}/v1/findings`, {
-      headers: { authorization: `Bearer ${s.adminKey}` },
-    });
-    if (findings.status === 404) {
-      await page.getByTestId('scans-unavailable').waitFor();
-    } else {
-      expect(await page.getByTestId('scans-unavailable').count()).toBe(0);
-    }
+  }, 60_000);
+
+  it('lists pushed findings, triages one, and shows its remediation and blast radius graph', async () => {
+    await open(page, s.origin, '/findings?kind=vulnerability', 'Findings');
+    const table = page.getByRole('region', { name: 'Findings table' });
+    const first = table.getByRole('link').first();
+    const title = (await first.innerText()).trim();
+    await first.click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    await page.locator('.graph canvas').first().waitFor({ timeout: 15_000 });
+    await expect(page.getByRole('region', { name: 'Remediation' }).innerText()).resolves.toMatch(
+      /Upgrade|No fixed version/,
+    );
+    await page.getByLabel('Triage state').selectOption('accepted_risk');
+    await page.getByLabel('Reason (required unless open)').fill('not reachable from prod');
+    await page.getByRole('button', { name: 'Save triage' }).click();
+    await page.getByTestId('triage-state').getByText('accepted_risk').waitFor();
+    expect(await axeSerious(page)).toEqual([]);
+    await open(page, s.origin, '/findings?triage=accepted_risk', 'Findings');
+    expect(await table.getByRole('link', { name: title }).count()).toBeGreaterThan(0);
+    // the graph explorer answers from the real API: a graph or its 404, never made-up data
+    await open(page, s.origin, '/graph', 'Graph explorer');
+    const graph = await fetch(`${s.origin}/v1/graph`, { headers: { authorization: `Bearer ${s.adminKey}` } });
+    if (graph.status === 404) await page.getByTestId('scans-unavailable').waitFor();
   }, 60_000);
 
   it('renders hostile names, tools, URLs and args as inert text: no script runs and no request leaves', async () => {

@@ -60,6 +60,12 @@ describe('console screenshots', () => {
     await page.getByRole('button', { name: 'v2' }).click();
     await page.getByLabel('Changes between versions').waitFor();
     await page.screenshot({ path: path.join(OUT, 'policy.png'), fullPage: true });
+    // a finding's page: triage, remediation, blast radius
+    await open(page, s.origin, '/findings?kind=vulnerability', 'Findings');
+    await page.getByRole('region', { name: 'Findings table' }).getByRole('link').first().click();
+    await page.locator('.graph canvas').first().waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(1500); // the layout settles
+    await page.screenshot({ path: path.join(OUT, 'finding.png'), fullPage: true });
     for (const [name, url, heading] of SHOTS) {
       if (name === 'login') {
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { loadOsvSource } from '../../libs/advisories/src/index.js';
+import { discover } from '../../libs/discovery/src/index.js';
+import { buildScanReport } from '../../libs/scan/src/index.js';
 import type { TestApp } from '../helpers/app.js';
+import { makeScanFixture, OSV_FIXTURES } from '../scans/fixture.js';
 import { runCli } from '../helpers/processes.js';
 
 /** Hostile strings planted through fleet sync: each would run script or leave the origin if rendered as markup. */
@@ -141,5 +145,23 @@ export async function seed(t: TestApp, origin: string): Promise<Seeded> {
     source_id: 'gateway-0',
     events: [event({ server: 'linear', tool: HOSTILE.toolName, reason: HOSTILE.serverName })],
   });
+  // scan results: the scanner library (what `agent-bom scan` runs) on a fixture home, pushed like the CLI does
+  const fixture = await makeScanFixture();
+  const advisories = (await loadOsvSource(OSV_FIXTURES)).source;
+  const found = await discover({
+    os: 'linux',
+    home: fixture.home,
+    projects: [fixture.project],
+    claudeCodeProjects: false,
+    knownProjects: false,
+  });
+  const report = await buildScanReport({
+    sourceId: 'laptop-alice',
+    agents: found.agents,
+    projects: [fixture.project],
+    advisories,
+    advisoryCount: advisories.size,
+  });
+  await call(origin, pushKey, 'POST', '/v1/results/push', report);
   return { origin, tenant, adminKey, viewerKey, proxyKey };
 }

@@ -109,21 +109,49 @@ export interface SessionView {
   [key: string]: unknown;
 }
 
-/** Findings and graph (SPEC §4, scans): read defensively, the routes may not exist on this control plane. */
+/** `GET /v1/findings` items (scans module). */
 export interface FindingView {
   id: string;
+  source_id: string;
+  kind: 'vulnerability' | 'floating_version' | 'credential_exposure' | string;
   severity: string;
-  title?: string;
-  summary?: string;
-  vulnerability_id?: string;
-  advisory_id?: string;
-  package?: string | { name?: string; version?: string; ecosystem?: string };
-  server?: string;
-  status?: string;
-  fixed_version?: string | null;
-  remediation?: string | null;
-  first_seen_at?: string;
-  [key: string]: unknown;
+  risk_score: number;
+  title: string;
+  subject: string;
+  advisory_id: string | null;
+  fixed_version: string | null;
+  cvss_score: number | null;
+  servers: string[];
+  credentials: string[];
+  locations: string[];
+  status: 'open' | 'resolved';
+  first_seen: string | null;
+  last_seen: string | null;
+  resolved_at: string | null;
+  first_scan_id: string | null;
+  last_scan_id: string | null;
+  triage: {
+    state: string;
+    reason: string | null;
+    expires_at: string | null;
+    by: string | null;
+    at: string | null;
+  };
+}
+
+export interface RemediationItem {
+  package: string;
+  ecosystem: string;
+  name: string;
+  current_version: string;
+  fixed_version: string | null;
+  resolves: string[];
+  unfixed: string[];
+  severity: string;
+  risk_removed: number;
+  servers: string[];
+  credentials: string[];
+  changes: { file: string; kind: string; change: string }[];
 }
 
 export interface GraphNode {
