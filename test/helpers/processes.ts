@@ -36,9 +36,14 @@ export interface Server {
   exited: Promise<number | null>;
 }
 
-/** Starts `agent-bom api` and waits for the line that says where it listens. */
-export function startServer(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'api', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `agent-bom api` (of this checkout, or of another copy's entry script) and waits for the line that says where it listens. */
+export function startServer(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  cli = CLI,
+): Promise<Server> {
+  const child = spawn(process.execPath, [cli, 'api', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

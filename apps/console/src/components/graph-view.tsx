@@ -69,6 +69,8 @@ export function GraphView({
         ],
         layout: large ? { name: 'grid' } : { name: 'cose', animate: false },
         wheelSensitivity: 0.3,
+        minZoom: 0.05,
+        maxZoom: 1.6,
       });
       cy.on('tap', 'node', (event) => onSelect?.(event.target.id()));
       instance = cy;
