@@ -4,7 +4,7 @@ import type { ColumnDef } from '@tanstack/react-table';
 import { lazy, Suspense, useState } from 'react';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, ScansUnavailable, Section, when } from '../components/states';
-import { Badge, Button, Field, List, Search, Select } from '../components/ui';
+import { Badge, Field, List, Search, Select } from '../components/ui';
 import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { usePaged } from '../lib/hooks';
