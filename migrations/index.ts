@@ -5,6 +5,7 @@ import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
+import { Scim1764115500000 } from './1764115500000-Scim.js';
 import { Advisories1764201600000 } from './1764201600000-Advisories.js';
 import { Scans1764205200000 } from './1764205200000-Scans.js';
 
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   Sessions1764115200000,
   OidcIssuers1764115300000,
   LoginStates1764115400000,
+  Scim1764115500000,
   Advisories1764201600000,
   Scans1764205200000,
 ];

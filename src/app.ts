@@ -16,8 +16,8 @@ import { Metrics } from './core/metrics/metrics.js';
 
 export const API_VERSION = '0.1.0';
 
-/** Routes served outside `/v1`: probes and the Prometheus scrape. */
-export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics'];
+/** Routes served outside `/v1` (first path segments): probes, the Prometheus scrape and SCIM (`/scim/v2/…`). */
+export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics', 'scim'];
 
 /**
  * Builds the control-plane HTTP app on an open data source, initialised but not listening.
@@ -43,7 +43,7 @@ export async function createApp(
       bodyParser: false,
     },
   );
-  app.setGlobalPrefix('v1', { exclude: UNPREFIXED_ROUTES });
+  app.setGlobalPrefix('v1', { exclude: UNPREFIXED_ROUTES.flatMap((route) => [route, `${route}/{*rest}`]) });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { generate } from 'selfsigned';
 import { SignedXml } from 'xml-crypto';
 
@@ -78,7 +83,10 @@ export function signAssertion(xml: string, signer: SamlKeyPair): string {
   sig.addReference({
     xpath: "//*[local-name(.)='Assertion']",
     digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
-    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    transforms: [
+      'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+      'http://www.w3.org/2001/10/xml-exc-c14n#',
+    ],
   });
   sig.computeSignature(xml, {
     location: { reference: "//*[local-name(.)='Assertion']/*[local-name(.)='Issuer']", action: 'after' },
@@ -87,3 +95,50 @@ export function signAssertion(xml: string, signer: SamlKeyPair): string {
 }
 
 export const b64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');
+
+export const SAML_IDP = 'https://idp.example.test/metadata';
+export const SAML_SP = 'https://agent-bom.example.test/sp';
+export const SAML_ACS = 'https://agent-bom.example.test/v1/auth/saml/acs';
+
+/** The AGENT_BOM_SAML_* environment of a control plane that trusts `idp` (its certificate written to a temp file). */
+export function samlEnv(idp: SamlKeyPair, extra: Record<string, string> = {}): Record<string, string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'abom-saml-'));
+  writeFileSync(path.join(dir, 'idp.pem'), idp.cert);
+  return {
+    AGENT_BOM_SAML_IDP_ENTITY_ID: SAML_IDP,
+    AGENT_BOM_SAML_IDP_SSO_URL: 'https://idp.example.test/sso',
+    AGENT_BOM_SAML_IDP_CERT_FILE: path.join(dir, 'idp.pem'),
+    AGENT_BOM_SAML_SP_ENTITY_ID: SAML_SP,
+    AGENT_BOM_SAML_ACS_URL: SAML_ACS,
+    ...extra,
+  };
+}
+
+/** Starts an SP-initiated login: the RelayState and the AuthnRequest id the response must answer. */
+export async function startSamlLogin(app: NestFastifyApplication, returnTo = '/') {
+  const res = await app.inject({
+    method: 'GET',
+    url: `/v1/auth/saml/login?return_to=${encodeURIComponent(returnTo)}`,
+  });
+  if (res.statusCode !== 302) throw new Error(`saml login: ${res.statusCode} ${res.body}`);
+  const url = new URL(String(res.headers.location));
+  const request = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString(
+    'utf8',
+  );
+  return {
+    url,
+    relayState: url.searchParams.get('RelayState')!,
+    requestId: /\bID="([^"]+)"/.exec(request)![1],
+    request,
+  };
+}
+
+/** Posts a SAML response to the ACS as the IdP's HTTP-POST form would. */
+export function postToAcs(app: NestFastifyApplication, samlResponse: string, relayState: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/auth/saml/acs',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: relayState }).toString(),
+  });
+}

@@ -44,6 +44,7 @@ describe('OIDC bearer JWTs against a real oidc-provider on loopback', () => {
         AGENT_BOM_OIDC_AUDIENCE: AUDIENCE,
         AGENT_BOM_OIDC_GROUP_ROLE_MAP: JSON.stringify({ 'abom-admins': 'admin' }),
         AGENT_BOM_OIDC_JWKS_CACHE_SECONDS: '1',
+        AGENT_BOM_AUTH_CACHE_TTL_SECONDS: '1',
       },
     });
     acme = await createTenant(t.app);

@@ -1,12 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createKey, createTenant } from '../helpers/factories.js';
 import {
   b64,
+  postToAcs,
+  SAML_ACS as ACS,
+  SAML_IDP as IDP,
+  SAML_SP as SP,
+  samlEnv,
+  startSamlLogin,
   samlKeyPair,
   samlResponseXml,
   signAssertion,
@@ -14,10 +16,6 @@ import {
   type SamlKeyPair,
 } from '../helpers/saml-idp.js';
 import { auditOfType } from '../helpers/sessions.js';
-
-const IDP = 'https://idp.example.test/metadata';
-const SP = 'https://agent-bom.example.test/sp';
-const ACS = 'https://agent-bom.example.test/v1/auth/saml/acs';
 
 describe('SAML 2.0 SP: real XML-DSig-signed responses posted to the ACS', () => {
   let t: TestApp;
@@ -29,36 +27,16 @@ describe('SAML 2.0 SP: real XML-DSig-signed responses posted to the ACS', () => 
   beforeAll(async () => {
     idp = await samlKeyPair();
     impostor = await samlKeyPair('impostor.example.test');
-    const dir = mkdtempSync(path.join(tmpdir(), 'abom-saml-'));
-    writeFileSync(path.join(dir, 'idp.pem'), idp.cert);
-    t = await startTestApp({
-      env: {
-        AGENT_BOM_SAML_IDP_ENTITY_ID: IDP,
-        AGENT_BOM_SAML_IDP_SSO_URL: 'https://idp.example.test/sso',
-        AGENT_BOM_SAML_IDP_CERT_FILE: path.join(dir, 'idp.pem'),
-        AGENT_BOM_SAML_SP_ENTITY_ID: SP,
-        AGENT_BOM_SAML_ACS_URL: ACS,
-      },
-    });
+    t = await startTestApp({ env: samlEnv(idp) });
     tenant = await createTenant(t.app);
     admin = (await createKey(t.app, tenant, 'admin')).raw;
   });
   afterAll(() => t.close());
 
-  /** Starts an SP-initiated login: the RelayState and the AuthnRequest id the response must answer. */
   async function start(returnTo = '/') {
-    const res = await t.app.inject({
-      method: 'GET',
-      url: `/v1/auth/saml/login?return_to=${encodeURIComponent(returnTo)}`,
-    });
-    expect(res.statusCode).toBe(302);
-    const url = new URL(String(res.headers.location));
-    expect(url.origin + url.pathname).toBe('https://idp.example.test/sso');
-    const request = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest')!, 'base64')).toString(
-      'utf8',
-    );
-    const requestId = /\bID="([^"]+)"/.exec(request)![1];
-    return { relayState: url.searchParams.get('RelayState')!, requestId, request };
+    const login = await startSamlLogin(t.app, returnTo);
+    expect(login.url.origin + login.url.pathname).toBe('https://idp.example.test/sso');
+    return login;
   }
 
   const fields = (requestId: string, extra: Partial<AssertionFields> = {}): AssertionFields => ({
@@ -71,13 +49,7 @@ describe('SAML 2.0 SP: real XML-DSig-signed responses posted to the ACS', () => 
     ...extra,
   });
 
-  const post = (samlResponse: string, relayState: string) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v1/auth/saml/acs',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ SAMLResponse: samlResponse, RelayState: relayState }).toString(),
-    });
+  const post = (samlResponse: string, relayState: string) => postToAcs(t.app, samlResponse, relayState);
 
   it('serves SP metadata with the entity id and the ACS', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/v1/auth/saml/metadata' });

@@ -17,6 +17,7 @@ export const PERMISSIONS = [
   'tenants:manage',
   'keys:manage',
   'sessions:manage',
+  'scim:provision',
   'keys:introspect',
   'me:read',
   'fleet:write',

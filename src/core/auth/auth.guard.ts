@@ -27,6 +27,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * - a bearer (`Authorization` / `X-API-Key`) wins over a session cookie; a cookie-authenticated unsafe request
  *   (POST/PUT/PATCH/DELETE) must echo the session's CSRF token in `x-csrf-token`, otherwise 403
  *   `CSRF_TOKEN_INVALID`;
+ * - a SCIM token reaches only `scim:provision` routes, which nothing else reaches;
  * - the principal (and so the tenant) comes only from the verified credential.
  */
 @Injectable()
@@ -57,7 +58,11 @@ export class AuthGuard implements CanActivate {
       );
     }
     if (!permission) throw new DomainError('FORBIDDEN', 'this route declares no permission and is closed');
-    if (!roleHasPermission(principal.role, permission)) {
+    // A SCIM token reaches the SCIM routes and nothing else; nothing else reaches the SCIM routes.
+    if ((principal.authMethod === 'scim') !== (permission === 'scim:provision')) {
+      throw new DomainError('FORBIDDEN', `this credential cannot use a route that needs "${permission}"`);
+    }
+    if (principal.authMethod !== 'scim' && !roleHasPermission(principal.role, permission)) {
       throw new DomainError('FORBIDDEN', `role "${principal.role}" does not have permission "${permission}"`);
     }
     request.principal = principal;

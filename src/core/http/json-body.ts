@@ -23,25 +23,29 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function installJsonBodyParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      return done(new DomainError('MALFORMED_JSON', 'body is not valid UTF-8'));
-    }
-    parseJson(request, text, (error: Error | null, value?: unknown) => {
-      if (error) return done(error);
-      const problem = inspect(value);
-      if (problem) {
-        const message = `${problem.field} ${problem.problem}`;
-        return done(
-          new DomainError('VALIDATION_ERROR', message, [{ field: problem.field, problems: [message] }]),
-        );
+  fastify.addContentTypeParser(
+    ['application/json', 'application/scim+json'],
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      let text: string;
+      try {
+        text = utf8.decode(body as Buffer);
+      } catch {
+        return done(new DomainError('MALFORMED_JSON', 'body is not valid UTF-8'));
       }
-      done(null, value);
-    });
-  });
+      parseJson(request, text, (error: Error | null, value?: unknown) => {
+        if (error) return done(error);
+        const problem = inspect(value);
+        if (problem) {
+          const message = `${problem.field} ${problem.problem}`;
+          return done(
+            new DomainError('VALIDATION_ERROR', message, [{ field: problem.field, problems: [message] }]),
+          );
+        }
+        done(null, value);
+      });
+    },
+  );
 }
 
 interface Frame {

@@ -4,6 +4,7 @@ import { AuthGuard } from '../../core/auth/auth.guard.js';
 import { CREDENTIAL_RESOLVER } from '../../core/auth/principal.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { BrowserLogin } from './browser-login.js';
 import { CredentialChain } from './credential-chain.js';
 import { LoginAudit } from './login-audit.js';
 import { IssuerIndex } from './oidc/issuer-index.js';
@@ -16,6 +17,12 @@ import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { LoginStatesRepository } from './login-states.repository.js';
 import { SamlLoginController } from './saml/saml-login.controller.js';
 import { SamlLoginService } from './saml/saml-login.service.js';
+import { ScimGroupsService } from './scim/scim-groups.service.js';
+import { ScimRoles } from './scim/scim-roles.js';
+import { ScimTokenController } from './scim/scim-token.controller.js';
+import { ScimController } from './scim/scim.controller.js';
+import { ScimRepository } from './scim/scim.repository.js';
+import { ScimService } from './scim/scim.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsRepository } from './sessions/sessions.repository.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -33,6 +40,8 @@ import { SsoController } from './sso.controller.js';
     OidcIssuersController,
     OidcLoginController,
     SamlLoginController,
+    ScimController,
+    ScimTokenController,
   ],
   providers: [
     SessionsRepository,
@@ -43,8 +52,13 @@ import { SsoController } from './sso.controller.js';
     OidcBearerResolver,
     OidcIssuersService,
     LoginStatesRepository,
+    BrowserLogin,
     OidcLoginService,
     SamlLoginService,
+    ScimRepository,
+    ScimRoles,
+    ScimService,
+    ScimGroupsService,
     CredentialChain,
     { provide: CREDENTIAL_RESOLVER, useExisting: CredentialChain },
     { provide: APP_GUARD, useClass: AuthGuard },

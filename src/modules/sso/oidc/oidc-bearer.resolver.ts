@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { mapClaims, OidcRefused, OidcTokenVerifier } from '../../../../libs/oidc/src/index.js';
@@ -20,6 +21,8 @@ import { OidcIssuersRepository } from './oidc-issuers.repository.js';
 export class OidcBearerResolver {
   readonly verifier: OidcTokenVerifier;
   private readonly knownTenants = new Map<string, number>();
+  /** Verified tokens (by SHA-256, never the token) → principal, until min(exp, now + auth cache TTL). */
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
 
   constructor(
     private readonly index: IssuerIndex,
@@ -34,8 +37,26 @@ export class OidcBearerResolver {
   }
 
   async resolve(token: string): Promise<Principal | undefined> {
+    // A token is immutable: once verified it is reused for at most the auth cache TTL (the same bound on key
+    // rotation and binding changes as API keys have), never past its exp. One-time jti mode checks every use.
+    const useCache = !this.config.sso.oidcOneTimeJti && this.config.authCacheTtlSeconds > 0;
+    const digest = useCache ? createHash('sha256').update(token).digest('base64url') : '';
+    if (useCache) {
+      const hit = this.verified.get(digest);
+      if (hit && hit.until > Date.now()) return hit.principal;
+      if (hit) this.verified.delete(digest);
+    }
     try {
-      return await this.principalOf(token);
+      const principal = await this.principalOf(token);
+      if (useCache) {
+        const exp = (decodeOrNull(token)?.exp ?? 0) * 1000;
+        if (this.verified.size >= 10_000) this.verified.clear();
+        this.verified.set(digest, {
+          principal,
+          until: Math.min(exp, Date.now() + this.config.authCacheTtlSeconds * 1000),
+        });
+      }
+      return principal;
     } catch (error) {
       if (!(error instanceof OidcRefused)) throw error;
       await this.loginAudit.refused(
@@ -77,6 +98,11 @@ export class OidcBearerResolver {
       keyId: null,
       issuer: trust.issuer,
     };
+  }
+
+  /** Drops every verified token (an issuer binding changed on this replica). */
+  forgetVerified(): void {
+    this.verified.clear();
   }
 
   /** The tenant a refused token was aimed at, when that can be told without trusting the token. */

@@ -134,6 +134,7 @@ export class OidcIssuersService {
 
   private changed(...issuers: Array<string | undefined>): void {
     this.index.invalidate();
+    this.bearer.forgetVerified();
     for (const issuer of issuers) if (issuer) this.bearer.verifier.forget(issuer);
   }
 }

@@ -1,17 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
-import { mapClaims, OidcRefused } from '../../../../libs/oidc/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
 import type { OidcBrowserConfig, OidcIssuerConfig } from '../../../core/config/sso-config.js';
 import { DomainError } from '../../../core/errors/domain-error.js';
-import { LoginAudit } from '../login-audit.js';
 import { LoginStatesRepository } from '../login-states.repository.js';
 import { safeReturnTo } from '../return-to.js';
-import { isSessionRole } from '../sessions/session-roles.js';
-import { SessionsService, type OpenedSession } from '../sessions/sessions.service.js';
-import { IssuerIndex } from './issuer-index.js';
-import { OidcIssuersRepository } from './oidc-issuers.repository.js';
+import { BrowserLogin } from '../browser-login.js';
+import type { OpenedSession } from '../sessions/sessions.service.js';
 
 /** How long a started login may take at the IdP. */
 export const LOGIN_TTL_SECONDS = 600;
@@ -30,10 +26,7 @@ export class OidcLoginService {
 
   constructor(
     private readonly states: LoginStatesRepository,
-    private readonly sessions: SessionsService,
-    private readonly index: IssuerIndex,
-    private readonly issuers: OidcIssuersRepository,
-    private readonly loginAudit: LoginAudit,
+    private readonly login: BrowserLogin,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -86,47 +79,27 @@ export class OidcLoginService {
       return this.refuse(undefined, 'idp_refused', { error: String((error as Error).message).slice(0, 200) });
     }
     if (!claims) return this.refuse(undefined, 'no_id_token');
-    let principal: Pick<Principal, 'tenantId' | 'role' | 'subject'>;
-    try {
-      principal = mapClaims(
-        {
-          tenantClaim: issuer.tenantClaim,
-          roleClaim: issuer.roleClaim,
-          groupsClaim: issuer.groupsClaim,
-          groupRoles: issuer.groupRoles,
-        },
-        claims,
-      );
-      if (await this.index.hasOwnIssuer(principal.tenantId)) throw new OidcRefused('tenant_not_bound');
-      if (!(await this.issuers.tenantExists(principal.tenantId))) throw new OidcRefused('unknown_tenant');
-    } catch (error) {
-      if (!(error instanceof OidcRefused)) throw error;
-      const claimed = claims[issuer.tenantClaim];
-      const tenant =
-        typeof claimed === 'string' && (await this.issuers.tenantExists(claimed).catch(() => false))
-          ? claimed
-          : undefined;
-      return this.refuse(tenant, error.reason, { subject: String(claims.sub).slice(0, 200) });
-    }
-    if (!isSessionRole(principal.role)) {
-      return this.refuse(principal.tenantId, 'role_not_grantable', { subject: principal.subject });
-    }
-    const actor: Principal = { ...principal, authMethod: 'oidc', keyId: null, issuer: issuer.issuer };
-    const opened = await this.sessions.open(
-      { ...principal, role: principal.role, via: 'oidc', keyId: null, userId: null },
-      actor,
-      userAgent,
+    const identity = await this.login.identify(
+      'oidc',
+      {
+        tenantClaim: issuer.tenantClaim,
+        roleClaim: issuer.roleClaim,
+        groupsClaim: issuer.groupsClaim,
+        groupRoles: issuer.groupRoles,
+      },
+      claims,
     );
+    const actor: Principal = { ...identity, authMethod: 'oidc', keyId: null, issuer: issuer.issuer };
+    const opened = await this.login.open('oidc', identity, actor, userAgent);
     return { opened, returnTo: saved.returnTo };
   }
 
-  private async refuse(
+  private refuse(
     tenantId: string | undefined,
     reason: string,
     context: Record<string, string> = {},
   ): Promise<never> {
-    await this.loginAudit.refused(tenantId, 'oidc', reason, context);
-    throw new DomainError('UNAUTHENTICATED', `OIDC login refused: ${reason}`);
+    return this.login.refuse('oidc', tenantId, reason, context);
   }
 
   private settings(): { browser: OidcBrowserConfig; issuer: OidcIssuerConfig } {

@@ -1,18 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/passport-saml';
-import { mapClaims, OidcRefused } from '../../../../libs/oidc/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
 import type { SamlConfig } from '../../../core/config/sso-config.js';
 import { DomainError } from '../../../core/errors/domain-error.js';
-import { LoginAudit } from '../login-audit.js';
 import { LoginStatesRepository } from '../login-states.repository.js';
-import { IssuerIndex } from '../oidc/issuer-index.js';
 import { OidcIssuersRepository } from '../oidc/oidc-issuers.repository.js';
 import { safeReturnTo } from '../return-to.js';
-import { isSessionRole } from '../sessions/session-roles.js';
-import { SessionsService, type OpenedSession } from '../sessions/sessions.service.js';
+import { BrowserLogin } from '../browser-login.js';
+import type { OpenedSession } from '../sessions/sessions.service.js';
 
 /** How long a started SAML login may take at the IdP. */
 const LOGIN_TTL_SECONDS = 600;
@@ -49,10 +46,8 @@ class OneRequestCache implements CacheProvider {
 export class SamlLoginService {
   constructor(
     private readonly states: LoginStatesRepository,
-    private readonly sessions: SessionsService,
-    private readonly index: IssuerIndex,
     private readonly tenants: OidcIssuersRepository,
-    private readonly loginAudit: LoginAudit,
+    private readonly login: BrowserLogin,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -125,40 +120,21 @@ export class SamlLoginService {
       [settings.roleAttribute]: profile[settings.roleAttribute],
       [settings.groupsAttribute]: asArray(profile[settings.groupsAttribute]),
     };
-    let identity: Pick<Principal, 'tenantId' | 'role' | 'subject'>;
-    try {
-      identity = mapClaims(
-        {
-          tenantClaim: settings.tenantAttribute,
-          roleClaim: settings.roleAttribute,
-          groupsClaim: settings.groupsAttribute,
-          groupRoles: settings.groupRoles,
-        },
-        claims,
-      );
-      if (await this.index.hasOwnIssuer(identity.tenantId)) throw new OidcRefused('tenant_not_bound');
-      if (!(await this.tenants.tenantExists(identity.tenantId))) throw new OidcRefused('unknown_tenant');
-    } catch (error) {
-      if (!(error instanceof OidcRefused)) throw error;
-      const claimed = claims[settings.tenantAttribute];
-      const tenant =
-        typeof claimed === 'string' && (await this.tenants.tenantExists(claimed).catch(() => false))
-          ? claimed
-          : undefined;
-      return this.refuse(tenant, error.reason, { subject: String(profile.nameID).slice(0, 200) });
-    }
+    const identity = await this.login.identify(
+      'saml',
+      {
+        tenantClaim: settings.tenantAttribute,
+        roleClaim: settings.roleAttribute,
+        groupsClaim: settings.groupsAttribute,
+        groupRoles: settings.groupRoles,
+      },
+      claims,
+    );
     if (!(await this.states.consumeAssertion(assertionId, new Date(Date.now() + REPLAY_RECORD_MS)))) {
       return this.refuse(identity.tenantId, 'replayed_assertion', { subject: identity.subject });
     }
-    if (!isSessionRole(identity.role)) {
-      return this.refuse(identity.tenantId, 'role_not_grantable', { subject: identity.subject });
-    }
     const actor: Principal = { ...identity, authMethod: 'session', keyId: null };
-    const opened = await this.sessions.open(
-      { ...identity, role: identity.role, via: 'saml', keyId: null, userId: null },
-      actor,
-      userAgent,
-    );
+    const opened = await this.login.open('saml', identity, actor, userAgent);
     return { opened, returnTo: saved.returnTo };
   }
 
@@ -205,13 +181,12 @@ export class SamlLoginService {
     return saml;
   }
 
-  private async refuse(
+  private refuse(
     tenantId: string | undefined,
     reason: string,
     context: Record<string, string> = {},
   ): Promise<never> {
-    await this.loginAudit.refused(tenantId, 'saml', reason, context);
-    throw new DomainError('UNAUTHENTICATED', `SAML login refused: ${reason}`);
+    return this.login.refuse('saml', tenantId, reason, context);
   }
 }
 
