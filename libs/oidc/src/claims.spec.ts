@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { mapClaims, type ClaimMapping } from './claims.js';
-import { OidcRefused } from './refusals.js';
+import { type OidcRefused } from './refusals.js';
 
 const mapping: ClaimMapping = {
   tenantClaim: 'tenant_id',
