@@ -86,7 +86,8 @@ describe('agent-bom api on the embedded database, driven by the real CLI', () =>
     [['keys', 'revoke', 'not-a-uuid', '--tenant', 'acme'], 2, 'UUID'],
     [['proxy'], 2, 'no server command'],
     [['gateway', 'serve', '--bind', '0.0.0.0:8090'], 2, 'nothing to front'],
-    [['scan'], 2, 'not built yet'],
+    [['scan', '--fail-on', 'apocalyptic'], 2, 'Allowed choices are low, medium, high, critical'],
+    [['db', 'import', '/nonexistent/osv.zip'], 1, 'ARCHIVE_UNREADABLE'],
     [['frobnicate'], 2, 'unknown command'],
   ])(
     'agent-bom %j exits %i with a clear message',
