@@ -269,12 +269,21 @@ describe('web console in headless Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Keys and sessions' }).waitFor();
     await page.getByRole('button', { name: 'Revoke ops-laptop' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke', exact: true }).click();
+    // the modal hides the page from the accessibility tree while open: wait for it to close, then for the row
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Revoke ops-laptop' }).waitFor({ state: 'detached' });
 
+    const keys = (await (
+      await fetch(`${s.origin}/v1/auth/keys`, { headers: { authorization: `Bearer ${s.adminKey}` } })
+    ).json()) as { items: { name: string; status: string; revoked_at: string | null }[] };
+    expect(keys.items.filter((k) => k.name === 'ops-laptop').map((k) => k.status)).toEqual(['revoked']);
+    const status = await victim.evaluate(async () => {
+      const r = await fetch('/v1/auth/me');
+      return `${r.status} ${await r.text()}`;
+    });
+    expect(status).toMatch(/^401 /);
     await victim.goto(`${s.origin}/fleet`);
     await victim.getByLabel('API key', { exact: true }).waitFor({ timeout: 15_000 });
-    const status = await victim.evaluate(async () => (await fetch('/v1/auth/me')).status);
-    expect(status).toBe(401);
     await other.close();
   }, 90_000);
 

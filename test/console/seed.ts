@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { loadOsvSource } from '../../libs/advisories/src/index.js';
 import { discover } from '../../libs/discovery/src/index.js';
 import { buildScanReport } from '../../libs/scan/src/index.js';
+import type { RuntimeAuditEvent } from '../../libs/contracts/src/index.js';
 import type { TestApp } from '../helpers/app.js';
+import { auditEvent } from '../helpers/audit.js';
 import { makeScanFixture, OSV_FIXTURES } from '../scans/fixture.js';
 import { runCli } from '../helpers/processes.js';
 
@@ -122,18 +123,8 @@ export async function seed(t: TestApp, origin: string): Promise<Seeded> {
       },
     ],
   });
-  const event = (overrides: Record<string, unknown>) => ({
-    event_id: randomUUID(),
-    type: 'tool_call.denied',
-    timestamp: new Date().toISOString(),
-    agent: 'claude-desktop',
-    client: 'claude-desktop',
-    server: 'filesystem',
-    tool: 'write_file',
-    rule_id: 'no-writes',
-    reason: 'writes are not allowed',
-    ...overrides,
-  });
+  const event = (overrides: Partial<RuntimeAuditEvent>) =>
+    auditEvent({ trace_id: undefined, argument_fingerprint: undefined, ...overrides });
   await call(origin, proxyKey, 'POST', '/v1/proxy/audit', {
     source_id: 'laptop-alice:proxy',
     events: [

@@ -1,4 +1,5 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
 import { api, isNotFound, qs, type Page } from './api';
 
 type Params = Record<string, string | number | boolean | undefined>;
@@ -42,3 +43,12 @@ export function useOptional<T>(path: string, enabled = true) {
 export const STALE_AFTER_MS = 7 * 24 * 3600 * 1000;
 export const isStale = (iso: string | null | undefined, now = Date.now()) =>
   !iso || now - new Date(iso).getTime() > STALE_AFTER_MS;
+
+type Search = Record<string, string | undefined>;
+
+/** Changes some of the current route's URL filters (deep links), keeping the others. */
+export function useSearchPatch(): (patch: Search) => void {
+  const navigate = useNavigate();
+  return (patch) =>
+    void navigate({ to: '.', search: ((previous: Search) => ({ ...previous, ...patch })) as never });
+}

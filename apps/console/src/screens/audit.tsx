@@ -1,12 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
+import { Link, getRouteApi } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, Section, when } from '../components/states';
 import { Badge, Button, Search, Select } from '../components/ui';
 import { api } from '../lib/api';
 import { useAuth } from '../lib/auth';
-import { usePaged } from '../lib/hooks';
+import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { AuditEntryView, VerifyReport } from '../lib/types';
 import { decisionTone } from './runtime';
 
@@ -98,9 +98,7 @@ function Verify() {
 export function AuditScreen() {
   const { can } = useAuth();
   const search = routeApi.useSearch();
-  const navigate = useNavigate({ from: '/audit' });
-  const set = (patch: Record<string, string | undefined>) =>
-    void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
+  const set = useSearchPatch();
   const list = usePaged<AuditEntryView>('/v1/audit', {
     type: search.type,
     origin: search.origin,

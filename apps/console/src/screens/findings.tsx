@@ -7,7 +7,7 @@ import { ErrorState, Loading, ScansUnavailable, Section, when } from '../compone
 import { Badge, Field, List, Search, Select } from '../components/ui';
 import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
-import { usePaged } from '../lib/hooks';
+import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { FindingView, FleetServerView, GraphAnswer, RemediationItem } from '../lib/types';
 
 const GraphView = lazy(() => import('../components/graph-view').then((m) => ({ default: m.GraphView })));
@@ -57,9 +57,7 @@ const columns: ColumnDef<FindingView, unknown>[] = [
 
 export function FindingsScreen() {
   const search = routeApi.useSearch();
-  const navigate = useNavigate({ from: '/findings' });
-  const set = (patch: Record<string, string | undefined>) =>
-    void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
+  const set = useSearchPatch();
   const list = usePaged<FindingView>('/v1/findings', {
     q: search.q,
     severity: search.severity,

@@ -1,28 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
+import { Link, getRouteApi } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, Section, when } from '../components/states';
 import { Badge, List, Search, Select } from '../components/ui';
 import { api } from '../lib/api';
-import { isStale, usePaged } from '../lib/hooks';
+import { isStale, usePaged, useSearchPatch } from '../lib/hooks';
 import type { FleetAgentView, FleetServerDetail } from '../lib/types';
+import { CLIENTS, TRANSPORTS } from '../../../../libs/contracts/src/fleet.js';
 
-const CLIENTS = [
-  'claude-desktop',
-  'claude-code',
-  'cursor',
-  'windsurf',
-  'vscode',
-  'cline',
-  'continue',
-  'zed',
-  'gemini-cli',
-  'codex',
-  'goose',
-  'project',
-];
-export const TRANSPORTS = ['stdio', 'http', 'https', 'sse'];
 const fleetRoute = getRouteApi('/fleet');
 
 const columns: ColumnDef<FleetAgentView, unknown>[] = [
@@ -71,9 +57,7 @@ const columns: ColumnDef<FleetAgentView, unknown>[] = [
 
 export function FleetScreen() {
   const search = fleetRoute.useSearch();
-  const navigate = useNavigate({ from: '/fleet' });
-  const set = (patch: Record<string, string | undefined>) =>
-    void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
+  const set = useSearchPatch();
   const list = usePaged<FleetAgentView>('/v1/fleet', {
     q: search.q,
     client: search.client,

@@ -1,10 +1,10 @@
-import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
+import { Link, getRouteApi } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, when } from '../components/states';
 import { Badge, Search, Select } from '../components/ui';
 import { Can } from '../lib/auth';
-import { usePaged } from '../lib/hooks';
+import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { PolicySummaryView } from '../lib/types';
 
 const routeApi = getRouteApi('/policies');
@@ -44,9 +44,7 @@ const columns: ColumnDef<PolicySummaryView, unknown>[] = [
 
 export function PoliciesScreen() {
   const search = routeApi.useSearch();
-  const navigate = useNavigate({ from: '/policies' });
-  const set = (patch: Record<string, string | undefined>) =>
-    void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
+  const set = useSearchPatch();
   const list = usePaged<PolicySummaryView>('/v1/gateway/policies');
   const q = search.q?.toLowerCase();
   const rows = list.rows.filter(

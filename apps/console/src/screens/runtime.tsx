@@ -1,10 +1,10 @@
-import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { getRouteApi } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, when } from '../components/states';
 import { Badge, Search, Select } from '../components/ui';
 import { useAuth } from '../lib/auth';
-import { usePaged } from '../lib/hooks';
+import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { AuditEntryView } from '../lib/types';
 
 const DECISIONS = ['allowed', 'denied', 'redacted', 'rate_limited', 'warned', 'flagged'];
@@ -46,9 +46,7 @@ const columns: ColumnDef<AuditEntryView, unknown>[] = [
 export function RuntimeScreen() {
   const { can } = useAuth();
   const search = routeApi.useSearch();
-  const navigate = useNavigate({ from: '/runtime' });
-  const set = (patch: Record<string, string | undefined>) =>
-    void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
+  const set = useSearchPatch();
   const live = search.live !== 'off';
   const list = usePaged<AuditEntryView>(
     '/v1/audit',

@@ -1,16 +1,15 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
+import { Link, getRouteApi } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { Tabs } from 'radix-ui';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, Section, when } from '../components/states';
 import { Badge, List, Search, Select } from '../components/ui';
 import { api } from '../lib/api';
-import { usePaged } from '../lib/hooks';
+import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { DiscoveredUpstream, DiscoveryAnswer, FleetServerView } from '../lib/types';
-import { TRANSPORTS } from './fleet';
+import { AUTH_MODES, TRANSPORTS } from '../../../../libs/contracts/src/fleet.js';
 
-const AUTH_MODES = ['none', 'env', 'headers', 'url', 'args', 'oauth', 'unknown'];
 const routeApi = getRouteApi('/servers');
 
 const serverColumns: ColumnDef<FleetServerView, unknown>[] = [
@@ -91,9 +90,7 @@ const upstreamColumns: ColumnDef<DiscoveredUpstream, unknown>[] = [
 
 export function ServersScreen() {
   const search = routeApi.useSearch();
-  const navigate = useNavigate({ from: '/servers' });
-  const set = (patch: Record<string, string | undefined>) =>
-    void navigate({ search: (previous: Record<string, string | undefined>) => ({ ...previous, ...patch }) });
+  const set = useSearchPatch();
   const servers = usePaged<FleetServerView>('/v1/fleet/servers', {
     q: search.q,
     transport: search.transport,
