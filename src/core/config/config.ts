@@ -55,6 +55,8 @@ export interface AppConfig {
   scanPollSeconds: number;
   /** Browser sessions, OIDC, SAML and SCIM (`sso-config.ts`). */
   sso: SsoConfig;
+  /** The built web console (`npm run build` → dist/console) served at `/`; undefined: the package's own build. */
+  consoleDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -114,6 +116,7 @@ const ENV = z
     AGENT_BOM_SCAN_RETRY_LIMIT: intIn(0, 20).default(3),
     AGENT_BOM_SCAN_MAINTENANCE_SECONDS: intIn(1, 3600).default(30),
     AGENT_BOM_SCAN_POLL_SECONDS: intIn(1, 60).default(2),
+    AGENT_BOM_CONSOLE_DIR: z.string().min(1).optional(),
   })
   .extend(SSO_ENV.shape);
 
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     scanRetryLimit: e.AGENT_BOM_SCAN_RETRY_LIMIT,
     scanMaintenanceSeconds: e.AGENT_BOM_SCAN_MAINTENANCE_SECONDS,
     scanPollSeconds: e.AGENT_BOM_SCAN_POLL_SECONDS,
+    consoleDir: e.AGENT_BOM_CONSOLE_DIR && path.resolve(e.AGENT_BOM_CONSOLE_DIR),
     sso,
   };
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { FleetModule } from '../fleet/fleet.module.js';
 import { GraphModule } from '../graph/graph.module.js';
 import { AdvisoriesModule } from '../advisories/advisories.module.js';
 import { ScanJobRunner } from './jobs/scan-job-runner.js';
@@ -17,7 +18,7 @@ import { ScansRepository } from './scans.repository.js';
  * triage, and remediation.
  */
 @Module({
-  imports: [AuditModule, GraphModule, AdvisoriesModule],
+  imports: [AuditModule, FleetModule, GraphModule, AdvisoriesModule],
   controllers: [ScansController, ScanJobsController],
   providers: [
     ScansRepository,
