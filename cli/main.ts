@@ -44,6 +44,17 @@ export async function main(argv: string[]): Promise<number> {
     );
 
   program
+    .command('worker')
+    .description('Run scan jobs from the shared queue only, no HTTP (AGENT_BOM_SCAN_WORKERS at once)')
+    .action(
+      run(async () => {
+        const { runWorker } = await import('../src/worker.js');
+        await runWorker();
+        return KEEP_RUNNING;
+      }),
+    );
+
+  program
     .command('migrate')
     .description('Apply pending database migrations (under the same advisory lock the control plane uses)')
     .option('--json', 'machine-readable output')

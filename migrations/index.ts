@@ -5,6 +5,7 @@ import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Hardening1764028800000 } from './1764028800000-Hardening.js';
 import { Advisories1764201600000 } from './1764201600000-Advisories.js';
 import { Scans1764205200000 } from './1764205200000-Scans.js';
+import { ScanJobs1764212800000 } from './1764212800000-ScanJobs.js';
 import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Scim1764115500000,
   Advisories1764201600000,
   Scans1764205200000,
+  ScanJobs1764212800000,
 ];

@@ -5,6 +5,7 @@ import { migrateWithLock, pendingMigrations } from './core/database/data-source.
 import { openDatabase, type Database } from './core/database/database.js';
 import { createLogger } from './core/logging/logger.js';
 import { AuditScheduler } from './modules/audit/audit-scheduler.js';
+import { ScanQueue } from './modules/scans/jobs/scan-queue.js';
 
 /**
  * `agent-bom api`: parse config, open the database (embedded by default), apply migrations under the advisory
@@ -30,6 +31,7 @@ export async function runControlPlane(overrides: ConfigOverrides = {}): Promise<
       }
     }
     app = await createApp(config, db.dataSource, logger);
+    await app.get(ScanQueue).startWorkers(config.scanWorkers); // 0 on API pods when workers are split out
     await app.listen({ host: config.host, port: config.port });
     app.get(AuditScheduler).start(); // background checkpoints and retention: the server's job, not the CLI's
   } catch (error) {
@@ -63,16 +65,25 @@ async function hasNoTenants(db: Database): Promise<boolean> {
   return rows.length === 0;
 }
 
-function installShutdown(app: NestFastifyApplication, db: Database, logger: ReturnType<typeof createLogger>) {
+/**
+ * Stops on SIGINT/SIGTERM: the app first (HTTP, then providers: the scan queue lets running jobs finish their
+ * step), then the pool and the embedded server; exits 1 if that takes longer than `graceMs`.
+ */
+export function installShutdown(
+  app: { close(): Promise<void> },
+  db: Database,
+  logger: ReturnType<typeof createLogger>,
+  graceMs = 15_000,
+) {
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      logger.error('shutdown took longer than 15 s; exiting');
+      logger.error(`shutdown took longer than ${graceMs / 1000} s; exiting`);
       process.exit(1);
-    }, 15_000);
+    }, graceMs);
     force.unref();
     void (async () => {
       try {

@@ -19,7 +19,6 @@ import { CLI, runCli, startServer } from '../helpers/processes.js';
 /** Names the chart wires to SPEC before the branch that implements them is merged (see docs/deploy). */
 const PENDING_ENV: Record<string, string> = {
   AGENT_BOM_GATEWAY_EGRESS_ALLOW: 'runtime',
-  AGENT_BOM_SCAN_WORKERS: 'scans',
   AGENT_BOM_OIDC_ISSUER: 'sso',
   AGENT_BOM_OIDC_AUDIENCE: 'sso',
   AGENT_BOM_OIDC_JWKS_URI: 'sso',
@@ -41,7 +40,7 @@ const PENDING_ENV: Record<string, string> = {
   AGENT_BOM_SAML_GROUPS_ATTRIBUTE: 'sso',
   AGENT_BOM_SAML_GROUP_ROLE_MAP: 'sso',
 };
-const PENDING_COMMANDS: Record<string, string> = { worker: 'scans', scan: 'scans' };
+const PENDING_COMMANDS: Record<string, string> = { scan: 'scans' };
 /** Variables of the runtime, not of agent-bom. */
 const STANDARD_ENV = new Set(['HOME', 'NODE_ENV', 'NODE_OPTIONS', 'TZ']);
 

@@ -1,6 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as CDX from '@cyclonedx/cyclonedx-library';
+import Ajv04Module from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
 import { loadOsvSource } from '../../libs/advisories/src/index.js';
 import type { ScanReport } from '../../libs/contracts/src/index.js';
 import { toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
@@ -45,8 +48,35 @@ describe('exports', () => {
     ).not.toBeNull();
   });
 
-  // No official SARIF 2.1.0 or SPDX 2.3 JSON schema is available offline on this machine (npm carries neither);
-  // these check the fields the schemas require, not the schemas themselves (see docs/scans.md).
+  /**
+   * The SARIF 2.1.0 JSON schema (draft-04) as Microsoft ships it in `@microsoft/jest-sarif`
+   * (`sarif-2.1.0-rtm.5.json`, the schema SchemaStore and SARIF viewers use), compiled by ajv's draft-04 class.
+   */
+  const sarifValidator = () => {
+    const file = createRequire(import.meta.url).resolve(
+      '@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json',
+    );
+    // CommonJS default exports seen from ESM; `unicodeRegExp: false`: the schema's `language` pattern is not a
+    // valid unicode-mode regular expression (a stray `]`), as published.
+    const Ajv04 = Ajv04Module.default;
+    const addFormats = addFormatsModule.default;
+    const ajv = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
+    addFormats(ajv);
+    return ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
+  };
+
+  it('SARIF 2.1.0 validates against the official JSON schema, and the validator rejects a broken log', () => {
+    const validate = sarifValidator();
+    const sarif = toSarif(report, '0.1.0') as { runs: Array<{ results: Array<Record<string, unknown>> }> };
+    expect(validate(sarif) ? [] : validate.errors).toEqual([]);
+    const broken = structuredClone(sarif);
+    broken.runs[0].results[0].level = 'catastrophic';
+    expect(validate(broken)).toBe(false);
+    expect(validate({ ...sarif, version: '2.0.0' })).toBe(false);
+  });
+
+  // No official SPDX 2.3 JSON schema is available offline here (no npm package ships it); this checks the
+  // fields the schema requires, not the schema itself (see docs/scans.md).
   it('SARIF 2.1.0 carries the required members', () => {
     const sarif = toSarif(report, '0.1.0') as {
       version: string;

@@ -15,7 +15,7 @@ export { dedupePackages, normalizePypiName, purlOf } from './package-names.js';
 export { isLockfileName, LOCKFILE_NAMES, parseLockfile } from './lockfiles/index.js';
 export { projectOfLocalPath, scanProjectDirectory } from './project.js';
 export type { ProjectScan } from './project.js';
-export { buildScanReport, findingId } from './report.js';
+export { buildScanReport, findingId, rematchReport } from './report.js';
 export type { BuildReportInput } from './report.js';
 export { toSarif } from './formats/sarif.js';
 export { toCycloneDx } from './formats/cyclonedx.js';

@@ -23,6 +23,11 @@ export interface BuildReportInput {
   advisories: AdvisorySource;
   advisoryCount?: number;
   warnings?: Array<{ path: string; message: string }>;
+  /**
+   * Read the project directory of a server launched from a local path (default true). The control plane scans
+   * inventory synced from endpoints, whose paths are the endpoints' and never to be read on the server: false.
+   */
+  readLocalProjects?: boolean;
   /** Called after each step, for a progress bar. */
   onStep?: (step: string, done: number, total: number) => void;
 }
@@ -103,7 +108,7 @@ export async function buildScanReport(input: BuildReportInput): Promise<ScanRepo
       const cwd = server.project_path ?? path.dirname(server.config_path);
       const extraction = extractFromCommand(server.command, server.args ?? [], cwd);
       for (const pkg of extraction.packages) add(pkg, ref, credentials, server.config_path);
-      for (const local of extraction.localPaths) {
+      for (const local of input.readLocalProjects === false ? [] : extraction.localPaths) {
         const project = await projectOfLocalPath(local);
         if (!project) continue;
         for (const pkg of (await readProject(project)).packages)
@@ -125,37 +130,23 @@ export async function buildScanReport(input: BuildReportInput): Promise<ScanRepo
       e.pkg.version &&
       (e.pkg.ecosystem === 'npm' || e.pkg.ecosystem === 'pypi'),
   );
-  const matches = await matchPackages(
-    input.advisories,
-    queryable.map((e) => ({
-      ecosystem: e.pkg.ecosystem as 'npm' | 'pypi',
-      name: e.pkg.name,
-      version: e.pkg.version!,
-    })),
+  const vulnerable = new Set<string>();
+  findings.push(
+    ...(await vulnerabilityFindings(
+      input.advisories,
+      queryable.map((e) => ({
+        purl: e.pkg.purl,
+        ecosystem: e.pkg.ecosystem as 'npm' | 'pypi',
+        name: e.pkg.name,
+        version: e.pkg.version!,
+        servers: [...e.servers],
+        credentials: [...e.credentials],
+        locations: [...e.locations],
+      })),
+      vulnerable,
+    )),
   );
   input.onStep?.('matching', 1, 1);
-  const vulnerable = new Set<string>();
-  matches.forEach((list, i) => {
-    const entry = queryable[i];
-    for (const match of list) {
-      vulnerable.add(entry.pkg.purl);
-      const a = match.advisory;
-      findings.push({
-        id: findingId('vulnerability', entry.pkg.purl, a.id),
-        kind: 'vulnerability',
-        severity: a.severity,
-        title: `${entry.pkg.name}@${entry.pkg.version}: ${a.summary ?? a.id}`,
-        subject: entry.pkg.purl,
-        advisory_id: a.id,
-        aliases: a.aliases,
-        ...(a.cvss_score !== undefined ? { cvss_score: a.cvss_score, cvss_vector: a.cvss_vector } : {}),
-        ...(match.fixed_version ? { fixed_version: match.fixed_version } : {}),
-        servers: [...entry.servers].sort(),
-        credentials: [...entry.credentials].sort(),
-        locations: [...entry.locations].sort(),
-      });
-    }
-  });
   for (const entry of entries) {
     if (entry.pkg.confidence === 'pinned' || entry.pkg.origin.kind !== 'command') continue;
     findings.push({
@@ -208,5 +199,90 @@ export async function buildScanReport(input: BuildReportInput): Promise<ScanRepo
       findings: bySeverity,
     },
     warnings,
+  };
+}
+
+interface PinnedPackage {
+  purl: string;
+  ecosystem: 'npm' | 'pypi';
+  name: string;
+  version: string;
+  servers: string[];
+  credentials: string[];
+  locations: string[];
+}
+
+/** One `vulnerability` finding per (pinned package, matching advisory); adds each vulnerable purl to `vulnerable`. */
+async function vulnerabilityFindings(
+  advisories: AdvisorySource,
+  packages: PinnedPackage[],
+  vulnerable: Set<string>,
+): Promise<ScanFinding[]> {
+  const matches = await matchPackages(advisories, packages);
+  const findings: ScanFinding[] = [];
+  matches.forEach((list, i) => {
+    const p = packages[i];
+    for (const match of list) {
+      vulnerable.add(p.purl);
+      const a = match.advisory;
+      findings.push({
+        id: findingId('vulnerability', p.purl, a.id),
+        kind: 'vulnerability',
+        severity: a.severity,
+        title: `${p.name}@${p.version}: ${a.summary ?? a.id}`,
+        subject: p.purl,
+        advisory_id: a.id,
+        aliases: a.aliases,
+        ...(a.cvss_score !== undefined ? { cvss_score: a.cvss_score, cvss_vector: a.cvss_vector } : {}),
+        ...(match.fixed_version ? { fixed_version: match.fixed_version } : {}),
+        servers: [...p.servers].sort(),
+        credentials: [...p.credentials].sort(),
+        locations: [...p.locations].sort(),
+      });
+    }
+  });
+  return findings;
+}
+
+/**
+ * A stored scan report re-evaluated against today's advisories: its pinned npm/PyPI packages are matched again
+ * (advisories imported since the scan add findings, withdrawn or corrected ones drop theirs); every other
+ * finding is kept as reported. A new scan id; the same source id, so the findings lifecycle applies.
+ */
+export async function rematchReport(report: ScanReport, advisories: AdvisorySource): Promise<ScanReport> {
+  const credentialsOf = new Map<string, string[]>();
+  for (const agent of report.agents)
+    for (const server of agent.servers)
+      credentialsOf.set(`${agent.name}/${server.name}`, [
+        ...(server.credential_env_names ?? []),
+        ...(server.credential_header_names ?? []),
+      ]);
+  const pinned: PinnedPackage[] = report.packages
+    .filter(
+      (p) => p.confidence === 'pinned' && p.version && (p.ecosystem === 'npm' || p.ecosystem === 'pypi'),
+    )
+    .map((p) => ({
+      purl: p.purl,
+      ecosystem: p.ecosystem as 'npm' | 'pypi',
+      name: p.name,
+      version: p.version!,
+      servers: p.servers,
+      credentials: [...new Set(p.servers.flatMap((ref) => credentialsOf.get(ref) ?? []))],
+      locations: p.origins,
+    }));
+  const vulnerable = new Set<string>();
+  const findings = [
+    ...report.findings.filter((f) => f.kind !== 'vulnerability'),
+    ...(await vulnerabilityFindings(advisories, pinned, vulnerable)),
+  ].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
+  const bySeverity = { none: 0, low: 0, medium: 0, high: 0, critical: 0 } as Record<ScanSeverity, number>;
+  for (const f of findings) bySeverity[f.severity]++;
+  return {
+    ...report,
+    scan_id: randomUUID(),
+    generated_at: new Date().toISOString(),
+    advisory_source: { description: advisories.description },
+    findings,
+    summary: { ...report.summary, vulnerable_packages: vulnerable.size, findings: bySeverity },
   };
 }

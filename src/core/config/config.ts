@@ -41,6 +41,18 @@ export interface AppConfig {
   policyBundleTtlSeconds: number;
   /** How long a signed bundle is reused for one (tenant, version, key) before it is signed afresh; 0: never. */
   policyBundleCacheSeconds: number;
+  /** Scan jobs this process runs at once (pg-boss workers); 0: this process only enqueues (API pods). */
+  scanWorkers: number;
+  /** Scan jobs one tenant may have running at once across every replica. */
+  scanTenantConcurrency: number;
+  /** A running job is failed and retried after this long; a heartbeat older than this is a dead replica's. */
+  scanJobTimeoutSeconds: number;
+  /** Retries of a failed scan job (exponential backoff from 5 s). */
+  scanRetryLimit: number;
+  /** How often pg-boss reclaims expired jobs (stuck-job recovery) and archives old ones. */
+  scanMaintenanceSeconds: number;
+  /** How often an idle worker asks the queue for a job. */
+  scanPollSeconds: number;
   /** Browser sessions, OIDC, SAML and SCIM (`sso-config.ts`). */
   sso: SsoConfig;
   /** The built web console (`npm run build` → dist/console) served at `/`; undefined: the package's own build. */
@@ -98,6 +110,12 @@ const ENV = z
     AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
     AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
     AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
+    AGENT_BOM_SCAN_WORKERS: intIn(0, 64).default(1),
+    AGENT_BOM_SCAN_TENANT_CONCURRENCY: intIn(1, 64).default(2),
+    AGENT_BOM_SCAN_JOB_TIMEOUT_SECONDS: intIn(2, 86_400).default(900),
+    AGENT_BOM_SCAN_RETRY_LIMIT: intIn(0, 20).default(3),
+    AGENT_BOM_SCAN_MAINTENANCE_SECONDS: intIn(1, 3600).default(30),
+    AGENT_BOM_SCAN_POLL_SECONDS: intIn(1, 60).default(2),
     AGENT_BOM_CONSOLE_DIR: z.string().min(1).optional(),
   })
   .extend(SSO_ENV.shape);
@@ -146,6 +164,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auditWitnessToken: e.AGENT_BOM_AUDIT_WITNESS_TOKEN,
     policyBundleTtlSeconds: e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS,
     policyBundleCacheSeconds: e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS,
+    scanWorkers: e.AGENT_BOM_SCAN_WORKERS,
+    scanTenantConcurrency: e.AGENT_BOM_SCAN_TENANT_CONCURRENCY,
+    scanJobTimeoutSeconds: e.AGENT_BOM_SCAN_JOB_TIMEOUT_SECONDS,
+    scanRetryLimit: e.AGENT_BOM_SCAN_RETRY_LIMIT,
+    scanMaintenanceSeconds: e.AGENT_BOM_SCAN_MAINTENANCE_SECONDS,
+    scanPollSeconds: e.AGENT_BOM_SCAN_POLL_SECONDS,
     consoleDir: e.AGENT_BOM_CONSOLE_DIR && path.resolve(e.AGENT_BOM_CONSOLE_DIR),
     sso,
   };

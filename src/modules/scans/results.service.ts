@@ -4,7 +4,7 @@ import { severityRank } from '../../../libs/advisories/src/index.js';
 import { SOURCE_ID_PATTERN, type ScanSeverity } from '../../../libs/contracts/src/index.js';
 import { redactArgs, sanitizeUrl, scrubSecrets } from '../../../libs/redaction/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
-import { Transactions } from '../../core/database/transactions.js';
+import { Transactions, Tx } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import { graphOfScan } from '../graph/graph-build.js';
@@ -56,12 +56,7 @@ export class ResultsService {
     if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
       throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
     }
-    const parsed = ResultsPushSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw invalid(issue.path.join('.') || 'body', issue.message);
-    }
-    const report = sanitise(parsed.data);
+    const report = checkReport(body);
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const now = new Date();
     const tenantId = principal.tenantId;
@@ -78,56 +73,7 @@ export class ResultsService {
           return { ...(earlier.response as ResultsPushAnswer), idempotent_replay: true };
         }
       }
-      const inserted = await this.repository.insertScan(
-        tenantId,
-        {
-          id: report.scan_id,
-          source_id: report.source_id,
-          triggered_by: `${principal.subject}:${report.source_id}`,
-          created_at: now,
-          summary: summarise(report),
-          report,
-        },
-        tx,
-      );
-      if (!inserted) throw new DomainError('CONFLICT', `scan ${report.scan_id} was already pushed`);
-      const rows: FindingRow[] = report.findings.map((f) => ({
-        id: f.id,
-        kind: f.kind,
-        severity: f.severity,
-        severity_rank: severityRank(f.severity as ScanSeverity),
-        title: f.title,
-        subject: f.subject,
-        advisory_id: f.advisory_id ?? null,
-        fixed_version: f.fixed_version ?? null,
-        cvss_score: f.cvss_score ?? null,
-        servers: f.servers,
-        credentials: f.credentials,
-        locations: f.locations,
-      }));
-      const counts = await this.repository.upsertFindings(
-        tenantId,
-        report.source_id,
-        report.scan_id,
-        rows,
-        now,
-        tx,
-      );
-      const resolved = await this.repository.resolveMissing(
-        tenantId,
-        report.source_id,
-        report.scan_id,
-        now,
-        tx,
-      );
-      const { nodes, edges } = graphOfScan(report);
-      await this.graph.replaceSource(tenantId, report.source_id, nodes, edges, tx);
-      const answer: ResultsPushAnswer = {
-        scan_id: report.scan_id,
-        source_id: report.source_id,
-        status: 'stored',
-        findings: { reported: rows.length, new: counts.new, reopened: counts.reopened, resolved },
-      };
+      const answer = await this.store(principal, report, 'pushed', now, tx);
       if (idempotencyKey)
         await this.repository.saveIdempotent(
           tenantId,
@@ -143,13 +89,92 @@ export class ResultsService {
           type: 'scan.results_pushed',
           resource_type: 'scan',
           resource_id: report.scan_id,
-          details: { source_id: report.source_id, findings: rows.length, new: counts.new, resolved },
+          details: {
+            source_id: report.source_id,
+            findings: answer.findings.reported,
+            new: answer.findings.new,
+            resolved: answer.findings.resolved,
+          },
         },
         tx,
       );
       return answer;
     });
   }
+
+  /**
+   * Folds one scan report into the tenant's scans, findings and graph (inside `tx`): used by the push route and by
+   * control-plane scan jobs, so both produce findings and graph the same way. Audited as `principal`.
+   */
+  async store(
+    principal: Principal,
+    report: ResultsPush,
+    kind: 'pushed' | 'job',
+    now: Date,
+    tx: Tx,
+  ): Promise<ResultsPushAnswer> {
+    const inserted = await this.repository.insertScan(
+      principal.tenantId,
+      {
+        kind,
+        id: report.scan_id,
+        source_id: report.source_id,
+        triggered_by: `${principal.subject}:${report.source_id}`,
+        created_at: now,
+        summary: summarise(report),
+        report,
+      },
+      tx,
+    );
+    if (!inserted) throw new DomainError('CONFLICT', `scan ${report.scan_id} was already pushed`);
+    const rows: FindingRow[] = report.findings.map((f) => ({
+      id: f.id,
+      kind: f.kind,
+      severity: f.severity,
+      severity_rank: severityRank(f.severity as ScanSeverity),
+      title: f.title,
+      subject: f.subject,
+      advisory_id: f.advisory_id ?? null,
+      fixed_version: f.fixed_version ?? null,
+      cvss_score: f.cvss_score ?? null,
+      servers: f.servers,
+      credentials: f.credentials,
+      locations: f.locations,
+    }));
+    const counts = await this.repository.upsertFindings(
+      principal.tenantId,
+      report.source_id,
+      report.scan_id,
+      rows,
+      now,
+      tx,
+    );
+    const resolved = await this.repository.resolveMissing(
+      principal.tenantId,
+      report.source_id,
+      report.scan_id,
+      now,
+      tx,
+    );
+    const { nodes, edges } = graphOfScan(report);
+    await this.graph.replaceSource(principal.tenantId, report.source_id, nodes, edges, tx);
+    return {
+      scan_id: report.scan_id,
+      source_id: report.source_id,
+      status: 'stored',
+      findings: { reported: rows.length, new: counts.new, reopened: counts.reopened, resolved },
+    };
+  }
+}
+
+/** Validates a scan report (pushed, or built by a control-plane job) and applies {@link sanitise}. */
+export function checkReport(body: unknown): ResultsPush {
+  const parsed = ResultsPushSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalid(issue.path.join('.') || 'body', issue.message);
+  }
+  return sanitise(parsed.data);
 }
 
 /**

@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { invalid, notFound } from '../../core/errors/domain-error.js';
-import { decodeCursor, encodeCursor, timeIdCursor } from '../../core/http/cursor.js';
-import type { PageQuery } from '../../core/http/page.dto.js';
+import { decodeCursor, encodeCursor } from '../../core/http/cursor.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { FindingsQuery, TriageDto } from './dto/findings-query.dto.js';
 import { remediationPlan } from './remediation.js';
@@ -65,31 +64,6 @@ export class ScansReadService {
       completed_at: iso(scan.completed_at),
       summary: scan.summary,
       result: scan.report,
-    };
-  }
-
-  async listJobs(principal: Principal, query: PageQuery) {
-    const limit = query.limit ?? 50;
-    const after = query.cursor ? timeIdCursor.decode(query.cursor) : undefined;
-    const rows = await this.repository.listScans(
-      principal.tenantId,
-      limit + 1,
-      after ? { createdAt: after.at, id: after.id } : undefined,
-    );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map((s) => ({
-        id: s.id,
-        kind: s.kind,
-        status: s.status,
-        source_id: s.source_id,
-        triggered_by: s.triggered_by,
-        created_at: iso(s.created_at),
-        completed_at: iso(s.completed_at),
-        summary: s.summary,
-      })),
-      next_cursor: rows.length > limit && last ? timeIdCursor.encode(last.created_at, last.id) : null,
     };
   }
 

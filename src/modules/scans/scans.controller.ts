@@ -2,7 +2,6 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query } f
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
-import { PageQuery } from '../../core/http/page.dto.js';
 import { patternParam, uuidParam } from '../../core/http/uuid-param.js';
 import { FindingsQuery, TriageDto } from './dto/findings-query.dto.js';
 import { ResultsService } from './results.service.js';
@@ -31,19 +30,6 @@ export class ScansController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     return this.results.push(principal, body, idempotencyKey);
-  }
-
-  @Get('jobs')
-  @RequirePermission('scan:read')
-  @ApiOperation({ summary: 'Scans of the tenant, newest first (cursor pagination)' })
-  jobs(@CurrentPrincipal() principal: Principal, @Query() query: PageQuery) {
-    return this.reads.listJobs(principal, query);
-  }
-
-  @Get('scan/:id')
-  @RequirePermission('scan:read')
-  scan(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string) {
-    return this.reads.getScan(principal, id);
   }
 
   @Get('scan/:id/remediation')

@@ -6,6 +6,7 @@ export interface ScanRow {
   id: string;
   source_id: string;
   triggered_by: string;
+  kind?: 'pushed' | 'job';
   created_at: Date;
   summary: unknown;
   report: unknown;
@@ -96,7 +97,7 @@ export class ScansRepository {
   async insertScan(tenantId: string, row: ScanRow, tx: Tx): Promise<boolean> {
     const rows = (await tx.manager.query(
       `INSERT INTO scans (tenant_id, id, kind, status, source_id, triggered_by, created_at, completed_at, summary, report)
-       VALUES ($1, $2, 'pushed', 'done', $3, $4, $5, $5, $6, $7)
+       VALUES ($1, $2, $8, 'done', $3, $4, $5, $5, $6, $7)
        ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id`,
       [
         tenantId,
@@ -106,6 +107,7 @@ export class ScansRepository {
         row.created_at,
         JSON.stringify(row.summary),
         JSON.stringify(row.report),
+        row.kind ?? 'pushed',
       ],
     )) as unknown[];
     return rows.length === 1;
@@ -175,15 +177,6 @@ export class ScansRepository {
       [tenantId, id],
     )) as Array<ScanRow & { kind: string; status: string; completed_at: Date | null }>;
     return rows[0];
-  }
-
-  async listScans(tenantId: string, limit: number, after?: { createdAt: Date; id: string }) {
-    return (await this.dataSource.query(
-      `SELECT id, kind, status, source_id, triggered_by, created_at, completed_at, summary FROM scans
-        WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
-        ORDER BY created_at DESC, id DESC LIMIT $4`,
-      [tenantId, after?.createdAt ?? null, after?.id ?? null, limit],
-    )) as Array<Omit<ScanRow, 'report'> & { kind: string; status: string; completed_at: Date | null }>;
   }
 
   async listFindings(tenantId: string, filter: FindingFilter): Promise<StoredFinding[]> {
