@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { canonicalJson } from '../../../../libs/policy/src/index.js';
+import { argumentDetectorStep, type ArgumentDetectorMode } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { Principal } from '../auth/principal.js';
 import type { Rate } from '../config/rate.js';
@@ -40,6 +41,8 @@ export interface AdmissionDeps {
   policies(tenant: string): LoadedPolicy[];
   audit(tenant: string, event: GatewayAuditEvent): void;
   metrics: GatewayMetrics;
+  /** `--argument-detectors`: the same step the proxy runs (libs/runtime). */
+  argumentDetectors: ArgumentDetectorMode;
 }
 
 export interface Admitted {
@@ -231,12 +234,42 @@ export async function admit(
         ),
       };
     }
-    if (tool !== undefined) {
+    // Argument detectors, after policy (as in the proxy): a high/critical finding refuses the call.
+    const detected =
+      tool !== undefined ? argumentDetectorStep(deps.argumentDetectors, params.arguments ?? {}) : undefined;
+    if (detected?.blocked) {
       deps.audit(tenant, {
         ...event,
         ...policyFields,
-        type: effect === 'warn' ? 'tool_call.warned' : 'tool_call.allowed',
-        reason: effect === 'warn' ? verdict?.decision.reason : undefined,
+        type: 'tool_call.denied',
+        reason: detected.blocked.message,
+        detectors: detected.detectors,
+        argument_fingerprint: fingerprint,
+      });
+      count('denied');
+      return {
+        ok: false,
+        status: 200,
+        policyDenial: true,
+        trace,
+        rate,
+        body: errorResponse(id, GATEWAY_ERRORS.ARGUMENTS_BLOCKED, detected.blocked.message, {
+          reason_code: 'arguments_blocked',
+          detectors: detected.blocked.detectors,
+        }),
+      };
+    }
+    if (tool !== undefined) {
+      const warnings = [
+        ...(effect === 'warn' && verdict ? [verdict.decision.reason] : []),
+        ...(detected?.warnings ?? []),
+      ];
+      deps.audit(tenant, {
+        ...event,
+        ...policyFields,
+        type: warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed',
+        reason: warnings.length > 0 ? warnings.join('; ') : undefined,
+        detectors: detected?.detectors.length ? detected.detectors : undefined,
         argument_fingerprint: fingerprint,
       });
     }
