@@ -82,3 +82,17 @@ export function withheldReason(finding: ResponseFinding): string {
 export function describeDetectors(detectors: readonly string[]): string {
   return detectors.slice(0, 5).join(', ').replace(/_/g, ' ');
 }
+
+/**
+ * The shape step for `tools/call`, the same in the proxy and the gateway: `name` must be a string and
+ * `arguments`, when present, an object. Returns the refusal message, or undefined when the shape is right.
+ */
+export function toolCallShapeError(params: unknown): string | undefined {
+  if (params === null || typeof params !== 'object' || Array.isArray(params))
+    return 'tools/call needs a string "name"';
+  const { name, arguments: args } = params as Record<string, unknown>;
+  if (typeof name !== 'string') return 'tools/call needs a string "name"';
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args)))
+    return 'tools/call "arguments" must be an object';
+  return undefined;
+}

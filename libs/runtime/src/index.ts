@@ -11,6 +11,7 @@ export {
   argumentDetectorStep,
   describeDetectors,
   scanResponse,
+  toolCallShapeError,
   withheldReason,
 } from './detector-steps.js';
 export type {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { canonicalJson } from '../../../../libs/policy/src/index.js';
-import { argumentDetectorStep, type ArgumentDetectorMode } from '../../../../libs/runtime/src/index.js';
+import {
+  argumentDetectorStep,
+  toolCallShapeError,
+  type ArgumentDetectorMode,
+} from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { Principal } from '../auth/principal.js';
 import type { Rate } from '../config/rate.js';
@@ -126,6 +130,23 @@ export async function admit(
       status: 400,
       body: errorResponse(null, GATEWAY_ERRORS.INVALID_REQUEST, reason),
       trace,
+    };
+  }
+
+  const shapeError =
+    parsed.kind === 'request' && message.method === 'tools/call'
+      ? toolCallShapeError(message.params)
+      : undefined;
+  if (shapeError !== undefined) {
+    // The same shape step as the proxy: a malformed tools/call never reaches the upstream.
+    deps.audit(tenant, { ...event, type: 'request.refused', reason: shapeError });
+    count('refused');
+    return {
+      ok: false,
+      status: 200,
+      policyDenial: true,
+      trace,
+      body: errorResponse(id, GATEWAY_ERRORS.INVALID_PARAMS, shapeError, { reason_code: 'invalid_params' }),
     };
   }
 
