@@ -16,7 +16,18 @@ const swc = [
   },
 ];
 
+/**
+ * `AGENT_BOM_TEST_SCOPE=database` runs only what can differ between PostgreSQL servers: CI's second pass (the embedded
+ * PostgreSQL) skips the suites that never depend on which server answers — the MCP conformance runs, the chart and
+ * image checks, the browser suites — since the first pass ran them against the same code.
+ */
+const DATABASE_INDEPENDENT = ['/test/conformance/', '/test/helm/', '/test/console/'];
+
 export default {
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    ...(process.env.AGENT_BOM_TEST_SCOPE === 'database' ? DATABASE_INDEPENDENT : []),
+  ],
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/src', '<rootDir>/apps', '<rootDir>/libs', '<rootDir>/cli', '<rootDir>/test'],

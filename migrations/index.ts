@@ -5,6 +5,10 @@ import { Policy1763942400000 } from './1763942400000-Policy.js';
 import { Hardening1764028800000 } from './1764028800000-Hardening.js';
 import { Advisories1764201600000 } from './1764201600000-Advisories.js';
 import { Scans1764205200000 } from './1764205200000-Scans.js';
+import { Sessions1764115200000 } from './1764115200000-Sessions.js';
+import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
+import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
+import { Scim1764115500000 } from './1764115500000-Scim.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -13,6 +17,10 @@ export const MIGRATIONS = [
   Audit1763856000000,
   Policy1763942400000,
   Hardening1764028800000,
+  Sessions1764115200000,
+  OidcIssuers1764115300000,
+  LoginStates1764115400000,
+  Scim1764115500000,
   Advisories1764201600000,
   Scans1764205200000,
 ];

@@ -12,6 +12,7 @@ import { FleetModule } from './modules/fleet/fleet.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { PolicyModule } from './modules/policy/policy.module.js';
 import { ScansModule } from './modules/scans/scans.module.js';
+import { SsoModule } from './modules/sso/sso.module.js';
 import { TenantsModule } from './modules/tenants/tenants.module.js';
 
 /** Config and the open data source, created before Nest boots, provided to every module. */
@@ -49,6 +50,7 @@ export class AppModule {
         PolicyModule,
         AdvisoriesModule,
         ScansModule,
+        SsoModule,
       ],
     };
   }

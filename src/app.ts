@@ -9,12 +9,13 @@ import { AuthGuard } from './core/auth/auth.guard.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
 import { toErrorResponse } from './core/errors/error-response.js';
-import { installJsonBodyParser } from './core/http/json-body.js';
+import { installFormParserFor, installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
 import { listRoutes, UNPREFIXED_ROUTES } from './core/http/routes.js';
 import { installAuthentication } from './core/auth/authenticate-hook.js';
 import { createValidationPipe } from './core/http/validation.js';
 import { PinoNestLogger } from './core/logging/logger.js';
+import { SAML_ACS_PATH } from './modules/sso/saml/saml-login.controller.js';
 import { Metrics } from './core/metrics/metrics.js';
 
 export const API_VERSION = '0.1.0';
@@ -50,12 +51,13 @@ export async function createApp(
       bodyParser: false,
     },
   );
-  app.setGlobalPrefix('v1', { exclude: UNPREFIXED_ROUTES });
+  app.setGlobalPrefix('v1', { exclude: UNPREFIXED_ROUTES.flatMap((route) => [route, `${route}/{*rest}`]) });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify);
+  installFormParserFor(fastify, SAML_ACS_PATH);
   installAuthentication(fastify, app.get(AuthGuard), listRoutes(app));
   const metrics = app.get(Metrics);
   fastify.addHook('onSend', async (request, reply, payload) => {

@@ -84,6 +84,10 @@ describe('smaller findings', () => {
   it('bad-input: every route that takes an id refuses ids of the wrong shape with a 4xx, never a 500', async () => {
     const withParams = listRoutes(t.app).filter((r) => /:[A-Za-z_]+/.test(r.path));
     expect(withParams.length).toBeGreaterThan(5);
+    // SCIM routes take only the tenant's SCIM token (any other credential is refused before the id matters).
+    const scim = (
+      await t.app.inject({ method: 'POST', url: '/v1/auth/scim-token', headers: bearer(admin) })
+    ).json() as { token: string };
     const problems: string[] = [];
     for (const route of withParams) {
       const field = /:([A-Za-z_]+)/.exec(route.path)![1];
@@ -91,14 +95,19 @@ describe('smaller findings', () => {
         const res = await t.app.inject({
           method: route.method as 'GET',
           url: route.path.replace(/:[A-Za-z_]+/g, bad.startsWith('%') ? bad : encodeURIComponent(bad)),
-          headers: bearer(platform.raw),
+          headers: bearer(route.path.startsWith('/scim/') ? scim.token : platform.raw),
           ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: { state: 'approved' } }),
         });
         const error = (res.json() as { error?: { code?: string; message?: string } }).error;
         // Routed: a 400 naming the parameter (or 404). Refused by the router itself (over-long or undecodable
         // path): a 400 in the same envelope.
+        // A tenant id is a slug, so `not-a-uuid` is well-shaped there and the body is what is wrong: a 400 too.
+        const wellShapedTenant = field === 'tenantId' && /^[a-z0-9-]{1,63}$/.test(bad);
         const ok =
           res.statusCode === 404 ||
+          (res.statusCode === 400 && wellShapedTenant) ||
+          // SCIM answers in its own error envelope (RFC 7644 §3.12), body problems first.
+          (res.statusCode === 400 && route.path.startsWith('/scim/') && /"scimType"/.test(res.body)) ||
           (res.statusCode === 400 && (error?.message ?? '').includes(field)) ||
           (res.statusCode === 400 && error?.code === 'MALFORMED_JSON') ||
           (res.statusCode === 400 && error?.code === 'VALIDATION_ERROR' && /path/.test(error.message ?? ''));

@@ -29,13 +29,24 @@ describe('unauthenticated: every route is public by declaration or closed to ano
     expect(both).toEqual([]);
   });
 
-  it('only health, readiness and metrics are public', () => {
+  it('only health, readiness, metrics and the login entry points are public', () => {
     expect(
       routes
         .filter((r) => r.isPublic)
         .map((r) => r.path)
         .sort(),
-    ).toEqual(['/healthz', '/metrics', '/readyz']);
+    ).toEqual([
+      '/healthz',
+      '/metrics',
+      '/readyz',
+      '/v1/auth/oidc/callback',
+      '/v1/auth/oidc/login',
+      '/v1/auth/saml/acs',
+      '/v1/auth/saml/login',
+      '/v1/auth/saml/metadata',
+      '/v1/auth/session',
+      '/v1/auth/sso',
+    ]);
   });
 
   it('every non-public route answers 401 with a Bearer challenge and the envelope, without credentials', async () => {

@@ -43,7 +43,12 @@ export interface MeView {
   tenant_id: string;
   role: Role;
   subject: string;
-  auth_method: 'api_key';
+  /** How this request authenticated. */
+  auth_method: 'api_key' | 'session' | 'oidc' | 'scim' | 'system';
   key_id: string | null;
   permissions: string[];
+  /** Only for `auth_method: "session"`. */
+  session?: { id: string; expires_at: string; via: 'api_key' | 'oidc' | 'saml' };
+  /** Only for `auth_method: "session"`: echo it in `x-csrf-token` on POST/PUT/PATCH/DELETE. */
+  csrf_token?: string;
 }

@@ -175,7 +175,7 @@ export interface AuditActor {
   /** `key:<name>`, `cli:<os user>`, `system:<job>`. */
   subject: string;
   role: string;
-  method: 'api_key' | 'system';
+  method: 'api_key' | 'session' | 'oidc' | 'scim' | 'system';
   key_id?: string;
   /** The actor's own tenant (differs from the entry's tenant when a platform admin creates a tenant). */
   tenant_id: string;

@@ -88,3 +88,4 @@ export type {
   DiscoveryAnswer,
   IntrospectionAnswer,
 } from './discovery.js';
+export type { SsoProvidersView, SessionVia, SessionView } from './sso.js';

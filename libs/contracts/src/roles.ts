@@ -16,6 +16,8 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = [
   'tenants:manage',
   'keys:manage',
+  'sessions:manage',
+  'scim:provision',
   'keys:introspect',
   'me:read',
   'fleet:write',
@@ -50,6 +52,7 @@ const ANALYST: readonly Permission[] = [...VIEWER, 'scan:run', 'scan:push', 'fin
 const ADMIN: readonly Permission[] = [
   ...ANALYST,
   'keys:manage',
+  'sessions:manage',
   'fleet:write',
   'policy:write',
   'upstreams:approve',

@@ -1,5 +1,19 @@
 import type { Role } from '../../../libs/contracts/src/index.js';
 
+/** How a principal proved who it is. */
+export type AuthMethod = 'api_key' | 'session' | 'oidc' | 'scim' | 'system';
+
+/** A browser session the principal came through (only when `authMethod` is `session`). */
+export interface SessionInfo {
+  id: string;
+  expiresAt: Date;
+  idleExpiresAt: Date;
+  /** How the session was opened. */
+  via: 'api_key' | 'oidc' | 'saml';
+  /** Unsafe methods must echo this in `x-csrf-token`; derived from the cookie, never stored. */
+  csrfToken: string;
+}
+
 /**
  * Who is calling. The tenant comes from the credential and nowhere else: never from a body, a query or a header.
  */
@@ -8,8 +22,11 @@ export interface Principal {
   role: Role;
   /** Human-readable identity for audit: `key:<name>`, a user's email, or `cli:<os user>`. */
   subject: string;
-  authMethod: 'api_key' | 'system';
+  authMethod: AuthMethod;
   keyId: string | null;
+  session?: SessionInfo;
+  /** OIDC: the token's issuer. */
+  issuer?: string;
   /** Set for an endpoint credential: the one fleet `source_id` this key may push for (docs/fleet.md). */
   sourceId?: string | null;
 }
@@ -28,3 +45,13 @@ export interface PrincipalResolver {
 }
 
 export const PRINCIPAL_RESOLVER = Symbol('PRINCIPAL_RESOLVER');
+
+/** What a request presented: a bearer (API key or JWT, in `Authorization` or `X-API-Key`) or a session cookie. */
+export type PresentedCredential = { kind: 'bearer'; value: string } | { kind: 'session'; value: string };
+
+/** The resolver chain the global guard asks: one decision point for every kind of credential. */
+export interface CredentialResolver {
+  resolve(credential: PresentedCredential): Promise<Principal | undefined>;
+}
+
+export const CREDENTIAL_RESOLVER = Symbol('CREDENTIAL_RESOLVER');

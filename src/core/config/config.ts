@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { SSO_ENV, ssoConfigOf, type SsoConfig } from './sso-config.js';
 
 /**
  * The control plane's configuration, parsed once at boot from the environment (and CLI overrides).
@@ -40,6 +41,8 @@ export interface AppConfig {
   policyBundleTtlSeconds: number;
   /** How long a signed bundle is reused for one (tenant, version, key) before it is signed afresh; 0: never. */
   policyBundleCacheSeconds: number;
+  /** Browser sessions, OIDC, SAML and SCIM (`sso-config.ts`). */
+  sso: SsoConfig;
 }
 
 export class ConfigError extends Error {
@@ -63,36 +66,38 @@ const intIn = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-const ENV = z.object({
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: intIn(0, 65535).default(8422),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-    .optional(),
-  AGENT_BOM_DATA_DIR: z.string().min(1).default('.data'),
-  AGENT_BOM_DB_POOL_SIZE: intIn(1, 200).default(10),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  AGENT_BOM_AUTH_CACHE_TTL_SECONDS: intIn(0, 300).default(5),
-  AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
-  AGENT_BOM_DISABLE_DOCS: bool.default(false),
-  AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
-  AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: intIn(1, 10_000_000).default(100_000),
-  AGENT_BOM_SIGNING_KEY_FILE: z.string().min(1).optional(),
-  AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
-  AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
-  AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
-  AGENT_BOM_AUDIT_WITNESS_FILE: z.string().optional(),
-  AGENT_BOM_AUDIT_WITNESS_URL: z
-    .string()
-    .url()
-    .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
-    .optional(),
-  AGENT_BOM_AUDIT_WITNESS_TOKEN: z.string().optional(),
-  AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
-  AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
-  AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
-});
+const ENV = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: intIn(0, 65535).default(8422),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    AGENT_BOM_DATA_DIR: z.string().min(1).default('.data'),
+    AGENT_BOM_DB_POOL_SIZE: intIn(1, 200).default(10),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    AGENT_BOM_AUTH_CACHE_TTL_SECONDS: intIn(0, 300).default(5),
+    AGENT_BOM_MAX_BODY_BYTES: intIn(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+    AGENT_BOM_DISABLE_DOCS: bool.default(false),
+    AGENT_BOM_MIGRATE_ON_BOOT: bool.default(true),
+    AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: intIn(1, 10_000_000).default(100_000),
+    AGENT_BOM_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    AGENT_BOM_SIGNING_PREVIOUS_KEYS_FILE: z.string().min(1).optional(),
+    AGENT_BOM_AUDIT_RETENTION_DAYS: intIn(1, 36500).optional(),
+    AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: intIn(1, 1_000_000).default(1000),
+    AGENT_BOM_AUDIT_WITNESS_FILE: z.string().optional(),
+    AGENT_BOM_AUDIT_WITNESS_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+      .optional(),
+    AGENT_BOM_AUDIT_WITNESS_TOKEN: z.string().optional(),
+    AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
+    AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
+    AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
+  })
+  .extend(SSO_ENV.shape);
 
 export type ConfigOverrides = Partial<Pick<AppConfig, 'host' | 'port'>>;
 
@@ -113,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       'must be at most half of AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS',
     );
   }
+  const sso = ssoConfigOf(e);
+  if (Array.isArray(sso)) throw new ConfigError(sso[0], sso[1]);
   return {
     host: overrides.host ?? e.HOST,
     port: overrides.port ?? e.PORT,
@@ -136,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auditWitnessToken: e.AGENT_BOM_AUDIT_WITNESS_TOKEN,
     policyBundleTtlSeconds: e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS,
     policyBundleCacheSeconds: e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS,
+    sso,
   };
 }
 

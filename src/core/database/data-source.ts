@@ -4,6 +4,7 @@ import { AuditCheckpointEntity } from '../../modules/audit/entities/audit-checkp
 import { AuditEntryEntity } from '../../modules/audit/entities/audit-entry.entity.js';
 import { AuditHeadEntity } from '../../modules/audit/entities/audit-head.entity.js';
 import { ApiKeyEntity } from '../../modules/auth/entities/api-key.entity.js';
+import { SessionEntity } from '../../modules/sso/entities/session.entity.js';
 import { TenantEntity } from '../../modules/tenants/entities/tenant.entity.js';
 
 /** Every entity of the control plane. The schema itself comes only from migrations, never `synchronize`. */
@@ -13,6 +14,7 @@ export const ENTITIES = [
   AuditEntryEntity,
   AuditHeadEntity,
   AuditCheckpointEntity,
+  SessionEntity,
 ];
 
 /** Any key works as long as every replica and the CLI agree on it. */

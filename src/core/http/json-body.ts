@@ -23,25 +23,29 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function installJsonBodyParser(fastify: FastifyInstance): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      return done(new DomainError('MALFORMED_JSON', 'body is not valid UTF-8'));
-    }
-    parseJson(request, text, (error: Error | null, value?: unknown) => {
-      if (error) return done(error);
-      const problem = inspect(value);
-      if (problem) {
-        const message = `${problem.field} ${problem.problem}`;
-        return done(
-          new DomainError('VALIDATION_ERROR', message, [{ field: problem.field, problems: [message] }]),
-        );
+  fastify.addContentTypeParser(
+    ['application/json', 'application/scim+json'],
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      let text: string;
+      try {
+        text = utf8.decode(body as Buffer);
+      } catch {
+        return done(new DomainError('MALFORMED_JSON', 'body is not valid UTF-8'));
       }
-      done(null, value);
-    });
-  });
+      parseJson(request, text, (error: Error | null, value?: unknown) => {
+        if (error) return done(error);
+        const problem = inspect(value);
+        if (problem) {
+          const message = `${problem.field} ${problem.problem}`;
+          return done(
+            new DomainError('VALIDATION_ERROR', message, [{ field: problem.field, problems: [message] }]),
+          );
+        }
+        done(null, value);
+      });
+    },
+  );
 }
 
 interface Frame {
@@ -87,4 +91,22 @@ function inspect(value: unknown): { field: string; problem: string } | undefined
     }
   }
   return undefined;
+}
+
+/**
+ * The one exception to "JSON only": the SAML ACS receives the IdP's HTTP-POST binding form. The parser refuses
+ * a form on any other path (415), and caps it at 512 KiB. The response itself is authenticated by its signature,
+ * its one-time RelayState and `InResponseTo`, not by the form.
+ */
+export function installFormParserFor(fastify: FastifyInstance, path: string): void {
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 512 * 1024 },
+    (request, body, done) => {
+      if (request.url.split('?')[0] !== path) {
+        return done(new DomainError('UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json'));
+      }
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 }

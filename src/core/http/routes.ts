@@ -4,8 +4,8 @@ import { ModulesContainer } from '@nestjs/core';
 import type { Permission } from '../../../libs/contracts/src/index.js';
 import { IS_PUBLIC, REQUIRED_PERMISSION } from '../auth/decorators.js';
 
-/** Routes served outside `/v1`: probes and the Prometheus scrape. */
-export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics'];
+/** Routes served outside `/v1` (first path segments): probes, the Prometheus scrape and SCIM (`/scim/v2/…`). */
+export const UNPREFIXED_ROUTES = ['healthz', 'readyz', 'metrics', 'scim'];
 
 export interface RouteInfo {
   method: string;

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { AuthGuard } from '../../core/auth/auth.guard.js';
 import { PRINCIPAL_RESOLVER } from '../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { AuditModule } from '../audit/audit.module.js';
@@ -25,9 +23,8 @@ import { MeController } from './me.controller.js';
       useFactory: (config: AppConfig) => new KeyCache(config.authCacheTtlSeconds * 1000),
     },
     { provide: PRINCIPAL_RESOLVER, useExisting: KeyAuthenticator },
-    AuthGuard,
-    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [ApiKeysService, AuthGuard],
+  // The global guard and its resolver chain live in SsoModule, which asks PRINCIPAL_RESOLVER for API keys.
+  exports: [ApiKeysService, PRINCIPAL_RESOLVER],
 })
 export class AuthModule {}

@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { permissionsOf, type MeView } from '../../../libs/contracts/src/index.js';
+import type { MeView } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
+import { meViewOf } from '../../core/auth/me-view.js';
 import type { Principal } from '../../core/auth/principal.js';
 
 @ApiTags('auth')
@@ -10,15 +11,10 @@ import type { Principal } from '../../core/auth/principal.js';
 export class MeController {
   @Get()
   @RequirePermission('me:read')
-  @ApiOperation({ summary: 'Who the presented credential is: tenant, role, permissions' })
+  @ApiOperation({
+    summary: 'Who the presented credential is: tenant, role, permissions, how it authenticated',
+  })
   me(@CurrentPrincipal() principal: Principal): MeView {
-    return {
-      tenant_id: principal.tenantId,
-      role: principal.role,
-      subject: principal.subject,
-      auth_method: 'api_key',
-      key_id: principal.keyId,
-      permissions: permissionsOf(principal.role),
-    };
+    return meViewOf(principal);
   }
 }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestj
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { PageQuery } from '../../core/http/page.dto.js';
-import { uuidParam } from '../../core/http/uuid-param.js';
+import { patternParam, uuidParam } from '../../core/http/uuid-param.js';
 import { FindingsQuery, TriageDto } from './dto/findings-query.dto.js';
 import { ResultsService } from './results.service.js';
 import { ScansReadService } from './scans-read.service.js';
@@ -74,7 +74,11 @@ export class ScansController {
   @ApiOperation({
     summary: 'Triage a finding: open, accepted_risk (reason, optional expiry), false_positive (audited)',
   })
-  triage(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: TriageDto) {
+  triage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', patternParam('id', /^f_[0-9a-f]{24}$/, 'must be a finding id (f_ + 24 hex)')) id: string,
+    @Body() body: TriageDto,
+  ) {
     return this.reads.triage(principal, id, body);
   }
 }

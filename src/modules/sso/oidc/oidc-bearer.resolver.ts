@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeJwt, type JWTPayload } from 'jose';
+import { mapClaims, OidcRefused, OidcTokenVerifier } from '../../../../libs/oidc/src/index.js';
+import type { Principal } from '../../../core/auth/principal.js';
+import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
+import { LoginAudit } from '../login-audit.js';
+import { IssuerIndex } from './issuer-index.js';
+import { OidcIssuersRepository } from './oidc-issuers.repository.js';
+
+/**
+ * OIDC bearer JWTs → principals, behind the global guard. Guarantees, on top of {@link OidcTokenVerifier}:
+ * - the tenant is the issuer's bound tenant, or (deployment-wide issuer) the tenant claim naming an existing
+ *   tenant that has no issuer of its own;
+ * - the role is a human role from the role claim, or what the operator's group map says; never `platform-admin` or a
+ *   machine role from the token itself;
+ * - with `AGENT_BOM_OIDC_ONE_TIME_JTI`, a `jti` is accepted once across all replicas (PostgreSQL);
+ * - every refusal is undefined to the guard (a 401, never a fall-through to API keys) and audited with its reason.
+ */
+@Injectable()
+export class OidcBearerResolver {
+  readonly verifier: OidcTokenVerifier;
+  private readonly knownTenants = new Map<string, number>();
+  /** Verified tokens (by SHA-256, never the token) → principal, until min(exp, now + auth cache TTL). */
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(
+    private readonly index: IssuerIndex,
+    private readonly repository: OidcIssuersRepository,
+    private readonly loginAudit: LoginAudit,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.verifier = new OidcTokenVerifier({
+      trustOf: (issuer) => this.index.get(issuer)?.trust,
+      jwksCacheSeconds: config.sso.oidcJwksCacheSeconds,
+    });
+  }
+
+  async resolve(token: string): Promise<Principal | undefined> {
+    // A token is immutable: once verified it is reused for at most the auth cache TTL (the same bound on key
+    // rotation and binding changes as API keys have), never past its exp. One-time jti mode checks every use.
+    const useCache = !this.config.sso.oidcOneTimeJti && this.config.authCacheTtlSeconds > 0;
+    const digest = useCache ? createHash('sha256').update(token).digest('base64url') : '';
+    if (useCache) {
+      const hit = this.verified.get(digest);
+      if (hit && hit.until > Date.now()) return hit.principal;
+      if (hit) this.verified.delete(digest);
+    }
+    try {
+      const principal = await this.principalOf(token);
+      if (useCache) {
+        const exp = (decodeOrNull(token)?.exp ?? 0) * 1000;
+        if (this.verified.size >= 10_000) this.verified.clear();
+        this.verified.set(digest, {
+          principal,
+          until: Math.min(exp, Date.now() + this.config.authCacheTtlSeconds * 1000),
+        });
+      }
+      return principal;
+    } catch (error) {
+      if (!(error instanceof OidcRefused)) throw error;
+      await this.loginAudit.refused(
+        await this.attributedTenant(token),
+        'oidc',
+        error.reason,
+        this.context(token),
+      );
+      return undefined;
+    }
+  }
+
+  /** Verifies and maps; throws {@link OidcRefused}. Also used by the browser login for its ID token. */
+  async principalOf(token: string): Promise<Principal> {
+    const claims = decodeOrNull(token);
+    if (claims && typeof claims.iss === 'string') await this.index.lookup(claims.iss);
+    const { trust, claims: verified } = await this.verifier.verify(token);
+    const trusted = this.index.get(trust.issuer);
+    if (!trusted) throw new OidcRefused('unknown_issuer');
+    const identity = mapClaims(trusted.mapping, verified);
+    if (!trusted.mapping.boundTenant && (await this.index.hasOwnIssuer(identity.tenantId))) {
+      throw new OidcRefused('tenant_not_bound');
+    }
+    if (!(await this.tenantExists(identity.tenantId))) throw new OidcRefused('unknown_tenant');
+    if (this.config.sso.oidcOneTimeJti) {
+      if (typeof verified.jti !== 'string' || verified.jti.length === 0 || verified.jti.length > 256) {
+        throw new OidcRefused('missing_claim', 'jti');
+      }
+      const until = new Date((verified.exp! + 60) * 1000);
+      if (!(await this.repository.consumeJti(trust.issuer, verified.jti, until))) {
+        throw new OidcRefused('replayed_jti');
+      }
+    }
+    return {
+      tenantId: identity.tenantId,
+      role: identity.role,
+      subject: identity.subject,
+      authMethod: 'oidc',
+      keyId: null,
+      issuer: trust.issuer,
+    };
+  }
+
+  /** Drops every verified token (an issuer binding changed on this replica). */
+  forgetVerified(): void {
+    this.verified.clear();
+  }
+
+  /** The tenant a refused token was aimed at, when that can be told without trusting the token. */
+  async attributedTenant(token: string): Promise<string | undefined> {
+    const claims = decodeOrNull(token);
+    if (!claims || typeof claims.iss !== 'string') return undefined;
+    const trusted = await this.index.lookup(claims.iss).catch(() => undefined);
+    if (trusted?.mapping.boundTenant) return trusted.mapping.boundTenant;
+    // Unknown issuers and the deployment-wide issuer: the tenant the token names, if it exists (rate limited).
+    const claimed = claims[trusted?.mapping.tenantClaim ?? this.config.sso.oidc?.tenantClaim ?? 'tenant_id'];
+    return typeof claimed === 'string' && (await this.tenantExists(claimed).catch(() => false))
+      ? claimed
+      : undefined;
+  }
+
+  private context(token: string): Record<string, string> {
+    const claims = decodeOrNull(token);
+    const context: Record<string, string> = {};
+    if (claims && typeof claims.iss === 'string') context.issuer = claims.iss.slice(0, 200);
+    if (claims && typeof claims.sub === 'string') context.subject = claims.sub.slice(0, 200);
+    return context;
+  }
+
+  /** Tenants are rarely deleted: an existing tenant is remembered for the auth cache TTL. */
+  private async tenantExists(tenantId: string): Promise<boolean> {
+    const until = this.knownTenants.get(tenantId);
+    if (until && until > Date.now()) return true;
+    const exists = await this.repository.tenantExists(tenantId);
+    if (exists) {
+      if (this.knownTenants.size > 100_000) this.knownTenants.clear();
+      this.knownTenants.set(tenantId, Date.now() + this.config.authCacheTtlSeconds * 1000);
+    }
+    return exists;
+  }
+}
+
+function decodeOrNull(token: string): JWTPayload | null {
+  try {
+    return decodeJwt(token);
+  } catch {
+    return null;
+  }
+}
