@@ -1,9 +1,8 @@
-import { Transform } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import type { Transform } from 'node:stream';
 import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
 import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
 import type { RelayDeps } from './relay-context.js';
-import { formatSse, SseParser } from './sse.js';
+import { sseRewriter } from './sse.js';
 import type { TraceContext } from './trace.js';
 
 /** Who an upstream message is on its way to (audit and log fields). */
@@ -95,25 +94,9 @@ export function scanMessage(
  * two chunks of one event is still found; a secret split across two events is not (no JSON-RPC message is).
  */
 export function scanningSseStream(deps: RelayDeps, place: ScanPlace): Transform {
-  const parser = new SseParser();
-  const decoder = new StringDecoder('utf8');
-  return new Transform({
-    decodeStrings: false,
-    transform(chunk: Buffer | string, _encoding, done) {
-      try {
-        let out = '';
-        for (const event of parser.push(typeof chunk === 'string' ? chunk : decoder.write(chunk))) {
-          if ((event.event ?? 'message') !== 'message' || event.data === '') {
-            out += formatSse(event);
-            continue;
-          }
-          const data = scanMessageText(deps, place, event.data);
-          if (data !== undefined) out += formatSse({ ...event, data });
-        }
-        done(null, out);
-      } catch (error) {
-        done(error as Error);
-      }
-    },
+  return sseRewriter((event) => {
+    if ((event.event ?? 'message') !== 'message' || event.data === '') return event;
+    const data = scanMessageText(deps, place, event.data);
+    return data === undefined ? undefined : { ...event, data };
   });
 }
