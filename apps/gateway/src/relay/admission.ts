@@ -228,21 +228,21 @@ export async function admit(
     if (effect === 'deny' && verdict) {
       const rule = verdict.decision.rule_id ?? 'default_effect';
       const what = tool !== undefined ? `tool "${tool}"` : `method ${message.method}`;
-      deps.audit(tenant, {
+      const denied = {
         ...event,
         ...policyFields,
         type: tool !== undefined ? 'tool_call.denied' : 'request.refused',
         reason: verdict.decision.reason,
         argument_fingerprint: fingerprint,
-      });
-      count('denied');
-      return {
-        ok: false,
-        status: 200,
-        policyDenial: true,
+      } as const;
+      return refuseInBand(
+        deps,
+        tenant,
+        denied,
+        count,
         trace,
         rate,
-        body: errorResponse(
+        errorResponse(
           id,
           GATEWAY_ERRORS.POLICY_DENIED,
           `Blocked by agent-bom gateway policy (${verdict.policy.source}): ${denialOf(what, verdict.decision.reason)}`,
@@ -253,32 +253,32 @@ export async function admit(
             rule_id: rule,
           },
         ),
-      };
+      );
     }
     // Argument detectors, after policy (as in the proxy): a high/critical finding refuses the call.
     const detected =
       tool !== undefined ? argumentDetectorStep(deps.argumentDetectors, params.arguments ?? {}) : undefined;
     if (detected?.blocked) {
-      deps.audit(tenant, {
+      const denied = {
         ...event,
         ...policyFields,
         type: 'tool_call.denied',
         reason: detected.blocked.message,
         detectors: detected.detectors,
         argument_fingerprint: fingerprint,
-      });
-      count('denied');
-      return {
-        ok: false,
-        status: 200,
-        policyDenial: true,
+      } as const;
+      return refuseInBand(
+        deps,
+        tenant,
+        denied,
+        count,
         trace,
         rate,
-        body: errorResponse(id, GATEWAY_ERRORS.ARGUMENTS_BLOCKED, detected.blocked.message, {
+        errorResponse(id, GATEWAY_ERRORS.ARGUMENTS_BLOCKED, detected.blocked.message, {
           reason_code: 'arguments_blocked',
           detectors: detected.blocked.detectors,
         }),
-      };
+      );
     }
     if (tool !== undefined) {
       const warnings = [
@@ -322,6 +322,24 @@ export async function admit(
         ? (id as string | number)
         : undefined,
   };
+}
+
+/**
+ * A denial answered in the JSON-RPC channel (HTTP 200; over legacy SSE it travels on the stream): audited as
+ * denied, counted, then the error answer.
+ */
+function refuseInBand(
+  deps: AdmissionDeps,
+  tenant: string,
+  event: GatewayAuditEvent,
+  count: (outcome: string) => void,
+  trace: TraceContext,
+  rate: RateDecision | undefined,
+  body: JsonRpcResponse,
+): Refused {
+  deps.audit(tenant, event);
+  count('denied');
+  return { ok: false, status: 200, policyDenial: true, trace, rate, body };
 }
 
 /** `tool "x" denied by rule "r": <the condition that matched>` — the rule's own reason names the condition. */
