@@ -335,6 +335,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--push-url <url>', 'control-plane base URL or results push URL (env AGENT_BOM_PUSH_URL)')
     .option('--push-api-key <key>', 'fleet-push API key (env AGENT_BOM_PUSH_API_KEY, preferred)')
     .option(
+      '--credential-file <path>',
+      'endpoint credential stored by `agents` (env AGENT_BOM_CREDENTIAL_FILE; used instead of the push key when present)',
+    )
+    .option(
       '--source-id <id>',
       'endpoint identity (env AGENT_BOM_SOURCE_ID; default: derived from the machine id)',
     )

@@ -9,6 +9,7 @@ import { AuthGuard } from './core/auth/auth.guard.js';
 import type { AppConfig } from './core/config/config.js';
 import { AllExceptionsFilter } from './core/errors/all-exceptions.filter.js';
 import { toErrorResponse } from './core/errors/error-response.js';
+import { serveConsole } from './core/http/console.js';
 import { installFormParserFor, installJsonBodyParser } from './core/http/json-body.js';
 import { requestIdOf } from './core/http/request-id.js';
 import { listRoutes, UNPREFIXED_ROUTES } from './core/http/routes.js';
@@ -89,6 +90,7 @@ export async function createApp(
   }
 
   await app.init();
+  await serveConsole(fastify, config.consoleDir, logger);
   await fastify.ready();
   return app;
 }

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { credentialPath, readCredential } from '../agents/endpoint-credential.js';
 import os from 'node:os';
 import cliProgress from 'cli-progress';
 import {
@@ -41,6 +42,7 @@ export interface ScanOptions {
   failOn?: ScanSeverity;
   pushUrl?: string;
   pushApiKey?: string;
+  credentialFile?: string;
   sourceId?: string;
   hostname?: string;
   owner?: string;
@@ -60,26 +62,36 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
   const format = options.format ?? 'table';
   const quiet = format !== 'table' && !options.output;
 
+  const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
+  if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
+    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+  }
+  const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
   const pushUrlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
   const apiKey = options.pushApiKey ?? nonEmpty(env.AGENT_BOM_PUSH_API_KEY);
   let client: ControlPlaneClient | undefined;
   let pushUrl: URL | undefined;
   if (pushUrlText) {
-    if (!apiKey)
-      throw new UsageError(
-        'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key)',
-      );
     try {
       pushUrl = resolvePushUrl(pushUrlText, RESULTS_PUSH_PATH);
-      client = new ControlPlaneClient({ baseUrl: pushUrl.origin, apiKey, userAgent: `agent-bom/${VERSION}` });
     } catch (error) {
       if (error instanceof ControlPlaneError) throw new UsageError(error.message);
       throw error;
     }
-  }
-  const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
-  if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
-    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+    // An enrolled endpoint pushes with its own credential (the control plane refuses any other key for it).
+    const credentialFile = credentialPath(options.credentialFile, env);
+    const stored = await readCredential(credentialFile, pushUrl.origin, identity.sourceId);
+    const key = stored?.credential ?? apiKey;
+    if (!key)
+      throw new UsageError(
+        'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key), ' +
+          `or an endpoint credential in ${credentialFile}`,
+      );
+    client = new ControlPlaneClient({
+      baseUrl: pushUrl.origin,
+      apiKey: key,
+      userAgent: `agent-bom/${VERSION}`,
+    });
   }
   const hostname = checkedLabel('--hostname', options.hostname ?? nonEmpty(env.AGENT_BOM_HOSTNAME));
   const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
@@ -106,7 +118,6 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
       claudeCodeProjects: preset.claudeCodeProjects,
       knownProjects: preset.knownProjects,
     });
-    const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
     const report = await withBar(quiet, (onStep) =>
       buildScanReport({
         sourceId: identity.sourceId,

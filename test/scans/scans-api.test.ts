@@ -260,6 +260,51 @@ describe('scans API', () => {
     expect(t.logs.join('\n')).not.toContain(PLANTED_SECRET);
   });
 
+  it('enrollment: an enrolled endpoint reports only with its own credential; other keys are refused and audited', async () => {
+    // The endpoint enrolls through its first fleet sync with the shared key and gets its credential.
+    const sync = await req('fleet-push', 'POST', '/v1/fleet/sync', {
+      source_id: 'enrolled-laptop',
+      agents: [],
+    });
+    expect(sync.statusCode).toBe(200);
+    const credential = sync.json().endpoint_credential as string;
+    expect(credential).toMatch(/^abom_/);
+    const report = structuredClone(first);
+    report.scan_id = '5d7c1e2a-3b4c-4d5e-8f90-a1b2c3d4e5f6';
+    report.source_id = 'enrolled-laptop';
+    report.findings = []; // what an attacker would push to "resolve" the laptop's findings
+    const scansBefore = await count('scans');
+
+    const shared = await req('fleet-push', 'POST', '/v1/results/push', report);
+    expect(shared.statusCode).toBe(403);
+    expect(shared.json().error.details).toMatchObject({ reason: 'enrolled', source_id: 'enrolled-laptop' });
+    const otherSource = await t.app.inject({
+      method: 'POST',
+      url: '/v1/results/push',
+      headers: bearer(credential),
+      payload: { ...report, source_id: 'laptop-1' },
+    });
+    expect(otherSource.statusCode).toBe(403);
+    expect(otherSource.json().error.details).toMatchObject({ reason: 'other_endpoint' });
+    expect(await count('scans')).toBe(scansBefore);
+    const refused = (
+      (await t.db.dataSource.query(
+        `SELECT event FROM audit_entries WHERE tenant_id = $1 AND type = 'fleet.push_refused' ORDER BY seq`,
+        [alpha],
+      )) as Array<{ event: { resource_id: string; details: { reason: string } } }>
+    ).map((r) => `${r.event.resource_id}:${r.event.details.reason}`);
+    expect(refused).toEqual(['enrolled-laptop:enrolled', 'laptop-1:other_endpoint']);
+
+    const own = await t.app.inject({
+      method: 'POST',
+      url: '/v1/results/push',
+      headers: bearer(credential),
+      payload: report,
+    });
+    expect(own.statusCode).toBe(201);
+    expect(await count('scans')).toBe(scansBefore + 1);
+  });
+
   describe('wrong-role', () => {
     it.each([
       ['viewer', 'POST', '/v1/results/push'],

@@ -43,6 +43,8 @@ export interface AppConfig {
   policyBundleCacheSeconds: number;
   /** Browser sessions, OIDC, SAML and SCIM (`sso-config.ts`). */
   sso: SsoConfig;
+  /** The built web console (`npm run build` → dist/console) served at `/`; undefined: the package's own build. */
+  consoleDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +98,7 @@ const ENV = z
     AGENT_BOM_AUDIT_CHECKPOINT_SECONDS: intIn(1, 86400).default(30),
     AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS: intIn(60, 30 * 86400).default(86400),
     AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS: intIn(0, 3600).default(30),
+    AGENT_BOM_CONSOLE_DIR: z.string().min(1).optional(),
   })
   .extend(SSO_ENV.shape);
 
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     auditWitnessToken: e.AGENT_BOM_AUDIT_WITNESS_TOKEN,
     policyBundleTtlSeconds: e.AGENT_BOM_POLICY_BUNDLE_TTL_SECONDS,
     policyBundleCacheSeconds: e.AGENT_BOM_POLICY_BUNDLE_CACHE_SECONDS,
+    consoleDir: e.AGENT_BOM_CONSOLE_DIR && path.resolve(e.AGENT_BOM_CONSOLE_DIR),
     sso,
   };
 }

@@ -54,10 +54,39 @@ export class FleetEnrollmentService {
    * (then returns the new credential), or throws {@link PushRefused}.
    */
   async admit(principal: Principal, sourceId: string, tx: Tx): Promise<{ credential?: string }> {
+    const enrollment = await this.admitted(principal, sourceId, tx);
+    if (principal.sourceId) return {};
+    const created = await this.keys.createEndpointCredential(principal, sourceId, tx);
+    const now = new Date();
+    await this.repository.enroll(principal.tenantId, sourceId, created.key.id, principal.subject, now, tx);
+    await this.audit.record(
+      principal,
+      {
+        type: 'fleet.endpoint_enrolled',
+        resource_type: 'fleet_endpoint',
+        resource_id: sourceId,
+        details: { key_id: created.key.id, reenrolled: enrollment?.state === 'reenroll' },
+      },
+      tx,
+    );
+    return { credential: created.raw_key };
+  }
+
+  /**
+   * A scan report for `sourceId` (`POST /v1/results/push`), inside its transaction. An enrolled endpoint's reports
+   * come only from its endpoint credential, as its syncs do: otherwise any fleet-push key could resolve another
+   * laptop's findings by pushing an empty report for it. A report never enrolls an endpoint (`agents` does).
+   */
+  async admitReport(principal: Principal, sourceId: string, tx: Tx): Promise<void> {
+    await this.admitted(principal, sourceId, tx);
+  }
+
+  /** The checks shared by syncs and reports; returns the (locked) enrollment row when the push may go on. */
+  private async admitted(principal: Principal, sourceId: string, tx: Tx) {
     this.checkBinding(principal, sourceId);
     const enrollment = await this.repository.lock(principal.tenantId, sourceId, tx);
     if (principal.sourceId) {
-      if (enrollment?.state === 'enrolled' && enrollment.key_id === principal.keyId) return {};
+      if (enrollment?.state === 'enrolled' && enrollment.key_id === principal.keyId) return enrollment;
       throw new PushRefused(sourceId, 'revoked', `the enrollment of "${sourceId}" is no longer active`);
     }
     if (enrollment?.state === 'enrolled') {
@@ -74,20 +103,7 @@ export class FleetEnrollmentService {
         `source_id "${sourceId}" was revoked by an admin; it can push again only after re-enrollment`,
       );
     }
-    const created = await this.keys.createEndpointCredential(principal, sourceId, tx);
-    const now = new Date();
-    await this.repository.enroll(principal.tenantId, sourceId, created.key.id, principal.subject, now, tx);
-    await this.audit.record(
-      principal,
-      {
-        type: 'fleet.endpoint_enrolled',
-        resource_type: 'fleet_endpoint',
-        resource_id: sourceId,
-        details: { key_id: created.key.id, reenrolled: enrollment?.state === 'reenroll' },
-      },
-      tx,
-    );
-    return { credential: created.raw_key };
+    return enrollment;
   }
 
   /** Records a refused push in its own transaction (the refused sync's own was rolled back). */

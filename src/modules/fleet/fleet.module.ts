@@ -20,5 +20,7 @@ import { FleetController } from './fleet.controller.js';
     FleetReadRepository,
     FleetReadService,
   ],
+  // Scan reports (results push) are admitted by the same endpoint enrollment as syncs.
+  exports: [FleetEnrollmentService],
 })
 export class FleetModule {}

@@ -8,6 +8,7 @@ import { Transactions } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import { graphOfScan } from '../graph/graph-build.js';
+import { FleetEnrollmentService, PushRefused } from '../fleet/fleet-enrollment.service.js';
 import { GraphRepository } from '../graph/graph.repository.js';
 import { ResultsPushSchema, type ResultsPush } from './results-push.schema.js';
 import { ScansRepository, type FindingRow } from './scans.repository.js';
@@ -34,9 +35,24 @@ export class ResultsService {
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
     private readonly graph: GraphRepository,
+    private readonly enrollment: FleetEnrollmentService,
   ) {}
 
+  /** A report, admitted like a fleet sync by endpoint enrollment; a refused push writes nothing but its audit. */
   async push(principal: Principal, body: unknown, idempotencyKey?: string): Promise<ResultsPushAnswer> {
+    try {
+      return await this.write(principal, body, idempotencyKey);
+    } catch (error) {
+      if (error instanceof PushRefused) await this.enrollment.recordRefusal(principal, error);
+      throw error;
+    }
+  }
+
+  private async write(
+    principal: Principal,
+    body: unknown,
+    idempotencyKey?: string,
+  ): Promise<ResultsPushAnswer> {
     if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
       throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
     }
@@ -50,7 +66,9 @@ export class ResultsService {
     const now = new Date();
     const tenantId = principal.tenantId;
 
+    this.enrollment.checkBinding(principal, report.source_id);
     return this.transactions.run(async (tx) => {
+      await this.enrollment.admitReport(principal, report.source_id, tx);
       if (idempotencyKey) {
         await this.repository.lockIdempotencyKey(tenantId, IDEMPOTENCY_SCOPE, idempotencyKey, tx);
         const earlier = await this.repository.findIdempotent(tenantId, IDEMPOTENCY_SCOPE, idempotencyKey, tx);

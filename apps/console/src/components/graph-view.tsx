@@ -1,0 +1,100 @@
+import { useEffect, useRef } from 'react';
+import type { GraphAnswer } from '../lib/types';
+
+const COLORS: Record<string, string> = {
+  vulnerability: '#b3261e',
+  package: '#7a4d00',
+  server: '#0b57d0',
+  agent: '#146c2e',
+  endpoint: '#5f6368',
+  credential: '#8e24aa',
+  tool: '#00639b',
+};
+
+/**
+ * Interactive blast-radius graph on Cytoscape (loaded on demand, never on the first load). Labels are drawn on a
+ * canvas, so untrusted names can never become markup. Cytoscape handles a 2,000-node radius with the
+ * `cose` layout on a single canvas.
+ */
+export function GraphView({
+  graph,
+  onSelect,
+  root,
+}: {
+  graph: GraphAnswer;
+  onSelect?(id: string): void;
+  root?: string;
+}) {
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let destroyed = false;
+    let instance: { destroy(): void } | undefined;
+    void import('cytoscape').then(({ default: cytoscape }) => {
+      if (destroyed || !container.current) return;
+      const large = graph.nodes.length > 500;
+      const cy = cytoscape({
+        container: container.current,
+        elements: [
+          ...graph.nodes.map((node) => ({
+            data: {
+              id: node.id,
+              label: String(node.label ?? node.name ?? node.id).slice(0, 80),
+              kind: String(node.type ?? node.kind ?? ''),
+            },
+          })),
+          ...graph.edges.map((edge, index) => ({
+            data: { id: `e${index}`, source: edge.source, target: edge.target },
+          })),
+        ],
+        style: [
+          {
+            selector: 'node',
+            style: {
+              label: large ? '' : 'data(label)',
+              'font-size': 10,
+              width: 14,
+              height: 14,
+              'background-color': (element: { data(key: string): string }) =>
+                COLORS[element.data('kind')] ?? '#444',
+            },
+          },
+          {
+            selector: `node[id = ${JSON.stringify(root ?? '')}]`,
+            style: { width: 24, height: 24, 'border-width': 3, 'border-color': '#000' },
+          },
+          {
+            selector: 'edge',
+            style: { width: 1, 'line-color': '#aaa', 'curve-style': large ? 'haystack' : 'bezier' },
+          },
+        ],
+        layout: large ? { name: 'grid' } : { name: 'cose', animate: false },
+        wheelSensitivity: 0.3,
+        minZoom: 0.05,
+        maxZoom: 1.6,
+      });
+      cy.on('tap', 'node', (event) => onSelect?.(event.target.id()));
+      instance = cy;
+    });
+    return () => {
+      destroyed = true;
+      instance?.destroy();
+    };
+  }, [graph, onSelect, root]);
+  return (
+    <div>
+      <div
+        ref={container}
+        className="graph"
+        role="img"
+        aria-label={`Graph of ${graph.nodes.length} nodes and ${graph.edges.length} edges`}
+      />
+      <p className="legend muted small">
+        {Object.entries(COLORS).map(([kind, color]) => (
+          <span key={kind}>
+            <span className="dot" style={{ background: color }} aria-hidden="true" /> {kind}{' '}
+          </span>
+        ))}
+      </p>
+    </div>
+  );
+}
