@@ -408,6 +408,18 @@ export async function main(argv: string[]): Promise<number> {
       collect,
       [],
     )
+    .option(
+      '--detect-credentials',
+      'find credentials and personal data in upstream answers and redact them (env AGENT_BOM_GATEWAY_DETECT_CREDENTIALS)',
+    )
+    .option(
+      '--credential-action <action>',
+      'redact (default) or block answers that hold credentials (env AGENT_BOM_GATEWAY_CREDENTIAL_ACTION)',
+    )
+    .option(
+      '--argument-detectors <mode>',
+      'block (default: high severity blocks), warn or off (env AGENT_BOM_GATEWAY_ARGUMENT_DETECTORS)',
+    )
     .action(
       run(async (options: Record<string, unknown>) => {
         const { runGateway } = await import('../apps/gateway/src/main.js');

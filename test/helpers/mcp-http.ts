@@ -30,6 +30,8 @@ export async function startHttpMcpServer(
     sse?: boolean;
     requireAuthorization?: string;
     name?: string;
+    /** The text every tools/call answers with (default `called`). */
+    answer?: string;
   } = {},
 ): Promise<HttpMcpServer> {
   const tools = options.tools ?? ['search', 'fetch'];
@@ -47,7 +49,7 @@ export async function startHttpMcpServer(
       tools: tools.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
     }));
     server.setRequestHandler(CallToolRequestSchema, async () => ({
-      content: [{ type: 'text', text: 'called' }],
+      content: [{ type: 'text', text: options.answer ?? 'called' }],
     }));
     return server;
   };

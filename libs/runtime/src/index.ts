@@ -5,3 +5,18 @@
 export { EgressGuard, EgressConfigError } from './egress.js';
 export type { EgressRefusal, ProtectedEndpoint } from './egress.js';
 export { EgressRefusedError, guardedConnector } from './egress-connector.js';
+export {
+  ARGUMENT_DETECTOR_MODES,
+  CREDENTIAL_ACTIONS,
+  argumentDetectorStep,
+  describeDetectors,
+  scanResponse,
+  toolCallShapeError,
+  withheldReason,
+} from './detector-steps.js';
+export type {
+  ArgumentDetectorMode,
+  ArgumentVerdict,
+  CredentialAction,
+  ResponseFinding,
+} from './detector-steps.js';

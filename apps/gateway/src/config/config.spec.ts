@@ -58,4 +58,35 @@ describe('gateway configuration', () => {
     expect(config.policyBundle).toBe(true);
     expect(config.sessionSecret).toHaveLength(32);
   });
+
+  it("bad-input: detector flags take the proxy's values, from flags or env, and refuse anything else", () => {
+    const base = { upstreams: 'u.yaml' };
+    expect(parseGatewayConfig(base, {})).toMatchObject({
+      argumentDetectors: 'block',
+      detectCredentials: false,
+      credentialAction: 'redact',
+    });
+    expect(
+      parseGatewayConfig(base, {
+        AGENT_BOM_GATEWAY_ARGUMENT_DETECTORS: 'warn',
+        AGENT_BOM_GATEWAY_DETECT_CREDENTIALS: 'true',
+        AGENT_BOM_GATEWAY_CREDENTIAL_ACTION: 'block',
+      }),
+    ).toMatchObject({ argumentDetectors: 'warn', detectCredentials: true, credentialAction: 'block' });
+    expect(
+      parseGatewayConfig(
+        { ...base, argumentDetectors: 'off', detectCredentials: true },
+        { AGENT_BOM_GATEWAY_ARGUMENT_DETECTORS: 'warn' },
+      ),
+    ).toMatchObject({ argumentDetectors: 'off', detectCredentials: true });
+    expect(() => parseGatewayConfig({ ...base, argumentDetectors: 'loud' }, {})).toThrow(
+      /--argument-detectors must be block, warn, off/,
+    );
+    expect(() => parseGatewayConfig({ ...base, credentialAction: 'shred' }, {})).toThrow(
+      /--credential-action must be redact, block/,
+    );
+    expect(() => parseGatewayConfig(base, { AGENT_BOM_GATEWAY_DETECT_CREDENTIALS: 'yes please' })).toThrow(
+      /AGENT_BOM_GATEWAY_DETECT_CREDENTIALS must be true or false/,
+    );
+  });
 });

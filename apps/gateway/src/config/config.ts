@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../../../libs/control-plane-client/src/index.js';
+import {
+  ARGUMENT_DETECTOR_MODES,
+  CREDENTIAL_ACTIONS,
+  type ArgumentDetectorMode,
+  type CredentialAction,
+} from '../../../../libs/runtime/src/index.js';
 import { parseRate, type Rate } from './rate.js';
 
 /** What `agent-bom gateway serve` was given on its command line. */
@@ -23,6 +29,10 @@ export interface GatewayCliOptions {
   egressAllow?: string[];
   /** Repeatable: browser origins allowed to call the gateway (`Origin` header). */
   allowedOrigin?: string[];
+  /** Scan upstream answers for credentials and personal data (as the proxy's --detect-credentials). */
+  detectCredentials?: boolean;
+  credentialAction?: string;
+  argumentDetectors?: string;
 }
 
 /** The gateway's whole configuration, parsed once at start; the process refuses to start on a bad value. */
@@ -70,6 +80,11 @@ export interface GatewayConfig {
   idleTimeoutMs: number;
   /** Bounds on stateful sessions (legacy SSE streams and bridges): whole replica, per tenant, per credential. */
   sessionLimits: { total: number; perTenant: number; perCredential: number; opensPerMinute: number };
+  /** Response scanning and redaction (`--detect-credentials`, `--credential-action`). */
+  detectCredentials: boolean;
+  credentialAction: CredentialAction;
+  /** Argument detectors on every tools/call (`--argument-detectors`, default block). */
+  argumentDetectors: ArgumentDetectorMode;
 }
 
 export class ConfigError extends Error {
@@ -180,6 +195,20 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
       );
     return url.origin.toLowerCase();
   });
+  const oneOf = <T extends string>(
+    flag: string,
+    value: string | undefined,
+    allowed: readonly T[],
+    fallback: T,
+  ) => {
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value))
+      throw new ConfigError(`${flag} must be ${allowed.join(', ')} (got "${value.slice(0, 40)}")`);
+    return value as T;
+  };
+  const detectEnv = get('AGENT_BOM_GATEWAY_DETECT_CREDENTIALS');
+  if (detectEnv !== undefined && !['true', 'false', '1', '0'].includes(detectEnv))
+    throw new ConfigError('AGENT_BOM_GATEWAY_DETECT_CREDENTIALS must be true or false');
   return {
     host,
     port,
@@ -213,6 +242,19 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
       perCredential: number('AGENT_BOM_GATEWAY_MAX_SESSIONS_PER_CREDENTIAL', 50, 1, 1_000_000),
       opensPerMinute: number('AGENT_BOM_GATEWAY_SESSION_OPENS_PER_MINUTE', 120, 1, 1_000_000),
     },
+    detectCredentials: options.detectCredentials ?? (detectEnv === 'true' || detectEnv === '1'),
+    credentialAction: oneOf(
+      '--credential-action',
+      options.credentialAction ?? get('AGENT_BOM_GATEWAY_CREDENTIAL_ACTION'),
+      CREDENTIAL_ACTIONS,
+      'redact',
+    ),
+    argumentDetectors: oneOf(
+      '--argument-detectors',
+      options.argumentDetectors ?? get('AGENT_BOM_GATEWAY_ARGUMENT_DETECTORS'),
+      ARGUMENT_DETECTOR_MODES,
+      'block',
+    ),
   };
 }
 

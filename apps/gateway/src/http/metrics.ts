@@ -5,7 +5,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly relays = new Counter({
     name: 'agent_bom_gateway_requests_total',
-    help: 'MCP messages by upstream and outcome (forwarded, denied, rate_limited, refused, upstream_error)',
+    help: 'MCP messages by upstream and outcome (forwarded, denied, rate_limited, refused, upstream_error, response_redacted, response_blocked)',
     labelNames: ['upstream', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { canonicalJson } from '../../../../libs/policy/src/index.js';
+import {
+  argumentDetectorStep,
+  toolCallShapeError,
+  type ArgumentDetectorMode,
+} from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { Principal } from '../auth/principal.js';
 import type { Rate } from '../config/rate.js';
@@ -40,6 +45,8 @@ export interface AdmissionDeps {
   policies(tenant: string): LoadedPolicy[];
   audit(tenant: string, event: GatewayAuditEvent): void;
   metrics: GatewayMetrics;
+  /** `--argument-detectors`: the same step the proxy runs (libs/runtime). */
+  argumentDetectors: ArgumentDetectorMode;
 }
 
 export interface Admitted {
@@ -126,6 +133,23 @@ export async function admit(
     };
   }
 
+  const shapeError =
+    parsed.kind === 'request' && message.method === 'tools/call'
+      ? toolCallShapeError(message.params)
+      : undefined;
+  if (shapeError !== undefined) {
+    // The same shape step as the proxy: a malformed tools/call never reaches the upstream.
+    deps.audit(tenant, { ...event, type: 'request.refused', reason: shapeError });
+    count('refused');
+    return {
+      ok: false,
+      status: 200,
+      policyDenial: true,
+      trace,
+      body: errorResponse(id, GATEWAY_ERRORS.INVALID_PARAMS, shapeError, { reason_code: 'invalid_params' }),
+    };
+  }
+
   const check = checkStandardHeaders(headers, message, parsed.kind === 'request');
   if (check.refusal) {
     deps.audit(tenant, { ...event, tool: undefined, type: 'request.refused', reason: check.refusal.reason });
@@ -204,21 +228,21 @@ export async function admit(
     if (effect === 'deny' && verdict) {
       const rule = verdict.decision.rule_id ?? 'default_effect';
       const what = tool !== undefined ? `tool "${tool}"` : `method ${message.method}`;
-      deps.audit(tenant, {
+      const denied = {
         ...event,
         ...policyFields,
         type: tool !== undefined ? 'tool_call.denied' : 'request.refused',
         reason: verdict.decision.reason,
         argument_fingerprint: fingerprint,
-      });
-      count('denied');
-      return {
-        ok: false,
-        status: 200,
-        policyDenial: true,
+      } as const;
+      return refuseInBand(
+        deps,
+        tenant,
+        denied,
+        count,
         trace,
         rate,
-        body: errorResponse(
+        errorResponse(
           id,
           GATEWAY_ERRORS.POLICY_DENIED,
           `Blocked by agent-bom gateway policy (${verdict.policy.source}): ${denialOf(what, verdict.decision.reason)}`,
@@ -229,14 +253,44 @@ export async function admit(
             rule_id: rule,
           },
         ),
-      };
+      );
+    }
+    // Argument detectors, after policy (as in the proxy): a high/critical finding refuses the call.
+    const detected =
+      tool !== undefined ? argumentDetectorStep(deps.argumentDetectors, params.arguments ?? {}) : undefined;
+    if (detected?.blocked) {
+      const denied = {
+        ...event,
+        ...policyFields,
+        type: 'tool_call.denied',
+        reason: detected.blocked.message,
+        detectors: detected.detectors,
+        argument_fingerprint: fingerprint,
+      } as const;
+      return refuseInBand(
+        deps,
+        tenant,
+        denied,
+        count,
+        trace,
+        rate,
+        errorResponse(id, GATEWAY_ERRORS.ARGUMENTS_BLOCKED, detected.blocked.message, {
+          reason_code: 'arguments_blocked',
+          detectors: detected.blocked.detectors,
+        }),
+      );
     }
     if (tool !== undefined) {
+      const warnings = [
+        ...(effect === 'warn' && verdict ? [verdict.decision.reason] : []),
+        ...(detected?.warnings ?? []),
+      ];
       deps.audit(tenant, {
         ...event,
         ...policyFields,
-        type: effect === 'warn' ? 'tool_call.warned' : 'tool_call.allowed',
-        reason: effect === 'warn' ? verdict?.decision.reason : undefined,
+        type: warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed',
+        reason: warnings.length > 0 ? warnings.join('; ') : undefined,
+        detectors: detected?.detectors.length ? detected.detectors : undefined,
         argument_fingerprint: fingerprint,
       });
     }
@@ -268,6 +322,24 @@ export async function admit(
         ? (id as string | number)
         : undefined,
   };
+}
+
+/**
+ * A denial answered in the JSON-RPC channel (HTTP 200; over legacy SSE it travels on the stream): audited as
+ * denied, counted, then the error answer.
+ */
+function refuseInBand(
+  deps: AdmissionDeps,
+  tenant: string,
+  event: GatewayAuditEvent,
+  count: (outcome: string) => void,
+  trace: TraceContext,
+  rate: RateDecision | undefined,
+  body: JsonRpcResponse,
+): Refused {
+  deps.audit(tenant, event);
+  count('denied');
+  return { ok: false, status: 200, policyDenial: true, trace, rate, body };
 }
 
 /** `tool "x" denied by rule "r": <the condition that matched>` — the rule's own reason names the condition. */

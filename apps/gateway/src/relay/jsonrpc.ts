@@ -16,6 +16,10 @@ export const GATEWAY_ERRORS = {
   SESSION_NOT_FOUND: -32006,
   /** Body too large (413) or too slow (408). */
   BODY_REFUSED: -32007,
+  /** An argument detector found something high-severity (the proxy's code for the same refusal). */
+  ARGUMENTS_BLOCKED: -32013,
+  /** `--credential-action block`: the upstream's answer held credentials and was withheld (the proxy's code). */
+  RESPONSE_BLOCKED: -32015,
   /** 2026-07-28: header and body disagree (HTTP 400). */
   HEADER_MISMATCH: -32020,
   /** 2026-07-28: the protocol revision is not served on this path (HTTP 400). */

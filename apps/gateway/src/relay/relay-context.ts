@@ -45,6 +45,7 @@ export function admissionDeps(deps: RelayDeps): AdmissionDeps {
     policies: deps.policies,
     audit: deps.audit,
     metrics: deps.metrics,
+    argumentDetectors: deps.config.argumentDetectors,
   };
 }
 

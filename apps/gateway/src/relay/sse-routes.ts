@@ -13,6 +13,7 @@ import {
 } from './relay-context.js';
 import { sessionBinding } from './session-ids.js';
 import type { StatefulSessions } from './stateful-sessions.js';
+import { scanMessage } from './response-scan.js';
 import { formatSse } from './sse.js';
 import { filterToolsAnswer } from './tool-filter.js';
 import { traceOf } from './trace.js';
@@ -67,6 +68,7 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
     });
     const endpoint = `/sse/${encodeURIComponent(upstream.name)}/message?sessionId=${encodeURIComponent(session.id)}`;
     res.write(formatSse({ event: 'endpoint', data: endpoint }));
+    const place = { tenant: principal.tenant, upstream: upstream.name, agent: principal.subject, trace };
     session.listeners.add((message) => {
       let out: unknown = message;
       const id = message.id as string | number | undefined;
@@ -76,7 +78,8 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
           client: session.client,
         }).message;
       }
-      res.write(formatSse({ event: 'message', data: JSON.stringify(out) }));
+      const scanned = scanMessage(deps, place, out);
+      if (scanned) res.write(formatSse({ event: 'message', data: JSON.stringify(scanned) }));
     });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     res.on('close', () => {

@@ -1,3 +1,6 @@
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+
 /** One Server-Sent Event. */
 export interface SseEvent {
   event?: string;
@@ -69,4 +72,28 @@ export function formatSse(event: SseEvent): string {
   if (event.id !== undefined) out += `id: ${event.id}\n`;
   for (const line of event.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
   return `${out}\n`;
+}
+
+/**
+ * An SSE stream rewritten event by event as events arrive: `rewrite` returns the event to send (the same, a
+ * changed one) or undefined to drop it. Comments and `retry:` lines are not passed on.
+ */
+export function sseRewriter(rewrite: (event: SseEvent) => SseEvent | undefined): Transform {
+  const parser = new SseParser();
+  const decoder = new StringDecoder('utf8');
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: Buffer | string, _encoding, done) {
+      try {
+        let out = '';
+        for (const event of parser.push(typeof chunk === 'string' ? chunk : decoder.write(chunk))) {
+          const next = rewrite(event);
+          if (next) out += formatSse(next);
+        }
+        done(null, out);
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
 }

@@ -18,6 +18,13 @@ import { sessionBinding, type SessionClaims } from './session-ids.js';
 import type { StatefulSessions } from './stateful-sessions.js';
 import { formatSse } from './sse.js';
 import { filterToolsAnswer, toolFilterStream } from './tool-filter.js';
+import {
+  scanMessage,
+  scanMessageText,
+  scanning,
+  scanningSseStream,
+  type ScanPlace,
+} from './response-scan.js';
 import { traceOf } from './trace.js';
 import { UpstreamUnavailableError } from './upstream-client.js';
 
@@ -95,32 +102,46 @@ export function registerStreamableRoutes(
     reply.code(response.statusCode);
     const type = String(response.headers['content-type'] ?? '');
     const filterId = verdict.filterToolsOf;
-    if (filterId !== undefined && response.statusCode === 200) {
+    const place: ScanPlace = {
+      tenant: principal.tenant,
+      upstream: upstream.name,
+      agent: principal.subject,
+      client: verdict.client,
+      trace: verdict.trace,
+    };
+    const scan = scanning(deps);
+    if ((filterId !== undefined && response.statusCode === 200) || scan) {
       const context = { upstream: upstream.name, client: verdict.client };
       const policies = deps.policies(principal.tenant);
-      if (type.includes('text/event-stream'))
-        return reply.send(response.body.pipe(toolFilterStream(filterId, policies, context)));
+      if (type.includes('text/event-stream')) {
+        tearDownOnClose(reply, response);
+        let stream: NodeJS.ReadableStream = response.body;
+        if (filterId !== undefined && response.statusCode === 200)
+          stream = stream.pipe(toolFilterStream(filterId, policies, context));
+        if (scan) stream = stream.pipe(scanningSseStream(deps, place));
+        return reply.send(stream);
+      }
       if (type.includes('json')) {
+        const id = filterId ?? (verdict.message.kind === 'request' ? verdict.message.message.id : null);
         const text = await readBounded(response.body, MAX_FILTERED_JSON);
         if (text === undefined)
           return sendError(
             reply,
             502,
-            errorResponse(filterId, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answer too large'),
+            errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answer too large'),
           );
         try {
-          return reply.send(
-            JSON.stringify(filterToolsAnswer(JSON.parse(text), filterId, policies, context).message),
-          );
+          const filtered =
+            filterId !== undefined && response.statusCode === 200
+              ? JSON.stringify(filterToolsAnswer(JSON.parse(text), filterId, policies, context).message)
+              : text;
+          const out = scan ? scanMessageText(deps, place, filtered) : filtered;
+          return reply.send(out ?? '');
         } catch {
           return sendError(
             reply,
             502,
-            errorResponse(
-              filterId,
-              GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE,
-              'upstream answered with invalid JSON',
-            ),
+            errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answered with invalid JSON'),
           );
         }
       }
@@ -143,7 +164,13 @@ export function registerStreamableRoutes(
     if (upstream.transport === 'sse') {
       const bridge = sessionHeader ? bridges.get(sessionHeader, binding) : undefined;
       if (!bridge) return unknownSession(deps, request, reply, upstream);
-      return streamBridge(reply, bridge);
+      return streamBridge(deps, reply, bridge, {
+        tenant: principal.tenant,
+        upstream: upstream.name,
+        agent: principal.subject,
+        client: bridge.client,
+        trace,
+      });
     }
     let claims: SessionClaims | undefined;
     if (sessionHeader) {
@@ -160,6 +187,17 @@ export function registerStreamableRoutes(
         },
       });
       copyResponseHeaders(deps, reply, response, binding, claims?.client);
+      if (scanning(deps) && String(response.headers['content-type'] ?? '').includes('text/event-stream')) {
+        const place = {
+          tenant: principal.tenant,
+          upstream: upstream.name,
+          agent: principal.subject,
+          client: claims?.client,
+          trace,
+        };
+        tearDownOnClose(reply, response);
+        return reply.code(response.statusCode).send(response.body.pipe(scanningSseStream(deps, place)));
+      }
       return relayStream(reply.code(response.statusCode), response);
     } catch (error) {
       return upstreamFailure(deps, reply, upstream, error);
@@ -269,14 +307,24 @@ async function relayToSseUpstream(
           client: bridge.client,
         }).message
       : message;
+  const place = {
+    tenant: principal.tenant,
+    upstream: upstream.name,
+    agent: principal.subject,
+    client: bridge.client,
+    trace: verdict.trace,
+  };
+  const scanned = scanMessage(deps, place, out);
   if (parsed.message.method === 'initialize') reply.header('mcp-session-id', bridge.id);
-  return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(out));
+  return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(scanned));
 }
 
 /** The bridge's server-to-client messages (requests and notifications not answering a POST) as an SSE stream. */
 function streamBridge(
+  deps: RelayDeps,
   reply: FastifyReply,
   bridge: NonNullable<ReturnType<StatefulSessions['get']>>,
+  place: ScanPlace,
 ): FastifyReply {
   reply.hijack();
   const res = reply.raw;
@@ -285,8 +333,10 @@ function streamBridge(
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no',
   });
-  const listener = (message: Record<string, unknown>) =>
-    res.write(formatSse({ event: 'message', data: JSON.stringify(message) }));
+  const listener = (message: Record<string, unknown>) => {
+    const scanned = scanMessage(deps, place, message);
+    if (scanned) res.write(formatSse({ event: 'message', data: JSON.stringify(scanned) }));
+  };
   bridge.listeners.add(listener);
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   res.on('close', () => {

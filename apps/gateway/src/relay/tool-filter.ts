@@ -1,8 +1,7 @@
-import { Transform } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import type { Transform } from 'node:stream';
 import type { EvaluationContext } from '../../../../libs/policy/src/index.js';
 import { visibleTool, type LoadedPolicy } from '../policy/loaded-policy.js';
-import { formatSse, SseParser } from './sse.js';
+import { sseRewriter } from './sse.js';
 
 /**
  * Removes from a `tools/list` answer the tools this caller could not call, and marks the answer private
@@ -31,29 +30,13 @@ export function toolFilterStream(
   policies: readonly LoadedPolicy[],
   context: EvaluationContext,
 ): Transform {
-  const parser = new SseParser();
-  const decoder = new StringDecoder('utf8');
-  return new Transform({
-    decodeStrings: false,
-    transform(chunk: Buffer | string, _encoding, done) {
-      try {
-        let out = '';
-        for (const event of parser.push(typeof chunk === 'string' ? chunk : decoder.write(chunk))) {
-          let data = event.data;
-          if ((event.event ?? 'message') === 'message' && data.includes('"tools"')) {
-            try {
-              const filtered = filterToolsAnswer(JSON.parse(data), id, policies, context);
-              if (filtered.changed) data = JSON.stringify(filtered.message);
-            } catch {
-              // not JSON: pass it on as it came
-            }
-          }
-          out += formatSse({ ...event, data });
-        }
-        done(null, out);
-      } catch (error) {
-        done(error as Error);
-      }
-    },
+  return sseRewriter((event) => {
+    if ((event.event ?? 'message') !== 'message' || !event.data.includes('"tools"')) return event;
+    try {
+      const filtered = filterToolsAnswer(JSON.parse(event.data), id, policies, context);
+      return filtered.changed ? { ...event, data: JSON.stringify(filtered.message) } : event;
+    } catch {
+      return event; // not JSON: pass it on as it came
+    }
   });
 }

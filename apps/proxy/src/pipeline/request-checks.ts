@@ -1,4 +1,4 @@
-import { scanArguments } from '../../../../libs/detectors/src/index.js';
+import { argumentDetectorStep } from '../../../../libs/runtime/src/index.js';
 import type { EvaluationContext, ToolCall } from '../../../../libs/policy/src/index.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, type Refusal } from '../errors.js';
@@ -77,8 +77,8 @@ export function checkPolicy(
 }
 
 /**
- * Step 7: argument detectors. In `block` mode a high or critical finding refuses the call, and so do arguments
- * that could not be fully inspected (fail closed); lower findings, and everything in `warn` mode, are collected.
+ * Step 7: argument detectors (`libs/runtime`'s step, shared with the gateway). A block becomes an
+ * `arguments_blocked` refusal; lower findings are collected as warnings.
  */
 export function checkArguments(
   mode: ProxyConfig['argumentDetectors'],
@@ -86,28 +86,17 @@ export function checkArguments(
   trace: TraceContext,
   warnings: Warnings,
 ): Denial | undefined {
-  if (mode === 'off' || args === undefined) return undefined;
-  const scan = scanArguments(args);
-  const blocking = scan.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
-  if (mode === 'block' && (blocking.length > 0 || !scan.complete)) {
-    const what =
-      blocking.length > 0
-        ? blocking
-            .slice(0, 3)
-            .map((f) => `${f.path}: ${f.reason}`)
-            .join('; ')
-        : `the arguments could not be fully inspected (${scan.limit})`;
+  const verdict = argumentDetectorStep(mode, args);
+  if (verdict.blocked) {
     return {
-      refused: refusal('arguments_blocked', `blocked by argument detectors: ${what}`, {
-        detectors: [...new Set(blocking.map((f) => f.kind))],
+      refused: refusal('arguments_blocked', verdict.blocked.message, {
+        detectors: verdict.blocked.detectors,
         trace_id: trace.traceId,
       }),
-      detectors: scan.findings.map((f) => f.kind),
+      detectors: verdict.detectors,
     };
   }
-  for (const finding of scan.findings)
-    warnings.texts.push(`${finding.kind} at ${finding.path}: ${finding.reason}`);
-  if (!scan.complete) warnings.texts.push(`arguments not fully inspected (${scan.limit})`);
+  warnings.texts.push(...verdict.warnings);
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { toolCallShapeError } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
@@ -106,15 +107,9 @@ export class RequestPipeline {
     let tool: string | undefined;
     let args: unknown;
     if (request.method === 'tools/call') {
-      if (!isObject(params) || typeof params.name !== 'string') {
-        return this.refuse(request, trace, refusal('invalid_params', 'tools/call needs a string "name"'));
-      }
-      if (params.arguments !== undefined && !isObject(params.arguments)) {
-        return this.refuse(
-          request,
-          trace,
-          refusal('invalid_params', 'tools/call "arguments" must be an object'),
-        );
+      const shapeError = toolCallShapeError(params);
+      if (shapeError !== undefined || !isObject(params) || typeof params.name !== 'string') {
+        return this.refuse(request, trace, refusal('invalid_params', shapeError ?? 'bad tools/call'));
       }
       tool = params.name;
       args = params.arguments ?? {};

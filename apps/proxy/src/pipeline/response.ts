@@ -1,4 +1,4 @@
-import { redactJson } from '../../../../libs/detectors/src/index.js';
+import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
@@ -166,9 +166,9 @@ export class ResponsePipeline {
 
   private scan(frame: ServerMessage, call: PendingCall | undefined): Buffer | undefined {
     if (!this.config.detectCredentials && !this.secretPathsInForce()) return frame.raw;
-    const redacted = redactJson(frame.text);
-    if (redacted.count === 0) return frame.raw;
-    const detectors = [...new Set(redacted.findings.map((f) => f.kind))];
+    const redacted = scanResponse(frame.text);
+    if (!redacted) return frame.raw;
+    const { detectors, summary } = redacted;
     const method =
       call?.method ?? (typeof frame.message.method === 'string' ? frame.message.method : undefined);
     const where = call
@@ -183,33 +183,29 @@ export class ResponsePipeline {
       count: redacted.count,
     };
     if (this.config.credentialAction === 'block' && call) {
-      const refused = refusal(
-        'response_blocked',
-        `response withheld by agent-bom: it contained ${describe(detectors)}`,
-        {
-          detectors,
-          trace_id: call.trace.traceId,
-        },
-      );
+      const refused = refusal('response_blocked', withheldReason(redacted), {
+        detectors,
+        trace_id: call.trace.traceId,
+      });
       this.emit({ ...facts, type: 'response.blocked', reason: refused.message });
-      this.logger.warn(`blocked ${where}: it contained ${describe(detectors)}`);
+      this.logger.warn(`blocked ${where}: it contained ${summary}`);
       return refusalLine(call.rawId, refused);
     }
     if (this.config.credentialAction === 'block' && !('id' in frame.message)) {
       this.emit({
         ...facts,
         type: 'response.blocked',
-        reason: `notification withheld: it contained ${describe(detectors)}`,
+        reason: `notification withheld: it contained ${summary}`,
       });
-      this.logger.warn(`dropped ${where}: it contained ${describe(detectors)}`);
+      this.logger.warn(`dropped ${where}: it contained ${summary}`);
       return undefined;
     }
     this.emit({
       ...facts,
       type: 'response.redacted',
-      reason: `redacted ${redacted.count} value(s): ${describe(detectors)}`,
+      reason: `redacted ${redacted.count} value(s): ${summary}`,
     });
-    this.logger.warn(`redacted ${redacted.count} value(s) in ${where}: ${describe(detectors)}`);
+    this.logger.warn(`redacted ${redacted.count} value(s) in ${where}: ${summary}`);
     return Buffer.from(`${redacted.text}\n`);
   }
 
@@ -222,8 +218,4 @@ export class ResponsePipeline {
       }),
     );
   }
-}
-
-function describe(detectors: readonly string[]): string {
-  return detectors.slice(0, 5).join(', ').replace(/_/g, ' ');
 }

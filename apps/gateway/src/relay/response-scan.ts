@@ -1,0 +1,102 @@
+import type { Transform } from 'node:stream';
+import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
+import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
+import type { RelayDeps } from './relay-context.js';
+import { sseRewriter } from './sse.js';
+import type { TraceContext } from './trace.js';
+
+/** Who an upstream message is on its way to (audit and log fields). */
+export interface ScanPlace {
+  tenant: string;
+  upstream: string;
+  agent?: string;
+  client?: string;
+  trace?: TraceContext;
+}
+
+/** Whether the gateway scans upstream messages (`--detect-credentials`). */
+export function scanning(deps: RelayDeps): boolean {
+  return deps.config.detectCredentials;
+}
+
+/**
+ * Response scanning with redaction (`libs/runtime`'s step, the same as the proxy's `--detect-credentials`) for
+ * one JSON-RPC message from an upstream, as text. Returns the text to send: untouched when nothing matched,
+ * redacted in place, or — under `--credential-action block` — an error answer for a response, and undefined
+ * (drop it) for a notification. A server-to-client request is redacted, never withheld.
+ */
+export function scanMessageText(deps: RelayDeps, place: ScanPlace, text: string): string | undefined {
+  if (!scanning(deps)) return text;
+  const found = scanResponse(text);
+  if (!found) return text;
+  let message: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      message = parsed as Record<string, unknown>;
+  } catch {
+    // not JSON: only redaction applies (redactJson left non-JSON text as it was)
+  }
+  const id = message?.id as string | number | undefined;
+  const isResponse = message !== undefined && !('method' in message) && id !== undefined;
+  const method = typeof message?.method === 'string' ? message.method : undefined;
+  const base = {
+    server: place.upstream,
+    agent: place.agent,
+    client: place.client,
+    trace_id: place.trace?.traceId,
+    span_id: place.trace?.spanId,
+    method,
+    request_id: id === undefined ? undefined : String(id),
+    detectors: found.detectors,
+    count: found.count,
+  };
+  const fields = { tenant: place.tenant, upstream: place.upstream, detectors: found.detectors };
+  if (deps.config.credentialAction === 'block' && (isResponse || id === undefined)) {
+    const reason = isResponse
+      ? withheldReason(found)
+      : `notification withheld: it contained ${found.summary}`;
+    deps.audit(place.tenant, { ...base, type: 'response.blocked', reason });
+    deps.metrics.relays.inc({ upstream: place.upstream, outcome: 'response_blocked' });
+    deps.logger.warn(fields, isResponse ? 'blocked an upstream answer' : 'dropped an upstream notification');
+    if (!isResponse) return undefined;
+    return JSON.stringify(
+      errorResponse(id!, GATEWAY_ERRORS.RESPONSE_BLOCKED, reason, {
+        reason_code: 'response_blocked',
+        detectors: found.detectors,
+      }),
+    );
+  }
+  deps.audit(place.tenant, {
+    ...base,
+    type: 'response.redacted',
+    reason: `redacted ${found.count} value(s): ${found.summary}`,
+  });
+  deps.metrics.relays.inc({ upstream: place.upstream, outcome: 'response_redacted' });
+  deps.logger.warn({ ...fields, count: found.count }, 'redacted values in an upstream message');
+  return found.text;
+}
+
+/** The same on a message object (legacy SSE sessions and bridges hold parsed messages). */
+export function scanMessage(
+  deps: RelayDeps,
+  place: ScanPlace,
+  message: unknown,
+): Record<string, unknown> | undefined {
+  if (!scanning(deps)) return message as Record<string, unknown>;
+  const text = scanMessageText(deps, place, JSON.stringify(message));
+  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+}
+
+/**
+ * The same on an SSE stream, event by event as they arrive (each `message` event's data is one JSON-RPC
+ * message); other events, comments and ids pass through. An event is scanned whole, so a secret split across
+ * two chunks of one event is still found; a secret split across two events is not (no JSON-RPC message is).
+ */
+export function scanningSseStream(deps: RelayDeps, place: ScanPlace): Transform {
+  return sseRewriter((event) => {
+    if ((event.event ?? 'message') !== 'message' || event.data === '') return event;
+    const data = scanMessageText(deps, place, event.data);
+    return data === undefined ? undefined : { ...event, data };
+  });
+}
