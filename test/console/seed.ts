@@ -65,7 +65,8 @@ export async function seed(t: TestApp, origin: string): Promise<Seeded> {
   const proxyKey = await mk('proxy', 'proxies');
   const gatewayKey = await mk('gateway', 'gateway');
 
-  await call(origin, pushKey, 'POST', '/v1/fleet/sync', {
+  // The first sync enrolls the endpoint; its reports then go with its own credential (docs/fleet.md).
+  const alice = await call<{ endpoint_credential: string }>(origin, pushKey, 'POST', '/v1/fleet/sync', {
     source_id: 'laptop-alice',
     endpoint: { hostname: 'alice-mbp', os: 'darwin', owner: 'alice', environment: 'prod' },
     agents: [
@@ -153,6 +154,6 @@ export async function seed(t: TestApp, origin: string): Promise<Seeded> {
     advisories,
     advisoryCount: advisories.size,
   });
-  await call(origin, pushKey, 'POST', '/v1/results/push', report);
+  await call(origin, alice.endpoint_credential, 'POST', '/v1/results/push', report);
   return { origin, tenant, adminKey, viewerKey, proxyKey };
 }

@@ -23,13 +23,13 @@ export function usePaged<T>(
 /**
  * A route that may not exist on this control plane (scans): a 404 is a state (`unavailable`), not an error.
  */
-export function useOptional<T>(path: string, enabled = true) {
+export function useOptional<T>(path: string, enabled = true, load: (path: string) => Promise<T> = api<T>) {
   const query = useQuery({
     queryKey: ['optional', path],
     enabled,
     queryFn: async () => {
       try {
-        return { available: true as const, data: await api<T>(path) };
+        return { available: true as const, data: await load(path) };
       } catch (error) {
         if (isNotFound(error)) return { available: false as const, data: undefined };
         throw error;

@@ -7,6 +7,7 @@ import { ErrorState, Loading, ScansUnavailable, Section, when } from '../compone
 import { Badge, Field, List, Search, Select } from '../components/ui';
 import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
+import { impactGraph } from '../lib/graph';
 import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { FindingView, FleetServerView, GraphAnswer, RemediationItem } from '../lib/types';
 
@@ -224,13 +225,15 @@ export function FindingScreen() {
     enabled: !!f && f.kind === 'vulnerability',
     queryFn: () => api<{ remediation_plan: RemediationItem[] }>('/v1/remediation'),
   });
-  const root = f ? `vulnerability:${f.advisory_id ?? f.id}` : undefined;
+  // A vulnerability is a graph node (`vuln:<advisory>`); other findings are drawn from the finding and the fleet.
+  const root = f?.kind === 'vulnerability' && f.advisory_id ? `vuln:${f.advisory_id}` : undefined;
   const impact = useQuery({
-    queryKey: ['impact', root],
+    queryKey: ['impact', root ?? f?.id],
     enabled: !!f,
     queryFn: async () => {
+      if (!root) return derivedImpact(f!);
       try {
-        return await api<GraphAnswer>('/v1/graph/impact' + qs({ node: root }));
+        return await impactGraph(root);
       } catch (error) {
         if (isNotFound(error)) return derivedImpact(f!);
         throw error;
@@ -350,7 +353,8 @@ export function FindingScreen() {
           <>
             {impact.data.derived === true && (
               <p className="muted small">
-                Derived from this finding and the fleet inventory (GET /v1/graph/impact answered 404).
+                Derived from this finding and the fleet inventory (the finding is not a vulnerability node, or
+                GET /v1/graph/impact does not know it).
               </p>
             )}
             <Suspense fallback={<Loading label="Loading graph…" />}>

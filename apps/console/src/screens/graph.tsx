@@ -2,7 +2,8 @@ import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
 import { lazy, Suspense, useCallback } from 'react';
 import { ErrorState, Loading, ScansUnavailable } from '../components/states';
 import { Field } from '../components/ui';
-import { qs } from '../lib/api';
+import { api, qs } from '../lib/api';
+import { impactGraph, toGraph } from '../lib/graph';
 import { useOptional } from '../lib/hooks';
 import type { GraphAnswer } from '../lib/types';
 
@@ -13,8 +14,12 @@ const routeApi = getRouteApi('/graph');
 export function GraphScreen() {
   const { node } = routeApi.useSearch();
   const navigate = useNavigate({ from: '/graph' });
-  const impact = useOptional<GraphAnswer>('/v1/graph/impact' + qs({ node }), !!node);
-  const overview = useOptional<GraphAnswer>('/v1/graph' + qs({ limit: 2000 }), !node);
+  const impact = useOptional<GraphAnswer>('/v1/graph/impact' + qs({ node }), !!node, () =>
+    impactGraph(node!),
+  );
+  const overview = useOptional<GraphAnswer>('/v1/graph' + qs({ limit: 2000 }), !node, async (path) =>
+    toGraph(await api(path)),
+  );
   const select = useCallback((id: string) => void navigate({ search: { node: id } }), [navigate]);
   const result = node ? impact : overview;
   return (
@@ -29,7 +34,7 @@ export function GraphScreen() {
           select(String(value ?? '').trim());
         }}
       >
-        <Field label="Node (e.g. package:lodash, vulnerability:CVE-…, server:github, credential:GITHUB_TOKEN)">
+        <Field label="Node (e.g. pkg:npm/lodash@4.17.20, vuln:GHSA-…, server:…, cred:…)">
           {(id) => <input id={id} name="node" defaultValue={node ?? ''} size={48} />}
         </Field>
         <button type="submit" className="btn btn-primary">
