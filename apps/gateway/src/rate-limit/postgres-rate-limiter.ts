@@ -4,7 +4,8 @@ import { decisionFromWindow, slidingWindow, type RateDecision, type RateLimiter 
 
 /**
  * The gateway's own table. Apps never import the control plane's migrations, so the gateway creates it with
- * `CREATE TABLE IF NOT EXISTS` at start (idempotent and safe with N replicas). It holds counters only: a
+ * `CREATE TABLE IF NOT EXISTS` at start, under a transaction-scoped advisory lock: two replicas starting together
+ * would otherwise race on the catalog (`pg_type_typname_nsp_index`) and one would fail. It holds counters only: a
  * bucket is `tenant:<id>` or `tool:<tenant>:<upstream>:<tool>`, never a credential.
  */
 export const RATE_LIMIT_TABLE_SQL = `CREATE TABLE IF NOT EXISTS agent_bom_gateway_rate_limits (
@@ -72,18 +73,25 @@ export class PostgresRateLimiter implements RateLimiter {
   }
 
   async init(): Promise<void> {
-    await this.pool.query(RATE_LIMIT_TABLE_SQL);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('agent_bom_gateway_rate_limits'))`);
+      await client.query(RATE_LIMIT_TABLE_SQL);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), 3_600_000);
     this.sweeper.unref();
   }
 
   async consume(bucket: string, rate: Rate): Promise<RateDecision> {
-    const { rows } = await this.pool.query<Row>({
-      name: 'agent-bom-gateway-rate-limit',
-      text: CONSUME_SQL,
-      values: [bucket, rate.windowMs, rate.limit],
-    });
-    const row = rows[0];
+    const row = (await this.decide(bucket, rate)) ?? (await this.decide(bucket, rate));
+    if (!row) throw new Error(`rate limit bucket ${bucket} could not be read`);
     const now = Number(row.now_ms);
     const state = {
       windowStart: Number(row.window_start),
@@ -95,7 +103,23 @@ export class PostgresRateLimiter implements RateLimiter {
       const estimate = state.previous * weight + state.current;
       return decisionFromWindow({ allowed: true, ...state, estimate }, now, rate);
     }
-    return decisionFromWindow(slidingWindow(state, now, rate), now, rate);
+    // Refused by the statement. The row it read may be older than the concurrent decisions that filled the
+    // window (a snapshot taken before they committed), so the figures serve only the headers: never re-decide.
+    return decisionFromWindow({ ...slidingWindow(state, now, rate), allowed: false }, now, rate);
+  }
+
+  /**
+   * One decision. A refused request on a bucket another replica created after this statement's snapshot finds no
+   * row in the second branch (it cannot see that insert yet): it answers nothing, and the caller asks again with a
+   * fresh snapshot, which sees the row.
+   */
+  private async decide(bucket: string, rate: Rate): Promise<Row | undefined> {
+    const { rows } = await this.pool.query<Row>({
+      name: 'agent-bom-gateway-rate-limit',
+      text: CONSUME_SQL,
+      values: [bucket, rate.windowMs, rate.limit],
+    });
+    return rows[0];
   }
 
   /** Buckets idle for two days are dropped (windows are at most a day long). */
