@@ -113,6 +113,7 @@ export class ResultsService {
     now: Date,
     tx: Tx,
   ): Promise<ResultsPushAnswer> {
+    await this.repository.lockSource(principal.tenantId, report.source_id, tx);
     const inserted = await this.repository.insertScan(
       principal.tenantId,
       {

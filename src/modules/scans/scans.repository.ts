@@ -58,6 +58,17 @@ export interface FindingFilter {
 export class ScansRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * Serialises the reports of one source until commit: each folds into the same findings (first/last seen,
+   * resolution) and graph edges, so two at once (two scan jobs of a tenant, a job beside a push) would race on them.
+   */
+  async lockSource(tenantId: string, sourceId: string, tx: Tx): Promise<void> {
+    await tx.manager.query(
+      `SELECT pg_advisory_xact_lock(hashtext($1), hashtext('scan-source' || chr(31) || $2))`,
+      [tenantId, sourceId],
+    );
+  }
+
   async lockIdempotencyKey(tenantId: string, scope: string, key: string, tx: Tx): Promise<void> {
     await tx.manager.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2 || chr(31) || $3))`, [
       tenantId,
