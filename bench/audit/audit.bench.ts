@@ -65,9 +65,10 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
     try {
       const tenant = `bench-${Date.now().toString(36)}`;
       await app.get(TenantsService).create(systemPrincipal(tenant, 'bench'), { id: tenant });
-      const created = await app
-        .get(ApiKeysService)
-        .create(systemPrincipal(tenant, 'bench'), { role: 'analyst' });
+      // Writers and readers hold different roles since the hardening (human roles lost audit:write).
+      const keys = app.get(ApiKeysService);
+      const writer = await keys.create(systemPrincipal(tenant, 'bench'), { role: 'proxy' });
+      const reader = await keys.create(systemPrincipal(tenant, 'bench'), { role: 'analyst' });
       const principal: Principal = {
         tenantId: tenant,
         role: 'proxy',
@@ -84,7 +85,7 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
       const viaHttp = (size: number) => async () => {
         const res = await fetch(`${base}/v1/proxy/audit`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${created.raw_key}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${writer.raw_key}`, 'content-type': 'application/json' },
           body: JSON.stringify(batch(size)),
         });
         if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
@@ -121,7 +122,7 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
       const exports = [];
       for (const entries of [Math.floor(total / 4), total]) {
         exports.push({
-          chained: await measureExport(`${base}/v1/audit/export?to_seq=${entries}`, created.raw_key, entries),
+          chained: await measureExport(`${base}/v1/audit/export?to_seq=${entries}`, reader.raw_key, entries),
           baseline: await measurePlainRead(dataSource, tenant, entries),
         });
       }
