@@ -233,5 +233,5 @@ describe('discovery at fleet scale', () => {
     } finally {
       await t.close();
     }
-  }, 120_000); // 120 enrollments: each mints an endpoint credential (a scrypt hash)
+  }, 120_000); // 120 enrollments, each minting an endpoint credential
 });

@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { generateSecret, hashSecret, looksLikeApiKey, lookupPrefixOf, verifySecret } from './key-secret.js';
 
@@ -32,5 +33,21 @@ describe('API key secrets', () => {
   it('refuses a stored value it does not understand instead of throwing', async () => {
     expect(await verifySecret('abom_x', 'bcrypt$whatever')).toBe(false);
     expect(await verifySecret('abom_x', '')).toBe(false);
+    expect(await verifySecret('abom_x', 'sha256$$')).toBe(false);
+    expect(await verifySecret('abom_x', 'scrypt$16384$8$1$$')).toBe(false);
+  });
+
+  it('stores a SHA-256 digest (fast: a key is 256 random bits, not a password)', async () => {
+    const { raw } = generateSecret();
+    expect(await hashSecret(raw)).toMatch(/^sha256\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('still verifies a key stored with scrypt before the switch, and only that key', async () => {
+    const { raw } = generateSecret();
+    const salt = randomBytes(16);
+    const hash = scryptSync(raw, salt, 32, { N: 16384, r: 8, p: 1 });
+    const stored = ['scrypt', 16384, 8, 1, salt.toString('base64url'), hash.toString('base64url')].join('$');
+    expect(await verifySecret(raw, stored)).toBe(true);
+    expect(await verifySecret(generateSecret().raw, stored)).toBe(false);
   });
 });
