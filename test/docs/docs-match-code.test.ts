@@ -3,6 +3,7 @@ import { CONTROLLER_WATERMARK } from '@nestjs/common/constants.js';
 import { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ROLE_PERMISSIONS, ROLES } from '../../libs/contracts/src/index.js';
 import { controllerRoutes, type RouteInfo } from '../../src/core/http/routes.js';
 import {
   codeOf,
@@ -19,10 +20,10 @@ import {
 
 /**
  * The reference pages list exactly what the code declares, read from the code itself: the environment variables
- * (docs/configuration.md), the control plane's routes and their permissions (docs/api.md), the CLI's commands and
- * flags (docs/cli.md), the migrations (docs/database.md) and the workspace packages (docs/architecture.md). No
- * database and no process: controllers are imported for their decorators, the CLI's commander program is built
- * by `main` and caught before it parses.
+ * (docs/configuration.md), the control plane's routes and their permissions (docs/api.md), the role matrix
+ * (docs/auth.md), the CLI's commands and flags (docs/cli.md), the migrations (docs/database.md) and the workspace
+ * packages (docs/architecture.md). No database and no process: controllers are imported for their decorators, the
+ * CLI's commander program is built by `main` and caught before it parses.
  */
 
 const doc = (name: string) => readFileSync(path.join('docs', name), 'utf8');
@@ -106,6 +107,29 @@ describe('docs/api.md', () => {
 
   it('lists each route once', () => {
     expect(duplicateRows(doc('api.md'))).toEqual([]);
+  });
+});
+
+describe('docs/auth.md', () => {
+  /** `` `analyst` + `a`, `b` `` → the analyst row's permissions and `a`, `b`: a roles-table cell, expanded. */
+  const matrix = new Map<string, string[]>();
+  const rows = tableRows(doc('auth.md')).filter(([role]) =>
+    (ROLES as readonly string[]).includes(role!.replace(/`/g, '')),
+  );
+  for (const [role, , cell] of [...rows].reverse()) {
+    const [first, ...rest] = [...cell!.matchAll(/`([a-z:-]+)`/g)].map((m) => m[1]!);
+    const inherited = matrix.get(first!);
+    matrix.set(role!.replace(/`/g, ''), sorted(inherited ? [...inherited, ...rest] : [first!, ...rest]));
+  }
+
+  it('gives every role exactly its permissions in the roles table', () => {
+    expect(Object.fromEntries(matrix)).toEqual(
+      Object.fromEntries(ROLES.map((role) => [role, sorted(ROLE_PERMISSIONS[role])])),
+    );
+  });
+
+  it('lists each role once', () => {
+    expect(duplicateRows(doc('auth.md'))).toEqual([]);
   });
 });
 
