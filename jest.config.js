@@ -19,9 +19,9 @@ const swc = [
 /**
  * `AGENT_BOM_TEST_SCOPE=database` runs only what can differ between PostgreSQL servers: CI's second pass (the embedded
  * PostgreSQL) skips the suites that never depend on which server answers — the MCP conformance runs, the chart and
- * image checks, the browser suites — since the first pass ran them against the same code.
+ * image checks, the browser suites, the docs-match-code check — since the first pass ran them against the same code.
  */
-const DATABASE_INDEPENDENT = ['/test/conformance/', '/test/helm/', '/test/console/'];
+const DATABASE_INDEPENDENT = ['/test/conformance/', '/test/helm/', '/test/console/', '/test/docs/'];
 
 export default {
   testPathIgnorePatterns: [
