@@ -164,6 +164,22 @@ describe('fleet push', () => {
     );
   });
 
+  it('403 for an enrolled endpoint: names the refusal, not the key role', async () => {
+    const body = {
+      error: {
+        code: 'FORBIDDEN',
+        message: 'source_id "l-1" is enrolled: only its endpoint credential may push for it',
+        details: { reason: 'enrolled', source_id: 'l-1' },
+      },
+    };
+    const { error } = await push([{ status: 403, body }]);
+    expect(error).toMatchObject({ kind: 'forbidden', details: { reason: 'enrolled' } });
+    expect(error!.message).toMatch(
+      /^the control plane refused this endpoint's push \(403 FORBIDDEN: source_id "l-1" is enrolled: only its endpoint credential may push for it\)/,
+    );
+    expect(error!.message).not.toContain('role');
+  });
+
   it('retries are bounded by attempts', async () => {
     const { error, requests } = await push([{ status: 503, body: envelope('SERVICE_UNAVAILABLE', 'down') }], {
       maxAttempts: 3,

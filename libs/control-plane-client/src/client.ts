@@ -369,7 +369,7 @@ export class ControlPlaneClient {
 
   private httpError(
     response: Response,
-    envelope: { code?: string; message?: string; requestId?: string },
+    envelope: Envelope,
     attempts: number,
     options: { forbiddenHint?: string },
     url: URL,
@@ -378,7 +378,13 @@ export class ControlPlaneClient {
     const said = envelope.message ? `: ${this.clean(envelope.message)}` : '';
     const tag = `${status}${envelope.code ? ` ${envelope.code}` : ''}`;
     const ref = envelope.requestId ? ` [request id ${envelope.requestId}]` : '';
-    const details = { status, code: envelope.code, requestId: envelope.requestId, attempts };
+    const details = {
+      status,
+      code: envelope.code,
+      requestId: envelope.requestId,
+      reason: envelope.reason,
+      attempts,
+    };
     const error = (kind: ControlPlaneErrorKind, message: string) =>
       new ControlPlaneError(kind, `${message}${ref}`, details);
     if (status >= 300 && status < 400) {
@@ -402,10 +408,11 @@ export class ControlPlaneClient {
       );
     }
     if (status === 403) {
-      return error(
-        'forbidden',
-        `${options.forbiddenHint ?? "this key's role may not do this"} (${tag}${said})`,
-      );
+      // A refusal with a reason is about the endpoint (enrollment), not the key's role: say only what the server said.
+      const lead = envelope.reason
+        ? "the control plane refused this endpoint's push"
+        : (options.forbiddenHint ?? "this key's role may not do this");
+      return error('forbidden', `${lead} (${tag}${said})`);
     }
     if (status === 409) return error('conflict', `the control plane refused the request (${tag}${said})`);
     if (status === 429) {
@@ -430,20 +437,29 @@ export class ControlPlaneClient {
   }
 }
 
-/** The `{"error":{code,message,request_id}}` envelope, when the body is one. */
-function errorEnvelope(text: string): { code?: string; message?: string; requestId?: string } {
+interface Envelope {
+  code?: string;
+  message?: string;
+  requestId?: string;
+  reason?: string;
+}
+
+/** The `{"error":{code,message,request_id,details:{reason}}}` envelope, when the body is one. */
+function errorEnvelope(text: string): Envelope {
   try {
     const parsed = JSON.parse(text) as {
-      error?: { code?: unknown; message?: unknown; request_id?: unknown };
+      error?: { code?: unknown; message?: unknown; request_id?: unknown; details?: { reason?: unknown } };
     };
     const error = parsed?.error;
     if (!error || typeof error !== 'object') return {};
     const str = (value: unknown) => (typeof value === 'string' && value.length <= 4096 ? value : undefined);
     const requestId = str(error.request_id);
+    const reason = str(error.details?.reason);
     return {
       code: str(error.code),
       message: str(error.message),
       requestId: requestId && /^[A-Za-z0-9._:-]{1,128}$/.test(requestId) ? requestId : undefined,
+      reason: reason && /^[a-z_]{1,64}$/.test(reason) ? reason : undefined,
     };
   } catch {
     return {};

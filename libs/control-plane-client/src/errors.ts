@@ -28,6 +28,8 @@ export class ControlPlaneError extends Error {
       /** The `error.code` of the control plane's envelope. */
       code?: string;
       requestId?: string;
+      /** The envelope's `details.reason` (why a 403 refused an endpoint's push: `enrolled`, `revoked`, …). */
+      reason?: string;
       /** HTTP attempts made (retries included). */
       attempts?: number;
     } = {},
