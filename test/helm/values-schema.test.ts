@@ -184,6 +184,11 @@ describe('bad-input: values refused with a message naming the value', () => {
       /\/scans\/cronJob\/extraArgs\/0: must NOT be valid/,
     ],
     [
+      'an argument-detector mode the gateway lacks',
+      { gateway: { detectors: { arguments: 'strict' } } },
+      /\/gateway\/detectors\/arguments: must be equal to one of the allowed values/,
+    ],
+    [
       'a container without limits',
       { gateway: { resources: { limits: null } } },
       /\/gateway\/resources: must have required property 'limits'/,
