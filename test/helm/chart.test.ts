@@ -237,6 +237,18 @@ describe('chart behaviour', () => {
     expect(podSpecOf(single)!.containers[0]!.args!.join(' ')).toContain('--rate-limit-backend memory');
   });
 
+  it("the gateway's detector values become its flags", () => {
+    const argsOf = (name: string) =>
+      podSpecOf(
+        objectsOf(name).find((o) => o.metadata.name === 'agent-bom-gateway' && o.kind === 'Deployment')!,
+      )!.containers[0]!.args!.join(' ');
+    expect(argsOf('gateway-only.yaml')).toContain('--argument-detectors block');
+    expect(argsOf('gateway-only.yaml')).not.toMatch(/--detect-credentials|--credential-action/);
+    expect(argsOf('gateway-multi-replica.yaml')).toContain(
+      '--argument-detectors block --detect-credentials --credential-action block',
+    );
+  });
+
   it('migrations run as a pre-install/pre-upgrade hook and the API pods then do not migrate at boot', () => {
     const job = objectsOf('defaults').find((o) => o.kind === 'Job')!;
     expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');

@@ -174,6 +174,21 @@ describe('bad-input: values refused with a message naming the value', () => {
       /\/image\/digest: must match pattern/,
     ],
     [
+      'a scan source id with a space',
+      { scans: { cronJob: { sourceId: 'prod scan' } } },
+      /\/scans\/cronJob\/sourceId: must match pattern/,
+    ],
+    [
+      'a second --source-id in the scan extraArgs',
+      { scans: { cronJob: { extraArgs: ['--source-id', 'x'] } } },
+      /\/scans\/cronJob\/extraArgs\/0: must NOT be valid/,
+    ],
+    [
+      'an argument-detector mode the gateway lacks',
+      { gateway: { detectors: { arguments: 'strict' } } },
+      /\/gateway\/detectors\/arguments: must be equal to one of the allowed values/,
+    ],
+    [
       'a container without limits',
       { gateway: { resources: { limits: null } } },
       /\/gateway\/resources: must have required property 'limits'/,

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseCookie, stringifySetCookie } from 'cookie';
 
 /**
@@ -18,11 +18,6 @@ export function sessionSecretOf(cookieHeader: string | undefined): string | unde
   if (!cookieHeader || cookieHeader.length > 16384) return undefined;
   const value = parseCookie(cookieHeader)[SESSION_COOKIE];
   return value && SECRET.test(value) ? value : undefined;
-}
-
-/** What is stored for a secret: SHA-256, hex (the secret is 256 random bits; a slow hash would add nothing). */
-export function sessionTokenHash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
 }
 
 /**

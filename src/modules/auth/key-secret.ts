@@ -40,7 +40,10 @@ export function lookupPrefixOf(raw: string): string {
   return raw.slice(0, LOOKUP_PREFIX_LENGTH);
 }
 
-/** A fast digest used only as an in-memory cache key, so the cache never holds raw keys. */
+/**
+ * A fast digest used only as an in-memory cache key, so a cache never holds the raw credential: verified API keys
+ * here, verified OIDC bearer tokens in the SSO resolver.
+ */
 export function cacheDigest(raw: string): string {
   return createHash('sha256').update(raw).digest('base64url');
 }

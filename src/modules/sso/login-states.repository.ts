@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { secretHash } from '../../core/auth/secret-hash.js';
 import { returned } from '../../core/database/returned.js';
 
 export interface LoginState {
@@ -11,8 +11,6 @@ export interface LoginState {
   returnTo: string;
 }
 
-const hash = (state: string) => createHash('sha256').update(state).digest('hex');
-
 /** SQL for one-time browser-login state and the SAML assertion-replay guard (both shared by replicas). */
 @Injectable()
 export class LoginStatesRepository {
@@ -22,7 +20,15 @@ export class LoginStatesRepository {
     await this.dataSource.query(
       `INSERT INTO sso_login_states (state_hash, kind, nonce, code_verifier, request_id, return_to, expires_at)
             VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
-      [hash(state), value.kind, value.nonce, value.codeVerifier, value.requestId, value.returnTo, ttlSeconds],
+      [
+        secretHash(state),
+        value.kind,
+        value.nonce,
+        value.codeVerifier,
+        value.requestId,
+        value.returnTo,
+        ttlSeconds,
+      ],
     );
     await this.dataSource.query(`DELETE FROM sso_login_states WHERE expires_at < now() - interval '1 hour'`);
   }
@@ -33,7 +39,7 @@ export class LoginStatesRepository {
       await this.dataSource.query(
         `DELETE FROM sso_login_states WHERE state_hash = $1 AND kind = $2
         RETURNING nonce, code_verifier, request_id, return_to, expires_at > now() AS live`,
-        [hash(state), kind],
+        [secretHash(state), kind],
       ),
     );
     const row = rows[0];

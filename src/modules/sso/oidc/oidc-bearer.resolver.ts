@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { mapClaims, OidcRefused, OidcTokenVerifier } from '../../../../libs/oidc/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
+import { cacheDigest } from '../../auth/key-secret.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
 import { LoginAudit } from '../login-audit.js';
 import { IssuerIndex } from './issuer-index.js';
@@ -40,7 +40,7 @@ export class OidcBearerResolver {
     // A token is immutable: once verified it is reused for at most the auth cache TTL (the same bound on key
     // rotation and binding changes as API keys have), never past its exp. One-time jti mode checks every use.
     const useCache = !this.config.sso.oidcOneTimeJti && this.config.authCacheTtlSeconds > 0;
-    const digest = useCache ? createHash('sha256').update(token).digest('base64url') : '';
+    const digest = useCache ? cacheDigest(token) : '';
     if (useCache) {
       const hit = this.verified.get(digest);
       if (hit && hit.until > Date.now()) return hit.principal;

@@ -2,9 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/com
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '../../../core/auth/decorators.js';
 import type { Principal } from '../../../core/auth/principal.js';
-import { tenantIdParam } from '../tenant-param.js';
+import { patternParam } from '../../../core/http/uuid-param.js';
+import { TENANT_ID_PATTERN } from '../../../../libs/contracts/src/index.js';
 import { BindOidcIssuerDto } from '../dto/oidc-issuer.dto.js';
 import { OidcIssuersService, type OidcIssuerView } from './oidc-issuers.service.js';
+
+/** `@Param('tenantId', tenantIdParam)`: a malformed tenant id is a 400 naming the field. */
+const tenantIdParam = patternParam('tenantId', TENANT_ID_PATTERN, 'is not a tenant id');
 
 @ApiTags('sso')
 @ApiBearerAuth()

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { HumanRole } from '../../../../libs/contracts/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
+import { secretHash } from '../../../core/auth/secret-hash.js';
 import { Transactions, type Tx } from '../../../core/database/transactions.js';
 import { conflict, invalid, notFound } from '../../../core/errors/domain-error.js';
 import { AuditService } from '../../audit/audit.service.js';
@@ -12,7 +13,6 @@ import { listResponse, userResource } from './scim.mapper.js';
 import { ScimRepository, type ScimUserRow } from './scim.repository.js';
 
 const TOKEN_PREFIX = 'scim_';
-const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -35,7 +35,7 @@ export class ScimService {
   async createToken(principal: Principal): Promise<{ token: string }> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     await this.transactions.run(async (tx) => {
-      await this.scim.setToken(principal.tenantId, hash(token), principal.subject, tx);
+      await this.scim.setToken(principal.tenantId, secretHash(token), principal.subject, tx);
       await this.audit.record(principal, { type: 'scim.token_created', resource_type: 'scim_token' }, tx);
     });
     return { token };
@@ -51,7 +51,7 @@ export class ScimService {
   /** The SCIM principal for a presented token, or undefined. */
   async resolveToken(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length !== TOKEN_PREFIX.length + 43) return undefined;
-    const tenantId = await this.scim.tenantOfToken(hash(token));
+    const tenantId = await this.scim.tenantOfToken(secretHash(token));
     return tenantId
       ? { tenantId, role: 'viewer', subject: 'scim', authMethod: 'scim', keyId: null }
       : undefined;

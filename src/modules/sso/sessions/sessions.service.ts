@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { HumanRole, Role, SessionVia, SessionView } from '../../../../libs/contracts/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
-import { csrfTokenOf, sessionTokenHash } from '../../../core/auth/session-cookie.js';
+import { secretHash } from '../../../core/auth/secret-hash.js';
+import { csrfTokenOf } from '../../../core/auth/session-cookie.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
 import { Transactions, type Tx } from '../../../core/database/transactions.js';
 import { notFound } from '../../../core/errors/domain-error.js';
@@ -66,7 +67,7 @@ export class SessionsService {
         grant.tenantId,
         {
           id: randomUUID(),
-          tokenHash: sessionTokenHash(secret),
+          tokenHash: secretHash(secret),
           role: grant.role,
           subject: grant.subject,
           via: grant.via,
@@ -103,7 +104,7 @@ export class SessionsService {
   /** The principal of a live session, or undefined. */
   async resolve(secret: string): Promise<Principal | undefined> {
     const now = new Date();
-    const row = await this.sessions.findLive(sessionTokenHash(secret), now);
+    const row = await this.sessions.findLive(secretHash(secret), now);
     if (!row) return undefined;
     if (now.getTime() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
       const idle = this.config.sso.session.idleTimeoutSeconds;
