@@ -105,6 +105,53 @@ describe('discovered upstreams: approval state and auto-approve', () => {
     expect(audited[0].n).toBe(1);
   });
 
+  it('an IP or host written another way is approved exactly as its canonical form is', async () => {
+    const other = await createTenant(t.app);
+    const otherAdmin = (await createKey(t.app, other, 'admin')).raw;
+    const otherGateway = (await createKey(t.app, other, 'gateway')).raw;
+    const push = (await createKey(t.app, other, 'fleet-push')).raw;
+    const servers = [
+      remoteServer('mapped', 'http://[::ffff:7f00:1]:7000/mcp'),
+      remoteServer('hex', 'http://0xa.0.0.1/mcp'),
+      remoteServer('integer', 'http://167772161/mcp'),
+      remoteServer('fqdn', 'https://WIKI.example.com./mcp'),
+      remoteServer('octal', 'http://010.0.0.1/mcp'),
+      remoteServer('numeric', 'http://10.0.0.2/mcp'),
+    ];
+    const sync = await t.app.inject({
+      method: 'POST',
+      url: '/v1/fleet/sync',
+      headers: bearer(push),
+      payload: payload('desk', [agent('cursor', servers, 'cursor')]),
+    });
+    expect(sync.statusCode).toBe(200);
+    expect(
+      (await put(otherAdmin, '/v1/gateway/upstreams/auto-approve', { hosts: ['*.0.0.2'] })).json(),
+    ).toMatchObject({ error: { message: expect.stringContaining('hosts.0') } });
+    const res = await put(otherAdmin, '/v1/gateway/upstreams/auto-approve', {
+      hosts: ['0x7f.1', '[::FFFF:10.0.0.1]', 'wiki.example.com.'],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().hosts).toEqual(['10.0.0.1', '127.0.0.1', 'wiki.example.com']);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/v1/gateway/upstreams/discovered',
+      headers: bearer(otherGateway),
+    });
+    expect(
+      Object.fromEntries(
+        (list.json().upstreams as Array<{ name: string; approval: string }>).map((u) => [u.name, u.approval]),
+      ),
+    ).toEqual({
+      mapped: 'approved',
+      hex: 'approved',
+      integer: 'approved',
+      fqdn: 'approved',
+      octal: 'pending', // 010.0.0.1 is 8.0.0.1, as the gateway's HTTP client reads it
+      numeric: 'pending',
+    });
+  });
+
   it('wrong role: viewers and gateways may read discovery but not decide', async () => {
     for (const key of [viewer, gateway]) {
       expect((await put(key, '/v1/gateway/upstreams/jira/approval', { state: 'approved' })).statusCode).toBe(
