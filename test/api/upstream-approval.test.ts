@@ -62,11 +62,11 @@ describe('discovered upstreams: approval state and auto-approve', () => {
     expect(approved.json()).toMatchObject({ name: 'wiki', state: 'approved', decided_by: 'key:admin-key' });
     const blocked = await put(admin, '/v1/gateway/upstreams/metrics/approval', {
       state: 'blocked',
-      reason: 'loopback, token=hunter2hunter2',
+      reason: `loopback, token=hunter2hunter2, glpat-${'x'.repeat(20)}`,
     });
     expect(blocked.json()).toMatchObject({
       state: 'blocked',
-      reason: 'loopback, token=[redacted:credential]',
+      reason: 'loopback, token=[redacted:credential], [redacted:gitlab_token]',
     });
     expect(await discovered()).toEqual({ jira: 'pending', metrics: 'blocked', wiki: 'approved' });
     const audit = (await t.db.dataSource.query(
