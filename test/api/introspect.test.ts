@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { ApiKeysRepository } from '../../src/modules/auth/api-keys.repository.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
 
 describe('POST /v1/auth/introspect', () => {
@@ -36,6 +37,36 @@ describe('POST /v1/auth/introspect', () => {
     const res = await introspect(gatewayA, token());
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ active: false });
+  });
+
+  it("cross-tenant: another tenant's key that this process has cached answers as an unknown key does", async () => {
+    // The foreign key is used on this replica, so it sits verified in the in-process key cache.
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/v1/auth/me', headers: bearer(clientB) })).statusCode,
+    ).toBe(200);
+    await introspect(gatewayA, clientA.raw); // the gateway's own key is cached too: the guard looks nothing up
+    const repository = t.app.get(ApiKeysRepository);
+    const spies = (['findByLookupPrefix', 'findByLookupPrefixInTenant', 'findById'] as const).map((method) =>
+      jest.spyOn(repository, method).mockName(method),
+    );
+    const answer = async (token: string) => {
+      spies.forEach((spy) => spy.mockClear());
+      const res = await introspect(gatewayA, token);
+      const lookups = spies.flatMap((spy) => spy.mock.calls.map(() => spy.getMockName()));
+      return { status: res.statusCode, body: res.body, lookups };
+    };
+    try {
+      const unknown = await answer(`abom_${'Y'.repeat(43)}`);
+      expect(unknown).toEqual({
+        status: 200,
+        body: '{"active":false}',
+        lookups: ['findByLookupPrefixInTenant'],
+      });
+      // The same body, status and work: a cache hit on a foreign key is not a faster "no".
+      expect(await answer(clientB)).toEqual(unknown);
+    } finally {
+      spies.forEach((spy) => spy.mockRestore());
+    }
   });
 
   it('a revoked key becomes inactive at once on this replica', async () => {

@@ -62,11 +62,11 @@ describe('discovered upstreams: approval state and auto-approve', () => {
     expect(approved.json()).toMatchObject({ name: 'wiki', state: 'approved', decided_by: 'key:admin-key' });
     const blocked = await put(admin, '/v1/gateway/upstreams/metrics/approval', {
       state: 'blocked',
-      reason: 'loopback, token=hunter2hunter2',
+      reason: `loopback, token=hunter2hunter2, glpat-${'x'.repeat(20)}`,
     });
     expect(blocked.json()).toMatchObject({
       state: 'blocked',
-      reason: 'loopback, token=[redacted:credential]',
+      reason: 'loopback, token=[redacted:credential], [redacted:gitlab_token]',
     });
     expect(await discovered()).toEqual({ jira: 'pending', metrics: 'blocked', wiki: 'approved' });
     const audit = (await t.db.dataSource.query(
@@ -103,6 +103,53 @@ describe('discovered upstreams: approval state and auto-approve', () => {
       [tenant],
     );
     expect(audited[0].n).toBe(1);
+  });
+
+  it('an IP or host written another way is approved exactly as its canonical form is', async () => {
+    const other = await createTenant(t.app);
+    const otherAdmin = (await createKey(t.app, other, 'admin')).raw;
+    const otherGateway = (await createKey(t.app, other, 'gateway')).raw;
+    const push = (await createKey(t.app, other, 'fleet-push')).raw;
+    const servers = [
+      remoteServer('mapped', 'http://[::ffff:7f00:1]:7000/mcp'),
+      remoteServer('hex', 'http://0xa.0.0.1/mcp'),
+      remoteServer('integer', 'http://167772161/mcp'),
+      remoteServer('fqdn', 'https://WIKI.example.com./mcp'),
+      remoteServer('octal', 'http://010.0.0.1/mcp'),
+      remoteServer('numeric', 'http://10.0.0.2/mcp'),
+    ];
+    const sync = await t.app.inject({
+      method: 'POST',
+      url: '/v1/fleet/sync',
+      headers: bearer(push),
+      payload: payload('desk', [agent('cursor', servers, 'cursor')]),
+    });
+    expect(sync.statusCode).toBe(200);
+    expect(
+      (await put(otherAdmin, '/v1/gateway/upstreams/auto-approve', { hosts: ['*.0.0.2'] })).json(),
+    ).toMatchObject({ error: { message: expect.stringContaining('hosts.0') } });
+    const res = await put(otherAdmin, '/v1/gateway/upstreams/auto-approve', {
+      hosts: ['0x7f.1', '[::FFFF:10.0.0.1]', 'wiki.example.com.'],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().hosts).toEqual(['10.0.0.1', '127.0.0.1', 'wiki.example.com']);
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/v1/gateway/upstreams/discovered',
+      headers: bearer(otherGateway),
+    });
+    expect(
+      Object.fromEntries(
+        (list.json().upstreams as Array<{ name: string; approval: string }>).map((u) => [u.name, u.approval]),
+      ),
+    ).toEqual({
+      mapped: 'approved',
+      hex: 'approved',
+      integer: 'approved',
+      fqdn: 'approved',
+      octal: 'pending', // 010.0.0.1 is 8.0.0.1, as the gateway's HTTP client reads it
+      numeric: 'pending',
+    });
   });
 
   it('wrong role: viewers and gateways may read discovery but not decide', async () => {

@@ -160,3 +160,5 @@ export const FLEET_LIMITS = {
 
 /** Source ids and idempotency keys: plain, log-safe identifiers. */
 export const SOURCE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+/** What {@link SOURCE_ID_PATTERN} asks for, as the end of a 400's message (`source_id must be …`). */
+export const SOURCE_ID_RULE = 'must be 1-200 characters of A-Z a-z 0-9 . _ : -';

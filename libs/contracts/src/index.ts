@@ -28,6 +28,7 @@ export {
   INTROSPECTION_STATUSES,
   FLEET_LIMITS,
   SOURCE_ID_PATTERN,
+  SOURCE_ID_RULE,
 } from './fleet.js';
 export type {
   Transport,

@@ -9,8 +9,6 @@ export { DISCOVERY_OSES, globalLocations, projectLocations } from './locations.j
 export type { ConfigLocation, DiscoveryOs, HomeLayout } from './locations.js';
 export { LaunchSpec } from './normalize.js';
 export { DEFAULT_MAX_FILE_BYTES } from './read-config.js';
-export { isCredentialName, looksLikeSecret } from '../../redaction/src/index.js';
-export { REDACTED, redactArgs, sanitizeUrl } from '../../redaction/src/index.js';
 export {
   DEFAULT_INTROSPECT_CONCURRENCY,
   DEFAULT_INTROSPECT_TIMEOUT_MS,

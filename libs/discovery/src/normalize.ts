@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { FLEET_LIMITS, type AuthMode, type FleetServer, type Transport } from '../../contracts/src/index.js';
-import { isCredentialName, looksLikeSecret } from '../../redaction/src/index.js';
-import { redactArgs, sanitizeUrl } from '../../redaction/src/index.js';
+import { isCredentialName, looksLikeSecret, redactArgs, sanitizeUrl } from '../../redaction/src/index.js';
 import { isRecord, printableName, type ServerEntry } from './shapes.js';
 
 /**

@@ -245,31 +245,48 @@ export function isCredentialName(name: string): boolean {
   return words[last - 1] !== 'public';
 }
 
-/** Formats of well-known credentials, matched anywhere in a string. */
-const KNOWN_SECRET_FORMATS: readonly RegExp[] = [
-  /\bgh[pousr]_[A-Za-z0-9]{30,}/, // GitHub tokens
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/,
-  /\bglpat-[A-Za-z0-9_-]{20,}/, // GitLab
-  /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}/, // OpenAI, Anthropic
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/, // Slack
-  /\bxapp-[A-Za-z0-9-]{10,}/,
-  /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b/, // AWS access key ids
-  /\bAIza[0-9A-Za-z_-]{35}/, // Google API keys
-  /\bya29\.[0-9A-Za-z_-]{20,}/, // Google OAuth access tokens
-  /\bnpm_[A-Za-z0-9]{36}/,
-  /\bpypi-[A-Za-z0-9_-]{50,}/,
-  /\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}/, // Stripe
-  /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/, // SendGrid
-  /\bhf_[A-Za-z0-9]{30,}/, // Hugging Face
-  /\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/, // Shopify
-  /\bdop_v1_[a-f0-9]{64}/, // DigitalOcean
-  /\blin_api_[A-Za-z0-9]{32,}/, // Linear
-  /\b(?:ntn|secret)_[A-Za-z0-9]{40,}/, // Notion
-  /\babom_[A-Za-z0-9_-]{20,}/, // agent-bom's own API keys
-  /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/, // JWT
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-  /\b(?:Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/i, // an Authorization value
+/**
+ * Formats of well-known credentials, each with the kind a redaction names (`[redacted:<kind>]`): the one table
+ * behind both {@link looksLikeSecret} (the CLI's values) and `scrubSecrets` (the control plane's free text).
+ * Global and linear-time; a match spans the whole secret (a PEM key up to its END line), so it can be replaced.
+ */
+export const SECRET_FORMATS: ReadonlyArray<readonly [kind: string, pattern: RegExp]> = [
+  ['private_key', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g],
+  ['agent_bom_key', /abom_[A-Za-z0-9_-]{16,}/g],
+  ['aws_access_key', /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b/g],
+  ['github_token', /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})/g],
+  ['gitlab_token', /\bglpat-[A-Za-z0-9_-]{20,}/g],
+  ['slack_token', /\b(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g],
+  ['api_key', /\bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{20,}/g], // OpenAI, Anthropic
+  ['google_api_key', /\bAIza[0-9A-Za-z_-]{35}/g],
+  ['google_oauth_token', /\bya29\.[0-9A-Za-z_-]{20,}/g],
+  ['npm_token', /\bnpm_[A-Za-z0-9]{36}/g],
+  ['pypi_token', /\bpypi-[A-Za-z0-9_-]{50,}/g],
+  ['stripe_key', /\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}/g],
+  ['sendgrid_key', /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g],
+  ['huggingface_token', /\bhf_[A-Za-z0-9]{30,}/g],
+  ['shopify_token', /\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/g],
+  ['digitalocean_token', /\bdop_v1_[a-f0-9]{64}/g],
+  ['linear_key', /\blin_api_[A-Za-z0-9]{32,}/g],
+  ['notion_token', /\b(?:ntn|secret)_[A-Za-z0-9]{40,}/g],
+  [
+    'jwt',
+    /\beyJ[A-Za-z0-9_-]{5,}\.(?:eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g,
+  ],
 ];
+
+/** An Authorization value in a config value (`Token` too: free text says "token budget", configs do not). */
+const AUTHORIZATION_VALUE = /\b(?:Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/i;
+
+function hasKnownFormat(text: string): boolean {
+  return (
+    AUTHORIZATION_VALUE.test(text) ||
+    SECRET_FORMATS.some(([, pattern]) => {
+      pattern.lastIndex = 0;
+      return pattern.test(text);
+    })
+  );
+}
 
 /** A value that refers to a secret held elsewhere rather than holding one: `${GITHUB_TOKEN}`, `{{key}}`, `<your key>`. */
 const PLACEHOLDER = /^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|<[^>]*>)$/;
@@ -307,6 +324,6 @@ function hasHighEntropyRun(value: string): boolean {
 export function looksLikeSecret(value: string): boolean {
   const text = value.trim();
   if (text.length < 8 || PLACEHOLDER.test(text)) return false;
-  if (KNOWN_SECRET_FORMATS.some((format) => format.test(text))) return true;
+  if (hasKnownFormat(text)) return true;
   return hasHighEntropyRun(text);
 }

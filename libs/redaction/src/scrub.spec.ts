@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { looksLikeSecret } from './credentials.js';
 import { scrubSecrets } from './scrub.js';
 
 describe('scrubSecrets', () => {
@@ -33,6 +34,23 @@ describe('scrubSecrets', () => {
     ]) {
       expect(out).not.toContain(secret);
     }
+  });
+
+  it.each([
+    `glpat-${'c'.repeat(20)}`,
+    `npm_${'d'.repeat(36)}`,
+    `hf_${'e'.repeat(34)}`,
+    `rk_live_${'f'.repeat(24)}`,
+    `SG.${'g'.repeat(22)}.${'h'.repeat(43)}`,
+    `ya29.${'i'.repeat(30)}`,
+    `xapp-1-${'j'.repeat(20)}`,
+    `github_pat_${'k'.repeat(22)}`,
+    'AROAIOSFODNN7EXAMPLE',
+  ])('redacts %s, as every credential format the CLI knows (looksLikeSecret)', (secret) => {
+    expect(looksLikeSecret(secret)).toBe(true);
+    const { text, kinds } = scrubSecrets(`reason quoted ${secret} by accident`);
+    expect(kinds).toHaveLength(1);
+    expect(text).toMatch(/^reason quoted \[redacted:[a-z_]+\] by accident$/);
   });
 
   it('keeps the words around a secret, and the scheme of an Authorization value', () => {

@@ -1,3 +1,5 @@
+import { SECRET_FORMATS } from './credentials.js';
+
 /**
  * Replaces secret-looking substrings of free text with `[redacted:<kind>]` before anything is stored or hashed.
  *
@@ -5,17 +7,11 @@
  * name can still quote one by accident. The ledger is append-only and exported to SIEMs, so a secret that got in
  * could never be taken out again: we redact on the way in and say so (`redactions` on the event, `redacted` in
  * the ingest result) rather than refuse the batch, which a proxy would retry from its spool forever.
- * Every pattern is linear-time; inputs are bounded (≤ 1000 characters) before they get here.
+ * The token formats are the CLI's own ({@link SECRET_FORMATS}). Every pattern is linear-time; inputs are bounded
+ * (≤ 1000 characters) before they get here.
  */
 const PATTERNS: ReadonlyArray<readonly [kind: string, pattern: RegExp, keep?: string]> = [
-  ['private_key', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g],
-  ['agent_bom_key', /abom_[A-Za-z0-9_-]{16,}/g],
-  ['aws_access_key', /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g],
-  ['github_token', /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g],
-  ['slack_token', /\bxox[abprs]-[A-Za-z0-9-]{10,}/g],
-  ['api_key', /\bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{20,}/g],
-  ['google_api_key', /\bAIza[0-9A-Za-z_-]{35}/g],
-  ['jwt', /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
+  ...SECRET_FORMATS,
   ['bearer_token', /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi, '$1 '],
   [
     'credential',

@@ -7,7 +7,7 @@ import type {
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import type { Tx } from '../../core/database/transactions.js';
 import { SigningKeys } from '../../core/signing/signing-keys.js';
-import { AuditRepository, type ChainHead, type NewEntry } from './audit.repository.js';
+import { AuditRepository, writerEventKey, type ChainHead, type NewEntry } from './audit.repository.js';
 import { canonicalJson, CHECKPOINT_FORMAT, checkpointPayload, entryHash } from './chain.js';
 
 export interface AppendResult {
@@ -55,7 +55,7 @@ export class AuditWriter {
     const results = groups.map((events) => {
       const result: AppendResult = { written: [], duplicates: [], conflicts: [] };
       for (const event of events) {
-        const id = writerEventId(event);
+        const id = writerEventKey(writerOf(event), event.event_id);
         const earlier = stored.get(id) ?? written.get(id);
         if (earlier) {
           (sameContent(earlier, event) ? result.duplicates : result.conflicts).push(event.event_id);
@@ -117,11 +117,6 @@ export class AuditWriter {
  */
 export function writerOf(event: StoredAuditEvent): string {
   return event.actor?.key_id ?? event.actor?.subject ?? '';
-}
-
-/** The uniqueness key of an event: (writer, event id). */
-export function writerEventId(event: StoredAuditEvent): string {
-  return `${writerOf(event)}\u0000${event.event_id}`;
 }
 
 /** Same event re-sent: equal in everything the sender chose (not when or by which key it arrived). */

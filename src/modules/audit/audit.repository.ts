@@ -101,7 +101,7 @@ export class AuditRepository {
   }
 
   /**
-   * Stored events with these ids, by (writer, event id) (see `writerEventId`), for duplicate detection; read
+   * Stored events with these ids, by {@link writerEventKey} of their writer and id, for duplicate detection; read
    * under the head lock, so it cannot race.
    */
   async findByEventIds(tenantId: string, eventIds: string[], tx: Tx): Promise<Map<string, StoredAuditEvent>> {
@@ -110,7 +110,7 @@ export class AuditRepository {
       `SELECT writer, event_id, event FROM audit_entries WHERE tenant_id = $1 AND event_id = ANY($2::text[])`,
       [tenantId, eventIds],
     );
-    return new Map(rows.map((row) => [`${row.writer}\u0000${row.event_id}`, row.event]));
+    return new Map(rows.map((row) => [writerEventKey(row.writer, row.event_id), row.event]));
   }
 
   /** Inserts the new links and moves the head to the last of them, in one statement. */
@@ -354,4 +354,9 @@ export function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
 
 function nullableNumber(value: string | null): number | null {
   return value === null ? null : Number(value);
+}
+
+/** The uniqueness key of a stored event, as the unique index has it: (writer, event id). */
+export function writerEventKey(writer: string, eventId: string): string {
+  return `${writer}\u0000${eventId}`;
 }

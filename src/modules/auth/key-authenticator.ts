@@ -40,19 +40,21 @@ export class KeyAuthenticator implements PrincipalResolver {
   }
 
   /**
-   * For introspection: the principal of `credential` only if it is a usable key of `tenantId`. A key of another
-   * tenant costs what an unknown key costs (one indexed lookup, no scrypt), is not stamped as used, and is not
-   * cached here, so the answer's content and timing say nothing about other tenants' keys.
+   * For introspection: the principal of `credential` only if it is a usable key of `tenantId`. Only a cached key
+   * of this tenant answers from the cache. Any other key — unknown, or another tenant's whether this process has
+   * it cached or not — pays the same one indexed in-tenant lookup and no scrypt, is not stamped as used and is
+   * not cached here, so the answer's content and timing say nothing about other tenants' keys.
    */
   async resolveInTenant(credential: string, tenantId: string): Promise<Principal | undefined> {
     if (!looksLikeApiKey(credential)) return undefined;
     const cached = this.cache.get(cacheDigest(credential));
-    if (cached && cached.freshUntil > Date.now()) {
-      return cached.principal.tenantId === tenantId ? cached.principal : undefined;
+    if (cached && cached.freshUntil > Date.now() && cached.principal.tenantId === tenantId) {
+      return cached.principal;
     }
     const candidates = await this.keys.findByLookupPrefixInTenant(tenantId, lookupPrefixOf(credential));
     if (candidates.length === 0) return undefined;
-    return this.resolve(credential);
+    const principal = await this.resolve(credential);
+    return principal?.tenantId === tenantId ? principal : undefined;
   }
 
   /** Full verification: candidates by lookup prefix, scrypt, state. */

@@ -4,12 +4,20 @@ import type { DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DiscoveryService } from './discovery.service.js';
-import { SetApprovalDto, SetAutoApproveDto } from './dto/approval.dto.js';
+import { patternParam } from '../../core/http/uuid-param.js';
+import {
+  SetApprovalDto,
+  SetAutoApproveDto,
+  UPSTREAM_NAME_PATTERN,
+  UPSTREAM_NAME_RULE,
+} from './dto/approval.dto.js';
 import {
   UpstreamApprovalService,
   type ApprovalView,
   type AutoApproveView,
 } from './upstream-approval.service.js';
+
+const NAME_PARAM = patternParam('name', UPSTREAM_NAME_PATTERN, UPSTREAM_NAME_RULE);
 
 @ApiTags('discovery')
 @ApiBearerAuth()
@@ -49,7 +57,10 @@ export class DiscoveryController {
   @Get(':name/approval')
   @RequirePermission('upstreams:approve')
   @ApiOperation({ summary: "A discovered upstream's approval: state, reason, who and when" })
-  approval(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<ApprovalView> {
+  approval(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name', NAME_PARAM) name: string,
+  ): Promise<ApprovalView> {
     return this.approvals.get(principal, name);
   }
 
@@ -58,7 +69,7 @@ export class DiscoveryController {
   @ApiOperation({ summary: 'Approve, block or reset to pending a discovered upstream (audited)' })
   setApproval(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
+    @Param('name', NAME_PARAM) name: string,
     @Body() body: SetApprovalDto,
   ): Promise<ApprovalView> {
     return this.approvals.set(principal, name, body);

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { SOURCE_ID_PATTERN, type FleetEnrollmentView } from '../../../libs/contracts/src/index.js';
+import type { FleetEnrollmentView } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions, type Tx } from '../../core/database/transactions.js';
-import { DomainError, invalid, notFound } from '../../core/errors/domain-error.js';
+import { DomainError, notFound } from '../../core/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import { FleetEnrollmentRepository, type EnrollmentState } from './fleet-enrollment.repository.js';
@@ -121,7 +121,6 @@ export class FleetEnrollmentService {
   }
 
   list(principal: Principal, query: { limit?: number; after?: string }): Promise<FleetEnrollmentView[]> {
-    if (query.after !== undefined) checkSourceId(query.after, 'after');
     return this.repository.list(principal.tenantId, { limit: query.limit ?? 100, after: query.after });
   }
 
@@ -141,7 +140,6 @@ export class FleetEnrollmentService {
     state: EnrollmentState,
     type: string,
   ): Promise<FleetEnrollmentView> {
-    checkSourceId(sourceId, 'source_id');
     return this.transactions.run(async (tx) => {
       const enrollment = await this.repository.lock(principal.tenantId, sourceId, tx);
       if (!enrollment) throw notFound('enrolled endpoint');
@@ -161,8 +159,4 @@ export class FleetEnrollmentService {
       return view;
     });
   }
-}
-
-function checkSourceId(value: string, field: string): void {
-  if (!SOURCE_ID_PATTERN.test(value)) throw invalid(field, 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   REMOTE_TRANSPORTS,
   SOURCE_ID_PATTERN,
+  SOURCE_ID_RULE,
   type FleetSyncResult,
 } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
@@ -49,7 +50,7 @@ export class FleetSyncService {
     idempotencyKey?: string,
   ): Promise<FleetSyncResult> {
     if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
-      throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+      throw invalid('Idempotency-Key', SOURCE_ID_RULE);
     }
     const { agents, servers, upstreams } = normalise(payload);
     const requestHash = createHash('sha256').update(JSON.stringify(payload)).digest('hex');

@@ -1,14 +1,21 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FleetEnrollmentView, FleetSyncResult } from '../../../libs/contracts/src/index.js';
+import {
+  SOURCE_ID_PATTERN,
+  SOURCE_ID_RULE,
+  type FleetEnrollmentView,
+  type FleetSyncResult,
+} from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
-import { uuidParam } from '../../core/http/uuid-param.js';
+import { patternParam, uuidParam } from '../../core/http/uuid-param.js';
 import { FleetEndpointsQuery, FleetQuery, FleetServersQuery } from './dto/fleet-query.dto.js';
 import { FleetEnrollmentService } from './fleet-enrollment.service.js';
 import { FleetSyncDto } from './dto/fleet-sync.dto.js';
 import { FleetReadService } from './fleet-read.service.js';
 import { FleetSyncService } from './fleet-sync.service.js';
+
+const SOURCE_ID_PARAM = patternParam('source_id', SOURCE_ID_PATTERN, SOURCE_ID_RULE);
 
 @ApiTags('fleet')
 @ApiBearerAuth()
@@ -73,7 +80,7 @@ export class FleetController {
   @ApiOperation({ summary: 'Revoke an endpoint: its credential stops at once and nobody may push for it' })
   revokeEndpoint(
     @CurrentPrincipal() principal: Principal,
-    @Param('source_id') sourceId: string,
+    @Param('source_id', SOURCE_ID_PARAM) sourceId: string,
   ): Promise<FleetEnrollmentView> {
     return this.enrollments.revoke(principal, sourceId);
   }
@@ -86,7 +93,7 @@ export class FleetController {
   })
   reenrollEndpoint(
     @CurrentPrincipal() principal: Principal,
-    @Param('source_id') sourceId: string,
+    @Param('source_id', SOURCE_ID_PARAM) sourceId: string,
   ): Promise<FleetEnrollmentView> {
     return this.enrollments.reenroll(principal, sourceId);
   }

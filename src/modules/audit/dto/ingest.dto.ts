@@ -21,6 +21,7 @@ import {
   FINGERPRINT_PATTERN,
   RUNTIME_EVENT_TYPES,
   SOURCE_ID_PATTERN,
+  SOURCE_ID_RULE,
   SPAN_ID_PATTERN,
   TRACE_ID_PATTERN,
   type Decision,
@@ -150,7 +151,7 @@ export class AuditEventDto implements RuntimeAuditEvent {
 export class IngestAuditDto {
   @ApiProperty({ example: 'laptop-42:proxy', pattern: SOURCE_ID_PATTERN.source })
   @IsString()
-  @Matches(SOURCE_ID_PATTERN, { message: 'source_id must be 1-200 characters of A-Z a-z 0-9 . _ : -' })
+  @Matches(SOURCE_ID_PATTERN, { message: `source_id ${SOURCE_ID_RULE}` })
   source_id: string;
 
   @ApiPropertyOptional({ pattern: AUDIT_ID_PATTERN.source })

@@ -19,6 +19,7 @@ import {
   FLEET_LIMITS,
   INTROSPECTION_STATUSES,
   SOURCE_ID_PATTERN,
+  SOURCE_ID_RULE,
   TRANSPORTS,
   type AuthMode,
   type Client,
@@ -140,7 +141,7 @@ export class FleetWarningDto implements FleetWarning {
 export class FleetSyncDto implements FleetSyncPayload {
   @ApiProperty({ description: 'Stable endpoint identity', pattern: SOURCE_ID_PATTERN.source })
   @IsString()
-  @Matches(SOURCE_ID_PATTERN, { message: 'source_id must be 1-200 characters of A-Z a-z 0-9 . _ : -' })
+  @Matches(SOURCE_ID_PATTERN, { message: `source_id ${SOURCE_ID_RULE}` })
   source_id: string;
 
   @ApiPropertyOptional({ type: FleetEndpointDto })
