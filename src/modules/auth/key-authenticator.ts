@@ -8,11 +8,11 @@ import { cacheDigest, looksLikeApiKey, lookupPrefixOf, verifySecret } from './ke
 /**
  * Turns a presented API key into a principal.
  *
- * Guarantees: a key is accepted only if its scrypt hash verifies (constant-time compare) and it is neither
+ * Guarantees: a key is accepted only if its stored digest verifies (constant-time compare) and it is neither
  * revoked, expired nor past its rotation overlap; the principal's tenant is the stored row's tenant.
  * A key's state is re-read from the database at least every cache TTL, which bounds how long a revocation made
  * on another replica takes to apply here; on this replica it applies at once.
- * Concurrent requests with the same key share one verification (no scrypt stampede under load).
+ * Concurrent requests with the same key share one verification.
  */
 @Injectable()
 export class KeyAuthenticator implements PrincipalResolver {
@@ -42,7 +42,7 @@ export class KeyAuthenticator implements PrincipalResolver {
   /**
    * For introspection: the principal of `credential` only if it is a usable key of `tenantId`. Only a cached key
    * of this tenant answers from the cache. Any other key — unknown, or another tenant's whether this process has
-   * it cached or not — pays the same one indexed in-tenant lookup and no scrypt, is not stamped as used and is
+   * it cached or not — pays the same one indexed in-tenant lookup and no secret check, is not stamped as used and is
    * not cached here, so the answer's content and timing say nothing about other tenants' keys.
    */
   async resolveInTenant(credential: string, tenantId: string): Promise<Principal | undefined> {
@@ -57,7 +57,7 @@ export class KeyAuthenticator implements PrincipalResolver {
     return principal?.tenantId === tenantId ? principal : undefined;
   }
 
-  /** Full verification: candidates by lookup prefix, scrypt, state. */
+  /** Full verification: candidates by lookup prefix, digest check, state. */
   private async verify(digest: string, credential: string): Promise<Principal | undefined> {
     const now = new Date();
     for (const key of await this.keys.findByLookupPrefix(lookupPrefixOf(credential))) {

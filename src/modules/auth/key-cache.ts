@@ -11,9 +11,9 @@ export interface CachedKey {
 /**
  * Verified API keys, keyed by a SHA-256 digest of the raw key (never the key itself), bounded in size.
  *
- * Two clocks: scrypt verification is remembered for as long as the entry lives (the stored hash of a key never
+ * Two clocks: the secret check is remembered for as long as the entry lives (the stored digest of a key never
  * changes), while the key's *state* is only trusted for the TTL, after which the authenticator re-reads it by
- * primary key. So the hot path pays scrypt once per key per process, and a revocation made on another replica
+ * primary key. So the hot path reads the key's row once per key per process, and a revocation made on another replica
  * applies here within the TTL. A revocation or rotation on this replica evicts at once.
  */
 export class KeyCache {
