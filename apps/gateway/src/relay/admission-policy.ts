@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../../../libs/policy/src/index.js';
-import { argumentDetectorStep } from '../../../../libs/runtime/src/index.js';
+import { argumentDetectorStep, fingerprint, withoutMeta } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import { decide } from '../policy/loaded-policy.js';
 import type { RateDecision } from '../rate-limit/rate-limiter.js';
@@ -43,7 +41,7 @@ export function policyAndDetectors(
         policy_version: `${verdict.policy.source}@${verdict.policy.version}`,
       }
     : {};
-  const fingerprint = tool !== undefined ? argumentFingerprint(params.arguments) : undefined;
+  const argumentFingerprint = tool !== undefined ? fingerprint(params.arguments ?? {}) : undefined;
   if (tool !== undefined) deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: effect });
   if (effect === 'deny' && verdict) {
     const rule = verdict.decision.rule_id ?? 'default_effect';
@@ -53,7 +51,7 @@ export function policyAndDetectors(
       ...policyFields,
       type: tool !== undefined ? 'tool_call.denied' : 'request.refused',
       reason: verdict.decision.reason,
-      argument_fingerprint: fingerprint,
+      argument_fingerprint: argumentFingerprint,
     } as const;
     return refuseInBand(
       ctx,
@@ -81,7 +79,7 @@ export function policyAndDetectors(
       type: 'tool_call.denied',
       reason: detected.blocked.message,
       detectors: detected.detectors,
-      argument_fingerprint: fingerprint,
+      argument_fingerprint: argumentFingerprint,
     } as const;
     return refuseInBand(
       ctx,
@@ -104,7 +102,7 @@ export function policyAndDetectors(
       type: warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed',
       reason: warnings.length > 0 ? warnings.join('; ') : undefined,
       detectors: detected?.detectors.length ? detected.detectors : undefined,
-      argument_fingerprint: fingerprint,
+      argument_fingerprint: argumentFingerprint,
     });
   }
   return undefined;
@@ -128,21 +126,4 @@ function refuseInBand(
 /** `tool "x" denied by rule "r": <the condition that matched>` — the rule's own reason names the condition. */
 function denialOf(what: string, reason: string): string {
   return /^denied by /.test(reason) ? `${what} ${reason}` : `${what} is denied: ${reason}`;
-}
-
-function withoutMeta(params: Record<string, unknown>): Record<string, unknown> {
-  if (!('_meta' in params)) return params;
-  const { _meta: _ignored, ...rest } = params;
-  return rest;
-}
-
-/** `sha256:` of the canonical JSON of the arguments: calls can be matched without the ledger holding values. */
-export function argumentFingerprint(args: unknown): string | undefined {
-  try {
-    return `sha256:${createHash('sha256')
-      .update(canonicalJson(args ?? {}))
-      .digest('hex')}`;
-  } catch {
-    return undefined;
-  }
 }
