@@ -19,8 +19,8 @@ import type { StatefulSessions } from './stateful-sessions.js';
 import { formatSse } from './sse.js';
 import { filterToolsAnswer, toolFilterStream } from './tool-filter.js';
 import {
-  scanMessage,
   scanMessageText,
+  scanMessageToText,
   scanning,
   scanningSseStream,
   type ScanPlace,
@@ -131,11 +131,13 @@ export function registerStreamableRoutes(
             errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answer too large'),
           );
         try {
+          // Parsed at most once (to filter a tools/list answer); the scan reuses that object if it finds something.
           const filtered =
             filterId !== undefined && response.statusCode === 200
-              ? JSON.stringify(filterToolsAnswer(JSON.parse(text), filterId, policies, context).message)
-              : text;
-          const out = scan ? scanMessageText(deps, place, filtered) : filtered;
+              ? filterToolsAnswer(JSON.parse(text), filterId, policies, context).message
+              : undefined;
+          const body = filtered === undefined ? text : JSON.stringify(filtered);
+          const out = scan ? scanMessageText(deps, place, body, filtered) : body;
           return reply.send(out ?? '');
         } catch {
           return sendError(
@@ -314,9 +316,9 @@ async function relayToSseUpstream(
     client: bridge.client,
     trace: verdict.trace,
   };
-  const scanned = scanMessage(deps, place, out);
+  const text = scanMessageToText(deps, place, out);
   if (parsed.message.method === 'initialize') reply.header('mcp-session-id', bridge.id);
-  return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(scanned));
+  return reply.code(200).header('content-type', 'application/json').send(text);
 }
 
 /** The bridge's server-to-client messages (requests and notifications not answering a POST) as an SSE stream. */
@@ -334,8 +336,8 @@ function streamBridge(
     'x-accel-buffering': 'no',
   });
   const listener = (message: Record<string, unknown>) => {
-    const scanned = scanMessage(deps, place, message);
-    if (scanned) res.write(formatSse({ event: 'message', data: JSON.stringify(scanned) }));
+    const data = scanMessageToText(deps, place, message);
+    if (data !== undefined) res.write(formatSse({ event: 'message', data }));
   };
   bridge.listeners.add(listener);
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
