@@ -13,6 +13,8 @@ export interface HttpMcpServer {
   methods: string[];
   /** The Authorization header of every HTTP request received. */
   authorizations: Array<string | undefined>;
+  /** The `traceparent` header of every HTTP request received. */
+  traceparents: Array<string | undefined>;
   /** Every request path with its query string. */
   paths: string[];
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startHttpMcpServer(
   const tools = options.tools ?? ['search', 'fetch'];
   const methods: string[] = [];
   const authorizations: Array<string | undefined> = [];
+  const traceparents: Array<string | undefined> = [];
   const paths: string[] = [];
   const sseSessions = new Map<string, SSEServerTransport>();
 
@@ -64,6 +67,7 @@ export async function startHttpMcpServer(
   const httpServer = http.createServer(async (req, res) => {
     paths.push(req.url ?? '');
     authorizations.push(req.headers.authorization);
+    traceparents.push(req.headers.traceparent?.toString());
     if (options.requireAuthorization && req.headers.authorization !== options.requireAuthorization) {
       res.writeHead(401, { 'www-authenticate': 'Bearer realm="test"' }).end('{"error":"unauthorized"}');
       return;
@@ -109,6 +113,7 @@ export async function startHttpMcpServer(
     url: `http://127.0.0.1:${port}`,
     methods,
     authorizations,
+    traceparents,
     paths,
     close: () =>
       new Promise((resolve) => {

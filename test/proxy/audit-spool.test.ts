@@ -120,8 +120,18 @@ describe('audit delivery', () => {
     const spool = new AuditSpool(dir, 'sess-4', 2000);
     await spool.open();
     const kept = await spool.append(Array.from({ length: 50 }, (_, i) => event(i)));
+    expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(50);
     expect(spool.dropped).toBe(50 - kept);
+    // The oldest evidence is kept: the file holds the first `kept` events, within the bound.
+    const [file] = (await fs.readdir(dir)).filter((f) => f.endsWith('.ndjson'));
+    const text = await fs.readFile(path.join(dir, file), 'utf8');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2000);
+    const tools = text
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { tool: string }).tool);
+    expect(tools).toEqual(Array.from({ length: kept }, (_, i) => `t${i}`));
   });
 
   it('skips a torn last line in an adopted file', async () => {

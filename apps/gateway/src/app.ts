@@ -75,6 +75,18 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
       );
     });
     fastify.setErrorHandler((error: FastifyError, request, reply) => {
+      if (reply.raw.destroyed) {
+        // The client hung up before its answer was relayed (the relay then fails on the stream it was sending):
+        // an ordinary event for a relay, and there is no one left to answer.
+        logger.debug(
+          {
+            upstream: (request.params as { upstream?: string } | undefined)?.upstream,
+            reason: error.message,
+          },
+          'client went away before its answer',
+        );
+        return reply;
+      }
       const status =
         error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
       const principal = request.principal;

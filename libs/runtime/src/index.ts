@@ -3,6 +3,7 @@
  * same way. The apps keep only their transport (stdio framing; HTTP/SSE relay) and wiring.
  */
 export { EgressGuard, EgressConfigError } from './egress.js';
+export { fingerprint, withoutMeta } from './fingerprint.js';
 export type { EgressRefusal, ProtectedEndpoint } from './egress.js';
 export { EgressRefusedError, guardedConnector } from './egress-connector.js';
 export {

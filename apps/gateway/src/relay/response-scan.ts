@@ -25,18 +25,16 @@ export function scanning(deps: RelayDeps): boolean {
  * redacted in place, or — under `--credential-action block` — an error answer for a response, and undefined
  * (drop it) for a notification. A server-to-client request is redacted, never withheld.
  */
-export function scanMessageText(deps: RelayDeps, place: ScanPlace, text: string): string | undefined {
+export function scanMessageText(
+  deps: RelayDeps,
+  place: ScanPlace,
+  text: string,
+  parsed?: unknown,
+): string | undefined {
   if (!scanning(deps)) return text;
   const found = scanResponse(text);
   if (!found) return text;
-  let message: Record<string, unknown> | undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-      message = parsed as Record<string, unknown>;
-  } catch {
-    // not JSON: only redaction applies (redactJson left non-JSON text as it was)
-  }
+  const message = objectOf(parsed ?? text);
   const id = message?.id as string | number | undefined;
   const isResponse = message !== undefined && !('method' in message) && id !== undefined;
   const method = typeof message?.method === 'string' ? message.method : undefined;
@@ -77,15 +75,26 @@ export function scanMessageText(deps: RelayDeps, place: ScanPlace, text: string)
   return found.text;
 }
 
-/** The same on a message object (legacy SSE sessions and bridges hold parsed messages). */
-export function scanMessage(
-  deps: RelayDeps,
-  place: ScanPlace,
-  message: unknown,
-): Record<string, unknown> | undefined {
-  if (!scanning(deps)) return message as Record<string, unknown>;
-  const text = scanMessageText(deps, place, JSON.stringify(message));
-  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+/**
+ * The same on a message object (legacy SSE sessions and bridges hold parsed messages): serialised once, and that
+ * text is both what is scanned and what is sent. Returns the text to send, or undefined to drop the message.
+ */
+export function scanMessageToText(deps: RelayDeps, place: ScanPlace, message: unknown): string | undefined {
+  return scanMessageText(deps, place, JSON.stringify(message), message);
+}
+
+/** The message as an object (to name its id and method), parsing it only when given as text. */
+function objectOf(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined; // not JSON: only redaction applies (redactJson left non-JSON text as it was)
+    }
+  }
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /**

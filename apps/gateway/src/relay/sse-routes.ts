@@ -13,7 +13,7 @@ import {
 } from './relay-context.js';
 import { sessionBinding } from './session-ids.js';
 import type { StatefulSessions } from './stateful-sessions.js';
-import { scanMessage } from './response-scan.js';
+import { scanMessageToText } from './response-scan.js';
 import { formatSse } from './sse.js';
 import { filterToolsAnswer } from './tool-filter.js';
 import { traceOf } from './trace.js';
@@ -78,8 +78,8 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
           client: session.client,
         }).message;
       }
-      const scanned = scanMessage(deps, place, out);
-      if (scanned) res.write(formatSse({ event: 'message', data: JSON.stringify(scanned) }));
+      const data = scanMessageToText(deps, place, out);
+      if (data !== undefined) res.write(formatSse({ event: 'message', data }));
     });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     res.on('close', () => {

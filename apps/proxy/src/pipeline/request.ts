@@ -1,4 +1,4 @@
-import { toolCallShapeError } from '../../../../libs/runtime/src/index.js';
+import { fingerprint, toolCallShapeError, withoutMeta } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
@@ -9,7 +9,6 @@ import { withTraceparent, type FrameShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { newTrace, parseTraceparent, type TraceContext } from '../trace.js';
-import { fingerprint, withoutMeta } from './fingerprint.js';
 import type { RateLimiter } from './rate-limit.js';
 import {
   checkArguments,

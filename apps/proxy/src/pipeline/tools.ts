@@ -1,4 +1,4 @@
-import { fingerprint } from './fingerprint.js';
+import { fingerprint, withoutMeta } from '../../../../libs/runtime/src/index.js';
 
 export type DriftKind = 'changed' | 'added' | 'removed';
 
@@ -114,6 +114,5 @@ export class ToolRegistry {
 
 /** Digest of a tool definition, `_meta` excluded (servers may put volatile hints there). */
 export function toolFingerprint(tool: Record<string, unknown>): string {
-  const { _meta: _ignored, ...definition } = tool;
-  return fingerprint(definition);
+  return fingerprint(withoutMeta(tool), '');
 }

@@ -1,0 +1,129 @@
+import { argumentDetectorStep, fingerprint, withoutMeta } from '../../../../libs/runtime/src/index.js';
+import type { GatewayAuditEvent } from '../audit/audit-sink.js';
+import { decide } from '../policy/loaded-policy.js';
+import type { RateDecision } from '../rate-limit/rate-limiter.js';
+import type { AdmissionContext, Refused } from './admission-steps.js';
+import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
+
+/** Methods that carry no action of their own: never policy-checked (tools/list is filtered instead). */
+export function isPlumbing(method: string): boolean {
+  return (
+    method === 'initialize' ||
+    method === 'ping' ||
+    method === 'server/discover' ||
+    method === 'subscriptions/listen' ||
+    method === 'logging/setLevel' ||
+    method.endsWith('/list') ||
+    method.startsWith('notifications/')
+  );
+}
+
+/**
+ * Policy, then the argument detectors (as in the proxy: a high/critical finding refuses the call), for a
+ * request that carries an action. Denials are answered in band; allowed and warned tool calls are audited.
+ */
+export function policyAndDetectors(
+  ctx: AdmissionContext,
+  rate: RateDecision | undefined,
+): Refused | undefined {
+  const { deps, tenant, upstream, tool, client, message, id } = ctx;
+  if (!ctx.isRequest || isPlumbing(message.method)) return undefined;
+  const params = message.params ?? {};
+  const call =
+    tool !== undefined
+      ? { method: message.method, tool, arguments: params.arguments }
+      : { method: message.method, arguments: withoutMeta(params) };
+  const verdict = decide(deps.policies(tenant), call, { upstream: upstream.name, client });
+  const effect = verdict?.decision.effect ?? 'allow';
+  const policyFields = verdict
+    ? {
+        rule_id: verdict.decision.rule_id ?? undefined,
+        policy_version: `${verdict.policy.source}@${verdict.policy.version}`,
+      }
+    : {};
+  const argumentFingerprint = tool !== undefined ? fingerprint(params.arguments ?? {}) : undefined;
+  if (tool !== undefined) deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: effect });
+  if (effect === 'deny' && verdict) {
+    const rule = verdict.decision.rule_id ?? 'default_effect';
+    const what = tool !== undefined ? `tool "${tool}"` : `method ${message.method}`;
+    const denied = {
+      ...ctx.event,
+      ...policyFields,
+      type: tool !== undefined ? 'tool_call.denied' : 'request.refused',
+      reason: verdict.decision.reason,
+      argument_fingerprint: argumentFingerprint,
+    } as const;
+    return refuseInBand(
+      ctx,
+      denied,
+      rate,
+      errorResponse(
+        id,
+        GATEWAY_ERRORS.POLICY_DENIED,
+        `Blocked by agent-bom gateway policy (${verdict.policy.source}): ${denialOf(what, verdict.decision.reason)}`,
+        {
+          policy: 'agent-bom gateway',
+          policy_source: verdict.policy.source,
+          policy_version: verdict.policy.version,
+          rule_id: rule,
+        },
+      ),
+    );
+  }
+  const detected =
+    tool !== undefined ? argumentDetectorStep(deps.argumentDetectors, params.arguments ?? {}) : undefined;
+  if (detected?.blocked) {
+    const denied = {
+      ...ctx.event,
+      ...policyFields,
+      type: 'tool_call.denied',
+      reason: detected.blocked.message,
+      detectors: detected.detectors,
+      argument_fingerprint: argumentFingerprint,
+    } as const;
+    return refuseInBand(
+      ctx,
+      denied,
+      rate,
+      errorResponse(id, GATEWAY_ERRORS.ARGUMENTS_BLOCKED, detected.blocked.message, {
+        reason_code: 'arguments_blocked',
+        detectors: detected.blocked.detectors,
+      }),
+    );
+  }
+  if (tool !== undefined) {
+    const warnings = [
+      ...(effect === 'warn' && verdict ? [verdict.decision.reason] : []),
+      ...(detected?.warnings ?? []),
+    ];
+    deps.audit(tenant, {
+      ...ctx.event,
+      ...policyFields,
+      type: warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed',
+      reason: warnings.length > 0 ? warnings.join('; ') : undefined,
+      detectors: detected?.detectors.length ? detected.detectors : undefined,
+      argument_fingerprint: argumentFingerprint,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * A denial answered in the JSON-RPC channel (HTTP 200; over legacy SSE it travels on the stream): audited as
+ * denied, counted, then the error answer.
+ */
+function refuseInBand(
+  ctx: AdmissionContext,
+  event: GatewayAuditEvent,
+  rate: RateDecision | undefined,
+  body: JsonRpcResponse,
+): Refused {
+  ctx.deps.audit(ctx.tenant, event);
+  ctx.count('denied');
+  return { ok: false, status: 200, policyDenial: true, trace: ctx.trace, rate, body };
+}
+
+/** `tool "x" denied by rule "r": <the condition that matched>` — the rule's own reason names the condition. */
+function denialOf(what: string, reason: string): string {
+  return /^denied by /.test(reason) ? `${what} ${reason}` : `${what} is denied: ${reason}`;
+}

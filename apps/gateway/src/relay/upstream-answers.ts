@@ -1,0 +1,118 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { Upstream } from '../upstreams/upstream.js';
+import type { Admitted } from './admission.js';
+import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
+import { sendError, type RelayDeps } from './relay-context.js';
+import { UpstreamUnavailableError } from './upstream-client.js';
+
+/** The upstream's response headers a client may see; an upstream session id is handed out wrapped. */
+export function copyResponseHeaders(
+  deps: RelayDeps,
+  reply: FastifyReply,
+  response: Dispatcher.ResponseData,
+  binding: string,
+  client?: string,
+): void {
+  for (const name of [
+    'content-type',
+    'mcp-protocol-version',
+    'cache-control',
+    'x-accel-buffering',
+    'retry-after',
+    'allow',
+    'www-authenticate',
+  ]) {
+    const value = response.headers[name];
+    if (typeof value === 'string') reply.header(name, value);
+  }
+  const session = response.headers['mcp-session-id'];
+  if (typeof session === 'string' && session.length <= 1024) {
+    reply.header('mcp-session-id', deps.sessions.wrap(binding, { upstreamSessionId: session, client }));
+  }
+}
+
+export function unknownSession(
+  deps: RelayDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  upstream: Upstream,
+): FastifyReply {
+  const principal = request.principal!;
+  deps.audit(principal.tenant, {
+    type: 'request.refused',
+    agent: principal.subject,
+    server: upstream.name,
+    method: request.method === 'POST' ? undefined : `HTTP ${request.method}`,
+    reason: 'unknown or foreign Mcp-Session-Id',
+  });
+  deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'refused' });
+  return sendError(reply, 404, errorResponse(null, GATEWAY_ERRORS.SESSION_NOT_FOUND, 'Session not found'));
+}
+
+export function upstreamFailure(
+  deps: RelayDeps,
+  reply: FastifyReply,
+  upstream: Upstream,
+  error: unknown,
+  verdict?: Admitted,
+): FastifyReply {
+  const id = verdict?.message.kind === 'request' ? verdict.message.message.id : null;
+  const known = error instanceof UpstreamUnavailableError;
+  deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'upstream_error' });
+  if ((error as Error).name === 'AbortError') return reply; // the client went away
+  deps.logger.warn(
+    { tenant: upstream.tenant, upstream: upstream.name, error: (error as Error).message },
+    'upstream failed',
+  );
+  const status = known ? error.status : 502;
+  const headers: Record<string, string> =
+    known && error.retryAfterSeconds ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+  return sendError(
+    reply,
+    status,
+    errorResponse(
+      id,
+      GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE,
+      known ? error.message : `upstream "${upstream.name}" failed`,
+    ),
+    headers,
+  );
+}
+
+/**
+ * Relays an upstream answer as it arrives (SSE streams, large bodies). If the client goes away first, the
+ * upstream exchange is torn down too, so a closed client never leaves an upstream stream open.
+ */
+export function relayStream(reply: FastifyReply, response: Dispatcher.ResponseData): FastifyReply {
+  tearDownOnClose(reply, response);
+  return reply.send(response.body);
+}
+
+export function tearDownOnClose(reply: FastifyReply, response: Dispatcher.ResponseData): void {
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) response.body.destroy();
+  });
+}
+
+export function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+export async function readBounded(
+  body: Dispatcher.ResponseData['body'],
+  max: number,
+): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,107 @@
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/processes.js';
+
+/**
+ * A client that hangs up before the upstream answers is an ordinary event for a relay: the real gateway process
+ * (spawned; its JSON log lines are on stdout) records it as a debug line without a stack, never as a warning or an error. The
+ * upstream answers late, once as a chunked stream and once with a Content-Length, so both relay paths run.
+ */
+const TOKEN = 'client-disconnect-bearer-0123456789';
+const DELAY_MS = 600;
+
+interface LogLine {
+  level: number;
+  msg: string;
+  err?: { stack?: string };
+  stack?: string;
+}
+
+describe('gateway: a client that disconnects before the upstream answers', () => {
+  let upstream: http.Server;
+  let gateway: GatewayProcess;
+  let dir: string;
+  let answered = 0;
+
+  beforeAll(async () => {
+    upstream = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        setTimeout(() => {
+          const body = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [] } });
+          res.on('finish', () => answered++);
+          if (req.url === '/chunked') res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+          else res.setHeader('content-type', 'application/json').end(body);
+        }, DELAY_MS),
+      );
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-gw-disconnect-'));
+    const overlay = path.join(dir, 'upstreams.yaml');
+    await fs.writeFile(
+      overlay,
+      ['chunked', 'sized']
+        .map(
+          (name) =>
+            `  - name: ${name}\n    url: http://127.0.0.1:${port}/${name}\n    auth: none\n    transport: streamable-http`,
+        )
+        .join('\n')
+        .replace(/^/, 'upstreams:\n'),
+    );
+    gateway = await startGateway(
+      ['--bind', '127.0.0.1:0', '--upstreams', overlay, '--egress-allow', '127.0.0.1/32'],
+      { ...process.env, LOG_LEVEL: 'debug', AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await new Promise((resolve) => upstream?.close(resolve));
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const logLines = (): LogLine[] =>
+    gateway
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as LogLine);
+
+  it.each(['chunked', 'sized'])(
+    '%s answer: no warning or error, a debug line where the relay notices',
+    async (name) => {
+      const before = logLines().length;
+      const done = answered;
+      const abort = new AbortController();
+      const sent = fetch(`${gateway.url}/mcp/${name}`, {
+        method: 'POST',
+        signal: abort.signal,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }),
+      });
+      setTimeout(() => abort.abort(), DELAY_MS / 3);
+      await expect(sent).rejects.toThrow();
+      await waitFor(() => answered > done);
+      // The gateway handles the late answer within a moment of the upstream sending it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const lines = logLines().slice(before);
+      expect(lines.filter((line) => line.level >= 40)).toEqual([]);
+      if (name === 'chunked') {
+        const gone = lines.filter((line) => /client went away/.test(line.msg));
+        expect(gone).toHaveLength(1);
+        expect(gone[0].level).toBe(20);
+        expect(JSON.stringify(gone[0])).not.toMatch(/stack|\n {4}at /);
+      }
+    },
+  );
+});
