@@ -28,6 +28,20 @@ describe('sliding-window rate limiter (memory)', () => {
     expect(admitted).toBeLessThanOrEqual(101);
   });
 
+  it('after a full window, one more fits at the start of the next: at most limit + 1 per window-long span', async () => {
+    // The price of smooth steady-state admission (the test above): the estimate right after the boundary is
+    // 10 × 0.999 < 10. A stricter rule (estimate + 1 <= limit) admits only 9 of 10 per window when saturated.
+    let now = 5_999;
+    const limiter = new MemoryRateLimiter(() => now);
+    for (let i = 0; i < 10; i++) expect((await limiter.consume('t', rate)).allowed).toBe(true);
+    now = 6_001;
+    expect((await limiter.consume('t', rate)).allowed).toBe(true);
+    expect(await limiter.consume('t', rate)).toMatchObject({ allowed: false });
+    now = 6_150; // 10 × 0.85 + 1 = 9.5 < 10
+    expect((await limiter.consume('t', rate)).allowed).toBe(true);
+    expect((await limiter.consume('t', rate)).allowed).toBe(false);
+  });
+
   it('buckets are independent', async () => {
     const limiter = new MemoryRateLimiter(() => 0);
     for (let i = 0; i < 10; i++) await limiter.consume('tenant:a', rate);

@@ -16,7 +16,8 @@ export interface RateDecision {
  * windows of `rate.windowMs` — the estimate is `previous · (1 − elapsed/window) + current`, a request fits when
  * the estimate is below the limit, and only requests that fit are counted. From cold, exactly `limit` requests
  * fit in the first window; afterwards admission is smooth at `limit` per window, with no double burst at a
- * window boundary.
+ * window boundary. Right after a boundary that follows a full window one more request fits (estimate just below
+ * the limit): any window-long span admits at most `limit + 1`, the price of not under-admitting at steady load.
  */
 export interface RateLimiter {
   readonly backend: 'memory' | 'postgres';
