@@ -56,7 +56,7 @@ export interface ImpactNodeView {
   severity?: string;
 }
 
-/** The groups of an impact answer, one per node type. */
+/** The groups of an impact answer, in answer order, one per node type. */
 export const IMPACT_GROUPS = [
   'endpoints',
   'agents',
@@ -67,6 +67,17 @@ export const IMPACT_GROUPS = [
   'credentials',
 ] as const;
 export type ImpactGroup = (typeof IMPACT_GROUPS)[number];
+
+/** The node type of each impact group (its items carry no `type` of their own). */
+export const IMPACT_GROUP_TYPES: Readonly<Record<ImpactGroup, GraphNodeType>> = {
+  endpoints: 'endpoint',
+  agents: 'agent',
+  servers: 'server',
+  packages: 'package',
+  vulnerabilities: 'vulnerability',
+  tools: 'tool',
+  credentials: 'credential',
+};
 
 /**
  * `GET /v1/graph/impact?node=`: what the node reaches, by type, and `edges`: every stored edge between two

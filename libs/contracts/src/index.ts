@@ -80,7 +80,7 @@ export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
 export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES } from './scans.js';
 export type { FindingKind, ScanFinding, ScanPackage, ScanReport, ScanSeverity } from './scans.js';
-export { GRAPH_EDGE_KINDS, GRAPH_NODE_TYPES, IMPACT_GROUPS } from './graph.js';
+export { GRAPH_EDGE_KINDS, GRAPH_NODE_TYPES, IMPACT_GROUPS, IMPACT_GROUP_TYPES } from './graph.js';
 export type {
   GraphEdgeKind,
   GraphEdgeView,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   IMPACT_GROUPS,
+  IMPACT_GROUP_TYPES,
   type GraphImpactView,
   type GraphNodeType,
   type ImpactGroup,
@@ -14,15 +15,9 @@ import { GraphRepository } from './graph.repository.js';
 const NODE_ID = /^(endpoint|agent|server|pkg|vuln|tool|cred):[^\u0000-\u001f]{1,2000}$/;
 
 /** The answer group of each node type. */
-const GROUP_OF: Record<GraphNodeType, ImpactGroup> = {
-  endpoint: 'endpoints',
-  agent: 'agents',
-  server: 'servers',
-  package: 'packages',
-  vulnerability: 'vulnerabilities',
-  tool: 'tools',
-  credential: 'credentials',
-};
+const GROUP_OF = Object.fromEntries(
+  IMPACT_GROUPS.map((group) => [IMPACT_GROUP_TYPES[group], group]),
+) as Record<GraphNodeType, ImpactGroup>;
 
 @Injectable()
 export class GraphService {
