@@ -1,5 +1,4 @@
 import os from 'node:os';
-import cliProgress from 'cli-progress';
 import { FLEET_LIMITS, type FleetSyncPayload, type FleetSyncResult } from '../../libs/contracts/src/index.js';
 import {
   type ControlPlaneClient,
@@ -20,6 +19,7 @@ import { writeCredential } from '../agents/endpoint-credential.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
 import { renderTable, renderWarnings } from '../agents/render.js';
 import { checkedLabel, nonEmpty, resolvePushTarget, type PushOptions } from '../push-options.js';
+import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './usage-error.js';
 
@@ -115,10 +115,12 @@ export async function runAgents(
   });
 
   let introspectionFailures = 0;
+  let introspected = 0;
   if (introspect && discovery.servers.length) {
     const outcomes = await withChildCleanup(() =>
-      withProgress(discovery.servers.length, json, (tick) =>
-        introspectServers(discovery.servers, {
+      withProgressBar('introspecting', json, (update) => {
+        update(0, discovery.servers.length, '');
+        return introspectServers(discovery.servers, {
           timeoutMs:
             options.timeout !== undefined
               ? Math.round(options.timeout * 1000)
@@ -127,9 +129,10 @@ export async function runAgents(
           trustProjectServers: options.trustProjectServers,
           clientInfo: { name: 'agent-bom', version: VERSION },
           environment: env,
-          onResult: (target) => tick(`${target.agent}/${target.server.name}`),
-        }),
-      ),
+          onResult: (target) =>
+            update(++introspected, discovery.servers.length, `${target.agent}/${target.server.name}`),
+        });
+      }),
     );
     outcomes.forEach((outcome, i) => {
       const { server } = discovery.servers[i];
@@ -256,32 +259,6 @@ async function withChildCleanup<T>(work: () => Promise<T>): Promise<T> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  }
-}
-
-/** A progress bar on stderr, only on a terminal and never in --json mode. */
-async function withProgress<T>(
-  total: number,
-  json: boolean,
-  work: (tick: (label: string) => void) => Promise<T>,
-): Promise<T> {
-  if (json || !process.stderr.isTTY) return work(() => undefined);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'introspecting [{bar}] {value}/{total} {server}',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0, { server: '' });
-  try {
-    return await work((label) =>
-      bar.increment(1, { server: label.length > 40 ? `${label.slice(0, 39)}…` : label }),
-    );
-  } finally {
-    bar.stop();
   }
 }
 

@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import cliProgress from 'cli-progress';
 import {
   RESULTS_PUSH_PATH,
   SCAN_SEVERITIES,
@@ -16,6 +15,7 @@ import {
 import { discover, type DiscoveryOs } from '../../libs/discovery/src/index.js';
 import { buildScanReport, renderScanTable, toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
+import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
 import { checkedLabel, nonEmpty, resolvePushTarget, type PushOptions } from '../push-options.js';
 import { hostOs, write } from './agents.js';
@@ -82,7 +82,7 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
       claudeCodeProjects: preset.claudeCodeProjects,
       knownProjects: preset.knownProjects,
     });
-    const report = await withBar(quiet, (onStep) =>
+    const report = await withProgressBar('scanning', quiet, (update) =>
       buildScanReport({
         sourceId,
         endpoint: describeEndpoint({ version: VERSION, hostname, owner, environment, tags: [] }),
@@ -91,7 +91,7 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
         advisories: source,
         advisoryCount: count,
         warnings: discovery.warnings.map((w) => ({ path: w.path, message: w.message })),
-        onStep,
+        onStep: (step, done, total) => update(done, total, step),
       }),
     );
 
@@ -176,30 +176,4 @@ async function openAdvisories(
   }
   const { openAdvisoryDatabase } = await import('./advisory-database.js');
   return openAdvisoryDatabase(env.DATABASE_URL!);
-}
-
-/** A progress bar on stderr, only on a TTY and never when the document goes to stdout. */
-async function withBar<T>(
-  quiet: boolean,
-  work: (onStep: (step: string, done: number, total: number) => void) => Promise<T>,
-): Promise<T> {
-  if (quiet || !process.stderr.isTTY) return work(() => undefined);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'scanning [{bar}] {value}/{total} {step}',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(1, 0, { step: '' });
-  try {
-    return await work((step, done, total) => {
-      bar.setTotal(Math.max(1, total));
-      bar.update(done, { step });
-    });
-  } finally {
-    bar.stop();
-  }
 }
