@@ -4,7 +4,8 @@
  * size, each beside a baseline measured in the same run:
  * - scan: advisory lookup + exact version matching through the PostgreSQL source, vs the same lookups as one
  *   plain indexed SELECT (no matching);
- * - impact: `GET /v1/graph/impact`'s recursive query, vs a plain indexed SELECT of the node's direct in-edges.
+ * - impact: `GET /v1/graph/impact`'s one recursive statement (nodes and edges), vs a plain indexed SELECT of
+ *   the node's direct in-edges.
  * Self-contained in bench/scans (not wired into bench/run.ts while that is being restructured).
  */
 import { randomBytes } from 'node:crypto';
@@ -168,7 +169,7 @@ async function main() {
     let reached = 0;
     for (const id of vulnIds) {
       let s = performance.now();
-      reached += (await graph.impact('bench', id)).length;
+      reached += (await graph.impact('bench', id)).nodes.length;
       impact.push(performance.now() - s);
       s = performance.now();
       await ds.query(`SELECT src FROM graph_edges WHERE tenant_id = $1 AND dst = $2`, ['bench', id]);

@@ -1,18 +1,11 @@
 import os from 'node:os';
-import cliProgress from 'cli-progress';
+import { FLEET_LIMITS, type FleetSyncPayload, type FleetSyncResult } from '../../libs/contracts/src/index.js';
 import {
-  FLEET_LIMITS,
-  SOURCE_ID_PATTERN,
-  type FleetSyncPayload,
-  type FleetSyncResult,
-} from '../../libs/contracts/src/index.js';
-import {
-  ControlPlaneClient,
+  type ControlPlaneClient,
   ControlPlaneError,
   describeEndpoint,
   displayUrl,
-  machineSourceId,
-  resolvePushUrl,
+  FLEET_SYNC_PATH,
 } from '../../libs/control-plane-client/src/index.js';
 import {
   DEFAULT_INTROSPECT_CONCURRENCY,
@@ -22,13 +15,15 @@ import {
   killAllChildren,
   type DiscoveryOs,
 } from '../../libs/discovery/src/index.js';
-import { credentialPath, readCredential, writeCredential } from '../agents/endpoint-credential.js';
+import { writeCredential } from '../agents/endpoint-credential.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
 import { renderTable, renderWarnings } from '../agents/render.js';
+import { checkedLabel, nonEmpty, resolvePushTarget, type PushOptions } from '../push-options.js';
+import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './usage-error.js';
 
-export interface AgentsOptions {
+export interface AgentsOptions extends PushOptions {
   preset: PresetName;
   introspect?: boolean;
   timeout?: number;
@@ -37,10 +32,6 @@ export interface AgentsOptions {
   home?: string;
   project?: string[];
   os?: DiscoveryOs;
-  pushUrl?: string;
-  pushApiKey?: string;
-  credentialFile?: string;
-  sourceId?: string;
   hostname?: string;
   owner?: string;
   environment?: string;
@@ -83,39 +74,15 @@ export async function runAgents(
   const json = options.json === true;
 
   // Everything that can be wrong with the command line is checked before anything is read or started.
-  const pushUrlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
-  const apiKey = options.pushApiKey ?? nonEmpty(env.AGENT_BOM_PUSH_API_KEY);
-  let pushUrl: URL | undefined;
-  if (pushUrlText) {
-    try {
-      pushUrl = resolvePushUrl(pushUrlText);
-    } catch (error) {
-      if (error instanceof ControlPlaneError) throw new UsageError(error.message);
-      throw error;
-    }
-  }
-  const clientFor = (key: string) => {
-    try {
-      return new ControlPlaneClient({
-        baseUrl: pushUrl!.origin,
-        apiKey: key,
-        userAgent: `agent-bom/${VERSION}`,
-        onRetry: json
-          ? undefined
-          : ({ attempt, delayMs, reason }) =>
-              process.stderr.write(
-                `push attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)}s\n`,
-              ),
-      });
-    } catch (error) {
-      if (error instanceof ControlPlaneError) throw new UsageError(error.message);
-      throw error;
-    }
-  };
-  const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
-  if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
-    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
-  }
+  const { sourceId, target } = await resolvePushTarget(options, env, {
+    defaultPath: FLEET_SYNC_PATH,
+    onRetry: json
+      ? undefined
+      : ({ attempt, delayMs, reason }) =>
+          process.stderr.write(
+            `push attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)}s\n`,
+          ),
+  });
   const hostname = checkedLabel('--hostname', options.hostname ?? nonEmpty(env.AGENT_BOM_HOSTNAME));
   const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
   const environment = checkedLabel(
@@ -132,19 +99,6 @@ export async function runAgents(
   if (tags.length > FLEET_LIMITS.tagsPerEndpoint) {
     throw new UsageError(`at most ${FLEET_LIMITS.tagsPerEndpoint} tags`);
   }
-  const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
-  const credentialFile = credentialPath(options.credentialFile, env);
-  const stored = pushUrl
-    ? await readCredential(credentialFile, pushUrl.origin, identity.sourceId)
-    : undefined;
-  if (pushUrl && !apiKey && !stored) {
-    throw new UsageError(
-      'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key), ' +
-        `or an endpoint credential in ${credentialFile}`,
-    );
-  }
-  const shared = pushUrl && apiKey ? clientFor(apiKey) : undefined;
-  const endpoint = pushUrl && stored ? clientFor(stored.credential) : undefined;
 
   const layoutOs = options.os ?? hostOs();
   const home = options.home ?? os.homedir();
@@ -161,10 +115,12 @@ export async function runAgents(
   });
 
   let introspectionFailures = 0;
+  let introspected = 0;
   if (introspect && discovery.servers.length) {
     const outcomes = await withChildCleanup(() =>
-      withProgress(discovery.servers.length, json, (tick) =>
-        introspectServers(discovery.servers, {
+      withProgressBar('introspecting', json, (update) => {
+        update(0, discovery.servers.length, '');
+        return introspectServers(discovery.servers, {
           timeoutMs:
             options.timeout !== undefined
               ? Math.round(options.timeout * 1000)
@@ -173,9 +129,10 @@ export async function runAgents(
           trustProjectServers: options.trustProjectServers,
           clientInfo: { name: 'agent-bom', version: VERSION },
           environment: env,
-          onResult: (target) => tick(`${target.agent}/${target.server.name}`),
-        }),
-      ),
+          onResult: (target) =>
+            update(++introspected, discovery.servers.length, `${target.agent}/${target.server.name}`),
+        });
+      }),
     );
     outcomes.forEach((outcome, i) => {
       const { server } = discovery.servers[i];
@@ -187,7 +144,7 @@ export async function runAgents(
   }
 
   const payload: FleetSyncPayload = {
-    source_id: identity.sourceId,
+    source_id: sourceId,
     endpoint: describeEndpoint({ version: VERSION, hostname, owner, environment, tags }),
     collected_at: new Date().toISOString(),
     agents: discovery.agents,
@@ -201,19 +158,20 @@ export async function runAgents(
   };
 
   let push: PushReport | undefined;
-  if (pushUrl) {
-    push = endpoint ? await pushPayload(endpoint, pushUrl, payload) : undefined;
+  if (target) {
+    const { url, shared, endpoint, credentialFile } = target;
+    push = endpoint ? await pushPayload(endpoint, url, payload) : undefined;
     if (push) push.credential = 'endpoint';
     // A revoked or re-enrolled endpoint's credential no longer works: with the shared key, ask to enroll again.
     if (shared && (!push || (!push.ok && push.error?.status === 401))) {
-      push = await pushPayload(shared, pushUrl, payload);
+      push = await pushPayload(shared, url, payload);
       push.credential = 'fleet-push';
     }
     const credential = push?.result?.endpoint_credential;
     if (push?.result && credential) {
       delete push.result.endpoint_credential;
       await writeCredential(credentialFile, {
-        control_plane: pushUrl.origin,
+        control_plane: url.origin,
         source_id: payload.source_id,
         credential,
         enrolled_at: new Date().toISOString(),
@@ -304,47 +262,8 @@ async function withChildCleanup<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A progress bar on stderr, only on a terminal and never in --json mode. */
-async function withProgress<T>(
-  total: number,
-  json: boolean,
-  work: (tick: (label: string) => void) => Promise<T>,
-): Promise<T> {
-  if (json || !process.stderr.isTTY) return work(() => undefined);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'introspecting [{bar}] {value}/{total} {server}',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0, { server: '' });
-  try {
-    return await work((label) =>
-      bar.increment(1, { server: label.length > 40 ? `${label.slice(0, 39)}…` : label }),
-    );
-  } finally {
-    bar.stop();
-  }
-}
-
 export function hostOs(): DiscoveryOs {
   return process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
-}
-
-export function nonEmpty(value: string | undefined): string | undefined {
-  return value && value.trim() ? value.trim() : undefined;
-}
-
-export function checkedLabel(flag: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
-  if (value.length > FLEET_LIMITS.nameLength || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new UsageError(`${flag} must be at most ${FLEET_LIMITS.nameLength} printable characters`);
-  }
-  return value;
 }
 
 /** Writes and waits until the data is handed to the OS, so `process.exit` cannot cut a piped JSON short. */

@@ -1,28 +1,24 @@
 import { promises as fs } from 'node:fs';
-import { credentialPath, readCredential } from '../agents/endpoint-credential.js';
 import os from 'node:os';
-import cliProgress from 'cli-progress';
 import {
   RESULTS_PUSH_PATH,
   SCAN_SEVERITIES,
-  SOURCE_ID_PATTERN,
   type ScanReport,
   type ScanSeverity,
 } from '../../libs/contracts/src/index.js';
 import { loadOsvSource, type AdvisorySource } from '../../libs/advisories/src/index.js';
 import {
-  ControlPlaneClient,
   ControlPlaneError,
   describeEndpoint,
   displayUrl,
-  machineSourceId,
-  resolvePushUrl,
 } from '../../libs/control-plane-client/src/index.js';
 import { discover, type DiscoveryOs } from '../../libs/discovery/src/index.js';
 import { buildScanReport, renderScanTable, toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
+import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
-import { checkedLabel, hostOs, nonEmpty, write } from './agents.js';
+import { checkedLabel, nonEmpty, resolvePushTarget, type PushOptions } from '../push-options.js';
+import { hostOs, write } from './agents.js';
 import { UsageError } from './usage-error.js';
 
 export const SCAN_FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'spdx'] as const;
@@ -31,7 +27,7 @@ export type ScanFormat = (typeof SCAN_FORMATS)[number];
 /** Exit codes of `agent-bom scan` (docs/cli.md). */
 export const SCAN_EXIT = { ok: 0, failed: 1, usage: 2, findings: 4 } as const;
 
-export interface ScanOptions {
+export interface ScanOptions extends PushOptions {
   preset: PresetName;
   home?: string;
   project?: string[];
@@ -40,10 +36,6 @@ export interface ScanOptions {
   format?: ScanFormat;
   output?: string;
   failOn?: ScanSeverity;
-  pushUrl?: string;
-  pushApiKey?: string;
-  credentialFile?: string;
-  sourceId?: string;
   hostname?: string;
   owner?: string;
   environment?: string;
@@ -62,37 +54,9 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
   const format = options.format ?? 'table';
   const quiet = format !== 'table' && !options.output;
 
-  const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
-  if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
-    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
-  }
-  const identity = sourceIdText ? { sourceId: sourceIdText } : await machineSourceId();
-  const pushUrlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
-  const apiKey = options.pushApiKey ?? nonEmpty(env.AGENT_BOM_PUSH_API_KEY);
-  let client: ControlPlaneClient | undefined;
-  let pushUrl: URL | undefined;
-  if (pushUrlText) {
-    try {
-      pushUrl = resolvePushUrl(pushUrlText, RESULTS_PUSH_PATH);
-    } catch (error) {
-      if (error instanceof ControlPlaneError) throw new UsageError(error.message);
-      throw error;
-    }
-    // An enrolled endpoint pushes with its own credential (the control plane refuses any other key for it).
-    const credentialFile = credentialPath(options.credentialFile, env);
-    const stored = await readCredential(credentialFile, pushUrl.origin, identity.sourceId);
-    const key = stored?.credential ?? apiKey;
-    if (!key)
-      throw new UsageError(
-        'pushing needs an API key: --push-api-key or AGENT_BOM_PUSH_API_KEY (a fleet-push key), ' +
-          `or an endpoint credential in ${credentialFile}`,
-      );
-    client = new ControlPlaneClient({
-      baseUrl: pushUrl.origin,
-      apiKey: key,
-      userAgent: `agent-bom/${VERSION}`,
-    });
-  }
+  // An enrolled endpoint pushes with its own credential (the control plane refuses any other key for it).
+  const { sourceId, target } = await resolvePushTarget(options, env, { defaultPath: RESULTS_PUSH_PATH });
+  const client = target?.endpoint ?? target?.shared;
   const hostname = checkedLabel('--hostname', options.hostname ?? nonEmpty(env.AGENT_BOM_HOSTNAME));
   const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
   const environment = checkedLabel(
@@ -118,16 +82,16 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
       claudeCodeProjects: preset.claudeCodeProjects,
       knownProjects: preset.knownProjects,
     });
-    const report = await withBar(quiet, (onStep) =>
+    const report = await withProgressBar('scanning', quiet, (update) =>
       buildScanReport({
-        sourceId: identity.sourceId,
+        sourceId,
         endpoint: describeEndpoint({ version: VERSION, hostname, owner, environment, tags: [] }),
         agents: discovery.agents,
         projects,
         advisories: source,
         advisoryCount: count,
         warnings: discovery.warnings.map((w) => ({ path: w.path, message: w.message })),
-        onStep,
+        onStep: (step, done, total) => update(done, total, step),
       }),
     );
 
@@ -141,9 +105,9 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
     }
 
     let exit: number = SCAN_EXIT.ok;
-    if (client && pushUrl) {
+    if (client && target) {
       try {
-        const result = await client.postJson<{ scan_id: string; findings: number }>(pushUrl, report, {
+        const result = await client.postJson<{ scan_id: string; findings: number }>(target.url, report, {
           forbiddenHint: "this key's role cannot push scan results; use a fleet-push or analyst key",
         });
         process.stderr.write(
@@ -151,7 +115,7 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
         );
       } catch (error) {
         if (!(error instanceof ControlPlaneError)) throw error;
-        process.stderr.write(`agent-bom scan: push to ${displayUrl(pushUrl)} failed: ${error.message}\n`);
+        process.stderr.write(`agent-bom scan: push to ${displayUrl(target.url)} failed: ${error.message}\n`);
         exit = SCAN_EXIT.failed;
       }
     }
@@ -212,30 +176,4 @@ async function openAdvisories(
   }
   const { openAdvisoryDatabase } = await import('./advisory-database.js');
   return openAdvisoryDatabase(env.DATABASE_URL!);
-}
-
-/** A progress bar on stderr, only on a TTY and never when the document goes to stdout. */
-async function withBar<T>(
-  quiet: boolean,
-  work: (onStep: (step: string, done: number, total: number) => void) => Promise<T>,
-): Promise<T> {
-  if (quiet || !process.stderr.isTTY) return work(() => undefined);
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'scanning [{bar}] {value}/{total} {step}',
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(1, 0, { step: '' });
-  try {
-    return await work((step, done, total) => {
-      bar.setTotal(Math.max(1, total));
-      bar.update(done, { step });
-    });
-  } finally {
-    bar.stop();
-  }
 }

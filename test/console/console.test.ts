@@ -1,6 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  IMPACT_GROUPS,
+  IMPACT_GROUP_TYPES,
+  type GraphImpactView,
+  type GraphPageView,
+} from '../../libs/contracts/src/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { axeSerious, open, signIn, watchEgress } from './console-helpers.js';
@@ -138,10 +144,33 @@ describe('web console in headless Chromium', () => {
     expect(await axeSerious(page)).toEqual([]);
     await open(page, s.origin, '/findings?triage=accepted_risk', 'Findings');
     expect(await table.getByRole('link', { name: title }).count()).toBeGreaterThan(0);
-    // the graph explorer answers from the real API: a graph or its 404, never made-up data
-    await open(page, s.origin, '/graph', 'Graph explorer');
-    const graph = await fetch(`${s.origin}/v1/graph`, { headers: { authorization: `Bearer ${s.adminKey}` } });
-    if (graph.status === 404) await page.getByTestId('scans-unavailable').waitFor();
+  }, 60_000);
+
+  it('draws a blast radius from /v1/graph/impact alone: its nodes, typed by group, and its edges', async () => {
+    const get = async <T>(path: string) =>
+      (await (
+        await fetch(`${s.origin}${path}`, { headers: { authorization: `Bearer ${s.adminKey}` } })
+      ).json()) as T;
+    const [vuln] = (await get<GraphPageView>('/v1/graph?type=vulnerability&limit=1')).nodes;
+    const impact = await get<GraphImpactView>(`/v1/graph/impact?node=${encodeURIComponent(vuln.id)}`);
+    const fetched: string[] = [];
+    const watch = (request: { url(): string }) => void fetched.push(new URL(request.url()).pathname);
+    page.on('request', watch);
+    await open(page, s.origin, `/graph?node=${encodeURIComponent(vuln.id)}`, 'Graph explorer');
+    const graph = page.getByRole('img', { name: /^Graph of/ });
+    await graph.waitFor({ timeout: 15_000 });
+    page.off('request', watch);
+    const counts = impact.counts;
+    const kinds = ['1 vulnerability']; // the asked node, then the answer's groups in order
+    for (const group of IMPACT_GROUPS)
+      if (counts[group] && group !== 'vulnerabilities')
+        kinds.push(`${counts[group]} ${IMPACT_GROUP_TYPES[group]}`);
+    const total = 1 + Object.values(counts).reduce((a, b) => a + b, 0);
+    expect(impact.edges.length).toBeGreaterThan(0);
+    expect(await graph.getAttribute('aria-label')).toBe(
+      `Graph of ${total} nodes (${kinds.join(', ')}) and ${impact.edges.length} edges`,
+    );
+    expect(fetched).not.toContain('/v1/graph'); // no whole-graph fetch to join edges
   }, 60_000);
 
   it('renders hostile names, tools, URLs and args as inert text: no script runs and no request leaves', async () => {

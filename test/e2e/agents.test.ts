@@ -168,6 +168,10 @@ describe('agent-bom agents: discovery on fixture homes', () => {
       'refusing to send the API key over plain http',
     ],
     [['--push-url', 'not a url', '--push-api-key', KEY], 'not a valid absolute URL'],
+    [
+      ['--push-url', 'https://cp.example.com', '--push-api-key', `${KEY} x`],
+      'the API key is empty or contains whitespace',
+    ],
   ])('usage error %j exits 2', async (args, message) => {
     const result = await runCli(['agents', '--home', path.join(root, 'nothing'), ...args], env);
     expect(result.code).toBe(2);

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -129,5 +130,37 @@ describe('agent-bom scan → control plane', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('push to');
     expect((await scan('--advisories', path.join(fixture.root, 'missing.zip'))).code).toBe(2);
+  });
+});
+
+/** The push options `scan` shares with `agents` (cli/push-options.ts) are refused the same way: exit 2, nothing run. */
+describe('agent-bom scan usage errors', () => {
+  const KEY = 'abom_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG';
+  let home: string;
+  beforeAll(async () => {
+    home = await fs.mkdtemp(path.join(os.tmpdir(), 'abom-scan-usage-'));
+  });
+  afterAll(() => fs.rm(home, { recursive: true, force: true }));
+
+  it.each([
+    [['--source-id', 'has spaces'], '--source-id must be'],
+    [['--push-url', 'https://cp.example.com'], 'pushing needs an API key'],
+    [
+      ['--push-url', 'http://cp.example.com', '--push-api-key', KEY],
+      'refusing to send the API key over plain http',
+    ],
+    [['--push-url', 'not a url', '--push-api-key', KEY], 'not a valid absolute URL'],
+    [
+      ['--push-url', 'https://cp.example.com', '--push-api-key', `${KEY} x`],
+      'the API key is empty or contains whitespace',
+    ],
+  ])('usage error %j exits 2', async (args, message) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', XDG_CONFIG_HOME: home };
+    delete env.NODE_OPTIONS;
+    const result = await runCli(['scan', '--home', home, '--advisories', OSV_FIXTURES, ...args], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain(KEY);
+    expect(result.stdout).toBe('');
   });
 });

@@ -75,8 +75,6 @@ describe('exports', () => {
     expect(validate({ ...sarif, version: '2.0.0' })).toBe(false);
   });
 
-  // No official SPDX 2.3 JSON schema is available offline here (no npm package ships it); this checks the
-  // fields the schema requires, not the schema itself (see docs/scans.md).
   it('SARIF 2.1.0 carries the required members', () => {
     const sarif = toSarif(report, '0.1.0') as {
       version: string;
@@ -97,6 +95,8 @@ describe('exports', () => {
     expect(run.results).toHaveLength(report.findings.length);
   });
 
+  // No official SPDX 2.3 JSON schema is available offline here (no npm package ships it); this checks the
+  // fields the schema requires, not the schema itself (see docs/scans.md).
   it('SPDX 2.3 carries the required document and package fields', () => {
     const spdx = toSpdx(report, '0.1.0') as {
       spdxVersion: string;
@@ -109,6 +109,7 @@ describe('exports', () => {
         downloadLocation: string;
         externalRefs: Array<{ referenceLocator: string }>;
       }>;
+      relationships: Array<{ spdxElementId: string; relationshipType: string; relatedSpdxElement: string }>;
     };
     expect(spdx).toMatchObject({
       spdxVersion: 'SPDX-2.3',
@@ -117,10 +118,24 @@ describe('exports', () => {
     });
     expect(spdx.creationInfo.created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(new URL(spdx.documentNamespace).protocol).toBe('https:');
+    // One package per scanned purl (a loop over none would check nothing), each with its own id.
+    expect(spdx.packages.map((p) => p.externalRefs[0].referenceLocator)).toEqual(
+      report.packages.map((p) => p.purl),
+    );
+    const ids = spdx.packages.map((p) => p.SPDXID);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(new Set(ids).size).toBe(ids.length);
     for (const p of spdx.packages) {
       expect(p.SPDXID).toMatch(/^SPDXRef-[A-Za-z0-9.-]+$/);
       expect(p.downloadLocation).toBe('NOASSERTION');
-      expect(p.externalRefs[0].referenceLocator).toMatch(/^pkg:/);
     }
+    // The document DESCRIBES every package, and nothing else.
+    expect(spdx.relationships).toEqual(
+      ids.map((id) => ({
+        spdxElementId: 'SPDXRef-DOCUMENT',
+        relationshipType: 'DESCRIBES',
+        relatedSpdxElement: id,
+      })),
+    );
   });
 });

@@ -166,6 +166,24 @@ describe('scans API', () => {
     expect(body.agents.map((n: { id: string }) => n.id)).toEqual(['agent:laptop-1/claude-desktop']);
     expect(body.endpoints.map((n: { id: string }) => n.id)).toEqual(['endpoint:laptop-1']);
     expect(body.credentials.map((n: { label: string }) => n.label)).toEqual(['GITHUB_TOKEN']);
+    // The edges of the blast radius (every stored edge between two of its nodes), enough to draw it alone.
+    const server = 'server:laptop-1/claude-desktop/local';
+    expect(body.edges).toEqual([
+      { src: 'agent:laptop-1/claude-desktop', dst: server, kind: 'configures' },
+      { src: 'endpoint:laptop-1', dst: 'agent:laptop-1/claude-desktop', kind: 'has_agent' },
+      { src: 'pkg:npm/lodash@4.17.20', dst: 'vuln:GHSA-35jh-r3h4-6jhm', kind: 'affected_by' },
+      { src: server, dst: `cred:${server}/GITHUB_TOKEN`, kind: 'uses_credential' },
+      { src: server, dst: 'pkg:npm/lodash@4.17.20', kind: 'runs' },
+    ]);
+    expect(body.counts).toEqual({
+      endpoints: 1,
+      agents: 1,
+      servers: 1,
+      packages: 1,
+      vulnerabilities: 0,
+      tools: 0,
+      credentials: 1,
+    });
     const pkg = (
       await req('viewer', 'GET', `/v1/graph/impact?node=${encodeURIComponent('pkg:npm/minimist@1.2.5')}`)
     ).json();
@@ -174,6 +192,8 @@ describe('scans API', () => {
       await req('viewer', 'GET', `/v1/graph/impact?node=${encodeURIComponent('vuln:GHSA-462w-v97r-4m45')}`)
     ).json();
     expect(project).toMatchObject({ servers: [], endpoints: [{ id: 'endpoint:laptop-1' }] });
+    // A project-only package hangs off the endpoint itself; no server edge joins the answer.
+    expect(project.edges.map((e: { kind: string }) => e.kind)).toEqual(['runs', 'affected_by']);
     expect((await req('viewer', 'GET', '/v1/graph/impact?node=vuln:NOPE')).statusCode).toBe(404);
     expect((await req('viewer', 'GET', '/v1/graph/impact?node=nonsense')).statusCode).toBe(400);
     expect((await req('viewer', 'GET', '/v1/graph/impact')).statusCode).toBe(400);

@@ -81,6 +81,17 @@ export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
 export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES } from './scans.js';
 export type { FindingKind, ScanFinding, ScanPackage, ScanReport, ScanSeverity } from './scans.js';
+export { GRAPH_EDGE_KINDS, GRAPH_NODE_TYPES, IMPACT_GROUPS, IMPACT_GROUP_TYPES } from './graph.js';
+export type {
+  GraphEdgeKind,
+  GraphEdgeView,
+  GraphImpactView,
+  GraphNodeType,
+  GraphNodeView,
+  GraphPageView,
+  ImpactGroup,
+  ImpactNodeView,
+} from './graph.js';
 export { UPSTREAM_APPROVAL_STATES } from './discovery.js';
 export type {
   UpstreamApprovalState,

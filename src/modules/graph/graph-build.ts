@@ -1,17 +1,14 @@
+import type { GraphEdgeView, GraphNodeType } from '../../../libs/contracts/src/index.js';
 import type { ResultsPush } from '../scans/results-push.schema.js';
 
 export interface GraphNode {
   id: string;
-  type: 'endpoint' | 'agent' | 'server' | 'package' | 'vulnerability' | 'tool' | 'credential';
+  type: GraphNodeType;
   label: string;
   severity?: string;
 }
 
-export interface GraphEdge {
-  src: string;
-  dst: string;
-  kind: 'has_agent' | 'configures' | 'runs' | 'affected_by' | 'exposes' | 'uses_credential';
-}
+export type GraphEdge = GraphEdgeView;
 
 /**
  * The graph of one pushed scan. Node ids are readable and stable: `endpoint:<source>`,

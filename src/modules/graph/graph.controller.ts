@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
+import { GRAPH_NODE_TYPES } from '../../../libs/contracts/src/index.js';
 import { GraphService } from './graph.service.js';
 
 class GraphQuery {
@@ -16,7 +17,7 @@ class GraphQuery {
   limit?: number;
 
   @IsOptional()
-  @IsIn(['endpoint', 'agent', 'server', 'package', 'vulnerability', 'tool', 'credential'])
+  @IsIn(GRAPH_NODE_TYPES)
   type?: string;
 }
 

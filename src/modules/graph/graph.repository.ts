@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { GraphNodeView, GraphPageView } from '../../../libs/contracts/src/index.js';
 import type { Tx } from '../../core/database/transactions.js';
 import type { GraphEdge, GraphNode } from './graph-build.js';
+
+/** A node the blast radius reaches, `depth` hops from the asked one (which is itself at depth 0). */
+export interface ImpactRow {
+  id: string;
+  type: GraphNode['type'];
+  label: string;
+  severity: string | null;
+  depth: number;
+}
 
 /** Depth bound of blast-radius walks: endpoint → agent → server → package → vulnerability is 4 hops. */
 export const IMPACT_MAX_DEPTH = 8;
@@ -51,32 +61,16 @@ export class GraphRepository {
     }
   }
 
-  async node(
-    tenantId: string,
-    id: string,
-  ): Promise<{ id: string; type: string; label: string; severity: string | null } | undefined> {
-    const rows = (await this.dataSource.query(
-      `SELECT id, type, label, severity FROM graph_nodes WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id],
-    )) as Array<{
-      id: string;
-      type: string;
-      label: string;
-      severity: string | null;
-    }>;
-    return rows[0];
-  }
-
   /**
-   * Blast radius of `nodeId`: everything upstream of it (who runs it: packages, servers, agents, endpoints) by
-   * a recursive walk over reverse edges, plus what those servers expose (tools, credential names) and, for a
-   * package or server, the vulnerabilities downstream. One statement; UNION stops cycles.
+   * Blast radius of `nodeId` in one statement: everything upstream of it (who runs it: packages, servers, agents,
+   * endpoints) by a recursive walk over reverse edges, plus what those servers expose (tools, credential names)
+   * and, for a package or server, the vulnerabilities downstream; and every edge between two reached nodes.
+   * UNION stops cycles. The node itself comes back at depth 0; no nodes means no such node in this tenant.
+   * Each step takes the previous one's ids as an array (`= ANY(ARRAY(…))`): the planner cannot estimate a
+   * recursive CTE's size, and a plain join to it hash-joins whole-table scans where a few index probes do.
    */
-  async impact(
-    tenantId: string,
-    nodeId: string,
-  ): Promise<Array<{ id: string; type: string; label: string; severity: string | null; depth: number }>> {
-    return (await this.dataSource.query(
+  async impact(tenantId: string, nodeId: string): Promise<{ nodes: ImpactRow[]; edges: GraphEdge[] }> {
+    const [row] = (await this.dataSource.query(
       `WITH RECURSIVE up(id, depth) AS (
          SELECT $2::text, 0
          UNION
@@ -93,28 +87,38 @@ export class GraphRepository {
          SELECT id, min(depth) AS depth FROM (SELECT * FROM up UNION ALL SELECT * FROM down) r GROUP BY id
        ),
        exposed AS (
-         SELECT e.dst AS id, min(r.depth) + 1 AS depth FROM graph_edges e
-           JOIN reached r ON e.tenant_id = $1 AND e.src = r.id AND e.kind IN ('exposes', 'uses_credential')
-          GROUP BY e.dst
+         SELECT e.dst AS id, r.depth + 1 AS depth FROM graph_edges e JOIN reached r ON r.id = e.src
+          WHERE e.tenant_id = $1 AND e.src = ANY (ARRAY(SELECT id FROM reached))
+            AND e.kind IN ('exposes', 'uses_credential')
+       ),
+       depths AS (
+         SELECT id, min(depth) AS depth FROM (SELECT * FROM reached UNION ALL SELECT * FROM exposed) x GROUP BY id
+       ),
+       hit AS (
+         SELECT n.id, n.type, n.label, n.severity, d.depth FROM graph_nodes n JOIN depths d ON d.id = n.id
+          WHERE n.tenant_id = $1 AND n.id = ANY (ARRAY(SELECT id FROM depths))
+       ),
+       edges AS (
+         SELECT DISTINCT e.src, e.dst, e.kind FROM graph_edges e
+          WHERE e.tenant_id = $1 AND e.src = ANY (ARRAY(SELECT id FROM hit)) AND e.dst = ANY (ARRAY(SELECT id FROM hit))
        )
-       SELECT n.id, n.type, n.label, n.severity, x.depth
-         FROM (SELECT * FROM reached UNION ALL SELECT * FROM exposed) x
-         JOIN graph_nodes n ON n.tenant_id = $1 AND n.id = x.id
-        ORDER BY x.depth, n.type, n.id`,
+       SELECT (SELECT coalesce(json_agg(hit ORDER BY depth, type, id), '[]') FROM hit) AS nodes,
+              (SELECT coalesce(json_agg(edges ORDER BY src, dst, kind), '[]') FROM edges) AS edges`,
       [tenantId, nodeId, IMPACT_MAX_DEPTH],
-    )) as Array<{ id: string; type: string; label: string; severity: string | null; depth: number }>;
+    )) as Array<{ nodes: ImpactRow[]; edges: GraphEdge[] }>;
+    return row;
   }
 
-  async page(tenantId: string, limit: number, type?: string) {
+  async page(tenantId: string, limit: number, type?: string): Promise<GraphPageView> {
     const nodes = (await this.dataSource.query(
       `SELECT id, type, label, severity FROM graph_nodes WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) ORDER BY type, id LIMIT $3`,
       [tenantId, type ?? null, limit + 1],
-    )) as Array<{ id: string; type: string; label: string; severity: string | null }>;
+    )) as GraphNodeView[];
     const ids = nodes.slice(0, limit).map((n) => n.id);
     const edges = (await this.dataSource.query(
       `SELECT DISTINCT src, dst, kind FROM graph_edges WHERE tenant_id = $1 AND src = ANY($2::text[]) AND dst = ANY($2::text[]) ORDER BY src, dst`,
       [tenantId, ids],
-    )) as Array<{ src: string; dst: string; kind: string }>;
+    )) as GraphEdge[];
     return { nodes: nodes.slice(0, limit), edges, truncated: nodes.length > limit };
   }
 }

@@ -80,13 +80,19 @@ export function GraphView({
       instance?.destroy();
     };
   }, [graph, onSelect, root]);
+  const kinds = new Map<string, number>();
+  for (const node of graph.nodes) {
+    const kind = String(node.type ?? node.kind ?? 'unknown');
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const described = [...kinds].map(([kind, count]) => `${count} ${kind}`).join(', ');
   return (
     <div>
       <div
         ref={container}
         className="graph"
         role="img"
-        aria-label={`Graph of ${graph.nodes.length} nodes and ${graph.edges.length} edges`}
+        aria-label={`Graph of ${graph.nodes.length} nodes (${described}) and ${graph.edges.length} edges`}
       />
       <p className="legend muted small">
         {Object.entries(COLORS).map(([kind, color]) => (

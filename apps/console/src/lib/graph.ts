@@ -1,45 +1,22 @@
+import { IMPACT_GROUPS, IMPACT_GROUP_TYPES } from '../../../../libs/contracts/src/index.js';
 import { api, qs } from './api';
-import type { GraphAnswer, GraphNode } from './types';
+import type { GraphAnswer, GraphEdgeView, GraphImpactView, GraphNode, GraphPageView } from './types';
 
-/** `GET /v1/graph`: nodes and the edges between them (`src` → `dst`), as stored per tenant. */
-interface GraphPage {
-  nodes: GraphNode[];
-  edges: { src: string; dst: string; kind: string }[];
-  truncated: boolean;
-}
-
-/** `GET /v1/graph/impact?node=`: the node and what it reaches, by type (no edges). */
-interface ImpactAnswer {
-  node: GraphNode;
-  [type: string]: unknown;
-}
-
-const REACHED = ['endpoints', 'agents', 'servers', 'packages', 'vulnerabilities', 'tools', 'credentials'];
+const drawn = (edges: GraphEdgeView[]) => edges.map((e) => ({ source: e.src, target: e.dst, kind: e.kind }));
 
 /** The API's graph page in the shape the graph view draws. */
-export function toGraph(page: GraphPage): GraphAnswer {
-  return {
-    nodes: page.nodes,
-    edges: page.edges.map((e) => ({ source: e.src, target: e.dst, kind: e.kind })),
-    truncated: page.truncated,
-  };
+export function toGraph(page: GraphPageView): GraphAnswer {
+  return { nodes: page.nodes.map((n) => ({ ...n })), edges: drawn(page.edges), truncated: page.truncated };
 }
 
 /**
- * A node's blast radius as a graph: the nodes `/v1/graph/impact` says it reaches, joined by the stored edges
- * between them (`/v1/graph`), so what is drawn is exactly what the API answered.
+ * A node's blast radius as a graph, from `/v1/graph/impact` alone: the node, what it reaches (typed by the group
+ * the answer lists it in) and the stored edges between them, so what is drawn is exactly what the API answered.
  */
 export async function impactGraph(node: string): Promise<GraphAnswer> {
-  const [impact, page] = await Promise.all([
-    api<ImpactAnswer>('/v1/graph/impact' + qs({ node })),
-    api<GraphPage>('/v1/graph' + qs({ limit: 5000 })),
-  ]);
-  const nodes = new Map<string, GraphNode>([[impact.node.id, impact.node]]);
-  for (const type of REACHED) {
-    for (const n of (impact[type] as GraphNode[] | undefined) ?? []) nodes.set(n.id, n);
-  }
-  const edges = page.edges
-    .filter((e) => nodes.has(e.src) && nodes.has(e.dst))
-    .map((e) => ({ source: e.src, target: e.dst, kind: e.kind }));
-  return { nodes: [...nodes.values()], edges, counts: impact.counts };
+  const impact = await api<GraphImpactView>('/v1/graph/impact' + qs({ node }));
+  const nodes: GraphNode[] = [{ ...impact.node }];
+  for (const group of IMPACT_GROUPS)
+    for (const n of impact[group]) nodes.push({ ...n, type: IMPACT_GROUP_TYPES[group] });
+  return { nodes, edges: drawn(impact.edges), counts: impact.counts };
 }

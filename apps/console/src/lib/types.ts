@@ -3,10 +3,18 @@ export type {
   ApiKeyView,
   AuditEntryView,
   CreatedApiKey,
+  DiscoveredUpstream,
+  DiscoveryAnswer,
+  GraphEdgeView,
+  GraphImpactView,
+  GraphPageView,
+  MeView as Me,
   Permission,
   PolicySummaryView,
   PolicyView,
   PolicyEvaluation,
+  SessionView,
+  SsoProvidersView as SsoOptions,
   TenantView,
   VerifyReport,
 } from '../../../../libs/contracts/src/index.js';
@@ -79,36 +87,6 @@ export interface FleetStats {
   by_environment: Record<string, number>;
 }
 
-export interface DiscoveredUpstream {
-  name: string;
-  url: string;
-  transport: string;
-  auth: string;
-  source_agents: string[];
-  source_agent_count?: number;
-  approval?: 'pending' | 'approved' | 'blocked';
-}
-
-export interface DiscoveryAnswer {
-  tenant_id: string;
-  source: string;
-  generated_at: string;
-  upstreams: DiscoveredUpstream[];
-  conflicts: { name: string; url: string; renamed_to?: string; [key: string]: unknown }[];
-}
-
-export interface SessionView {
-  id: string;
-  subject?: string;
-  via?: string;
-  created_at?: string;
-  expires_at?: string;
-  idle_expires_at?: string;
-  last_seen_at?: string;
-  revoked_at?: string | null;
-  [key: string]: unknown;
-}
-
 /** `GET /v1/findings` items (scans module). */
 export interface FindingView {
   id: string;
@@ -173,21 +151,4 @@ export interface GraphAnswer {
   nodes: GraphNode[];
   edges: GraphEdge[];
   [key: string]: unknown;
-}
-
-/** `GET /v1/auth/me`; a session adds `session` and `csrf_token` (TEAM.md browser-session contract). */
-export interface Me {
-  tenant_id: string;
-  role: string;
-  subject: string;
-  auth_method: string;
-  key_id?: string | null;
-  permissions: string[];
-  csrf_token?: string;
-  session?: { id: string; expires_at: string; via: string };
-}
-
-export interface SsoOptions {
-  oidc: { enabled: boolean; login_url: string | null };
-  saml: { enabled: boolean; login_url: string | null };
 }

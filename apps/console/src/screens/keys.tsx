@@ -238,16 +238,16 @@ function SessionsTab() {
       id: 'actions',
       header: 'Actions',
       enableSorting: false,
-      cell: ({ row }) =>
-        !row.original.revoked_at && (
-          <Button
-            variant="danger"
-            aria-label={`Revoke session ${row.original.id}`}
-            onClick={() => revoke.mutate(row.original.id)}
-          >
-            Revoke
-          </Button>
-        ),
+      // GET /v1/auth/sessions lists live sessions only: every row can be revoked.
+      cell: ({ row }) => (
+        <Button
+          variant="danger"
+          aria-label={`Revoke session ${row.original.id}`}
+          onClick={() => revoke.mutate(row.original.id)}
+        >
+          Revoke
+        </Button>
+      ),
     },
   ];
   if (sessions.isPending) return <Loading />;
