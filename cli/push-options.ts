@@ -1,4 +1,4 @@
-import { FLEET_LIMITS, SOURCE_ID_PATTERN } from '../libs/contracts/src/index.js';
+import { FLEET_LIMITS, SOURCE_ID_PATTERN, SOURCE_ID_RULE } from '../libs/contracts/src/index.js';
 import {
   ControlPlaneClient,
   ControlPlaneError,
@@ -42,7 +42,7 @@ export async function resolvePushTarget(
 ): Promise<{ sourceId: string; target?: PushTarget }> {
   const sourceIdText = options.sourceId ?? nonEmpty(env.AGENT_BOM_SOURCE_ID);
   if (sourceIdText !== undefined && !SOURCE_ID_PATTERN.test(sourceIdText)) {
-    throw new UsageError('--source-id must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+    throw new UsageError(`--source-id ${SOURCE_ID_RULE}`);
   }
   const urlText = options.pushUrl ?? nonEmpty(env.AGENT_BOM_PUSH_URL);
   const url = urlText ? asUsage(() => resolvePushUrl(urlText, push.defaultPath)) : undefined;

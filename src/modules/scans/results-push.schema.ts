@@ -6,6 +6,7 @@ import {
   SCAN_LIMITS,
   SCAN_SEVERITIES,
   SOURCE_ID_PATTERN,
+  SOURCE_ID_RULE,
   TRANSPORTS,
 } from '../../../libs/contracts/src/index.js';
 
@@ -38,7 +39,7 @@ export const ResultsPushSchema = z.strictObject({
   document_type: z.literal('agent-bom.scan'),
   scan_id: z.uuid(),
   generated_at: z.iso.datetime({ offset: true }),
-  source_id: z.string().regex(SOURCE_ID_PATTERN, 'must be 1-200 characters of A-Z a-z 0-9 . _ : -'),
+  source_id: z.string().regex(SOURCE_ID_PATTERN, SOURCE_ID_RULE),
   endpoint: z.record(z.string(), z.unknown()).optional(),
   advisory_source: z.object({
     description: z.string().max(4096),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { severityRank } from '../../../libs/advisories/src/index.js';
-import { SOURCE_ID_PATTERN, type ScanSeverity } from '../../../libs/contracts/src/index.js';
+import { SOURCE_ID_PATTERN, SOURCE_ID_RULE, type ScanSeverity } from '../../../libs/contracts/src/index.js';
 import { redactArgs, sanitizeUrl, scrubSecrets } from '../../../libs/redaction/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions, Tx } from '../../core/database/transactions.js';
@@ -54,7 +54,7 @@ export class ResultsService {
     idempotencyKey?: string,
   ): Promise<ResultsPushAnswer> {
     if (idempotencyKey !== undefined && !SOURCE_ID_PATTERN.test(idempotencyKey)) {
-      throw invalid('Idempotency-Key', 'must be 1-200 characters of A-Z a-z 0-9 . _ : -');
+      throw invalid('Idempotency-Key', SOURCE_ID_RULE);
     }
     const report = checkReport(body);
     const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
