@@ -62,6 +62,14 @@ const BENCHMARKS: Record<string, (mode: Mode) => Promise<Scenario[]>> = {
       await run(mode === 'quick' ? { seconds: 1, concurrency: 4 } : { seconds: 5, concurrency: 4 }),
     );
   },
+  scans: async (mode) => {
+    const { run } = await import('./scans/scans.bench.js');
+    return run(
+      mode === 'quick'
+        ? { servers: 500, packages: 10_000, advisories: 20_000, impactQueries: 100 }
+        : { servers: 1_000, packages: 20_000, advisories: 100_000, impactQueries: 300 },
+    );
+  },
 };
 
 const BASELINE = path.join(ROOT, 'bench/results/baseline-quick.json');

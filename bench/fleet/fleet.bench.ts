@@ -1,26 +1,9 @@
 import type { FleetAgent, FleetSyncPayload } from '../../libs/contracts/src/index.js';
 import { percentile, runConcurrently, startBenchControlPlane } from '../support/control-plane.js';
-import { loadAverage } from '../support/proc.js';
-import { ratio, type Measurement, type Role, type Scenario } from '../support/result.js';
+import { fromDurations } from '../support/durations.js';
+import { ratio, type Scenario } from '../support/result.js';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-/** A measurement from per-unit durations (ms) and the wall time they took (s). */
-function fromDurations(name: string, role: Role, durations: number[], seconds: number): Measurement {
-  const r = (n: number) => Math.round(n * 1000) / 1000;
-  return {
-    name,
-    role,
-    count: durations.length,
-    seconds: r(seconds),
-    perSecond: r(durations.length / seconds),
-    p50Ms: durations.length ? r(percentile(durations, 50)) : NaN,
-    p90Ms: durations.length ? r(percentile(durations, 90)) : NaN,
-    p99Ms: durations.length ? r(percentile(durations, 99)) : NaN,
-    errors: 0,
-    loadAverage: loadAverage(),
-  };
-}
 
 function endpointPayload(i: number, agents: number, serversPerAgent: number): FleetSyncPayload {
   const list: FleetAgent[] = Array.from({ length: agents }, (_, a) => ({

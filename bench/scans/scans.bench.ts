@@ -1,16 +1,16 @@
 /**
- * `node dist/bench/scans/scans.bench.js` (DATABASE_URL of a PostgreSQL the run may create a database in):
- * a scan of SERVERS servers / PACKAGES packages against ADVISORIES advisories, and blast-radius latency at that
- * size, each beside a baseline measured in the same run:
- * - scan: advisory lookup + exact version matching through the PostgreSQL source, vs the same lookups as one
+ * `npm run bench -- scans`: a scan of `servers` servers / `packages` packages against `advisories` advisories, and
+ * blast-radius latency on the graph of that scan, each beside its limit line measured in the same run:
+ * - matching: advisory lookup + exact version matching through the PostgreSQL source, vs the same lookups as one
  *   plain indexed SELECT (no matching);
  * - impact: `GET /v1/graph/impact`'s one recursive statement (nodes and edges), vs a plain indexed SELECT of
  *   the node's direct in-edges.
- * Self-contained in bench/scans (not wired into bench/run.ts while that is being restructured).
+ * Uses a throw-away database (on DATABASE_URL's server when set, else embedded).
  */
-import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { matchPackages, type Advisory, type PackageQuery } from '../../libs/advisories/src/index.js';
 import { createDataSource, migrateWithLock } from '../../src/core/database/data-source.js';
 import { Transactions } from '../../src/core/database/transactions.js';
@@ -18,17 +18,19 @@ import { AdvisoriesRepository } from '../../src/modules/advisories/advisories.re
 import { graphOfScan } from '../../src/modules/graph/graph-build.js';
 import { GraphRepository } from '../../src/modules/graph/graph.repository.js';
 import type { ResultsPush } from '../../src/modules/scans/results-push.schema.js';
+import { percentile, scratchDatabase } from '../support/control-plane.js';
+import { fromDurations } from '../support/durations.js';
+import { loadAverage } from '../support/proc.js';
+import { ratio, type Scenario } from '../support/result.js';
 
-const SERVERS = Number(process.env.BENCH_SCAN_SERVERS ?? 1000);
-const PACKAGES = Number(process.env.BENCH_SCAN_PACKAGES ?? 20_000);
-const ADVISORIES = Number(process.env.BENCH_SCAN_ADVISORIES ?? 100_000);
-const IMPACT_QUERIES = Number(process.env.BENCH_SCAN_IMPACT_QUERIES ?? 300);
-const NAMES = 50_000; // distinct npm package names the advisories spread over
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+export interface ScansOptions {
+  servers: number;
+  packages: number;
+  advisories: number;
+  impactQueries: number;
 }
+
+const NAMES = 50_000; // distinct npm package names the advisories spread over
 
 function advisory(i: number): Advisory {
   const major = i % 5;
@@ -49,16 +51,16 @@ function advisory(i: number): Advisory {
   };
 }
 
-async function main() {
-  const base = process.env.DATABASE_URL;
-  if (!base) throw new Error('set DATABASE_URL (a PostgreSQL where this run may create a database)');
-  const name = `bench_scans_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const ds = createDataSource(url.href, 8);
+export async function run(options: ScansOptions): Promise<Scenario[]> {
+  const {
+    servers: SERVERS,
+    packages: PACKAGES,
+    advisories: ADVISORIES,
+    impactQueries: IMPACT_QUERIES,
+  } = options;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-bench-scans-'));
+  const scratch = await scratchDatabase(dataDir);
+  const ds = createDataSource(scratch.url, 8);
   await ds.initialize();
   try {
     await migrateWithLock(ds);
@@ -87,17 +89,26 @@ async function main() {
       candidates: (keys: readonly string[]) =>
         advisories.byPackages(keys.map((k) => ['npm', k.slice(4)] as const)),
     };
-    t0 = performance.now();
-    const matches = await matchPackages(source, queries);
-    const scanSeconds = (performance.now() - t0) / 1000;
+    // Interleaved rounds, medians: one pass is ~0.1 s at quick sizes, too short to trust alone.
+    const names = [...new Set(queries.map((q) => q.name))];
+    const scanTimes: number[] = [];
+    const baselineTimes: number[] = [];
+    let matches: Awaited<ReturnType<typeof matchPackages>> = [];
+    for (let round = 0; round < 5; round++) {
+      t0 = performance.now();
+      matches = await matchPackages(source, queries);
+      scanTimes.push((performance.now() - t0) / 1000);
+      t0 = performance.now();
+      await ds.query(
+        `SELECT p.name, a.record FROM unnest($1::text[]) AS k(name)
+           JOIN advisory_packages p ON p.ecosystem = 'npm' AND p.name = k.name JOIN advisories a ON a.id = p.advisory_id`,
+        [names],
+      );
+      baselineTimes.push((performance.now() - t0) / 1000);
+    }
+    const scanSeconds = percentile(scanTimes, 50);
+    const baselineSeconds = percentile(baselineTimes, 50);
     const vulnerable = matches.filter((m) => m.length).length;
-    t0 = performance.now();
-    await ds.query(
-      `SELECT p.name, a.record FROM unnest($1::text[]) AS k(name)
-         JOIN advisory_packages p ON p.ecosystem = 'npm' AND p.name = k.name JOIN advisories a ON a.id = p.advisory_id`,
-      [[...new Set(queries.map((q) => q.name))]],
-    );
-    const baselineSeconds = (performance.now() - t0) / 1000;
 
     // The graph of that scan: 10 endpoints × 1 agent × 100 servers, each server running its 20 packages.
     t0 = performance.now();
@@ -175,24 +186,78 @@ async function main() {
       await ds.query(`SELECT src FROM graph_edges WHERE tenant_id = $1 AND dst = $2`, ['bench', id]);
       plain.push(performance.now() - s);
     }
-    const p95 = percentile(impact, 95);
-    const basep95 = percentile(plain, 95);
-    process.stdout.write(
-      [
-        `scans bench: ${SERVERS} servers, ${PACKAGES} packages, ${ADVISORIES} advisories (${NAMES} package names)`,
-        `  import          ${importSeconds.toFixed(1)} s (${Math.round(ADVISORIES / importSeconds)} advisories/s)`,
-        `  scan (lookup + exact matching) ${scanSeconds.toFixed(2)} s, ${vulnerable} vulnerable packages   goal < 30 s`,
-        `  baseline (one plain indexed SELECT of the same names) ${baselineSeconds.toFixed(2)} s   ratio ${(scanSeconds / baselineSeconds).toFixed(1)}x`,
-        `  graph build     ${graphSeconds.toFixed(1)} s: ${nodes} nodes, ${edges} edges`,
-        `  impact (recursive) p50 ${percentile(impact, 50).toFixed(2)} ms p95 ${p95.toFixed(2)} ms over ${vulnIds.length} vulnerabilities, avg ${(reached / Math.max(1, vulnIds.length)).toFixed(1)} nodes reached   goal p95 < 50 ms`,
-        `  baseline (plain indexed SELECT of direct in-edges) p50 ${percentile(plain, 50).toFixed(2)} ms p95 ${basep95.toFixed(2)} ms   ratio p95 ${(p95 / basep95).toFixed(1)}x`,
-      ].join('\n') + '\n',
-    );
+    const matching = [
+      { ...fromDurations('lookup + exact matching', 'system', [], scanSeconds), count: PACKAGES },
+      { ...fromDurations('one plain indexed SELECT', 'limit', [], baselineSeconds), count: PACKAGES },
+    ].map((m) => ({ ...m, perSecond: Math.round(PACKAGES / m.seconds) }));
+    const blast = [
+      fromDurations('GET /v1/graph/impact statement', 'system', impact, sum(impact) / 1000),
+      fromDurations('plain SELECT of direct in-edges', 'limit', plain, sum(plain) / 1000),
+    ];
+    const ms = (n: number) => Math.round(n * 1000) / 1000;
+    return [
+      {
+        benchmark: 'scans',
+        name: `matching: ${PACKAGES} packages against ${ADVISORIES} advisories`,
+        unit: 'package',
+        concurrency: 1,
+        measurements: matching,
+        ratios: [
+          ratio(
+            matching,
+            'scans.match_vs_select',
+            'matching / plain SELECT (packages/s)',
+            matching[0].name,
+            matching[1].name,
+            'perSecond',
+            'higher',
+          ),
+          {
+            key: 'scans.match_seconds',
+            label: 'scan time',
+            value: ms(scanSeconds),
+            better: 'lower',
+            unit: 's',
+            goal: 30,
+          },
+        ],
+        notes: [
+          `medians of 5 rounds; ${vulnerable} of ${PACKAGES} packages vulnerable; ${ADVISORIES} advisories imported in ${importSeconds.toFixed(1)} s; load ${loadAverage()}`,
+        ],
+      },
+      {
+        benchmark: 'scans',
+        name: `blast radius: ${vulnIds.length} vulnerabilities, graph of ${nodes} nodes / ${edges} edges (built in ${graphSeconds.toFixed(1)} s)`,
+        unit: 'query',
+        concurrency: 1,
+        measurements: blast,
+        ratios: [
+          {
+            key: 'scans.impact_p95_ms',
+            label: 'impact p95',
+            value: ms(percentile(impact, 95)),
+            better: 'lower',
+            unit: 'ms',
+            goal: 50,
+          },
+          ratio(
+            blast,
+            'scans.impact_p50_vs_select',
+            'impact p50 / plain SELECT p50',
+            blast[0].name,
+            blast[1].name,
+            'p50Ms',
+            'lower',
+          ),
+        ],
+        notes: [`${(reached / Math.max(1, vulnIds.length)).toFixed(1)} nodes reached per query on average`],
+      },
+    ];
   } finally {
     await ds.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
+    await fs.rm(dataDir, { recursive: true, force: true });
   }
 }
 
-await main();
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
