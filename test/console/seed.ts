@@ -25,7 +25,7 @@ export interface Seeded {
   proxyKey: string;
 }
 
-async function call<T>(
+export async function call<T>(
   origin: string,
   key: string,
   method: string,

@@ -28,6 +28,23 @@ export interface DiscoveredUpstream {
   approval?: UpstreamApprovalState;
 }
 
+/** `GET`/`PUT /v1/gateway/upstreams/{name}/approval`. */
+export interface ApprovalView {
+  name: string;
+  state: UpstreamApprovalState;
+  reason: string | null;
+  /** `key:<name>` of the admin, or `auto-approve:<pattern>` when the tenant's list approved it. */
+  decided_by: string | null;
+  decided_at: string | null;
+}
+
+/** `GET`/`PUT /v1/gateway/upstreams/auto-approve`. */
+export interface AutoApproveView {
+  hosts: string[];
+  updated_by: string | null;
+  updated_at: string | null;
+}
+
 /** Two URLs reported under one name: both are listed (later ones suffixed) and the clash is reported here. */
 export interface DiscoveryConflict {
   name: string;

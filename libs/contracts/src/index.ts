@@ -94,6 +94,8 @@ export type {
 } from './graph.js';
 export { UPSTREAM_APPROVAL_STATES } from './discovery.js';
 export type {
+  ApprovalView,
+  AutoApproveView,
   UpstreamApprovalState,
   DiscoveredUpstream,
   DiscoveryConflict,

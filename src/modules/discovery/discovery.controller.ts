@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
+import type { ApprovalView, AutoApproveView, DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DiscoveryService } from './discovery.service.js';
@@ -11,11 +11,7 @@ import {
   UPSTREAM_NAME_PATTERN,
   UPSTREAM_NAME_RULE,
 } from './dto/approval.dto.js';
-import {
-  UpstreamApprovalService,
-  type ApprovalView,
-  type AutoApproveView,
-} from './upstream-approval.service.js';
+import { UpstreamApprovalService } from './upstream-approval.service.js';
 
 const NAME_PARAM = patternParam('name', UPSTREAM_NAME_PATTERN, UPSTREAM_NAME_RULE);
 

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { UpstreamApprovalState } from '../../../libs/contracts/src/index.js';
+import type {
+  ApprovalView,
+  AutoApproveView,
+  UpstreamApprovalState,
+} from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { invalid, notFound } from '../../core/errors/domain-error.js';
@@ -7,21 +11,6 @@ import { AuditService } from '../audit/audit.service.js';
 import { scrubSecrets } from '../../../libs/redaction/src/index.js';
 import { canonicalHostPattern, matchingHostPattern } from './host-patterns.js';
 import { UpstreamApprovalRepository, type ApprovalRow } from './upstream-approval.repository.js';
-
-export interface ApprovalView {
-  name: string;
-  state: UpstreamApprovalState;
-  reason: string | null;
-  /** `key:<name>` of the admin, or `auto-approve:<pattern>` when the tenant's list approved it. */
-  decided_by: string | null;
-  decided_at: string | null;
-}
-
-export interface AutoApproveView {
-  hosts: string[];
-  updated_by: string | null;
-  updated_at: string | null;
-}
 
 /**
  * Approval of discovered upstreams (issue 16, item 4): a gateway routes only `approved` ones.

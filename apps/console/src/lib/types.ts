@@ -1,6 +1,8 @@
 /** Shapes of the /v1 answers the console reads; the contracts live in libs/contracts (types only, erased). */
 export type {
   ApiKeyView,
+  ApprovalView,
+  AutoApproveView,
   AuditEntryView,
   CreatedApiKey,
   DiscoveredUpstream,
@@ -16,6 +18,7 @@ export type {
   SessionView,
   SsoProvidersView as SsoOptions,
   TenantView,
+  UpstreamApprovalState,
   VerifyReport,
 } from '../../../../libs/contracts/src/index.js';
 

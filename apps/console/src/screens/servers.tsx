@@ -2,13 +2,16 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, getRouteApi } from '@tanstack/react-router';
 import type { ColumnDef } from '@tanstack/react-table';
 import { Tabs } from 'radix-ui';
+import { useMemo, useState } from 'react';
 import { DataTable } from '../components/data-table';
 import { ErrorState, Loading, Section, when } from '../components/states';
-import { Badge, List, Search, Select } from '../components/ui';
+import { List, Search, Select } from '../components/ui';
 import { api } from '../lib/api';
+import { useAuth } from '../lib/auth';
 import { usePaged, useSearchPatch } from '../lib/hooks';
 import type { DiscoveredUpstream, DiscoveryAnswer, FleetServerView } from '../lib/types';
 import { AUTH_MODES, TRANSPORTS } from '../../../../libs/contracts/src/fleet.js';
+import { ApprovalBadge, ApprovalDialog, AutoApproveHosts, approvalActionColumn } from './upstream-approval';
 
 const routeApi = getRouteApi('/servers');
 
@@ -67,18 +70,7 @@ const upstreamColumns: ColumnDef<DiscoveredUpstream, unknown>[] = [
     id: 'approval',
     header: 'Approval',
     accessorFn: (row) => row.approval ?? '',
-    cell: ({ row }) =>
-      row.original.approval ? (
-        <Badge
-          tone={
-            row.original.approval === 'approved' ? 'ok' : row.original.approval === 'blocked' ? 'bad' : 'warn'
-          }
-        >
-          {row.original.approval}
-        </Badge>
-      ) : (
-        <span className="muted">—</span>
-      ),
+    cell: ({ row }) => <ApprovalBadge state={row.original.approval} />,
   },
   {
     id: 'sources',
@@ -101,6 +93,12 @@ export function ServersScreen() {
     queryFn: () => api<DiscoveryAnswer>('/v1/gateway/upstreams/discovered'),
   });
   const tab = search.tab === 'upstreams' ? 'upstreams' : 'servers';
+  const approver = useAuth().can('upstreams:approve');
+  const [deciding, setDeciding] = useState<DiscoveredUpstream | null>(null);
+  const columns = useMemo(
+    () => (approver ? [...upstreamColumns, approvalActionColumn(setDeciding)] : upstreamColumns),
+    [approver],
+  );
   return (
     <>
       <h1>MCP servers</h1>
@@ -160,10 +158,11 @@ export function ServersScreen() {
               <DataTable
                 label="Discovered upstreams"
                 rows={discovered.data.upstreams}
-                columns={upstreamColumns}
+                columns={columns}
                 rowKey={(row) => row.name}
                 empty="No remote MCP server discovered yet."
               />
+              {approver && <AutoApproveHosts />}
               <Section title={`Conflicts (${discovered.data.conflicts.length})`}>
                 {discovered.data.conflicts.length ? (
                   <ul className="conflicts">
@@ -181,6 +180,7 @@ export function ServersScreen() {
           )}
         </Tabs.Content>
       </Tabs.Root>
+      <ApprovalDialog upstream={deciding} onClose={() => setDeciding(null)} />
     </>
   );
 }
