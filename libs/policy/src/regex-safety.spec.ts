@@ -90,8 +90,9 @@ describe('globMatch', () => {
   });
 
   it('has no pathological inputs', () => {
-    const started = performance.now();
+    const started = process.cpuUsage(); // CPU, not wall time: a loaded machine stretches wall time
     expect(globMatch('*a*a*a*a*a*a*a*a*b', 'a'.repeat(1024))).toBe(false);
-    expect(performance.now() - started).toBeLessThan(200);
+    const used = process.cpuUsage(started);
+    expect((used.user + used.system) / 1000).toBeLessThan(200);
   });
 });
