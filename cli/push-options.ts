@@ -79,6 +79,28 @@ export async function resolvePushTarget(
   };
 }
 
+/**
+ * Pushes with the endpoint's stored credential, else with the shared key. A stored credential the control plane
+ * refuses (401: an admin revoked or re-enrolled the endpoint) is tried again with the shared key when one was
+ * given, which a sync uses to enroll anew and a report to push like an endpoint never enrolled; anything else
+ * throws. `push` hears which credential it is given (`agents` reports it).
+ */
+export async function pushWithFallback<T>(
+  target: PushTarget,
+  push: (client: ControlPlaneClient, credential: 'endpoint' | 'fleet-push') => Promise<T>,
+): Promise<T> {
+  if (target.endpoint) {
+    try {
+      return await push(target.endpoint, 'endpoint');
+    } catch (error) {
+      const refused = error instanceof ControlPlaneError && error.details.status === 401;
+      if (!refused || !target.shared) throw error;
+    }
+  }
+  if (!target.shared) throw new UsageError('pushing needs an API key'); // resolvePushTarget checked it
+  return push(target.shared, 'fleet-push');
+}
+
 /** A ControlPlaneError from checking options (URL, key) is the user's mistake. */
 function asUsage<T>(make: () => T): T {
   try {

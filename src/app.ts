@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
+import { UPSTREAM_NAME_MAX } from '../libs/contracts/src/index.js';
 import { AppModule } from './app.module.js';
 import { AuthGuard } from './core/auth/auth.guard.js';
 import type { AppConfig } from './core/config/config.js';
@@ -36,6 +37,8 @@ export async function createApp(
     loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,
     genReqId: requestIdOf,
+    // `/v1/gateway/upstreams/<name>/approval` takes every routable name (Fastify's default stops at 100).
+    routerOptions: { maxParamLength: UPSTREAM_NAME_MAX },
     trustProxy: false,
     return503OnClosing: true,
     // Errors of the router itself (undecodable path, over-long parameter) leave in the same envelope.

@@ -18,7 +18,13 @@ import {
 import { writeCredential } from '../agents/endpoint-credential.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
 import { renderTable, renderWarnings } from '../agents/render.js';
-import { checkedLabel, nonEmpty, resolvePushTarget, type PushOptions } from '../push-options.js';
+import {
+  checkedLabel,
+  nonEmpty,
+  pushWithFallback,
+  resolvePushTarget,
+  type PushOptions,
+} from '../push-options.js';
 import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './usage-error.js';
@@ -159,16 +165,18 @@ export async function runAgents(
 
   let push: PushReport | undefined;
   if (target) {
-    const { url, shared, endpoint, credentialFile } = target;
-    push = endpoint ? await pushPayload(endpoint, url, payload) : undefined;
-    if (push) push.credential = 'endpoint';
+    const { url, credentialFile } = target;
+    let used: PushReport['credential'];
     // A revoked or re-enrolled endpoint's credential no longer works: with the shared key, ask to enroll again.
-    if (shared && (!push || (!push.ok && push.error?.status === 401))) {
-      push = await pushPayload(shared, url, payload);
-      push.credential = 'fleet-push';
-    }
-    const credential = push?.result?.endpoint_credential;
-    if (push?.result && credential) {
+    push = await pushPayload(url, () =>
+      pushWithFallback(target, (client, credential) => {
+        used = credential;
+        return client.syncFleet(payload, { url });
+      }),
+    );
+    push.credential = used;
+    const credential = push.result?.endpoint_credential;
+    if (push.result && credential) {
       delete push.result.endpoint_credential;
       await writeCredential(credentialFile, {
         control_plane: url.origin,
@@ -212,12 +220,11 @@ export async function runAgents(
 }
 
 async function pushPayload(
-  client: ControlPlaneClient,
   url: URL,
-  payload: FleetSyncPayload,
+  sync: () => ReturnType<ControlPlaneClient['syncFleet']>,
 ): Promise<PushReport> {
   try {
-    const result = await client.syncFleet(payload, { url });
+    const result = await sync();
     return {
       ok: true,
       url: result.url,

@@ -17,7 +17,13 @@ import { buildScanReport, renderScanTable, toCycloneDx, toSarif, toSpdx } from '
 import { PRESETS, type PresetName } from '../agents/presets.js';
 import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
-import { checkedLabel, nonEmpty, resolvePushTarget, type PushOptions } from '../push-options.js';
+import {
+  checkedLabel,
+  nonEmpty,
+  pushWithFallback,
+  resolvePushTarget,
+  type PushOptions,
+} from '../push-options.js';
 import { hostOs, write } from './agents.js';
 import { UsageError } from './usage-error.js';
 
@@ -54,9 +60,7 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
   const format = options.format ?? 'table';
   const quiet = format !== 'table' && !options.output;
 
-  // An enrolled endpoint pushes with its own credential (the control plane refuses any other key for it).
   const { sourceId, target } = await resolvePushTarget(options, env, { defaultPath: RESULTS_PUSH_PATH });
-  const client = target?.endpoint ?? target?.shared;
   const hostname = checkedLabel('--hostname', options.hostname ?? nonEmpty(env.AGENT_BOM_HOSTNAME));
   const owner = checkedLabel('--owner', options.owner ?? nonEmpty(env.AGENT_BOM_OWNER));
   const environment = checkedLabel(
@@ -105,11 +109,14 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
     }
 
     let exit: number = SCAN_EXIT.ok;
-    if (client && target) {
+    if (target) {
       try {
-        const result = await client.postJson<{ scan_id: string; findings: number }>(target.url, report, {
-          forbiddenHint: "this key's role cannot push scan results; use a fleet-push or analyst key",
-        });
+        // An enrolled endpoint pushes with its own credential (the control plane refuses any other key for it).
+        const result = await pushWithFallback(target, (client) =>
+          client.postJson<{ scan_id: string; findings: number }>(target.url, report, {
+            forbiddenHint: "this key's role cannot push scan results; use a fleet-push or analyst key",
+          }),
+        );
         process.stderr.write(
           `pushed scan ${report.scan_id} to ${result.url} (${result.attempts} attempt(s))\n`,
         );

@@ -46,3 +46,50 @@ describe('migrations', () => {
     expect(await migrateWithLock(db.dataSource)).toEqual(ALL);
   });
 });
+
+describe('migration RoutableUpstreamNames', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('renames the unroutable names discovery handed out, keeps routable ones, and moves their approvals', async () => {
+    expect(ALL.at(-1)).toBe('RoutableUpstreamNames1764300000000');
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    await q(`INSERT INTO tenants (id, name) VALUES ('t1', 't1')`);
+    const names: Array<[string, string, string, number]> = [
+      ['My-Server', 'https://a.example/mcp', 'My-Server', 0],
+      ['My Server', 'https://b.example/mcp', 'My Server', 0],
+      ['My Server', 'https://c.example/mcp', 'My Server-1', 1],
+      ['jira', 'https://d.example/mcp', 'jira', 0],
+    ];
+    for (const [i, [base, url, assigned, ordinal]] of names.entries()) {
+      await q(
+        `INSERT INTO upstream_names (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at)
+         VALUES ('t1', $1, $2, $3, $4, now() + $5 * interval '1 second')`,
+        [base, url, assigned, ordinal, i],
+      );
+    }
+    await q(
+      `INSERT INTO upstream_approvals (tenant_id, name, state, decided_by, decided_at)
+       VALUES ('t1', 'My Server-1', 'approved', 'key:admin', now())`,
+    );
+    expect(await migrateWithLock(db.dataSource)).toEqual(['RoutableUpstreamNames1764300000000']);
+    const rows = (await q(`SELECT url, assigned_name, ordinal FROM upstream_names ORDER BY url`)) as Array<{
+      url: string;
+      assigned_name: string;
+      ordinal: number;
+    }>;
+    expect(rows.map((r) => [r.url.slice(8, 9), r.assigned_name, r.ordinal])).toEqual([
+      ['a', 'My-Server', 0],
+      ['b', 'My-Server-1', 1],
+      ['c', 'My-Server-2', 2],
+      ['d', 'jira', 0],
+    ]);
+    expect(await q(`SELECT name, state FROM upstream_approvals`)).toEqual([
+      { name: 'My-Server-2', state: 'approved' },
+    ]);
+  });
+});

@@ -93,8 +93,7 @@ describe('gateway serve --from-control-plane', () => {
       agents: [agent('cursor', [remoteServer('everything', `${betaServer.url}/mcp`)], 'cursor')],
     });
 
-    // Discovered upstreams are routed once approved (#16). A control plane with approval answers `pending` until
-    // an admin approves; one without it (404 here) sends no `approval` field and the gateway routes as before.
+    // Discovered upstreams are routed once approved (#16): `pending` until an admin approves.
     for (const [tenant, names] of [
       ['tenant-alpha', ['everything', 'legacy']],
       ['tenant-beta', ['everything']],
@@ -108,8 +107,11 @@ describe('gateway serve --from-control-plane', () => {
           headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
           body: JSON.stringify({ state: 'approved' }),
         });
-        expect([200, 204, 404]).toContain(res.status);
-        await res.arrayBuffer();
+        expect({ name, status: res.status, body: await res.json() }).toMatchObject({
+          name,
+          status: 200,
+          body: { name, state: 'approved' },
+        });
       }
     }
 

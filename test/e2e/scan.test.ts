@@ -124,6 +124,27 @@ describe('agent-bom scan → control plane', () => {
     expect(report.summary.vulnerable_packages).toBe(1);
   });
 
+  it('a refused endpoint credential (re-enrolled by an admin) falls back to the shared key, as agents does', async () => {
+    const admin = (
+      await runCli(['keys', 'create', '--tenant', 'acme', '--role', 'admin'], env)
+    ).stdout.trim();
+    const local = { ...env, AGENT_BOM_CREDENTIAL_FILE: path.join(fixture.root, 'credentials.json') };
+    const push = ['--push-url', server.url, '--push-api-key', keys['fleet-push'], '--source-id', 'laptop-7'];
+    const base = ['--home', fixture.home, '--os', 'linux', '--project', fixture.project, ...push];
+    const enrolled = await runCli(['agents', ...base, '--json'], local, 90_000);
+    expect(JSON.parse(enrolled.stdout).push).toMatchObject({ ok: true, enrolled: true });
+    const reopened = await fetch(`${server.url}/v1/fleet/endpoints/laptop-7/reenroll`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(reopened.status).toBe(200);
+    const run = await runCli(['scan', ...base, '--format', 'json'], local, 90_000);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringContaining('pushed scan'),
+    });
+  });
+
   it('bad-input: a fleet-push key cannot read back; a wrong key fails the push with exit 1', async () => {
     expect((await api('/v1/findings', keys['fleet-push'])).status).toBe(403);
     const run = await scan('--push-url', server.url, '--push-api-key', 'abom_not_a_real_key');

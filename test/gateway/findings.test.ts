@@ -304,6 +304,9 @@ describe('gateway egress: discovered upstreams cannot reach internal addresses',
       { name: 'refused', url: 'https://mcp.example.org/mcp', transport: 'http', approval: 'blocked' },
       // an answer without the field (a control plane from before approval): nobody approved it, so not routed
       { name: 'unknown', url: 'https://mcp.example.net/mcp', transport: 'http', approval: null },
+      // names and addresses a gateway cannot route (a control plane from before routable names handed them out)
+      { name: 'My Server, v2', url: `${mcp.url}/mcp`, transport: 'http' },
+      { name: 'files', url: 'ftp://files.example.com/mcp', transport: 'http' },
     ]);
     gateway = await startGateway(
       {
@@ -328,7 +331,9 @@ describe('gateway egress: discovered upstreams cannot reach internal addresses',
       /fronting 2 upstream\(s\): allowed-tools, by-name$/,
     );
     const third = lines.find((l) => l.startsWith('not fronting'))!;
-    expect(third).toMatch(/^not fronting 7 upstream\(s\): /);
+    expect(third).toMatch(/^not fronting 9 upstream\(s\): /);
+    expect(third).toContain('"My Server, v2" (name not routable at /mcp/<name>)');
+    expect(third).toContain('files (unusable address)');
     expect(third).toMatch(
       /cp-metrics \(refused by egress: 127\.0\.0\.1 is the control plane's own address\)/,
     );

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError } from 'fastify';
+import { UPSTREAM_NAME_MAX } from '../../../libs/contracts/src/index.js';
 import { GatewayModule } from './gateway.module.js';
 import { installBodyReader } from './http/body.js';
 import { foreignRequest, normalizeRequestTarget, originPolicy } from './http/request-guard.js';
@@ -21,6 +22,8 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
       { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'error' },
     ),
     bodyLimit: config.maxBodyBytes,
+    // `/mcp/<upstream>` carries every routable name (Fastify's default stops parameters at 100 characters).
+    routerOptions: { maxParamLength: UPSTREAM_NAME_MAX },
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: true,

@@ -399,15 +399,20 @@ export class GatewayRuntime {
       const byName = new Map<string, Upstream>();
       const skipped = new Map<string, string>();
       for (const found of state.discovered) {
-        let url: URL;
+        if (!UPSTREAM_NAME.test(found.name)) {
+          // Quoted, so a space, a comma or a control character cannot blur the line (this control plane
+          // hands out no such name; an older one did).
+          skipped.set(JSON.stringify(found.name), 'name not routable at /mcp/<name>');
+          continue;
+        }
+        let url: URL | undefined;
         try {
           url = new URL(found.url);
         } catch {
-          skipped.set(found.name, 'unusable address');
-          continue;
+          url = undefined;
         }
-        if (!UPSTREAM_NAME.test(found.name) || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-          skipped.set(found.name, 'unusable name or address');
+        if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+          skipped.set(found.name, 'unusable address');
           continue;
         }
         const why = this.approvalProblem(found.approval);

@@ -6,6 +6,8 @@ import {
   roleHasPermission,
   ROLES,
   tenantIdProblem,
+  UPSTREAM_NAME,
+  upstreamName,
 } from './index.js';
 
 describe('role matrix', () => {
@@ -67,4 +69,23 @@ describe('tenant ids', () => {
   it.each(['Acme', '-acme', 'acme-', 'a_b', 'a'.repeat(64), '', 'système', 'system'])('refuses %p', (id) =>
     expect(tenantIdProblem(id)).toBeDefined(),
   );
+});
+
+describe('discovered upstream names', () => {
+  it.each([
+    ['jira', 0, 'jira'],
+    ['jira', 2, 'jira-2'],
+    ['mcp.v2_beta', 0, 'mcp.v2_beta'],
+    ['My Server', 0, 'My-Server'],
+    ['My  Server (eu)', 1, 'My-Server-eu-1'],
+    ['ünïcode', 0, 'unicode'],
+    ['.hidden', 0, 'hidden'],
+    ['日本語', 0, 'upstream'],
+    ['', 0, 'upstream'],
+    ['a'.repeat(200), 0, 'a'.repeat(200)],
+    ['a'.repeat(200), 12, `${'a'.repeat(197)}-12`],
+  ])('%p, ordinal %i → %p', (reported, ordinal, name) => {
+    expect(upstreamName(reported, ordinal)).toBe(name);
+    expect(name).toMatch(UPSTREAM_NAME);
+  });
 });

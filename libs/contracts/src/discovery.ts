@@ -10,6 +10,40 @@ import type { Role } from './roles.js';
 export const UPSTREAM_APPROVAL_STATES = ['pending', 'approved', 'blocked'] as const;
 export type UpstreamApprovalState = (typeof UPSTREAM_APPROVAL_STATES)[number];
 
+/** Longest upstream name, a collision suffix included. */
+export const UPSTREAM_NAME_MAX = 200;
+
+/**
+ * Upstream names a gateway routes at `/mcp/<name>`, whether discovered or named by an overlay: a letter or digit,
+ * then letters, digits, `.`, `_` or `-`; 1-200 characters. Discovery hands out no other name.
+ */
+export const UPSTREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+export const UPSTREAM_NAME_RULE = 'must be 1-200 of A-Z a-z 0-9 . _ -, starting with a letter or digit';
+
+/**
+ * The routable name discovery gives the `ordinal`-th URL reported under a server name (0: the bare name, then
+ * `-1`, `-2`, …). A name that is already routable is kept as it is; any other is made routable: accents are
+ * dropped (`ünïcode` → `unicode`), every run of other characters becomes `-` (`My Server` → `My-Server`), and
+ * leading `.`/`_`/`-` and trailing `-` are trimmed; nothing left gives `upstream`. The name is cut so that the
+ * suffix fits in {@link UPSTREAM_NAME_MAX}. Whatever clashes as a result gets the next suffix.
+ */
+export function upstreamName(reported: string, ordinal = 0): string {
+  const suffix = ordinal === 0 ? '' : `-${ordinal}`;
+  return upstreamBaseName(reported).slice(0, UPSTREAM_NAME_MAX - suffix.length) + suffix;
+}
+
+/** `reported` made routable, without a suffix: what a conflict is reported under. */
+export function upstreamBaseName(reported: string): string {
+  if (UPSTREAM_NAME.test(reported)) return reported;
+  const slug = reported
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[._-]+|-+$/g, '')
+    .slice(0, UPSTREAM_NAME_MAX);
+  return slug || 'upstream';
+}
+
 /** One upstream in `GET /v1/gateway/upstreams/discovered`. */
 export interface DiscoveredUpstream {
   name: string;

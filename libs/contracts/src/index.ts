@@ -92,7 +92,14 @@ export type {
   ImpactGroup,
   ImpactNodeView,
 } from './graph.js';
-export { UPSTREAM_APPROVAL_STATES } from './discovery.js';
+export {
+  UPSTREAM_APPROVAL_STATES,
+  UPSTREAM_NAME,
+  UPSTREAM_NAME_MAX,
+  UPSTREAM_NAME_RULE,
+  upstreamBaseName,
+  upstreamName,
+} from './discovery.js';
 export type {
   ApprovalView,
   AutoApproveView,

@@ -1,19 +1,20 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ApprovalView, AutoApproveView, DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
+import {
+  UPSTREAM_NAME,
+  UPSTREAM_NAME_RULE,
+  type ApprovalView,
+  type AutoApproveView,
+  type DiscoveryAnswer,
+} from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DiscoveryService } from './discovery.service.js';
 import { patternParam } from '../../core/http/uuid-param.js';
-import {
-  SetApprovalDto,
-  SetAutoApproveDto,
-  UPSTREAM_NAME_PATTERN,
-  UPSTREAM_NAME_RULE,
-} from './dto/approval.dto.js';
+import { SetApprovalDto, SetAutoApproveDto } from './dto/approval.dto.js';
 import { UpstreamApprovalService } from './upstream-approval.service.js';
 
-const NAME_PARAM = patternParam('name', UPSTREAM_NAME_PATTERN, UPSTREAM_NAME_RULE);
+const NAME_PARAM = patternParam('name', UPSTREAM_NAME, UPSTREAM_NAME_RULE);
 
 @ApiTags('discovery')
 @ApiBearerAuth()

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type { DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
+import { upstreamBaseName, type DiscoveryAnswer } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DiscoveryRepository } from './discovery.repository.js';
 import { UpstreamApprovalService } from './upstream-approval.service.js';
 
 /**
  * `GET /v1/gateway/upstreams/discovered`. `auth` is always "none": discovery never sees credentials; gateways
- * overlay them locally. Two URLs under one name are both listed (the first seen keeps the bare name, later ones
- * `-1`, `-2`, … forever) and reported in `conflicts` for the operator to reconcile. `approval` (added after the
- * seed) says whether a gateway may route the upstream.
+ * overlay them locally. Every name is one a gateway routes at `/mcp/<name>` (`upstreamName` in libs/contracts:
+ * `My Server` is `My-Server`). Two URLs under one name are both listed (the first seen keeps the bare name, later
+ * ones `-1`, `-2`, … forever) and reported in `conflicts` for the operator to reconcile. `approval` (added after
+ * the seed) says whether a gateway may route the upstream.
  */
 @Injectable()
 export class DiscoveryService {
@@ -22,14 +23,18 @@ export class DiscoveryService {
       this.repository.discovered(principal.tenantId),
       this.approvals.resolver(principal.tenantId),
     ]);
+    // Names that clash once made routable (`My Server` and `My-Server`) are one conflict, like two URLs of one name.
     const byBase = new Map<string, typeof rows>();
-    for (const row of rows) byBase.set(row.base_name, [...(byBase.get(row.base_name) ?? []), row]);
+    for (const row of rows) {
+      const base = upstreamBaseName(row.base_name);
+      byBase.set(base, [...(byBase.get(base) ?? []), row]);
+    }
     const conflicts = [...byBase.entries()]
       .filter(([, group]) => group.length > 1)
       .map(([name, group]) => ({
         name,
         upstreams: [...group]
-          .sort((a, b) => a.ordinal - b.ordinal)
+          .sort((a, b) => a.ordinal - b.ordinal || a.name.localeCompare(b.name))
           .map((r) => ({ name: r.name, url: r.url })),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { FleetSyncResult } from '../../../libs/contracts/src/index.js';
+import { upstreamName, type FleetSyncResult } from '../../../libs/contracts/src/index.js';
 import type { Tx } from '../../core/database/transactions.js';
 
 /** An agent row ready for the batch upsert. */
@@ -225,13 +225,11 @@ export class FleetSyncTransaction {
   }
 
   /**
-   * Gives every (name, url) remote pair not seen before its stable upstream name: the first URL seen under a
-   * name keeps the bare name forever; later ones get `-1`, `-2`, … in the order they are first seen. A
-   * suffixed name that is already taken (by a server literally named `jira-1`) is skipped.
-   */
-  /**
-   * Names pairs never seen before. The first report of a (name, url) also fixes its transport: later reports,
-   * from any endpoint, can change neither (docs/fleet.md, "Discovery rule").
+   * Gives every (name, url) remote pair not seen before its stable upstream name, one a gateway can route
+   * ({@link upstreamName}): the first URL seen under a name keeps the bare name forever; later ones get `-1`,
+   * `-2`, … in the order they are first seen. A name that is already taken (by a server literally named
+   * `jira-1`, or by `My Server` for `My-Server`) is skipped. The first report of a (name, url) also fixes its
+   * transport: later reports, from any endpoint, can change neither (docs/fleet.md, "Discovery rule").
    */
   async registerUpstreams(
     pairs: Array<{ name: string; url: string; transport: string }>,
@@ -247,7 +245,7 @@ export class FleetSyncTransaction {
         [this.tenantId, pair.name],
       )) as { next: number }[];
       for (let ordinal = next; ; ordinal++) {
-        const assigned = ordinal === 0 ? pair.name : `${pair.name}-${ordinal}`;
+        const assigned = upstreamName(pair.name, ordinal);
         const inserted = (await this.manager.query(
           `INSERT INTO upstream_names
              (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at, transport)

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { parse } from 'yaml';
 import { ConfigError } from '../config/config.js';
-import { transportOf, UPSTREAM_NAME, type Upstream } from './upstream.js';
+import { transportOf, UPSTREAM_NAME, UPSTREAM_NAME_RULE, type Upstream } from './upstream.js';
 
 const FIELDS = new Set(['name', 'url', 'auth', 'token_env', 'header_name', 'tenant', 'transport']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -74,7 +74,7 @@ export function parseOverlay(doc: unknown, env: NodeJS.ProcessEnv, file = 'overl
       return value.trim();
     };
     const name = str('name');
-    if (!name || !UPSTREAM_NAME.test(name)) throw fail(`${at}.name`, 'required: 1-200 of A-Z a-z 0-9 . _ -');
+    if (!name || !UPSTREAM_NAME.test(name)) throw fail(`${at}.name`, `required; ${UPSTREAM_NAME_RULE}`);
     let url: URL;
     try {
       url = new URL(str('url') ?? '');

@@ -32,5 +32,5 @@ export function transportOf(declared: string | undefined, url: URL): UpstreamTra
   return /\/sse\/?$/.test(url.pathname) ? 'sse' : 'streamable-http';
 }
 
-/** Route-safe upstream names: what discovery produces (`jira`, `jira-1`) and what an overlay may name. */
-export const UPSTREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+/** Route-safe upstream names: all discovery hands out (`jira`, `jira-1`, `My-Server`) and what an overlay may name. */
+export { UPSTREAM_NAME, UPSTREAM_NAME_RULE } from '../../../../libs/contracts/src/index.js';

@@ -6,11 +6,6 @@ import {
 } from '../../../../libs/contracts/src/index.js';
 import { MAX_AUTO_APPROVE_HOSTS } from '../host-patterns.js';
 
-/** Discovered upstream names: whatever a client config calls a server (1-200 characters), plus a `-<n>` suffix. */
-// eslint-disable-next-line no-control-regex
-export const UPSTREAM_NAME_PATTERN = /^[^\u0000-\u001f\u007f]{1,220}$/;
-export const UPSTREAM_NAME_RULE = 'must be 1-220 printable characters';
-
 export class SetApprovalDto {
   @ApiProperty({ enum: UPSTREAM_APPROVAL_STATES })
   @IsIn(UPSTREAM_APPROVAL_STATES)
