@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ApprovalView, DiscoveryAnswer } from '../../libs/contracts/src/index.js';
+import {
+  UPSTREAM_NAME,
+  upstreamName,
+  type ApprovalView,
+  type DiscoveryAnswer,
+} from '../../libs/contracts/src/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { axeSerious, open, signIn, watchEgress } from './console-helpers.js';
@@ -12,7 +17,7 @@ const UPSTREAMS = '/servers?tab=upstreams';
 /**
  * Upstream approval from the console's discovered-upstreams tab, in headless Chromium against a real control
  * plane: an admin's decisions land in the API, a refusal shows the API's message, other roles see the state only,
- * and a hostile upstream name and URL stay text.
+ * and a hostile upstream URL stays text (discovery turns a hostile server name into a routable one).
  */
 describe('console: approving discovered upstreams', () => {
   let t: TestApp;
@@ -147,21 +152,22 @@ describe('console: approving discovered upstreams', () => {
     await expect(section.getByText('*.corp.example', { exact: true }).count()).resolves.toBe(1);
   }, 60_000);
 
-  it('renders a hostile upstream name and URL as text, and approves it by that name', async () => {
+  it('renders a hostile upstream URL as text, and approves the routable name discovery gave the hostile server name', async () => {
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
     const upstream = await discovered(HOSTILE_URL);
-    expect(upstream.name).toBe(HOSTILE.serverName);
+    expect(upstream.name).toBe(upstreamName(HOSTILE.serverName));
+    expect(upstream.name).toMatch(UPSTREAM_NAME);
     const dialog = await dialogFor(upstream.name);
     await expect(dialog.getByText(upstream.url, { exact: true }).count()).resolves.toBe(1);
     await dialog.getByRole('button', { name: 'Approve', exact: true }).click();
     await dialog.waitFor({ state: 'detached' });
     await expect(approval(upstream.name)).resolves.toMatchObject({ state: 'approved' });
     await expect(
-      page.getByRole('region', { name: 'Discovered upstreams table' }).getByText(HOSTILE.serverName).count(),
+      page.getByRole('region', { name: 'Discovered upstreams table' }).getByText(upstream.name).count(),
     ).resolves.toBe(1);
     const dom = await page.evaluate(`({
       pwned: window.__pwned,
@@ -174,6 +180,17 @@ describe('console: approving discovered upstreams', () => {
 
   for (const role of ['viewer', 'analyst'] as const) {
     it(`shows the ${role} role the approval state without any action, and the API refuses a crafted one`, async () => {
+      // One approved upstream for the badge, whatever the tests before this one did.
+      const { name: approvedName } = await discovered(HOSTILE_URL);
+      await call(
+        s.origin,
+        s.adminKey,
+        'PUT',
+        `/v1/gateway/upstreams/${encodeURIComponent(approvedName)}/approval`,
+        {
+          state: 'approved',
+        },
+      );
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const other = await signIn(context, s.origin, role === 'viewer' ? s.viewerKey : analystKey);
       await open(other, s.origin, UPSTREAMS, 'MCP servers');
