@@ -9,7 +9,13 @@ import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { impactGraph } from '../lib/graph';
 import { usePaged, useSearchPatch } from '../lib/hooks';
-import type { FindingView, FleetServerView, GraphAnswer, RemediationItem } from '../lib/types';
+import type {
+  FindingView,
+  FleetServerView,
+  GraphAnswer,
+  RemediationPlanView,
+  TriageResultView,
+} from '../lib/types';
 
 const GraphView = lazy(() => import('../components/graph-view').then((m) => ({ default: m.GraphView })));
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
@@ -174,7 +180,7 @@ function Triage({ finding }: { finding: FindingView }) {
   const [reason, setReason] = useState(finding.triage.reason ?? '');
   const triage = useMutation({
     mutationFn: () =>
-      send('PATCH', `/v1/findings/${encodeURIComponent(finding.id)}/triage`, {
+      send<TriageResultView>('PATCH', `/v1/findings/${encodeURIComponent(finding.id)}/triage`, {
         state,
         reason: reason || undefined,
       }),
@@ -223,7 +229,7 @@ export function FindingScreen() {
   const remediation = useQuery({
     queryKey: ['remediation'],
     enabled: !!f && f.kind === 'vulnerability',
-    queryFn: () => api<{ remediation_plan: RemediationItem[] }>('/v1/remediation'),
+    queryFn: () => api<RemediationPlanView>('/v1/remediation'),
   });
   // A vulnerability is a graph node (`vuln:<advisory>`); other findings are drawn from the finding and the fleet.
   const root = f?.kind === 'vulnerability' && f.advisory_id ? `vuln:${f.advisory_id}` : undefined;
