@@ -29,22 +29,14 @@ export interface ServerRecord extends ServerColumns {
   last_seen_at: Date;
 }
 
-export interface FleetServerGroup {
+/**
+ * A row of {@link FleetReadRepository.serverGroups}: the API's server view with its times as read, its page key,
+ * and `tools` holding live tools only (the mapper falls back to the declared ones).
+ */
+export interface FleetServerGroup extends Omit<FleetServerView, 'first_seen_at' | 'last_seen_at'> {
   group_key: string;
-  name: string;
-  transport: string;
-  command: string | null;
-  url: string | null;
-  declared_tools: string[];
-  tools: string[];
-  auth_modes: string[];
-  credential_env_names: string[];
-  credential_header_names: string[];
-  agent_count: number;
-  endpoint_count: number;
   first_seen_at: Date;
   last_seen_at: Date;
-  source_agents: FleetServerView['source_agents'];
 }
 
 export interface AgentFilter {
