@@ -9,6 +9,7 @@ import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { impactGraph } from '../lib/graph';
 import { usePaged, useSearchPatch } from '../lib/hooks';
+import { FINDING_KINDS, SCAN_SEVERITIES } from '../../../../libs/contracts/src/index.js';
 import type {
   FindingView,
   FleetServerView,
@@ -18,8 +19,7 @@ import type {
 } from '../lib/types';
 
 const GraphView = lazy(() => import('../components/graph-view').then((m) => ({ default: m.GraphView })));
-const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
-const KINDS = ['vulnerability', 'floating_version', 'credential_exposure'];
+const SEVERITIES = [...SCAN_SEVERITIES].reverse();
 const TRIAGE = ['open', 'accepted_risk', 'false_positive'];
 const routeApi = getRouteApi('/findings');
 
@@ -83,7 +83,7 @@ export function FindingsScreen() {
           options={SEVERITIES}
           onChange={(severity) => set({ severity })}
         />
-        <Select label="Kind" value={search.kind} options={KINDS} onChange={(kind) => set({ kind })} />
+        <Select label="Kind" value={search.kind} options={FINDING_KINDS} onChange={(kind) => set({ kind })} />
         <Select
           label="Triage"
           value={search.triage}
