@@ -87,7 +87,7 @@ export type {
 } from './audit.js';
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
-export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES } from './scans.js';
+export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES, TRIAGE_STATES } from './scans.js';
 export type {
   FindingKind,
   FindingTriageView,
@@ -99,6 +99,7 @@ export type {
   ScanReport,
   ScanSeverity,
   TriageResultView,
+  TriageState,
 } from './scans.js';
 export { GRAPH_EDGE_KINDS, GRAPH_NODE_TYPES, IMPACT_GROUPS, IMPACT_GROUP_TYPES } from './graph.js';
 export type {

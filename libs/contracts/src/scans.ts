@@ -78,7 +78,11 @@ export const SCAN_LIMITS = { agents: 1000, packages: 10_000, findings: 10_000, w
 /** Where `agent-bom scan` pushes results (relative to the control-plane URL). */
 export const RESULTS_PUSH_PATH = '/v1/results/push';
 
-/** A finding's triage: `open`, `accepted_risk` (until `expires_at`, if set) or `false_positive`, and who set it. */
+/** A finding's triage states: `accepted_risk` may carry an expiry; every state but `open` needs a reason. */
+export const TRIAGE_STATES = ['open', 'accepted_risk', 'false_positive'] as const;
+export type TriageState = (typeof TRIAGE_STATES)[number];
+
+/** A finding's triage (one of {@link TRIAGE_STATES}) and who set it. */
 export interface FindingTriageView {
   state: string;
   reason: string | null;

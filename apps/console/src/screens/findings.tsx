@@ -9,7 +9,7 @@ import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { impactGraph } from '../lib/graph';
 import { usePaged, useSearchPatch } from '../lib/hooks';
-import { FINDING_KINDS, SCAN_SEVERITIES } from '../../../../libs/contracts/src/index.js';
+import { FINDING_KINDS, SCAN_SEVERITIES, TRIAGE_STATES } from '../../../../libs/contracts/src/index.js';
 import type {
   FindingView,
   FleetServerView,
@@ -20,7 +20,6 @@ import type {
 
 const GraphView = lazy(() => import('../components/graph-view').then((m) => ({ default: m.GraphView })));
 const SEVERITIES = [...SCAN_SEVERITIES].reverse();
-const TRIAGE = ['open', 'accepted_risk', 'false_positive'];
 const routeApi = getRouteApi('/findings');
 
 export const severityTone = (severity: string) =>
@@ -87,7 +86,7 @@ export function FindingsScreen() {
         <Select
           label="Triage"
           value={search.triage}
-          options={TRIAGE}
+          options={TRIAGE_STATES}
           onChange={(triage) => set({ triage })}
         />
         <Select
@@ -198,7 +197,7 @@ function Triage({ finding }: { finding: FindingView }) {
       <Field label="Triage state">
         {(id) => (
           <select id={id} value={state} onChange={(e) => setState(e.target.value)}>
-            {TRIAGE.map((s) => (
+            {TRIAGE_STATES.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
