@@ -2,8 +2,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
+  FINDING_KINDS,
   IMPACT_GROUPS,
   IMPACT_GROUP_TYPES,
+  SCAN_SEVERITIES,
   type GraphImpactView,
   type GraphPageView,
 } from '../../libs/contracts/src/index.js';
@@ -144,6 +146,14 @@ describe('web console in headless Chromium', () => {
     expect(await axeSerious(page)).toEqual([]);
     await open(page, s.origin, '/findings?triage=accepted_risk', 'Findings');
     expect(await table.getByRole('link', { name: title }).count()).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('filters findings by every kind and severity the API takes', async () => {
+    await open(page, s.origin, '/findings?kind=tool_drift', 'Findings');
+    const options = (label: string) => page.getByLabel(label).locator('option').allTextContents();
+    await expect(options('Kind')).resolves.toEqual(['any', ...FINDING_KINDS]);
+    await expect(options('Severity')).resolves.toEqual(['any', ...[...SCAN_SEVERITIES].reverse()]);
+    await expect(page.getByLabel('Kind').inputValue()).resolves.toBe('tool_drift');
   }, 60_000);
 
   it('draws a blast radius from /v1/graph/impact alone: its nodes, typed by group, and its edges', async () => {

@@ -43,6 +43,14 @@ export type {
   FleetWarning,
   FleetEnrollmentView,
 } from './fleet.js';
+export type {
+  FleetEndpointView,
+  FleetAgentView,
+  FleetAgentServerView,
+  FleetAgentDetailView,
+  FleetServerView,
+  FleetStatsView,
+} from './fleet-views.js';
 export {
   RUNTIME_EVENT_TYPES,
   CONTROL_PLANE_ACTIONS,
@@ -79,8 +87,20 @@ export type {
 } from './audit.js';
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
-export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES } from './scans.js';
-export type { FindingKind, ScanFinding, ScanPackage, ScanReport, ScanSeverity } from './scans.js';
+export { FINDING_KINDS, RESULTS_PUSH_PATH, SCAN_LIMITS, SCAN_SEVERITIES, TRIAGE_STATES } from './scans.js';
+export type {
+  FindingKind,
+  FindingTriageView,
+  FindingView,
+  RemediationItemView,
+  RemediationPlanView,
+  ScanFinding,
+  ScanPackage,
+  ScanReport,
+  ScanSeverity,
+  TriageResultView,
+  TriageState,
+} from './scans.js';
 export { GRAPH_EDGE_KINDS, GRAPH_NODE_TYPES, IMPACT_GROUPS, IMPACT_GROUP_TYPES } from './graph.js';
 export type {
   GraphEdgeKind,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { FleetIntrospection, FleetServerView, FleetWarning } from '../../../libs/contracts/src/index.js';
 import type { ServerColumns } from './fleet-sync.repository.js';
 
 export interface AgentRecord {
@@ -17,33 +18,25 @@ export interface AgentRecord {
   owner: string | null;
   environment: string | null;
   tags: string[];
-  inventory_warnings: Array<{ path: string; client?: string; message: string }>;
+  inventory_warnings: FleetWarning[];
   last_synced_at: Date;
 }
 
 export interface ServerRecord extends ServerColumns {
   id: string;
-  introspection: { status: string; tools?: string[] } | null;
+  introspection: FleetIntrospection | null;
   first_seen_at: Date;
   last_seen_at: Date;
 }
 
-export interface FleetServerGroup {
+/**
+ * A row of {@link FleetReadRepository.serverGroups}: the API's server view with its times as read, its page key,
+ * and `tools` holding live tools only (the mapper falls back to the declared ones).
+ */
+export interface FleetServerGroup extends Omit<FleetServerView, 'first_seen_at' | 'last_seen_at'> {
   group_key: string;
-  name: string;
-  transport: string;
-  command: string | null;
-  url: string | null;
-  declared_tools: string[];
-  tools: string[];
-  auth_modes: string[];
-  credential_env_names: string[];
-  credential_header_names: string[];
-  agent_count: number;
-  endpoint_count: number;
   first_seen_at: Date;
   last_seen_at: Date;
-  source_agents: Array<{ source_id: string; hostname: string | null; client: string; agent: string }>;
 }
 
 export interface AgentFilter {
@@ -142,7 +135,13 @@ export class FleetReadRepository {
                 AS servers_with_credentials,
               (SELECT max(last_synced_at) FROM fleet_endpoints WHERE tenant_id = $1) AS last_synced_at`,
       [tenantId],
-    )) as Array<Record<string, number | Date | null>>;
+    )) as Array<{
+      endpoints: number;
+      agents: number;
+      servers: number;
+      servers_with_credentials: number;
+      last_synced_at: Date | null;
+    }>;
     const counts = async (table: string, column: string) => {
       const rows = (await this.dataSource.query(
         `SELECT ${column} AS k, count(*)::int AS n FROM ${table} WHERE tenant_id = $1 GROUP BY ${column}`,

@@ -1,4 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type {
+  FleetAgentDetailView,
+  FleetAgentView,
+  FleetServerView,
+  FleetStatsView,
+} from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { notFound } from '../../core/errors/domain-error.js';
 import { decodeCursor, encodeCursor, timeIdCursor } from '../../core/http/cursor.js';
@@ -10,7 +16,10 @@ import { toAgentView, toServerGroupView, toServerView } from './fleet.mapper.js'
 export class FleetReadService {
   constructor(private readonly fleet: FleetReadRepository) {}
 
-  async list(principal: Principal, query: FleetQuery) {
+  async list(
+    principal: Principal,
+    query: FleetQuery,
+  ): Promise<{ items: FleetAgentView[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
     const rows = await this.fleet.listAgents(principal.tenantId, {
       client: query.client,
@@ -29,14 +38,14 @@ export class FleetReadService {
     };
   }
 
-  async get(principal: Principal, id: string) {
+  async get(principal: Principal, id: string): Promise<FleetAgentDetailView> {
     const agent = await this.fleet.findAgent(principal.tenantId, id);
     if (!agent) throw notFound('fleet agent');
     const servers = await this.fleet.serversOfAgent(principal.tenantId, id);
     return { ...toAgentView(agent), servers: servers.map(toServerView) };
   }
 
-  async stats(principal: Principal) {
+  async stats(principal: Principal): Promise<FleetStatsView> {
     const { totals, byClient, byTransport, byAuthMode, byEnvironment } = await this.fleet.stats(
       principal.tenantId,
     );
@@ -45,7 +54,7 @@ export class FleetReadService {
       agents: totals.agents,
       servers: totals.servers,
       servers_with_credentials: totals.servers_with_credentials,
-      last_synced_at: totals.last_synced_at ? new Date(totals.last_synced_at as Date).toISOString() : null,
+      last_synced_at: totals.last_synced_at ? new Date(totals.last_synced_at).toISOString() : null,
       by_client: byClient,
       by_transport: byTransport,
       by_auth_mode: byAuthMode,
@@ -53,7 +62,10 @@ export class FleetReadService {
     };
   }
 
-  async servers(principal: Principal, query: FleetServersQuery) {
+  async servers(
+    principal: Principal,
+    query: FleetServersQuery,
+  ): Promise<{ items: FleetServerView[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
     const after = query.cursor ? decodeCursor(query.cursor, ['string', 'string']) : undefined;
     const rows = await this.fleet.serverGroups(principal.tenantId, {

@@ -3,7 +3,11 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger
 import {
   SOURCE_ID_PATTERN,
   SOURCE_ID_RULE,
+  type FleetAgentDetailView,
+  type FleetAgentView,
   type FleetEnrollmentView,
+  type FleetServerView,
+  type FleetStatsView,
   type FleetSyncResult,
 } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
@@ -45,13 +49,16 @@ export class FleetController {
   @ApiOperation({
     summary: 'Fleet agents (MCP client installations) with filters, search and cursor pagination',
   })
-  list(@CurrentPrincipal() principal: Principal, @Query() query: FleetQuery) {
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: FleetQuery,
+  ): Promise<{ items: FleetAgentView[]; next_cursor: string | null }> {
     return this.reads.list(principal, query);
   }
 
   @Get('stats')
   @RequirePermission('fleet:read')
-  stats(@CurrentPrincipal() principal: Principal) {
+  stats(@CurrentPrincipal() principal: Principal): Promise<FleetStatsView> {
     return this.reads.stats(principal);
   }
 
@@ -60,7 +67,10 @@ export class FleetController {
   @ApiOperation({
     summary: 'MCP servers across the fleet, with tools, auth mode, credential names and sources',
   })
-  servers(@CurrentPrincipal() principal: Principal, @Query() query: FleetServersQuery) {
+  servers(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: FleetServersQuery,
+  ): Promise<{ items: FleetServerView[]; next_cursor: string | null }> {
     return this.reads.servers(principal, query);
   }
 
@@ -100,7 +110,10 @@ export class FleetController {
 
   @Get(':id')
   @RequirePermission('fleet:read')
-  get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string) {
+  get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam('id')) id: string,
+  ): Promise<FleetAgentDetailView> {
     return this.reads.get(principal, id);
   }
 }

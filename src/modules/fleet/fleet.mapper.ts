@@ -1,8 +1,13 @@
+import type {
+  FleetAgentServerView,
+  FleetAgentView,
+  FleetServerView,
+} from '../../../libs/contracts/src/index.js';
 import type { AgentRecord, FleetServerGroup, ServerRecord } from './fleet-read.repository.js';
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+const iso = (d: Date) => new Date(d).toISOString();
 
-export function toAgentView(a: AgentRecord) {
+export function toAgentView(a: AgentRecord): FleetAgentView {
   return {
     id: a.id,
     source_id: a.source_id,
@@ -18,7 +23,6 @@ export function toAgentView(a: AgentRecord) {
       owner: a.owner,
       environment: a.environment,
       tags: a.tags,
-      /** What the endpoint could not read at its last sync: when non-empty, its inventory may be incomplete. */
       warnings: a.inventory_warnings,
       last_synced_at: iso(a.last_synced_at),
     },
@@ -27,7 +31,7 @@ export function toAgentView(a: AgentRecord) {
   };
 }
 
-export function toServerView(s: ServerRecord) {
+export function toServerView(s: ServerRecord): FleetAgentServerView {
   const live = s.introspection?.status === 'ok' ? (s.introspection.tools ?? []) : null;
   return {
     id: s.id,
@@ -37,7 +41,6 @@ export function toServerView(s: ServerRecord) {
     args: s.args,
     url: s.url,
     declared_tools: s.declared_tools,
-    /** The live tool list when introspection succeeded, else the declared one. */
     tools: live ?? s.declared_tools,
     introspection: s.introspection,
     auth_mode: s.auth_mode,
@@ -51,7 +54,7 @@ export function toServerView(s: ServerRecord) {
   };
 }
 
-export function toServerGroupView(g: FleetServerGroup) {
+export function toServerGroupView(g: FleetServerGroup): FleetServerView {
   return {
     name: g.name,
     transport: g.transport,

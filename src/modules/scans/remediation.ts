@@ -1,38 +1,21 @@
 import path from 'node:path';
 import { compareVersions } from '../../../libs/advisories/src/index.js';
+import type { RemediationItemView } from '../../../libs/contracts/src/index.js';
 import { isLockfileName } from '../../../libs/scan/src/index.js';
 import { riskScore } from './risk.js';
 import type { StoredFinding } from './scans.repository.js';
-
-export interface RemediationItem {
-  package: string;
-  ecosystem: string;
-  name: string;
-  current_version: string;
-  /** The lowest version that fixes every advisory with a known fix; null when none has one. */
-  fixed_version: string | null;
-  /** Advisories the upgrade resolves, and those with no fix yet. */
-  resolves: string[];
-  unfixed: string[];
-  severity: string;
-  risk_removed: number;
-  servers: string[];
-  credentials: string[];
-  /** Exact edits: one per lockfile or MCP config that pins the package. */
-  changes: Array<{ file: string; kind: 'lockfile' | 'mcp_config'; change: string }>;
-}
 
 /**
  * Remediation from open vulnerability findings: one item per vulnerable package (purl), with the upgrade
  * target and the change to make where it is pinned, ranked by the risk the upgrade removes.
  */
-export function remediationPlan(findings: readonly StoredFinding[]): RemediationItem[] {
+export function remediationPlan(findings: readonly StoredFinding[]): RemediationItemView[] {
   const byPackage = new Map<string, StoredFinding[]>();
   for (const f of findings) {
     if (f.kind !== 'vulnerability' || f.resolved_at) continue;
     byPackage.set(f.subject, [...(byPackage.get(f.subject) ?? []), f]);
   }
-  const items: RemediationItem[] = [];
+  const items: RemediationItemView[] = [];
   for (const [purl, list] of byPackage) {
     const parsed = parsePurl(purl);
     if (!parsed) continue;

@@ -1,4 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type {
+  FindingView,
+  RemediationPlanView,
+  TriageResultView,
+} from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { invalid, notFound } from '../../core/errors/domain-error.js';
@@ -9,9 +14,13 @@ import { remediationPlan } from './remediation.js';
 import { riskScore } from './risk.js';
 import { ScansRepository, type StoredFinding } from './scans.repository.js';
 
-const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+function iso(d: Date): string;
+function iso(d: Date | null): string | null;
+function iso(d: Date | null) {
+  return d ? new Date(d).toISOString() : null;
+}
 
-function findingView(f: StoredFinding) {
+function findingView(f: StoredFinding): FindingView {
   return {
     id: f.id,
     source_id: f.source_id,
@@ -67,7 +76,10 @@ export class ScansReadService {
     };
   }
 
-  async findings(principal: Principal, query: FindingsQuery) {
+  async findings(
+    principal: Principal,
+    query: FindingsQuery,
+  ): Promise<{ items: FindingView[]; next_cursor: string | null }> {
     const limit = query.limit ?? 50;
     let after: { rank: number; lastSeen: Date; sourceId: string; id: string } | undefined;
     if (query.cursor) {
@@ -101,7 +113,7 @@ export class ScansReadService {
     };
   }
 
-  async triage(principal: Principal, id: string, body: TriageDto) {
+  async triage(principal: Principal, id: string, body: TriageDto): Promise<TriageResultView> {
     if (!/^f_[0-9a-f]{24}$/.test(id)) throw invalid('id', 'must be a finding id (f_ + 24 hex)');
     if (body.state !== 'open' && !body.reason) throw invalid('reason', `is required for ${body.state}`);
     if (body.expires_at && body.state !== 'accepted_risk')
@@ -131,14 +143,14 @@ export class ScansReadService {
     });
   }
 
-  async scanRemediation(principal: Principal, id: string) {
+  async scanRemediation(principal: Principal, id: string): Promise<RemediationPlanView> {
     const scan = await this.repository.getScan(principal.tenantId, id);
     if (!scan) throw notFound('scan');
     const plan = remediationPlan(await this.repository.findingsOfScan(principal.tenantId, id));
     return { scan_id: id, remediation_plan: plan, total: plan.length };
   }
 
-  async tenantRemediation(principal: Principal) {
+  async tenantRemediation(principal: Principal): Promise<RemediationPlanView> {
     const findings = await this.repository.listFindings(principal.tenantId, {
       status: 'open',
       kind: ['vulnerability'],

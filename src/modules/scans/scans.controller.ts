@@ -1,5 +1,10 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type {
+  FindingView,
+  RemediationPlanView,
+  TriageResultView,
+} from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { patternParam, uuidParam } from '../../core/http/uuid-param.js';
@@ -37,21 +42,27 @@ export class ScansController {
   @ApiOperation({
     summary: 'Per package: fixed version, exact change, advisories resolved; ranked by risk removed',
   })
-  scanRemediation(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string) {
+  scanRemediation(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuidParam('id')) id: string,
+  ): Promise<RemediationPlanView> {
     return this.reads.scanRemediation(principal, id);
   }
 
   @Get('remediation')
   @RequirePermission('scan:read')
   @ApiOperation({ summary: 'Remediation across the tenant’s open vulnerability findings' })
-  remediation(@CurrentPrincipal() principal: Principal) {
+  remediation(@CurrentPrincipal() principal: Principal): Promise<RemediationPlanView> {
     return this.reads.tenantRemediation(principal);
   }
 
   @Get('findings')
   @RequirePermission('scan:read')
   @ApiOperation({ summary: 'Current findings with filters, search and cursor pagination (default: open)' })
-  findings(@CurrentPrincipal() principal: Principal, @Query() query: FindingsQuery) {
+  findings(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: FindingsQuery,
+  ): Promise<{ items: FindingView[]; next_cursor: string | null }> {
     return this.reads.findings(principal, query);
   }
 
@@ -64,7 +75,7 @@ export class ScansController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', patternParam('id', /^f_[0-9a-f]{24}$/, 'must be a finding id (f_ + 24 hex)')) id: string,
     @Body() body: TriageDto,
-  ) {
+  ): Promise<TriageResultView> {
     return this.reads.triage(principal, id, body);
   }
 }

@@ -9,12 +9,17 @@ import { api, isNotFound, qs, send, type Page } from '../lib/api';
 import { useAuth } from '../lib/auth';
 import { impactGraph } from '../lib/graph';
 import { usePaged, useSearchPatch } from '../lib/hooks';
-import type { FindingView, FleetServerView, GraphAnswer, RemediationItem } from '../lib/types';
+import { FINDING_KINDS, SCAN_SEVERITIES, TRIAGE_STATES } from '../../../../libs/contracts/src/index.js';
+import type {
+  FindingView,
+  FleetServerView,
+  GraphAnswer,
+  RemediationPlanView,
+  TriageResultView,
+} from '../lib/types';
 
 const GraphView = lazy(() => import('../components/graph-view').then((m) => ({ default: m.GraphView })));
-const SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'];
-const KINDS = ['vulnerability', 'floating_version', 'credential_exposure'];
-const TRIAGE = ['open', 'accepted_risk', 'false_positive'];
+const SEVERITIES = [...SCAN_SEVERITIES].reverse();
 const routeApi = getRouteApi('/findings');
 
 export const severityTone = (severity: string) =>
@@ -77,11 +82,11 @@ export function FindingsScreen() {
           options={SEVERITIES}
           onChange={(severity) => set({ severity })}
         />
-        <Select label="Kind" value={search.kind} options={KINDS} onChange={(kind) => set({ kind })} />
+        <Select label="Kind" value={search.kind} options={FINDING_KINDS} onChange={(kind) => set({ kind })} />
         <Select
           label="Triage"
           value={search.triage}
-          options={TRIAGE}
+          options={TRIAGE_STATES}
           onChange={(triage) => set({ triage })}
         />
         <Select
@@ -174,7 +179,7 @@ function Triage({ finding }: { finding: FindingView }) {
   const [reason, setReason] = useState(finding.triage.reason ?? '');
   const triage = useMutation({
     mutationFn: () =>
-      send('PATCH', `/v1/findings/${encodeURIComponent(finding.id)}/triage`, {
+      send<TriageResultView>('PATCH', `/v1/findings/${encodeURIComponent(finding.id)}/triage`, {
         state,
         reason: reason || undefined,
       }),
@@ -192,7 +197,7 @@ function Triage({ finding }: { finding: FindingView }) {
       <Field label="Triage state">
         {(id) => (
           <select id={id} value={state} onChange={(e) => setState(e.target.value)}>
-            {TRIAGE.map((s) => (
+            {TRIAGE_STATES.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
@@ -223,7 +228,7 @@ export function FindingScreen() {
   const remediation = useQuery({
     queryKey: ['remediation'],
     enabled: !!f && f.kind === 'vulnerability',
-    queryFn: () => api<{ remediation_plan: RemediationItem[] }>('/v1/remediation'),
+    queryFn: () => api<RemediationPlanView>('/v1/remediation'),
   });
   // A vulnerability is a graph node (`vuln:<advisory>`); other findings are drawn from the finding and the fleet.
   const root = f?.kind === 'vulnerability' && f.advisory_id ? `vuln:${f.advisory_id}` : undefined;

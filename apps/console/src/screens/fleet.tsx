@@ -6,7 +6,7 @@ import { ErrorState, Loading, Section, when } from '../components/states';
 import { Badge, List, Search, Select } from '../components/ui';
 import { api } from '../lib/api';
 import { isStale, usePaged, useSearchPatch } from '../lib/hooks';
-import type { FleetAgentView, FleetServerDetail } from '../lib/types';
+import type { FleetAgentDetailView, FleetAgentServerView, FleetAgentView } from '../lib/types';
 import { CLIENTS, TRANSPORTS } from '../../../../libs/contracts/src/fleet.js';
 
 const fleetRoute = getRouteApi('/fleet');
@@ -117,7 +117,7 @@ export function FleetScreen() {
   );
 }
 
-function ServerCard({ server }: { server: FleetServerDetail }) {
+function ServerCard({ server }: { server: FleetAgentServerView }) {
   return (
     <article className="card server" aria-label={`server ${server.name}`}>
       <h3>
@@ -164,7 +164,7 @@ export function AgentScreen() {
   const { id } = getRouteApi('/fleet/$id').useParams();
   const agent = useQuery({
     queryKey: ['fleet', id],
-    queryFn: () => api<FleetAgentView>(`/v1/fleet/${encodeURIComponent(id)}`),
+    queryFn: () => api<FleetAgentDetailView>(`/v1/fleet/${encodeURIComponent(id)}`),
   });
   if (agent.isPending) return <Loading />;
   if (agent.isError) return <ErrorState error={agent.error} what="this agent" />;
@@ -202,8 +202,8 @@ export function AgentScreen() {
           </dd>
         </dl>
       </Section>
-      <Section title={`Servers (${a.servers?.length ?? a.server_count})`}>
-        {a.servers?.length ? (
+      <Section title={`Servers (${a.servers.length})`}>
+        {a.servers.length ? (
           <div className="cards">
             {a.servers.map((server) => (
               <ServerCard key={server.name} server={server} />

@@ -4,7 +4,7 @@ import { Loading, ErrorState, Section, ScansUnavailable, when } from '../compone
 import { api, qs, type Page } from '../lib/api';
 import { useOptional } from '../lib/hooks';
 import { useAuth } from '../lib/auth';
-import type { AuditEntryView, DiscoveryAnswer, FindingView, FleetStats } from '../lib/types';
+import type { AuditEntryView, DiscoveryAnswer, FindingView, FleetStatsView } from '../lib/types';
 import { Sparkline, bucketByHour } from '../components/sparkline';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
@@ -32,7 +32,10 @@ function Counts({ title, counts }: { title: string; counts: Record<string, numbe
 
 export function Overview() {
   const { can } = useAuth();
-  const stats = useQuery({ queryKey: ['fleet-stats'], queryFn: () => api<FleetStats>('/v1/fleet/stats') });
+  const stats = useQuery({
+    queryKey: ['fleet-stats'],
+    queryFn: () => api<FleetStatsView>('/v1/fleet/stats'),
+  });
   const discovery = useQuery({
     queryKey: ['discovered'],
     queryFn: () => api<DiscoveryAnswer>('/v1/gateway/upstreams/discovered'),

@@ -1,10 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { FINDING_KINDS, SCAN_SEVERITIES, SOURCE_ID_PATTERN } from '../../../../libs/contracts/src/index.js';
+import {
+  FINDING_KINDS,
+  SCAN_SEVERITIES,
+  SOURCE_ID_PATTERN,
+  TRIAGE_STATES,
+  type TriageState,
+} from '../../../../libs/contracts/src/index.js';
 import { PageQuery } from '../../../core/http/page.dto.js';
-
-export const TRIAGE_STATES = ['open', 'accepted_risk', 'false_positive'] as const;
 
 const list = ({ value }: { value: unknown }) =>
   typeof value === 'string'
@@ -50,7 +54,7 @@ export class FindingsQuery extends PageQuery {
 }
 
 export class TriageDto {
-  @IsIn(TRIAGE_STATES) state: (typeof TRIAGE_STATES)[number];
+  @IsIn(TRIAGE_STATES) state: TriageState;
 
   @ApiPropertyOptional({ description: 'required for accepted_risk and false_positive' })
   @IsOptional()
