@@ -10,6 +10,7 @@ import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
 import { Scim1764115500000 } from './1764115500000-Scim.js';
+import { ScimDeletedUsers1764300000000 } from './1764300000000-ScimDeletedUsers.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Advisories1764201600000,
   Scans1764205200000,
   ScanJobs1764212800000,
+  ScimDeletedUsers1764300000000,
 ];

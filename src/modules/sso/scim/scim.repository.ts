@@ -87,6 +87,24 @@ export class ScimRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * What SCIM says about a bearer subject (user name or email, case-insensitive): whether a live user matches and is
+   * active (`null`: none), and the latest deletion of a user it named (`null`: none). One indexed round trip.
+   */
+  async standingOf(
+    tenantId: string,
+    subject: string,
+  ): Promise<{ active: boolean | null; deleted_at: Date | null }> {
+    const rows: Array<{ active: boolean | null; deleted_at: Date | null }> = await this.dataSource.query(
+      `SELECT (SELECT bool_or(active) FROM scim_users
+                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))) AS active,
+              (SELECT max(deleted_at) FROM scim_deleted_users
+                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))) AS deleted_at`,
+      [tenantId, subject],
+    );
+    return rows[0];
+  }
+
   async listUsers(
     tenantId: string,
     filter: { field: 'user_name' | 'external_id'; value: string } | undefined,
@@ -128,13 +146,15 @@ export class ScimRepository {
     }
   }
 
+  /** Deletes a user and leaves its tombstone (see {@link standingOf}). */
   async deleteUser(tenantId: string, id: string, tx: Tx): Promise<boolean> {
     return (
       returned(
-        await this.q(tx).query(`DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [
-          tenantId,
-          id,
-        ]),
+        await this.q(tx).query(
+          `WITH gone AS (DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, user_name, email)
+           INSERT INTO scim_deleted_users (tenant_id, user_name, email) SELECT * FROM gone RETURNING 1`,
+          [tenantId, id],
+        ),
       ).length > 0
     );
   }

@@ -6,6 +6,7 @@ import { secretHash } from '../../../core/auth/secret-hash.js';
 import { Transactions, type Tx } from '../../../core/database/transactions.js';
 import { conflict, invalid, notFound } from '../../../core/errors/domain-error.js';
 import { AuditService } from '../../audit/audit.service.js';
+import { OidcBearerResolver } from '../oidc/oidc-bearer.resolver.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { ScimRoles } from './scim-roles.js';
 import { booleanOf, eqFilter, pageOf, patchOf, userFieldsOf } from './scim-input.js';
@@ -18,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * SCIM 2.0 tokens and Users for one tenant (the SCIM token's; Groups in {@link ScimGroupsService}). Guarantees: the
  * tenant comes only from the token; deactivating or deleting a user ends all of their sessions in the same
- * transaction; every change is audited.
+ * transaction and, once committed, this replica's cached OIDC bearer checks for the tenant; every change is audited.
  */
 @Injectable()
 export class ScimService {
@@ -26,6 +27,7 @@ export class ScimService {
     private readonly scim: ScimRepository,
     private readonly roles: ScimRoles,
     private readonly sessions: SessionsService,
+    private readonly bearer: OidcBearerResolver,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
   ) {}
@@ -162,6 +164,7 @@ export class ScimService {
         tx,
       );
     });
+    this.bearer.forgetTenant(principal.tenantId);
   }
 
   private async saveUser(
@@ -169,16 +172,16 @@ export class ScimService {
     id: string,
     change: (current: ScimUserRow) => ReturnType<typeof userFieldsOf>,
   ) {
-    return this.transactions.run(async (tx) => {
+    let deactivated = false;
+    const resource = await this.transactions.run(async (tx) => {
       const current = await this.userOr404(principal.tenantId, id, tx);
       const fields = change(current);
       const row = await this.scim.updateUser(principal.tenantId, id, fields, tx);
       if (row === 'taken') throw conflict('userName is already provisioned in this tenant');
       if (!row) throw notFound('User');
-      let ended = 0;
-      if (current.active && !row.active)
-        ended = await this.sessions.revokeForUser(principal.tenantId, id, 'scim', tx);
-      const type = current.active && !row.active ? 'scim.user_deactivated' : 'scim.user_updated';
+      deactivated = current.active && !row.active;
+      const ended = deactivated ? await this.sessions.revokeForUser(principal.tenantId, id, 'scim', tx) : 0;
+      const type = deactivated ? 'scim.user_deactivated' : 'scim.user_updated';
       await this.record(
         principal,
         type,
@@ -188,6 +191,8 @@ export class ScimService {
       );
       return userResource(row, await this.scim.groupsOfUser(principal.tenantId, id, tx));
     });
+    if (deactivated) this.bearer.forgetTenant(principal.tenantId);
+    return resource;
   }
 
   private async userOr404(tenantId: string, id: string, tx?: Tx) {
