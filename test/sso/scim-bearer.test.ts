@@ -17,6 +17,7 @@ describe('SCIM deactivation and deletion refuse OIDC bearer tokens already issue
   let b: TestApp;
   let acme: string;
   let other: string;
+  let late: string;
   let acmeAdmin: string;
   const scim: Record<string, string> = {};
 
@@ -31,8 +32,9 @@ describe('SCIM deactivation and deletion refuse OIDC bearer tokens already issue
     b = await startTestApp({ db: a.db, env });
     acme = await createTenant(a.app);
     other = await createTenant(a.app);
+    late = await createTenant(a.app);
     acmeAdmin = (await createKey(a.app, acme, 'admin')).raw;
-    for (const tenant of [acme, other]) {
+    for (const tenant of [acme, other, late]) {
       const admin = (await createKey(a.app, tenant, 'admin')).raw;
       const res = await a.app.inject({ method: 'POST', url: '/v1/auth/scim-token', headers: bearer(admin) });
       expect(res.statusCode).toBe(201);
@@ -106,7 +108,8 @@ describe('SCIM deactivation and deletion refuse OIDC bearer tokens already issue
       expect.objectContaining({ method: 'oidc', reason: 'user_deactivated', subject: 'u-1' }),
     );
 
-    // Reactivated by the IdP: a fresh token is accepted.
+    // Reactivated by the IdP: a fresh token is accepted at once (this replica has just re-read her as inactive).
+    expect(await status(a, alice)).toBe(401);
     await setActive(acme, id, true);
     expect(await status(a, await token(acme, { sub: 'u-1', email: 'alice@corp.example' }))).toBe(200);
   });
@@ -143,6 +146,15 @@ describe('SCIM deactivation and deletion refuse OIDC bearer tokens already issue
       iat: Math.floor(Date.now() / 1000) + 60,
     });
     expect(await status(a, later)).toBe(200);
+  });
+
+  it('a tenant that starts using SCIM: a replica that saw none follows within the cache bound', async () => {
+    const erin = await token(late, { sub: 'u-5', email: 'erin@corp.example' });
+    expect([await status(a, erin), await status(b, erin)]).toEqual([200, 200]);
+    const id = await provision(late, 'erin@corp.example');
+    await setActive(late, id, false);
+    expect(await status(a, erin)).toBe(401);
+    expect(await within(b, erin, 401)).toBe(401);
   });
 
   it('a person SCIM does not know keeps working', async () => {

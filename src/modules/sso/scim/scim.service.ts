@@ -19,7 +19,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * SCIM 2.0 tokens and Users for one tenant (the SCIM token's; Groups in {@link ScimGroupsService}). Guarantees: the
  * tenant comes only from the token; deactivating or deleting a user ends all of their sessions in the same
- * transaction and, once committed, this replica's cached OIDC bearer checks for the tenant; every change is audited.
+ * transaction; once a change that can alter someone's standing (created, activated or deactivated, renamed, deleted)
+ * commits, this replica drops the tenant's cached OIDC bearer checks; every change is audited.
  */
 @Injectable()
 export class ScimService {
@@ -85,7 +86,7 @@ export class ScimService {
 
   async createUser(principal: Principal, body: unknown) {
     const fields = userFieldsOf(body);
-    return this.transactions.run(async (tx) => {
+    const resource = await this.transactions.run(async (tx) => {
       const row = await this.scim.insertUser(principal.tenantId, fields, tx);
       if (row === 'taken') throw conflict('userName is already provisioned in this tenant');
       await this.record(
@@ -97,6 +98,8 @@ export class ScimService {
       );
       return userResource(row, []);
     });
+    this.bearer.forgetTenant(principal.tenantId);
+    return resource;
   }
 
   async getUser(principal: Principal, id: string) {
@@ -172,14 +175,16 @@ export class ScimService {
     id: string,
     change: (current: ScimUserRow) => ReturnType<typeof userFieldsOf>,
   ) {
-    let deactivated = false;
+    let standingChanged = false;
     const resource = await this.transactions.run(async (tx) => {
       const current = await this.userOr404(principal.tenantId, id, tx);
       const fields = change(current);
       const row = await this.scim.updateUser(principal.tenantId, id, fields, tx);
       if (row === 'taken') throw conflict('userName is already provisioned in this tenant');
       if (!row) throw notFound('User');
-      deactivated = current.active && !row.active;
+      const deactivated = current.active && !row.active;
+      standingChanged =
+        current.active !== row.active || current.user_name !== row.user_name || current.email !== row.email;
       const ended = deactivated ? await this.sessions.revokeForUser(principal.tenantId, id, 'scim', tx) : 0;
       const type = deactivated ? 'scim.user_deactivated' : 'scim.user_updated';
       await this.record(
@@ -191,7 +196,7 @@ export class ScimService {
       );
       return userResource(row, await this.scim.groupsOfUser(principal.tenantId, id, tx));
     });
-    if (deactivated) this.bearer.forgetTenant(principal.tenantId);
+    if (standingChanged) this.bearer.forgetTenant(principal.tenantId);
     return resource;
   }
 
