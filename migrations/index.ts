@@ -11,6 +11,7 @@ import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
 import { Scim1764115500000 } from './1764115500000-Scim.js';
 import { RoutableUpstreamNames1764300000000 } from './1764300000000-RoutableUpstreamNames.js';
+import { ScimDeletedUsers1764300100000 } from './1764300100000-ScimDeletedUsers.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   Scans1764205200000,
   ScanJobs1764212800000,
   RoutableUpstreamNames1764300000000,
+  ScimDeletedUsers1764300100000,
 ];

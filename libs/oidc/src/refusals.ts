@@ -21,6 +21,8 @@ export const OIDC_REFUSALS = [
   'tenant_not_bound',
   'role_not_grantable',
   'unknown_role',
+  'user_deactivated',
+  'user_deleted',
 ] as const;
 
 export type OidcRefusal = (typeof OIDC_REFUSALS)[number];

@@ -1,10 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt, type JWTPayload } from 'jose';
-import { mapClaims, OidcRefused, OidcTokenVerifier } from '../../../../libs/oidc/src/index.js';
+import {
+  mapClaims,
+  MAX_CLOCK_SKEW_SECONDS,
+  OidcRefused,
+  OidcTokenVerifier,
+} from '../../../../libs/oidc/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { cacheDigest } from '../../auth/key-secret.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
 import { LoginAudit } from '../login-audit.js';
+import { ScimRepository, type ScimStanding } from '../scim/scim.repository.js';
 import { IssuerIndex } from './issuer-index.js';
 import { OidcIssuersRepository } from './oidc-issuers.repository.js';
 
@@ -15,6 +21,8 @@ import { OidcIssuersRepository } from './oidc-issuers.repository.js';
  * - the role is a human role from the role claim, or what the operator's group map says; never `platform-admin` or a
  *   machine role from the token itself;
  * - with `AGENT_BOM_OIDC_ONE_TIME_JTI`, a `jti` is accepted once across all replicas (PostgreSQL);
+ * - a subject SCIM deactivated, or deleted after the token was issued, is refused: at once on the replica that took
+ *   the SCIM call ({@link forgetTenant}), within the auth cache TTL on the others;
  * - every refusal is undefined to the guard (a 401, never a fall-through to API keys) and audited with its reason.
  */
 @Injectable()
@@ -23,11 +31,19 @@ export class OidcBearerResolver {
   private readonly knownTenants = new Map<string, number>();
   /** Verified tokens (by SHA-256, never the token) → principal, until min(exp, now + auth cache TTL). */
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  /**
+   * SCIM's say on a (tenant, subject), read at most once per auth cache TTL: fresh tokens of one person share it. A
+   * tenant without SCIM users is remembered under its id alone, so its tokens cost no query at all.
+   */
+  private readonly standings = new Map<string, { standing: ScimStanding; until: number }>();
+  /** Bumped by every forget: a check that began before it is not cached (it may have read the old state). */
+  private generation = 0;
 
   constructor(
     private readonly index: IssuerIndex,
     private readonly repository: OidcIssuersRepository,
     private readonly loginAudit: LoginAudit,
+    private readonly scim: ScimRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.verifier = new OidcTokenVerifier({
@@ -46,15 +62,14 @@ export class OidcBearerResolver {
       if (hit && hit.until > Date.now()) return hit.principal;
       if (hit) this.verified.delete(digest);
     }
+    const generation = this.generation;
     try {
-      const principal = await this.principalOf(token);
-      if (useCache) {
+      const { principal, stateUntil } = await this.principalOf(token);
+      if (useCache && generation === this.generation) {
         const exp = (decodeOrNull(token)?.exp ?? 0) * 1000;
         if (this.verified.size >= 10_000) this.verified.clear();
-        this.verified.set(digest, {
-          principal,
-          until: Math.min(exp, Date.now() + this.config.authCacheTtlSeconds * 1000),
-        });
+        // Never past the SCIM state it was checked against: deprovisioning stays bounded by one TTL.
+        this.verified.set(digest, { principal, until: Math.min(exp, stateUntil) });
       }
       return principal;
     } catch (error) {
@@ -69,8 +84,8 @@ export class OidcBearerResolver {
     }
   }
 
-  /** Verifies and maps; throws {@link OidcRefused}. Also used by the browser login for its ID token. */
-  async principalOf(token: string): Promise<Principal> {
+  /** Verifies, maps and asks SCIM (whose answer is good until `stateUntil`); throws {@link OidcRefused}. */
+  private async principalOf(token: string): Promise<{ principal: Principal; stateUntil: number }> {
     const claims = decodeOrNull(token);
     if (claims && typeof claims.iss === 'string') await this.index.lookup(claims.iss);
     const { trust, claims: verified } = await this.verifier.verify(token);
@@ -90,7 +105,8 @@ export class OidcBearerResolver {
         throw new OidcRefused('replayed_jti');
       }
     }
-    return {
+    const stateUntil = await this.checkScim(identity.tenantId, identity.subject, verified.iat!);
+    const principal: Principal = {
       tenantId: identity.tenantId,
       role: identity.role,
       subject: identity.subject,
@@ -98,11 +114,57 @@ export class OidcBearerResolver {
       keyId: null,
       issuer: trust.issuer,
     };
+    return { principal, stateUntil };
   }
 
   /** Drops every verified token (an issuer binding changed on this replica). */
   forgetVerified(): void {
+    this.generation += 1;
     this.verified.clear();
+    this.standings.clear();
+  }
+
+  /** Drops the tenant's verified tokens (SCIM deactivated or deleted someone there, on this replica). */
+  forgetTenant(tenantId: string): void {
+    this.generation += 1;
+    for (const [digest, entry] of this.verified) {
+      if (entry.principal.tenantId === tenantId) this.verified.delete(digest);
+    }
+    this.standings.delete(tenantId);
+    for (const key of this.standings.keys()) if (key.startsWith(`${tenantId}\n`)) this.standings.delete(key);
+  }
+
+  /**
+   * The subject (as for browser logins: email, else preferred_username, else sub) matched case-insensitively to a
+   * SCIM user's userName or email in the token's tenant: inactive → refused; no live user but one deleted after the
+   * token was issued (iat, with the clock skew) → refused. A subject SCIM never knew is unaffected. Returns until
+   * when the answer holds.
+   */
+  private async checkScim(tenantId: string, subject: string, issuedAt: number): Promise<number> {
+    const key = `${tenantId}\n${subject.toLowerCase()}`;
+    const now = Date.now();
+    const live = (k: string) => {
+      const entry = this.standings.get(k);
+      return entry && entry.until > now ? entry : undefined;
+    };
+    let cached = live(tenantId) ?? live(key);
+    if (!cached) {
+      const generation = this.generation;
+      cached = {
+        standing: await this.scim.standingOf(tenantId, subject),
+        until: now + this.config.authCacheTtlSeconds * 1000,
+      };
+      if (generation === this.generation && this.config.authCacheTtlSeconds > 0) {
+        if (this.standings.size >= 10_000) this.standings.clear();
+        this.standings.set(cached.standing.tenant_uses_scim ? key : tenantId, cached);
+      }
+    }
+    const { active, deleted_at } = cached.standing;
+    if (active === false) throw new OidcRefused('user_deactivated');
+    if (active === null && deleted_at && issuedAt - MAX_CLOCK_SKEW_SECONDS <= deleted_at.getTime() / 1000) {
+      throw new OidcRefused('user_deleted');
+    }
+    return cached.until;
   }
 
   /** The tenant a refused token was aimed at, when that can be told without trusting the token. */

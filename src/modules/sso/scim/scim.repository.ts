@@ -24,6 +24,14 @@ export interface ScimGroupRow {
   updated_at: Date;
 }
 
+/** What SCIM says about a login subject; see {@link ScimRepository.standingOf}. */
+export interface ScimStanding {
+  /** Whether SCIM ever provisioned anyone in the tenant (users or tombstones); if not, the rest is null. */
+  tenant_uses_scim: boolean;
+  active: boolean | null;
+  deleted_at: Date | null;
+}
+
 export type UserFields = Pick<ScimUserRow, 'user_name' | 'external_id' | 'display_name' | 'email' | 'active'>;
 export type GroupFields = Pick<ScimGroupRow, 'display_name' | 'external_id'>;
 
@@ -87,6 +95,24 @@ export class ScimRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * What SCIM says about a bearer subject (user name or email, case-insensitive): whether a live user matches and is
+   * active (`null`: none), the latest deletion of a user it named (`null`: none), and whether the tenant has any SCIM
+   * users at all. One indexed round trip.
+   */
+  async standingOf(tenantId: string, subject: string): Promise<ScimStanding> {
+    const rows: ScimStanding[] = await this.dataSource.query(
+      `SELECT (SELECT bool_or(active) FROM scim_users
+                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))) AS active,
+              (SELECT max(deleted_at) FROM scim_deleted_users
+                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))) AS deleted_at,
+              (EXISTS (SELECT 1 FROM scim_users WHERE tenant_id = $1)
+                OR EXISTS (SELECT 1 FROM scim_deleted_users WHERE tenant_id = $1)) AS tenant_uses_scim`,
+      [tenantId, subject],
+    );
+    return rows[0];
+  }
+
   async listUsers(
     tenantId: string,
     filter: { field: 'user_name' | 'external_id'; value: string } | undefined,
@@ -128,13 +154,15 @@ export class ScimRepository {
     }
   }
 
+  /** Deletes a user and leaves its tombstone (see {@link standingOf}). */
   async deleteUser(tenantId: string, id: string, tx: Tx): Promise<boolean> {
     return (
       returned(
-        await this.q(tx).query(`DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2 RETURNING 1`, [
-          tenantId,
-          id,
-        ]),
+        await this.q(tx).query(
+          `WITH gone AS (DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, user_name, email)
+           INSERT INTO scim_deleted_users (tenant_id, user_name, email) SELECT * FROM gone RETURNING 1`,
+          [tenantId, id],
+        ),
       ).length > 0
     );
   }

@@ -6,6 +6,7 @@ import { secretHash } from '../../../core/auth/secret-hash.js';
 import { Transactions, type Tx } from '../../../core/database/transactions.js';
 import { conflict, invalid, notFound } from '../../../core/errors/domain-error.js';
 import { AuditService } from '../../audit/audit.service.js';
+import { OidcBearerResolver } from '../oidc/oidc-bearer.resolver.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { ScimRoles } from './scim-roles.js';
 import { booleanOf, eqFilter, pageOf, patchOf, userFieldsOf } from './scim-input.js';
@@ -18,7 +19,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * SCIM 2.0 tokens and Users for one tenant (the SCIM token's; Groups in {@link ScimGroupsService}). Guarantees: the
  * tenant comes only from the token; deactivating or deleting a user ends all of their sessions in the same
- * transaction; every change is audited.
+ * transaction; once a change that can alter someone's standing (created, activated or deactivated, renamed, deleted)
+ * commits, this replica drops the tenant's cached OIDC bearer checks; every change is audited.
  */
 @Injectable()
 export class ScimService {
@@ -26,6 +28,7 @@ export class ScimService {
     private readonly scim: ScimRepository,
     private readonly roles: ScimRoles,
     private readonly sessions: SessionsService,
+    private readonly bearer: OidcBearerResolver,
     private readonly transactions: Transactions,
     private readonly audit: AuditService,
   ) {}
@@ -83,7 +86,7 @@ export class ScimService {
 
   async createUser(principal: Principal, body: unknown) {
     const fields = userFieldsOf(body);
-    return this.transactions.run(async (tx) => {
+    const resource = await this.transactions.run(async (tx) => {
       const row = await this.scim.insertUser(principal.tenantId, fields, tx);
       if (row === 'taken') throw conflict('userName is already provisioned in this tenant');
       await this.record(
@@ -95,6 +98,8 @@ export class ScimService {
       );
       return userResource(row, []);
     });
+    this.bearer.forgetTenant(principal.tenantId);
+    return resource;
   }
 
   async getUser(principal: Principal, id: string) {
@@ -162,6 +167,7 @@ export class ScimService {
         tx,
       );
     });
+    this.bearer.forgetTenant(principal.tenantId);
   }
 
   private async saveUser(
@@ -169,16 +175,18 @@ export class ScimService {
     id: string,
     change: (current: ScimUserRow) => ReturnType<typeof userFieldsOf>,
   ) {
-    return this.transactions.run(async (tx) => {
+    let standingChanged = false;
+    const resource = await this.transactions.run(async (tx) => {
       const current = await this.userOr404(principal.tenantId, id, tx);
       const fields = change(current);
       const row = await this.scim.updateUser(principal.tenantId, id, fields, tx);
       if (row === 'taken') throw conflict('userName is already provisioned in this tenant');
       if (!row) throw notFound('User');
-      let ended = 0;
-      if (current.active && !row.active)
-        ended = await this.sessions.revokeForUser(principal.tenantId, id, 'scim', tx);
-      const type = current.active && !row.active ? 'scim.user_deactivated' : 'scim.user_updated';
+      const deactivated = current.active && !row.active;
+      standingChanged =
+        current.active !== row.active || current.user_name !== row.user_name || current.email !== row.email;
+      const ended = deactivated ? await this.sessions.revokeForUser(principal.tenantId, id, 'scim', tx) : 0;
+      const type = deactivated ? 'scim.user_deactivated' : 'scim.user_updated';
       await this.record(
         principal,
         type,
@@ -188,6 +196,8 @@ export class ScimService {
       );
       return userResource(row, await this.scim.groupsOfUser(principal.tenantId, id, tx));
     });
+    if (standingChanged) this.bearer.forgetTenant(principal.tenantId);
+    return resource;
   }
 
   private async userOr404(tenantId: string, id: string, tx?: Tx) {
