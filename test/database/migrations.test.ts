@@ -55,8 +55,10 @@ describe('migration RoutableUpstreamNames', () => {
   afterAll(() => db.drop());
 
   it('renames the unroutable names discovery handed out, keeps routable ones, and moves their approvals', async () => {
-    expect(ALL.at(-1)).toBe('RoutableUpstreamNames1764300000000');
-    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    // Back to just before it (later migrations are undone first), seed the old names, then migrate forward.
+    const at = ALL.indexOf('RoutableUpstreamNames1764300000000');
+    expect(at).toBeGreaterThan(0);
+    for (let i = ALL.length; i > at; i--) await db.dataSource.undoLastMigration({ transaction: 'each' });
     const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
     await q(`INSERT INTO tenants (id, name) VALUES ('t1', 't1')`);
     const names: Array<[string, string, string, number]> = [
@@ -76,7 +78,7 @@ describe('migration RoutableUpstreamNames', () => {
       `INSERT INTO upstream_approvals (tenant_id, name, state, decided_by, decided_at)
        VALUES ('t1', 'My Server-1', 'approved', 'key:admin', now())`,
     );
-    expect(await migrateWithLock(db.dataSource)).toEqual(['RoutableUpstreamNames1764300000000']);
+    expect(await migrateWithLock(db.dataSource)).toEqual(ALL.slice(at));
     const rows = (await q(`SELECT url, assigned_name, ordinal FROM upstream_names ORDER BY url`)) as Array<{
       url: string;
       assigned_name: string;
