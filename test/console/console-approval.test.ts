@@ -152,6 +152,23 @@ describe('console: approving discovered upstreams', () => {
     await expect(section.getByText('*.corp.example', { exact: true }).count()).resolves.toBe(1);
   }, 60_000);
 
+  it('names each conflict and its URLs as text, not as JSON', async () => {
+    const { conflicts } = await call<DiscoveryAnswer>(
+      s.origin,
+      s.adminKey,
+      'GET',
+      '/v1/gateway/upstreams/discovered',
+    );
+    expect(conflicts.length).toBeGreaterThan(0); // the seed reports two URLs under one name
+    await open(page, s.origin, UPSTREAMS, 'MCP servers');
+    const text = await page.getByRole('region', { name: /^Conflicts/ }).innerText();
+    for (const conflict of conflicts) {
+      expect(text).toContain(`${conflict.name} is reported for ${conflict.upstreams.length} URLs`);
+      for (const u of conflict.upstreams) expect(text).toContain(`${u.name} → ${u.url}`);
+    }
+    expect(text).not.toContain('{"name"');
+  }, 60_000);
+
   it('renders a hostile upstream URL as text, and approves the routable name discovery gave the hostile server name', async () => {
     const dialogs: string[] = [];
     page.on('dialog', (d) => {

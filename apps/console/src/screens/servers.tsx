@@ -166,9 +166,16 @@ export function ServersScreen() {
               <Section title={`Conflicts (${discovered.data.conflicts.length})`}>
                 {discovered.data.conflicts.length ? (
                   <ul className="conflicts">
-                    {discovered.data.conflicts.map((conflict, index) => (
-                      <li key={index}>
-                        <code className="wrap">{JSON.stringify(conflict)}</code>
+                    {discovered.data.conflicts.map((conflict) => (
+                      <li key={conflict.name}>
+                        <code>{conflict.name}</code> is reported for {conflict.upstreams.length} URLs:
+                        <ul>
+                          {conflict.upstreams.map((upstream) => (
+                            <li key={upstream.name}>
+                              <code>{upstream.name}</code> → <code className="wrap">{upstream.url}</code>
+                            </li>
+                          ))}
+                        </ul>
                       </li>
                     ))}
                   </ul>
