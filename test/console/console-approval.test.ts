@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   UPSTREAM_NAME,
   upstreamName,
   type ApprovalView,
   type DiscoveryAnswer,
 } from '../../libs/contracts/src/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { launchChromium } from '../helpers/browser.js';
-import { axeSerious, open, signIn, watchEgress } from './console-helpers.js';
-import { HOSTILE, call, seed, type Seeded } from './seed.js';
+import type { TestApp } from '../helpers/app.js';
+import { axeSerious, open, signIn } from './console-helpers.js';
+import { HOSTILE, call, type Seeded } from './seed.js';
+import { startSeededConsole } from './setup.js';
 
 const HOSTILE_URL = 'https://evil.example/x?<script>window.__pwned=9</script>';
 const UPSTREAMS = '/servers?tab=upstreams';
@@ -24,7 +24,6 @@ describe('console: approving discovered upstreams', () => {
   let browser: Browser;
   let s: Seeded;
   let analystKey: string;
-  let admin: BrowserContext;
   let page: Page;
   let egress: string[];
 
@@ -56,10 +55,10 @@ describe('console: approving discovered upstreams', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { AGENT_BOM_AUTH_CACHE_TTL_SECONDS: '0' } });
-    await t.app.listen(0, '127.0.0.1');
-    const origin = (await t.app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-    s = await seed(t, origin);
+    ({ t, s, browser, page, egress } = await startSeededConsole({
+      env: { AGENT_BOM_AUTH_CACHE_TTL_SECONDS: '0' },
+    }));
+    const origin = s.origin;
     const key = async (role: string) =>
       (await call<{ raw_key: string }>(origin, s.adminKey, 'POST', '/v1/auth/keys', { role, name: role }))
         .raw_key;
@@ -83,10 +82,6 @@ describe('console: approving discovered upstreams', () => {
         },
       ],
     });
-    browser = await launchChromium();
-    admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await signIn(admin, s.origin, s.adminKey);
-    egress = watchEgress(page, s.origin);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -9,10 +9,10 @@ import {
   type GraphImpactView,
   type GraphPageView,
 } from '../../libs/contracts/src/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { launchChromium } from '../helpers/browser.js';
-import { axeSerious, open, signIn, watchEgress } from './console-helpers.js';
-import { HOSTILE, seed, type Seeded } from './seed.js';
+import type { TestApp } from '../helpers/app.js';
+import { axeSerious, open, signIn } from './console-helpers.js';
+import { HOSTILE, type Seeded } from './seed.js';
+import { startSeededConsole } from './setup.js';
 
 /**
  * The web console in headless Chromium against a real control plane (the shipped createApp, listening, on its
@@ -22,19 +22,13 @@ describe('web console in headless Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let s: Seeded;
-  let admin: BrowserContext;
   let page: Page;
   let egress: string[];
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { AGENT_BOM_AUTH_CACHE_TTL_SECONDS: '0' } });
-    await t.app.listen(0, '127.0.0.1');
-    const origin = (await t.app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-    s = await seed(t, origin);
-    browser = await launchChromium();
-    admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await signIn(admin, s.origin, s.adminKey);
-    egress = watchEgress(page, s.origin);
+    ({ t, s, browser, page, egress } = await startSeededConsole({
+      env: { AGENT_BOM_AUTH_CACHE_TTL_SECONDS: '0' },
+    }));
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import type { Browser, Page } from 'playwright-core';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { launchChromium } from '../helpers/browser.js';
-import { open, signIn } from './console-helpers.js';
-import { seed, type Seeded } from './seed.js';
+import type { Page } from 'playwright-core';
+import { open } from './console-helpers.js';
+import type { Seeded } from './seed.js';
+import { startSeededConsole, type SeededConsole } from './setup.js';
 
 /**
  * Regenerates the screenshots in docs/console/ (`npm run console:screenshots`): a real control plane seeded
@@ -26,25 +25,16 @@ const SHOTS: [string, string, string | RegExp][] = [
 ];
 
 describe('console screenshots', () => {
-  let t: TestApp;
-  let browser: Browser;
+  let app: SeededConsole | undefined;
   let s: Seeded;
   let page: Page;
   beforeAll(async () => {
-    t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
-    s = await seed(t, (await t.app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1'));
-    browser = await launchChromium();
-    page = await signIn(
-      await browser.newContext({ viewport: { width: 1280, height: 800 } }),
-      s.origin,
-      s.adminKey,
-    );
+    app = await startSeededConsole({ viewport: { width: 1280, height: 800 } });
+    ({ s, page } = app);
     await fs.mkdir(OUT, { recursive: true });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
+    await app?.close();
   }, 60_000);
 
   it('photographs the main screens', async () => {
@@ -68,7 +58,7 @@ describe('console screenshots', () => {
     await page.screenshot({ path: path.join(OUT, 'finding.png'), fullPage: true });
     for (const [name, url, heading] of SHOTS) {
       if (name === 'login') {
-        const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        const context = await app!.browser.newContext({ viewport: { width: 1280, height: 800 } });
         const fresh = await context.newPage();
         await fresh.goto(s.origin + url);
         await fresh.getByRole('heading', { name: heading }).waitFor();
