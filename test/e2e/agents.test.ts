@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FleetAgent, FleetServer, FleetSyncPayload } from '../../libs/contracts/src/index.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
 import { CLI, isAlive, runCli, waitFor } from '../helpers/processes.js';
+import { pushUsageErrors } from '../helpers/push-usage.js';
 import { envelope, startScriptedServer, type ScriptedServer } from '../helpers/scripted-http.js';
 
 /**
@@ -156,22 +157,12 @@ describe('agent-bom agents: discovery on fixture homes', () => {
     ]);
   });
 
-  it.each([
-    [['--source-id', 'has spaces'], '--source-id must be'],
+  it.each<[string[], string]>([
     [['--preset', 'bogus'], "argument 'bogus' is invalid"],
     [['--timeout', '0'], 'must be a number of seconds'],
     [['--concurrency', '100'], 'must be 1-64'],
     [['--os', 'plan9'], "argument 'plan9' is invalid"],
-    [['--push-url', 'https://cp.example.com'], 'pushing needs an API key'],
-    [
-      ['--push-url', 'http://cp.example.com', '--push-api-key', KEY],
-      'refusing to send the API key over plain http',
-    ],
-    [['--push-url', 'not a url', '--push-api-key', KEY], 'not a valid absolute URL'],
-    [
-      ['--push-url', 'https://cp.example.com', '--push-api-key', `${KEY} x`],
-      'the API key is empty or contains whitespace',
-    ],
+    ...pushUsageErrors(KEY),
   ])('usage error %j exits 2', async (args, message) => {
     const result = await runCli(['agents', '--home', path.join(root, 'nothing'), ...args], env);
     expect(result.code).toBe(2);

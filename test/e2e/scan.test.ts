@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { runCli, startServer, type Server } from '../helpers/processes.js';
+import { pushUsageErrors } from '../helpers/push-usage.js';
 import { makeScanFixture, OSV_FIXTURES, PLANTED_SECRET, upgradeFixture } from '../scans/fixture.js';
 
 /**
@@ -163,19 +164,7 @@ describe('agent-bom scan usage errors', () => {
   });
   afterAll(() => fs.rm(home, { recursive: true, force: true }));
 
-  it.each([
-    [['--source-id', 'has spaces'], '--source-id must be'],
-    [['--push-url', 'https://cp.example.com'], 'pushing needs an API key'],
-    [
-      ['--push-url', 'http://cp.example.com', '--push-api-key', KEY],
-      'refusing to send the API key over plain http',
-    ],
-    [['--push-url', 'not a url', '--push-api-key', KEY], 'not a valid absolute URL'],
-    [
-      ['--push-url', 'https://cp.example.com', '--push-api-key', `${KEY} x`],
-      'the API key is empty or contains whitespace',
-    ],
-  ])('usage error %j exits 2', async (args, message) => {
+  it.each(pushUsageErrors(KEY))('usage error %j exits 2', async (args, message) => {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', XDG_CONFIG_HOME: home };
     delete env.NODE_OPTIONS;
     const result = await runCli(['scan', '--home', home, '--advisories', OSV_FIXTURES, ...args], env);
