@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ScanReport } from '../../libs/contracts/src/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
-import { isAlive, runCli, startServer, waitFor, type Server } from '../helpers/processes.js';
+import { CLI, isAlive, runCli, startServer, waitFor, type Server } from '../helpers/processes.js';
 import { OSV_FIXTURES } from '../scans/fixture.js';
 
 /**
@@ -152,6 +153,10 @@ describe('agent-bom scan --introspect', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('tool_drift');
     expect(run.stderr).toContain('pushed scan');
+    // In table mode the report's warnings are printed on stderr too.
+    expect(run.stderr).toMatch(
+      /^warning: \S+claude_desktop_config\.json: introspection of claude-desktop\/hang failed: timed out after 5s$/m,
+    );
     expect(run.stdout + run.stderr).not.toContain(PLANTED);
     const res = await fetch(`${server.url}/v1/graph?type=tool&limit=5000`, {
       headers: { authorization: `Bearer ${keys.viewer}` },
@@ -164,5 +169,30 @@ describe('agent-bom scan --introspect', () => {
       .sort();
     expect(jiraTools).toEqual(['create_issue', 'run_command', 'search_issues']);
     expect(graph.nodes.some((n) => n.id.includes('/everything/') && n.label === 'get-sum')).toBe(true);
+  }, 120_000);
+
+  it('on a TTY the introspection progress bar is drawn on stderr', async () => {
+    // `script` gives the CLI a pseudo-terminal for stderr; stdout goes to a file, so what the terminal shows is
+    // stderr alone.
+    const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+    const args = [
+      ...['scan', '--home', home(), '--os', 'linux', '--project', path.join(root, 'empty-project')],
+      ...['--advisories', OSV_FIXTURES, '--introspect', '--timeout', '5', '--concurrency', '1'],
+    ];
+    const command = `${quote(process.execPath)} ${quote(CLI)} ${args.map(quote).join(' ')} > ${quote(path.join(root, 'tty-stdout.txt'))}`;
+    const terminal = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    expect(terminal.code).toBe(0);
+    expect(terminal.output).toMatch(/introspecting \[[^\]]*\] \d\/4/);
+    expect(terminal.output).toContain('--introspect starts 3 stdio server(s)');
+    expect(await fs.readFile(path.join(root, 'tty-stdout.txt'), 'utf8')).not.toContain('introspecting [');
   }, 120_000);
 });
