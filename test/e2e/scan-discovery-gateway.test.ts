@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
-import { runCli, startServer, type Server } from '../helpers/processes.js';
+import { runCli, startServer, waitFor, type Server } from '../helpers/processes.js';
 import { OSV_FIXTURES } from '../scans/fixture.js';
 
 /**
@@ -101,6 +101,8 @@ describe('scan-discovered upstreams through a real gateway', () => {
     );
     expect(gateway.lines()[0]).toBe(`discovered 3 upstream(s) from ${cp.url}: later, live, meta`);
     expect(gateway.lines()[1]).toContain('fronting 1 upstream(s): live');
+    // The notice follows the two startup lines; under load it may not be written yet when the gateway serves.
+    await waitFor(() => gateway.lines().some((l) => l.startsWith('not fronting')));
     const notFronting = gateway.lines().find((l) => l.startsWith('not fronting'));
     expect(notFronting).toContain('later (pending approval)');
     expect(notFronting).toMatch(/meta \(refused by egress: [^)]*169\.254\.169\.254/);
