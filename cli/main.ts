@@ -320,6 +320,18 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['minimal', 'default', 'enterprise'])
         .default('default'),
     )
+    .option(
+      '--introspect',
+      'connect to each server and list its live tools (initialize + tools/list only, never tools/call): ' +
+        'STARTS the stdio servers of the configs read; feeds tool drift and the graph',
+    )
+    .option('--no-introspect', 'do not connect to servers, whatever the preset')
+    .option('--timeout <seconds>', 'per-server introspection timeout (default 10)', parsePositiveNumber)
+    .option('--concurrency <n>', 'servers introspected at once (default 4)', parseCount)
+    .option(
+      '--trust-project-servers',
+      'also start stdio servers declared in project files when introspecting',
+    )
     .option('--home <dir>', "home directory to read (default: the current user's)")
     .option('--project <dir>', 'project directory to read (configs and lockfiles); repeatable', collect, [])
     .addOption(

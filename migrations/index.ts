@@ -12,6 +12,7 @@ import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
 import { Scim1764115500000 } from './1764115500000-Scim.js';
 import { RoutableUpstreamNames1764300000000 } from './1764300000000-RoutableUpstreamNames.js';
 import { ScimDeletedUsers1764300100000 } from './1764300100000-ScimDeletedUsers.js';
+import { ScanUpstreams1764400200000 } from './1764400200000-ScanUpstreams.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ScanJobs1764212800000,
   RoutableUpstreamNames1764300000000,
   ScimDeletedUsers1764300100000,
+  ScanUpstreams1764400200000,
 ];

@@ -7,14 +7,7 @@ import {
   displayUrl,
   FLEET_SYNC_PATH,
 } from '../../libs/control-plane-client/src/index.js';
-import {
-  DEFAULT_INTROSPECT_CONCURRENCY,
-  DEFAULT_INTROSPECT_TIMEOUT_MS,
-  discover,
-  introspectServers,
-  killAllChildren,
-  type DiscoveryOs,
-} from '../../libs/discovery/src/index.js';
+import { discover, type DiscoveryOs } from '../../libs/discovery/src/index.js';
 import { writeCredential } from '../agents/endpoint-credential.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
 import { renderTable, renderWarnings } from '../agents/render.js';
@@ -25,16 +18,13 @@ import {
   resolvePushTarget,
   type PushOptions,
 } from '../push-options.js';
-import { withProgressBar } from '../progress.js';
+import { introspectDiscovered, type IntrospectCliOptions } from '../introspect.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './usage-error.js';
 
-export interface AgentsOptions extends PushOptions {
+export interface AgentsOptions extends PushOptions, IntrospectCliOptions {
   preset: PresetName;
   introspect?: boolean;
-  timeout?: number;
-  concurrency?: number;
-  trustProjectServers?: boolean;
   home?: string;
   project?: string[];
   os?: DiscoveryOs;
@@ -121,32 +111,9 @@ export async function runAgents(
   });
 
   let introspectionFailures = 0;
-  let introspected = 0;
-  if (introspect && discovery.servers.length) {
-    const outcomes = await withChildCleanup(() =>
-      withProgressBar('introspecting', json, (update) => {
-        update(0, discovery.servers.length, '');
-        return introspectServers(discovery.servers, {
-          timeoutMs:
-            options.timeout !== undefined
-              ? Math.round(options.timeout * 1000)
-              : DEFAULT_INTROSPECT_TIMEOUT_MS,
-          concurrency: options.concurrency ?? DEFAULT_INTROSPECT_CONCURRENCY,
-          trustProjectServers: options.trustProjectServers,
-          clientInfo: { name: 'agent-bom', version: VERSION },
-          environment: env,
-          onResult: (target) =>
-            update(++introspected, discovery.servers.length, `${target.agent}/${target.server.name}`),
-        });
-      }),
-    );
-    outcomes.forEach((outcome, i) => {
-      const { server } = discovery.servers[i];
-      server.introspection = outcome.introspection;
-      if (outcome.introspection.status === 'failed') introspectionFailures++;
-      // A server that answers 401 without credentials in its config authenticates by OAuth.
-      if (outcome.authRequired && server.auth_mode === 'none') server.auth_mode = 'oauth';
-    });
+  if (introspect) {
+    const { failed } = await introspectDiscovered(discovery.servers, options, env, json);
+    introspectionFailures = failed.length;
   }
 
   const payload: FleetSyncPayload = {
@@ -246,26 +213,6 @@ async function pushPayload(
         message: error.message,
       },
     };
-  }
-}
-
-/**
- * Runs `work` while server children may be alive: Ctrl-C or SIGTERM kills them (with their process groups)
- * before exiting, and so does any exit.
- */
-async function withChildCleanup<T>(work: () => Promise<T>): Promise<T> {
-  const onSignal = (signal: NodeJS.Signals) => {
-    killAllChildren();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.on('exit', killAllChildren);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await work();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -12,9 +12,15 @@ import {
   describeEndpoint,
   displayUrl,
 } from '../../libs/control-plane-client/src/index.js';
-import { discover, type DiscoveryOs } from '../../libs/discovery/src/index.js';
+import {
+  DEFAULT_INTROSPECT_TIMEOUT_MS,
+  discover,
+  type Discovery,
+  type DiscoveryOs,
+} from '../../libs/discovery/src/index.js';
 import { buildScanReport, renderScanTable, toCycloneDx, toSarif, toSpdx } from '../../libs/scan/src/index.js';
 import { PRESETS, type PresetName } from '../agents/presets.js';
+import { introspectDiscovered, serversToStart, type IntrospectCliOptions } from '../introspect.js';
 import { withProgressBar } from '../progress.js';
 import { VERSION } from '../version.js';
 import {
@@ -33,8 +39,10 @@ export type ScanFormat = (typeof SCAN_FORMATS)[number];
 /** Exit codes of `agent-bom scan` (docs/cli.md). */
 export const SCAN_EXIT = { ok: 0, failed: 1, usage: 2, findings: 4 } as const;
 
-export interface ScanOptions extends PushOptions {
+export interface ScanOptions extends PushOptions, IntrospectCliOptions {
   preset: PresetName;
+  /** Connect to each server and list its live tools (default: the preset's; only `enterprise` does). */
+  introspect?: boolean;
   home?: string;
   project?: string[];
   os?: DiscoveryOs;
@@ -86,6 +94,10 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
       claudeCodeProjects: preset.claudeCodeProjects,
       knownProjects: preset.knownProjects,
     });
+    const warnings = discovery.warnings.map((w) => ({ path: w.path, message: w.message }));
+    if (options.introspect ?? preset.introspect) {
+      warnings.push(...(await introspect(discovery, options, env, quiet)));
+    }
     const report = await withProgressBar('scanning', quiet, (update) =>
       buildScanReport({
         sourceId,
@@ -94,7 +106,7 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
         projects,
         advisories: source,
         advisoryCount: count,
-        warnings: discovery.warnings.map((w) => ({ path: w.path, message: w.message })),
+        warnings,
         onStep: (step, done, total) => update(done, total, step),
       }),
     );
@@ -138,6 +150,43 @@ export async function runScan(options: ScanOptions, env: NodeJS.ProcessEnv = pro
   } finally {
     await close();
   }
+}
+
+/**
+ * `--introspect`: lists every discovered server's live tools (stdio servers are started, remote ones reached over
+ * streamable HTTP, falling back to legacy SSE), so tool drift and the graph's server → tool edges see what the
+ * servers really expose. Starting the user's stdio servers is announced on stderr first. A server that hangs,
+ * crashes or refuses becomes a report warning, never a failed scan.
+ */
+async function introspect(
+  discovery: Discovery,
+  options: ScanOptions,
+  env: NodeJS.ProcessEnv,
+  quiet: boolean,
+): Promise<Array<{ path: string; message: string }>> {
+  const starting = serversToStart(discovery.servers, options);
+  if (starting.length) {
+    const seconds = options.timeout ?? DEFAULT_INTROSPECT_TIMEOUT_MS / 1000;
+    const names = starting.map((s) => `${s.agent}/${s.server.name}`);
+    const listed = names.length > 5 ? `${names.slice(0, 5).join(', ')}, …` : names.join(', ');
+    process.stderr.write(
+      `warning: --introspect starts ${starting.length} stdio server(s) from the MCP configs read (${listed}), ` +
+        `each with its own command and a ${seconds}s timeout, to list their tools (never tools/call)\n`,
+    );
+  }
+  await introspectDiscovered(discovery.servers, options, env, quiet);
+  const warnings: Array<{ path: string; message: string }> = [];
+  for (const { agent, server, disabled } of discovery.servers) {
+    const outcome = server.introspection;
+    if (outcome?.status === 'failed' || (outcome?.status === 'skipped' && !disabled)) {
+      const what = outcome.status === 'failed' ? 'failed' : 'skipped';
+      warnings.push({
+        path: server.config_path,
+        message: `introspection of ${agent}/${server.name} ${what}: ${outcome.error ?? what}`,
+      });
+    }
+  }
+  return warnings;
 }
 
 function render(report: ScanReport, format: ScanFormat): string {

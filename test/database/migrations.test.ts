@@ -95,3 +95,105 @@ describe('migration RoutableUpstreamNames', () => {
     ]);
   });
 });
+
+describe('migration ScanUpstreams', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it("fills scan_upstreams from each source's newest scan and names the pairs not yet named, as a sync would", async () => {
+    const at = ALL.indexOf('ScanUpstreams1764400200000');
+    expect(at).toBeGreaterThan(0);
+    for (let i = ALL.length; i > at; i--) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    await q(`INSERT INTO tenants (id, name) VALUES ('t1', 't1'), ('t2', 't2')`);
+    // A fleet sync named jira at A before any scan.
+    await q(
+      `INSERT INTO upstream_names (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at, transport)
+       VALUES ('t1', 'jira', 'https://a.example/mcp', 'jira', 0, now() - interval '1 day', 'sse')`,
+    );
+    const server = (name: string, url?: string, transport = 'https') =>
+      url
+        ? { name, transport, url, auth_mode: 'none', config_path: '/c' }
+        : { name, transport: 'stdio', command: 'x', auth_mode: 'none', config_path: '/c' };
+    const scan = async (
+      tenant: string,
+      source: string,
+      kind: string,
+      minutesAgo: number,
+      hostname: string | null,
+      servers: object[],
+    ) =>
+      q(
+        `INSERT INTO scans (tenant_id, id, kind, status, source_id, triggered_by, created_at, summary, report)
+         VALUES ($1, gen_random_uuid(), $2, 'done', $3, 'test', now() - $4 * interval '1 minute', '{}', $5)`,
+        [
+          tenant,
+          kind,
+          source,
+          minutesAgo,
+          JSON.stringify({ endpoint: hostname ? { hostname } : {}, agents: [{ name: 'cursor', servers }] }),
+        ],
+      );
+    await scan('t1', 'ci-1', 'pushed', 30, 'ci-old', [server('wiki', 'https://w.example/mcp')]);
+    await scan('t1', 'ci-1', 'pushed', 10, 'ci-runner', [
+      server('jira', 'https://a.example/mcp'),
+      server('jira', 'https://b.example/mcp', 'sse'),
+      server('My Server', 'https://c.example/mcp'),
+      server('local'),
+      server('bad', '[invalid url]'),
+    ]);
+    await scan('t1', 'control-plane:mac-1', 'job', 5, 'mac', [server('internal', 'https://i.example/mcp')]);
+    await scan('t2', 'other', 'pushed', 5, null, [server('jira', 'https://b.example/mcp')]);
+
+    expect(await migrateWithLock(db.dataSource)).toEqual(ALL.slice(at));
+    expect(
+      await q(
+        `SELECT tenant_id, source_id, name, url, transport, agent FROM scan_upstreams ORDER BY tenant_id, url`,
+      ),
+    ).toEqual([
+      {
+        tenant_id: 't1',
+        source_id: 'ci-1',
+        name: 'jira',
+        url: 'https://a.example/mcp',
+        transport: 'https',
+        agent: 'ci-runner',
+      },
+      {
+        tenant_id: 't1',
+        source_id: 'ci-1',
+        name: 'jira',
+        url: 'https://b.example/mcp',
+        transport: 'sse',
+        agent: 'ci-runner',
+      },
+      {
+        tenant_id: 't1',
+        source_id: 'ci-1',
+        name: 'My Server',
+        url: 'https://c.example/mcp',
+        transport: 'https',
+        agent: 'ci-runner',
+      },
+      {
+        tenant_id: 't2',
+        source_id: 'other',
+        name: 'jira',
+        url: 'https://b.example/mcp',
+        transport: 'https',
+        agent: 'other',
+      },
+    ]);
+    expect(
+      await q(`SELECT tenant_id, url, assigned_name, transport FROM upstream_names ORDER BY tenant_id, url`),
+    ).toEqual([
+      { tenant_id: 't1', url: 'https://a.example/mcp', assigned_name: 'jira', transport: 'sse' },
+      { tenant_id: 't1', url: 'https://b.example/mcp', assigned_name: 'jira-1', transport: 'sse' },
+      { tenant_id: 't1', url: 'https://c.example/mcp', assigned_name: 'My-Server', transport: 'https' },
+      { tenant_id: 't2', url: 'https://b.example/mcp', assigned_name: 'jira', transport: 'https' },
+    ]);
+  });
+});

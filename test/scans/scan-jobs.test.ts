@@ -153,6 +153,10 @@ describe('scan jobs', () => {
     const impact = await req(a, 'viewer', 'GET', '/v1/graph/impact?node=vuln:GHSA-35jh-r3h4-6jhm');
     expect(impact.statusCode).toBe(200);
     expect(JSON.stringify(impact.json())).toContain('control-plane:laptop-1');
+    // Discovery has the inventory's remote server from the fleet already: the job adds no scan-reported copy.
+    expect(
+      await query(`SELECT source_id FROM scan_upstreams WHERE source_id LIKE 'control-plane:%'`),
+    ).toEqual([]);
     // Beta's inventory is beta's: nothing of it in alpha's job, nothing of alpha in beta's findings.
     const betaFindings = (await req(a, 'beta-admin', 'GET', '/v1/findings?limit=200')).json() as {
       items: unknown[];

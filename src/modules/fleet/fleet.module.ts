@@ -20,7 +20,8 @@ import { FleetController } from './fleet.controller.js';
     FleetReadRepository,
     FleetReadService,
   ],
-  // Scan reports (results push) are admitted by the same endpoint enrollment as syncs.
-  exports: [FleetEnrollmentService],
+  // Scan reports (results push) are admitted by the same endpoint enrollment as syncs, and their remote servers
+  // are named by the same upstream-name registry.
+  exports: [FleetEnrollmentService, FleetSyncRepository],
 })
 export class FleetModule {}

@@ -9,8 +9,10 @@ import { conflict, DomainError, invalid } from '../../core/errors/domain-error.j
 import { AuditService } from '../audit/audit.service.js';
 import { graphOfScan } from '../graph/graph-build.js';
 import { FleetEnrollmentService, PushRefused } from '../fleet/fleet-enrollment.service.js';
+import { FleetSyncRepository } from '../fleet/fleet-sync.repository.js';
 import { GraphRepository } from '../graph/graph.repository.js';
 import { ResultsPushSchema, type ResultsPush } from './results-push.schema.js';
+import { remoteUpstreams } from './scan-upstreams.js';
 import { ScansRepository, type FindingRow } from './scans.repository.js';
 
 const IDEMPOTENCY_SCOPE = 'results.push';
@@ -36,6 +38,7 @@ export class ResultsService {
     private readonly audit: AuditService,
     private readonly graph: GraphRepository,
     private readonly enrollment: FleetEnrollmentService,
+    private readonly fleet: FleetSyncRepository,
   ) {}
 
   /** A report, admitted like a fleet sync by endpoint enrollment; a refused push writes nothing but its audit. */
@@ -105,6 +108,11 @@ export class ResultsService {
   /**
    * Folds one scan report into the tenant's scans, findings and graph (inside `tx`): used by the push route and by
    * control-plane scan jobs, so both produce findings and graph the same way. Audited as `principal`.
+   *
+   * Its remote servers become the source's contribution to discovery (`scan_upstreams`), each (name, url) pair
+   * named by the same registry and rule as a fleet sync's (`registerUpstreams` of {@link FleetSyncRepository}), so a
+   * scan and a sync of one URL are one upstream with one approval. `discovery: false` is for control-plane jobs
+   * over the fleet inventory, whose servers discovery already has from the fleet.
    */
   async store(
     principal: Principal,
@@ -112,6 +120,7 @@ export class ResultsService {
     kind: 'pushed' | 'job',
     now: Date,
     tx: Tx,
+    options: { discovery?: boolean } = {},
   ): Promise<ResultsPushAnswer> {
     await this.repository.lockSource(principal.tenantId, report.source_id, tx);
     const inserted = await this.repository.insertScan(
@@ -159,6 +168,18 @@ export class ResultsService {
     );
     const { nodes, edges } = graphOfScan(report);
     await this.graph.replaceSource(principal.tenantId, report.source_id, nodes, edges, tx);
+    if (options.discovery !== false) {
+      const upstreams = remoteUpstreams(report);
+      await this.fleet.within(tx, principal.tenantId).registerUpstreams(upstreams, now);
+      await this.repository.replaceUpstreams(
+        principal.tenantId,
+        report.source_id,
+        report.scan_id,
+        upstreams,
+        now,
+        tx,
+      );
+    }
     return {
       scan_id: report.scan_id,
       source_id: report.source_id,

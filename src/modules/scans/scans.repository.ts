@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { managerOf, type Tx } from '../../core/database/transactions.js';
+import type { ScanUpstream } from './scan-upstreams.js';
 
 export interface ScanRow {
   id: string;
@@ -101,6 +102,31 @@ export class ScansRepository {
     await tx.manager.query(
       `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, response) VALUES ($1, $2, $3, $4, $5)`,
       [tenantId, scope, key, requestHash, JSON.stringify(response)],
+    );
+  }
+
+  /**
+   * Replaces the remote servers discovery takes from this source's scans with those of its newest one (`rows`
+   * may be empty: the source reports no remote server any more).
+   */
+  async replaceUpstreams(
+    tenantId: string,
+    sourceId: string,
+    scanId: string,
+    rows: ScanUpstream[],
+    now: Date,
+    tx: Tx,
+  ): Promise<void> {
+    await tx.manager.query(`DELETE FROM scan_upstreams WHERE tenant_id = $1 AND source_id = $2`, [
+      tenantId,
+      sourceId,
+    ]);
+    if (!rows.length) return;
+    await tx.manager.query(
+      `INSERT INTO scan_upstreams (tenant_id, source_id, name, url, transport, agent, scan_id, seen_at)
+       SELECT $1, $2, r.name, r.url, r.transport, r.agent, $3, $4
+         FROM jsonb_to_recordset($5::jsonb) AS r(name text, url text, transport text, agent text)`,
+      [tenantId, sourceId, scanId, now, JSON.stringify(rows)],
     );
   }
 

@@ -92,8 +92,9 @@ export class ScanJobRunner {
       await Promise.all(pending);
       await step('matching', index + 1, endpoints.length, true);
       const checked = checkReport(report);
+      // Discovery has these servers from the fleet already.
       const answer = await this.transactions.run((tx) =>
-        this.results.store(principal, checked, 'job', new Date(), tx),
+        this.results.store(principal, checked, 'job', new Date(), tx, { discovery: false }),
       );
       scans.push(answer.scan_id);
       for (const key of Object.keys(findings) as Array<keyof typeof findings>)
