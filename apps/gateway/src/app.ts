@@ -68,14 +68,9 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
         return;
       }
       metrics.auth.inc({ status: String(outcome.status) });
-      return sendError(
-        reply,
-        outcome.status,
-        errorResponse(null, ERROR_CODES.unauthorized, outcome.reason),
-        {
-          'www-authenticate': outcome.challenge,
-        },
-      );
+      return sendError(reply, outcome.status, errorResponse(null, ERROR_CODES.unauthorized, outcome.reason), {
+        'www-authenticate': outcome.challenge,
+      });
     });
     fastify.setErrorHandler((error: FastifyError, request, reply) => {
       if (reply.raw.destroyed) {

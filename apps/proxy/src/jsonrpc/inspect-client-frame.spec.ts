@@ -23,7 +23,10 @@ describe('inspectClientFrame', () => {
     expect(inspect('{"jsonrpc":"2.0","method":"notifications/initialized"}')).toMatchObject({
       kind: 'notification',
     });
-    expect(inspect('{"jsonrpc":"2.0","id":"s-1","result":{}}')).toMatchObject({ kind: 'response', id: 's-1' });
+    expect(inspect('{"jsonrpc":"2.0","id":"s-1","result":{}}')).toMatchObject({
+      kind: 'response',
+      id: 's-1',
+    });
     expect(inspect(' \r')).toEqual({ kind: 'blank' });
   });
 
