@@ -50,10 +50,12 @@ const throughCases = REVISIONS.flatMap((revision) =>
 );
 
 /**
- * Known, open defects (issue 16), each named so that nothing else can hide behind it. 2026-07-28
- * `server-stateless` through the proxy: with the stdio bridge in front, the proxy path fails the subscription and
- * notification-filter checks (`sep-2575-*`) where the bare bridge passes them on some runs and fails them on
- * others; the difference is not explained yet (docs/conformance.md).
+ * Known gaps (issue 16), each named so that nothing else can hide behind it. 2026-07-28 `server-stateless`
+ * through the proxy: four checks read the response stream for only 500–800 ms, and the stdio bridge starts a new
+ * proxy and server for every stateless request; the proxy's start (about 0.7 s of CPU on Node 20, half of it
+ * loading Nest) is always past that budget, the bare server's (about 0.3 s) only on a loaded machine. The frames
+ * are right (stateless-stdio.test.ts; with the budgets raised the proxy passes every check): see
+ * docs/conformance.md.
  */
 const KNOWN_GAPS: Record<string, string[]> = { '2026-07-28/proxy': ['server-stateless'] };
 

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROLE_PERMISSIONS, ROLES } from '../../libs/contracts/src/index.js';
+import { codesOf, reasonOf, WIRE_ERRORS, type WireSurface } from '../../libs/runtime/src/index.js';
 import { controllerRoutes, type RouteInfo } from '../../src/core/http/routes.js';
 import {
   codeOf,
@@ -21,8 +22,9 @@ import {
 /**
  * The reference pages list exactly what the code declares, read from the code itself: the environment variables
  * (docs/configuration.md), the control plane's routes and their permissions (docs/api.md), the role matrix
- * (docs/auth.md), the CLI's commands and flags (docs/cli.md), the migrations (docs/database.md) and the workspace
- * packages (docs/architecture.md). No database and no process: controllers are imported for their decorators, the
+ * (docs/auth.md), the CLI's commands and flags (docs/cli.md), the migrations (docs/database.md), the workspace
+ * packages (docs/architecture.md) and the JSON-RPC error codes of the proxy and the gateway (docs/proxy.md,
+ * docs/gateway.md, from the one table in libs/runtime). No database and no process: controllers are imported for their decorators, the
  * CLI's commander program is built by `main` and caught before it parses.
  */
 
@@ -229,5 +231,33 @@ describe('docs/architecture.md', () => {
 
   it('has one row per path', () => {
     expect(duplicateRows(page)).toEqual([]);
+  });
+});
+
+/** The rows of the table under a page's "Error codes" heading whose first cell is a JSON-RPC code. */
+function errorCodeRows(page: string): { code: number; cells: string[] }[] {
+  const section = /^#+ Error codes\n([\s\S]*?)(?=^#+ )/m.exec(page)?.[1] ?? '';
+  return tableRows(section)
+    .map((cells) => ({ code: Number(/^`?(-\d+)`?$/.exec(cells[0]!)?.[1]), cells }))
+    .filter((row) => Number.isInteger(row.code));
+}
+
+describe.each<[string, WireSurface]>([
+  ['proxy.md', 'proxy'],
+  ['gateway.md', 'gateway'],
+])('docs/%s error codes (WIRE_ERRORS in libs/runtime)', (name, surface) => {
+  const rows = errorCodeRows(doc(name));
+  const documented = rows.map((row) => row.code);
+
+  it('lists every code the surface answers with, each once, and no other', () => {
+    expect(codesOf(surface).length).toBeGreaterThan(8);
+    expect([...documented].sort()).toEqual([...codesOf(surface)].sort());
+  });
+
+  it('names each code by the reason_code word of the table', () => {
+    for (const { code, cells } of rows) {
+      const word = cells.map((cell) => /^`([a-z_]+)`$/.exec(cell)?.[1]).find((w) => w && w in WIRE_ERRORS);
+      expect(`${code} ${word}`).toBe(`${code} ${reasonOf(code)}`);
+    }
   });
 });

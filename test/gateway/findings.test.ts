@@ -144,7 +144,7 @@ describe('gateway: runtime review findings', () => {
     const res = await post(deep);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
-      /nested deeper than/,
+      /nesting deeper than 128 levels/,
     );
   });
 

@@ -6,7 +6,7 @@ import { AuditSink } from '../../apps/proxy/src/audit/audit-sink.js';
 import { auditText, buildEvent } from '../../apps/proxy/src/audit/events.js';
 import { AuditSpool } from '../../apps/proxy/src/audit/spool.js';
 import { ProxyLogger } from '../../apps/proxy/src/logger.js';
-import { newTrace } from '../../apps/proxy/src/trace.js';
+import { newTrace } from '../../libs/runtime/src/index.js';
 import {
   AUDIT_ID_PATTERN,
   FINGERPRINT_PATTERN,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { reasonOf } from '../../libs/runtime/src/index.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { CLI, waitFor } from '../helpers/processes.js';
 import { startStdio, type JsonRpcMessage, type StdioDriver } from '../helpers/stdio-driver.js';
@@ -40,19 +41,6 @@ const groups: Group[] = fs
   .sort()
   .map((f) => JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8')) as Group);
 
-/** JSON-RPC error codes → the reason code word both runtimes share (proxy errors.ts, gateway GATEWAY_ERRORS). */
-const REASONS: Record<number, string> = {
-  [-32001]: 'policy_denied',
-  [-32004]: 'rate_limited',
-  [-32011]: 'undeclared_tool',
-  [-32012]: 'replay',
-  [-32013]: 'arguments_blocked',
-  [-32015]: 'response_blocked',
-  [-32016]: 'tool_drift',
-  [-32600]: 'invalid_request',
-  [-32602]: 'invalid_params',
-};
-
 interface Outcome {
   decision: 'allow' | 'deny';
   reason_code: string | null;
@@ -63,7 +51,7 @@ function outcomeOf(answer: JsonRpcMessage): Outcome {
   if (answer.error) {
     return {
       decision: 'deny',
-      reason_code: REASONS[answer.error.code] ?? `code ${answer.error.code}`,
+      reason_code: reasonOf(answer.error.code) ?? `code ${answer.error.code}`,
       redactions: [],
     };
   }

@@ -5,7 +5,7 @@ import { UPSTREAM_NAME_MAX } from '../../../libs/contracts/src/index.js';
 import { GatewayModule } from './gateway.module.js';
 import { installBodyReader } from './http/body.js';
 import { foreignRequest, normalizeRequestTarget, originPolicy } from './http/request-guard.js';
-import { errorResponse, GATEWAY_ERRORS } from './relay/jsonrpc.js';
+import { errorResponse, ERROR_CODES } from '../../../libs/runtime/src/index.js';
 import { sendError } from './relay/relay-context.js';
 import { registerSseRoutes } from './relay/sse-routes.js';
 import { registerStreamableRoutes } from './relay/streamable-routes.js';
@@ -51,7 +51,7 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
     const foreign = foreignRequest(request.headers, origins);
     if (!foreign) return;
     metrics.auth.inc({ status: '403' });
-    return sendError(reply, 403, errorResponse(null, GATEWAY_ERRORS.UNAUTHORIZED, foreign));
+    return sendError(reply, 403, errorResponse(null, ERROR_CODES.unauthorized, foreign));
   });
   // The relay lives in its own encapsulated scope: its body reader, auth hook and error handler apply to the
   // relay routes only, and do not replace Nest's handler for /healthz and /metrics.
@@ -68,14 +68,9 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
         return;
       }
       metrics.auth.inc({ status: String(outcome.status) });
-      return sendError(
-        reply,
-        outcome.status,
-        errorResponse(null, GATEWAY_ERRORS.UNAUTHORIZED, outcome.reason),
-        {
-          'www-authenticate': outcome.challenge,
-        },
-      );
+      return sendError(reply, outcome.status, errorResponse(null, ERROR_CODES.unauthorized, outcome.reason), {
+        'www-authenticate': outcome.challenge,
+      });
     });
     fastify.setErrorHandler((error: FastifyError, request, reply) => {
       if (reply.raw.destroyed) {
@@ -113,10 +108,10 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
       if (status >= 500) logger.error({ err: error }, 'gateway error');
       const code =
         status === 413 || status === 408
-          ? GATEWAY_ERRORS.BODY_REFUSED
+          ? ERROR_CODES.frame_too_large
           : status >= 500
             ? -32603
-            : GATEWAY_ERRORS.INVALID_REQUEST;
+            : ERROR_CODES.invalid_request;
       const message =
         status >= 500
           ? 'internal gateway error'

@@ -8,7 +8,6 @@ import type { RelayIo } from './relay.js';
 import { prepare, type Prepared } from './startup.js';
 
 export type { ProxyCliOptions } from './config.js';
-export { PROXY_ERROR_CODES } from './errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

@@ -1,10 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
+import { isObject, isRpcId, namesRequestMethod } from '../../../libs/runtime/src/index.js';
 import { ChildServer } from './child.js';
 import type { ProxyConfig } from './config.js';
 import { refusal, refusalLine } from './errors.js';
 import { LineFramer, type OversizeFrame } from './jsonrpc/framer.js';
-import { isRpcId } from './jsonrpc/ids.js';
-import { inspectClientFrame, isObject } from './jsonrpc/inspect-client-frame.js';
+import { inspectClientFrame } from './jsonrpc/inspect-client-frame.js';
 import type { ProxyLogger } from './logger.js';
 import type { RequestOutcome, RequestPipeline } from './pipeline/request.js';
 import type { ResponsePipeline } from './pipeline/response.js';
@@ -159,7 +159,7 @@ export class Relay {
   }
 
   private onClientNotification(method: string, value: Record<string, unknown>, raw: Buffer): void {
-    if (!method.startsWith('notifications/')) {
+    if (namesRequestMethod(method)) {
       // A request without an id: the client could never see its answer, and a lenient server might act on it
       // without any of the checks a request gets. Dropped.
       this.logger.warn(`dropped "${method}" sent without an id (only notifications/* may omit it)`);

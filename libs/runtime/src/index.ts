@@ -21,3 +21,33 @@ export type {
   CredentialAction,
   ResponseFinding,
 } from './detector-steps.js';
+export { ERROR_CODES, WIRE_ERRORS, codesOf, reasonOf } from './errors.js';
+export type { ReasonCode, WireError, WireSurface } from './errors.js';
+export {
+  MAX_ID_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_METHOD_LENGTH,
+  clientNameOf,
+  errorLine,
+  errorResponse,
+  idKey,
+  isBlank,
+  isObject,
+  isRpcId,
+  namesRequestMethod,
+  parseMessage,
+  readClientMessage,
+  toolOf,
+} from './jsonrpc.js';
+export type {
+  ClientMessage,
+  JsonRpcId,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  Parsed,
+} from './jsonrpc.js';
+export { scanShape, stringEnd, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
+export type { FrameShape, Span } from './jsonrpc-shape.js';
+export { continueTrace, newTrace, parseTraceparent, traceparentOf } from './trace.js';
+export type { TraceContext } from './trace.js';

@@ -1,9 +1,15 @@
-import { argumentDetectorStep, fingerprint, withoutMeta } from '../../../../libs/runtime/src/index.js';
+import {
+  argumentDetectorStep,
+  errorResponse,
+  ERROR_CODES,
+  fingerprint,
+  withoutMeta,
+  type JsonRpcResponse,
+} from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import { decide } from '../policy/loaded-policy.js';
 import type { RateDecision } from '../rate-limit/rate-limiter.js';
 import type { AdmissionContext, Refused } from './admission-steps.js';
-import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
 
 /** Methods that carry no action of their own: never policy-checked (tools/list is filtered instead). */
 export function isPlumbing(method: string): boolean {
@@ -59,7 +65,7 @@ export function policyAndDetectors(
       rate,
       errorResponse(
         id,
-        GATEWAY_ERRORS.POLICY_DENIED,
+        ERROR_CODES.policy_denied,
         `Blocked by agent-bom gateway policy (${verdict.policy.source}): ${denialOf(what, verdict.decision.reason)}`,
         {
           policy: 'agent-bom gateway',
@@ -85,7 +91,7 @@ export function policyAndDetectors(
       ctx,
       denied,
       rate,
-      errorResponse(id, GATEWAY_ERRORS.ARGUMENTS_BLOCKED, detected.blocked.message, {
+      errorResponse(id, ERROR_CODES.arguments_blocked, detected.blocked.message, {
         reason_code: 'arguments_blocked',
         detectors: detected.blocked.detectors,
       }),

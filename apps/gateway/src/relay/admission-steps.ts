@@ -1,22 +1,26 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { toolCallShapeError, type ArgumentDetectorMode } from '../../../../libs/runtime/src/index.js';
+import {
+  errorResponse,
+  ERROR_CODES,
+  namesRequestMethod,
+  toolCallShapeError,
+  traceparentOf,
+  withMetaMembers,
+  type ArgumentDetectorMode,
+  type JsonRpcId,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type TraceContext,
+} from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { Rate } from '../config/rate.js';
 import type { GatewayMetrics } from '../http/metrics.js';
 import type { LoadedPolicy } from '../policy/loaded-policy.js';
 import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { Upstream } from '../upstreams/upstream.js';
-import {
-  errorResponse,
-  GATEWAY_ERRORS,
-  type ClientMessage,
-  type JsonRpcId,
-  type JsonRpcNotification,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-} from './jsonrpc.js';
+import type { ClientMessage } from './jsonrpc.js';
 import { checkStandardHeaders, type HeaderCheck } from './standard-headers.js';
-import { traceparentOf, type TraceContext } from './trace.js';
 
 export interface AdmissionDeps {
   limiter?: RateLimiter;
@@ -87,9 +91,9 @@ function refuse(
  * requests): every message that names a request method must be a request.
  */
 export function requestMethodAsNotification(ctx: AdmissionContext): Refused | undefined {
-  if (ctx.isRequest || ctx.message.method.startsWith('notifications/')) return undefined;
+  if (ctx.isRequest || !namesRequestMethod(ctx.message.method)) return undefined;
   const reason = `${ctx.message.method} is a request method and needs an id; it was sent as a notification`;
-  return refuse(ctx, 400, GATEWAY_ERRORS.INVALID_REQUEST, reason);
+  return refuse(ctx, 400, ERROR_CODES.invalid_request, reason);
 }
 
 /** The same shape step as the proxy: a malformed tools/call never reaches the upstream. */
@@ -104,7 +108,7 @@ export function toolCallShape(ctx: AdmissionContext): Refused | undefined {
     status: 200,
     policyDenial: true,
     trace: ctx.trace,
-    body: errorResponse(ctx.id, GATEWAY_ERRORS.INVALID_PARAMS, shapeError, { reason_code: 'invalid_params' }),
+    body: errorResponse(ctx.id, ERROR_CODES.invalid_params, shapeError, { reason_code: 'invalid_params' }),
   };
 }
 
@@ -137,7 +141,7 @@ export async function rateLimits(ctx: AdmissionContext): Promise<{ rate?: RateDe
     } catch {
       // The shared limiter is down: fail closed rather than let one replica run unlimited.
       ctx.count('refused');
-      const body = errorResponse(id, GATEWAY_ERRORS.RATE_LIMITED, 'the rate limiter is unavailable');
+      const body = errorResponse(id, ERROR_CODES.rate_limited, 'the rate limiter is unavailable');
       return { rate, refused: { ok: false, status: 503, body, trace, headers: { 'retry-after': '1' } } };
     }
     if (!rate || bucket.startsWith('tenant:')) rate = decision;
@@ -159,7 +163,7 @@ export async function rateLimits(ctx: AdmissionContext): Promise<{ rate?: RateDe
           rate: decision,
           trace,
           headers: { 'retry-after': retry },
-          body: errorResponse(id, GATEWAY_ERRORS.RATE_LIMITED, message, {
+          body: errorResponse(id, ERROR_CODES.rate_limited, message, {
             retry_after_seconds: Number(retry),
           }),
         },
@@ -169,17 +173,20 @@ export async function rateLimits(ctx: AdmissionContext): Promise<{ rate?: RateDe
   return { rate };
 }
 
-/** An allowed request carries the gateway's trace context in `params._meta.traceparent` (and `tracestate`). */
-export function withTraceContext(request: JsonRpcRequest, trace: TraceContext): void {
-  const params = (request.params ?? {}) as Record<string, unknown>;
+/**
+ * An allowed request carries the gateway's trace context in `params._meta.traceparent` (and `tracestate`): set on
+ * the parsed message (the legacy SSE bridge sends objects) and spliced into its text, which is what streamable HTTP
+ * forwards, so the body is not re-serialised (big integers, key order and spacing stay the client's).
+ */
+export function withTraceContext(
+  request: Extract<ClientMessage, { kind: 'request' }>,
+  trace: TraceContext,
+): void {
+  const members: Record<string, string> = { traceparent: traceparentOf(trace) };
+  if (trace.tracestate) members.tracestate = trace.tracestate;
+  const params = (request.message.params ?? {}) as Record<string, unknown>;
   const metaIn =
     params._meta && typeof params._meta === 'object' ? (params._meta as Record<string, unknown>) : {};
-  request.params = {
-    ...params,
-    _meta: {
-      ...metaIn,
-      traceparent: traceparentOf(trace),
-      ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
-    },
-  };
+  request.message.params = { ...params, _meta: { ...metaIn, ...members } };
+  request.text = withMetaMembers(request.text, request.shape, members) ?? JSON.stringify(request.message);
 }

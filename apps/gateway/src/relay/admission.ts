@@ -13,8 +13,9 @@ import {
   type Admitted,
   type Refused,
 } from './admission-steps.js';
-import { clientNameOf, errorResponse, toolOf, type ParseOutcome } from './jsonrpc.js';
-import { traceOf } from './trace.js';
+import { clientNameOf, errorResponse, toolOf } from '../../../../libs/runtime/src/index.js';
+import type { ParseOutcome } from './jsonrpc.js';
+import { traceOf } from './relay-context.js';
 
 export { isPlumbing } from './admission-policy.js';
 export type { AdmissionDeps, Admitted, Refused } from './admission-steps.js';
@@ -88,7 +89,7 @@ export async function admit(
   const denied = policyAndDetectors(ctx, rate);
   if (denied) return denied;
 
-  if (parsed.kind === 'request') withTraceContext(parsed.message, trace);
+  if (parsed.kind === 'request') withTraceContext(parsed, trace);
   count('forwarded');
   return {
     ok: true,

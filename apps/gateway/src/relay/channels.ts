@@ -1,5 +1,5 @@
 import type { Upstream } from '../upstreams/upstream.js';
-import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
+import { errorResponse, ERROR_CODES, type JsonRpcResponse } from '../../../../libs/runtime/src/index.js';
 import { SseParser } from './sse.js';
 import { UpstreamUnavailableError, type UpstreamClient } from './upstream-client.js';
 
@@ -179,7 +179,7 @@ export class StreamableUpstreamChannel implements UpstreamChannel {
         this.deliver(
           errorResponse(
             id,
-            GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE,
+            ERROR_CODES.server_unavailable,
             `upstream "${this.upstream.name}" answered ${response.statusCode}`,
           ),
         );

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { Admitted } from './admission.js';
 import { SseUpstreamChannel } from './channels.js';
-import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
+import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
 import { forwardedHeaders, sendError, tooManySessions, type RelayDeps } from './relay-context.js';
 import { scanMessageToText, type ScanPlace } from './response-scan.js';
 import { formatSse } from './sse.js';
@@ -41,11 +41,11 @@ export async function relayToSseUpstream(
         verdict.modern
           ? errorResponse(
               id,
-              GATEWAY_ERRORS.UNSUPPORTED_PROTOCOL_VERSION,
+              ERROR_CODES.unsupported_protocol_version,
               'Unsupported protocol version: this upstream speaks the session-based revisions',
               { supported: LEGACY_VERSIONS },
             )
-          : errorResponse(id, GATEWAY_ERRORS.INVALID_REQUEST, 'Bad Request: initialize first (no session)'),
+          : errorResponse(id, ERROR_CODES.invalid_request, 'Bad Request: initialize first (no session)'),
       );
     }
     const owner = { tenant: principal.tenant, credential: principal.id };
@@ -83,7 +83,7 @@ export async function relayToSseUpstream(
     return sendError(
       reply,
       504,
-      errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, `upstream "${upstream.name}" did not answer`),
+      errorResponse(id, ERROR_CODES.server_unavailable, `upstream "${upstream.name}" did not answer`),
     );
   }
   const out =

@@ -10,11 +10,16 @@ import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { UpstreamRegistry } from '../upstreams/registry.js';
 import { UPSTREAM_NAME, type Upstream } from '../upstreams/upstream.js';
 import type { AdmissionDeps } from './admission.js';
-import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
+import {
+  continueTrace,
+  errorResponse,
+  ERROR_CODES,
+  traceparentOf,
+  type JsonRpcResponse,
+  type TraceContext,
+} from '../../../../libs/runtime/src/index.js';
 import type { SessionIds } from './session-ids.js';
 import type { SessionRefusal } from './stateful-sessions.js';
-import type { TraceContext } from './trace.js';
-import { traceparentOf } from './trace.js';
 import type { UpstreamClient } from './upstream-client.js';
 
 /** Everything the relay routes need, built once at start. */
@@ -59,6 +64,16 @@ export function sendError(
   for (const [name, value] of Object.entries(headers)) reply.header(name, value);
   reply.header('x-content-type-options', 'nosniff');
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
+}
+
+/**
+ * The trace of one client message: the caller's (the `traceparent` header, else `params._meta.traceparent`)
+ * continued with a span for the gateway hop, or a new one (libs/runtime).
+ */
+export function traceOf(headers: FastifyRequest['headers'], meta?: unknown): TraceContext {
+  const fromMeta =
+    meta && typeof meta === 'object' ? (meta as Record<string, unknown>).traceparent : undefined;
+  return continueTrace([headers.traceparent, fromMeta], headers.tracestate);
 }
 
 /** Trace headers on every relay answer (and `nosniff`, set here to spare a per-request hook). */
@@ -106,7 +121,7 @@ export function resolveUpstream(
     404,
     errorResponse(
       null,
-      GATEWAY_ERRORS.UNKNOWN_UPSTREAM,
+      ERROR_CODES.unknown_upstream,
       `no upstream named "${UPSTREAM_NAME.test(name) ? name : '?'}"`,
     ),
   );
@@ -156,7 +171,7 @@ export function tooManySessions(
     refusal.status,
     errorResponse(
       id,
-      refusal.status === 503 ? GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE : GATEWAY_ERRORS.RATE_LIMITED,
+      refusal.status === 503 ? ERROR_CODES.server_unavailable : ERROR_CODES.rate_limited,
       refusal.reason,
     ),
     { 'retry-after': String(refusal.retryAfterSeconds) },

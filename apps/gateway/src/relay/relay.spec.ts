@@ -3,7 +3,7 @@ import { parseClientMessage } from './jsonrpc.js';
 import { sessionBinding, SessionIds } from './session-ids.js';
 import { formatSse, SseParser } from './sse.js';
 import { checkStandardHeaders } from './standard-headers.js';
-import { traceOf } from './trace.js';
+import { traceOf } from './relay-context.js';
 
 const request = (method: string, params: Record<string, unknown> = {}) => ({
   jsonrpc: '2.0' as const,

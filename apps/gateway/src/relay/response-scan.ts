@@ -1,9 +1,13 @@
 import type { Transform } from 'node:stream';
-import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
-import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
+import {
+  errorResponse,
+  ERROR_CODES,
+  scanResponse,
+  withheldReason,
+  type TraceContext,
+} from '../../../../libs/runtime/src/index.js';
 import type { RelayDeps } from './relay-context.js';
 import { sseRewriter } from './sse.js';
-import type { TraceContext } from './trace.js';
 
 /** Who an upstream message is on its way to (audit and log fields). */
 export interface ScanPlace {
@@ -59,7 +63,7 @@ export function scanMessageText(
     deps.logger.warn(fields, isResponse ? 'blocked an upstream answer' : 'dropped an upstream notification');
     if (!isResponse) return undefined;
     return JSON.stringify(
-      errorResponse(id!, GATEWAY_ERRORS.RESPONSE_BLOCKED, reason, {
+      errorResponse(id!, ERROR_CODES.response_blocked, reason, {
         reason_code: 'response_blocked',
         detectors: found.detectors,
       }),

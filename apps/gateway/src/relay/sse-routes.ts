@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { admit } from './admission.js';
 import { SseUpstreamChannel, StreamableUpstreamChannel, type UpstreamChannel } from './channels.js';
-import { errorResponse, GATEWAY_ERRORS, parseClientMessage } from './jsonrpc.js';
+import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
+import { parseClientMessage } from './jsonrpc.js';
 import {
   admissionDeps,
   forwardedHeaders,
@@ -9,6 +10,7 @@ import {
   sendError,
   tooManySessions,
   traceHeaders,
+  traceOf,
   type RelayDeps,
 } from './relay-context.js';
 import { sessionBinding } from './session-ids.js';
@@ -16,7 +18,6 @@ import type { StatefulSessions } from './stateful-sessions.js';
 import { scanMessageToText } from './response-scan.js';
 import { formatSse } from './sse.js';
 import { filterToolsAnswer } from './tool-filter.js';
-import { traceOf } from './trace.js';
 import { UpstreamUnavailableError } from './upstream-client.js';
 
 /**
@@ -48,7 +49,7 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
       return sendError(
         reply,
         status,
-        errorResponse(null, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, (error as Error).message),
+        errorResponse(null, ERROR_CODES.server_unavailable, (error as Error).message),
       );
     }
     const session = sessions.create(
@@ -106,11 +107,7 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
         server: upstream.name,
         reason: 'unknown or foreign SSE sessionId',
       });
-      return sendError(
-        reply,
-        404,
-        errorResponse(null, GATEWAY_ERRORS.SESSION_NOT_FOUND, 'Session not found'),
-      );
+      return sendError(reply, 404, errorResponse(null, ERROR_CODES.session_not_found, 'Session not found'));
     }
     const verdict = await admit(
       admission,
@@ -142,11 +139,7 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
         outcome: 'upstream_error',
       });
       if (requestId !== null) {
-        const failure = errorResponse(
-          requestId,
-          GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE,
-          (error as Error).message,
-        );
+        const failure = errorResponse(requestId, ERROR_CODES.server_unavailable, (error as Error).message);
         for (const listener of session.listeners) listener(failure as never);
       }
     }

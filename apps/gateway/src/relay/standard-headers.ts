@@ -1,5 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { GATEWAY_ERRORS, type JsonRpcNotification, type JsonRpcRequest } from './jsonrpc.js';
+import {
+  ERROR_CODES,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+} from '../../../../libs/runtime/src/index.js';
 
 /** The first stateless revision: per-request `_meta` envelope, `Mcp-Method` / `Mcp-Name` headers, no sessions. */
 export const MODERN_REVISION = '2026-07-28';
@@ -51,7 +55,7 @@ export function checkStandardHeaders(
     modern,
     refusal: {
       status: 400,
-      code: GATEWAY_ERRORS.HEADER_MISMATCH,
+      code: ERROR_CODES.header_mismatch,
       reason: `the request headers and body disagree: ${reason}`,
     },
   });
@@ -61,7 +65,7 @@ export function checkStandardHeaders(
       modern,
       refusal: {
         status: 400,
-        code: GATEWAY_ERRORS.INVALID_PARAMS,
+        code: ERROR_CODES.invalid_params,
         reason: `${PROTOCOL_VERSION_META_KEY} must be a string`,
       },
     };
@@ -83,7 +87,7 @@ export function checkStandardHeaders(
         modern,
         refusal: {
           status: 400,
-          code: GATEWAY_ERRORS.INVALID_PARAMS,
+          code: ERROR_CODES.invalid_params,
           reason: `a ${versionHeader} request needs _meta["${PROTOCOL_VERSION_META_KEY}"]`,
         },
       };

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { admit } from './admission.js';
-import { errorResponse, GATEWAY_ERRORS, parseClientMessage } from './jsonrpc.js';
+import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
+import { parseClientMessage } from './jsonrpc.js';
 import { relayToSseUpstream, streamBridge } from './legacy-bridge.js';
 import {
   admissionDeps,
@@ -10,13 +11,13 @@ import {
   resolveUpstream,
   sendError,
   traceHeaders,
+  traceOf,
   type RelayDeps,
 } from './relay-context.js';
 import { scanMessageText, scanning, scanningSseStream, type ScanPlace } from './response-scan.js';
 import { sessionBinding, type SessionClaims } from './session-ids.js';
 import type { StatefulSessions } from './stateful-sessions.js';
 import { filterToolsAnswer, toolFilterStream } from './tool-filter.js';
-import { traceOf } from './trace.js';
 import {
   copyResponseHeaders,
   header,
@@ -87,7 +88,8 @@ export function registerStreamableRoutes(
           accept: header(request, 'accept') ?? 'application/json, text/event-stream',
           ...(claims ? { 'mcp-session-id': claims.upstreamSessionId } : {}),
         },
-        body: JSON.stringify(verdict.message.message),
+        body:
+          verdict.message.kind === 'request' ? verdict.message.text : JSON.stringify(verdict.message.message),
       });
     } catch (error) {
       return upstreamFailure(deps, reply, upstream, error, verdict);
@@ -126,7 +128,7 @@ export function registerStreamableRoutes(
           return sendError(
             reply,
             502,
-            errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answer too large'),
+            errorResponse(id, ERROR_CODES.server_unavailable, 'upstream answer too large'),
           );
         try {
           // Parsed at most once (to filter a tools/list answer); the scan reuses that object if it finds something.
@@ -141,7 +143,7 @@ export function registerStreamableRoutes(
           return sendError(
             reply,
             502,
-            errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answered with invalid JSON'),
+            errorResponse(id, ERROR_CODES.server_unavailable, 'upstream answered with invalid JSON'),
           );
         }
       }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { Admitted } from './admission.js';
-import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
+import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
 import { sendError, type RelayDeps } from './relay-context.js';
 import { UpstreamUnavailableError } from './upstream-client.js';
 
@@ -47,7 +47,7 @@ export function unknownSession(
     reason: 'unknown or foreign Mcp-Session-Id',
   });
   deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'refused' });
-  return sendError(reply, 404, errorResponse(null, GATEWAY_ERRORS.SESSION_NOT_FOUND, 'Session not found'));
+  return sendError(reply, 404, errorResponse(null, ERROR_CODES.session_not_found, 'Session not found'));
 }
 
 export function upstreamFailure(
@@ -73,7 +73,7 @@ export function upstreamFailure(
     status,
     errorResponse(
       id,
-      GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE,
+      ERROR_CODES.server_unavailable,
       known ? error.message : `upstream "${upstream.name}" failed`,
     ),
     headers,

@@ -6,7 +6,7 @@ import {
   type RuntimeEventType,
 } from '../../../../libs/contracts/src/index.js';
 import { redactText } from '../../../../libs/detectors/src/index.js';
-import type { TraceContext } from '../trace.js';
+import type { TraceContext } from '../../../../libs/runtime/src/index.js';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { inspectClientFrame, MAX_CLIENT_DEPTH } from './inspect-client-frame.js';
+import { MAX_JSON_DEPTH as MAX_CLIENT_DEPTH } from '../../../../libs/runtime/src/index.js';
+import { inspectClientFrame } from './inspect-client-frame.js';
 
 const inspect = (text: string | Buffer) =>
   inspectClientFrame(Buffer.isBuffer(text) ? text : Buffer.from(text));
@@ -22,7 +23,10 @@ describe('inspectClientFrame', () => {
     expect(inspect('{"jsonrpc":"2.0","method":"notifications/initialized"}')).toMatchObject({
       kind: 'notification',
     });
-    expect(inspect('{"jsonrpc":"2.0","id":"s-1","result":{}}')).toEqual({ kind: 'response' });
+    expect(inspect('{"jsonrpc":"2.0","id":"s-1","result":{}}')).toMatchObject({
+      kind: 'response',
+      id: 's-1',
+    });
     expect(inspect(' \r')).toEqual({ kind: 'blank' });
   });
 

@@ -1,9 +1,8 @@
-import { argumentDetectorStep } from '../../../../libs/runtime/src/index.js';
+import { argumentDetectorStep, type TraceContext } from '../../../../libs/runtime/src/index.js';
 import type { EvaluationContext, ToolCall } from '../../../../libs/policy/src/index.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, type Refusal } from '../errors.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import type { TraceContext } from '../trace.js';
 import type { ToolRegistry } from './tools.js';
 
 /** A refusal with what its audit event should carry. */

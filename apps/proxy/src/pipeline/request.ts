@@ -1,14 +1,22 @@
-import { fingerprint, toolCallShapeError, withoutMeta } from '../../../../libs/runtime/src/index.js';
+import {
+  fingerprint,
+  idKey,
+  isObject,
+  newTrace,
+  parseTraceparent,
+  toolCallShapeError,
+  withoutMeta,
+  withTraceparent,
+  type FrameShape,
+  type JsonRpcId as RpcId,
+  type TraceContext,
+} from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, type Refusal } from '../errors.js';
-import { idKey, type RpcId } from '../jsonrpc/ids.js';
-import { isObject } from '../jsonrpc/inspect-client-frame.js';
-import { withTraceparent, type FrameShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { newTrace, parseTraceparent, type TraceContext } from '../trace.js';
 import type { RateLimiter } from './rate-limit.js';
 import {
   checkArguments,

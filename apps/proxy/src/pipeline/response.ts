@@ -1,12 +1,16 @@
-import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
+import {
+  idKey,
+  isObject,
+  isRpcId,
+  scanResponse,
+  scanShape,
+  withheldReason,
+} from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, refusalLine } from '../errors.js';
-import { idKey, isRpcId } from '../jsonrpc/ids.js';
-import { scanShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
-import { isObject } from '../jsonrpc/inspect-client-frame.js';
 import type { PendingCall, Session } from './session.js';
 import type { ToolBaselineStore } from './tool-baseline.js';
 import { compareTools, type ToolRegistry } from './tools.js';

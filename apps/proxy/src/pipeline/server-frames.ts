@@ -1,9 +1,13 @@
+import {
+  idKey,
+  isBlank,
+  isObject,
+  isRpcId,
+  parseMessage as parseFrame,
+} from '../../../../libs/runtime/src/index.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, refusalLine } from '../errors.js';
-import { parseFrame } from '../jsonrpc/classify.js';
 import type { OversizeFrame } from '../jsonrpc/framer.js';
-import { idKey, isRpcId } from '../jsonrpc/ids.js';
-import { isBlank, isObject } from '../jsonrpc/inspect-client-frame.js';
 import type { ProxyLogger } from '../logger.js';
 import type { ResponsePipeline } from './response.js';
 import type { Session } from './session.js';

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { idKey, type RpcId } from '../jsonrpc/ids.js';
-import type { TraceContext } from '../trace.js';
+import { idKey, type JsonRpcId as RpcId, type TraceContext } from '../../../../libs/runtime/src/index.js';
 
 /** A request forwarded to the server and not answered yet. */
 export interface PendingCall {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { scanShape, withTraceparent } from './shape.js';
+import { scanShape, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const splice = (text: string) => withTraceparent(text, scanShape(text), TP);
@@ -60,5 +60,27 @@ describe('withTraceparent', () => {
     expect(splice(input)).toBe(
       `{ "id" : 99999999999999999999 , "params" : {"_meta":{"traceparent":"${TP}"}, "n" : 1.50 } }`,
     );
+  });
+});
+
+describe('withMetaMembers', () => {
+  const set = (text: string, members: Record<string, string>) =>
+    withMetaMembers(text, scanShape(text), members);
+
+  it('replaces members the frame has and inserts the ones it lacks, keeping every other byte', () => {
+    const input = '{"id":1,"params":{"_meta":{"traceparent":"old", "k":1},"n":1.50}}';
+    const out = set(input, { traceparent: TP, tracestate: 'a=b' })!;
+    expect(out).toBe(
+      `{"id":1,"params":{"_meta":{"tracestate":"a=b","traceparent":"${TP}", "k":1},"n":1.50}}`,
+    );
+    expect(JSON.parse(out).params._meta).toEqual({ traceparent: TP, tracestate: 'a=b', k: 1 });
+  });
+
+  it('creates params and _meta where there are none, and refuses where there is no sane place', () => {
+    expect(set('{"id":1,"method":"m"}', { traceparent: TP })).toBe(
+      `{"id":1,"method":"m","params":{"_meta":{"traceparent":"${TP}"}}}`,
+    );
+    expect(set('{"id":1,"params":[1]}', { traceparent: TP })).toBeUndefined();
+    expect(set('{"id":1,"params":{"_meta":[]}}', { traceparent: TP })).toBeUndefined();
   });
 });

@@ -148,23 +148,53 @@ export function stringEnd(text: string, start: number): number {
 
 /**
  * The frame text with `params._meta.traceparent` set, spliced in without re-serialising anything else. Returns
- * undefined when there is nowhere sane to put it (`params` or `_meta` present but not objects).
+ * undefined when there is nowhere sane to put it (`params` or `_meta` present but not objects) or when the frame
+ * already carries one.
  */
 export function withTraceparent(text: string, shape: FrameShape, traceparent: string): string | undefined {
-  const member = `"traceparent":${JSON.stringify(traceparent)}`;
-  if (shape.meta && shape.metaOpen !== undefined) {
-    if (shape.meta.has('traceparent')) return undefined;
-    return splice(text, shape.metaOpen + 1, shape.meta.size > 0 ? `${member},` : member);
-  }
-  if (shape.params && shape.paramsOpen !== undefined) {
-    if (shape.params.has('_meta')) return undefined;
-    const meta = `"_meta":{${member}}`;
-    return splice(text, shape.paramsOpen + 1, shape.params.size > 0 ? `${meta},` : meta);
-  }
-  if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
-  return splice(text, shape.rootClose, `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${member}}}`);
+  if (shape.meta?.has('traceparent')) return undefined;
+  return withMetaMembers(text, shape, { traceparent });
 }
 
-function splice(text: string, at: number, insert: string): string {
-  return text.slice(0, at) + insert + text.slice(at);
+/**
+ * The frame text with string members of `params._meta` set (a trace context), spliced in without re-serialising
+ * anything else: a member the frame lacks is inserted, one it has gets its value replaced. Returns undefined when
+ * there is nowhere sane to put them (`params` or `_meta` present but not objects, or no top-level object).
+ */
+export function withMetaMembers(
+  text: string,
+  shape: FrameShape,
+  members: Readonly<Record<string, string>>,
+): string | undefined {
+  const edits: Array<{ start: number; end: number; insert: string }> = [];
+  const missing: string[] = [];
+  for (const [name, value] of Object.entries(members)) {
+    const span = shape.meta?.get(name);
+    if (span) edits.push({ start: span.start, end: span.end, insert: JSON.stringify(value) });
+    else missing.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+  }
+  if (missing.length > 0) {
+    const added = missing.join(',');
+    if (shape.meta && shape.metaOpen !== undefined) {
+      const at = shape.metaOpen + 1;
+      edits.push({ start: at, end: at, insert: shape.meta.size > 0 ? `${added},` : added });
+    } else if (shape.params && shape.paramsOpen !== undefined) {
+      if (shape.params.has('_meta')) return undefined;
+      const at = shape.paramsOpen + 1;
+      const meta = `"_meta":{${added}}`;
+      edits.push({ start: at, end: at, insert: shape.params.size > 0 ? `${meta},` : meta });
+    } else {
+      if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
+      const at = shape.rootClose;
+      edits.push({
+        start: at,
+        end: at,
+        insert: `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${added}}}`,
+      });
+    }
+  }
+  let out = text;
+  for (const edit of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, edit.start) + edit.insert + out.slice(edit.end);
+  return out;
 }
