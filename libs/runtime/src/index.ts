@@ -21,3 +21,20 @@ export type {
   CredentialAction,
   ResponseFinding,
 } from './detector-steps.js';
+export { ReplayGuard } from './replay.js';
+export { ToolRegistry, compareTools, toolFingerprint } from './tools.js';
+export type { DriftChange, DriftKind } from './tools.js';
+export { ToolBaselineStore } from './tool-baseline.js';
+export type { BaselineServer } from './tool-baseline.js';
+export {
+  declaredToolStep,
+  driftLine,
+  listAllTools,
+  replayExempt,
+  replayPayload,
+  replayStep,
+  shortToolName,
+  unlistableTool,
+  withoutDriftedTools,
+} from './session-steps.js';
+export type { SessionStepCode, SessionStepRefusal, ToolGateFlags } from './session-steps.js';

@@ -1,4 +1,12 @@
-import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
+import {
+  compareTools,
+  driftLine,
+  scanResponse,
+  withheldReason,
+  withoutDriftedTools,
+  type ToolBaselineStore,
+  type ToolRegistry,
+} from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
@@ -8,8 +16,6 @@ import { scanShape } from '../jsonrpc/shape.js';
 import type { ProxyLogger } from '../logger.js';
 import { isObject } from '../jsonrpc/inspect-client-frame.js';
 import type { PendingCall, Session } from './session.js';
-import type { ToolBaselineStore } from './tool-baseline.js';
-import { compareTools, type ToolRegistry } from './tools.js';
 
 /** A frame from the server, parsed. */
 export interface ServerMessage {
@@ -103,9 +109,7 @@ export class ResponsePipeline {
     const changes = this.tools.observe(tools, !call.cursor, typeof result.nextCursor !== 'string');
     if (!wasListed && this.tools.listed) this.compareWithPreviousSession(call);
     for (const change of changes) {
-      this.logger.warn(
-        `tool drift: "${change.tool}" was ${change.kind} after the first tools/list${this.config.blockDrift && change.kind !== 'removed' ? ' (blocked)' : ''}`,
-      );
+      this.logger.warn(driftLine(change, this.config.blockDrift));
       this.emit({
         type: 'tool.drift',
         tool: change.tool,
@@ -119,10 +123,8 @@ export class ResponsePipeline {
       });
     }
     if (!this.config.blockDrift || call.internal) return frame;
-    const kept = tools.filter(
-      (tool) => !(isObject(tool) && typeof tool.name === 'string' && this.tools.driftOf(tool.name)),
-    );
-    if (kept.length === tools.length) return frame;
+    const kept = withoutDriftedTools(tools, this.tools);
+    if (!kept) return frame;
     // Rebuild the response around the server's own id text (never re-serialise the id: big integers).
     const shape = scanShape(frame.text);
     const idSpan = shape.root.get('id');
