@@ -11,6 +11,7 @@ import { GatewayMetrics } from './http/metrics.js';
 import type { LoadedPolicy } from './policy/loaded-policy.js';
 import { BundlePolicy, FilePolicy } from './policy/policy-store.js';
 import type { RateLimiter } from './rate-limit/rate-limiter.js';
+import { ClientSessionStates } from './relay/admission-session.js';
 import type { RelayDeps } from './relay/relay-context.js';
 import { SessionIds } from './relay/session-ids.js';
 import { StatefulSessions } from './relay/stateful-sessions.js';
@@ -42,6 +43,8 @@ export class GatewayRuntime {
   readonly upstreams: UpstreamClient;
   readonly sessionIds: SessionIds;
   readonly statefulSessions: StatefulSessions;
+  /** The session steps' memory (replay, listed tools), per client session. */
+  readonly clientSessions: ClientSessionStates;
   readonly links: readonly ControlPlaneLink[];
   readonly egress: EgressGuard;
   private readonly routing: RoutingTable;
@@ -76,6 +79,7 @@ export class GatewayRuntime {
     this.statefulSessions = new StatefulSessions(config.sessionLimits, 30 * 60_000, (count) =>
       this.metrics.sessions.set(count),
     );
+    this.clientSessions = new ClientSessionStates(config);
     const cp = config.controlPlane;
     this.links = cp ? cp.tokens.map((token) => new ControlPlaneLink(cp.url, token, 'agent-bom-gateway')) : [];
     this.routing = new RoutingTable({
@@ -193,6 +197,7 @@ export class GatewayRuntime {
       sessions: this.sessionIds,
       metrics: this.metrics,
       logger: this.logger,
+      clientSessions: this.clientSessions,
     };
   }
 

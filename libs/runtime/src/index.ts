@@ -33,6 +33,7 @@ export {
   replayExempt,
   replayPayload,
   replayStep,
+  SESSION_STEP_ERROR_CODES,
   shortToolName,
   unlistableTool,
   withoutDriftedTools,

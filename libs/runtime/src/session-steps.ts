@@ -133,3 +133,10 @@ export function driftLine(change: DriftChange, blocked: boolean): string {
 export function shortToolName(name: string): string {
   return name.length > 80 ? `${name.slice(0, 77)}...` : name;
 }
+
+/** The JSON-RPC error code of each session-step refusal, the same in the proxy and the gateway. */
+export const SESSION_STEP_ERROR_CODES: Readonly<Record<SessionStepCode, number>> = {
+  undeclared_tool: -32011,
+  replay: -32012,
+  tool_drift: -32016,
+};

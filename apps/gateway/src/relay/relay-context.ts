@@ -10,6 +10,7 @@ import type { RateDecision, RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { UpstreamRegistry } from '../upstreams/registry.js';
 import { UPSTREAM_NAME, type Upstream } from '../upstreams/upstream.js';
 import type { AdmissionDeps } from './admission.js';
+import type { ClientSessionStates } from './admission-session.js';
 import { errorResponse, GATEWAY_ERRORS, type JsonRpcResponse } from './jsonrpc.js';
 import type { SessionIds } from './session-ids.js';
 import type { SessionRefusal } from './stateful-sessions.js';
@@ -29,6 +30,8 @@ export interface RelayDeps {
   sessions: SessionIds;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Per client session: replay memory and the upstream's listed tools (`admission-session.ts`). */
+  clientSessions: ClientSessionStates;
 }
 
 declare module 'fastify' {
