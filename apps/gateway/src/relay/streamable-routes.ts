@@ -146,7 +146,12 @@ export function registerStreamableRoutes(
             filterId !== undefined && response.statusCode === 200
               ? filterToolsAnswer(JSON.parse(text), filterId, policies, context).message
               : undefined;
-          if (observe) filtered = observe(filtered ?? JSON.parse(text));
+          if (observe) {
+            // Observed for drift; re-serialised only when filtered or when drifted tools were withheld.
+            const seen: unknown = filtered ?? JSON.parse(text);
+            const next = observe(seen);
+            if (next !== seen || filtered !== undefined) filtered = next;
+          }
           const body = filtered === undefined ? text : JSON.stringify(filtered);
           const out = scan ? scanMessageText(deps, place, body, filtered) : body;
           return reply.send(out ?? '');
