@@ -432,6 +432,18 @@ export async function main(argv: string[]): Promise<number> {
       '--argument-detectors <mode>',
       'block (default: high severity blocks), warn or off (env AGENT_BOM_GATEWAY_ARGUMENT_DETECTORS)',
     )
+    .option(
+      '--block-undeclared',
+      "refuse tools/call for tools not in the upstream's tools/list, per client session (env AGENT_BOM_GATEWAY_BLOCK_UNDECLARED)",
+    )
+    .option(
+      '--block-drift',
+      "refuse (and withhold) tools that changed or appeared after the session's first tools/list (env AGENT_BOM_GATEWAY_BLOCK_DRIFT)",
+    )
+    .option(
+      '--replay-window <duration>',
+      'refuse a repeated id + payload within a client session for this long (default 5m; 0 off; env AGENT_BOM_GATEWAY_REPLAY_WINDOW)',
+    )
     .action(
       run(async (options: Record<string, unknown>) => {
         const { runGateway } = await import('../apps/gateway/src/main.js');

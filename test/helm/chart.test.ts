@@ -247,6 +247,11 @@ describe('chart behaviour', () => {
     expect(argsOf('gateway-multi-replica.yaml')).toContain(
       '--argument-detectors block --detect-credentials --credential-action block',
     );
+    expect(argsOf('gateway-only.yaml')).toContain('--replay-window 5m');
+    expect(argsOf('gateway-only.yaml')).not.toMatch(/--block-undeclared|--block-drift/);
+    expect(argsOf('gateway-multi-replica.yaml')).toContain(
+      '--block-undeclared --block-drift --replay-window 10m',
+    );
   });
 
   it('migrations run as a pre-install/pre-upgrade hook and the API pods then do not migrate at boot', () => {

@@ -14,6 +14,7 @@ const call = (name, args) => ({ method: 'tools/call', params: { name, arguments:
 const allow = { decision: 'allow', reason_code: null, redactions: [] };
 const warn = { decision: 'warn', reason_code: null, redactions: [] };
 const deny = (reason_code) => ({ decision: 'deny', reason_code, redactions: [] });
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 const BENIGN = [
   { text: 'hello' },
@@ -272,13 +273,12 @@ group('shape', 'tools/call shape: name a string, arguments an object', null, {},
 ]);
 
 group(
-  'session-proxy',
-  'replay and undeclared tools (--block-undeclared): session checks only the proxy makes today',
+  'session',
+  'replay (same id and payload inside the window) and undeclared tools (--block-undeclared), in one client session',
   null,
   {
     proxy: ['--block-undeclared'],
-    surfaces: ['proxy'],
-    gap: 'the gateway has no replay guard and no --block-undeclared yet (#16 item 1): these vectors run against the proxy only',
+    gateway: ['--block-undeclared'],
   },
   [
     { step: 'undeclared.allow', message: call('echo', { text: 'declared' }), expect: allow },
@@ -296,6 +296,74 @@ group(
         expect: deny('replay'),
       },
     ]),
+    // The same id with another payload is a new call; a fresh _meta does not make a replay new.
+    { step: 'replay.other_payload', request_id: 'replay-1', message: call('echo', { n: 99 }), expect: allow },
+    {
+      step: 'replay.again',
+      request_id: 'replay-2',
+      message: {
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { n: 2 }, _meta: { traceparent: TRACEPARENT } },
+      },
+      expect: deny('replay'),
+    },
+    // Listing and pinging are never remembered: the same id again is not a replay.
+    {
+      step: 'replay.exempt',
+      request_id: 'list-1',
+      message: { method: 'tools/list', params: {} },
+      expect: allow,
+    },
+    {
+      step: 'replay.exempt',
+      request_id: 'list-1',
+      message: { method: 'tools/list', params: {} },
+      expect: allow,
+    },
+    { step: 'replay.exempt', request_id: 'ping-1', message: { method: 'ping', params: {} }, expect: allow },
+    { step: 'replay.exempt', request_id: 'ping-1', message: { method: 'ping', params: {} }, expect: allow },
+    // A refused call is not remembered either: sent again, it is refused for what it is, not as a replay.
+    {
+      step: 'undeclared.deny',
+      request_id: 'undeclared-1',
+      message: call('nope', {}),
+      expect: deny('undeclared_tool'),
+    },
+    {
+      step: 'undeclared.deny',
+      request_id: 'undeclared-1',
+      message: call('nope', {}),
+      expect: deny('undeclared_tool'),
+    },
+  ],
+);
+
+group(
+  'drift',
+  'tool drift (--block-drift with --block-undeclared): tools changed or added after the first tools/list are refused',
+  null,
+  {
+    proxy: ['--block-undeclared', '--block-drift'],
+    gateway: ['--block-undeclared', '--block-drift'],
+  },
+  [
+    { step: 'undeclared.allow', message: call('echo', { text: 'first' }), expect: allow },
+    { step: 'drift.allow', message: call('fetch', { url: 'https://example.com' }), expect: allow },
+    { step: 'undeclared.deny', message: call('fresh', {}), expect: deny('undeclared_tool') },
+    { step: 'drift.shift', message: call('shift_tools', {}), expect: allow },
+    // Not listed again yet: nothing is known to have drifted.
+    { step: 'drift.unseen', message: call('fetch', { url: 'https://example.com' }), expect: allow },
+    { step: 'undeclared.deny', message: call('fresh', {}), expect: deny('undeclared_tool') },
+    { step: 'drift.list', message: { method: 'tools/list', params: {} }, expect: allow },
+    {
+      step: 'drift.changed',
+      message: call('fetch', { url: 'https://example.com' }),
+      expect: deny('tool_drift'),
+    },
+    { step: 'drift.added', message: call('fresh', {}), expect: deny('tool_drift') },
+    { step: 'drift.unchanged', message: call('echo', { text: 'still fine' }), expect: allow },
+    { step: 'drift.unchanged', message: call('read_file', { path: '/tmp/a.txt' }), expect: allow },
+    { step: 'undeclared.deny', message: call('nope', {}), expect: deny('undeclared_tool') },
   ],
 );
 

@@ -12,7 +12,8 @@ import { startStdio, type JsonRpcMessage, type StdioDriver } from '../helpers/st
  * The decision vectors (test/vectors/groups/*.json, written by generate.mjs) against the real proxy process
  * (stdio, wrapping test/fixtures/servers/vector-mcp.mjs) and the real gateway process (streamable HTTP, in front
  * of the same server over HTTP). Both must give every vector its expected outcome: decision, reason code and
- * redactions. One proxy and one gateway per group; vectors run in order.
+ * redactions. One proxy and one gateway per group, each carrying one client session (initialized before the
+ * first vector: the session steps — replay, undeclared tools, drift — are per session); vectors run in order.
  */
 interface Vector {
   id: string;
@@ -69,6 +70,51 @@ const wire = (expected: Vector['expect']): Outcome => ({
   redactions: expected.redactions,
 });
 
+/** The JSON-RPC answer with `id` in a gateway response (a JSON body, or the SSE stream the server chose). */
+async function answerOf(res: Response, id: string): Promise<JsonRpcMessage> {
+  const text = await res.text();
+  if (!String(res.headers.get('content-type')).includes('event-stream'))
+    return JSON.parse(text) as JsonRpcMessage;
+  const data = text
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as JsonRpcMessage);
+  return data.find((m) => m.id === id)!;
+}
+
+/** Initializes one client session through the gateway (as the proxy's driver does over stdio); its id. */
+async function openGatewaySession(url: string): Promise<string> {
+  const headers = {
+    authorization: `Bearer ${TOKEN}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+  const res = await fetch(`${url}/mcp/vec`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'init',
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        clientInfo: { name: 'vector-suite', version: '1.0.0' },
+      },
+    }),
+  });
+  const session = res.headers.get('mcp-session-id');
+  const answer = await answerOf(res, 'init');
+  if (!session || !answer.result) throw new Error(`gateway initialize failed: ${JSON.stringify(answer)}`);
+  const done = await fetch(`${url}/mcp/vec`, {
+    method: 'POST',
+    headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  await done.arrayBuffer();
+  return session;
+}
+
 let upstream: ChildProcess;
 let upstreamUrl: string;
 let work: string;
@@ -97,6 +143,7 @@ describe.each(groups.map((g) => [g.group, g] as const))('vectors: %s', (_name, g
   let proxy: StdioDriver;
   let gateway: GatewayProcess;
   let proxyLog: string;
+  let gatewaySession: string | undefined;
   let nextId = 1;
 
   const surfaces = group.surfaces ?? ['proxy', 'gateway'];
@@ -154,6 +201,7 @@ describe.each(groups.map((g) => [g.group, g] as const))('vectors: %s', (_name, g
       ],
       { ...env, AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },
     );
+    gatewaySession = await openGatewaySession(gateway.url);
     // The gateway's limiter windows are aligned to the clock (a per-minute rate: to the minute), and right after
     // a boundary that follows a full window one more call fits (docs/gateway.md "Rate limits"). The group's calls
     // take a few seconds: start them where no boundary can fall among them.
@@ -176,17 +224,11 @@ describe.each(groups.map((g) => [g.group, g] as const))('vectors: %s', (_name, g
         'content-type': 'application/json',
         accept: 'application/json, text/event-stream',
         'mcp-protocol-version': '2025-11-25',
+        ...(gatewaySession ? { 'mcp-session-id': gatewaySession } : {}),
       },
       body: JSON.stringify({ jsonrpc: '2.0', id, ...message }),
     });
-    const text = await res.text();
-    if (!String(res.headers.get('content-type')).includes('event-stream'))
-      return JSON.parse(text) as JsonRpcMessage;
-    const data = text
-      .split('\n')
-      .filter((line) => line.startsWith('data: '))
-      .map((line) => JSON.parse(line.slice(6)) as JsonRpcMessage);
-    return data.find((m) => m.id === id)!;
+    return answerOf(res, id);
   };
 
   /** Whether the runtime left a `tool_call.warned` record for this request id. */

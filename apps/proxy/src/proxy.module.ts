@@ -4,16 +4,15 @@ import type { ChildServer } from './child.js';
 import type { ProxyConfig } from './config.js';
 import { ProxyLogger } from './logger.js';
 import { RateLimiter } from './pipeline/rate-limit.js';
-import { ReplayGuard } from './pipeline/replay.js';
 import { RequestPipeline } from './pipeline/request.js';
 import { ResponsePipeline } from './pipeline/response.js';
 import { Session } from './pipeline/session.js';
-import { ToolRegistry } from './pipeline/tools.js';
 import { PolicySet } from './policy/policy-set.js';
 import { Relay, type RelayIo } from './relay.js';
 import { ProxyRunner } from './runner.js';
 import type { Prepared } from './startup.js';
 import { BUNDLE_SYNC, PROXY_CONFIG, RELAY_IO } from './tokens.js';
+import { ReplayGuard, ToolRegistry } from '../../../libs/runtime/src/index.js';
 
 export interface ProxyModuleOptions {
   readonly config: ProxyConfig;

@@ -9,7 +9,7 @@ import { BundleSync, type VerifiedBundle } from './policy/bundle-sync.js';
 import { loadLocalPolicy } from './policy/local-policy.js';
 import { PolicySet, type LoadedPolicy } from './policy/policy-set.js';
 import { loadPinnedKeys } from './policy/trust.js';
-import { ToolBaselineStore } from './pipeline/tool-baseline.js';
+import { ToolBaselineStore } from '../../../libs/runtime/src/index.js';
 
 /** What the light start-up path hands to the Nest application. */
 export interface Prepared {

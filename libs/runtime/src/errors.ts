@@ -41,15 +41,15 @@ export const WIRE_ERRORS = {
   /** The message is too large (proxy: `--max-frame-bytes`; gateway: body limit, HTTP 413) or too slow (408). */
   frame_too_large: { code: -32007, surfaces: both, meaning: 'the message was refused for its size' },
   /** `--block-undeclared`: the tool is not in the server's `tools/list`. */
-  undeclared_tool: { code: -32011, surfaces: ['proxy'], meaning: 'the tool was never listed' },
+  undeclared_tool: { code: -32011, surfaces: both, meaning: 'the tool was never listed' },
   /** The same id and payload were already forwarded inside the replay window. */
-  replay: { code: -32012, surfaces: ['proxy'], meaning: 'a replayed request' },
+  replay: { code: -32012, surfaces: both, meaning: 'a replayed request' },
   /** An argument detector found something high-severity (or the arguments could not be inspected). */
   arguments_blocked: { code: -32013, surfaces: both, meaning: 'argument detectors refused the call' },
   /** `--credential-action block`: the answer held credentials or personal data and was withheld. */
   response_blocked: { code: -32015, surfaces: both, meaning: 'the answer was withheld' },
   /** The tool changed (or appeared) after the first `tools/list` and drift blocking is on. */
-  tool_drift: { code: -32016, surfaces: ['proxy'], meaning: 'the tool changed after the first listing' },
+  tool_drift: { code: -32016, surfaces: both, meaning: 'the tool changed after the first listing' },
   /** 2026-07-28: the standard headers and the body disagree (HTTP 400). */
   header_mismatch: { code: -32020, surfaces: ['gateway'], meaning: 'headers and body disagree' },
   /** 2026-07-28: the protocol revision is not served on this path (HTTP 400). */

@@ -51,3 +51,21 @@ export { scanShape, stringEnd, withMetaMembers, withTraceparent } from './jsonrp
 export type { FrameShape, Span } from './jsonrpc-shape.js';
 export { continueTrace, newTrace, parseTraceparent, traceparentOf } from './trace.js';
 export type { TraceContext } from './trace.js';
+export { ReplayGuard } from './replay.js';
+export { ToolRegistry, compareTools, toolFingerprint } from './tools.js';
+export type { DriftChange, DriftKind } from './tools.js';
+export { ToolBaselineStore } from './tool-baseline.js';
+export type { BaselineServer } from './tool-baseline.js';
+export {
+  declaredToolStep,
+  driftLine,
+  listAllTools,
+  replayExempt,
+  replayPayload,
+  replayStep,
+  SESSION_STEP_ERROR_CODES,
+  shortToolName,
+  unlistableTool,
+  withoutDriftedTools,
+} from './session-steps.js';
+export type { SessionStepCode, SessionStepRefusal, ToolGateFlags } from './session-steps.js';

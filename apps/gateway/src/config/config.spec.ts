@@ -89,4 +89,29 @@ describe('gateway configuration', () => {
       /AGENT_BOM_GATEWAY_DETECT_CREDENTIALS must be true or false/,
     );
   });
+
+  it('takes the session steps like the proxy: --block-undeclared, --block-drift, --replay-window (default 5m)', () => {
+    const base = { upstreams: 'u.yaml' };
+    expect(parseGatewayConfig(base, {})).toMatchObject({
+      blockUndeclared: false,
+      blockDrift: false,
+      replayWindowMs: 300_000,
+    });
+    expect(
+      parseGatewayConfig({ ...base, blockUndeclared: true, blockDrift: true, replayWindow: '30s' }, {}),
+    ).toMatchObject({ blockUndeclared: true, blockDrift: true, replayWindowMs: 30_000 });
+    expect(
+      parseGatewayConfig(base, {
+        AGENT_BOM_GATEWAY_BLOCK_UNDECLARED: 'true',
+        AGENT_BOM_GATEWAY_BLOCK_DRIFT: '1',
+        AGENT_BOM_GATEWAY_REPLAY_WINDOW: '0',
+      }),
+    ).toMatchObject({ blockUndeclared: true, blockDrift: true, replayWindowMs: 0 });
+    expect(() => parseGatewayConfig({ ...base, replayWindow: 'soon' }, {})).toThrow(
+      /--replay-window must be a duration such as 30s, 5m or 1h \(0 disables\)/,
+    );
+    expect(() => parseGatewayConfig(base, { AGENT_BOM_GATEWAY_BLOCK_DRIFT: 'maybe' })).toThrow(
+      /AGENT_BOM_GATEWAY_BLOCK_DRIFT must be true or false/,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../../../libs/control-plane-client/src/index.js';
+import { parseDuration } from '../../../../libs/contracts/src/duration.js';
 import {
   ARGUMENT_DETECTOR_MODES,
   CREDENTIAL_ACTIONS,
@@ -33,6 +34,10 @@ export interface GatewayCliOptions {
   detectCredentials?: boolean;
   credentialAction?: string;
   argumentDetectors?: string;
+  /** The proxy's session steps, per client session: `--block-undeclared`, `--block-drift`, `--replay-window`. */
+  blockUndeclared?: boolean;
+  blockDrift?: boolean;
+  replayWindow?: string;
 }
 
 /** The gateway's whole configuration, parsed once at start; the process refuses to start on a bad value. */
@@ -85,6 +90,12 @@ export interface GatewayConfig {
   credentialAction: CredentialAction;
   /** Argument detectors on every tools/call (`--argument-detectors`, default block). */
   argumentDetectors: ArgumentDetectorMode;
+  /** Refuse `tools/call` for tools the upstream did not list in this session (`--block-undeclared`). */
+  blockUndeclared: boolean;
+  /** Refuse (and withhold) tools that changed or appeared after the session's first listing (`--block-drift`). */
+  blockDrift: boolean;
+  /** How long a session remembers a forwarded id and payload (`--replay-window`, default 5m; 0 off). */
+  replayWindowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -206,6 +217,21 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
       throw new ConfigError(`${flag} must be ${allowed.join(', ')} (got "${value.slice(0, 40)}")`);
     return value as T;
   };
+  const flag = (name: string, value: boolean | undefined) => {
+    if (value !== undefined) return value;
+    const raw = get(name);
+    if (raw !== undefined && !['true', 'false', '1', '0'].includes(raw))
+      throw new ConfigError(`${name} must be true or false`);
+    return raw === 'true' || raw === '1';
+  };
+  const replayWindow = options.replayWindow ?? get('AGENT_BOM_GATEWAY_REPLAY_WINDOW');
+  let replayWindowMs = 300_000;
+  if (replayWindow !== undefined) {
+    const seconds = /^0[smhdw]?$/.test(replayWindow.trim()) ? 0 : parseDuration(replayWindow);
+    if (seconds === undefined)
+      throw new ConfigError('--replay-window must be a duration such as 30s, 5m or 1h (0 disables)');
+    replayWindowMs = seconds * 1000;
+  }
   const detectEnv = get('AGENT_BOM_GATEWAY_DETECT_CREDENTIALS');
   if (detectEnv !== undefined && !['true', 'false', '1', '0'].includes(detectEnv))
     throw new ConfigError('AGENT_BOM_GATEWAY_DETECT_CREDENTIALS must be true or false');
@@ -255,6 +281,9 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
       ARGUMENT_DETECTOR_MODES,
       'block',
     ),
+    blockUndeclared: flag('AGENT_BOM_GATEWAY_BLOCK_UNDECLARED', options.blockUndeclared),
+    blockDrift: flag('AGENT_BOM_GATEWAY_BLOCK_DRIFT', options.blockDrift),
+    replayWindowMs,
   };
 }
 

@@ -42,6 +42,8 @@ export interface Admitted {
   rate?: RateDecision;
   /** The id of a `tools/list` request whose answer must be filtered for this caller. */
   filterToolsOf?: string | number;
+  /** A session's `tools/list`: observe its answer for drift (and withhold drifted tools); the answer to send. */
+  observeTools?: (message: unknown) => unknown;
 }
 
 export interface Refused {

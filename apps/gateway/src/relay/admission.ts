@@ -3,6 +3,13 @@ import type { Principal } from '../auth/principal.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import { policyAndDetectors } from './admission-policy.js';
 import {
+  rememberForReplay,
+  replayCheck,
+  toolGate,
+  toolsAnswerObserver,
+  type SessionHooks,
+} from './admission-session.js';
+import {
   rateLimits,
   requestMethodAsNotification,
   standardHeaders,
@@ -19,13 +26,16 @@ import { traceOf } from './relay-context.js';
 
 export { isPlumbing } from './admission-policy.js';
 export type { AdmissionDeps, Admitted, Refused } from './admission-steps.js';
+export type { SessionHooks } from './admission-session.js';
 
 /**
  * Every check a client message passes before it reaches an upstream, in order: well-formed JSON-RPC, a request
- * method only as a request, `tools/call` shape, standard headers agree with the body, rate limits, policy, then
- * argument detectors (the steps are in `admission-steps.ts`). Each refusal is audited to the caller's tenant with
+ * method only as a request, replay (in a client session), `tools/call` shape, standard headers agree with the
+ * body, undeclared tools and drift (`--block-undeclared`, `--block-drift`), rate limits, policy, then argument
+ * detectors (the steps are in `admission-steps.ts`, `admission-session.ts` and `admission-policy.ts`; replay,
+ * undeclared and drift are libs/runtime's, as in the proxy). Each refusal is audited to the caller's tenant with
  * the reason; allowed, warned and denied tool calls are audited too. Allowed requests get the gateway's trace
- * context in `params._meta.traceparent`.
+ * context in `params._meta.traceparent`, and a session's `tools/list` answers are observed for drift.
  */
 export async function admit(
   deps: AdmissionDeps,
@@ -34,6 +44,7 @@ export async function admit(
   headers: IncomingHttpHeaders,
   parsed: ParseOutcome,
   knownClient?: string,
+  session?: SessionHooks,
 ): Promise<Admitted | Refused> {
   const tenant = principal.tenant;
   const meta =
@@ -80,15 +91,22 @@ export async function admit(
     count,
   };
 
-  const early = requestMethodAsNotification(ctx) ?? toolCallShape(ctx);
-  if (early) return early;
+  const notification = requestMethodAsNotification(ctx);
+  if (notification) return notification;
+  const { payload, refused: replayed } = replayCheck(ctx, session);
+  if (replayed) return replayed;
+  const shape = toolCallShape(ctx);
+  if (shape) return shape;
   const { check, refused: headerRefusal } = standardHeaders(ctx, headers);
   if (headerRefusal) return headerRefusal;
+  const gated = await toolGate(ctx, session);
+  if (gated) return gated;
   const { rate, refused: rateRefusal } = await rateLimits(ctx);
   if (rateRefusal) return rateRefusal;
   const denied = policyAndDetectors(ctx, rate);
   if (denied) return denied;
 
+  rememberForReplay(ctx, session, payload);
   if (parsed.kind === 'request') withTraceContext(parsed, trace);
   count('forwarded');
   return {
@@ -102,5 +120,6 @@ export async function admit(
       parsed.kind === 'request' && message.method === 'tools/list' && deps.policies(tenant).length
         ? (id as string | number)
         : undefined,
+    observeTools: toolsAnswerObserver(ctx, session),
   };
 }

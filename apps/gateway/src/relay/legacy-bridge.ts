@@ -86,13 +86,14 @@ export async function relayToSseUpstream(
       errorResponse(id, ERROR_CODES.server_unavailable, `upstream "${upstream.name}" did not answer`),
     );
   }
-  const out =
+  const filtered =
     verdict.filterToolsOf !== undefined
       ? filterToolsAnswer(message, verdict.filterToolsOf, deps.policies(request.principal!.tenant), {
           upstream: upstream.name,
           client: bridge.client,
         }).message
       : message;
+  const out = verdict.observeTools ? verdict.observeTools(filtered) : filtered;
   const place = {
     tenant: principal.tenant,
     upstream: upstream.name,

@@ -18,6 +18,7 @@ import {
   type JsonRpcResponse,
   type TraceContext,
 } from '../../../../libs/runtime/src/index.js';
+import type { ClientSessionStates } from './admission-session.js';
 import type { SessionIds } from './session-ids.js';
 import type { SessionRefusal } from './stateful-sessions.js';
 import type { UpstreamClient } from './upstream-client.js';
@@ -34,6 +35,8 @@ export interface RelayDeps {
   sessions: SessionIds;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Per client session: replay memory and the upstream's listed tools (`admission-session.ts`). */
+  clientSessions: ClientSessionStates;
 }
 
 declare module 'fastify' {

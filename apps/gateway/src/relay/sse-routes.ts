@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sessionToolsLister } from './admission-listing.js';
 import { admit } from './admission.js';
 import { SseUpstreamChannel, StreamableUpstreamChannel, type UpstreamChannel } from './channels.js';
 import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
@@ -14,7 +15,7 @@ import {
   type RelayDeps,
 } from './relay-context.js';
 import { sessionBinding } from './session-ids.js';
-import type { StatefulSessions } from './stateful-sessions.js';
+import type { StatefulSession, StatefulSessions } from './stateful-sessions.js';
 import { scanMessageToText } from './response-scan.js';
 import { formatSse } from './sse.js';
 import { filterToolsAnswer } from './tool-filter.js';
@@ -29,6 +30,8 @@ import { UpstreamUnavailableError } from './upstream-client.js';
  */
 export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, sessions: StatefulSessions): void {
   const admission = admissionDeps(deps);
+  /** Per session: ids of its `tools/list` requests whose answers are observed for drift, and the observer. */
+  const observers = new WeakMap<StatefulSession, Map<string | number, (message: unknown) => unknown>>();
 
   app.get('/sse/:upstream', async (request, reply) => {
     const upstream = resolveUpstream(deps, request, reply);
@@ -79,6 +82,12 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
           client: session.client,
         }).message;
       }
+      const observe =
+        id !== undefined && !('method' in message) ? observers.get(session)?.get(id) : undefined;
+      if (observe) {
+        observers.get(session)!.delete(id!);
+        out = observe(out);
+      }
       const data = scanMessageToText(deps, place, out);
       if (data !== undefined) res.write(formatSse({ event: 'message', data }));
     });
@@ -116,6 +125,11 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
       request.headers,
       parseClientMessage(request.body as Buffer),
       session.client,
+      {
+        states: deps.clientSessions,
+        state: deps.clientSessions.get(session.binding, session.id),
+        listTools: sessionToolsLister(deps, session, request.headers),
+      },
     );
     traceHeaders(reply, verdict.trace);
     if (!verdict.ok) {
@@ -127,6 +141,11 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
     }
     if (verdict.client) session.client = verdict.client;
     if (verdict.filterToolsOf !== undefined) session.filterIds.add(verdict.filterToolsOf);
+    if (verdict.observeTools && verdict.message.kind === 'request') {
+      const pending = observers.get(session) ?? new Map();
+      if (pending.size < 100) pending.set(verdict.message.message.id, verdict.observeTools);
+      observers.set(session, pending);
+    }
     try {
       await session.channel.send(
         verdict.message.message as never,

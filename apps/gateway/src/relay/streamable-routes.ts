@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
+import { streamableToolsLister, sessionToolsLister } from './admission-listing.js';
 import { admit } from './admission.js';
 import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
 import { parseClientMessage } from './jsonrpc.js';
@@ -17,7 +18,7 @@ import {
 import { scanMessageText, scanning, scanningSseStream, type ScanPlace } from './response-scan.js';
 import { sessionBinding, type SessionClaims } from './session-ids.js';
 import type { StatefulSessions } from './stateful-sessions.js';
-import { filterToolsAnswer, toolFilterStream } from './tool-filter.js';
+import { filterToolsAnswer, toolFilterStream, toolsObserverStream } from './tool-filter.js';
 import {
   copyResponseHeaders,
   header,
@@ -62,6 +63,14 @@ export function registerStreamableRoutes(
       return unknownSession(deps, request, reply, upstream);
 
     const parsed = parseClientMessage(request.body as Buffer);
+    const session = {
+      states: deps.clientSessions,
+      state: deps.clientSessions.get(binding, claims || bridge ? sessionHeader : undefined),
+      listTools:
+        upstream.transport === 'sse'
+          ? sessionToolsLister(deps, bridge, request.headers)
+          : streamableToolsLister(deps, upstream, request.headers, claims?.upstreamSessionId),
+    };
     const verdict = await admit(
       admission,
       principal,
@@ -69,6 +78,7 @@ export function registerStreamableRoutes(
       request.headers,
       parsed,
       claims?.client ?? bridge?.client,
+      session,
     );
     traceHeaders(reply, verdict.trace);
     rateHeaders(reply, verdict.rate, deps.config.rateLimit.perTenant?.windowMs);
@@ -102,6 +112,7 @@ export function registerStreamableRoutes(
     reply.code(response.statusCode);
     const type = String(response.headers['content-type'] ?? '');
     const filterId = verdict.filterToolsOf;
+    const observe = response.statusCode === 200 ? verdict.observeTools : undefined;
     const place: ScanPlace = {
       tenant: principal.tenant,
       upstream: upstream.name,
@@ -110,7 +121,7 @@ export function registerStreamableRoutes(
       trace: verdict.trace,
     };
     const scan = scanning(deps);
-    if ((filterId !== undefined && response.statusCode === 200) || scan) {
+    if ((filterId !== undefined && response.statusCode === 200) || observe || scan) {
       const context = { upstream: upstream.name, client: verdict.client };
       const policies = deps.policies(principal.tenant);
       if (type.includes('text/event-stream')) {
@@ -118,6 +129,7 @@ export function registerStreamableRoutes(
         let stream: NodeJS.ReadableStream = response.body;
         if (filterId !== undefined && response.statusCode === 200)
           stream = stream.pipe(toolFilterStream(filterId, policies, context));
+        if (observe) stream = stream.pipe(toolsObserverStream(observe));
         if (scan) stream = stream.pipe(scanningSseStream(deps, place));
         return reply.send(stream);
       }
@@ -132,10 +144,16 @@ export function registerStreamableRoutes(
           );
         try {
           // Parsed at most once (to filter a tools/list answer); the scan reuses that object if it finds something.
-          const filtered =
+          let filtered =
             filterId !== undefined && response.statusCode === 200
               ? filterToolsAnswer(JSON.parse(text), filterId, policies, context).message
               : undefined;
+          if (observe) {
+            // Observed for drift; re-serialised only when filtered or when drifted tools were withheld.
+            const seen: unknown = filtered ?? JSON.parse(text);
+            const next = observe(seen);
+            if (next !== seen || filtered !== undefined) filtered = next;
+          }
           const body = filtered === undefined ? text : JSON.stringify(filtered);
           const out = scan ? scanMessageText(deps, place, body, filtered) : body;
           return reply.send(out ?? '');

@@ -24,6 +24,23 @@ export function filterToolsAnswer(
   return { message: { ...answer, result }, changed: true };
 }
 
+/**
+ * A session's `tools/list` answer on an SSE stream, observed for drift (`admission-session.ts`) event by event:
+ * an event the observer rewrites (drifted tools withheld) is sent rewritten; others pass through untouched.
+ */
+export function toolsObserverStream(observe: (message: unknown) => unknown): Transform {
+  return sseRewriter((event) => {
+    if ((event.event ?? 'message') !== 'message' || !event.data.includes('"tools"')) return event;
+    try {
+      const message: unknown = JSON.parse(event.data);
+      const next = observe(message);
+      return next === message ? event : { ...event, data: JSON.stringify(next) };
+    } catch {
+      return event; // not JSON: pass it on as it came
+    }
+  });
+}
+
 /** The same on an SSE answer stream, event by event as they arrive; other events pass through untouched. */
 export function toolFilterStream(
   id: string | number,

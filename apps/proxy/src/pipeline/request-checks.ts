@@ -1,9 +1,14 @@
-import { argumentDetectorStep, type TraceContext } from '../../../../libs/runtime/src/index.js';
+import {
+  argumentDetectorStep,
+  declaredToolStep,
+  shortToolName,
+  type ToolRegistry,
+  type TraceContext,
+} from '../../../../libs/runtime/src/index.js';
 import type { EvaluationContext, ToolCall } from '../../../../libs/policy/src/index.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, type Refusal } from '../errors.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import type { ToolRegistry } from './tools.js';
 
 /** A refusal with what its audit event should carry. */
 export interface Denial {
@@ -22,21 +27,8 @@ export interface Warnings {
 
 /** Steps 4–5: the tool must be declared (`--block-undeclared`) and must not have drifted (`--block-drift`). */
 export function checkDeclared(config: ProxyConfig, tools: ToolRegistry, tool: string): Denial | undefined {
-  if (config.blockUndeclared && !tools.has(tool)) {
-    return {
-      refused: refusal('undeclared_tool', `tool "${short(tool)}" is not declared by the server's tools/list`),
-    };
-  }
-  const drift = config.blockDrift ? tools.driftOf(tool) : undefined;
-  if (drift) {
-    return {
-      refused: refusal(
-        'tool_drift',
-        `tool "${short(tool)}" was ${drift} after the first tools/list; calls to it are blocked`,
-      ),
-    };
-  }
-  return undefined;
+  const refused = declaredToolStep(config, tools, tool);
+  return refused ? { refused: refusal(refused.code, refused.message) } : undefined;
 }
 
 /** Step 6: every loaded policy must allow; a `warn` is collected. */
@@ -100,6 +92,4 @@ export function checkArguments(
 }
 
 /** A tool name fit to quote in a message: bounded (the logger and audit sanitise further). */
-export function short(name: string): string {
-  return name.length > 80 ? `${name.slice(0, 77)}...` : name;
-}
+export const short = shortToolName;

@@ -1,15 +1,21 @@
 import {
   fingerprint,
+  type FrameShape,
   idKey,
   isObject,
+  type JsonRpcId as RpcId,
+  listAllTools,
   newTrace,
   parseTraceparent,
+  type ReplayGuard,
+  replayPayload,
+  replayStep,
   toolCallShapeError,
+  type ToolRegistry,
+  type TraceContext,
+  unlistableTool,
   withoutMeta,
   withTraceparent,
-  type FrameShape,
-  type JsonRpcId as RpcId,
-  type TraceContext,
 } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
@@ -26,9 +32,7 @@ import {
   type Denial,
   type Warnings,
 } from './request-checks.js';
-import type { ReplayGuard } from './replay.js';
 import type { PendingCall, Session } from './session.js';
-import type { ToolRegistry } from './tools.js';
 
 /** A client request, parsed and shape-checked. */
 export interface ClientRequest {
@@ -89,16 +93,11 @@ export class RequestPipeline {
         refusal('invalid_request', `id ${request.rawId.slice(0, 64)} is already in flight`),
       );
     }
-    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered: re-sending it changes
-    // nothing, and a flood of it must not evict the calls that do (nor cost a fingerprint each).
-    const plumbing = PLUMBING.has(request.method) || request.method.endsWith('/list');
-    const payload = plumbing
-      ? ''
-      : fingerprint({ method: request.method, params: withoutMeta(params) }, request.text);
-    if (!plumbing && this.replay.isReplay(key, payload)) {
-      const refused = refusal('replay', 'replayed request: the same id and payload were already sent', {
-        trace_id: trace.traceId,
-      });
+    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered (libs/runtime).
+    const payload = replayPayload(request.method, params, request.text);
+    const replayed = replayStep(this.replay, key, payload);
+    if (replayed) {
+      const refused = refusal(replayed.code, replayed.message, { trace_id: trace.traceId });
       this.emit({ ...base, type: 'replay.refused', tool: toolName(request), reason: refused.message });
       this.logger.warn(`refused a replay of ${request.method} (id ${request.rawId.slice(0, 32)})`);
       return this.refuse(request, trace, refused);
@@ -122,22 +121,19 @@ export class RequestPipeline {
       args = params.arguments ?? {};
       if (this.config.blockUndeclared && !this.tools.listed) {
         const name = tool;
-        const undeclared = (message: string) =>
-          this.deny(request, trace, name, args, { refused: refusal('undeclared_tool', message) });
+        const undeclared = (why: 'not_initialized' | Error) => {
+          const refused = unlistableTool(name, why);
+          return this.deny(request, trace, name, args, { refused: refusal(refused.code, refused.message) });
+        };
         // 2026-07-28 clients are stateless: no initialize, each request carries its revision in _meta. The
         // proxy lists the tools itself with the same envelope, so the gate opens for them too.
         const envelope = statelessEnvelope(meta);
         if (!this.session.initialized && !envelope) {
-          return undeclared(
-            `tool "${short(name)}" was called before the session was initialized, so there is no tools/list to check it against`,
-          );
+          return undeclared('not_initialized');
         }
         return this.listTools(trace, envelope).then(
           () => this.afterListing(request, trace, payload, name, args),
-          (error: Error) =>
-            undeclared(
-              `cannot check tool "${short(name)}": the server's tools/list failed (${error.message})`,
-            ),
+          (error: Error) => undeclared(error),
         );
       }
     } else {
@@ -265,16 +261,13 @@ export class RequestPipeline {
   }
 
   private async listTools(trace: TraceContext, envelope?: Record<string, unknown>): Promise<void> {
-    let cursor: string | undefined;
-    for (let page = 0; page < 100; page++) {
-      const params = { ...(cursor ? { cursor } : {}), ...(envelope ? { _meta: envelope } : {}) };
-      const result = (await this.session.request('tools/list', params, trace)) as {
-        nextCursor?: unknown;
-      };
-      cursor = typeof result?.nextCursor === 'string' ? result.nextCursor : undefined;
-      if (!cursor) return;
-    }
-    throw new Error('more than 100 pages of tools');
+    await listAllTools((cursor) =>
+      this.session.request(
+        'tools/list',
+        { ...(cursor ? { cursor } : {}), ...(envelope ? { _meta: envelope } : {}) },
+        trace,
+      ),
+    );
   }
 
   private noteClient(params: unknown): void {

@@ -1,10 +1,15 @@
 import {
+  compareTools,
+  driftLine,
   idKey,
   isObject,
   isRpcId,
   scanResponse,
   scanShape,
+  type ToolBaselineStore,
+  type ToolRegistry,
   withheldReason,
+  withoutDriftedTools,
 } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import { buildEvent, type EventFacts } from '../audit/events.js';
@@ -12,8 +17,6 @@ import type { ProxyConfig } from '../config.js';
 import { refusal, refusalLine } from '../errors.js';
 import type { ProxyLogger } from '../logger.js';
 import type { PendingCall, Session } from './session.js';
-import type { ToolBaselineStore } from './tool-baseline.js';
-import { compareTools, type ToolRegistry } from './tools.js';
 
 /** A frame from the server, parsed. */
 export interface ServerMessage {
@@ -107,9 +110,7 @@ export class ResponsePipeline {
     const changes = this.tools.observe(tools, !call.cursor, typeof result.nextCursor !== 'string');
     if (!wasListed && this.tools.listed) this.compareWithPreviousSession(call);
     for (const change of changes) {
-      this.logger.warn(
-        `tool drift: "${change.tool}" was ${change.kind} after the first tools/list${this.config.blockDrift && change.kind !== 'removed' ? ' (blocked)' : ''}`,
-      );
+      this.logger.warn(driftLine(change, this.config.blockDrift));
       this.emit({
         type: 'tool.drift',
         tool: change.tool,
@@ -123,10 +124,8 @@ export class ResponsePipeline {
       });
     }
     if (!this.config.blockDrift || call.internal) return frame;
-    const kept = tools.filter(
-      (tool) => !(isObject(tool) && typeof tool.name === 'string' && this.tools.driftOf(tool.name)),
-    );
-    if (kept.length === tools.length) return frame;
+    const kept = withoutDriftedTools(tools, this.tools);
+    if (!kept) return frame;
     // Rebuild the response around the server's own id text (never re-serialise the id: big integers).
     const shape = scanShape(frame.text);
     const idSpan = shape.root.get('id');

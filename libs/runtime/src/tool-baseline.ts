@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ProxyConfig } from '../config.js';
+
+/** What names a server for its tool baseline: its name and whole command line, and where the cache is. */
+export interface BaselineServer {
+  readonly serverName: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cacheDir: string;
+}
 
 /**
  * The tool fingerprints a server listed in its last session, kept in
@@ -12,7 +19,7 @@ import type { ProxyConfig } from '../config.js';
 export class ToolBaselineStore {
   constructor(readonly file: string) {}
 
-  static for(config: ProxyConfig): ToolBaselineStore {
+  static for(config: BaselineServer): ToolBaselineStore {
     const digest = createHash('sha256')
       .update(
         ['agent-bom tool baseline v1', config.serverName, config.command, ...config.args].join('\u0000'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { RateLimiter } from './rate-limit.js';
 import { ReplayGuard } from './replay.js';
+import { declaredToolStep, replayPayload, replayStep, withoutDriftedTools } from './session-steps.js';
 import { ToolRegistry } from './tools.js';
 
 describe('ReplayGuard', () => {
@@ -24,20 +24,6 @@ describe('ReplayGuard', () => {
     const off = new ReplayGuard(0);
     off.remember('n:1', 'A');
     expect(off.isReplay('n:1', 'A')).toBe(false);
-  });
-});
-
-describe('RateLimiter', () => {
-  it('allows N per window per tool and says how long to wait', () => {
-    let now = 0;
-    const limiter = new RateLimiter(2, 60_000, 10, () => now);
-    expect(limiter.take('a')).toBe(0);
-    expect(limiter.take('a')).toBe(0);
-    expect(limiter.take('b')).toBe(0);
-    now = 10_000;
-    expect(limiter.take('a')).toBe(50_000);
-    now = 60_000;
-    expect(limiter.take('a')).toBe(0);
   });
 });
 
@@ -69,5 +55,48 @@ describe('ToolRegistry', () => {
       true,
     );
     expect(changes).toEqual([]);
+  });
+});
+
+describe('session steps', () => {
+  const tool = (name: string, description = 'd') => ({ name, description, inputSchema: { type: 'object' } });
+
+  it('refuses a replayed call even after a flood of exempt requests, which are never remembered', () => {
+    const guard = new ReplayGuard(60_000, 100);
+    const call = replayPayload('tools/call', { name: 'write_file', arguments: { p: 1 } }, '');
+    expect(replayStep(guard, 'n:1', call)).toBeUndefined();
+    guard.remember('n:1', call);
+    for (let i = 0; i < 10_001; i++) {
+      const ping = replayPayload('ping', {}, '');
+      expect(ping).toBe('');
+      expect(replayStep(guard, `n:${i + 2}`, ping)).toBeUndefined();
+    }
+    expect(guard.size).toBe(1);
+    expect(replayStep(guard, 'n:1', call)?.code).toBe('replay');
+  });
+
+  it('keys a call by method and params without _meta', () => {
+    const a = replayPayload('tools/call', { name: 'x', _meta: { traceparent: '00-a' } }, '');
+    const b = replayPayload('tools/call', { name: 'x', _meta: { traceparent: '00-b' } }, '');
+    expect(a).toBe(b);
+    expect(replayPayload('tools/call', { name: 'y' }, '')).not.toBe(a);
+    expect(replayPayload('tools/list', {}, '')).toBe('');
+  });
+
+  it('refuses undeclared tools and, with --block-drift, drifted ones; withholds drifted tools from a listing', () => {
+    const registry = new ToolRegistry();
+    registry.observe([tool('a'), tool('b')], true, true);
+    const both = { blockUndeclared: true, blockDrift: true };
+    expect(declaredToolStep(both, registry, 'a')).toBeUndefined();
+    expect(declaredToolStep(both, registry, 'zz')?.code).toBe('undeclared_tool');
+    expect(declaredToolStep({ blockUndeclared: false, blockDrift: true }, registry, 'zz')).toBeUndefined();
+    registry.observe([tool('a', 'changed'), tool('b'), tool('c')], true, true);
+    expect(declaredToolStep(both, registry, 'a')?.code).toBe('tool_drift');
+    expect(declaredToolStep(both, registry, 'c')?.message).toBe(
+      'tool "c" was added after the first tools/list; calls to it are blocked',
+    );
+    expect(declaredToolStep({ blockUndeclared: true, blockDrift: false }, registry, 'a')).toBeUndefined();
+    expect(withoutDriftedTools([tool('a'), tool('b'), tool('c')], registry)).toEqual([tool('b')]);
+    expect(withoutDriftedTools([tool('b')], registry)).toBeUndefined();
   });
 });

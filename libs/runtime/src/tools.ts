@@ -1,4 +1,4 @@
-import { fingerprint, withoutMeta } from '../../../../libs/runtime/src/index.js';
+import { fingerprint, withoutMeta } from './fingerprint.js';
 
 export type DriftKind = 'changed' | 'added' | 'removed';
 

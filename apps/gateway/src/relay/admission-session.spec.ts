@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import { ClientSessionStates } from './admission-session.js';
+
+describe('ClientSessionStates', () => {
+  const config = { blockUndeclared: true, blockDrift: false, replayWindowMs: 60_000 };
+
+  it('keeps one state per session, checks replay only inside a session', () => {
+    const states = new ClientSessionStates(config);
+    const a = states.get('t\u0000up\u0000key', 'gw1.a');
+    expect(states.get('t\u0000up\u0000key', 'gw1.a')).toBe(a);
+    expect(states.get('t\u0000up\u0000key', 'gw1.b')).not.toBe(a);
+    expect(states.get('t\u0000up\u0000other', 'gw1.a')).not.toBe(a);
+    expect(a.replay.enabled).toBe(true);
+    const outside = states.get('t\u0000up\u0000key', undefined);
+    expect(outside.inSession).toBe(false);
+    expect(outside.replay.enabled).toBe(false);
+    expect(states.get('t\u0000up\u0000key', undefined)).toBe(outside);
+  });
+
+  it('is bounded by count (least recently used forgotten first) and by idle time', () => {
+    let now = 0;
+    const states = new ClientSessionStates(config, 3, 1000, () => now);
+    const first = states.get('b', 's1');
+    states.get('b', 's2');
+    states.get('b', 's3');
+    expect(states.get('b', 's1')).toBe(first); // used again: now the most recent
+    states.get('b', 's4');
+    expect(states.size).toBe(3);
+    expect(states.get('b', 's1')).toBe(first);
+    now = 999;
+    expect(states.get('b', 's1')).toBe(first);
+    now = 2000;
+    const fresh = states.get('b', 's2');
+    expect(states.size).toBe(1);
+    expect(states.get('b', 's1')).not.toBe(first);
+    expect(fresh.tools.listed).toBe(false);
+  });
+});
