@@ -11,6 +11,7 @@ import {
 import { redactText } from '../../../libs/detectors/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
+import { GatewayOidc } from './auth/oidc-tokens.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
 import {
   ControlPlaneLink,
@@ -18,6 +19,7 @@ import {
   type DiscoveryAnswer,
 } from './control-plane/control-plane-link.js';
 import { GatewayMetrics } from './http/metrics.js';
+import { resourceMetadataUrlOf, resourceOf } from './http/protected-resource.js';
 import type { LoadedPolicy } from './policy/loaded-policy.js';
 import { BundlePolicy, FilePolicy } from './policy/policy-store.js';
 import { MemoryRateLimiter } from './rate-limit/memory-rate-limiter.js';
@@ -75,6 +77,8 @@ export class GatewayRuntime {
   limiter?: RateLimiter;
   filePolicy?: FilePolicy;
   authenticator!: Authenticator;
+  /** OIDC access tokens: only with a control plane (the issuers) and a public URL (the audience). */
+  oidc?: GatewayOidc;
   readonly egress: EgressGuard;
   /** Upstreams known but not routed, and why (pending or blocked approval, refused by egress): the third line. */
   notFronted: Array<{ tenant: string; name: string; why: string }> = [];
@@ -199,6 +203,14 @@ export class GatewayRuntime {
       } else this.limiter = new MemoryRateLimiter();
     }
 
+    const publicUrl = this.config.publicUrl;
+    if (this.links.length && publicUrl) {
+      this.oidc = new GatewayOidc(
+        { resource: resourceOf(publicUrl), links: this.links, refreshMs: this.config.discoveryRefreshMs },
+        this.logger,
+      );
+      await this.oidc.start();
+    }
     this.authenticator = new Authenticator(
       {
         bearerToken: this.config.bearerToken,
@@ -207,6 +219,8 @@ export class GatewayRuntime {
         links: this.links,
         positiveTtlMs: this.config.introspectionTtlMs,
         negativeTtlMs: this.config.introspectionNegativeTtlMs,
+        jwt: this.oidc,
+        resourceMetadata: publicUrl && resourceMetadataUrlOf(publicUrl),
       },
       this.logger,
     );
@@ -321,6 +335,7 @@ export class GatewayRuntime {
         methods: [
           ...(this.config.bearerToken ? ['bearer_token'] : []),
           ...(this.links.length ? ['api_key'] : []),
+          ...(this.oidc ? ['oidc'] : []),
         ],
       },
       rate_limit: {
@@ -515,6 +530,7 @@ export class GatewayRuntime {
   async close(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.filePolicy?.close();
+    this.oidc?.close();
     this.statefulSessions.closeAll();
     for (const state of this.tenants.values()) state.bundle?.close();
     await Promise.all([...this.tenants.values()].map((state) => state.audit.close()));

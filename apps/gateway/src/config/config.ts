@@ -85,6 +85,12 @@ export interface GatewayConfig {
   credentialAction: CredentialAction;
   /** Argument detectors on every tools/call (`--argument-detectors`, default block). */
   argumentDetectors: ArgumentDetectorMode;
+  /**
+   * The gateway's public base URL (`AGENT_BOM_GATEWAY_PUBLIC_URL`, default `http://HOST:PORT` of a concrete bind):
+   * its OAuth protected-resource identifier is this plus `/mcp`, the audience OIDC access tokens must carry.
+   * Undefined: OIDC access tokens are not accepted and no resource metadata is served.
+   */
+  publicUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -212,6 +218,7 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
   return {
     host,
     port,
+    publicUrl: parsePublicUrl(get('AGENT_BOM_GATEWAY_PUBLIC_URL'), host, port),
     controlPlane: cpUrl
       ? { display: cpUrl.trim().replace(/\/+$/, ''), url: cpUrl.trim(), tokens }
       : undefined,
@@ -256,6 +263,29 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
       'block',
     ),
   };
+}
+
+/** An origin: https, or http on a loopback host (the gateway serves its metadata at its own root). */
+function parsePublicUrl(value: string | undefined, host: string, port: number): string | undefined {
+  if (value === undefined) {
+    if (port === 0 || host === '0.0.0.0' || host === '::') return undefined;
+    return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`AGENT_BOM_GATEWAY_PUBLIC_URL must be a URL (got "${value.slice(0, 80)}")`);
+  }
+  if (url.search || url.hash || url.username || url.password || url.pathname.replace(/\/+$/, '')) {
+    throw new ConfigError(
+      'AGENT_BOM_GATEWAY_PUBLIC_URL must be an origin like https://gateway.example.com (no path, query or credentials)',
+    );
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new ConfigError('AGENT_BOM_GATEWAY_PUBLIC_URL must be https:// (http:// only on a loopback host)');
+  }
+  return url.origin;
 }
 
 /** `HOST:PORT`, `[::1]:PORT` or `:PORT` (all interfaces). */
