@@ -103,7 +103,11 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     const bound = await fetch(`${cp.url}/v1/tenants/tenant-b/oidc`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${keys.platform}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ issuer: idpB.issuer, audience: CP_AUDIENCE }),
+      body: JSON.stringify({
+        issuer: idpB.issuer,
+        audience: CP_AUDIENCE,
+        group_roles: { 'laptop-agents': 'fleet-push' },
+      }),
     });
     expect(bound.status).toBe(200);
 
@@ -153,8 +157,12 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
       expect(res.headers.get('content-type')).toContain('application/json');
       expect(await res.json()).toEqual(expected);
     }
-    // Public means these paths only: the relay next to them still needs a credential.
+    // Public means these paths only, and reading only: the relay next to them still needs a credential.
     expect((await initialize('alpha')).status).toBe(401);
+    expect((await fetch(`${gateway.url}/.well-known/oauth-protected-resource/sse`)).status).toBe(404);
+    expect((await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp/a/b`)).status).toBe(404);
+    const post = await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp`, { method: 'POST' });
+    expect(post.status).toBe(404);
   });
 
   it('a 401 names the metadata in WWW-Authenticate, as the MCP authorization spec asks', async () => {
@@ -186,6 +194,14 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     expect(alpha.methods.length).toBe(before);
     // And A's token reaches nothing of B.
     expect((await initialize('beta', await idpA.serviceToken('svc-a'))).status).toBe(404);
+  });
+
+  it('a valid token whose role may not relay (a group mapped to a machine role) is a 403, relayed nowhere', async () => {
+    const before = beta.methods.length;
+    const res = await initialize('beta', await idpB.sign({ sub: 'laptop-1', groups: ['laptop-agents'] }));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    expect(beta.methods.length).toBe(before);
   });
 
   describe('refusals: each a 401 with the metadata challenge, relayed nowhere', () => {
