@@ -8,7 +8,7 @@ describe('OidcTokenVerifier: cached JWKS', () => {
   let server: Server;
   let jwksUri: string;
   let keys: JWK[] = [];
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   const ISSUER = 'https://idp.example.test';
 
   beforeAll(async () => {
