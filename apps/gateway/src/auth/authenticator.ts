@@ -178,6 +178,16 @@ export class Authenticator {
         this.logger.warn({ error: (error as Error).message }, 'access token check failed');
         return { ok: false as const, reason: 'error' };
       });
+      if (!outcome.ok && outcome.reason === 'issuer_unavailable') {
+        // The IdP's keys cannot be fetched: the token may be good, so fail closed without telling the client to
+        // log in again (503, not cached), as when the control plane cannot confirm a key.
+        return {
+          ok: false,
+          status: 503,
+          reason: 'the identity provider cannot be reached to check the token right now',
+          challenge: this.challenge,
+        };
+      }
       if (!outcome.ok) return invalid;
       if (outcome.principal.role && !RELAY_ROLES.has(outcome.principal.role as Role)) {
         return {
