@@ -85,12 +85,16 @@ export class ScimRepository {
     return rows[0] ?? null;
   }
 
-  /** The user a login subject (user name or email) names, if SCIM provisioned one. */
-  async userForSubject(tenantId: string, subject: string): Promise<ScimUserRow | null> {
+  /**
+   * The user a login names, if SCIM provisioned one: by subject (user name or email, case-insensitive) or by `sub`
+   * (the IdP's user id) equal to its externalId. An active match wins (as for bearer tokens).
+   */
+  async userForSubject(tenantId: string, subject: string, sub: string | null): Promise<ScimUserRow | null> {
     const rows: ScimUserRow[] = await this.dataSource.query(
-      `SELECT * FROM scim_users WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))
+      `SELECT * FROM scim_users
+        WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2) OR external_id = $3)
         ORDER BY active DESC LIMIT 1`,
-      [tenantId, subject],
+      [tenantId, subject, sub],
     );
     return rows[0] ?? null;
   }
