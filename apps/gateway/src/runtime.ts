@@ -220,7 +220,7 @@ export class GatewayRuntime {
         positiveTtlMs: this.config.introspectionTtlMs,
         negativeTtlMs: this.config.introspectionNegativeTtlMs,
         jwt: this.oidc,
-        resourceMetadata: publicUrl && resourceMetadataUrlOf(publicUrl),
+        resourceMetadata: this.oidc && publicUrl ? resourceMetadataUrlOf(publicUrl) : undefined,
       },
       this.logger,
     );

@@ -28,14 +28,16 @@ export interface ProtectedResourceMetadata {
  * scope, because a client reads them before it has a token. They carry no secret and no upstream: only the
  * resource identifier and the issuers this gateway trusts. Served at the root form, the path-suffixed form for
  * `/mcp`, and for `/mcp/<upstream>` (clients that derive the URL from the server URL); all describe the one
- * resource `<public URL>/mcp`. Without a public URL there is no resource identifier, and nothing is served (404).
+ * resource `<public URL>/mcp`. Only a gateway that accepts OIDC access tokens (a control plane and a public URL)
+ * serves them; otherwise there is nothing to log in to, and they are 404.
  */
 export function registerProtectedResourceMetadata(root: FastifyInstance, runtime: GatewayRuntime): void {
   const publicUrl = runtime.config.publicUrl;
-  if (!publicUrl) return;
+  const oidc = runtime.oidc;
+  if (!publicUrl || !oidc) return;
   const handler = async (): Promise<ProtectedResourceMetadata> => ({
     resource: resourceOf(publicUrl),
-    authorization_servers: runtime.oidc?.issuers ?? [],
+    authorization_servers: oidc.issuers,
     bearer_methods_supported: ['header'],
     resource_name: 'agent-bom gateway',
   });
