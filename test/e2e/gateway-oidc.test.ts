@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, startGateway, type GatewayProcess } from '../helpers/gateway.js';
@@ -64,7 +65,10 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
     resource = `${publicUrl}/mcp`;
+    // The metadata lists issuers sorted; the SDK logs in at the first: give A's IdP the port that sorts first.
+    const [portA, portB] = [await freePort(), await freePort()].sort();
     idpA = await TestIdp.start({
+      port: portA,
       keys: [await makeIdpKey('a1'), await makeIdpKey('a2', 'RS256')],
       audience: resource,
       serviceClients: {
@@ -74,6 +78,7 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
       },
     });
     idpB = await TestIdp.start({
+      port: portB,
       keys: [await makeIdpKey('b1', 'RS256')],
       audience: resource,
       serviceClients: { 'svc-b': {} },
@@ -181,6 +186,23 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     expect(result.content).toEqual([{ type: 'text', text: 'alpha says hi' }]);
     await client.close();
     expect(alpha.authorizations.some((a) => a?.includes(token))).toBe(false); // the token stays at the edge
+  });
+
+  it('an SDK client with no token logs in by itself: 401 → metadata → the IdP (client credentials) → the tool', async () => {
+    const client = new Client({ name: 'e2e-oidc-auth', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp/alpha`), {
+        authProvider: new ClientCredentialsProvider({
+          clientId: 'svc-a',
+          clientSecret: 'svc-a-secret-0123456789abcdef',
+          expectedIssuer: idpA.issuer,
+          scope: 'api',
+        }),
+      }),
+    );
+    const result = await client.callTool({ name: 'alpha_search', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'alpha says hi' }]);
+    await client.close();
   });
 
   it("a token of tenant B (its own IdP) calls B's tool and reaches nothing of A", async () => {
