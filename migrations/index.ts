@@ -10,6 +10,7 @@ import { Sessions1764115200000 } from './1764115200000-Sessions.js';
 import { OidcIssuers1764115300000 } from './1764115300000-OidcIssuers.js';
 import { LoginStates1764115400000 } from './1764115400000-LoginStates.js';
 import { Scim1764115500000 } from './1764115500000-Scim.js';
+import { ScimExternalIds1764400100000 } from './1764400100000-ScimExternalIds.js';
 import { RoutableUpstreamNames1764300000000 } from './1764300000000-RoutableUpstreamNames.js';
 import { ScimDeletedUsers1764300100000 } from './1764300100000-ScimDeletedUsers.js';
 import { ScanUpstreams1764400200000 } from './1764400200000-ScanUpstreams.js';
@@ -30,5 +31,6 @@ export const MIGRATIONS = [
   ScanJobs1764212800000,
   RoutableUpstreamNames1764300000000,
   ScimDeletedUsers1764300100000,
+  ScimExternalIds1764400100000,
   ScanUpstreams1764400200000,
 ];

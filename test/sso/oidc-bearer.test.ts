@@ -271,6 +271,54 @@ describe('OIDC bearer JWTs against a real oidc-provider on loopback', () => {
     });
   });
 
+  describe("GET /v1/gateway/oidc-issuers: what a gateway of the key's tenant trusts", () => {
+    const ask = (key: string) =>
+      t.app.inject({ method: 'GET', url: '/v1/gateway/oidc-issuers', headers: bearer(key) });
+
+    it("a tenant with its own IdP gets that issuer alone (bound), with the platform admin's group map", async () => {
+      const res = await ask((await createKey(t.app, bound, 'gateway')).raw);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        tenant_id: bound,
+        issuers: [
+          {
+            issuer: other.issuer,
+            jwks_uri: null,
+            bound: true,
+            tenant_claim: 'tenant_id',
+            role_claim: 'agent_bom_role',
+            groups_claim: 'groups',
+            group_roles: { 'edge-gateways': 'gateway' },
+          },
+        ],
+      });
+    });
+
+    it('any other tenant gets the deployment-wide issuer, whose tokens must name the tenant', async () => {
+      const res = await ask((await createKey(t.app, acme, 'gateway')).raw);
+      expect(res.json()).toEqual({
+        tenant_id: acme,
+        issuers: [
+          {
+            issuer: idp.issuer,
+            jwks_uri: null,
+            bound: false,
+            tenant_claim: 'tenant_id',
+            role_claim: 'agent_bom_role',
+            groups_claim: 'groups',
+            group_roles: { 'abom-admins': 'admin' },
+          },
+        ],
+      });
+    });
+
+    it('wrong-role: keys without keys:introspect (a tenant admin, a proxy key) are refused', async () => {
+      expect((await ask(acmeAdmin)).statusCode).toBe(403);
+      expect((await ask((await createKey(t.app, acme, 'proxy')).raw)).statusCode).toBe(403);
+      expect((await t.app.inject({ method: 'GET', url: '/v1/gateway/oidc-issuers' })).statusCode).toBe(401);
+    });
+  });
+
   describe('issuer bindings API (platform admin)', () => {
     const put = (key: string, tenant: string, payload: object) =>
       t.app.inject({ method: 'PUT', url: `/v1/tenants/${tenant}/oidc`, headers: bearer(key), payload });

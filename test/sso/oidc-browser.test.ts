@@ -18,6 +18,7 @@ describe('OIDC browser login (code + PKCE) through a real IdP, in headless Chrom
   const accounts: Record<string, Record<string, unknown>> = {
     alice: { tenant_id: tenant, agent_bom_role: 'analyst' },
     mallory: { tenant_id: tenant, agent_bom_role: 'platform-admin' },
+    erin: { tenant_id: tenant, agent_bom_role: 'analyst' },
   };
 
   beforeAll(async () => {
@@ -104,6 +105,31 @@ describe('OIDC browser login (code + PKCE) through a real IdP, in headless Chrom
     const admin = (await createKey(t.app, tenant, 'admin')).raw;
     const refused = await auditOfType(t, admin, 'auth.refused');
     expect(refused.map((e) => (e.details as Record<string, string>).reason)).toContain('role_not_grantable');
+  });
+
+  it('a person SCIM deactivated is refused by sub (their SCIM externalId), whatever their email', async () => {
+    const admin = (await createKey(t.app, tenant, 'admin')).raw;
+    const token = await t.app.inject({ method: 'POST', url: '/v1/auth/scim-token', headers: bearer(admin) });
+    expect(token.statusCode).toBe(201);
+    // SCIM knows her under another userName and no email: only the IdP's user id (the ID token's sub) matches.
+    const provisioned = await t.app.inject({
+      method: 'POST',
+      url: '/scim/v2/Users',
+      headers: { ...bearer(token.json().token), 'content-type': 'application/scim+json' },
+      payload: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'erin.legacy',
+        externalId: 'erin',
+        active: false,
+      }),
+    });
+    expect(provisioned.statusCode).toBe(201);
+    const { context, page } = await loginAs('erin', '/');
+    expect(await page.content()).toContain('UNAUTHENTICATED');
+    expect((await context.cookies(origin)).map((c) => c.name)).not.toContain('__Host-agent_bom_session');
+    await context.close();
+    const refused = await auditOfType(t, admin, 'auth.refused');
+    expect(refused.map((e) => (e.details as Record<string, string>).reason)).toContain('user_deactivated');
   });
 
   describe('refusals of the callback (each a 401, no session)', () => {

@@ -54,11 +54,12 @@ describe('SCIM deactivation and deletion refuse OIDC bearer tokens already issue
       headers: { ...bearer(scim[tenant]), ...(payload ? { 'content-type': 'application/scim+json' } : {}) },
       ...(payload ? { payload: JSON.stringify(payload) } : {}),
     });
-  const provision = async (tenant: string, userName: string, email?: string) => {
+  const provision = async (tenant: string, userName: string, email?: string, externalId?: string) => {
     const res = await scimCall(tenant, 'POST', '/scim/v2/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       userName,
       ...(email ? { emails: [{ value: email, primary: true }] } : {}),
+      ...(externalId ? { externalId } : {}),
       active: true,
     });
     expect(res.statusCode).toBe(201);
@@ -120,6 +121,37 @@ describe('SCIM deactivation and deletion refuse OIDC bearer tokens already issue
     expect(await status(a, dave)).toBe(200);
     await setActive(acme, id, false);
     expect(await status(a, dave)).toBe(401);
+  });
+
+  it("matches an opaque sub to the SCIM externalId (the IdP's user id), exactly and in the token's tenant only", async () => {
+    const id = await provision(acme, 'frank@corp.example', 'frank@corp.example', '00u1FrankOpaque');
+    await provision(other, 'frank-other', undefined, '00u1FrankOpaque');
+    // An access token that carries only the IdP's user id (Okta, Entra `oid` as sub): no email, no username.
+    const frank = await token(acme, { sub: '00u1FrankOpaque' });
+    const otherFrank = await token(other, { sub: '00u1FrankOpaque' });
+    expect([await status(a, frank), await status(a, otherFrank)]).toEqual([200, 200]);
+    await setActive(acme, id, false);
+    expect(await status(a, frank)).toBe(401);
+    expect(await within(b, frank, 401)).toBe(401);
+    expect(await status(a, otherFrank)).toBe(200);
+    // externalId is an opaque id: another case is another id.
+    expect(await status(a, await token(acme, { sub: '00U1FRANKOPAQUE' }))).toBe(200);
+    const refused = (await auditOfType(a, acmeAdmin, 'auth.refused')).map((e) => e.details);
+    expect(refused).toContainEqual(
+      expect.objectContaining({ method: 'oidc', reason: 'user_deactivated', subject: '00u1FrankOpaque' }),
+    );
+  });
+
+  it('deletion reaches a token that names the person by externalId alone', async () => {
+    const id = await provision(acme, 'grace@corp.example', 'grace@corp.example', '00u2GraceOpaque');
+    const grace = await token(acme, { sub: '00u2GraceOpaque' });
+    expect(await status(a, grace)).toBe(200);
+    expect((await scimCall(acme, 'DELETE', `/scim/v2/Users/${id}`)).statusCode).toBe(204);
+    expect(await status(a, grace)).toBe(401);
+    const refused = (await auditOfType(a, acmeAdmin, 'auth.refused')).map((e) => e.details);
+    expect(refused).toContainEqual(
+      expect.objectContaining({ method: 'oidc', reason: 'user_deleted', subject: '00u2GraceOpaque' }),
+    );
   });
 
   it('deletion: a token issued before it is refused; the same userName in another tenant is unaffected', async () => {

@@ -4,6 +4,7 @@ import type { FastifyError } from 'fastify';
 import { UPSTREAM_NAME_MAX } from '../../../libs/contracts/src/index.js';
 import { GatewayModule } from './gateway.module.js';
 import { installBodyReader } from './http/body.js';
+import { registerProtectedResourceMetadata } from './http/protected-resource.js';
 import { foreignRequest, normalizeRequestTarget, originPolicy } from './http/request-guard.js';
 import { errorResponse, ERROR_CODES } from '../../../libs/runtime/src/index.js';
 import { sendError } from './relay/relay-context.js';
@@ -53,6 +54,7 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
     metrics.auth.inc({ status: '403' });
     return sendError(reply, 403, errorResponse(null, ERROR_CODES.unauthorized, foreign));
   });
+  registerProtectedResourceMetadata(root, runtime); // public by design: read before a client has a token
   // The relay lives in its own encapsulated scope: its body reader, auth hook and error handler apply to the
   // relay routes only, and do not replace Nest's handler for /healthz and /metrics.
   await root.register(async (fastify) => {

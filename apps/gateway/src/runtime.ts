@@ -5,9 +5,11 @@ import { redactText } from '../../../libs/detectors/src/index.js';
 import type { EgressGuard } from '../../../libs/runtime/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
+import { GatewayOidc } from './auth/oidc-tokens.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
 import { ControlPlaneLink, type DiscoveryAnswer } from './control-plane/control-plane-link.js';
 import { GatewayMetrics } from './http/metrics.js';
+import { resourceMetadataUrlOf, resourceOf } from './http/protected-resource.js';
 import type { LoadedPolicy } from './policy/loaded-policy.js';
 import { BundlePolicy, FilePolicy } from './policy/policy-store.js';
 import type { RateLimiter } from './rate-limit/rate-limiter.js';
@@ -53,6 +55,8 @@ export class GatewayRuntime {
   private limiter?: RateLimiter;
   private filePolicy?: FilePolicy;
   private auth?: Authenticator;
+  /** OIDC access tokens: only with a control plane (the issuers) and a public URL (the audience). */
+  private oidcTokens?: GatewayOidc;
   private readonly auditIdentity = {
     sourceId: `gateway:${
       os
@@ -93,6 +97,11 @@ export class GatewayRuntime {
     this.refresher = new DiscoveryRefresher(this.tenants, this.routing, logger);
   }
 
+  /** The OIDC access-token checker, when OIDC is on; built by `start()`. */
+  get oidc(): GatewayOidc | undefined {
+    return this.oidcTokens;
+  }
+
   /** Incoming auth; built by `start()`. */
   get authenticator(): Authenticator {
     if (!this.auth) throw new Error('the gateway runtime is not started');
@@ -117,6 +126,18 @@ export class GatewayRuntime {
     this.routing.rebuild(false);
     await this.startPolicies();
     this.limiter = await createRateLimiter(this.config.rateLimit);
+    const publicUrl = this.config.publicUrl;
+    if (this.links.length && publicUrl) {
+      this.oidcTokens = new GatewayOidc(
+        {
+          resource: resourceOf(publicUrl),
+          links: [...this.links],
+          refreshMs: this.config.discoveryRefreshMs,
+        },
+        this.logger,
+      );
+      await this.oidcTokens.start();
+    }
     this.auth = new Authenticator(
       {
         bearerToken: this.config.bearerToken,
@@ -125,6 +146,8 @@ export class GatewayRuntime {
         links: [...this.links],
         positiveTtlMs: this.config.introspectionTtlMs,
         negativeTtlMs: this.config.introspectionNegativeTtlMs,
+        jwt: this.oidcTokens,
+        resourceMetadata: this.oidcTokens && publicUrl ? resourceMetadataUrlOf(publicUrl) : undefined,
       },
       this.logger,
     );
@@ -228,6 +251,7 @@ export class GatewayRuntime {
         authenticator: () => this.authenticator,
         limiter: () => this.limiter,
         filePolicy: () => this.filePolicy,
+        oidc: () => Boolean(this.oidcTokens),
       },
       viewer,
     );
@@ -266,6 +290,7 @@ export class GatewayRuntime {
   async close(): Promise<void> {
     this.refresher.close();
     this.filePolicy?.close();
+    this.oidcTokens?.close();
     this.statefulSessions.closeAll();
     for (const state of this.tenants.values()) state.bundle?.close();
     await Promise.all([...this.tenants.values()].map((state) => state.audit.close()));

@@ -129,4 +129,10 @@ export type {
   DiscoveryAnswer,
   IntrospectionAnswer,
 } from './discovery.js';
-export type { SsoProvidersView, SessionVia, SessionView } from './sso.js';
+export type {
+  GatewayOidcAnswer,
+  GatewayOidcIssuer,
+  SsoProvidersView,
+  SessionVia,
+  SessionView,
+} from './sso.js';

@@ -22,3 +22,26 @@ export interface SessionView {
   expires_at: string;
   user_agent: string | null;
 }
+
+/** One OIDC issuer a gateway may accept tokens of for its tenant (the audience is the gateway's own resource URL). */
+export interface GatewayOidcIssuer {
+  issuer: string;
+  /** Pinned JWKS URI, or null: taken from the issuer's discovery document. */
+  jwks_uri: string | null;
+  /** True: the tenant's own issuer (every token is of that tenant). False: the deployment-wide issuer, whose
+   * tokens must name the tenant in `tenant_claim`. */
+  bound: boolean;
+  tenant_claim: string;
+  role_claim: string;
+  groups_claim: string;
+  group_roles: Record<string, string>;
+}
+
+/**
+ * `GET /v1/gateway/oidc-issuers` (a gateway key): the issuers that may mint tokens of the key's tenant. A tenant with
+ * its own issuer gets that one only; otherwise the deployment-wide issuer, if there is one; otherwise none.
+ */
+export interface GatewayOidcAnswer {
+  tenant_id: string;
+  issuers: GatewayOidcIssuer[];
+}

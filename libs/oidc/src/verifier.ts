@@ -113,7 +113,7 @@ export class OidcTokenVerifier {
 
   /** Forgets a cached key set (e.g. when an issuer binding changes). */
   forget(issuer: string): void {
-    this.keySets.delete(issuer);
+    for (const key of this.keySets.keys()) if (key.startsWith(`${issuer}\n`)) this.keySets.delete(key);
   }
 
   private keySetOf(trust: IssuerTrust): Promise<KeySet> {

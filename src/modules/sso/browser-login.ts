@@ -9,7 +9,8 @@ import { ScimService } from './scim/scim.service.js';
 import { isSessionRole } from './sessions/session-roles.js';
 import { SessionsService, type OpenedSession } from './sessions/sessions.service.js';
 
-export type Identity = Pick<Principal, 'tenantId' | 'role' | 'subject'>;
+/** Who logs in; `sub` (the IdP's user id: OIDC `sub`, SAML NameID) is matched exactly to SCIM's externalId. */
+export type Identity = Pick<Principal, 'tenantId' | 'role' | 'subject'> & { sub?: string };
 type Method = 'oidc' | 'saml';
 
 const LABEL: Record<Method, string> = { oidc: 'OIDC', saml: 'SAML' };
@@ -34,7 +35,8 @@ export class BrowserLogin {
       const identity = mapClaims(mapping, claims);
       if (await this.index.hasOwnIssuer(identity.tenantId)) throw new OidcRefused('tenant_not_bound');
       if (!(await this.tenants.tenantExists(identity.tenantId))) throw new OidcRefused('unknown_tenant');
-      return identity;
+      const sub = typeof claims.sub === 'string' && claims.sub.length <= 256 ? claims.sub : undefined;
+      return { ...identity, sub };
     } catch (error) {
       if (!(error instanceof OidcRefused)) throw error;
       const claimed = claims[mapping.tenantClaim];
@@ -56,12 +58,19 @@ export class BrowserLogin {
       return this.refuse(method, identity.tenantId, 'role_not_grantable', { subject: identity.subject });
     }
     // SCIM owns the lifecycle: a deactivated person gets no session; their groups decide the role.
-    const scim = await this.scim.atLogin(identity.tenantId, identity.subject, identity.role);
+    const scim = await this.scim.atLogin(identity.tenantId, identity.subject, identity.sub, identity.role);
     if (scim === 'deactivated') {
       return this.refuse(method, identity.tenantId, 'user_deactivated', { subject: identity.subject });
     }
     return this.sessions.open(
-      { ...identity, role: scim.role, via: method, keyId: null, userId: scim.userId },
+      {
+        tenantId: identity.tenantId,
+        subject: identity.subject,
+        role: scim.role,
+        via: method,
+        keyId: null,
+        userId: scim.userId,
+      },
       actor,
       userAgent,
     );

@@ -7,6 +7,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { BrowserLogin } from './browser-login.js';
 import { CredentialChain } from './credential-chain.js';
 import { LoginAudit } from './login-audit.js';
+import { GatewayOidcController } from './oidc/gateway-oidc.controller.js';
 import { IssuerIndex } from './oidc/issuer-index.js';
 import { OidcBearerResolver } from './oidc/oidc-bearer.resolver.js';
 import { OidcIssuersController } from './oidc/oidc-issuers.controller.js';
@@ -38,6 +39,7 @@ import { SsoController } from './sso.controller.js';
     SessionsController,
     SsoController,
     OidcIssuersController,
+    GatewayOidcController,
     OidcLoginController,
     SamlLoginController,
     ScimController,

@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
-import type { AuthOutcome, Principal } from './principal.js';
+import type { JwtOutcome } from './oidc-tokens.js';
+import type { AuthOutcome } from './principal.js';
 
 /** Roles whose keys may relay MCP traffic. Machine keys of other surfaces (fleet-push, gateway) may not. */
 export const RELAY_ROLES: ReadonlySet<Role> = new Set<Role>([
@@ -18,11 +19,11 @@ const REALM = 'Bearer realm="agent-bom-gateway"';
 const MAX_CACHE = 10_000;
 
 /**
- * The seam for OIDC bearer JWTs (SSO issue): a verifier resolves a JWT to a principal of one of the gateway's
- * tenants, or says it is not one of its tokens. None is configured yet, so JWTs are refused as invalid tokens.
+ * OIDC access tokens (see `GatewayOidc`): a verifier resolves a JWT to a principal of one of the gateway's tenants,
+ * or refuses it with a reason. Without one, every JWT is refused as an invalid token.
  */
 export interface JwtVerifier {
-  verify(token: string): Promise<Principal | undefined>;
+  verify(token: string): Promise<JwtOutcome>;
 }
 
 interface Cached {
@@ -42,6 +43,8 @@ export class Authenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<AuthOutcome>>();
   private readonly bearerDigest?: Buffer;
+  /** The `WWW-Authenticate` value of a 401 (plus `error=…` when a credential was given). */
+  private readonly challenge: string;
 
   constructor(
     private readonly options: {
@@ -53,10 +56,15 @@ export class Authenticator {
       positiveTtlMs: number;
       negativeTtlMs: number;
       jwt?: JwtVerifier;
+      /** RFC 9728 metadata URL, named in every 401 challenge (`resource_metadata`) so MCP clients find the IdP. */
+      resourceMetadata?: string;
     },
     private readonly logger: Logger,
   ) {
     if (options.bearerToken) this.bearerDigest = digest(options.bearerToken);
+    this.challenge = options.resourceMetadata
+      ? `${REALM}, resource_metadata="${options.resourceMetadata}"`
+      : REALM;
   }
 
   get required(): boolean {
@@ -77,7 +85,7 @@ export class Authenticator {
           },
         };
       }
-      return { ok: false, status: 401, reason: 'a credential is required', challenge: REALM };
+      return { ok: false, status: 401, reason: 'a credential is required', challenge: this.challenge };
     }
     const hash = digest(token);
     if (this.bearerDigest && timingSafeEqual(hash, this.bearerDigest)) {
@@ -100,11 +108,14 @@ export class Authenticator {
       this.inflight.set(key, pending);
     }
     return pending.then((outcome) => {
-      const ttl = outcome.ok
+      let ttl = outcome.ok
         ? this.options.positiveTtlMs
         : outcome.status === 503
           ? 0
           : this.options.negativeTtlMs;
+      // An access token is never served from the cache past its own expiry.
+      if (outcome.ok && outcome.principal.expiresAt)
+        ttl = Math.min(ttl, outcome.principal.expiresAt - Date.now());
       if (ttl > 0) {
         if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value!);
         this.cache.set(key, { expires: Date.now() + ttl, outcome });
@@ -118,7 +129,7 @@ export class Authenticator {
       ok: false,
       status: 401,
       reason: 'the credential is not valid here',
-      challenge: `${REALM}, error="invalid_token"`,
+      challenge: `${this.challenge}, error="invalid_token"`,
     };
     if (token.startsWith(API_KEY_PREFIX) && this.options.links.length) {
       let failures = 0;
@@ -132,7 +143,7 @@ export class Authenticator {
               ok: false,
               status: 403,
               reason: `a ${answer.role} key may not relay MCP traffic`,
-              challenge: `${REALM}, error="insufficient_scope"`,
+              challenge: `${this.challenge}, error="insufficient_scope"`,
             };
           }
           return {
@@ -158,13 +169,35 @@ export class Authenticator {
           ok: false,
           status: 503,
           reason: 'the control plane cannot confirm the key right now',
-          challenge: REALM,
+          challenge: this.challenge,
         };
       return invalid;
     }
     if (this.options.jwt && token.split('.').length === 3) {
-      const principal = await this.options.jwt.verify(token).catch(() => undefined);
-      if (principal) return { ok: true, principal };
+      const outcome = await this.options.jwt.verify(token).catch((error: unknown) => {
+        this.logger.warn({ error: (error as Error).message }, 'access token check failed');
+        return { ok: false as const, reason: 'error' };
+      });
+      if (!outcome.ok && outcome.reason === 'issuer_unavailable') {
+        // The IdP's keys cannot be fetched: the token may be good, so fail closed without telling the client to
+        // log in again (503, not cached), as when the control plane cannot confirm a key.
+        return {
+          ok: false,
+          status: 503,
+          reason: 'the identity provider cannot be reached to check the token right now',
+          challenge: this.challenge,
+        };
+      }
+      if (!outcome.ok) return invalid;
+      if (outcome.principal.role && !RELAY_ROLES.has(outcome.principal.role as Role)) {
+        return {
+          ok: false,
+          status: 403,
+          reason: `a ${outcome.principal.role} token may not relay MCP traffic`,
+          challenge: `${this.challenge}, error="insufficient_scope"`,
+        };
+      }
+      return { ok: true, principal: outcome.principal };
     }
     return invalid;
   }

@@ -7,6 +7,8 @@ export interface Principal {
   id: string;
   method: 'api_key' | 'bearer' | 'none' | 'jwt';
   role?: string;
+  /** An access token's `exp` (ms): no cached answer outlives it. */
+  expiresAt?: number;
 }
 
 export type AuthOutcome =

@@ -12,6 +12,29 @@ describe('gateway configuration', () => {
       expect(() => parseRate(bad)).toThrow();
   });
 
+  it('takes the public URL (the OIDC audience is it plus /mcp) from the env or a concrete bind, and refuses a bad one', () => {
+    const url = (bind: string, value?: string) =>
+      parseGatewayConfig(
+        { bind, upstreams: 'u.yaml', bearerToken: 'b'.repeat(16) },
+        value === undefined ? {} : { AGENT_BOM_GATEWAY_PUBLIC_URL: value },
+      ).publicUrl;
+    expect(url('127.0.0.1:8090')).toBe('http://127.0.0.1:8090');
+    expect(url('[::1]:8090')).toBe('http://[::1]:8090');
+    expect(url('127.0.0.1:0')).toBeUndefined(); // the port is not known yet
+    expect(url('0.0.0.0:8090')).toBeUndefined(); // nor the address clients use
+    expect(url('0.0.0.0:8090', 'https://gw.example.com/')).toBe('https://gw.example.com');
+    expect(url('127.0.0.1:8090', 'http://localhost:8090')).toBe('http://localhost:8090');
+    for (const bad of [
+      'gw.example.com',
+      'http://gw.example.com',
+      'https://gw.example.com/prefix',
+      'https://gw.example.com/?x=1',
+      'https://user:pw@gw.example.com',
+    ]) {
+      expect(() => url('0.0.0.0:8090', bad)).toThrow(/AGENT_BOM_GATEWAY_PUBLIC_URL/);
+    }
+  });
+
   it('parses --bind like the seed shows, and refuses what it cannot listen on', () => {
     expect(parseBind('0.0.0.0:8090')).toEqual({ host: '0.0.0.0', port: 8090 });
     expect(parseBind('[::1]:0')).toEqual({ host: '::1', port: 0 });

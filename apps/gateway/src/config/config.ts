@@ -96,6 +96,12 @@ export interface GatewayConfig {
   blockDrift: boolean;
   /** How long a session remembers a forwarded id and payload (`--replay-window`, default 5m; 0 off). */
   replayWindowMs: number;
+  /**
+   * The gateway's public base URL (`AGENT_BOM_GATEWAY_PUBLIC_URL`, default `http://HOST:PORT` of a concrete bind):
+   * its OAuth protected-resource identifier is this plus `/mcp`, the audience OIDC access tokens must carry.
+   * Undefined: OIDC access tokens are not accepted and no resource metadata is served.
+   */
+  publicUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -238,6 +244,7 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
   return {
     host,
     port,
+    publicUrl: parsePublicUrl(get('AGENT_BOM_GATEWAY_PUBLIC_URL'), host, port),
     controlPlane: cpUrl
       ? { display: cpUrl.trim().replace(/\/+$/, ''), url: cpUrl.trim(), tokens }
       : undefined,
@@ -285,6 +292,29 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
     blockDrift: flag('AGENT_BOM_GATEWAY_BLOCK_DRIFT', options.blockDrift),
     replayWindowMs,
   };
+}
+
+/** An origin: https, or http on a loopback host (the gateway serves its metadata at its own root). */
+function parsePublicUrl(value: string | undefined, host: string, port: number): string | undefined {
+  if (value === undefined) {
+    if (port === 0 || host === '0.0.0.0' || host === '::') return undefined;
+    return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`AGENT_BOM_GATEWAY_PUBLIC_URL must be a URL (got "${value.slice(0, 80)}")`);
+  }
+  if (url.search || url.hash || url.username || url.password || url.pathname.replace(/\/+$/, '')) {
+    throw new ConfigError(
+      'AGENT_BOM_GATEWAY_PUBLIC_URL must be an origin like https://gateway.example.com (no path, query or credentials)',
+    );
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new ConfigError('AGENT_BOM_GATEWAY_PUBLIC_URL must be https:// (http:// only on a loopback host)');
+  }
+  return url.origin;
 }
 
 /** `HOST:PORT`, `[::1]:PORT` or `:PORT` (all interfaces). */

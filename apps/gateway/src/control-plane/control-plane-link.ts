@@ -2,6 +2,7 @@ import type {
   AuditIngestRequest,
   AuditIngestResult,
   DiscoveryAnswer,
+  GatewayOidcAnswer,
   IntrospectionAnswer,
   MeView,
 } from '../../../../libs/contracts/src/index.js';
@@ -90,6 +91,17 @@ export class ControlPlaneLink {
         },
       );
       return body && body.active === true && typeof body.tenant_id === 'string' ? body : { active: false };
+    });
+  }
+
+  /** The OIDC issuers whose access tokens this link's tenant accepts (`GET /v1/gateway/oidc-issuers`). */
+  oidcIssuers(): Promise<GatewayOidcAnswer> {
+    return this.track(async () => {
+      const { body } = await this.client.getJson<GatewayOidcAnswer>('/v1/gateway/oidc-issuers');
+      if (!body || typeof body.tenant_id !== 'string' || !Array.isArray(body.issuers)) {
+        throw new Error('the control plane answered oidc-issuers without {tenant_id, issuers}');
+      }
+      return body;
     });
   }
 

@@ -14,6 +14,8 @@ export interface HealthSources {
   readonly tenants: Tenants;
   readonly links: readonly ControlPlaneLink[];
   readonly authenticator: () => Authenticator;
+  /** Whether OIDC access tokens are accepted. */
+  readonly oidc: () => boolean;
   readonly limiter: () => RateLimiter | undefined;
   readonly filePolicy: () => FilePolicy | undefined;
 }
@@ -44,7 +46,11 @@ export function healthView(sources: HealthSources, viewer?: string) {
     ].sort(),
     auth: {
       incoming_token_required: sources.authenticator().required,
-      methods: [...(config.bearerToken ? ['bearer_token'] : []), ...(links.length ? ['api_key'] : [])],
+      methods: [
+        ...(config.bearerToken ? ['bearer_token'] : []),
+        ...(links.length ? ['api_key'] : []),
+        ...(sources.oidc() ? ['oidc'] : []),
+      ],
     },
     rate_limit: {
       backend: limiter ? limiter.backend : 'disabled',

@@ -105,7 +105,8 @@ export class OidcBearerResolver {
         throw new OidcRefused('replayed_jti');
       }
     }
-    const stateUntil = await this.checkScim(identity.tenantId, identity.subject, verified.iat!);
+    const sub = typeof verified.sub === 'string' && verified.sub.length <= 256 ? verified.sub : null;
+    const stateUntil = await this.checkScim(identity.tenantId, identity.subject, sub, verified.iat!);
     const principal: Principal = {
       tenantId: identity.tenantId,
       role: identity.role,
@@ -136,12 +137,17 @@ export class OidcBearerResolver {
 
   /**
    * The subject (as for browser logins: email, else preferred_username, else sub) matched case-insensitively to a
-   * SCIM user's userName or email in the token's tenant: inactive → refused; no live user but one deleted after the
-   * token was issued (iat, with the clock skew) → refused. A subject SCIM never knew is unaffected. Returns until
-   * when the answer holds.
+   * SCIM user's userName or email in the token's tenant, and the `sub` claim matched exactly to its externalId (the
+   * IdP's opaque user id): inactive → refused; no live user but one deleted after the token was issued (iat, with
+   * the clock skew) → refused. A subject SCIM never knew is unaffected. Returns until when the answer holds.
    */
-  private async checkScim(tenantId: string, subject: string, issuedAt: number): Promise<number> {
-    const key = `${tenantId}\n${subject.toLowerCase()}`;
+  private async checkScim(
+    tenantId: string,
+    subject: string,
+    sub: string | null,
+    issuedAt: number,
+  ): Promise<number> {
+    const key = `${tenantId}\n${subject.toLowerCase()}\n${sub ?? ''}`;
     const now = Date.now();
     const live = (k: string) => {
       const entry = this.standings.get(k);
@@ -151,7 +157,7 @@ export class OidcBearerResolver {
     if (!cached) {
       const generation = this.generation;
       cached = {
-        standing: await this.scim.standingOf(tenantId, subject),
+        standing: await this.scim.standingOf(tenantId, subject, sub),
         until: now + this.config.authCacheTtlSeconds * 1000,
       };
       if (generation === this.generation && this.config.authCacheTtlSeconds > 0) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isRole, type Role } from '../../../../libs/contracts/src/index.js';
+import { isRole, type GatewayOidcAnswer, type Role } from '../../../../libs/contracts/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
 import { idpUrl } from '../../../core/config/sso-config.js';
@@ -57,6 +57,47 @@ export class OidcIssuersService {
     const row = await this.repository.find(tenantId);
     if (!row) throw notFound('OIDC issuer binding');
     return view(row);
+  }
+
+  /**
+   * The issuers a gateway of the principal's tenant may accept tokens of: the tenant's own issuer alone, else the
+   * deployment-wide one (whose tokens must then name the tenant), else none.
+   */
+  async forGateway(principal: Principal): Promise<GatewayOidcAnswer> {
+    const own = await this.repository.find(principal.tenantId);
+    if (own) {
+      return {
+        tenant_id: principal.tenantId,
+        issuers: [
+          {
+            issuer: own.issuer,
+            jwks_uri: own.jwksUri,
+            bound: true,
+            tenant_claim: own.tenantClaim,
+            role_claim: own.roleClaim,
+            groups_claim: own.groupsClaim,
+            group_roles: own.groupRoles,
+          },
+        ],
+      };
+    }
+    const global = this.config.sso.oidc;
+    return {
+      tenant_id: principal.tenantId,
+      issuers: global
+        ? [
+            {
+              issuer: global.issuer,
+              jwks_uri: global.jwksUri ?? null,
+              bound: false,
+              tenant_claim: global.tenantClaim,
+              role_claim: global.roleClaim,
+              groups_claim: global.groupsClaim,
+              group_roles: { ...global.groupRoles },
+            },
+          ]
+        : [],
+    };
   }
 
   async bind(principal: Principal, tenantId: string, body: BindOidcIssuerDto): Promise<OidcIssuerView> {

@@ -85,30 +85,37 @@ export class ScimRepository {
     return rows[0] ?? null;
   }
 
-  /** The user a login subject (user name or email) names, if SCIM provisioned one. */
-  async userForSubject(tenantId: string, subject: string): Promise<ScimUserRow | null> {
+  /**
+   * The user a login names, if SCIM provisioned one: by subject (user name or email, case-insensitive) or by `sub`
+   * (the IdP's user id) equal to its externalId. An active match wins (as for bearer tokens).
+   */
+  async userForSubject(tenantId: string, subject: string, sub: string | null): Promise<ScimUserRow | null> {
     const rows: ScimUserRow[] = await this.dataSource.query(
-      `SELECT * FROM scim_users WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))
+      `SELECT * FROM scim_users
+        WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2) OR external_id = $3)
         ORDER BY active DESC LIMIT 1`,
-      [tenantId, subject],
+      [tenantId, subject, sub],
     );
     return rows[0] ?? null;
   }
 
   /**
-   * What SCIM says about a bearer subject (user name or email, case-insensitive): whether a live user matches and is
-   * active (`null`: none), the latest deletion of a user it named (`null`: none), and whether the tenant has any SCIM
-   * users at all. One indexed round trip.
+   * What SCIM says about a bearer subject: a user matches when its userName or email equals `subject`
+   * (case-insensitive) or its externalId equals `sub` exactly (the IdP's opaque user id). Answers whether a live
+   * user matches and is active (`null`: none), the latest deletion of a user that matched (`null`: none), and whether
+   * the tenant has any SCIM users at all. One indexed round trip.
    */
-  async standingOf(tenantId: string, subject: string): Promise<ScimStanding> {
+  async standingOf(tenantId: string, subject: string, sub: string | null): Promise<ScimStanding> {
     const rows: ScimStanding[] = await this.dataSource.query(
       `SELECT (SELECT bool_or(active) FROM scim_users
-                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))) AS active,
+                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2)
+                                          OR external_id = $3)) AS active,
               (SELECT max(deleted_at) FROM scim_deleted_users
-                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))) AS deleted_at,
+                WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2)
+                                          OR external_id = $3)) AS deleted_at,
               (EXISTS (SELECT 1 FROM scim_users WHERE tenant_id = $1)
                 OR EXISTS (SELECT 1 FROM scim_deleted_users WHERE tenant_id = $1)) AS tenant_uses_scim`,
-      [tenantId, subject],
+      [tenantId, subject, sub],
     );
     return rows[0];
   }
@@ -159,8 +166,9 @@ export class ScimRepository {
     return (
       returned(
         await this.q(tx).query(
-          `WITH gone AS (DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, user_name, email)
-           INSERT INTO scim_deleted_users (tenant_id, user_name, email) SELECT * FROM gone RETURNING 1`,
+          `WITH gone AS (DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2
+                          RETURNING tenant_id, user_name, email, external_id)
+           INSERT INTO scim_deleted_users (tenant_id, user_name, email, external_id) SELECT * FROM gone RETURNING 1`,
           [tenantId, id],
         ),
       ).length > 0

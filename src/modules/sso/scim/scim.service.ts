@@ -69,9 +69,10 @@ export class ScimService {
   async atLogin(
     tenantId: string,
     subject: string,
+    sub: string | undefined,
     role: HumanRole | 'platform-admin',
   ): Promise<{ role: HumanRole | 'platform-admin'; userId: string | null } | 'deactivated'> {
-    const user = await this.scim.userForSubject(tenantId, subject);
+    const user = await this.scim.userForSubject(tenantId, subject, sub ?? null);
     if (!user) return { role, userId: null };
     if (!user.active) return 'deactivated';
     const groups = await this.scim.groupsOfUser(tenantId, user.id);

@@ -1,0 +1,88 @@
+import { describe, expect, it } from '@jest/globals';
+import pino from 'pino';
+import { Authenticator, type JwtVerifier } from './authenticator.js';
+import type { JwtOutcome } from './oidc-tokens.js';
+
+const METADATA = 'https://gw.example.com/.well-known/oauth-protected-resource/mcp';
+const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
+
+/** A verifier that answers what it is told and counts the calls (the JWT checks themselves are libs/oidc's). */
+function verifier(outcome: JwtOutcome): JwtVerifier & { calls: number } {
+  return {
+    calls: 0,
+    async verify() {
+      this.calls++;
+      return outcome;
+    },
+  };
+}
+
+function authenticator(jwt: JwtVerifier) {
+  return new Authenticator(
+    {
+      defaultTenant: 'default',
+      required: true,
+      links: [],
+      positiveTtlMs: 10_000,
+      negativeTtlMs: 5_000,
+      jwt,
+      resourceMetadata: METADATA,
+    },
+    pino({ level: 'silent' }),
+  );
+}
+
+const headers = (token?: string) => (token ? { authorization: `Bearer ${token}` } : {});
+
+describe('gateway Authenticator with OIDC access tokens', () => {
+  it('names the resource metadata in every 401 challenge', async () => {
+    const auth = authenticator(verifier({ ok: false, reason: 'expired' }));
+    expect(await auth.authenticate(headers())).toMatchObject({
+      status: 401,
+      challenge: `Bearer realm="agent-bom-gateway", resource_metadata="${METADATA}"`,
+    });
+    expect(await auth.authenticate(headers(JWT))).toMatchObject({
+      status: 401,
+      challenge: `Bearer realm="agent-bom-gateway", resource_metadata="${METADATA}", error="invalid_token"`,
+    });
+  });
+
+  it('an IdP that cannot be reached is a 503 (not a re-login), and not cached', async () => {
+    const jwt = verifier({ ok: false, reason: 'issuer_unavailable' });
+    const auth = authenticator(jwt);
+    expect(await auth.authenticate(headers(JWT))).toMatchObject({ ok: false, status: 503 });
+    await auth.authenticate(headers(JWT));
+    expect(jwt.calls).toBe(2);
+  });
+
+  it('a role that may not relay is a 403 with insufficient_scope', async () => {
+    const auth = authenticator(
+      verifier({
+        ok: true,
+        principal: { tenant: 't', subject: 'oidc:x', id: 'oidc:x', method: 'jwt', role: 'fleet-push' },
+      }),
+    );
+    expect(await auth.authenticate(headers(JWT))).toMatchObject({
+      status: 403,
+      challenge: expect.stringContaining('error="insufficient_scope"'),
+    });
+  });
+
+  it('a cached answer never outlives the token: an expired one is checked again', async () => {
+    const jwt = verifier({
+      ok: true,
+      principal: {
+        tenant: 't',
+        subject: 'oidc:x',
+        id: 'oidc:x',
+        method: 'jwt',
+        role: 'viewer',
+        expiresAt: Date.now() - 1,
+      },
+    });
+    const auth = authenticator(jwt);
+    expect(await auth.authenticate(headers(JWT))).toMatchObject({ ok: true });
+    await auth.authenticate(headers(JWT));
+    expect(jwt.calls).toBe(2);
+  });
+});

@@ -1,0 +1,174 @@
+import { decodeJwt } from 'jose';
+import type { Logger } from 'pino';
+import { isRole, type GatewayOidcIssuer, type Role } from '../../../../libs/contracts/src/index.js';
+import {
+  mapClaims,
+  OidcRefused,
+  OidcTokenVerifier,
+  type ClaimMapping,
+} from '../../../../libs/oidc/src/index.js';
+import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
+import type { Principal } from './principal.js';
+
+/** One trusted issuer: how its claims map, and which of this gateway's tenants it may mint. */
+interface TrustedIssuer {
+  issuer: string;
+  jwksUri?: string;
+  mapping: Omit<ClaimMapping, 'boundTenant'>;
+  /** Its own tenant (a tenant-bound issuer), or undefined for the deployment-wide issuer. */
+  bound?: string;
+  /** Served tenants it may mint: the bound one, or those that accept the deployment-wide issuer. */
+  tenants: Set<string>;
+}
+
+export type JwtOutcome = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+/**
+ * OIDC access tokens at the gateway edge (the MCP authorization spec's resource server). Trust comes from the
+ * control plane, per served tenant, through that tenant's gateway key (`GET /v1/gateway/oidc-issuers`); the
+ * audience is this gateway's own resource identifier, never the control plane's. Guarantees:
+ * - signature, algorithm allow-list, `iss`, `aud`, `exp`/`nbf`/`iat` are checked by `libs/oidc` (JWKS cached);
+ * - the tenant comes from the token (the bound issuer's tenant, or the deployment-wide issuer's tenant claim) and is
+ *   accepted only if it is a tenant this gateway's own keys serve and the issuer may mint it there: a token of a
+ *   tenant the gateway does not serve, or of a tenant with its own IdP minted by another, is refused;
+ * - the role follows the control plane's rules (human role claim, operator group map); the relay checks it;
+ * - if the control plane cannot be asked, the last good trust is kept; before the first answer, JWTs are refused.
+ */
+export class GatewayOidc {
+  private byIssuer = new Map<string, TrustedIssuer>();
+  private readonly perTenant = new Map<string, GatewayOidcIssuer[]>();
+  private readonly verifier: OidcTokenVerifier;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: {
+      /** The gateway's protected-resource identifier (`<public URL>/mcp`): the required `aud`. */
+      resource: string;
+      links: ControlPlaneLink[];
+      refreshMs: number;
+      jwksCacheSeconds?: number;
+    },
+    private readonly logger: Logger,
+  ) {
+    this.verifier = new OidcTokenVerifier({
+      trustOf: (issuer) => {
+        const trusted = this.byIssuer.get(issuer);
+        return trusted && { issuer, audience: options.resource, jwksUri: trusted.jwksUri };
+      },
+      jwksCacheSeconds: options.jwksCacheSeconds,
+    });
+  }
+
+  /** Every trusted issuer, sorted (the resource metadata's `authorization_servers`). */
+  get issuers(): string[] {
+    return [...this.byIssuer.keys()].sort();
+  }
+
+  /** Reads every tenant's trust now, then again every `refreshMs`. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.options.refreshMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async refresh(): Promise<void> {
+    for (const link of this.options.links) {
+      if (!link.tenant) continue;
+      try {
+        const answer = await link.oidcIssuers();
+        if (answer.tenant_id !== link.tenant) continue; // never trust an answer for a tenant the link was not made for
+        this.perTenant.set(link.tenant, answer.issuers);
+      } catch (error) {
+        this.logger.warn(
+          { tenant: link.tenant, error: (error as Error).message },
+          'could not read OIDC issuers from the control plane; keeping the last ones',
+        );
+      }
+    }
+    this.rebuild();
+  }
+
+  async verify(token: string): Promise<JwtOutcome> {
+    try {
+      const { trust, claims } = await this.verifier.verify(token);
+      const trusted = this.byIssuer.get(trust.issuer);
+      if (!trusted) throw new OidcRefused('unknown_issuer');
+      const identity = mapClaims({ ...trusted.mapping, boundTenant: trusted.bound }, claims);
+      if (!trusted.tenants.has(identity.tenantId)) throw new OidcRefused('tenant_not_bound');
+      const sub = typeof claims.sub === 'string' ? claims.sub.slice(0, 200) : identity.subject;
+      return {
+        ok: true,
+        principal: {
+          tenant: identity.tenantId,
+          subject: `oidc:${identity.subject}`,
+          id: `oidc:${trust.issuer}#${sub}`,
+          method: 'jwt',
+          role: identity.role,
+          expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
+        },
+      };
+    } catch (error) {
+      if (!(error instanceof OidcRefused)) throw error;
+      this.logger.info(
+        { reason: error.reason, issuer: issuerOf(token) },
+        `access token refused: ${error.reason}`,
+      );
+      return { ok: false, reason: error.reason };
+    }
+  }
+
+  private rebuild(): void {
+    const next = new Map<string, TrustedIssuer>();
+    const conflicted = new Set<string>();
+    for (const [tenant, issuers] of this.perTenant) {
+      for (const entry of issuers) {
+        if (conflicted.has(entry.issuer)) continue;
+        const groupRoles: Record<string, Role> = {};
+        for (const [group, role] of Object.entries(entry.group_roles ?? {})) {
+          if (isRole(role)) groupRoles[group] = role;
+        }
+        const known = next.get(entry.issuer);
+        const bound = entry.bound ? tenant : undefined;
+        if (known) {
+          // One issuer is bound to one tenant at most (the control plane enforces it): two readings that
+          // disagree (a binding changed between two answers) are not guessed between; the issuer waits.
+          if (known.bound !== bound) {
+            this.logger.warn({ issuer: entry.issuer }, 'an OIDC issuer is bound differently by two tenants');
+            next.delete(entry.issuer);
+            conflicted.add(entry.issuer);
+            continue;
+          }
+          known.tenants.add(tenant);
+          continue;
+        }
+        next.set(entry.issuer, {
+          issuer: entry.issuer,
+          jwksUri: entry.jwks_uri ?? undefined,
+          mapping: {
+            tenantClaim: entry.tenant_claim,
+            roleClaim: entry.role_claim,
+            groupsClaim: entry.groups_claim,
+            groupRoles,
+          },
+          bound,
+          tenants: new Set([tenant]),
+        });
+      }
+    }
+    for (const issuer of this.byIssuer.keys()) if (!next.has(issuer)) this.verifier.forget(issuer);
+    this.byIssuer = next;
+  }
+}
+
+function issuerOf(token: string): string | undefined {
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === 'string' ? iss.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,284 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { freePort, startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
+import { makeIdpKey, TestIdp } from '../helpers/oidc-idp.js';
+import { runCli, startServer, waitFor, type Server } from '../helpers/processes.js';
+
+/**
+ * The gateway edge of SSO (issue 11, item 6): an MCP SDK client with an access token from the company IdP calls a
+ * tool through a real gateway; the issuers come from a real control plane (its deployment-wide issuer and a
+ * tenant-bound one), the IdPs are real `oidc-provider`s on loopback, the audience is the gateway's own resource.
+ */
+describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata', () => {
+  let db: TestDatabase;
+  let cp: Server;
+  let gateway: GatewayProcess;
+  let idpA: TestIdp; // deployment-wide issuer (AGENT_BOM_OIDC_ISSUER): tokens name their tenant
+  let idpB: TestIdp; // bound to tenant-b by a platform admin
+  let stranger: TestIdp; // trusted by nobody
+  let alpha: HttpMcpServer;
+  let beta: HttpMcpServer;
+  let work: string;
+  let publicUrl: string;
+  let resource: string;
+  const keys: Record<string, string> = {};
+  const CP_AUDIENCE = 'api://agent-bom';
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  const connect = async (upstream: string, token: string) => {
+    const client = new Client({ name: 'e2e-oidc', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp/${upstream}`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    return client;
+  };
+  const initialize = (upstream: string, token?: string) =>
+    fetch(`${gateway.url}/mcp/${upstream}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '1' },
+        },
+      }),
+    });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
+    resource = `${publicUrl}/mcp`;
+    // The metadata lists issuers sorted; the SDK logs in at the first: give A's IdP the port that sorts first.
+    const [portA, portB] = [await freePort(), await freePort()].sort();
+    idpA = await TestIdp.start({
+      port: portA,
+      keys: [await makeIdpKey('a1'), await makeIdpKey('a2', 'RS256')],
+      audience: resource,
+      serviceClients: {
+        'svc-a': { tenant_id: 'tenant-a', agent_bom_role: 'analyst' },
+        'svc-c': { tenant_id: 'tenant-c' },
+        'svc-a-claims-b': { tenant_id: 'tenant-b' },
+      },
+    });
+    idpB = await TestIdp.start({
+      port: portB,
+      keys: [await makeIdpKey('b1', 'RS256')],
+      audience: resource,
+      serviceClients: { 'svc-b': {} },
+    });
+    stranger = await TestIdp.start({ keys: [await makeIdpKey('s1')], audience: resource });
+
+    db = await createTestDatabase();
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: 'warn',
+      AGENT_BOM_OIDC_ISSUER: idpA.issuer,
+      AGENT_BOM_OIDC_AUDIENCE: CP_AUDIENCE,
+    };
+    cp = await startServer(['--port', '0'], env);
+    for (const tenant of ['tenant-a', 'tenant-b', 'tenant-c', 'ops']) {
+      expect((await runCli(['tenants', 'create', tenant], env)).code).toBe(0);
+    }
+    const key = async (tenant: string, role: string) => {
+      const created = await runCli(['keys', 'create', '--tenant', tenant, '--role', role], env);
+      expect(created.code).toBe(0);
+      return created.stdout.trim();
+    };
+    keys.gatewayA = await key('tenant-a', 'gateway');
+    keys.gatewayB = await key('tenant-b', 'gateway');
+    keys.platform = await key('ops', 'platform-admin');
+    const bound = await fetch(`${cp.url}/v1/tenants/tenant-b/oidc`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${keys.platform}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        issuer: idpB.issuer,
+        audience: CP_AUDIENCE,
+        group_roles: { 'laptop-agents': 'fleet-push' },
+      }),
+    });
+    expect(bound.status).toBe(200);
+
+    alpha = await startHttpMcpServer({ name: 'alpha', tools: ['alpha_search'], answer: 'alpha says hi' });
+    beta = await startHttpMcpServer({ name: 'beta', tools: ['beta_search'], answer: 'beta says hi' });
+    work = mkdtempSync(path.join(tmpdir(), 'agent-bom-gw-oidc-'));
+    const overlay = path.join(work, 'upstreams.yaml');
+    writeFileSync(
+      overlay,
+      [
+        'upstreams:',
+        `  - { name: alpha, url: "${alpha.url}/mcp", auth: none, tenant: tenant-a }`,
+        `  - { name: beta, url: "${beta.url}/mcp", auth: none, tenant: tenant-b }`,
+        '',
+      ].join('\n'),
+    );
+    gateway = await startGateway(
+      [
+        ...['--bind', `127.0.0.1:${port}`, '--from-control-plane', cp.url, '--upstreams', overlay],
+        ...['--control-plane-token', keys.gatewayA, '--control-plane-token', keys.gatewayB],
+        ...['--egress-allow', '127.0.0.1/32'],
+      ],
+      { ...process.env, LOG_LEVEL: 'info', AGENT_BOM_GATEWAY_PUBLIC_URL: publicUrl },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await Promise.all([alpha?.close(), beta?.close()]);
+    cp?.child.kill('SIGTERM');
+    await cp?.exited;
+    await db?.drop();
+    await Promise.all([idpA?.stop(), idpB?.stop(), stranger?.stop()]);
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  it('serves the RFC 9728 metadata without a credential: the resource and both tenants’ issuers', async () => {
+    const expected = {
+      resource,
+      authorization_servers: [idpA.issuer, idpB.issuer].sort(),
+      bearer_methods_supported: ['header'],
+      resource_name: 'agent-bom gateway',
+    };
+    for (const suffix of ['', '/mcp', '/mcp/alpha']) {
+      const res = await fetch(`${gateway.url}/.well-known/oauth-protected-resource${suffix}`);
+      expect({ suffix, status: res.status }).toEqual({ suffix, status: 200 });
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(await res.json()).toEqual(expected);
+    }
+    // Public means these paths only, and reading only: the relay next to them still needs a credential.
+    expect((await initialize('alpha')).status).toBe(401);
+    expect((await fetch(`${gateway.url}/.well-known/oauth-protected-resource/sse`)).status).toBe(404);
+    expect((await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp/a/b`)).status).toBe(404);
+    const post = await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp`, { method: 'POST' });
+    expect(post.status).toBe(404);
+  });
+
+  it('a 401 names the metadata in WWW-Authenticate, as the MCP authorization spec asks', async () => {
+    const res = await initialize('alpha');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer realm="agent-bom-gateway", resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp"`,
+    );
+  });
+
+  it("an SDK client with tenant A's access token from the IdP calls a tool of tenant A", async () => {
+    const token = await idpA.serviceToken('svc-a');
+    const client = await connect('alpha', token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['alpha_search']);
+    const result = await client.callTool({ name: 'alpha_search', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'alpha says hi' }]);
+    await client.close();
+    expect(alpha.authorizations.some((a) => a?.includes(token))).toBe(false); // the token stays at the edge
+  });
+
+  it('an SDK client with no token logs in by itself: 401 → metadata → the IdP (client credentials) → the tool', async () => {
+    const client = new Client({ name: 'e2e-oidc-auth', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp/alpha`), {
+        authProvider: new ClientCredentialsProvider({
+          clientId: 'svc-a',
+          clientSecret: 'svc-a-secret-0123456789abcdef',
+          expectedIssuer: idpA.issuer,
+          scope: 'api',
+        }),
+      }),
+    );
+    const result = await client.callTool({ name: 'alpha_search', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'alpha says hi' }]);
+    await client.close();
+  });
+
+  it("a token of tenant B (its own IdP) calls B's tool and reaches nothing of A", async () => {
+    const tokenB = await idpB.serviceToken('svc-b');
+    const client = await connect('beta', tokenB);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['beta_search']);
+    await client.close();
+    const before = alpha.methods.length;
+    await expect(connect('alpha', tokenB)).rejects.toThrow();
+    expect((await initialize('alpha', tokenB)).status).toBe(404);
+    expect(alpha.methods.length).toBe(before);
+    // And A's token reaches nothing of B.
+    expect((await initialize('beta', await idpA.serviceToken('svc-a'))).status).toBe(404);
+  });
+
+  it('a valid token whose role may not relay (a group mapped to a machine role) is a 403, relayed nowhere', async () => {
+    const before = beta.methods.length;
+    const res = await initialize('beta', await idpB.sign({ sub: 'laptop-1', groups: ['laptop-agents'] }));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    expect(beta.methods.length).toBe(before);
+  });
+
+  describe('refusals: each a 401 with the metadata challenge, relayed nowhere', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const cases: Array<[string, () => Promise<string>, string]> = [
+      [
+        'expired',
+        () => idpA.sign({ sub: 'x', tenant_id: 'tenant-a', iat: now() - 900, exp: now() - 300 }),
+        'expired',
+      ],
+      [
+        'wrong audience (the control plane’s)',
+        () => idpA.sign({ sub: 'x', tenant_id: 'tenant-a', aud: CP_AUDIENCE }),
+        'wrong_audience',
+      ],
+      [
+        'wrong issuer (an IdP nobody trusts)',
+        () => stranger.sign({ sub: 'x', tenant_id: 'tenant-a' }),
+        'unknown_issuer',
+      ],
+      [
+        'alg none',
+        async () =>
+          `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: idpA.issuer, aud: resource, sub: 'x', tenant_id: 'tenant-a', iat: now(), exp: now() + 300 })}.`,
+        'algorithm_not_allowed',
+      ],
+      ['a tenant the gateway does not serve', () => idpA.serviceToken('svc-c'), 'tenant_not_bound'],
+      [
+        'the deployment-wide issuer naming a tenant with its own IdP',
+        () => idpA.serviceToken('svc-a-claims-b'),
+        'tenant_not_bound',
+      ],
+      ["B's IdP naming tenant A", () => idpB.sign({ sub: 'x', tenant_id: 'tenant-a' }), 'tenant_not_bound'],
+      [
+        'no tenant claim from the deployment-wide issuer',
+        () => idpA.sign({ sub: 'x' }),
+        'missing_tenant_claim',
+      ],
+    ];
+    it.each(cases)('%s', async (_name, token, reason) => {
+      const before = alpha.methods.length + beta.methods.length;
+      const res = await initialize('alpha', await token());
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe(
+        `Bearer realm="agent-bom-gateway", resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp", error="invalid_token"`,
+      );
+      expect(alpha.methods.length + beta.methods.length).toBe(before);
+      await waitFor(() => gateway.output().includes(`access token refused: ${reason}`), 5000);
+    });
+  });
+
+  it('/healthz names oidc among the incoming methods', async () => {
+    const health = (await (await fetch(`${gateway.url}/healthz`)).json()) as {
+      auth: { methods: string[] };
+    };
+    expect(health.auth.methods).toEqual(['api_key', 'oidc']);
+  });
+});
