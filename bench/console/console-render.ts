@@ -13,7 +13,8 @@
  *   and frame intervals while zooming and panning;
  * - a finding's page (which looks its finding up by paging `GET /v1/findings`) until its blast radius is drawn;
  * - the findings table: navigation → first rows; each "Load more" (200 rows) → rows on screen, up to all of them;
- *   a sort of every loaded row; frame intervals while scrolling from top to bottom; rows in the DOM.
+ *   a sort of every loaded row; frame intervals while scrolling at a fast wheel's speed and while dragging the
+ *   scrollbar from top to bottom; long tasks while scrolling; rows in the DOM.
  *
  * Prints one JSON document (docs/console.md "Performance" quotes it). Not part of `npm test` or `npm run bench`:
  * seeding and 50 "Load more"s take about a minute.
@@ -86,11 +87,62 @@ async function longTasks(page: Page, since = 0) {
   };
 }
 
+const PROFILE = process.argv.includes('--profile');
+const TABLE_ONLY = process.argv.includes('--table-only');
+
+/** Frame intervals while the graph is zoomed (10 wheel steps) and panned (a 30-step drag). */
+async function zoomAndPan(page: Page) {
+  const canvas = page.getByRole('img', { name: /^Graph of/ });
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  return frames(page, async () => {
+    for (let i = 0; i < 10; i++) {
+      await page.mouse.wheel(0, -120);
+      await page.waitForTimeout(50);
+    }
+    await page.mouse.down();
+    for (let i = 0; i < 30; i++) {
+      await page.mouse.move(box.x + box.width / 2 + i * 8, box.y + box.height / 2 + i * 4);
+      await page.waitForTimeout(16);
+    }
+    await page.mouse.up();
+  });
+}
+
+interface CpuProfile {
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    hitCount?: number;
+  }>;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** `--profile`: the functions with the most self time in a CPU profile, for finding what is slow. */
+function topFunctions(profile: CpuProfile): string {
+  const self = new Map<string, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  (profile.samples ?? []).forEach((id, i) => {
+    const frame = byId.get(id)!.callFrame;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000);
+  });
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([key, ms]) => `${ms.toFixed(0).padStart(7)} ms  ${key}`)
+    .join('\n');
+}
+
 async function main(): Promise<void> {
   const FINDINGS = flag('findings', 10_000);
   const AGENTS = flag('agents', 1_000);
   const started = performance.now();
-  const cp = await startBenchControlPlane({ AGENT_BOM_CONSOLE_DIR: path.join(ROOT, 'dist/console') });
+  // AGENT_BOM_CONSOLE_DIR: another build of the console to compare (default: this checkout's dist/console).
+  const cp = await startBenchControlPlane({
+    AGENT_BOM_CONSOLE_DIR: process.env.AGENT_BOM_CONSOLE_DIR ?? path.join(ROOT, 'dist/console'),
+  });
   try {
     const admin = await cp.key('admin');
     const push = await cp.key('fleet-push');
@@ -213,9 +265,9 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor({ timeout: 30_000 });
 
-    // 1. Graph explorer on the advisory: ~2,000 nodes.
+    // 1. Graph explorer on the advisory: ~2,000 nodes (`--table-only` skips 1 and 2).
     const graphRuns = [];
-    for (let run = 0; run < 3; run++) {
+    for (let run = 0; run < (TABLE_ONLY ? 0 : 3); run++) {
       await page.goto(`${cp.baseUrl}/graph?node=${encodeURIComponent(`vuln:${ADVISORY}`)}`);
       await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, GRAPH_RENDERED, {
         timeout: 60_000,
@@ -230,25 +282,11 @@ async function main(): Promise<void> {
       );
     }
     const graphLongTasks = await longTasks(page);
-    const canvas = page.getByRole('img', { name: /^Graph of/ });
-    const box = (await canvas.boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    const zoomPan = await frames(page, async () => {
-      for (let i = 0; i < 10; i++) {
-        await page.mouse.wheel(0, -120);
-        await page.waitForTimeout(50);
-      }
-      await page.mouse.down();
-      for (let i = 0; i < 30; i++) {
-        await page.mouse.move(box.x + box.width / 2 + i * 8, box.y + box.height / 2 + i * 4);
-        await page.waitForTimeout(16);
-      }
-      await page.mouse.up();
-    });
+    const zoomPan = TABLE_ONLY ? undefined : await zoomAndPan(page);
 
     // 2. A finding's page: its blast radius, after looking the finding up page by page.
     const findingRuns = [];
-    for (let run = 0; run < 2; run++) {
+    for (let run = 0; run < (TABLE_ONLY ? 0 : 2); run++) {
       await page.goto(`${cp.baseUrl}/findings/${sampleFinding}`);
       await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, GRAPH_RENDERED, {
         timeout: 120_000,
@@ -314,19 +352,40 @@ async function main(): Promise<void> {
     );
     const sortMs = ((await page.evaluate('performance.now()')) as number) - sortStarted;
     const tasksBeforeScroll = (await page.evaluate('performance.now()')) as number;
+    const profiler = PROFILE ? await page.context().newCDPSession(page) : undefined;
+    if (profiler) {
+      await profiler.send('Profiler.enable');
+      await profiler.send('Profiler.start');
+    }
+    // A fast wheel (60 px a frame, about 3,600 px/s) from the top for 300 frames…
     const scroll = await frames(page, async () => {
       await page.evaluate(`new Promise((done) => {
         const el = document.querySelector('${table}');
-        const steps = 240;
+        el.scrollTop = 0;
         let i = 0;
         const step = () => {
-          el.scrollTop = (el.scrollHeight - el.clientHeight) * (++i / steps);
+          el.scrollTop += 60;
+          if (++i < 300) requestAnimationFrame(step); else done();
+        };
+        requestAnimationFrame(step);
+      })`);
+    });
+    // …and the scrollbar dragged: 240 frames from top to bottom (every frame shows new rows only).
+    const drag = await frames(page, async () => {
+      await page.evaluate(`new Promise((done) => {
+        const el = document.querySelector('${table}');
+        const steps = 240;
+        const end = el.scrollHeight - el.clientHeight;
+        let i = 0;
+        const step = () => {
+          el.scrollTop = end * (++i / steps);
           if (i < steps) requestAnimationFrame(step); else done();
         };
         requestAnimationFrame(step);
       })`);
     });
     const scrollLongTasks = await longTasks(page, tasksBeforeScroll);
+    if (profiler) process.stderr.write(topFunctions((await profiler.send('Profiler.stop')).profile) + '\n');
     const lastRowVisible = (await page.evaluate(
       `document.querySelector('${table}').scrollTop + document.querySelector('${table}').clientHeight >= document.querySelector('${table}').scrollHeight - 2`,
     )) as boolean;
@@ -349,7 +408,7 @@ async function main(): Promise<void> {
               first_frame_ms: round(r.first_frame_ms),
               impact_answer_ms: round(r.impact_answer_ms),
             })),
-            first_frame_median_ms: median(graphRuns.map((r) => r.first_frame_ms)),
+            first_frame_median_ms: graphRuns.length ? median(graphRuns.map((r) => r.first_frame_ms)) : null,
             long_tasks_last_run: graphLongTasks,
             zoom_and_pan_frames: zoomPan,
           },
@@ -363,7 +422,8 @@ async function main(): Promise<void> {
             rows_loaded: FINDINGS,
             rows_in_dom: rowsInDom,
             sort_all_rows_ms: round(sortMs),
-            scroll_top_to_bottom_frames: scroll,
+            wheel_scroll_frames: scroll,
+            scrollbar_drag_top_to_bottom_frames: drag,
             scroll_long_tasks: scrollLongTasks,
             rows_in_dom_at_bottom: rowsInDomAtEnd,
             reached_bottom: lastRowVisible,

@@ -57,10 +57,14 @@ export function GraphView({
               'font-size': 10,
               width: 14,
               height: 14,
-              'background-color': (element: { data(key: string): string }) =>
-                COLORS[element.data('kind')] ?? '#444',
+              'background-color': '#444',
             },
           },
+          // One selector per kind, not a function: cytoscape caches selector styles, a mapper runs per node.
+          ...Object.entries(COLORS).map(([kind, color]) => ({
+            selector: `node[kind = "${kind}"]`,
+            style: { 'background-color': color },
+          })),
           {
             selector: `node[id = ${JSON.stringify(root ?? '')}]`,
             style: { width: 24, height: 24, 'border-width': 3, 'border-color': '#000' },
@@ -71,6 +75,9 @@ export function GraphView({
           },
         ],
         layout: large ? { name: 'grid' } : { name: 'cose', animate: false },
+        // Large graphs: pan and zoom move a snapshot of the canvas and skip edges, redrawn when the motion stops.
+        textureOnViewport: large,
+        hideEdgesOnViewport: large,
         wheelSensitivity: 0.3,
         minZoom: 0.05,
         maxZoom: 1.6,
