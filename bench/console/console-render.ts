@@ -187,7 +187,7 @@ async function main(): Promise<void> {
         },
       );
       const count = FINDINGS / sources.length;
-      const findings = Array.from({ length: count }, (_, i) => {
+      const findings = Array.from({ length: count }, () => {
         const n = findingNo++;
         return {
           id: `f_${n.toString(16).padStart(24, '0')}`,
