@@ -147,6 +147,49 @@ describe('console: approving discovered upstreams', () => {
     await expect(section.getByText('*.corp.example', { exact: true }).count()).resolves.toBe(1);
   }, 60_000);
 
+  it('an admin edits the auto-approve list: canonical hosts added, a bad one refused with the API message, one removed; each change audited', async () => {
+    const hosts = async () =>
+      (await call<{ hosts: string[] }>(s.origin, s.adminKey, 'GET', '/v1/gateway/upstreams/auto-approve'))
+        .hosts;
+    const audited = async () =>
+      (
+        await call<{ items: Array<{ details: { hosts: string[] } }> }>(
+          s.origin,
+          s.adminKey,
+          'GET',
+          '/v1/audit?type=gateway.auto_approve_set&limit=200',
+        )
+      ).items.length;
+    const before = await hosts();
+    expect(before).toEqual(['*.corp.example']);
+    const auditedBefore = await audited();
+    await open(page, s.origin, UPSTREAMS, 'MCP servers');
+    const section = page.getByRole('region', { name: 'Auto-approve hosts' });
+    // added as typed, stored and shown as the API canonicalised it
+    await section.getByLabel('Host to auto-approve').fill('  MCP.Example.COM. ');
+    await section.getByRole('button', { name: 'Add host' }).click();
+    await section.getByText('mcp.example.com', { exact: true }).waitFor();
+    await expect(hosts()).resolves.toEqual(['*.corp.example', 'mcp.example.com']);
+    await expect(section.getByLabel('Host to auto-approve').inputValue()).resolves.toBe('');
+    // a URL is not a host: the API's 400 is shown, nothing changes
+    await section.getByLabel('Host to auto-approve').fill('https://evil.example/<b>x</b>');
+    await section.getByRole('button', { name: 'Add host' }).click();
+    await expect(section.getByRole('alert').innerText()).resolves.toContain('must be a host name');
+    await expect(hosts()).resolves.toEqual(['*.corp.example', 'mcp.example.com']);
+    await expect(section.locator('b').count()).resolves.toBe(0);
+    // a host already listed is not sent twice
+    await section.getByLabel('Host to auto-approve').fill('*.CORP.example');
+    await section.getByRole('button', { name: 'Add host' }).click();
+    await expect(section.getByRole('alert').innerText()).resolves.toContain('already');
+    // removed
+    await section.getByRole('button', { name: 'Remove *.corp.example' }).click();
+    await section.getByText('*.corp.example', { exact: true }).waitFor({ state: 'detached' });
+    await expect(hosts()).resolves.toEqual(['mcp.example.com']);
+    await expect(audited()).resolves.toBe(auditedBefore + 2);
+    expect(await axeSerious(page)).toEqual([]);
+    await call(s.origin, s.adminKey, 'PUT', '/v1/gateway/upstreams/auto-approve', { hosts: before });
+  }, 60_000);
+
   it('names each conflict and its URLs as text, not as JSON', async () => {
     const { conflicts } = await call<DiscoveryAnswer>(
       s.origin,

@@ -18,6 +18,8 @@ export const POLICY_LIMITS = {
   descriptionLength: 2000,
   /** Serialised size of a dry run's `arguments`. */
   evaluateArgumentsChars: 1_000_000,
+  /** Serialised size of a dry run's inline `draft` policy (name, document, bindings). */
+  draftChars: 1_000_000,
   /** Compile problems listed in a 400's `details` (the message gives the total). */
   problemsReported: 100,
 } as const;

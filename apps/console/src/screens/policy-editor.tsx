@@ -153,31 +153,68 @@ export function NewPolicyScreen() {
       <Button variant="primary" disabled={!valid || create.isPending} onClick={() => create.mutate()}>
         Create policy
       </Button>
+      <DryRun draft={draft} />
     </>
   );
 }
 
-function DryRun({ policyId }: { policyId: string }) {
+type Target = 'draft' | 'policy' | 'effective';
+
+/**
+ * A dry run of one call (`POST /v1/gateway/evaluate`) against what is in the editor (an unsaved `draft`: the
+ * server checks it as a save would and writes nothing), the policy's latest saved version, or the tenant's
+ * effective bundle. An editor that does not parse or fails the schema is not sent: its problems are listed here;
+ * the server's refusal of a draft (libs/policy's compile problems) is listed the same way.
+ */
+function DryRun({
+  draft,
+  bindings,
+  policyId,
+}: {
+  draft: Draft;
+  bindings?: PolicyView['bindings'];
+  policyId?: string;
+}) {
   const [tool, setTool] = useState('run_shell');
   const [args, setArgs] = useState('{}');
   const [context, setContext] = useState('{"environment":"prod"}');
-  const [target, setTarget] = useState<'policy' | 'effective'>('policy');
+  const [target, setTarget] = useState<Target>('draft');
+  const [blocked, setBlocked] = useState<Problem[]>([]);
   const run = useMutation({
-    mutationFn: () =>
+    mutationFn: (document?: unknown) =>
       send<PolicyEvaluation>('POST', '/v1/gateway/evaluate', {
         tool,
         arguments: JSON.parse(args || '{}'),
         context: JSON.parse(context || '{}'),
         policy_id: target === 'policy' ? policyId : undefined,
+        draft:
+          target === 'draft'
+            ? { name: draft.name.trim() || undefined, document, bindings: bindings ?? undefined }
+            : undefined,
       }),
   });
+  const evaluate = () => {
+    if (target === 'draft') {
+      const check = checkPolicyText(draft.text);
+      setBlocked(check.problems);
+      if (check.problems.length) {
+        run.reset();
+        return;
+      }
+      run.mutate(check.document);
+    } else {
+      setBlocked([]);
+      run.mutate(undefined);
+    }
+  };
+  const refused = run.error instanceof ApiError && run.error.status === 400 && target === 'draft';
   return (
     <Section title="Dry run">
       <form
         className="filters"
         onSubmit={(event) => {
           event.preventDefault();
-          run.mutate();
+          evaluate();
         }}
       >
         <Field label="Tool">
@@ -194,9 +231,14 @@ function DryRun({ policyId }: { policyId: string }) {
             <select
               id={id}
               value={target}
-              onChange={(e) => setTarget(e.target.value as 'policy' | 'effective')}
+              onChange={(e) => {
+                setTarget(e.target.value as Target);
+                setBlocked([]);
+                run.reset();
+              }}
             >
-              <option value="policy">this policy (latest saved version)</option>
+              <option value="draft">the draft in the editor (unsaved)</option>
+              {policyId && <option value="policy">this policy (latest saved version)</option>}
               <option value="effective">the tenant&apos;s effective bundle</option>
             </select>
           )}
@@ -205,7 +247,12 @@ function DryRun({ policyId }: { policyId: string }) {
           Evaluate
         </button>
       </form>
-      {run.isError && <ErrorState error={run.error} what="the dry run" />}
+      <Problems problems={blocked} label="The draft cannot be dry-run" />
+      {refused ? (
+        <Problems problems={serverProblems(run.error)} label="Server refused the draft" />
+      ) : (
+        run.isError && <ErrorState error={run.error} what="the dry run" />
+      )}
       {run.data && (
         <div className="decision" data-testid="dry-run-result">
           <p>
@@ -386,7 +433,7 @@ export function PolicyScreen() {
           </p>
         )}
       </Section>
-      <DryRun policyId={p.id} />
+      <DryRun draft={draft} bindings={p.bindings} policyId={p.id} />
       <History policy={p} />
     </>
   );

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ColumnDef } from '@tanstack/react-table';
 import { useState } from 'react';
 import { ErrorState, Loading, Section, when } from '../components/states';
-import { Badge, Button, Dialog, Field, List } from '../components/ui';
+import { Badge, Button, Dialog, Field } from '../components/ui';
 import { api, send } from '../lib/api';
 import type { ApprovalView, AutoApproveView, DiscoveredUpstream, UpstreamApprovalState } from '../lib/types';
 
@@ -119,27 +119,108 @@ function Decide({ upstream, onDone }: { upstream: DiscoveredUpstream; onDone(): 
   );
 }
 
-/** The tenant's auto-approve host list, read-only (`PUT /v1/gateway/upstreams/auto-approve` edits it). */
+/** Close to the API's canonical spelling (the API decides): enough to spot a host that is already listed. */
+const roughlyCanonical = (host: string) => host.trim().toLowerCase().replace(/\.$/, '');
+
+/**
+ * The tenant's auto-approve host list (`GET`/`PUT /v1/gateway/upstreams/auto-approve`, `upstreams:approve`):
+ * listed with who set it, and edited here — each add or remove replaces the whole list, which the API
+ * canonicalises (lower case, no trailing dot, IP literals normalised), de-duplicates, sorts and audits. A refusal
+ * shows the API's message.
+ */
 export function AutoApproveHosts() {
+  const client = useQueryClient();
+  const [host, setHost] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
   const list = useQuery({
     queryKey: ['auto-approve'],
     queryFn: () => api<AutoApproveView>('/v1/gateway/upstreams/auto-approve'),
   });
+  const save = useMutation({
+    mutationFn: (hosts: string[]) =>
+      send<AutoApproveView>('PUT', '/v1/gateway/upstreams/auto-approve', { hosts }),
+    onSuccess: (view) => {
+      client.setQueryData(['auto-approve'], view);
+      void client.invalidateQueries({ queryKey: ['discovered'] });
+      setHost('');
+    },
+  });
+  const hosts = list.data?.hosts ?? [];
+  const add = () => {
+    setProblem(null);
+    save.reset();
+    const typed = host.trim();
+    if (!typed) return;
+    if (hosts.includes(roughlyCanonical(typed))) {
+      setProblem(`${roughlyCanonical(typed)} is already in the list`);
+      return;
+    }
+    save.mutate([...hosts, typed]);
+  };
   return (
     <Section title="Auto-approve hosts">
       {list.isPending ? (
         <Loading />
       ) : list.isError ? (
         <ErrorState error={list.error} what="the auto-approve list" />
-      ) : list.data.hosts.length ? (
-        <p>
-          <List items={list.data.hosts} />{' '}
-          <span className="muted">
-            set by {list.data.updated_by ?? '—'} {when(list.data.updated_at)}
-          </span>
-        </p>
       ) : (
-        <p className="muted">No host is auto-approved: every upstream waits for a decision.</p>
+        <>
+          {hosts.length ? (
+            <>
+              <ul className="hosts" aria-label="Auto-approved hosts">
+                {hosts.map((item) => (
+                  <li key={item}>
+                    <code>{item}</code>{' '}
+                    <Button
+                      aria-label={`Remove ${item}`}
+                      disabled={save.isPending}
+                      onClick={() => {
+                        setProblem(null);
+                        save.reset();
+                        save.mutate(hosts.filter((h) => h !== item));
+                      }}
+                    >
+                      Remove
+                    </Button>
+                  </li>
+                ))}
+              </ul>
+              <p className="muted small">
+                set by {list.data.updated_by ?? '—'} {when(list.data.updated_at)}
+              </p>
+            </>
+          ) : (
+            <p className="muted">No host is auto-approved: every upstream waits for a decision.</p>
+          )}
+          <form
+            className="filters"
+            onSubmit={(event) => {
+              event.preventDefault();
+              add();
+            }}
+          >
+            <Field label="Host to auto-approve">
+              {(id) => (
+                <input
+                  id={id}
+                  value={host}
+                  size={32}
+                  placeholder="mcp.example.com or *.corp.example"
+                  onChange={(e) => setHost(e.target.value)}
+                />
+              )}
+            </Field>
+            <button type="submit" className="btn btn-primary" disabled={save.isPending || !host.trim()}>
+              Add host
+            </button>
+          </form>
+          {problem && (
+            <div className="state error" role="alert">
+              {problem}
+            </div>
+          )}
+          {save.isError && <ErrorState error={save.error} />}
+        </>
       )}
     </Section>
   );
