@@ -3,8 +3,8 @@ import { AuditSink } from './audit/audit-sink.js';
 import { buildEvent } from './audit/events.js';
 import type { ProxyConfig } from './config.js';
 import { ProxyLogger } from './logger.js';
-import type { BundleSync } from './policy/bundle-sync.js';
-import { PolicySet } from './policy/policy-set.js';
+import type { BundlePolicySource } from '../../../libs/runtime/src/index.js';
+import { fromSnapshot, PolicySet } from './policy/policy-set.js';
 import { Relay } from './relay.js';
 import { BUNDLE_SYNC, PROXY_CONFIG } from './tokens.js';
 
@@ -21,7 +21,7 @@ export class ProxyRunner {
     private readonly audit: AuditSink,
     private readonly policies: PolicySet,
     private readonly relay: Relay,
-    @Inject(BUNDLE_SYNC) private readonly sync: BundleSync | null,
+    @Inject(BUNDLE_SYNC) private readonly sync: BundlePolicySource | null,
   ) {}
 
   async run(): Promise<number> {
@@ -30,9 +30,10 @@ export class ProxyRunner {
       .catch((error: Error) => this.logger.error(`audit spool unavailable: ${error.message}`));
     for (const loaded of this.policies.loaded) this.policyLoaded(loaded.source, loaded.version, loaded.rules);
     this.sync?.startRefreshing(this.config.policyRefreshMs, (bundle) => {
-      this.policies.setBundle(bundle.loaded);
-      this.logger.info(`policy bundle v${bundle.payload.version} loaded (${bundle.loaded.rules} rules)`);
-      this.policyLoaded('control_plane', bundle.loaded.version, bundle.loaded.rules);
+      const loaded = fromSnapshot('control_plane', bundle.policy);
+      this.policies.setBundle(loaded);
+      this.logger.info(`policy bundle v${bundle.payload.version} loaded (${loaded.rules} rules)`);
+      this.policyLoaded('control_plane', loaded.version, loaded.rules);
     });
     const code = await this.relay.run();
     this.sync?.stop();

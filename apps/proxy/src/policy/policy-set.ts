@@ -1,11 +1,11 @@
 import {
-  compilePolicy,
   evaluate,
   type CompiledPolicy,
   type Decision,
   type EvaluationContext,
   type ToolCall,
 } from '../../../../libs/policy/src/index.js';
+import type { PolicySnapshot } from '../../../../libs/runtime/src/index.js';
 
 export type PolicySource = 'local' | 'control_plane';
 
@@ -73,11 +73,7 @@ export class PolicySet {
   }
 }
 
-/** Compiles a policy document, naming its source in the error. */
-export function compileLoaded(source: PolicySource, document: unknown, version: string): LoadedPolicy {
-  const policy = compilePolicy(document);
-  const rules = Array.isArray((document as { rules?: unknown }).rules)
-    ? (document as { rules: unknown[] }).rules.length
-    : 0;
-  return { source, policy, version, rules };
+/** A snapshot of the shared policy sources (file or bundle), named by its source. */
+export function fromSnapshot(source: PolicySource, snapshot: PolicySnapshot): LoadedPolicy {
+  return { source, policy: snapshot.compiled, version: snapshot.version, rules: snapshot.rules };
 }
