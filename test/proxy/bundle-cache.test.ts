@@ -6,11 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ProxyLogger } from '../../apps/proxy/src/logger.js';
 import { ControlPlaneClient } from '../../libs/control-plane-client/src/index.js';
 import { signBundle, type PolicyDocument } from '../../libs/policy/src/index.js';
-import {
-  BundlePolicySource,
-  DiskBundleStore,
-  FailClosedError,
-} from '../../libs/runtime/src/index.js';
+import { BundlePolicySource, DiskBundleStore, FailClosedError } from '../../libs/runtime/src/index.js';
 import { startBundleServer, type BundleServer } from '../helpers/bundle-server.js';
 
 /**

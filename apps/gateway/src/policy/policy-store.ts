@@ -116,20 +116,14 @@ export class BundlePolicy {
   async start(intervalMs: number): Promise<void> {
     const bundle = await this.source.startup();
     if (bundle) this.loaded(bundle.policy, bundle.keyId, bundle.origin);
-    this.source.startRefreshing(intervalMs, (fresh) =>
-      this.loaded(fresh.policy, fresh.keyId, fresh.origin),
-    );
+    this.source.startRefreshing(intervalMs, (fresh) => this.loaded(fresh.policy, fresh.keyId, fresh.origin));
   }
 
   close(): void {
     this.source.stop();
   }
 
-  private loaded(
-    snapshot: PolicySnapshot,
-    keyId: string,
-    origin: 'cache' | 'control_plane',
-  ): void {
+  private loaded(snapshot: PolicySnapshot, keyId: string, origin: 'cache' | 'control_plane'): void {
     this.current = fromSnapshot(snapshot, 'control-plane', 'control-plane bundle');
     this.logger.info(
       { tenant: this.link.tenant, version: this.current.version, key_id: keyId, origin },

@@ -130,6 +130,7 @@ function parseState(text: string | undefined): BundleState {
   } catch {
     // an unreadable state file only loses the ETag and the rollback floor of this cache
   }
-  if (parsed.min_version !== undefined && !Number.isSafeInteger(parsed.min_version)) delete parsed.min_version;
+  if (parsed.min_version !== undefined && !Number.isSafeInteger(parsed.min_version))
+    delete parsed.min_version;
   return parsed;
 }

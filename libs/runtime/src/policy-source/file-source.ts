@@ -1,5 +1,10 @@
 import fs from 'node:fs';
-import { MAX_POLICY_FILE_BYTES, PolicySourceError, readPolicyFile, type PolicySnapshot } from './policy-file.js';
+import {
+  MAX_POLICY_FILE_BYTES,
+  PolicySourceError,
+  readPolicyFile,
+  type PolicySnapshot,
+} from './policy-file.js';
 
 export interface FilePolicySourceOptions {
   maxBytes?: number;

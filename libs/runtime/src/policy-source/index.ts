@@ -3,12 +3,7 @@
  * change keeping the last good policy) and the control plane's signed bundle (ETag, Ed25519 verification with the
  * control plane's or pinned keys, a rollback floor kept by a `BundleStore`: on disk, or in memory).
  */
-export {
-  compileSnapshot,
-  MAX_POLICY_FILE_BYTES,
-  PolicySourceError,
-  readPolicyFile,
-} from './policy-file.js';
+export { compileSnapshot, MAX_POLICY_FILE_BYTES, PolicySourceError, readPolicyFile } from './policy-file.js';
 export type { PolicySnapshot } from './policy-file.js';
 export { FilePolicySource } from './file-source.js';
 export type { FilePolicySourceOptions } from './file-source.js';

@@ -67,9 +67,7 @@ export async function readPolicyFile(
   let document: unknown;
   try {
     // yaml is loaded only when needed: the proxy's start is on a desktop client's critical path.
-    document = json
-      ? JSON.parse(text)
-      : (await import('yaml')).parse(text, { maxAliasCount: 100 });
+    document = json ? JSON.parse(text) : (await import('yaml')).parse(text, { maxAliasCount: 100 });
   } catch (error) {
     throw new PolicySourceError(
       `not valid ${json ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`,
