@@ -29,6 +29,7 @@ export class ProxyRunner {
       .start()
       .catch((error: Error) => this.logger.error(`audit spool unavailable: ${error.message}`));
     for (const loaded of this.policies.loaded) this.policyLoaded(loaded.source, loaded.version, loaded.rules);
+    this.watchPolicyFile();
     this.sync?.startRefreshing(this.config.policyRefreshMs, (bundle) => {
       const loaded = fromSnapshot('control_plane', bundle.policy);
       this.policies.setBundle(loaded);
@@ -37,12 +38,28 @@ export class ProxyRunner {
     });
     const code = await this.relay.run();
     this.sync?.stop();
+    this.policies.localFile?.close();
     const { clientFrames, refused } = this.relay.stats;
     this.logger.info(
       `session ended: ${clientFrames} client message(s), ${refused} refused; MCP server exit status ${code}`,
     );
     await this.audit.close(3_000);
     return code;
+  }
+
+  /** A changed `--policy` file is swapped in; a refused change keeps the last good policy and says why. */
+  private watchPolicyFile(): void {
+    const file = this.policies.localFile;
+    file?.watch({
+      onLoad: (snapshot) => {
+        const loaded = fromSnapshot('local', snapshot);
+        this.policies.setLocal(loaded);
+        this.logger.info(`policy reloaded from ${file.path} (${loaded.version})`);
+        this.policyLoaded('local', loaded.version, loaded.rules);
+      },
+      onRefused: (message) =>
+        this.logger.warn(`policy file ${file.path} refused, keeping the last good policy: ${message}`),
+    });
   }
 
   private policyLoaded(source: string, version: string, rules: number): void {

@@ -10,13 +10,12 @@ import {
   ToolBaselineStore,
   type VerifiedBundle,
 } from '../../../libs/runtime/src/index.js';
-import { fromSnapshot, PolicySet, type LoadedPolicy } from './policy/policy-set.js';
-import { loadLocalPolicy, loadPinnedKeys } from './policy/sources.js';
+import { fromSnapshot, PolicySet } from './policy/policy-set.js';
+import { loadPinnedKeys, openLocalPolicy } from './policy/sources.js';
 
 /** What the light start-up path hands to the Nest application. */
 export interface Prepared {
   readonly policies: PolicySet;
-  readonly local?: LoadedPolicy;
   readonly bundle?: VerifiedBundle;
   readonly sync?: BundlePolicySource;
   readonly client?: ControlPlaneClient;
@@ -36,7 +35,7 @@ export async function prepare(
   logger: ProxyLogger,
   sessionId: string,
 ): Promise<Prepared> {
-  const local = config.policyFile ? await loadLocalPolicy(config.policyFile) : undefined;
+  const localFile = config.policyFile ? await openLocalPolicy(config.policyFile) : undefined;
   const baselineStore = ToolBaselineStore.for(config);
   const previousTools = { store: baselineStore, tools: await baselineStore.load() };
   const machine = await machineSourceId().catch(() => ({ sourceId: 'ep-unknown' }));
@@ -46,7 +45,7 @@ export async function prepare(
   };
   const dir = controlPlaneDir(config);
   if (!config.controlPlane || !dir)
-    return { policies: new PolicySet(local, undefined), local, identity, previousTools };
+    return { policies: new PolicySet(localFile, undefined), identity, previousTools };
 
   const pinned: KeyObject[] | undefined = config.policyPublicKeyFile
     ? await loadPinnedKeys(config.policyPublicKeyFile)
@@ -63,8 +62,7 @@ export async function prepare(
   if (!bundle) throw new Error('the bundle source gave no bundle'); // only with absentMeansNone, not set here
   const spool = new AuditSpool(path.join(dir, 'spool'), sessionId, config.spoolMaxBytes);
   return {
-    policies: new PolicySet(local, fromSnapshot('control_plane', bundle.policy)),
-    local,
+    policies: new PolicySet(localFile, fromSnapshot('control_plane', bundle.policy)),
     bundle,
     sync,
     client,

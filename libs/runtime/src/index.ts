@@ -88,6 +88,7 @@ export type {
   BundleState,
   BundleStore,
   CachedBundle,
+  FilePolicyEvents,
   FilePolicySourceOptions,
   PolicySnapshot,
   PolicySourceLogger,

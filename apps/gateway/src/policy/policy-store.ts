@@ -20,35 +20,26 @@ import { fromSnapshot, type LoadedPolicy } from './loaded-policy.js';
 
 /** The `--policy` file, reloaded in process; a refused change keeps the last good policy (`lastError` says why). */
 export class FilePolicy {
+  current: LoadedPolicy;
+
   private constructor(
     private readonly source: FilePolicySource,
-    public current: LoadedPolicy,
-  ) {}
+    private readonly logger: Logger,
+    private readonly onLoad: (policy: LoadedPolicy) => void,
+    /** Where human notices go (stderr for `gateway serve`). */
+    private readonly notify: (line: string) => void,
+  ) {
+    this.current = fromSnapshot(source.current, 'file', `file:${source.path}`);
+  }
 
   /** Throws `PolicySourceError` on a file that cannot be used (a configuration error at start). */
   static async open(
     file: string,
     logger: Logger,
     onLoad: (policy: LoadedPolicy) => void,
-    /** Where human notices go (stderr for `gateway serve`). */
     notify: (line: string) => void,
   ): Promise<FilePolicy> {
-    const holder: { policy?: FilePolicy } = {};
-    const source = await FilePolicySource.open(file, {
-      onLoad: (snapshot) => {
-        const loaded = fromSnapshot(snapshot, 'file', `file:${file}`);
-        holder.policy!.current = loaded;
-        logger.info({ source: loaded.source, version: loaded.version }, 'policy file reloaded');
-        notify(`policy reloaded from ${file} (${loaded.version})`);
-        onLoad(loaded);
-      },
-      onRefused: (message) => {
-        logger.warn({ source: file, error: message }, 'policy file refused; keeping the last good policy');
-        notify(`policy file ${file} refused, keeping the last good policy: ${message}`);
-      },
-    });
-    holder.policy = new FilePolicy(source, fromSnapshot(source.current, 'file', `file:${file}`));
-    return holder.policy;
+    return new FilePolicy(await FilePolicySource.open(file), logger, onLoad, notify);
   }
 
   get path(): string {
@@ -60,7 +51,24 @@ export class FilePolicy {
   }
 
   watch(): void {
-    this.source.watch();
+    this.source.watch({
+      onLoad: (snapshot) => {
+        this.current = fromSnapshot(snapshot, 'file', `file:${this.path}`);
+        this.logger.info(
+          { source: this.current.source, version: this.current.version },
+          'policy file reloaded',
+        );
+        this.notify(`policy reloaded from ${this.path} (${this.current.version})`);
+        this.onLoad(this.current);
+      },
+      onRefused: (message) => {
+        this.logger.warn(
+          { source: this.path, error: message },
+          'policy file refused; keeping the last good policy',
+        );
+        this.notify(`policy file ${this.path} refused, keeping the last good policy: ${message}`);
+      },
+    });
   }
 
   close(): void {

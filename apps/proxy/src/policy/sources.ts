@@ -1,19 +1,19 @@
+import type { KeyObject } from 'node:crypto';
 import {
+  FilePolicySource,
   loadPinnedKeys as loadKeys,
   PolicySourceError,
-  readPolicyFile,
 } from '../../../../libs/runtime/src/index.js';
-import type { KeyObject } from 'node:crypto';
 import { ProxyConfigError } from '../config.js';
-import { fromSnapshot, type LoadedPolicy } from './policy-set.js';
 
 /**
- * `--policy FILE` through the shared file source (regular file, at most 10 MiB, JSON or YAML, compiled). Any
- * problem refuses the start (exit 2) with a message naming the file and the rule or field.
+ * `--policy FILE` through the shared file source (regular file, at most 10 MiB, JSON or YAML, compiled; reloaded
+ * while the session runs). Any problem at start refuses it (exit 2) with a message naming the file and the rule
+ * or field.
  */
-export async function loadLocalPolicy(file: string): Promise<LoadedPolicy> {
+export async function openLocalPolicy(file: string): Promise<FilePolicySource> {
   try {
-    return fromSnapshot('local', await readPolicyFile(file));
+    return await FilePolicySource.open(file);
   } catch (error) {
     if (error instanceof PolicySourceError) throw new ProxyConfigError(`--policy ${file}: ${error.message}`);
     throw error;

@@ -10,7 +10,11 @@ export interface FilePolicySourceOptions {
   maxBytes?: number;
   /** Poll interval of `watch()` (default 500 ms). */
   intervalMs?: number;
-  /** A new version was loaded by `reload()` (not called for the first load). */
+}
+
+/** What a watching owner is told about reloads. */
+export interface FilePolicyEvents {
+  /** A new version was loaded (not called for the first load). */
   onLoad?: (snapshot: PolicySnapshot) => void;
   /** A changed file was refused; the last good policy stays in force. `message` names the problem. */
   onRefused?: (message: string) => void;
@@ -29,6 +33,7 @@ export class FilePolicySource {
   lastError: string | null = null;
   private listener?: (curr: fs.Stats, prev: fs.Stats) => void;
   private reloading: Promise<boolean> = Promise.resolve(false);
+  private events: FilePolicyEvents = {};
 
   private constructor(
     readonly path: string,
@@ -43,7 +48,8 @@ export class FilePolicySource {
   }
 
   /** Starts polling the file for changes (the poller does not keep the process alive). */
-  watch(): void {
+  watch(events: FilePolicyEvents = {}): void {
+    this.events = events;
     if (this.listener) return;
     this.listener = (curr, prev) => {
       if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
@@ -71,13 +77,13 @@ export class FilePolicySource {
     } catch (error) {
       this.lastError =
         error instanceof PolicySourceError ? error.message : `cannot load it (${(error as Error).message})`;
-      this.options.onRefused?.(this.lastError);
+      this.events.onRefused?.(this.lastError);
       return false;
     }
     this.lastError = null;
     if (next.version === this.current.version) return false;
     this.current = next;
-    this.options.onLoad?.(next);
+    this.events.onLoad?.(next);
     return true;
   }
 }

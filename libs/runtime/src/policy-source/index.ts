@@ -6,7 +6,7 @@
 export { compileSnapshot, MAX_POLICY_FILE_BYTES, PolicySourceError, readPolicyFile } from './policy-file.js';
 export type { PolicySnapshot } from './policy-file.js';
 export { FilePolicySource } from './file-source.js';
-export type { FilePolicySourceOptions } from './file-source.js';
+export type { FilePolicyEvents, FilePolicySourceOptions } from './file-source.js';
 export { DiskBundleStore, MemoryBundleStore } from './bundle-store.js';
 export type { BundleState, BundleStore, CachedBundle } from './bundle-store.js';
 export { BundlePolicySource, FailClosedError } from './bundle-source.js';

@@ -71,11 +71,8 @@ describe('FilePolicySource', () => {
     await fs.writeFile(file, JSON.stringify(DENY));
     const loaded: string[] = [];
     const refused: string[] = [];
-    const source = await FilePolicySource.open(file, {
-      maxBytes: 1024,
-      onLoad: (s) => loaded.push(s.version),
-      onRefused: (m) => refused.push(m),
-    });
+    const source = await FilePolicySource.open(file, { maxBytes: 1024, intervalMs: 60_000 });
+    source.watch({ onLoad: (s) => loaded.push(s.version), onRefused: (m) => refused.push(m) });
     const first = source.current.version;
     await fs.writeFile(file, JSON.stringify({ version: 1, rules: [] }));
     expect(await source.reload()).toBe(true);
@@ -92,6 +89,7 @@ describe('FilePolicySource', () => {
     expect(source.current.version).toBe(first);
     expect(loaded).toHaveLength(2);
     expect(refused).toEqual([expect.stringMatching(/effect/), 'larger than 1024 bytes']);
+    source.close();
   });
 
   it('refuses to open what it would refuse to reload', async () => {
