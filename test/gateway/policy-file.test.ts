@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/main.js';
+import { callGatewayTool } from '../helpers/gateway.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
 import { waitFor } from '../helpers/processes.js';
 
@@ -72,24 +73,7 @@ describe('gateway --policy file: size and file type', () => {
       };
     await waitFor(async () => (await health()).policy.file.last_error !== null, 10_000);
     expect((await health()).policy.file.last_error).toMatch(/larger than 10 MiB/);
-    const call = async (name: string) => {
-      const res = await fetch(`${gateway!.url}/mcp/tools`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${BEARER}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: { name, arguments: {} },
-        }),
-      });
-      const text = await res.text();
-      return JSON.parse(/^data: (.*)$/m.exec(text)?.[1] ?? text) as { error?: { code: number } };
-    };
+    const call = (name: string) => callGatewayTool(gateway!.url, 'tools', BEARER, name);
     expect((await call('search')).error?.code).toBe(-32001);
     expect((await call('fetch')).error).toBeUndefined();
   }, 30_000);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -9,6 +10,7 @@ import {
   type PolicySnapshot,
   type PolicySourceLogger,
 } from '../../../../libs/runtime/src/index.js';
+import { TENANT_ID_PATTERN } from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
 import { fromSnapshot, type LoadedPolicy } from './loaded-policy.js';
 
@@ -81,10 +83,13 @@ export class FilePolicy {
  * state dir (the floor survives restarts), else memory (a restarted gateway accepts the first valid bundle again).
  */
 export function bundleStoreFor(stateDir: string | undefined, tenant: string): BundleStore {
-  // Tenant ids are `[a-z0-9-]` (libs/contracts TENANT_ID_PATTERN); encoded anyway so no id can leave the directory.
-  return stateDir
-    ? new DiskBundleStore(path.join(stateDir, 'policy', encodeURIComponent(tenant)))
-    : new MemoryBundleStore();
+  if (!stateDir) return new MemoryBundleStore();
+  // The tenant id comes from the control plane's answer: one that is not a valid id (`..`, a slash) must not
+  // choose a path, so it is replaced by a digest.
+  const name = TENANT_ID_PATTERN.test(tenant)
+    ? tenant
+    : `tenant-${createHash('sha256').update(tenant).digest('hex').slice(0, 16)}`;
+  return new DiskBundleStore(path.join(stateDir, 'policy', name));
 }
 
 /**
