@@ -174,7 +174,9 @@ describe('server-filesystem behind the proxy', () => {
       () => /reloaded-policy\.json refused, keeping the last good policy: rules\[0\]/.test(stderr()),
       10_000,
     );
-    await fs.writeFile(file, deny('write_file') + ' '.repeat(10 * 1024 * 1024 + 1));
+    // Replaced atomically (a 10 MiB write seen half-way would be a smaller, valid policy).
+    await fs.writeFile(`${file}.new`, deny('write_file') + ' '.repeat(10 * 1024 * 1024 + 1));
+    await fs.rename(`${file}.new`, file);
     await waitFor(() => /refused, keeping the last good policy: larger than 10 MiB/.test(stderr()), 10_000);
     expect(await read()).toBe('denied -32001');
   }, 60_000);

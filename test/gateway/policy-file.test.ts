@@ -66,7 +66,10 @@ describe('gateway --policy file: size and file type', () => {
     const file = path.join(dir, 'policy.json');
     await fs.writeFile(file, deny('search'));
     gateway = await start(file);
-    await fs.writeFile(file, oversized('fetch'));
+    // Replaced atomically, as editors and ConfigMap updates do: a 10 MiB write seen half-way is a smaller,
+    // valid policy, which a reload would rightly load.
+    await fs.writeFile(`${file}.new`, oversized('fetch'));
+    await fs.rename(`${file}.new`, file);
     const health = async () =>
       (await (await fetch(`${gateway!.url}/healthz`)).json()) as {
         policy: { file: { last_error: string | null; version: string } };
