@@ -1,54 +1,20 @@
 import type { KeyObject } from 'node:crypto';
-import type { PolicyVerificationKeys } from '../../../contracts/src/index.js';
+import { ControlPlaneError, type CallBudget } from '../../../control-plane-client/src/index.js';
+import { BundleVerificationError, keyIdOf, verifyBundle } from '../../../policy/src/index.js';
+import type { BundleState } from './bundle-store.js';
 import {
-  ControlPlaneError,
-  type CallBudget,
-  type GetResult,
-} from '../../../control-plane-client/src/index.js';
-import {
-  BundleVerificationError,
-  keyIdOf,
-  verifyBundle,
-  type BundlePayload,
-} from '../../../policy/src/index.js';
-import type { BundleState, BundleStore } from './bundle-store.js';
-import type { PolicySourceLogger } from './logger.js';
-import { compileSnapshot, PolicySourceError, type PolicySnapshot } from './policy-file.js';
+  cachedFile,
+  FailClosedError,
+  firstLine,
+  peek,
+  type BundlePolicySourceOptions,
+  type VerifiedBundle,
+} from './bundle-types.js';
+import { compileSnapshot, PolicySourceError } from './policy-file.js';
 import { keysFromDocument } from './trust.js';
 
-/** No policy that can be trusted is available at start: the process must not serve (exit 1, message said). */
-export class FailClosedError extends Error {
-  override name = 'FailClosedError';
-}
-
-/** The two control-plane calls a bundle source makes (`ControlPlaneClient` has them). */
-export interface BundleFetcher {
-  fetchPolicyBundle(options: { etag?: string } & CallBudget): Promise<GetResult<unknown>>;
-  fetchVerificationKeys(options: CallBudget): Promise<GetResult<PolicyVerificationKeys>>;
-}
-
-export interface VerifiedBundle {
-  readonly payload: BundlePayload;
-  readonly policy: PolicySnapshot;
-  readonly keyId: string;
-  /** Where it came from this time. */
-  readonly origin: 'cache' | 'control_plane';
-}
-
-export interface BundlePolicySourceOptions {
-  store: BundleStore;
-  client: BundleFetcher;
-  logger: PolicySourceLogger;
-  /** Trust only these keys (`--policy-public-key`); otherwise the control plane's published keys, cached. */
-  pinned?: readonly KeyObject[];
-  /** The tenant the key belongs to, when known: a bundle for another tenant is refused (TENANT_MISMATCH). */
-  tenantId?: string;
-  /** A 404 means "this tenant has no bundle" (serve without one) instead of a refusal (the gateway's case). */
-  absentMeansNone?: boolean;
-  /** Added to every log line (e.g. the tenant). */
-  logFields?: Record<string, unknown>;
-  now?: () => number;
-}
+export { FailClosedError } from './bundle-types.js';
+export type { BundleFetcher, BundlePolicySourceOptions, VerifiedBundle } from './bundle-types.js';
 
 /** A quick probe at start-up: a client waits for us, so an unreachable control plane is known fast. */
 const STARTUP_BUDGET: CallBudget = { maxAttempts: 2, maxTotalMs: 8_000, requestTimeoutMs: 4_000 };
@@ -311,22 +277,5 @@ export class BundlePolicySource {
   private log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void {
     const all = this.options.logFields || fields ? { ...this.options.logFields, ...fields } : undefined;
     this.options.logger[level](message, all);
-  }
-}
-
-function cachedFile(store: BundleStore): string {
-  return store.persistent ? `${store.location.replace(/\/+$/, '')}/bundle.json` : '(in memory)';
-}
-
-function firstLine(error: unknown): string {
-  return (error as Error).message.split('\n')[0];
-}
-
-function peek(text: string, pick: (bundle: Record<string, unknown>) => unknown): unknown {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed && typeof parsed === 'object' ? pick(parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }
