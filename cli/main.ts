@@ -395,6 +395,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--policy <file>', 'policy file (JSON or YAML), reloaded when it changes')
     .option('--no-policy-bundle', "do not pull the tenant's signed policy bundle from the control plane")
     .option(
+      '--state-dir <dir>',
+      "keep each tenant's policy bundle cache and rollback floor here across restarts (env AGENT_BOM_GATEWAY_STATE_DIR; default: memory)",
+    )
+    .option(
       '--rate-limit-per-tenant <rate>',
       'e.g. 600/min, 10/s (env AGENT_BOM_GATEWAY_RATE_LIMIT_PER_TENANT)',
     )

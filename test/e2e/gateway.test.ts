@@ -393,4 +393,38 @@ describe('gateway serve --from-control-plane', () => {
       await live.stop();
     }
   }, 90_000);
+
+  it('--state-dir: the real control plane bundle and rollback floor are kept on disk, and a restart starts from them', async () => {
+    const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'abom-gw-e2e-state-'));
+    const args = [
+      ...['--bind', '127.0.0.1:0', '--from-control-plane', cp.url, '--egress-allow', '127.0.0.1/32'],
+      ...['--control-plane-token', keys['tenant-alpha:gateway'], '--bearer-token', BEARER],
+      ...['--state-dir', stateDir],
+    ];
+    const env = { ...process.env, LOG_LEVEL: 'warn' };
+    const health = async (url: string) =>
+      (
+        (await (await fetch(`${url}/healthz`)).json()) as {
+          policy: { bundle: Array<{ version: string; last_error: string | null }> };
+        }
+      ).policy.bundle[0];
+    try {
+      const first = await startGateway(args, env);
+      const served = await health(first.url);
+      await first.stop();
+      const state = JSON.parse(
+        await fs.readFile(path.join(stateDir, 'policy', 'tenant-alpha', 'state.json'), 'utf8'),
+      ) as { tenant_id: string; min_version: number; etag: string };
+      expect(state).toMatchObject({ tenant_id: 'tenant-alpha', min_version: Number(served.version) });
+      expect(state.etag).toMatch(new RegExp(`^"${served.version}\\.`));
+      const second = await startGateway(args, env);
+      try {
+        expect(await health(second.url)).toMatchObject({ version: served.version, last_error: null });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await fs.rm(stateDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

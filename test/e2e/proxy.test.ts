@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { CLI } from '../helpers/processes.js';
+import { CLI, waitFor } from '../helpers/processes.js';
 import { startStdio, type StdioDriver } from '../helpers/stdio-driver.js';
 
 /**
@@ -152,6 +152,33 @@ describe('server-filesystem behind the proxy', () => {
     expect(error.data).toHaveProperty('trace_id', expect.stringMatching(/^[0-9a-f]{32}$/));
     await expect(fs.stat(path.join(workspace, 'x'))).rejects.toThrow();
     expect(stderr()).toContain('no-writes');
+  }, 60_000);
+
+  it('a --policy file changed mid-session is reloaded; a broken or oversized change keeps the last good policy', async () => {
+    const file = path.join(root, 'reloaded-policy.json');
+    const deny = (tool: string) =>
+      JSON.stringify({ version: 1, rules: [{ id: `no-${tool}`, effect: 'deny', tools: [tool] }] });
+    await fs.writeFile(file, deny('write_file'));
+    const { client, stderr } = await connect([node, FILESYSTEM, workspace], ['--policy', file]);
+    const read = () =>
+      client.callTool({ name: 'read_text_file', arguments: { path: path.join(workspace, 'notes.md') } }).then(
+        () => 'allowed',
+        (e: unknown) => (e instanceof McpError ? `denied ${e.code}` : 'other'),
+      );
+    expect(await read()).toBe('allowed');
+    await fs.writeFile(file, deny('read_text_file'));
+    await waitFor(async () => (await read()) === 'denied -32001', 10_000);
+    expect(stderr()).toMatch(/policy reloaded from .*reloaded-policy\.json \(sha256:[0-9a-f]{16}\)/);
+    await fs.writeFile(file, '{"version": 1, "rules": [{"id": "x", "effect": "explode"}]}');
+    await waitFor(
+      () => /reloaded-policy\.json refused, keeping the last good policy: rules\[0\]/.test(stderr()),
+      10_000,
+    );
+    // Replaced atomically (a 10 MiB write seen half-way would be a smaller, valid policy).
+    await fs.writeFile(`${file}.new`, deny('write_file') + ' '.repeat(10 * 1024 * 1024 + 1));
+    await fs.rename(`${file}.new`, file);
+    await waitFor(() => /refused, keeping the last good policy: larger than 10 MiB/.test(stderr()), 10_000);
+    expect(await read()).toBe('denied -32001');
   }, 60_000);
 
   it('a secret planted in a file is redacted in the response; the server alone shows it', async () => {

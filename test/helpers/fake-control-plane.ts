@@ -27,6 +27,8 @@ export interface FakeControlPlane {
   verificationKeys: Array<{ key_id: string; alg: 'Ed25519'; public_key_pem: string }>;
   /** When false, every request is dropped (connection reset): the control plane is "down". */
   up: boolean;
+  /** When true, only the bundle route fails (503): the control plane answers discovery but cannot serve policy. */
+  bundleDown: boolean;
   requests: Array<{ method: string; path: string; ifNoneMatch?: string }>;
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function startFakeControlPlane(): Promise<FakeControlPlane> {
     bundles: new Map(),
     verificationKeys: [],
     up: true,
+    bundleDown: false,
     requests: [],
   };
   const server = http.createServer((req, res) => {
@@ -121,6 +124,8 @@ export async function startFakeControlPlane(): Promise<FakeControlPlane> {
         });
       }
       if (req.method === 'GET' && path === '/v1/policy/bundle') {
+        if (state.bundleDown)
+          return json(503, { error: { code: 'UNAVAILABLE', message: 'policy store down', request_id: 'r' } });
         const bundle = state.bundles.get(tenant);
         if (!bundle)
           return json(404, { error: { code: 'NOT_FOUND', message: 'no policy', request_id: 'r' } });

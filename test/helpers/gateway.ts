@@ -109,3 +109,26 @@ export async function startEverything(mode: 'streamableHttp' | 'sse'): Promise<E
     },
   };
 }
+
+/** One `tools/call` through a gateway's streamable HTTP endpoint; the JSON-RPC answer, from JSON or SSE. */
+export async function callGatewayTool(
+  gatewayUrl: string,
+  upstream: string,
+  token: string,
+  name: string,
+): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+  const res = await fetch(`${gatewayUrl}/mcp/${upstream}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: {} } }),
+  });
+  const text = await res.text();
+  return JSON.parse(/^data: (.*)$/m.exec(text)?.[1] ?? text) as {
+    result?: unknown;
+    error?: { code: number; message: string };
+  };
+}

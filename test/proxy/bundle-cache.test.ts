@@ -3,11 +3,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { BundleStore } from '../../apps/proxy/src/policy/bundle-store.js';
-import { BundleSync, FailClosedError } from '../../apps/proxy/src/policy/bundle-sync.js';
 import { ProxyLogger } from '../../apps/proxy/src/logger.js';
 import { ControlPlaneClient } from '../../libs/control-plane-client/src/index.js';
 import { signBundle, type PolicyDocument } from '../../libs/policy/src/index.js';
+import { BundlePolicySource, DiskBundleStore, FailClosedError } from '../../libs/runtime/src/index.js';
 import { startBundleServer, type BundleServer } from '../helpers/bundle-server.js';
 
 /**
@@ -26,13 +25,13 @@ let server: BundleServer;
 const quiet = new ProxyLogger('error', undefined, { write: () => true } as unknown as NodeJS.WritableStream);
 
 const sync = (pinned?: KeyObject[], now?: () => number) =>
-  new BundleSync(
-    new BundleStore(dir),
-    new ControlPlaneClient({ baseUrl: server.url, apiKey: TOKEN, baseDelayMs: 5, maxDelayMs: 10 }),
+  new BundlePolicySource({
+    store: new DiskBundleStore(dir),
+    client: new ControlPlaneClient({ baseUrl: server.url, apiKey: TOKEN, baseDelayMs: 5, maxDelayMs: 10 }),
     pinned,
-    quiet,
+    logger: quiet,
     now,
-  );
+  });
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abom-bundle-'));
@@ -45,9 +44,9 @@ afterEach(async () => {
 
 describe('start-up', () => {
   it('without a cache: fetches, verifies, caches bundle, keys and the rollback floor (0600)', async () => {
-    const bundle = await sync().startup();
+    const bundle = (await sync().startup())!;
     expect(bundle).toMatchObject({ origin: 'control_plane', payload: { tenant_id: 'acme', version: 1 } });
-    expect(bundle.loaded.rules).toBe(1);
+    expect(bundle?.policy.rules).toBe(1);
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/policy/bundle', '/v1/policy/verification-key']);
     const cached = await fs.readFile(path.join(dir, 'bundle.json'), 'utf8');
     expect(JSON.parse(cached)).toEqual(server.bundle);
@@ -62,7 +61,7 @@ describe('start-up', () => {
   it('with a good cache: starts without the control plane', async () => {
     await sync().startup();
     await server.stop();
-    const bundle = await sync().startup();
+    const bundle = (await sync().startup())!;
     expect(bundle.origin).toBe('cache');
     expect(bundle.payload.version).toBe(1);
   });
@@ -71,7 +70,7 @@ describe('start-up', () => {
     await sync().startup();
     server.publish({ version: 1, rules: [{ id: 'no-write', effect: 'deny', tools: ['write_file'] }] });
     server.requests.length = 0;
-    const bundle = await sync().startup();
+    const bundle = (await sync().startup())!;
     expect(bundle.payload.version).toBe(2);
     expect(bundle.origin).toBe('control_plane');
     expect(server.requests[0]).toMatchObject({
@@ -80,7 +79,7 @@ describe('start-up', () => {
     });
     // unchanged: a 304 keeps the cache
     server.requests.length = 0;
-    expect((await sync().startup()).payload.version).toBe(2);
+    expect((await sync().startup())!.payload.version).toBe(2);
     expect(server.requests[0]).toMatchObject({ status: 304 });
   });
 
@@ -105,7 +104,7 @@ describe('start-up', () => {
   it('a tampered cache with the control plane up: refused, replaced by a fresh bundle', async () => {
     await sync().startup();
     await fs.writeFile(path.join(dir, 'bundle.json'), '{"not":"a bundle"}');
-    const bundle = await sync().startup();
+    const bundle = (await sync().startup())!;
     expect(bundle.origin).toBe('control_plane');
     expect(JSON.parse(await fs.readFile(path.join(dir, 'bundle.json'), 'utf8'))).toEqual(server.bundle);
   });
@@ -139,12 +138,11 @@ describe('start-up', () => {
   });
 
   it("a wrong token: fail closed with the control plane's refusal", async () => {
-    const wrong = new BundleSync(
-      new BundleStore(dir),
-      new ControlPlaneClient({ baseUrl: server.url, apiKey: 'abom_wrong' }),
-      undefined,
-      quiet,
-    );
+    const wrong = new BundlePolicySource({
+      store: new DiskBundleStore(dir),
+      client: new ControlPlaneClient({ baseUrl: server.url, apiKey: 'abom_wrong' }),
+      logger: quiet,
+    });
     await expect(wrong.startup()).rejects.toThrow(/refused the bundle request.*key was refused/s);
   });
 

@@ -11,7 +11,7 @@ import { ControlPlaneLink, type DiscoveryAnswer } from './control-plane/control-
 import { GatewayMetrics } from './http/metrics.js';
 import { resourceMetadataUrlOf, resourceOf } from './http/protected-resource.js';
 import type { LoadedPolicy } from './policy/loaded-policy.js';
-import { BundlePolicy, FilePolicy } from './policy/policy-store.js';
+import { BundlePolicy, bundleStoreFor, FilePolicy } from './policy/policy-store.js';
 import type { RateLimiter } from './rate-limit/rate-limiter.js';
 import { ClientSessionStates } from './relay/admission-session.js';
 import type { RelayDeps } from './relay/relay-context.js';
@@ -174,7 +174,7 @@ export class GatewayRuntime {
   private async startPolicies(): Promise<void> {
     if (this.config.policyFile) {
       try {
-        this.filePolicy = new FilePolicy(
+        this.filePolicy = await FilePolicy.open(
           this.config.policyFile,
           this.logger,
           (policy) => this.policyLoaded(undefined, policy),
@@ -189,11 +189,12 @@ export class GatewayRuntime {
     if (this.config.policyBundle) {
       for (const state of this.tenants.values()) {
         if (!state.link) continue;
-        state.bundle = new BundlePolicy(state.link, this.logger, (policy) =>
+        const store = bundleStoreFor(this.config.stateDir, state.tenant); // disk with --state-dir, else memory
+        state.bundle = new BundlePolicy(state.link, state.tenant, store, this.logger, (policy) =>
           this.policyLoaded(state.tenant, policy),
         );
-        await state.bundle.refresh(); // a bundle that is served but does not verify stops the start (fail closed)
-        state.bundle.start(this.config.policyRefreshMs);
+        // Revalidates the cache or fetches; no trusted bundle (refused, or none and no answer) stops the start.
+        await state.bundle.start(this.config.policyRefreshMs);
       }
     }
   }

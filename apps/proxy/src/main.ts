@@ -3,7 +3,7 @@ import { format } from 'node:util';
 import { ChildServer } from './child.js';
 import { parseProxyConfig, ProxyConfigError, type ProxyCliOptions, type ProxyConfig } from './config.js';
 import { ProxyLogger } from './logger.js';
-import { FailClosedError } from './policy/bundle-sync.js';
+import { FailClosedError } from '../../../libs/runtime/src/index.js';
 import type { RelayIo } from './relay.js';
 import { prepare, type Prepared } from './startup.js';
 

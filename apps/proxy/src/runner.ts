@@ -3,8 +3,8 @@ import { AuditSink } from './audit/audit-sink.js';
 import { buildEvent } from './audit/events.js';
 import type { ProxyConfig } from './config.js';
 import { ProxyLogger } from './logger.js';
-import type { BundleSync } from './policy/bundle-sync.js';
-import { PolicySet } from './policy/policy-set.js';
+import type { BundlePolicySource } from '../../../libs/runtime/src/index.js';
+import { fromSnapshot, PolicySet } from './policy/policy-set.js';
 import { Relay } from './relay.js';
 import { BUNDLE_SYNC, PROXY_CONFIG } from './tokens.js';
 
@@ -21,7 +21,7 @@ export class ProxyRunner {
     private readonly audit: AuditSink,
     private readonly policies: PolicySet,
     private readonly relay: Relay,
-    @Inject(BUNDLE_SYNC) private readonly sync: BundleSync | null,
+    @Inject(BUNDLE_SYNC) private readonly sync: BundlePolicySource | null,
   ) {}
 
   async run(): Promise<number> {
@@ -29,19 +29,37 @@ export class ProxyRunner {
       .start()
       .catch((error: Error) => this.logger.error(`audit spool unavailable: ${error.message}`));
     for (const loaded of this.policies.loaded) this.policyLoaded(loaded.source, loaded.version, loaded.rules);
+    this.watchPolicyFile();
     this.sync?.startRefreshing(this.config.policyRefreshMs, (bundle) => {
-      this.policies.setBundle(bundle.loaded);
-      this.logger.info(`policy bundle v${bundle.payload.version} loaded (${bundle.loaded.rules} rules)`);
-      this.policyLoaded('control_plane', bundle.loaded.version, bundle.loaded.rules);
+      const loaded = fromSnapshot('control_plane', bundle.policy);
+      this.policies.setBundle(loaded);
+      this.logger.info(`policy bundle v${bundle.payload.version} loaded (${loaded.rules} rules)`);
+      this.policyLoaded('control_plane', loaded.version, loaded.rules);
     });
     const code = await this.relay.run();
     this.sync?.stop();
+    this.policies.localFile?.close();
     const { clientFrames, refused } = this.relay.stats;
     this.logger.info(
       `session ended: ${clientFrames} client message(s), ${refused} refused; MCP server exit status ${code}`,
     );
     await this.audit.close(3_000);
     return code;
+  }
+
+  /** A changed `--policy` file is swapped in; a refused change keeps the last good policy and says why. */
+  private watchPolicyFile(): void {
+    const file = this.policies.localFile;
+    file?.watch({
+      onLoad: (snapshot) => {
+        const loaded = fromSnapshot('local', snapshot);
+        this.policies.setLocal(loaded);
+        this.logger.info(`policy reloaded from ${file.path} (${loaded.version})`);
+        this.policyLoaded('local', loaded.version, loaded.rules);
+      },
+      onRefused: (message) =>
+        this.logger.warn(`policy file ${file.path} refused, keeping the last good policy: ${message}`),
+    });
   }
 
   private policyLoaded(source: string, version: string, rules: number): void {

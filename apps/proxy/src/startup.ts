@@ -4,19 +4,20 @@ import { ControlPlaneClient, machineSourceId } from '../../../libs/control-plane
 import { AuditSpool } from './audit/spool.js';
 import { controlPlaneDir, type ProxyConfig } from './config.js';
 import type { ProxyLogger } from './logger.js';
-import { BundleStore } from './policy/bundle-store.js';
-import { BundleSync, type VerifiedBundle } from './policy/bundle-sync.js';
-import { loadLocalPolicy } from './policy/local-policy.js';
-import { PolicySet, type LoadedPolicy } from './policy/policy-set.js';
-import { loadPinnedKeys } from './policy/trust.js';
-import { ToolBaselineStore } from '../../../libs/runtime/src/index.js';
+import {
+  BundlePolicySource,
+  DiskBundleStore,
+  ToolBaselineStore,
+  type VerifiedBundle,
+} from '../../../libs/runtime/src/index.js';
+import { fromSnapshot, PolicySet } from './policy/policy-set.js';
+import { loadPinnedKeys, openLocalPolicy } from './policy/sources.js';
 
 /** What the light start-up path hands to the Nest application. */
 export interface Prepared {
   readonly policies: PolicySet;
-  readonly local?: LoadedPolicy;
   readonly bundle?: VerifiedBundle;
-  readonly sync?: BundleSync;
+  readonly sync?: BundlePolicySource;
   readonly client?: ControlPlaneClient;
   readonly spool?: AuditSpool;
   readonly identity: { sourceId: string; sessionId: string };
@@ -34,7 +35,7 @@ export async function prepare(
   logger: ProxyLogger,
   sessionId: string,
 ): Promise<Prepared> {
-  const local = config.policyFile ? await loadLocalPolicy(config.policyFile) : undefined;
+  const localFile = config.policyFile ? await openLocalPolicy(config.policyFile) : undefined;
   const baselineStore = ToolBaselineStore.for(config);
   const previousTools = { store: baselineStore, tools: await baselineStore.load() };
   const machine = await machineSourceId().catch(() => ({ sourceId: 'ep-unknown' }));
@@ -44,7 +45,7 @@ export async function prepare(
   };
   const dir = controlPlaneDir(config);
   if (!config.controlPlane || !dir)
-    return { policies: new PolicySet(local, undefined), local, identity, previousTools };
+    return { policies: new PolicySet(localFile, undefined), identity, previousTools };
 
   const pinned: KeyObject[] | undefined = config.policyPublicKeyFile
     ? await loadPinnedKeys(config.policyPublicKeyFile)
@@ -55,12 +56,13 @@ export async function prepare(
     userAgent: 'agent-bom-proxy',
     keyHint: '--control-plane-token / AGENT_BOM_API_TOKEN',
   });
-  const sync = new BundleSync(new BundleStore(dir), client, pinned, logger);
+  // The proxy's cache and rollback floor are on disk (`--cache-dir`): they survive restarts.
+  const sync = new BundlePolicySource({ store: new DiskBundleStore(dir), client, pinned, logger });
   const bundle = await sync.startup();
+  if (!bundle) throw new Error('the bundle source gave no bundle'); // only with absentMeansNone, not set here
   const spool = new AuditSpool(path.join(dir, 'spool'), sessionId, config.spoolMaxBytes);
   return {
-    policies: new PolicySet(local, bundle.loaded),
-    local,
+    policies: new PolicySet(localFile, fromSnapshot('control_plane', bundle.policy)),
     bundle,
     sync,
     client,

@@ -69,3 +69,28 @@ export {
   withoutDriftedTools,
 } from './session-steps.js';
 export type { SessionStepCode, SessionStepRefusal, ToolGateFlags } from './session-steps.js';
+export {
+  BundlePolicySource,
+  compileSnapshot,
+  DiskBundleStore,
+  FailClosedError,
+  FilePolicySource,
+  keysFromDocument,
+  loadPinnedKeys,
+  MAX_POLICY_FILE_BYTES,
+  MemoryBundleStore,
+  PolicySourceError,
+  readPolicyFile,
+} from './policy-source/index.js';
+export type {
+  BundleFetcher,
+  BundlePolicySourceOptions,
+  BundleState,
+  BundleStore,
+  CachedBundle,
+  FilePolicyEvents,
+  FilePolicySourceOptions,
+  PolicySnapshot,
+  PolicySourceLogger,
+  VerifiedBundle,
+} from './policy-source/index.js';

@@ -20,6 +20,8 @@ export interface GatewayCliOptions {
   bearerToken?: string;
   policy?: string;
   policyBundle?: boolean;
+  /** Where the policy bundle cache and rollback floor are kept across restarts (memory when absent). */
+  stateDir?: string;
   rateLimitPerTenant?: string;
   rateLimitPerTool?: string;
   rateLimitBackend?: string;
@@ -55,6 +57,12 @@ export interface GatewayConfig {
   policyFile?: string;
   /** Pull the tenant's signed policy bundle from the control plane (default: on when there is one). */
   policyBundle: boolean;
+  /**
+   * `--state-dir`: per tenant, the last verified bundle, its keys and the rollback floor (`<dir>/policy/<tenant>/`),
+   * so a restart revalidates instead of trusting whatever the control plane serves first. Without it they are kept
+   * in memory and the floor is lost on restart.
+   */
+  stateDir?: string;
   rateLimit: {
     perTenant?: Rate;
     perTool?: Rate;
@@ -252,6 +260,7 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
     bearerToken,
     policyFile: options.policy ?? get('AGENT_BOM_GATEWAY_POLICY'),
     policyBundle: Boolean(cpUrl) && options.policyBundle !== false,
+    stateDir: options.stateDir ?? get('AGENT_BOM_GATEWAY_STATE_DIR'),
     rateLimit: { perTenant, perTool, backend, databaseUrl: backend === 'postgres' ? databaseUrl : undefined },
     discoveryRefreshMs,
     policyRefreshMs: number('AGENT_BOM_GATEWAY_POLICY_REFRESH_SECONDS', 30, 1, 86_400) * 1000,

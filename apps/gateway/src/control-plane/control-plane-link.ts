@@ -6,19 +6,14 @@ import type {
   IntrospectionAnswer,
   MeView,
 } from '../../../../libs/contracts/src/index.js';
-import { ControlPlaneClient, type GetResult } from '../../../../libs/control-plane-client/src/index.js';
-import type { SignedBundle } from '../../../../libs/policy/src/index.js';
+import { ControlPlaneClient } from '../../../../libs/control-plane-client/src/index.js';
+import type { BundleFetcher } from '../../../../libs/runtime/src/index.js';
 
 export type {
   DiscoveredUpstream,
   DiscoveryAnswer,
   IntrospectionAnswer,
 } from '../../../../libs/contracts/src/index.js';
-
-export interface VerificationKeys {
-  current_key_id: string;
-  keys: Array<{ key_id: string; alg: string; public_key_pem?: string; jwk?: Record<string, unknown> }>;
-}
 
 const KEY_HINT = 'check --control-plane-token / AGENT_BOM_CONTROL_PLANE_TOKEN (a gateway key of the tenant)';
 
@@ -112,18 +107,14 @@ export class ControlPlaneLink {
     );
   }
 
-  bundle(etag?: string): Promise<GetResult<SignedBundle>> {
-    return this.track(() => this.client.getJson<SignedBundle>('/v1/policy/bundle', { ifNoneMatch: etag }));
-  }
-
-  verificationKeys(): Promise<VerificationKeys> {
-    return this.track(async () => {
-      const { body } = await this.client.getJson<VerificationKeys>('/v1/policy/verification-key');
-      if (!body || !Array.isArray(body.keys))
-        throw new Error('the control plane answered without verification keys');
-      return body;
-    });
-  }
+  /**
+   * The policy bundle and its verification keys through this tenant's key (`libs/control-plane-client`), for the
+   * shared bundle source; each call counts for `reachable`.
+   */
+  readonly policyBundles: BundleFetcher = {
+    fetchPolicyBundle: (options) => this.track(() => this.client.fetchPolicyBundle(options)),
+    fetchVerificationKeys: (options) => this.track(() => this.client.fetchVerificationKeys(options)),
+  };
 
   private async track<T>(call: () => Promise<T>): Promise<T> {
     try {

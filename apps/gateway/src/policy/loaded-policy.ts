@@ -1,12 +1,11 @@
 import {
-  compilePolicy,
   evaluate,
   type CompiledPolicy,
   type Decision,
   type EvaluationContext,
-  type PolicyDocument,
   type ToolCall,
 } from '../../../../libs/policy/src/index.js';
+import type { PolicySnapshot } from '../../../../libs/runtime/src/index.js';
 
 /** A compiled policy and where it came from: what denials, audit events and /healthz name. */
 export interface LoadedPolicy {
@@ -22,15 +21,23 @@ export interface LoadedPolicy {
   loadedAt: string;
 }
 
-export function loadPolicy(
-  document: PolicyDocument,
+/** A snapshot of the shared policy sources (file or bundle), as the gateway names it. */
+export function fromSnapshot(
+  snapshot: PolicySnapshot,
   kind: LoadedPolicy['kind'],
   source: string,
-  version: string,
 ): LoadedPolicy {
-  const compiled = compilePolicy(document);
-  const argumentRules = new Set(document.rules.filter((rule) => rule.arguments).map((rule) => rule.id));
-  return { compiled, kind, source, version, argumentRules, loadedAt: new Date().toISOString() };
+  const argumentRules = new Set(
+    snapshot.document.rules.filter((rule) => rule.arguments).map((rule) => rule.id),
+  );
+  return {
+    compiled: snapshot.compiled,
+    kind,
+    source,
+    version: snapshot.version,
+    argumentRules,
+    loadedAt: snapshot.loadedAt,
+  };
 }
 
 export interface GatewayDecision {

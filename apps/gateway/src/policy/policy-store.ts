@@ -1,202 +1,156 @@
-import { createHash, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { parse } from 'yaml';
 import {
-  BundleVerificationError,
-  importPublicKey,
-  PolicyCompileError,
-  verifyBundle,
-  type PolicyDocument,
-} from '../../../../libs/policy/src/index.js';
+  BundlePolicySource,
+  DiskBundleStore,
+  FilePolicySource,
+  MemoryBundleStore,
+  type BundleStore,
+  type PolicySnapshot,
+  type PolicySourceLogger,
+} from '../../../../libs/runtime/src/index.js';
+import { TENANT_ID_PATTERN } from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
-import { loadPolicy, type LoadedPolicy } from './loaded-policy.js';
-
-export interface PolicyStatus {
-  source: string | null;
-  version: string | null;
-  file?: { path: string; version: string | null; loaded_at: string | null; last_error: string | null };
-  bundle?: { version: string | null; loaded_at: string | null; last_error: string | null };
-}
-
-/** Reads and compiles a policy file (JSON or YAML); throws a readable error naming the problems. */
-export function readPolicyFile(path: string): LoadedPolicy {
-  const text = fs.readFileSync(path, 'utf8');
-  let document: unknown;
-  try {
-    document = parse(text, { maxAliasCount: 100 });
-  } catch (error) {
-    throw new Error(`not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
-  try {
-    const version = `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
-    return loadPolicy(document as PolicyDocument, 'file', `file:${path}`, version);
-  } catch (error) {
-    if (error instanceof PolicyCompileError) {
-      throw new Error(
-        error.problems
-          .map((p) => `${p.where}: ${p.message}`)
-          .slice(0, 5)
-          .join('; '),
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
+import { fromSnapshot, type LoadedPolicy } from './loaded-policy.js';
 
 /**
- * The `--policy` file, reloaded in process when it changes (polled by mtime, size and inode, so editors that
- * replace the file are seen too). A new version that does not parse or compile is refused: the last good
- * policy stays in force and `/healthz` shows the error.
+ * The gateway's wiring of the shared policy sources (`libs/runtime` policy-source): what `/healthz`, decisions and
+ * `policy.loaded` audit events read. The sources themselves (size and file-type checks, reload, verification,
+ * rollback floor, revalidation at start) are the proxy's too.
  */
+
+/** The `--policy` file, reloaded in process; a refused change keeps the last good policy (`lastError` says why). */
 export class FilePolicy {
   current: LoadedPolicy;
-  lastError: string | null = null;
-  private listener?: (curr: fs.Stats, prev: fs.Stats) => void;
 
-  constructor(
-    readonly path: string,
+  private constructor(
+    private readonly source: FilePolicySource,
     private readonly logger: Logger,
     private readonly onLoad: (policy: LoadedPolicy) => void,
     /** Where human notices go (stderr for `gateway serve`). */
     private readonly notify: (line: string) => void,
-    private readonly intervalMs = 500,
   ) {
-    this.current = readPolicyFile(path); // at start a broken file is a configuration error
+    this.current = fromSnapshot(source.current, 'file', `file:${source.path}`);
+  }
+
+  /** Throws `PolicySourceError` on a file that cannot be used (a configuration error at start). */
+  static async open(
+    file: string,
+    logger: Logger,
+    onLoad: (policy: LoadedPolicy) => void,
+    notify: (line: string) => void,
+  ): Promise<FilePolicy> {
+    return new FilePolicy(await FilePolicySource.open(file), logger, onLoad, notify);
+  }
+
+  get path(): string {
+    return this.source.path;
+  }
+
+  get lastError(): string | null {
+    return this.source.lastError;
   }
 
   watch(): void {
-    this.listener = (curr, prev) => {
-      if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
-      if (curr.nlink === 0 && curr.size === 0) return; // removed: keep the last good policy
-      this.reload();
-    };
-    fs.watchFile(this.path, { interval: this.intervalMs, persistent: false }, this.listener);
-  }
-
-  reload(): void {
-    try {
-      const next = readPolicyFile(this.path);
-      if (next.version === this.current.version) return;
-      this.current = next;
-      this.lastError = null;
-      this.logger.info({ source: next.source, version: next.version }, 'policy file reloaded');
-      this.notify(`policy reloaded from ${this.path} (${next.version})`);
-      this.onLoad(next);
-    } catch (error) {
-      this.lastError = (error as Error).message;
-      this.logger.warn(
-        { source: this.path, error: this.lastError },
-        'policy file refused; keeping the last good policy',
-      );
-      process.stderr.write(
-        `policy file ${this.path} refused, keeping the last good policy: ${this.lastError}\n`,
-      );
-    }
+    this.source.watch({
+      onLoad: (snapshot) => {
+        this.current = fromSnapshot(snapshot, 'file', `file:${this.path}`);
+        this.logger.info(
+          { source: this.current.source, version: this.current.version },
+          'policy file reloaded',
+        );
+        this.notify(`policy reloaded from ${this.path} (${this.current.version})`);
+        this.onLoad(this.current);
+      },
+      onRefused: (message) => {
+        this.logger.warn(
+          { source: this.path, error: message },
+          'policy file refused; keeping the last good policy',
+        );
+        this.notify(`policy file ${this.path} refused, keeping the last good policy: ${message}`);
+      },
+    });
   }
 
   close(): void {
-    if (this.listener) fs.unwatchFile(this.path, this.listener);
+    this.source.close();
   }
 }
 
 /**
- * A tenant's signed policy bundle from the control plane, polled with `If-None-Match`. A bundle is used only if
- * its Ed25519 signature verifies under a key from `/v1/policy/verification-key`, it is for this tenant, current,
- * and not older than the last one accepted (no rollback). Anything else keeps the last good bundle.
+ * Where a tenant's bundle cache and rollback floor live: `<state dir>/policy/<tenant>/` when the gateway has a
+ * state dir (the floor survives restarts), else memory (a restarted gateway accepts the first valid bundle again).
+ */
+export function bundleStoreFor(stateDir: string | undefined, tenant: string): BundleStore {
+  if (!stateDir) return new MemoryBundleStore();
+  // The tenant id comes from the control plane's answer: one that is not a valid id (`..`, a slash) must not
+  // choose a path, so it is replaced by a digest.
+  const name = TENANT_ID_PATTERN.test(tenant)
+    ? tenant
+    : `tenant-${createHash('sha256').update(tenant).digest('hex').slice(0, 16)}`;
+  return new DiskBundleStore(path.join(stateDir, 'policy', name));
+}
+
+/**
+ * A tenant's signed policy bundle, through that tenant's key. `start` revalidates the cache (or fetches) and throws
+ * `FailClosedError` when no trusted bundle is available; a tenant without a bundle (404) is served without one.
  */
 export class BundlePolicy {
   current?: LoadedPolicy;
-  lastError: string | null = null;
-  /** False when the control plane has no bundle route (404): nothing to poll for. */
-  available = true;
-  private etag?: string;
-  private minVersion = 0;
-  private keys = new Map<string, KeyObject>();
-  private timer?: NodeJS.Timeout;
+  private readonly source: BundlePolicySource;
 
   constructor(
     private readonly link: ControlPlaneLink,
+    tenant: string,
+    store: BundleStore,
     private readonly logger: Logger,
     private readonly onLoad: (policy: LoadedPolicy) => void,
-  ) {}
-
-  /** One fetch; throws only on a bundle that is served but refused (the caller decides what that means at start). */
-  async refresh(): Promise<void> {
-    let result;
-    try {
-      result = await this.link.bundle(this.etag);
-    } catch (error) {
-      const status = (error as { details?: { status?: number } }).details?.status;
-      if (status === 404) {
-        if (this.available)
-          this.logger.info(
-            { tenant: this.link.tenant },
-            'the control plane serves no policy bundle for this tenant',
-          );
-        this.available = false;
-        return;
-      }
-      this.lastError = (error as Error).message;
-      this.logger.warn(
-        { tenant: this.link.tenant, error: this.lastError },
-        'policy bundle fetch failed; keeping the last good policy',
-      );
-      return;
-    }
-    this.available = true;
-    if (result.notModified || !result.body) return;
-    try {
-      const bundle = result.body;
-      if (!this.keys.has(bundle.key_id)) await this.loadKeys();
-      const payload = verifyBundle(bundle, {
-        keys: this.keys,
-        now: Date.now(),
-        tenantId: this.link.tenant,
-        minVersion: this.minVersion,
-      });
-      const loaded = loadPolicy(
-        payload.policy,
-        'control-plane',
-        'control-plane bundle',
-        String(payload.version),
-      );
-      this.current = loaded;
-      this.minVersion = payload.version;
-      this.etag = result.etag;
-      this.lastError = null;
-      this.logger.info(
-        { tenant: this.link.tenant, version: payload.version, key_id: bundle.key_id },
-        'policy bundle loaded',
-      );
-      this.onLoad(loaded);
-    } catch (error) {
-      const code = error instanceof BundleVerificationError ? `${error.code}: ` : '';
-      this.lastError = `${code}${(error as Error).message}`;
-      this.logger.error(
-        { tenant: this.link.tenant, error: this.lastError },
-        'policy bundle refused; keeping the last good policy',
-      );
-      throw new Error(`the control plane's policy bundle was refused (${this.lastError})`, { cause: error });
-    }
+  ) {
+    this.source = new BundlePolicySource({
+      store,
+      client: link.policyBundles,
+      logger: pinoAdapter(logger),
+      tenantId: tenant,
+      absentMeansNone: true,
+      logFields: { tenant },
+    });
   }
 
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), intervalMs);
-    this.timer.unref();
+  get lastError(): string | null {
+    return this.source.lastError;
+  }
+
+  /** False when the control plane has no bundle for this tenant (404): nothing to enforce from it. */
+  get available(): boolean {
+    return this.source.available;
+  }
+
+  async start(intervalMs: number): Promise<void> {
+    const bundle = await this.source.startup();
+    if (bundle) this.loaded(bundle.policy, bundle.keyId, bundle.origin);
+    this.source.startRefreshing(intervalMs, (fresh) => this.loaded(fresh.policy, fresh.keyId, fresh.origin));
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.source.stop();
   }
 
-  private async loadKeys(): Promise<void> {
-    const answer = await this.link.verificationKeys();
-    for (const key of answer.keys) {
-      const source = key.public_key_pem ?? (key.jwk as never);
-      if (!source) continue;
-      this.keys.set(key.key_id, importPublicKey(source));
-    }
+  private loaded(snapshot: PolicySnapshot, keyId: string, origin: 'cache' | 'control_plane'): void {
+    this.current = fromSnapshot(snapshot, 'control-plane', 'control-plane bundle');
+    this.logger.info(
+      { tenant: this.link.tenant, version: this.current.version, key_id: keyId, origin },
+      'policy bundle loaded',
+    );
+    this.onLoad(this.current);
   }
+}
+
+/** pino takes (fields, message); the shared sources log (message, fields). */
+function pinoAdapter(logger: Logger): PolicySourceLogger {
+  return {
+    info: (message, fields) => logger.info(fields ?? {}, message),
+    warn: (message, fields) => logger.warn(fields ?? {}, message),
+    error: (message, fields) => logger.error(fields ?? {}, message),
+  };
 }

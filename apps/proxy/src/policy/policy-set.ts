@@ -1,11 +1,11 @@
 import {
-  compilePolicy,
   evaluate,
   type CompiledPolicy,
   type Decision,
   type EvaluationContext,
   type ToolCall,
 } from '../../../../libs/policy/src/index.js';
+import type { FilePolicySource, PolicySnapshot } from '../../../../libs/runtime/src/index.js';
 
 export type PolicySource = 'local' | 'control_plane';
 
@@ -32,14 +32,23 @@ const ALLOW: PolicyVerdict = { effect: 'allow', enforced: true, ruleId: null, re
 
 /**
  * The local `--policy` file and the control-plane bundle, evaluated together: a call must be allowed by
- * both. The first deny (local first) decides; otherwise the first warn; otherwise allow. The bundle is swapped
- * atomically on refresh, so a call is always judged by one complete policy.
+ * both. The first deny (local first) decides; otherwise the first warn; otherwise allow. The file (on reload)
+ * and the bundle (on refresh) are swapped atomically, so a call is always judged by one complete policy.
  */
 export class PolicySet {
+  private local: LoadedPolicy | undefined;
+
   constructor(
-    private readonly local: LoadedPolicy | undefined,
+    /** The `--policy` file's source, which the runner watches for changes. */
+    readonly localFile: FilePolicySource | undefined,
     private bundle: LoadedPolicy | undefined,
-  ) {}
+  ) {
+    this.local = localFile ? fromSnapshot('local', localFile.current) : undefined;
+  }
+
+  setLocal(local: LoadedPolicy): void {
+    this.local = local;
+  }
 
   get loaded(): readonly LoadedPolicy[] {
     return [this.local, this.bundle].filter((p): p is LoadedPolicy => p !== undefined);
@@ -73,11 +82,7 @@ export class PolicySet {
   }
 }
 
-/** Compiles a policy document, naming its source in the error. */
-export function compileLoaded(source: PolicySource, document: unknown, version: string): LoadedPolicy {
-  const policy = compilePolicy(document);
-  const rules = Array.isArray((document as { rules?: unknown }).rules)
-    ? (document as { rules: unknown[] }).rules.length
-    : 0;
-  return { source, policy, version, rules };
+/** A snapshot of the shared policy sources (file or bundle), named by its source. */
+export function fromSnapshot(source: PolicySource, snapshot: PolicySnapshot): LoadedPolicy {
+  return { source, policy: snapshot.compiled, version: snapshot.version, rules: snapshot.rules };
 }

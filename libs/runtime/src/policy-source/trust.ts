@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
-import { importPublicKey } from '../../../../libs/policy/src/index.js';
-import { ProxyConfigError } from '../config.js';
+import { importPublicKey } from '../../../policy/src/index.js';
+import { PolicySourceError } from './policy-file.js';
 
 /**
  * The public keys a verification-key document lists (`{keys:[{key_id, public_key_pem | jwk}]}`), imported. Keys
@@ -33,17 +33,16 @@ export function keysFromDocument(text: string | undefined): KeyObject[] {
 }
 
 /**
- * `--policy-public-key FILE`: PEM (one or more keys), a JWK, or a saved verification-key document. With it, only
- * these keys are trusted: a cache or a control plane serving other keys cannot make the proxy accept a bundle.
+ * Pinned verification keys from a file: PEM (one or more keys), a JWK, or a saved verification-key document.
+ * With pinned keys only these are trusted: a cache or a control plane serving other keys cannot get a bundle
+ * accepted. Throws `PolicySourceError` (the caller names its flag).
  */
 export async function loadPinnedKeys(file: string): Promise<KeyObject[]> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new ProxyConfigError(
-      `--policy-public-key ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    throw new PolicySourceError(`cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const keys: KeyObject[] = [];
   const pems = text.match(/-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g);
@@ -55,11 +54,8 @@ export async function loadPinnedKeys(file: string): Promise<KeyObject[]> {
       else keys.push(importPublicKey(parsed as JsonWebKey));
     }
   } catch (error) {
-    throw new ProxyConfigError(
-      `--policy-public-key ${file}: not an Ed25519 public key (${(error as Error).message})`,
-    );
+    throw new PolicySourceError(`not an Ed25519 public key (${(error as Error).message})`);
   }
-  if (keys.length === 0)
-    throw new ProxyConfigError(`--policy-public-key ${file}: no Ed25519 public key in it`);
+  if (keys.length === 0) throw new PolicySourceError('no Ed25519 public key in it');
   return keys;
 }
