@@ -8,7 +8,6 @@ import {
   type MeView,
   type Permission,
 } from '../../../libs/contracts/src/index.js';
-import { redactText } from '../../../libs/detectors/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
@@ -27,7 +26,7 @@ import type { RelayDeps } from './relay/relay-context.js';
 import { SessionIds } from './relay/session-ids.js';
 import { StatefulSessions } from './relay/stateful-sessions.js';
 import { UpstreamClient } from './relay/upstream-client.js';
-import { EgressConfigError, EgressGuard } from '../../../libs/runtime/src/index.js';
+import { AuditFile, EgressConfigError, EgressGuard } from '../../../libs/runtime/src/index.js';
 import { loadOverlay, type OverlayEntry } from './upstreams/overlay.js';
 import { UpstreamRegistry } from './upstreams/registry.js';
 import {
@@ -90,6 +89,8 @@ export class GatewayRuntime {
     }`,
     sessionId: randomUUID(),
   };
+  /** `--audit-file`: one local record for every tenant (lines carry the tenant). */
+  private readonly auditFile?: AuditFile;
 
   constructor(
     readonly config: GatewayConfig,
@@ -115,6 +116,20 @@ export class GatewayRuntime {
       timeoutMs: config.upstreamTimeoutMs,
       egress: this.egress,
     });
+    if (config.auditFile) {
+      const log = (message: string) => this.logger.error(message);
+      this.auditFile = new AuditFile(
+        { ...config.auditFile, ...this.auditIdentity },
+        { info: (m) => this.logger.info(m), warn: log, error: log },
+      );
+      try {
+        this.auditFile.open();
+      } catch (error) {
+        throw new ConfigError(
+          `--audit-file: cannot open ${config.auditFile.path}: ${(error as Error).message}`,
+        );
+      }
+    }
     this.sessionIds = new SessionIds(config.sessionSecret);
     this.statefulSessions = new StatefulSessions(config.sessionLimits, 30 * 60_000, (count) =>
       this.metrics.sessions.set(count),
@@ -286,12 +301,9 @@ export class GatewayRuntime {
     return out;
   }
 
-  audit(tenant: string, raw: GatewayAuditEvent): void {
-    // A reason can quote what a condition matched: secrets in it are redacted like the ledger redacts them,
-    // before the event is queued or logged.
-    const event = raw.reason ? { ...raw, reason: redactText(raw.reason).text } : raw;
+  audit(tenant: string, event: GatewayAuditEvent): void {
+    // The sink cleans the event once (secrets redacted like the ledger's) before it is written, logged or queued.
     this.tenants.get(tenant)?.audit.record(event);
-    if (event.type !== 'tool_call.allowed') this.logger.info({ audit: { tenant, ...event } }, event.type);
   }
 
   /**
@@ -497,6 +509,7 @@ export class GatewayRuntime {
       link,
       { ...this.auditIdentity, maxEvents: this.config.auditBufferEvents, flushMs: this.config.auditFlushMs },
       this.logger,
+      this.auditFile,
     );
     return { tenant, link, audit, discovered };
   }
@@ -518,6 +531,7 @@ export class GatewayRuntime {
     this.statefulSessions.closeAll();
     for (const state of this.tenants.values()) state.bundle?.close();
     await Promise.all([...this.tenants.values()].map((state) => state.audit.close()));
+    this.auditFile?.close();
     await this.limiter?.close().catch(() => undefined);
     await this.upstreams.close();
   }

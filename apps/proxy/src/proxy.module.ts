@@ -55,6 +55,7 @@ export class ProxyModule {
                 ...prepared.identity,
                 flushMs: config.auditFlushMs,
                 maxBackoffMs: config.auditBackoffMaxMs,
+                file: config.auditFile,
               },
               prepared.client,
               prepared.spool,

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { ControlPlaneClient, machineSourceId } from '../../../libs/control-plane-client/src/index.js';
-import { AuditSpool } from './audit/spool.js';
+import { AuditSpool } from '../../../libs/runtime/src/index.js';
 import { controlPlaneDir, type ProxyConfig } from './config.js';
 import type { ProxyLogger } from './logger.js';
 import { BundleStore } from './policy/bundle-store.js';

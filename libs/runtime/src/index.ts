@@ -21,3 +21,4 @@ export type {
   CredentialAction,
   ResponseFinding,
 } from './detector-steps.js';
+export * from './audit/index.js';
