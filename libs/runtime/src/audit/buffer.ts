@@ -14,6 +14,8 @@ export interface AuditBatch {
 export interface AuditBuffer<B extends AuditBatch = AuditBatch> {
   /** Which events a full buffer gives up: the newest (a spool keeps the oldest evidence) or the oldest. */
   readonly drops: 'newest' | 'oldest';
+  /** How a message says the events are kept: `spooled` (disk) or `kept in memory`. */
+  readonly keeps: string;
   /** Opens the buffer; returns how many earlier runs' leftovers it took over (to deliver them first). */
   open(): Promise<number>;
   /** Adds events; returns how many were dropped for the bound. */
@@ -37,6 +39,7 @@ interface MemoryBatch extends AuditBatch {
  */
 export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   readonly drops = 'oldest' as const;
+  readonly keeps = 'kept in memory';
   private events: RuntimeAuditEvent[] = [];
   /** Sequence number of `events[0]`: a batch stays identifiable while older events are dropped under it. */
   private head = 0;

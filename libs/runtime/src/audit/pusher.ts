@@ -87,7 +87,7 @@ export class AuditPusher {
   async start(): Promise<void> {
     if (!this.transport) return;
     const adopted = await this.buffer.open();
-    if (adopted > 0) this.log.info(`delivering audit events left by ${adopted} earlier run(s)`);
+    if (adopted > 0) this.log.info(`delivering audit events left by ${adopted} earlier proxy run(s)`);
     void this.kick();
   }
 
@@ -196,7 +196,7 @@ export class AuditPusher {
     if (!this.reportedOutage) {
       this.reportedOutage = true;
       this.log.warn(
-        `cannot deliver audit events (${(error as Error).message}); they stay buffered and are retried`,
+        `cannot deliver audit events (${(error as Error).message}); they stay ${this.buffer.keeps} and are retried`,
         { pending: this.pending },
       );
     }

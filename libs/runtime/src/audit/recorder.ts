@@ -33,18 +33,25 @@ export class AuditRecorder {
   }
 }
 
-/** The outcome fields of a JSON-RPC answer: a result is `answered`, an error `error` with its code as class. */
+/**
+ * The outcome fields of a JSON-RPC answer: a result is `answered`; an error is `error` with its code as the class
+ * (`jsonrpc_-32602`); a tool result with `isError: true` is `error` with class `tool_error`.
+ */
 export function outcomeOfAnswer(answer: unknown): Pick<AuditFields, 'outcome' | 'error_class'> {
-  const error =
-    answer && typeof answer === 'object' && 'error' in answer
-      ? (answer as { error: unknown }).error
-      : undefined;
-  if (error === undefined) return { outcome: 'answered' };
-  const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
-  return {
-    outcome: 'error',
-    error_class: typeof code === 'number' && Number.isSafeInteger(code) ? `jsonrpc_${code}` : 'jsonrpc_error',
-  };
+  const message = answer && typeof answer === 'object' ? (answer as Record<string, unknown>) : {};
+  if ('error' in message) {
+    const error = message.error;
+    const code = error && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+    return {
+      outcome: 'error',
+      error_class:
+        typeof code === 'number' && Number.isSafeInteger(code) ? `jsonrpc_${code}` : 'jsonrpc_error',
+    };
+  }
+  const result = message.result;
+  if (result && typeof result === 'object' && (result as { isError?: unknown }).isError === true)
+    return { outcome: 'error', error_class: 'tool_error' };
+  return { outcome: 'answered' };
 }
 
 /**

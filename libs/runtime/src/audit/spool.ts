@@ -31,6 +31,7 @@ const READ_CHUNK = 256 * 1024;
  */
 export class AuditSpool implements AuditBuffer<SpoolBatch> {
   readonly drops = 'newest' as const;
+  readonly keeps = 'spooled';
   private handle?: fs.FileHandle;
   private ownFile!: SpoolFile;
   private ownSize = 0;
