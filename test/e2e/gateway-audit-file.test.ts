@@ -110,6 +110,8 @@ describe('gateway --audit-file', () => {
     expect((await call(4, 'search', { q: `find ${TOKEN}` })).body.error).toBeDefined();
     expect((await call(5, 'read', {}, 'leaky')).body.result).toBeDefined();
     expect((await call(6, 'search', { q: 'x' }, 'down')).status).toBe(502);
+    // A token where a name goes: the denied call's record and log line carry the name, redacted.
+    expect((await call(10, `delete_all:${TOKEN}`, { token: TOKEN })).body.error).toBeDefined();
     await call(7, 'fetch');
     await call(8, 'fetch');
     expect((await call(9, 'fetch')).status).toBe(429);
@@ -140,6 +142,8 @@ describe('gateway --audit-file', () => {
     expect(one(6).error_class).toMatch(/^[a-z0-9_]+$/);
     expect(one(7)).toMatchObject({ type: 'tool_call.allowed', outcome: 'answered' });
     expect(one(9)).toMatchObject({ type: 'rate_limit.exceeded', tool: 'fetch' });
+    expect(one(10)).toMatchObject({ type: 'tool_call.denied', rule_id: 'no-delete' });
+    expect(one(10).tool).toMatch(/^delete_all:\[REDACTED:/);
     expect(one(9).outcome).toBeUndefined();
   });
 

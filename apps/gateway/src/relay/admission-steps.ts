@@ -1,5 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { toolCallShapeError, type ArgumentDetectorMode } from '../../../../libs/runtime/src/index.js';
+import {
+  toolCallShapeError,
+  type ArgumentDetectorMode,
+  type CallRecord,
+} from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { Rate } from '../config/rate.js';
 import type { GatewayMetrics } from '../http/metrics.js';
@@ -38,6 +42,8 @@ export interface Admitted {
   rate?: RateDecision;
   /** The id of a `tools/list` request whose answer must be filtered for this caller. */
   filterToolsOf?: string | number;
+  /** The call's audit record, settled once with the outcome when the upstream answered or failed. */
+  call?: CallRecord;
 }
 
 export interface Refused {
@@ -66,6 +72,8 @@ export interface AdmissionContext {
   tool?: string;
   /** The audit fields every event about this message carries. */
   event: Omit<GatewayAuditEvent, 'type'>;
+  /** An allowed or warned call's event, recorded once its outcome is known (not at admission). */
+  held?: GatewayAuditEvent;
   count(outcome: string): void;
 }
 

@@ -1,5 +1,11 @@
 import type { Transform } from 'node:stream';
-import { scanResponse, withheldReason } from '../../../../libs/runtime/src/index.js';
+import {
+  outcomeOfAnswer,
+  scanResponse,
+  withheldReason,
+  type CallRecord,
+} from '../../../../libs/runtime/src/index.js';
+import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import { errorResponse, GATEWAY_ERRORS } from './jsonrpc.js';
 import type { RelayDeps } from './relay-context.js';
 import { sseRewriter } from './sse.js';
@@ -12,6 +18,8 @@ export interface ScanPlace {
   agent?: string;
   client?: string;
   trace?: TraceContext;
+  /** The call this stream or body answers: a redaction or block of its answer is that call's one record. */
+  call?: CallRecord;
 }
 
 /** Whether the gateway scans upstream messages (`--detect-credentials`). */
@@ -50,11 +58,16 @@ export function scanMessageText(
     count: found.count,
   };
   const fields = { tenant: place.tenant, upstream: place.upstream, detectors: found.detectors };
+  // The answer to the held call: its record (tool, fingerprint, rule) gains the redaction and the outcome.
+  const answers =
+    isResponse && place.call && !place.call.settled && String(id) === place.call.fields.request_id;
+  const record = (event: GatewayAuditEvent) =>
+    answers ? place.call!.settle({ ...event, ...outcomeOfAnswer(message) }) : deps.audit(place.tenant, event);
   if (deps.config.credentialAction === 'block' && (isResponse || id === undefined)) {
     const reason = isResponse
       ? withheldReason(found)
       : `notification withheld: it contained ${found.summary}`;
-    deps.audit(place.tenant, { ...base, type: 'response.blocked', reason });
+    record({ ...base, type: 'response.blocked', reason });
     deps.metrics.relays.inc({ upstream: place.upstream, outcome: 'response_blocked' });
     deps.logger.warn(fields, isResponse ? 'blocked an upstream answer' : 'dropped an upstream notification');
     if (!isResponse) return undefined;
@@ -65,10 +78,12 @@ export function scanMessageText(
       }),
     );
   }
-  deps.audit(place.tenant, {
+  const warning =
+    answers && place.call!.fields.type === 'tool_call.warned' ? `${place.call!.fields.reason}; ` : '';
+  record({
     ...base,
     type: 'response.redacted',
-    reason: `redacted ${found.count} value(s): ${found.summary}`,
+    reason: `${warning}redacted ${found.count} value(s): ${found.summary}`,
   });
   deps.metrics.relays.inc({ upstream: place.upstream, outcome: 'response_redacted' });
   deps.logger.warn({ ...fields, count: found.count }, 'redacted values in an upstream message');

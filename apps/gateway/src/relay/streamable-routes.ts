@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { admit } from './admission.js';
+import { answerTap, settleFromJson, settleOnClose } from './call-outcome.js';
 import { errorResponse, GATEWAY_ERRORS, parseClientMessage } from './jsonrpc.js';
 import { relayToSseUpstream, streamBridge } from './legacy-bridge.js';
 import {
@@ -96,6 +97,10 @@ export function registerStreamableRoutes(
       { upstream: upstream.name },
       Number(process.hrtime.bigint() - started) / 1e9,
     );
+    const call = verdict.call;
+    if (call && response.statusCode >= 400)
+      call.settle({ outcome: 'upstream_failed', error_class: `http_${response.statusCode}` });
+    settleOnClose(call, reply);
     copyResponseHeaders(deps, reply, response, binding, verdict.client);
     reply.code(response.statusCode);
     const type = String(response.headers['content-type'] ?? '');
@@ -106,6 +111,7 @@ export function registerStreamableRoutes(
       agent: principal.subject,
       client: verdict.client,
       trace: verdict.trace,
+      call,
     };
     const scan = scanning(deps);
     if ((filterId !== undefined && response.statusCode === 200) || scan) {
@@ -117,17 +123,20 @@ export function registerStreamableRoutes(
         if (filterId !== undefined && response.statusCode === 200)
           stream = stream.pipe(toolFilterStream(filterId, policies, context));
         if (scan) stream = stream.pipe(scanningSseStream(deps, place));
+        if (call) stream = stream.pipe(answerTap(call));
         return reply.send(stream);
       }
       if (type.includes('json')) {
         const id = filterId ?? (verdict.message.kind === 'request' ? verdict.message.message.id : null);
         const text = await readBounded(response.body, MAX_FILTERED_JSON);
-        if (text === undefined)
+        if (text === undefined) {
+          call?.settle({ outcome: 'upstream_failed', error_class: 'response_too_large' });
           return sendError(
             reply,
             502,
             errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answer too large'),
           );
+        }
         try {
           // Parsed at most once (to filter a tools/list answer); the scan reuses that object if it finds something.
           const filtered =
@@ -136,8 +145,10 @@ export function registerStreamableRoutes(
               : undefined;
           const body = filtered === undefined ? text : JSON.stringify(filtered);
           const out = scan ? scanMessageText(deps, place, body, filtered) : body;
+          settleFromJson(call, text);
           return reply.send(out ?? '');
         } catch {
+          call?.settle({ outcome: 'upstream_failed', error_class: 'invalid_json' });
           return sendError(
             reply,
             502,
@@ -147,8 +158,29 @@ export function registerStreamableRoutes(
       }
     }
     const length = Number(response.headers['content-length']);
-    if (type.startsWith('application/json') && length <= SMALL_JSON) {
-      return reply.send(await response.body.arrayBuffer().then((b) => Buffer.from(b)));
+    if (type.startsWith('application/json') && (length <= SMALL_JSON || call)) {
+      // A call's answer is read whole (bounded) to record its outcome; other small answers for one write.
+      const body =
+        length <= SMALL_JSON
+          ? await response.body.arrayBuffer().then((b) => Buffer.from(b))
+          : await readBounded(response.body, MAX_FILTERED_JSON).then((t) =>
+              t === undefined ? undefined : Buffer.from(t),
+            );
+      if (body === undefined) {
+        call?.settle({ outcome: 'upstream_failed', error_class: 'response_too_large' });
+        const id = verdict.message.kind === 'request' ? verdict.message.message.id : null;
+        return sendError(
+          reply,
+          502,
+          errorResponse(id, GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE, 'upstream answer too large'),
+        );
+      }
+      settleFromJson(call, body);
+      return reply.send(body);
+    }
+    if (call && type.includes('text/event-stream')) {
+      tearDownOnClose(reply, response);
+      return reply.send(response.body.pipe(answerTap(call)));
     }
     return relayStream(reply, response);
   });

@@ -9,4 +9,4 @@ export { AuditPusher, clientTransport } from './pusher.js';
 export type { AuditLog, AuditPusherOptions, AuditStats, AuditTransport } from './pusher.js';
 export { AUDIT_FILE_DEFAULTS, AuditFile, auditFileConfig, parseSize } from './audit-file.js';
 export type { AuditFileFlags, AuditFileOptions } from './audit-file.js';
-export { AuditRecorder, PendingCalls, outcomeOfAnswer } from './recorder.js';
+export { AuditRecorder, CallRecord, PendingCalls, outcomeOfAnswer } from './recorder.js';

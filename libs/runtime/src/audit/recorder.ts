@@ -55,51 +55,66 @@ export function outcomeOfAnswer(answer: unknown): Pick<AuditFields, 'outcome' | 
 }
 
 /**
- * Calls let through and not answered yet: each is recorded once, when its answer (or the lack of one) is known.
- * Bounded: past `max` held calls the oldest is recorded as `no_answer` (O(1), insertion order).
+ * One call let through, not answered yet: recorded exactly once, when its outcome is known. `settle` merges what
+ * the answer added (the outcome, a redaction or block with its detectors) over the call's own fields; fields
+ * given as undefined keep the call's value. A second `settle` is a no-op.
  */
-export class PendingCalls {
-  private readonly held = new Map<string, AuditFields>();
+export class CallRecord {
+  private done = false;
 
   constructor(
     private readonly record: (fields: AuditFields) => void,
-    private readonly max = 10_000,
+    readonly fields: AuditFields,
   ) {}
+
+  get settled(): boolean {
+    return this.done;
+  }
+
+  settle(changes: Partial<AuditFields>): boolean {
+    if (this.done) return false;
+    this.done = true;
+    const merged: AuditFields = { ...this.fields };
+    for (const [key, value] of Object.entries(changes))
+      if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+    this.record(merged);
+    return true;
+  }
+}
+
+/**
+ * Calls in flight on one session whose answers arrive elsewhere (a legacy SSE stream), by request id. Bounded:
+ * past `max` the oldest is recorded as `no_answer` (O(1), insertion order).
+ */
+export class PendingCalls {
+  private readonly held = new Map<string, CallRecord>();
+
+  constructor(private readonly max = 10_000) {}
 
   get size(): number {
     return this.held.size;
   }
 
-  hold(key: string, fields: AuditFields): void {
-    // The same id again before an answer: the first one will never be told apart, so it is settled now.
-    if (this.held.has(key)) this.settle(key, { outcome: 'no_answer', error_class: 'id_reused' });
-    this.held.set(key, fields);
+  hold(key: string, call: CallRecord): void {
+    // The same id again before an answer: the first can no longer be told apart, so it is settled now.
+    this.held.get(key)?.settle({ outcome: 'no_answer', error_class: 'id_reused' });
+    this.held.set(key, call);
     if (this.held.size > this.max) {
       const oldest = this.held.keys().next().value as string;
-      this.settle(oldest, { outcome: 'no_answer', error_class: 'evicted' });
+      this.take(oldest)?.settle({ outcome: 'no_answer', error_class: 'evicted' });
     }
   }
 
-  /** Records the held call with its outcome (and any fields the answer changed, e.g. a redaction). */
-  settle(key: string, changes: Partial<AuditFields> & { outcome: CallOutcome }): boolean {
-    const fields = this.held.get(key);
-    if (!fields) return false;
-    this.held.delete(key);
-    this.record({ ...fields, ...changes });
-    return true;
+  /** The call answered by this id, removed (its caller settles it). */
+  take(key: string): CallRecord | undefined {
+    const call = this.held.get(key);
+    if (call) this.held.delete(key);
+    return call;
   }
 
-  /** Whether a call is waiting under this key (a redaction or block of its answer is then part of its record). */
-  has(key: string): boolean {
-    return this.held.has(key);
-  }
-
-  get(key: string): AuditFields | undefined {
-    return this.held.get(key);
-  }
-
-  /** Every held call, e.g. at shutdown or when the server exits. */
+  /** Every held call, e.g. when the session or its upstream ends. */
   settleAll(changes: Partial<AuditFields> & { outcome: CallOutcome }): void {
-    for (const key of [...this.held.keys()]) this.settle(key, changes);
+    for (const call of this.held.values()) call.settle(changes);
+    this.held.clear();
   }
 }
