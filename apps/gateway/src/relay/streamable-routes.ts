@@ -176,6 +176,10 @@ export function registerStreamableRoutes(
         );
       }
       settleFromJson(call, body);
+      if (reply.raw.destroyed) {
+        deps.logger.debug({ upstream: upstream.name }, 'client went away before its answer');
+        return reply;
+      }
       return reply.send(body);
     }
     if (call && type.includes('text/event-stream')) {

@@ -99,8 +99,14 @@ export class AuditPusher {
     else this.flushTimer ??= setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
-  /** Buffers what is queued, then tries to deliver (unless waiting out a backoff). */
-  flush(): Promise<void> {
+  /** Buffers what is queued, then delivers (unless waiting out a backoff); resolves when that pass is over. */
+  async flush(): Promise<void> {
+    await this.buffered();
+    if (!this.retryTimer) await this.kick();
+  }
+
+  /** Hands what is queued to the buffer (serialised: appends land in recording order). */
+  private buffered(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const previous = this.flushing ?? Promise.resolve();
@@ -119,7 +125,6 @@ export class AuditPusher {
           { dropped: this.stats.dropped },
         );
       }
-      if (!this.retryTimer) void this.kick();
     });
     this.flushing = run;
     return run;
@@ -216,7 +221,7 @@ export class AuditPusher {
   /** Buffers what is queued and tries to deliver for at most `deadlineMs`; what is left stays buffered. */
   async close(deadlineMs: number): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    await this.buffered();
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
