@@ -2,6 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RuntimeAuditEvent } from '../../libs/contracts/src/index.js';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
@@ -29,6 +32,7 @@ describe('gateway --audit-file', () => {
   let dir: string;
   let tools: HttpMcpServer;
   let leaky: HttpMcpServer;
+  let old: HttpMcpServer;
   let gateway: GatewayProcess;
   let file: string;
 
@@ -55,6 +59,7 @@ describe('gateway --audit-file', () => {
       slow: { tools: ['slow'], ms: 1500 },
     });
     leaky = await startHttpMcpServer({ tools: ['read'], answer: `aws_access_key_id=${AWS_KEY}` });
+    old = await startHttpMcpServer({ tools: ['lookup'], streamable: false });
     const overlay = path.join(dir, 'upstreams.yaml');
     await fs.writeFile(
       overlay,
@@ -63,6 +68,7 @@ describe('gateway --audit-file', () => {
         `  - name: tools\n    url: ${tools.url}/mcp`,
         `  - name: leaky\n    url: ${leaky.url}/mcp`,
         '  - name: down\n    url: http://127.0.0.1:9/mcp',
+        `  - name: old\n    url: ${old.url}/sse\n    transport: sse`,
       ].join('\n') + '\n',
     );
     const policy = path.join(dir, 'policy.json');
@@ -96,6 +102,7 @@ describe('gateway --audit-file', () => {
     await gateway?.stop();
     await tools?.close();
     await leaky?.close();
+    await old?.close();
     await fs.rm(dir, { recursive: true, force: true });
   }, 30_000);
 
@@ -146,6 +153,34 @@ describe('gateway --audit-file', () => {
     expect(one(10).tool).toMatch(/^delete_all:\[REDACTED:/);
     expect(one(9).outcome).toBeUndefined();
   });
+
+  it('over the legacy SSE front and a bridge to a legacy SSE upstream: once each, with the outcome', async () => {
+    const headers = { authorization: `Bearer ${BEARER}` };
+    const sse = new Client({ name: 'audit-sse', version: '1.0.0' });
+    await sse.connect(
+      new SSEClientTransport(new URL(`${gateway.url}/sse/tools`), {
+        requestInit: { headers },
+        eventSourceInit: {
+          fetch: (url, init) =>
+            fetch(url, { ...init, headers: { ...(init?.headers as object), ...headers } }),
+        },
+      }),
+    );
+    const before = (await records(file)).length;
+    await sse.callTool({ name: 'slow', arguments: {} });
+    await sse.close();
+    const bridged = new Client({ name: 'audit-bridge', version: '1.0.0' });
+    await bridged.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp/old`), { requestInit: { headers } }),
+    );
+    await bridged.callTool({ name: 'lookup', arguments: {} });
+    await bridged.close();
+    const calls = (await records(file)).slice(before).filter((e) => e.type.startsWith('tool_call.'));
+    expect(calls.map((e) => [e.server, e.tool, e.outcome])).toEqual([
+      ['tools', 'slow', 'answered'],
+      ['old', 'lookup', 'answered'],
+    ]);
+  }, 30_000);
 
   it('no secret value in the audit file or in any log line, at any level', async () => {
     const text = await fs.readFile(file, 'utf8');
