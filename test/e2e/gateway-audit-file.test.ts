@@ -253,5 +253,14 @@ describe('gateway --audit-file', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--audit-file-keep must be 0-100');
+    const unopenable = await runCli(
+      [
+        ...['gateway', 'serve', '--bind', '127.0.0.1:0', '--upstreams', path.join(dir, 'upstreams.yaml')],
+        ...['--audit-file', path.join(dir, 'no', 'such', 'dir.jsonl')],
+      ],
+      { ...process.env },
+    );
+    expect(unopenable.code).toBe(2);
+    expect(unopenable.stderr).toContain('--audit-file: cannot open');
   });
 });

@@ -164,5 +164,14 @@ describe('proxy --audit-file', () => {
     });
     expect(orphan.code).toBe(2);
     expect(orphan.stderr).toContain('need --audit-file');
+    // A file that cannot be opened stops the start before the server runs.
+    const started = path.join(root, 'started');
+    const unopenable = await runCli(
+      ['proxy', '--audit-file', path.join(root, 'no', 'such', 'dir.jsonl'), '--', process.execPath, SCRIPTED],
+      { PATH: process.env.PATH, HOME: root, STARTED_FILE: started },
+    );
+    expect(unopenable.code).toBe(2);
+    expect(unopenable.stderr).toContain('--audit-file: cannot open');
+    await expect(fs.access(started)).rejects.toThrow();
   });
 });

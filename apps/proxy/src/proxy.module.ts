@@ -55,10 +55,10 @@ export class ProxyModule {
                 ...prepared.identity,
                 flushMs: config.auditFlushMs,
                 maxBackoffMs: config.auditBackoffMaxMs,
-                file: config.auditFile,
               },
               prepared.client,
               prepared.spool,
+              prepared.auditFile,
             ),
         },
         {

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { ControlPlaneClient, machineSourceId } from '../../../libs/control-plane-client/src/index.js';
-import { AuditSpool } from '../../../libs/runtime/src/index.js';
+import { AuditSpool, type AuditFile } from '../../../libs/runtime/src/index.js';
+import { openAuditFile } from './audit/audit-sink.js';
 import { controlPlaneDir, type ProxyConfig } from './config.js';
 import type { ProxyLogger } from './logger.js';
 import { BundleStore } from './policy/bundle-store.js';
@@ -19,6 +20,8 @@ export interface Prepared {
   readonly sync?: BundleSync;
   readonly client?: ControlPlaneClient;
   readonly spool?: AuditSpool;
+  /** `--audit-file`, opened before the server starts. */
+  readonly auditFile?: AuditFile;
   readonly identity: { sourceId: string; sessionId: string };
   /** The tools this server listed last session (cross-session drift). */
   readonly previousTools: { store: ToolBaselineStore; tools: ReadonlyMap<string, string> | undefined };
@@ -42,9 +45,10 @@ export async function prepare(
     sourceId: `${machine.sourceId}:proxy:${config.serverName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}`,
     sessionId,
   };
+  const auditFile = openAuditFile(config, identity, logger);
   const dir = controlPlaneDir(config);
   if (!config.controlPlane || !dir)
-    return { policies: new PolicySet(local, undefined), local, identity, previousTools };
+    return { policies: new PolicySet(local, undefined), local, identity, previousTools, auditFile };
 
   const pinned: KeyObject[] | undefined = config.policyPublicKeyFile
     ? await loadPinnedKeys(config.policyPublicKeyFile)
@@ -67,5 +71,6 @@ export async function prepare(
     spool,
     identity,
     previousTools,
+    auditFile,
   };
 }

@@ -6,12 +6,11 @@ import {
   AuditRecorder,
   MemoryAuditBuffer,
   clientTransport,
-  type AuditFileOptions,
   type AuditLog,
   type AuditSpool,
   type AuditStats,
 } from '../../../../libs/runtime/src/index.js';
-import { ProxyConfigError } from '../config.js';
+import { ProxyConfigError, type ProxyConfig } from '../config.js';
 import type { ProxyLogger } from '../logger.js';
 
 export interface AuditSinkOptions {
@@ -20,8 +19,34 @@ export interface AuditSinkOptions {
   flushMs: number;
   /** Longest wait between delivery attempts while the control plane is unreachable. */
   maxBackoffMs: number;
-  /** `--audit-file`: the local JSONL record, size-bounded and rotated. */
-  file?: Omit<AuditFileOptions, 'sourceId' | 'sessionId'>;
+}
+
+/**
+ * Opens `--audit-file` before the server starts (a path that cannot be opened is a usage error, exit 2).
+ */
+export function openAuditFile(
+  config: ProxyConfig,
+  identity: { sourceId: string; sessionId: string },
+  logger: ProxyLogger,
+): AuditFile | undefined {
+  if (!config.auditFile) return undefined;
+  const file = new AuditFile({ ...config.auditFile, ...identity }, auditLog(logger));
+  try {
+    file.open();
+  } catch (error) {
+    throw new ProxyConfigError(
+      `--audit-file: cannot open ${config.auditFile.path}: ${(error as Error).message}`,
+    );
+  }
+  return file;
+}
+
+function auditLog(logger: ProxyLogger): AuditLog {
+  return {
+    info: (message) => logger.info(message),
+    warn: (message) => logger.warn(message),
+    error: (message) => logger.error(message),
+  };
 }
 
 /**
@@ -38,31 +63,16 @@ export class AuditSink {
     options: AuditSinkOptions,
     client?: ControlPlaneClient,
     spool?: AuditSpool,
+    file?: AuditFile,
   ) {
-    const log: AuditLog = {
-      info: (message) => logger.info(message),
-      warn: (message) => logger.warn(message),
-      error: (message) => logger.error(message),
-    };
+    const log = auditLog(logger);
     this.pusher = new AuditPusher(
       spool ?? new MemoryAuditBuffer(options.sessionId, 0),
       client && spool ? clientTransport(client) : undefined,
       log,
       options,
     );
-    if (options.file) {
-      this.file = new AuditFile(
-        { ...options.file, sourceId: options.sourceId, sessionId: options.sessionId },
-        log,
-      );
-      try {
-        this.file.open();
-      } catch (error) {
-        throw new ProxyConfigError(
-          `--audit-file: cannot open ${options.file.path}: ${(error as Error).message}`,
-        );
-      }
-    }
+    this.file = file;
     this.recorder = new AuditRecorder({
       file: this.file,
       pusher: this.pusher,

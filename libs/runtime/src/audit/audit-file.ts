@@ -26,6 +26,9 @@ export class AuditFile {
   private fd?: number;
   private size = 0;
   private failed = false;
+  /** Opened once: a rotation that could not reopen the file is retried on the next event. */
+  private opened = false;
+  private closed = false;
 
   constructor(
     private readonly options: AuditFileOptions,
@@ -40,11 +43,12 @@ export class AuditFile {
       0o600,
     );
     this.size = fs.fstatSync(this.fd).size;
+    this.opened = true;
   }
 
   /** Appends one event; `scope` adds value-free fields such as the gateway's tenant. */
   write(event: RuntimeAuditEvent, scope?: Record<string, string>): void {
-    if (this.fd === undefined) return;
+    if (!this.opened || this.closed) return;
     const line =
       JSON.stringify({
         ...event,
@@ -54,8 +58,9 @@ export class AuditFile {
       }) + '\n';
     const bytes = Buffer.byteLength(line);
     try {
+      if (this.fd === undefined) this.open();
       if (this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate();
-      fs.writeSync(this.fd, line);
+      fs.writeSync(this.fd!, line);
       this.size += bytes;
       if (this.failed) {
         this.failed = false;
@@ -82,6 +87,7 @@ export class AuditFile {
   }
 
   close(): void {
+    this.closed = true;
     if (this.fd === undefined) return;
     fs.closeSync(this.fd);
     this.fd = undefined;
