@@ -289,6 +289,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--policy-refresh <duration>', 'how often to refresh the bundle (default 60s)')
     .option('--max-frame-bytes <size>', 'largest JSON-RPC message either way (default 16MiB)')
     .option('--log <file>', 'also write JSON logs and audit events to this file (stdout is the protocol)')
+    .option('--audit-file <file>', 'audit events as JSON lines, rotated (env AGENT_BOM_PROXY_AUDIT_FILE)')
+    .option('--audit-file-max-size <size>', 'rotate the audit file at this size (default 10MiB)')
+    .option('--audit-file-keep <n>', 'rotated audit files kept (default 5)')
     .option('--log-level <level>', 'stderr verbosity: error, warn, info (default) or debug')
     .option(
       '--cache-dir <dir>',
@@ -411,6 +414,9 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option('--rate-limit-database-url <url>', 'PostgreSQL for the shared limiter (default: DATABASE_URL)')
     .option('--discovery-refresh-seconds <n>', 'how often to re-read discovery (default 60)')
+    .option('--audit-file <file>', 'audit events as JSON lines, rotated (env AGENT_BOM_GATEWAY_AUDIT_FILE)')
+    .option('--audit-file-max-size <size>', 'rotate the audit file at this size (default 10MiB)')
+    .option('--audit-file-keep <n>', 'rotated audit files kept (default 5)')
     .option('--allow-insecure-no-auth', 'serve a non-loopback address without incoming authentication')
     .option(
       '--egress-allow <cidr|host-glob>',

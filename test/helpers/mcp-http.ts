@@ -34,6 +34,8 @@ export async function startHttpMcpServer(
     name?: string;
     /** The text every tools/call answers with (default `called`). */
     answer?: string;
+    /** Tools that answer only after this many milliseconds (to see what happens before an answer). */
+    slow?: { tools: string[]; ms: number };
   } = {},
 ): Promise<HttpMcpServer> {
   const tools = options.tools ?? ['search', 'fetch'];
@@ -51,9 +53,11 @@ export async function startHttpMcpServer(
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: tools.map((name) => ({ name, inputSchema: { type: 'object' as const } })),
     }));
-    server.setRequestHandler(CallToolRequestSchema, async () => ({
-      content: [{ type: 'text', text: options.answer ?? 'called' }],
-    }));
+    server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      if (options.slow?.tools.includes(request.params.name))
+        await new Promise((resolve) => setTimeout(resolve, options.slow!.ms));
+      return { content: [{ type: 'text', text: options.answer ?? 'called' }] };
+    });
     return server;
   };
   const record = (transport: Transport) => {

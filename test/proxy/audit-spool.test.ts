@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AuditSink } from '../../apps/proxy/src/audit/audit-sink.js';
 import { auditText, buildEvent } from '../../apps/proxy/src/audit/events.js';
-import { AuditSpool } from '../../apps/proxy/src/audit/spool.js';
 import { ProxyLogger } from '../../apps/proxy/src/logger.js';
 import { newTrace } from '../../libs/runtime/src/index.js';
 import {
@@ -14,6 +13,7 @@ import {
   type RuntimeAuditEvent,
 } from '../../libs/contracts/src/index.js';
 import { ControlPlaneClient } from '../../libs/control-plane-client/src/index.js';
+import { AuditSpool } from '../../libs/runtime/src/index.js';
 import { waitFor } from '../helpers/processes.js';
 import { startBundleServer, type BundleServer } from '../helpers/bundle-server.js';
 
@@ -109,17 +109,17 @@ describe('audit delivery', () => {
     const spool = new AuditSpool(dir, 'sess-3', 1024 * 1024, () => false);
     await spool.open();
     await spool.append([event(1), event(2)]);
-    const first = await spool.nextBatch(1, 1024 * 1024);
+    const first = await spool.next(1, 1024 * 1024);
     await spool.ack(first!);
     await spool.append([event(3)]);
-    const rest = await spool.nextBatch(10, 1024 * 1024);
+    const rest = await spool.next(10, 1024 * 1024);
     expect(rest!.events.map((e) => e.tool)).toEqual(['t2', 't3']);
   });
 
   it('is bounded: over the limit, new events are dropped and counted', async () => {
     const spool = new AuditSpool(dir, 'sess-4', 2000);
     await spool.open();
-    const kept = await spool.append(Array.from({ length: 50 }, (_, i) => event(i)));
+    const kept = 50 - (await spool.append(Array.from({ length: 50 }, (_, i) => event(i))));
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(50);
     expect(spool.dropped).toBe(50 - kept);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { redactText } from '../../../libs/detectors/src/index.js';
-import type { EgressGuard } from '../../../libs/runtime/src/index.js';
+import { AuditFile, type EgressGuard } from '../../../libs/runtime/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
 import { Authenticator } from './auth/authenticator.js';
 import { GatewayOidc } from './auth/oidc-tokens.js';
@@ -66,6 +65,8 @@ export class GatewayRuntime {
     }`,
     sessionId: randomUUID(),
   };
+  /** `--audit-file`: one local record for every tenant (lines carry the tenant). */
+  private readonly auditFile?: AuditFile;
 
   constructor(
     readonly config: GatewayConfig,
@@ -79,6 +80,20 @@ export class GatewayRuntime {
       timeoutMs: config.upstreamTimeoutMs,
       egress: this.egress,
     });
+    if (config.auditFile) {
+      const log = (message: string) => this.logger.error(message);
+      this.auditFile = new AuditFile(
+        { ...config.auditFile, ...this.auditIdentity },
+        { info: (m) => this.logger.info(m), warn: log, error: log },
+      );
+      try {
+        this.auditFile.open();
+      } catch (error) {
+        throw new ConfigError(
+          `--audit-file: cannot open ${config.auditFile.path}: ${(error as Error).message}`,
+        );
+      }
+    }
     this.sessionIds = new SessionIds(config.sessionSecret);
     this.statefulSessions = new StatefulSessions(config.sessionLimits, 30 * 60_000, (count) =>
       this.metrics.sessions.set(count),
@@ -166,6 +181,7 @@ export class GatewayRuntime {
       link,
       { ...this.auditIdentity, maxEvents: this.config.auditBufferEvents, flushMs: this.config.auditFlushMs },
       this.logger,
+      this.auditFile,
     );
     return { tenant, link, audit, discovered };
   }
@@ -233,12 +249,9 @@ export class GatewayRuntime {
     return out;
   }
 
-  audit(tenant: string, raw: GatewayAuditEvent): void {
-    // A reason can quote what a condition matched: secrets in it are redacted like the ledger redacts them,
-    // before the event is queued or logged.
-    const event = raw.reason ? { ...raw, reason: redactText(raw.reason).text } : raw;
+  audit(tenant: string, event: GatewayAuditEvent): void {
+    // The sink cleans the event once (secrets redacted like the ledger's) before it is written, logged or queued.
     this.tenants.get(tenant)?.audit.record(event);
-    if (event.type !== 'tool_call.allowed') this.logger.info({ audit: { tenant, ...event } }, event.type);
   }
 
   /** The seed's `/healthz` body (see `runtime/health.ts` for who sees which tenant's upstreams). */
@@ -295,6 +308,7 @@ export class GatewayRuntime {
     this.statefulSessions.closeAll();
     for (const state of this.tenants.values()) state.bundle?.close();
     await Promise.all([...this.tenants.values()].map((state) => state.audit.close()));
+    this.auditFile?.close();
     await this.limiter?.close().catch(() => undefined);
     await this.upstreams.close();
   }

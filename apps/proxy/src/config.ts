@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkedUrl } from '../../../libs/control-plane-client/src/url.js';
 import { parseDuration } from '../../../libs/contracts/src/duration.js';
+import { auditFileConfig } from '../../../libs/runtime/src/audit/audit-file.js';
 
 /** A configuration the proxy refuses to start with: exit code 2 and a message naming the flag. */
 export class ProxyConfigError extends Error {
@@ -28,6 +29,8 @@ export interface ProxyConfig {
   /** Calls per tool per minute; 0 = unlimited. */
   readonly rateLimitPerMinute: number;
   readonly logFile?: string;
+  /** `--audit-file`: every audit event as a JSON line, size-bounded and rotated. */
+  readonly auditFile?: { readonly path: string; readonly maxBytes: number; readonly keep: number };
   readonly logLevel: LogLevel;
   /** Base cache directory; control-plane state lives in a subdirectory per control plane and credential. */
   readonly cacheDir: string;
@@ -58,6 +61,9 @@ export interface ProxyCliOptions {
   replayWindow?: string;
   rateLimit?: string;
   log?: string;
+  auditFile?: string;
+  auditFileMaxSize?: string;
+  auditFileKeep?: string;
   logLevel?: string;
   cacheDir?: string;
   serverName?: string;
@@ -145,6 +151,7 @@ export function parseProxyConfig(
     replayWindowMs: durationMs('--replay-window', options.replayWindow, 300_000, true),
     rateLimitPerMinute: rateLimit(options.rateLimit),
     logFile: options.log,
+    auditFile: proxyAuditFile(options, env),
     logLevel,
     cacheDir: path.resolve(options.cacheDir ?? env.AGENT_BOM_CACHE_DIR ?? defaultCacheDir(env)),
     serverName,
@@ -157,6 +164,19 @@ export function parseProxyConfig(
     auditBackoffMaxMs: backoffMs(env.AGENT_BOM_PROXY_AUDIT_BACKOFF_MAX_MS),
     shutdownGraceMs: 2_000,
   };
+}
+
+function proxyAuditFile(options: ProxyCliOptions, env: NodeJS.ProcessEnv): ProxyConfig['auditFile'] {
+  try {
+    const file = auditFileConfig({
+      file: options.auditFile ?? env.AGENT_BOM_PROXY_AUDIT_FILE,
+      maxSize: options.auditFileMaxSize ?? env.AGENT_BOM_PROXY_AUDIT_FILE_MAX_SIZE,
+      keep: options.auditFileKeep ?? env.AGENT_BOM_PROXY_AUDIT_FILE_KEEP,
+    });
+    return file && { ...file, path: path.resolve(file.path) };
+  } catch (error) {
+    throw new ProxyConfigError((error as Error).message);
+  }
 }
 
 function durationMs(flag: string, value: string | undefined, fallback: number, allowZero: boolean): number {

@@ -57,6 +57,7 @@ export class ProxyModule {
               },
               prepared.client,
               prepared.spool,
+              prepared.auditFile,
             ),
         },
         {

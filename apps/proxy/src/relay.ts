@@ -168,7 +168,7 @@ export class Relay {
     }
     if (method === 'notifications/initialized') this.session.initialized = true;
     if (method === 'notifications/cancelled' && isObject(value.params) && isRpcId(value.params.requestId)) {
-      this.session.cancel(value.params.requestId);
+      this.responses.cancelled(value.params.requestId);
     }
     this.toServer(raw);
   }

@@ -1,13 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { ControlPlaneClient, machineSourceId } from '../../../libs/control-plane-client/src/index.js';
-import { AuditSpool } from './audit/spool.js';
+import { openAuditFile } from './audit/audit-sink.js';
 import { controlPlaneDir, type ProxyConfig } from './config.js';
 import type { ProxyLogger } from './logger.js';
 import {
+  AuditSpool,
   BundlePolicySource,
   DiskBundleStore,
   ToolBaselineStore,
+  type AuditFile,
   type VerifiedBundle,
 } from '../../../libs/runtime/src/index.js';
 import { fromSnapshot, PolicySet } from './policy/policy-set.js';
@@ -20,6 +22,8 @@ export interface Prepared {
   readonly sync?: BundlePolicySource;
   readonly client?: ControlPlaneClient;
   readonly spool?: AuditSpool;
+  /** `--audit-file`, opened before the server starts. */
+  readonly auditFile?: AuditFile;
   readonly identity: { sourceId: string; sessionId: string };
   /** The tools this server listed last session (cross-session drift). */
   readonly previousTools: { store: ToolBaselineStore; tools: ReadonlyMap<string, string> | undefined };
@@ -43,9 +47,10 @@ export async function prepare(
     sourceId: `${machine.sourceId}:proxy:${config.serverName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}`,
     sessionId,
   };
+  const auditFile = openAuditFile(config, identity, logger);
   const dir = controlPlaneDir(config);
   if (!config.controlPlane || !dir)
-    return { policies: new PolicySet(localFile, undefined), identity, previousTools };
+    return { policies: new PolicySet(localFile, undefined), identity, previousTools, auditFile };
 
   const pinned: KeyObject[] | undefined = config.policyPublicKeyFile
     ? await loadPinnedKeys(config.policyPublicKeyFile)
@@ -69,5 +74,6 @@ export async function prepare(
     spool,
     identity,
     previousTools,
+    auditFile,
   };
 }

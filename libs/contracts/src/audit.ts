@@ -109,6 +109,17 @@ export const SPAN_ID_PATTERN = /^[0-9a-f]{16}$/;
 export const FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{64}$/;
 export const DETECTOR_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
 
+/**
+ * What became of a call the runtime let through, recorded once the upstream answered (or could not):
+ * `answered` (a result), `error` (the upstream answered with a JSON-RPC error), `upstream_failed` (no answer:
+ * unreachable, timed out, an HTTP error, the server exited), `no_answer` (the client went away or the session
+ * ended before the answer).
+ */
+export const CALL_OUTCOMES = ['answered', 'error', 'upstream_failed', 'no_answer'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+/** The class of a failure, e.g. `timeout`, `connect`, `http_502`, `jsonrpc_-32603`, `exited`. */
+export const ERROR_CLASS_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
+
 /** One event as a proxy or gateway pushes it. Unknown fields are refused. */
 export interface RuntimeAuditEvent {
   /** Unique per tenant; re-sending the same id is a no-op reported as a duplicate. */
@@ -145,6 +156,10 @@ export interface RuntimeAuditEvent {
   policy_version?: string;
   /** A count that qualifies the event (redactions made, requests over the limit, …). */
   count?: number;
+  /** For a call that was let through: what the upstream did with it (see {@link CALL_OUTCOMES}). */
+  outcome?: CallOutcome;
+  /** With `outcome` `error` or `upstream_failed`: which kind of failure. */
+  error_class?: string;
 }
 
 export interface AuditIngestRequest {

@@ -64,12 +64,15 @@ export {
   SPAN_ID_PATTERN,
   FINGERPRINT_PATTERN,
   DETECTOR_PATTERN,
+  CALL_OUTCOMES,
+  ERROR_CLASS_PATTERN,
   CHECKPOINT_PURPOSES,
   VERIFY_FAILURES,
   EXPORT_FORMAT,
 } from './audit.js';
 export type {
   RuntimeEventType,
+  CallOutcome,
   Decision,
   RuntimeAuditEvent,
   AuditIngestRequest,

@@ -94,3 +94,4 @@ export type {
   PolicySourceLogger,
   VerifiedBundle,
 } from './policy-source/index.js';
+export * from './audit/index.js';

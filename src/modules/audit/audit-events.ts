@@ -50,6 +50,8 @@ const PASSED_THROUGH = [
   'tool_fingerprint',
   'detectors',
   'count',
+  'outcome',
+  'error_class',
 ] as const satisfies ReadonlyArray<keyof RuntimeAuditEvent>;
 
 /** Detail keys that smell of a credential: a bug in the caller, refused loudly rather than stored. */

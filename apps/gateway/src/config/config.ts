@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import path from 'node:path';
 import { isLoopbackHost } from '../../../../libs/control-plane-client/src/index.js';
 import { parseDuration } from '../../../../libs/contracts/src/duration.js';
 import {
@@ -8,6 +9,7 @@ import {
   type ArgumentDetectorMode,
   type CredentialAction,
 } from '../../../../libs/runtime/src/index.js';
+import { auditFileConfig } from '../../../../libs/runtime/src/audit/audit-file.js';
 import { parseRate, type Rate } from './rate.js';
 
 /** What `agent-bom gateway serve` was given on its command line. */
@@ -40,6 +42,9 @@ export interface GatewayCliOptions {
   blockUndeclared?: boolean;
   blockDrift?: boolean;
   replayWindow?: string;
+  auditFile?: string;
+  auditFileMaxSize?: string;
+  auditFileKeep?: string;
 }
 
 /** The gateway's whole configuration, parsed once at start; the process refuses to start on a bad value. */
@@ -80,6 +85,8 @@ export interface GatewayConfig {
   upstreamConnections: number;
   auditBufferEvents: number;
   auditFlushMs: number;
+  /** `--audit-file`: every audit event (all tenants) as a JSON line, size-bounded and rotated. */
+  auditFile?: { path: string; maxBytes: number; keep: number };
   /** HMAC key that binds session ids to tenant, upstream and credential (share it across replicas). */
   sessionSecret: Buffer;
   logLevel: string;
@@ -272,6 +279,7 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
     upstreamConnections: number('AGENT_BOM_GATEWAY_UPSTREAM_CONNECTIONS', 256, 1, 10_000),
     auditBufferEvents: number('AGENT_BOM_GATEWAY_AUDIT_BUFFER_EVENTS', 50_000, 100, 10_000_000),
     auditFlushMs: number('AGENT_BOM_GATEWAY_AUDIT_FLUSH_MS', 1000, 10, 60_000),
+    auditFile: gatewayAuditFile(options, get),
     sessionSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
     logLevel,
     egressAllow: list(options.egressAllow, 'AGENT_BOM_GATEWAY_EGRESS_ALLOW'),
@@ -335,4 +343,20 @@ export function parseBind(bind: string): { host: string; port: number } {
     throw new ConfigError(`--bind must be HOST:PORT (got "${bind}")`);
   }
   return { host, port };
+}
+
+function gatewayAuditFile(
+  options: GatewayCliOptions,
+  get: (name: string) => string | undefined,
+): GatewayConfig['auditFile'] {
+  try {
+    const file = auditFileConfig({
+      file: options.auditFile ?? get('AGENT_BOM_GATEWAY_AUDIT_FILE'),
+      maxSize: options.auditFileMaxSize ?? get('AGENT_BOM_GATEWAY_AUDIT_FILE_MAX_SIZE'),
+      keep: options.auditFileKeep ?? get('AGENT_BOM_GATEWAY_AUDIT_FILE_KEEP'),
+    });
+    return file && { ...file, path: path.resolve(file.path) };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }

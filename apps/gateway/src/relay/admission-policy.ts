@@ -26,7 +26,8 @@ export function isPlumbing(method: string): boolean {
 
 /**
  * Policy, then the argument detectors (as in the proxy: a high/critical finding refuses the call), for a
- * request that carries an action. Denials are answered in band; allowed and warned tool calls are audited.
+ * request that carries an action. Denials are answered in band and audited; an allowed or warned tool call's
+ * event is held (`ctx.held`) and recorded by the relay once the upstream answered, with the outcome.
  */
 export function policyAndDetectors(
   ctx: AdmissionContext,
@@ -102,14 +103,14 @@ export function policyAndDetectors(
       ...(effect === 'warn' && verdict ? [verdict.decision.reason] : []),
       ...(detected?.warnings ?? []),
     ];
-    deps.audit(tenant, {
+    ctx.held = {
       ...ctx.event,
       ...policyFields,
       type: warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed',
       reason: warnings.length > 0 ? warnings.join('; ') : undefined,
       detectors: detected?.detectors.length ? detected.detectors : undefined,
       argument_fingerprint: argumentFingerprint,
-    });
+    };
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type TraceContext,
+  type CallRecord,
 } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { Rate } from '../config/rate.js';
@@ -44,6 +45,8 @@ export interface Admitted {
   filterToolsOf?: string | number;
   /** A session's `tools/list`: observe its answer for drift (and withhold drifted tools); the answer to send. */
   observeTools?: (message: unknown) => unknown;
+  /** The call's audit record, settled once with the outcome when the upstream answered or failed. */
+  call?: CallRecord;
 }
 
 export interface Refused {
@@ -72,6 +75,8 @@ export interface AdmissionContext {
   tool?: string;
   /** The audit fields every event about this message carries. */
   event: Omit<GatewayAuditEvent, 'type'>;
+  /** An allowed or warned call's event, recorded once its outcome is known (not at admission). */
+  held?: GatewayAuditEvent;
   count(outcome: string): void;
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { CallRecord } from '../../../../libs/runtime/src/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import { policyAndDetectors } from './admission-policy.js';
@@ -116,6 +117,7 @@ export async function admit(
     modern: check.modern,
     client,
     rate,
+    call: ctx.held && new CallRecord((fields) => deps.audit(tenant, fields), ctx.held),
     filterToolsOf:
       parsed.kind === 'request' && message.method === 'tools/list' && deps.policies(tenant).length
         ? (id as string | number)

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { outcomeOfAnswer } from '../../../../libs/runtime/src/index.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import type { Admitted } from './admission.js';
 import { SseUpstreamChannel } from './channels.js';
@@ -34,6 +35,7 @@ export async function relayToSseUpstream(
   let bridge = existing;
   if (!bridge) {
     if (parsed.kind !== 'request' || parsed.message.method !== 'initialize') {
+      verdict.call?.settle({ type: 'request.refused', reason: 'no bridge session: initialize first' });
       // A 2026-07-28 client probing a legacy upstream learns here to fall back to initialize.
       return sendError(
         reply,
@@ -80,6 +82,10 @@ export async function relayToSseUpstream(
   }
   const message = await answer;
   if (!message || 'closed' in message) {
+    verdict.call?.settle({
+      outcome: 'upstream_failed',
+      error_class: message ? 'session_closed' : 'timeout',
+    });
     return sendError(
       reply,
       504,
@@ -100,8 +106,10 @@ export async function relayToSseUpstream(
     agent: principal.subject,
     client: bridge.client,
     trace: verdict.trace,
+    call: verdict.call,
   };
   const text = scanMessageToText(deps, place, out);
+  verdict.call?.settle(outcomeOfAnswer(message));
   if (parsed.message.method === 'initialize') reply.header('mcp-session-id', bridge.id);
   return reply.code(200).header('content-type', 'application/json').send(text);
 }

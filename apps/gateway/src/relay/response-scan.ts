@@ -2,10 +2,13 @@ import type { Transform } from 'node:stream';
 import {
   errorResponse,
   ERROR_CODES,
+  outcomeOfAnswer,
   scanResponse,
   withheldReason,
+  type CallRecord,
   type TraceContext,
 } from '../../../../libs/runtime/src/index.js';
+import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import type { RelayDeps } from './relay-context.js';
 import { sseRewriter } from './sse.js';
 
@@ -16,6 +19,8 @@ export interface ScanPlace {
   agent?: string;
   client?: string;
   trace?: TraceContext;
+  /** The call this stream or body answers: a redaction or block of its answer is that call's one record. */
+  call?: CallRecord;
 }
 
 /** Whether the gateway scans upstream messages (`--detect-credentials`). */
@@ -54,11 +59,16 @@ export function scanMessageText(
     count: found.count,
   };
   const fields = { tenant: place.tenant, upstream: place.upstream, detectors: found.detectors };
+  // The answer to the held call: its record (tool, fingerprint, rule) gains the redaction and the outcome.
+  const answers =
+    isResponse && place.call && !place.call.settled && String(id) === place.call.fields.request_id;
+  const record = (event: GatewayAuditEvent) =>
+    answers ? place.call!.settle({ ...event, ...outcomeOfAnswer(message) }) : deps.audit(place.tenant, event);
   if (deps.config.credentialAction === 'block' && (isResponse || id === undefined)) {
     const reason = isResponse
       ? withheldReason(found)
       : `notification withheld: it contained ${found.summary}`;
-    deps.audit(place.tenant, { ...base, type: 'response.blocked', reason });
+    record({ ...base, type: 'response.blocked', reason });
     deps.metrics.relays.inc({ upstream: place.upstream, outcome: 'response_blocked' });
     deps.logger.warn(fields, isResponse ? 'blocked an upstream answer' : 'dropped an upstream notification');
     if (!isResponse) return undefined;
@@ -69,10 +79,12 @@ export function scanMessageText(
       }),
     );
   }
-  deps.audit(place.tenant, {
+  const warning =
+    answers && place.call!.fields.type === 'tool_call.warned' ? `${place.call!.fields.reason}; ` : '';
+  record({
     ...base,
     type: 'response.redacted',
-    reason: `redacted ${found.count} value(s): ${found.summary}`,
+    reason: `${warning}redacted ${found.count} value(s): ${found.summary}`,
   });
   deps.metrics.relays.inc({ upstream: place.upstream, outcome: 'response_redacted' });
   deps.logger.warn({ ...fields, count: found.count }, 'redacted values in an upstream message');

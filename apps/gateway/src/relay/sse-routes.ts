@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sessionToolsLister } from './admission-listing.js';
+import { outcomeOfAnswer, PendingCalls } from '../../../../libs/runtime/src/index.js';
 import { admit } from './admission.js';
 import { SseUpstreamChannel, StreamableUpstreamChannel, type UpstreamChannel } from './channels.js';
 import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
@@ -88,15 +89,19 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
         observers.get(session)!.delete(id!);
         out = observe(out);
       }
-      const data = scanMessageToText(deps, place, out);
+      const call = id !== undefined && !('method' in message) ? callsOf(session).take(String(id)) : undefined;
+      const data = scanMessageToText(deps, call ? { ...place, call } : place, out);
+      call?.settle(outcomeOfAnswer(message));
       if (data !== undefined) res.write(formatSse({ event: 'message', data }));
     });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     res.on('close', () => {
       clearInterval(keepAlive);
       session.close();
+      callsOf(session).settleAll({ outcome: 'no_answer', error_class: 'client_gone' });
     });
     channel.onclose = () => {
+      callsOf(session).settleAll({ outcome: 'upstream_failed', error_class: 'stream_closed' });
       session.close();
       res.end();
     };
@@ -146,6 +151,8 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
       if (pending.size < 100) pending.set(verdict.message.message.id, verdict.observeTools);
       observers.set(session, pending);
     }
+    // The answer comes on the session's stream: the call is recorded there, when it passes.
+    if (verdict.call) callsOf(session).hold(verdict.call.fields.request_id ?? '', verdict.call);
     try {
       await session.channel.send(
         verdict.message.message as never,
@@ -157,6 +164,13 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
         upstream: upstream.name,
         outcome: 'upstream_error',
       });
+      if (verdict.call) {
+        callsOf(session).take(verdict.call.fields.request_id ?? '');
+        verdict.call.settle({
+          outcome: 'upstream_failed',
+          error_class: error instanceof UpstreamUnavailableError ? error.errorClass : 'unreachable',
+        });
+      }
       if (requestId !== null) {
         const failure = errorResponse(requestId, ERROR_CODES.server_unavailable, (error as Error).message);
         for (const listener of session.listeners) listener(failure as never);
@@ -164,4 +178,12 @@ export function registerSseRoutes(app: FastifyInstance, deps: RelayDeps, session
     }
     return reply.code(202).send('Accepted');
   });
+}
+
+/** Calls in flight on a legacy SSE session, by request id (their answers arrive on the session's stream). */
+const pendingCalls = new WeakMap<object, PendingCalls>();
+function callsOf(session: object): PendingCalls {
+  let calls = pendingCalls.get(session);
+  if (!calls) pendingCalls.set(session, (calls = new PendingCalls(1_000)));
+  return calls;
 }

@@ -4,6 +4,7 @@ import { streamableToolsLister, sessionToolsLister } from './admission-listing.j
 import { admit } from './admission.js';
 import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.js';
 import { parseClientMessage } from './jsonrpc.js';
+import { answerTap, settleFromJson, settleOnClose } from './call-outcome.js';
 import { relayToSseUpstream, streamBridge } from './legacy-bridge.js';
 import {
   admissionDeps,
@@ -108,6 +109,10 @@ export function registerStreamableRoutes(
       { upstream: upstream.name },
       Number(process.hrtime.bigint() - started) / 1e9,
     );
+    const call = verdict.call;
+    if (call && response.statusCode >= 400)
+      call.settle({ outcome: 'upstream_failed', error_class: `http_${response.statusCode}` });
+    settleOnClose(call, reply);
     copyResponseHeaders(deps, reply, response, binding, verdict.client);
     reply.code(response.statusCode);
     const type = String(response.headers['content-type'] ?? '');
@@ -119,6 +124,7 @@ export function registerStreamableRoutes(
       agent: principal.subject,
       client: verdict.client,
       trace: verdict.trace,
+      call,
     };
     const scan = scanning(deps);
     if ((filterId !== undefined && response.statusCode === 200) || observe || scan) {
@@ -131,17 +137,20 @@ export function registerStreamableRoutes(
           stream = stream.pipe(toolFilterStream(filterId, policies, context));
         if (observe) stream = stream.pipe(toolsObserverStream(observe));
         if (scan) stream = stream.pipe(scanningSseStream(deps, place));
+        if (call) stream = stream.pipe(answerTap(call));
         return reply.send(stream);
       }
       if (type.includes('json')) {
         const id = filterId ?? (verdict.message.kind === 'request' ? verdict.message.message.id : null);
         const text = await readBounded(response.body, MAX_FILTERED_JSON);
-        if (text === undefined)
+        if (text === undefined) {
+          call?.settle({ outcome: 'upstream_failed', error_class: 'response_too_large' });
           return sendError(
             reply,
             502,
             errorResponse(id, ERROR_CODES.server_unavailable, 'upstream answer too large'),
           );
+        }
         try {
           // Parsed at most once (to filter a tools/list answer); the scan reuses that object if it finds something.
           let filtered =
@@ -156,8 +165,10 @@ export function registerStreamableRoutes(
           }
           const body = filtered === undefined ? text : JSON.stringify(filtered);
           const out = scan ? scanMessageText(deps, place, body, filtered) : body;
+          settleFromJson(call, text);
           return reply.send(out ?? '');
         } catch {
+          call?.settle({ outcome: 'upstream_failed', error_class: 'invalid_json' });
           return sendError(
             reply,
             502,
@@ -167,8 +178,33 @@ export function registerStreamableRoutes(
       }
     }
     const length = Number(response.headers['content-length']);
-    if (type.startsWith('application/json') && length <= SMALL_JSON) {
-      return reply.send(await response.body.arrayBuffer().then((b) => Buffer.from(b)));
+    if (type.startsWith('application/json') && (length <= SMALL_JSON || call)) {
+      // A call's answer is read whole (bounded) to record its outcome; other small answers for one write.
+      const body =
+        length <= SMALL_JSON
+          ? await response.body.arrayBuffer().then((b) => Buffer.from(b))
+          : await readBounded(response.body, MAX_FILTERED_JSON).then((t) =>
+              t === undefined ? undefined : Buffer.from(t),
+            );
+      if (body === undefined) {
+        call?.settle({ outcome: 'upstream_failed', error_class: 'response_too_large' });
+        const id = verdict.message.kind === 'request' ? verdict.message.message.id : null;
+        return sendError(
+          reply,
+          502,
+          errorResponse(id, ERROR_CODES.server_unavailable, 'upstream answer too large'),
+        );
+      }
+      settleFromJson(call, body);
+      if (reply.raw.destroyed) {
+        deps.logger.debug({ upstream: upstream.name }, 'client went away before its answer');
+        return reply;
+      }
+      return reply.send(body);
+    }
+    if (call && type.includes('text/event-stream')) {
+      tearDownOnClose(reply, response);
+      return reply.send(response.body.pipe(answerTap(call)));
     }
     return relayStream(reply, response);
   });

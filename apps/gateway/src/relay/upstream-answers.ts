@@ -60,7 +60,14 @@ export function upstreamFailure(
   const id = verdict?.message.kind === 'request' ? verdict.message.message.id : null;
   const known = error instanceof UpstreamUnavailableError;
   deps.metrics.relays.inc({ upstream: upstream.name, outcome: 'upstream_error' });
-  if ((error as Error).name === 'AbortError') return reply; // the client went away
+  if ((error as Error).name === 'AbortError') {
+    verdict?.call?.settle({ outcome: 'no_answer', error_class: 'client_gone' });
+    return reply; // the client went away
+  }
+  verdict?.call?.settle({
+    outcome: 'upstream_failed',
+    error_class: known ? error.errorClass : 'unreachable',
+  });
   deps.logger.warn(
     { tenant: upstream.tenant, upstream: upstream.name, error: (error as Error).message },
     'upstream failed',

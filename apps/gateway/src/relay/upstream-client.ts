@@ -8,6 +8,8 @@ export class UpstreamUnavailableError extends Error {
     message: string,
     readonly status: 502 | 503 | 504,
     readonly retryAfterSeconds?: number,
+    /** For the audit record: `circuit_open`, `egress_refused`, `timeout` or `connect_<code>`. */
+    readonly errorClass = 'unreachable',
   ) {
     super(message);
   }
@@ -60,6 +62,7 @@ export class UpstreamClient {
         `upstream "${upstream.name}" is failing; retry later`,
         503,
         Math.ceil((breaker.openUntil - Date.now()) / 1000),
+        'circuit_open',
       );
     }
     const url = init.url ?? upstream.url;
@@ -81,6 +84,8 @@ export class UpstreamClient {
         throw new UpstreamUnavailableError(
           `upstream "${upstream.name}" is refused by egress: ${refused}`,
           502,
+          undefined,
+          'egress_refused',
         );
       const next = { failures: (breaker?.failures ?? 0) + 1, openUntil: 0 };
       if (next.failures >= FAILURE_THRESHOLD) next.openUntil = Date.now() + OPEN_MS;
@@ -90,6 +95,13 @@ export class UpstreamClient {
       throw new UpstreamUnavailableError(
         `upstream "${upstream.name}" ${timeout ? 'timed out' : `is unreachable (${code})`}`,
         timeout ? 504 : 502,
+        undefined,
+        timeout
+          ? 'timeout'
+          : `connect_${code
+              .toLowerCase()
+              .replace(/[^a-z0-9_]/g, '_')
+              .slice(0, 48)}`,
       );
     }
   }

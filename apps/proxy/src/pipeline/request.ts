@@ -184,21 +184,23 @@ export class RequestPipeline {
 
     const argumentFingerprint = tool !== undefined ? fingerprint(args) : undefined;
     const facts = { method: request.method, trace, requestId: request.id, argumentFingerprint };
+    // Held with the call and recorded once, with the outcome, when the server answers (response pipeline).
+    let audit: EventFacts | undefined;
     if (warnings.texts.length > 0) {
       const reason = warnings.texts.join('; ');
-      this.emit({
+      audit = {
         ...facts,
         type: 'tool_call.warned',
         tool: tool ?? request.method,
         ruleId: warnings.ruleId,
         reason,
         policyVersion: warnings.policyVersion,
-      });
+      };
       this.logger.warn(`warning on ${tool ? `tool "${short(tool)}"` : request.method}: ${reason}`);
     } else if (tool !== undefined) {
-      this.emit({ ...facts, type: 'tool_call.allowed', tool, policyVersion: this.policies.bundleVersion });
+      audit = { ...facts, type: 'tool_call.allowed', tool, policyVersion: this.policies.bundleVersion };
     }
-    return this.forward(request, trace, payload, tool, argumentFingerprint);
+    return this.forward(request, trace, payload, tool, argumentFingerprint, audit);
   }
 
   private forward(
@@ -207,6 +209,7 @@ export class RequestPipeline {
     payload: string,
     tool?: string,
     argumentFingerprint?: string,
+    audit?: EventFacts,
   ): RequestOutcome {
     if (payload !== '') this.replay.remember(idKey(request.id), payload);
     let frame = request.raw;
@@ -225,6 +228,7 @@ export class RequestPipeline {
         trace,
         started: Date.now(),
         argumentFingerprint,
+        audit,
         cursor: request.method === 'tools/list' && isObject(params) && params.cursor !== undefined,
       },
     };

@@ -4,8 +4,10 @@ import {
   idKey,
   isObject,
   isRpcId,
+  outcomeOfAnswer,
   scanResponse,
   scanShape,
+  type JsonRpcId as RpcId,
   type ToolBaselineStore,
   type ToolRegistry,
   withheldReason,
@@ -81,7 +83,18 @@ export class ResponsePipeline {
         `${call.method}${call.tool ? ` ${call.tool}` : ''} answered in ${Date.now() - call.started} ms`,
       );
     }
-    return this.scan(current, call);
+    return this.scan(current, call, outcomeOf(message));
+  }
+
+  /** A call the server answered with something the proxy could not pass on (e.g. too large). */
+  failed(call: PendingCall, errorClass: string): void {
+    this.settle(call, { outcome: 'upstream_failed', errorClass });
+  }
+
+  /** A request the client cancelled: recorded once, as never answered. */
+  cancelled(id: RpcId): void {
+    const call = this.session.cancel(id);
+    if (call) this.settle(call, { outcome: 'no_answer', errorClass: 'cancelled' });
   }
 
   /** Answers for every request still in flight when the server is gone. */
@@ -93,6 +106,7 @@ export class ResponsePipeline {
         call.internal.reject(new Error(reason));
         continue;
       }
+      this.settle(call, { outcome: 'upstream_failed', errorClass: 'server_exited' });
       lines.push(
         refusalLine(call.rawId, refusal('server_unavailable', reason, { trace_id: call.trace.traceId })),
       );
@@ -167,10 +181,11 @@ export class ResponsePipeline {
       .catch((error: Error) => this.logger.warn(`cannot save the tool baseline: ${error.message}`));
   }
 
-  private scan(frame: ServerMessage, call: PendingCall | undefined): Buffer | undefined {
-    if (!this.config.detectCredentials && !this.secretPathsInForce()) return frame.raw;
+  private scan(frame: ServerMessage, call: PendingCall | undefined, outcome?: Outcome): Buffer | undefined {
+    if (!this.config.detectCredentials && !this.secretPathsInForce())
+      return this.settled(frame, call, outcome);
     const redacted = scanResponse(frame.text);
-    if (!redacted) return frame.raw;
+    if (!redacted) return this.settled(frame, call, outcome);
     const { detectors, summary } = redacted;
     const method =
       call?.method ?? (typeof frame.message.method === 'string' ? frame.message.method : undefined);
@@ -190,7 +205,7 @@ export class ResponsePipeline {
         detectors,
         trace_id: call.trace.traceId,
       });
-      this.emit({ ...facts, type: 'response.blocked', reason: refused.message });
+      this.emit({ ...call.audit, ...facts, ...outcome, type: 'response.blocked', reason: refused.message });
       this.logger.warn(`blocked ${where}: it contained ${summary}`);
       return refusalLine(call.rawId, refused);
     }
@@ -203,13 +218,27 @@ export class ResponsePipeline {
       this.logger.warn(`dropped ${where}: it contained ${summary}`);
       return undefined;
     }
+    // A call's one record: its own fields (tool, fingerprint, rule, warning) with the redaction and the outcome.
+    const warning = call?.audit?.type === 'tool_call.warned' ? `${call.audit.reason}; ` : '';
     this.emit({
+      ...call?.audit,
       ...facts,
+      ...outcome,
       type: 'response.redacted',
-      reason: `redacted ${redacted.count} value(s): ${summary}`,
+      reason: `${warning}redacted ${redacted.count} value(s): ${summary}`,
     });
     this.logger.warn(`redacted ${redacted.count} value(s) in ${where}: ${summary}`);
     return Buffer.from(`${redacted.text}\n`);
+  }
+
+  /** The frame unchanged, and the call it answers recorded with its outcome. */
+  private settled(frame: ServerMessage, call: PendingCall | undefined, outcome: Outcome | undefined): Buffer {
+    if (call && outcome) this.settle(call, outcome);
+    return frame.raw;
+  }
+
+  private settle(call: PendingCall, outcome: Outcome): void {
+    if (call.audit) this.emit({ ...call.audit, ...outcome });
   }
 
   private emit(facts: EventFacts): void {
@@ -221,4 +250,11 @@ export class ResponsePipeline {
       }),
     );
   }
+}
+
+type Outcome = Pick<EventFacts, 'outcome' | 'errorClass'>;
+
+function outcomeOf(message: Record<string, unknown>): Outcome {
+  const { outcome, error_class } = outcomeOfAnswer(message);
+  return { outcome, errorClass: error_class };
 }

@@ -63,6 +63,7 @@ export class ServerFrames {
       const call = isRpcId(id) ? this.session.take(idKey(id)) : undefined;
       if (call && !call.internal) {
         this.logger.warn(`the server's answer to ${call.method} is larger than ${limit} bytes: refused`);
+        this.responses.failed(call, 'response_too_large');
         const refused = refusal('frame_too_large', `the server's response is larger than ${limit} bytes`, {
           trace_id: call.trace.traceId,
         });

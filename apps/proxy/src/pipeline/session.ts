@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { idKey, type JsonRpcId as RpcId, type TraceContext } from '../../../../libs/runtime/src/index.js';
+import type { EventFacts } from '../audit/events.js';
 
 /** A request forwarded to the server and not answered yet. */
 export interface PendingCall {
@@ -13,6 +14,8 @@ export interface PendingCall {
   readonly argumentFingerprint?: string;
   /** `tools/list` asked with a cursor (a later page). */
   readonly cursor?: boolean;
+  /** The call's audit event, recorded once the server answers (or cannot), with the outcome. */
+  readonly audit?: EventFacts;
   /** Set for the proxy's own requests: their answers are consumed, never forwarded. */
   readonly internal?: { resolve(result: unknown): void; reject(error: Error): void };
 }
@@ -49,13 +52,15 @@ export class Session {
     return call;
   }
 
-  cancel(id: RpcId): void {
+  /** Forgets a request the client cancelled; returns it (undefined when it was not in flight). */
+  cancel(id: RpcId): PendingCall | undefined {
     const key = idKey(id);
-    if (this.pending.get(key)?.internal) return;
-    if (this.pending.delete(key)) {
-      this.cancelled.add(key);
-      if (this.cancelled.size > 1000) this.cancelled.delete(this.cancelled.values().next().value!);
-    }
+    const call = this.pending.get(key);
+    if (!call || call.internal) return undefined;
+    this.pending.delete(key);
+    this.cancelled.add(key);
+    if (this.cancelled.size > 1000) this.cancelled.delete(this.cancelled.values().next().value!);
+    return call;
   }
 
   wasCancelled(key: string): boolean {

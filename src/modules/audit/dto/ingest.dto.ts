@@ -16,14 +16,17 @@ import {
 import {
   AUDIT_ID_PATTERN,
   AUDIT_LIMITS,
+  CALL_OUTCOMES,
   DECISIONS,
   DETECTOR_PATTERN,
+  ERROR_CLASS_PATTERN,
   FINGERPRINT_PATTERN,
   RUNTIME_EVENT_TYPES,
   SOURCE_ID_PATTERN,
   SOURCE_ID_RULE,
   SPAN_ID_PATTERN,
   TRACE_ID_PATTERN,
+  type CallOutcome,
   type Decision,
   type RuntimeAuditEvent,
   type RuntimeEventType,
@@ -146,6 +149,17 @@ export class AuditEventDto implements RuntimeAuditEvent {
   @Min(0)
   @Max(1_000_000_000)
   count?: number;
+
+  @ApiPropertyOptional({ enum: CALL_OUTCOMES })
+  @IsOptional()
+  @IsIn(CALL_OUTCOMES)
+  outcome?: CallOutcome;
+
+  @ApiPropertyOptional({ pattern: ERROR_CLASS_PATTERN.source, example: 'timeout' })
+  @IsOptional()
+  @IsString()
+  @Matches(ERROR_CLASS_PATTERN, { message: 'error_class must match [a-z0-9_.:-]{1,64}' })
+  error_class?: string;
 }
 
 export class IngestAuditDto {

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { RuntimeAuditEvent } from '../../../../libs/contracts/src/index.js';
+import type { RuntimeAuditEvent } from '../../../contracts/src/index.js';
+import type { AuditBatch, AuditBuffer } from './buffer.js';
 
 /** One spool file: `spool-<pid>-<session>.ndjson`, with its delivered offset in `….acked`. */
 export interface SpoolFile {
@@ -10,9 +11,8 @@ export interface SpoolFile {
   readonly own: boolean;
 }
 
-export interface SpoolBatch {
+export interface SpoolBatch extends AuditBatch {
   readonly file: SpoolFile;
-  readonly events: RuntimeAuditEvent[];
   /** Offset just past the last line read: acknowledge it once the control plane has the events. */
   readonly end: number;
 }
@@ -29,7 +29,9 @@ const READ_CHUNK = 256 * 1024;
  * (atomic: two proxies never adopt the same file) and delivered first. The undelivered part of our file is
  * bounded by `maxBytes`: beyond it new events are dropped and counted, the oldest evidence is kept.
  */
-export class AuditSpool {
+export class AuditSpool implements AuditBuffer<SpoolBatch> {
+  readonly drops = 'newest' as const;
+  readonly keeps = 'spooled';
   private handle?: fs.FileHandle;
   private ownFile!: SpoolFile;
   private ownSize = 0;
@@ -46,7 +48,12 @@ export class AuditSpool {
     private readonly isAlive: (pid: number) => boolean = processAlive,
   ) {}
 
-  async open(): Promise<void> {
+  async open(): Promise<number> {
+    await this.openOwn();
+    return this.adoptOrphans();
+  }
+
+  private async openOwn(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     this.ownFile = {
       path: path.join(this.dir, `spool-${process.pid}-${this.session}.ndjson`),
@@ -59,7 +66,7 @@ export class AuditSpool {
   }
 
   /** Adopts the spool files of proxies that are no longer running. Returns how many. */
-  async adoptOrphans(): Promise<number> {
+  private async adoptOrphans(): Promise<number> {
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
@@ -84,9 +91,10 @@ export class AuditSpool {
     return count;
   }
 
-  /** Appends events and fsyncs them; returns how many were kept (the rest were over the bound). */
-  append(events: readonly RuntimeAuditEvent[]): Promise<number> {
-    return this.exclusive(() => this.appendNow(events));
+  /** Appends events and fsyncs them; returns how many were dropped (over the bound). */
+  async append(events: readonly RuntimeAuditEvent[]): Promise<number> {
+    const kept = await this.exclusive(() => this.appendNow(events));
+    return events.length - kept;
   }
 
   private async appendNow(events: readonly RuntimeAuditEvent[]): Promise<number> {
@@ -110,12 +118,12 @@ export class AuditSpool {
   }
 
   /** Undelivered bytes across our file and adopted ones (adopted counted as whole files). */
-  get pendingBytes(): number {
+  get pending(): number {
     return this.ownSize - this.ownAcked + (this.adopted.length > 0 ? 1 : 0);
   }
 
   /** The next events to deliver: adopted files first (oldest evidence first), then ours. */
-  nextBatch(maxEvents: number, maxBytes: number): Promise<SpoolBatch | undefined> {
+  next(maxEvents: number, maxBytes: number): Promise<SpoolBatch | undefined> {
     return this.exclusive(() => this.nextBatchNow(maxEvents, maxBytes));
   }
 
@@ -205,7 +213,7 @@ export class AuditSpool {
       // Nothing complete left. In an adopted file that can be a line its dead owner never finished: it was never
       // fsynced as spooled, so the file is retired with it.
       if (consumed === 0) return undefined;
-      return { file, events, end: offset + consumed };
+      return { file, session: file.session, events, end: offset + consumed };
     } finally {
       await handle.close();
     }

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AUDIT_ID_PATTERN,
+  AUDIT_LIMITS,
+  DETECTOR_PATTERN,
+  ERROR_CLASS_PATTERN,
+  FINGERPRINT_PATTERN,
+  SPAN_ID_PATTERN,
+  TRACE_ID_PATTERN,
+  CALL_OUTCOMES,
+  type RuntimeAuditEvent,
+} from '../../../contracts/src/index.js';
+import { redactText } from '../../../detectors/src/index.js';
+import { scrubSecrets } from '../../../redaction/src/index.js';
+
+/** An event as a pipeline step states it: the contract's fields, without the id and time the recorder adds. */
+export type AuditFields = Omit<RuntimeAuditEvent, 'event_id' | 'timestamp'>;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex
+const ALL_CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const LONE_SURROGATE = /\p{Cs}/gu;
+
+/**
+ * Text fit for the audit ledger (docs/audit.md "Text"): secrets redacted as the ledger redacts them
+ * (`libs/redaction`) and as the detectors see them, control characters (tab and newline only in `reason`), lone
+ * surrogates and bidi overrides removed, bounded without splitting a surrogate pair.
+ */
+export function auditText(value: string, max: number, multiline = false): string | undefined {
+  const bounded = value.length > max * 4 ? value.slice(0, max * 4) : value;
+  let text = scrubSecrets(redactText(bounded).text).text;
+  text = text
+    .replace(multiline ? CONTROL : ALL_CONTROL, ' ')
+    .replace(BIDI, '')
+    .replace(LONE_SURROGATE, '');
+  if (text.length > max) {
+    const points = Array.from(text);
+    text = points.length > max ? points.slice(0, max - 1).join('') + '…' : text;
+    while (text.length > max) text = Array.from(text).slice(0, -2).join('') + '…';
+  }
+  text = text.trim();
+  return text === '' ? undefined : text;
+}
+
+/** Session-constant names (server, agent, client) and tool names repeat on every event: sanitise each once. */
+const nameCache = new Map<string, string | undefined>();
+function auditName(value: string): string | undefined {
+  if (value.length > AUDIT_LIMITS.nameLength) return auditText(value, AUDIT_LIMITS.nameLength);
+  if (nameCache.has(value)) return nameCache.get(value);
+  const clean = auditText(value, AUDIT_LIMITS.nameLength);
+  if (nameCache.size >= 1000) nameCache.clear();
+  nameCache.set(value, clean);
+  return clean;
+}
+
+const NAME_FIELDS = ['agent', 'client', 'server', 'method', 'rule_id', 'policy_version'] as const;
+const NEEDS_TOOL = /^tool_call\.|^tool\.drift$/;
+
+/**
+ * A contract-valid runtime event with a fresh, unguessable `event_id` (re-sending it later is harmless; nobody can
+ * pre-empt or collide with it). Every text is passed through {@link auditText}; fields that do not fit their
+ * pattern (trace ids, fingerprints, detectors, error class) are left out rather than sent to be refused.
+ */
+export function buildEvent(fields: AuditFields, now = new Date()): RuntimeAuditEvent {
+  const event: RuntimeAuditEvent = {
+    event_id: randomUUID(),
+    type: fields.type,
+    timestamp: now.toISOString(),
+  };
+  const set = <K extends keyof RuntimeAuditEvent>(key: K, value: RuntimeAuditEvent[K] | undefined) => {
+    if (value !== undefined) event[key] = value;
+  };
+  for (const key of NAME_FIELDS) {
+    const value = fields[key];
+    if (typeof value === 'string' && value !== '') set(key, auditName(value));
+  }
+  set(
+    'tool',
+    fields.tool !== undefined
+      ? (auditName(fields.tool) ?? '(unnamed)')
+      : NEEDS_TOOL.test(fields.type)
+        ? '(none)'
+        : undefined,
+  );
+  set('decision', fields.decision);
+  set('reason', fields.reason ? auditText(fields.reason, AUDIT_LIMITS.reasonLength, true) : undefined);
+  set('trace_id', match(fields.trace_id, TRACE_ID_PATTERN));
+  set('span_id', match(fields.span_id, SPAN_ID_PATTERN));
+  set(
+    'request_id',
+    fields.request_id !== undefined ? auditText(String(fields.request_id), AUDIT_LIMITS.idLength) : undefined,
+  );
+  set('argument_fingerprint', match(fields.argument_fingerprint, FINGERPRINT_PATTERN));
+  set('tool_fingerprint', match(fields.tool_fingerprint, FINGERPRINT_PATTERN));
+  set('previous_tool_fingerprint', match(fields.previous_tool_fingerprint, FINGERPRINT_PATTERN));
+  const detectors = fields.detectors
+    ?.filter((d) => DETECTOR_PATTERN.test(d))
+    .slice(0, AUDIT_LIMITS.detectorsPerEvent);
+  set('detectors', detectors?.length ? [...new Set(detectors)] : undefined);
+  set(
+    'count',
+    typeof fields.count === 'number' && Number.isFinite(fields.count)
+      ? Math.max(0, Math.min(1_000_000_000, Math.floor(fields.count)))
+      : undefined,
+  );
+  set('outcome', fields.outcome && CALL_OUTCOMES.includes(fields.outcome) ? fields.outcome : undefined);
+  set('error_class', match(fields.error_class, ERROR_CLASS_PATTERN));
+  return event;
+}
+
+function match(value: string | undefined, pattern: RegExp): string | undefined {
+  return typeof value === 'string' && pattern.test(value) ? value : undefined;
+}
+
+/** An id fit for `source_id` / `session_id`: the contract's id alphabet, bounded. */
+export function auditId(value: string): string {
+  const clean = value.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, AUDIT_LIMITS.idLength);
+  return AUDIT_ID_PATTERN.test(clean) ? clean : 'unknown';
+}
