@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   CASES,
   CHART,
@@ -291,5 +293,97 @@ describe('chart behaviour', () => {
         .map((o) => o.metadata.name),
     ).toEqual(['agent-bom-api', 'agent-bom-gateway']);
     expect(objectsOf('defaults').some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+  });
+});
+
+describe("the gateway's public URL, state dir and audit file", () => {
+  const DATA = '/var/lib/agent-bom/gateway';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'agent-bom-chart-'));
+  let n = 0;
+  /** The gateway Deployment rendered with one gateway pod and the override on top. */
+  function gatewayWith(override: Loose): K8sObject & { spec: Loose } {
+    const file = path.join(dir, `v${n++}.yaml`);
+    const gateway = {
+      enabled: true,
+      replicas: 1,
+      controlPlane: { tokenSecret: 'agent-bom-gateway-key', url: 'https://cp.example.com' },
+      ...override,
+    };
+    writeFileSync(file, stringify({ gateway }));
+    const { objects } = render([file]);
+    return objects.find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'agent-bom-gateway',
+    ) as K8sObject & {
+      spec: Loose;
+    };
+  }
+  const containerOf = (d: K8sObject) => podSpecOf(d)!.containers[0]!;
+  const argsOf = (d: K8sObject) => containerOf(d).args!.join(' ');
+  const dataVolume = (d: K8sObject) => podSpecOf(d)!.volumes!.find((v) => v.name === 'data');
+  const dataMount = (d: K8sObject) => containerOf(d).volumeMounts!.find((m) => m.name === 'data');
+  const envNamed = (d: K8sObject, name: string) => containerOf(d).env!.find((e) => e.name === name);
+
+  it('publicUrl becomes AGENT_BOM_GATEWAY_PUBLIC_URL; empty, the variable is not rendered', () => {
+    expect(
+      envNamed(gatewayWith({ publicUrl: 'https://mcp.example.com' }), 'AGENT_BOM_GATEWAY_PUBLIC_URL'),
+    ).toEqual({
+      name: 'AGENT_BOM_GATEWAY_PUBLIC_URL',
+      value: 'https://mcp.example.com',
+    });
+    expect(envNamed(gatewayWith({}), 'AGENT_BOM_GATEWAY_PUBLIC_URL')).toBeUndefined();
+    const production = objectsOf('production.yaml').find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'agent-bom-gateway',
+    )!;
+    expect(envNamed(production, 'AGENT_BOM_GATEWAY_PUBLIC_URL')?.value).toBe(
+      'https://mcp-gateway.internal.example.com',
+    );
+  });
+
+  it('by default the state dir is an emptyDir mounted writable at its fixed path under a read-only root', () => {
+    const d = gatewayWith({});
+    expect(argsOf(d)).toContain(`--state-dir ${DATA}`);
+    expect(argsOf(d)).not.toContain('--audit-file');
+    expect(dataMount(d)).toEqual({ name: 'data', mountPath: DATA });
+    expect(dataVolume(d)).toEqual({ name: 'data', emptyDir: { sizeLimit: '128Mi' } });
+    expect((containerOf(d).securityContext as Loose).readOnlyRootFilesystem).toBe(true);
+    expect(d.spec.strategy.type).toBe('RollingUpdate');
+  });
+
+  it('stateDir and auditFile off: no flag, no volume, no mount', () => {
+    const d = gatewayWith({ stateDir: { enabled: false } });
+    expect(argsOf(d)).not.toMatch(/--state-dir|--audit-file/);
+    expect(dataVolume(d)).toBeUndefined();
+    expect(dataMount(d)).toBeUndefined();
+    expect(
+      containerOf(d)
+        .env!.map((e) => e.name)
+        .filter((e) => /STATE_DIR|AUDIT_FILE/.test(e)),
+    ).toEqual([]);
+  });
+
+  it('auditFile puts the rotated file in the same volume, which is mounted for it even with stateDir off', () => {
+    const both = gatewayWith({ auditFile: { enabled: true, maxSize: '20MiB', keep: 0 } });
+    expect(argsOf(both)).toContain(
+      `--state-dir ${DATA} --audit-file ${DATA}/audit.jsonl --audit-file-max-size 20MiB --audit-file-keep 0`,
+    );
+    const auditOnly = gatewayWith({ stateDir: { enabled: false }, auditFile: { enabled: true } });
+    expect(argsOf(auditOnly)).not.toContain('--state-dir');
+    expect(argsOf(auditOnly)).toContain(
+      `--audit-file ${DATA}/audit.jsonl --audit-file-max-size 10MiB --audit-file-keep 5`,
+    );
+    expect(dataMount(auditOnly)).toEqual({ name: 'data', mountPath: DATA });
+    expect(dataVolume(auditOnly)).toEqual({ name: 'data', emptyDir: { sizeLimit: '128Mi' } });
+  });
+
+  it('an existing claim replaces the emptyDir, and the single pod is replaced with Recreate, never two on it', () => {
+    const d = objectsOf('gateway-only.yaml').find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'agent-bom-gateway',
+    ) as K8sObject & { spec: Loose };
+    expect(dataVolume(d)).toEqual({
+      name: 'data',
+      persistentVolumeClaim: { claimName: 'agent-bom-gateway-state' },
+    });
+    expect(d.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(argsOf(d)).toContain(`--state-dir ${DATA}`);
   });
 });

@@ -208,24 +208,36 @@ describe('rendered containers run with their args and env', () => {
     }
   });
 
-  it('gateway: the multi-replica gateway passes configuration and stops only at the unreachable control plane', async () => {
-    const objects = renders.find(([n]) => n === 'gateway-multi-replica.yaml')![1];
-    const c = find(objects, 'Deployment', 'agent-bom-gateway');
-    const overlay = (
-      objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'agent-bom-gateway') as unknown as {
-        data: Record<string, string>;
+  // gateway-multi-replica: the shared limiter and session key; production: the public URL (OIDC at the edge) and
+  // the audit file, which the gateway opens in the data volume (here a temp dir) before it reads discovery.
+  it.each(['gateway-multi-replica.yaml', 'production.yaml'])(
+    'gateway (%s): passes configuration and stops only at the unreachable control plane',
+    async (name) => {
+      const objects = renders.find(([n]) => n === name)![1];
+      const c = find(objects, 'Deployment', 'agent-bom-gateway');
+      const overlay = (
+        objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'agent-bom-gateway') as unknown as {
+          data: Record<string, string>;
+        }
+      ).data['upstreams.yaml']!;
+      const config = mkdtempSync(path.join(dir, 'config-'));
+      const data = mkdtempSync(path.join(dir, 'data-'));
+      writeFileSync(path.join(config, 'upstreams.yaml'), overlay);
+      const args = c.args!.map((a, i, all) =>
+        all[i - 1] === '--bind'
+          ? '127.0.0.1:0'
+          : all[i - 1] === '--from-control-plane'
+            ? 'https://127.0.0.1:1'
+            : a.replace('/etc/agent-bom/gateway', config).replace('/var/lib/agent-bom/gateway', data),
+      );
+      expect(args).toContain('--state-dir');
+      const result = await runCli(args, envOf(c));
+      expect(result.stderr).toMatch(/cannot read discovery from https:\/\/127\.0\.0\.1:1/);
+      expect(result.code).toBe(1);
+      if (name === 'production.yaml') {
+        expect(c.env!.map((e) => e.name)).toContain('AGENT_BOM_GATEWAY_PUBLIC_URL');
+        expect(readdirSync(data)).toContain('audit.jsonl');
       }
-    ).data['upstreams.yaml']!;
-    writeFileSync(path.join(dir, 'upstreams.yaml'), overlay);
-    const args = c.args!.map((a, i, all) =>
-      all[i - 1] === '--bind'
-        ? '127.0.0.1:0'
-        : all[i - 1] === '--from-control-plane'
-          ? 'https://127.0.0.1:1'
-          : a.replace('/etc/agent-bom/gateway', dir),
-    );
-    const result = await runCli(args, envOf(c));
-    expect(result.stderr).toMatch(/cannot read discovery from https:\/\/127\.0\.0\.1:1/);
-    expect(result.code).toBe(1);
-  });
+    },
+  );
 });

@@ -97,6 +97,13 @@ describe('values.schema.json', () => {
   });
 });
 
+/** One gateway pod that renders (the templates check the gateway's values only when it is enabled). */
+const ONE_GATEWAY = {
+  enabled: true,
+  replicas: 1,
+  controlPlane: { tokenSecret: 't', url: 'https://cp.example.com' },
+};
+
 /** Two gateway pods on the in-memory limiter: refused by the schema and by the templates. */
 const MEMORY_LIMITER_WITH_REPLICAS: Values = {
   gateway: {
@@ -189,6 +196,59 @@ describe('bad-input: values refused with a message naming the value', () => {
       /\/gateway\/detectors\/arguments: must be equal to one of the allowed values/,
     ],
     [
+      'a gateway public URL with a path (not an origin)',
+      { gateway: { publicUrl: 'https://mcp.example.com/mcp' } },
+      /\/gateway\/publicUrl: must match pattern/,
+    ],
+    [
+      'a gateway public URL over plain http off loopback',
+      { gateway: { publicUrl: 'http://mcp.example.com' } },
+      /\/gateway\/publicUrl: must match pattern/,
+    ],
+    [
+      'a gateway public URL with credentials',
+      { gateway: { publicUrl: 'https://user:pw@mcp.example.com' } },
+      /\/gateway\/publicUrl: must match pattern/,
+    ],
+    [
+      'a gateway host without a scheme',
+      { gateway: { publicUrl: 'mcp.example.com' } },
+      /\/gateway\/publicUrl: must match pattern/,
+    ],
+    [
+      'a negative audit-file keep',
+      { gateway: { auditFile: { keep: -1 } } },
+      /\/gateway\/auditFile\/keep: must be >= 0/,
+    ],
+    [
+      'an audit-file keep over 100',
+      { gateway: { auditFile: { keep: 101 } } },
+      /\/gateway\/auditFile\/keep: must be <= 100/,
+    ],
+    [
+      'an audit-file size that is not a size',
+      { gateway: { auditFile: { maxSize: '10 megabytes' } } },
+      /\/gateway\/auditFile\/maxSize: must match pattern/,
+    ],
+    [
+      'a state-dir size limit that is not a quantity',
+      { gateway: { stateDir: { sizeLimit: '128MB' } } },
+      /\/gateway\/stateDir\/sizeLimit: must match pattern/,
+    ],
+    [
+      'a state-dir claim shared by more than one gateway pod',
+      {
+        gateway: {
+          enabled: true,
+          replicas: 2,
+          sessionSecret: 's',
+          controlPlane: { tokenSecret: 't', url: 'https://cp.example.com' },
+          stateDir: { existingClaim: 'gw-state' },
+        },
+      },
+      /\/gateway\/stateDir\/existingClaim: must NOT have more than 0 characters/,
+    ],
+    [
       'a container without limits',
       { gateway: { resources: { limits: null } } },
       /\/gateway\/resources: must have required property 'limits'/,
@@ -204,6 +264,20 @@ describe('bad-input: values refused with a message naming the value', () => {
     expect(
       problems(merge(defaults, { controlPlane: { replicas: 1 }, signingKey: { existingSecret: '' } })),
     ).toEqual([]);
+    for (const publicUrl of [
+      'https://mcp.example.com',
+      'https://mcp.example.com:8443/',
+      'https://[2001:db8::1]',
+      'http://localhost:8090',
+      'http://127.0.0.1:8090',
+      '',
+    ]) {
+      expect([publicUrl, problems(merge(defaults, { gateway: { publicUrl } }))]).toEqual([publicUrl, []]);
+    }
+    for (const maxSize of ['4096', '4KiB', '512kib', '10MiB', '10MB', '1GiB'])
+      expect(
+        problems(merge(defaults, { gateway: { auditFile: { enabled: true, maxSize, keep: 0 } } })),
+      ).toEqual([]);
   });
 
   // The same rules, enforced by the templates too (the renderer, like `helm template`, stops with the message).
@@ -235,6 +309,34 @@ describe('bad-input: values refused with a message naming the value', () => {
       'the gateway has nothing to front',
     ],
     [{ database: { existingSecret: '' } }, 'database.existingSecret is required'],
+    [
+      {
+        gateway: {
+          enabled: true,
+          replicas: 2,
+          sessionSecret: 's',
+          controlPlane: { tokenSecret: 't', url: 'https://cp.example.com' },
+          stateDir: { existingClaim: 'gw-state' },
+        },
+      },
+      'gateway.stateDir.existingClaim cannot be used when more than one gateway pod can run',
+    ],
+    [
+      { gateway: { ...ONE_GATEWAY, auditFile: { enabled: true, maxSize: '2GiB' } } },
+      'gateway.auditFile.maxSize must be a size between 4KiB and 1GiB, e.g. 10MiB (got "2GiB")',
+    ],
+    [
+      { gateway: { ...ONE_GATEWAY, auditFile: { enabled: true, maxSize: '4095' } } },
+      'gateway.auditFile.maxSize must be a size between 4KiB and 1GiB',
+    ],
+    [
+      { gateway: { ...ONE_GATEWAY, auditFile: { enabled: true, keep: -1 } } },
+      'gateway.auditFile.keep must be 0-100',
+    ],
+    [
+      { gateway: { ...ONE_GATEWAY, auditFile: { enabled: true, maxSize: '10MiB', keep: 12 } } },
+      'gateway.stateDir.sizeLimit 128Mi cannot hold the audit file: (auditFile.keep + 1) x auditFile.maxSize is 136314880 bytes',
+    ],
     [
       { scans: { cronJob: { enabled: true, pushApiKeySecret: 'k' } } },
       'scans.cronJob.pushUrl is required (https)',

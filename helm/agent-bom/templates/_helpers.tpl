@@ -115,6 +115,25 @@ seccompProfile:
 {{- if and $multi (not .Values.gateway.sessionSecret) -}}
 {{- fail "gateway.sessionSecret is required when more than one gateway pod can run: replicas must share the session-id key (AGENT_BOM_GATEWAY_SESSION_SECRET)" -}}
 {{- end -}}
+{{- if and $multi .Values.gateway.stateDir.existingClaim -}}
+{{- fail "gateway.stateDir.existingClaim cannot be used when more than one gateway pod can run: each gateway process needs a state dir and audit file of its own (leave it empty for an emptyDir per pod)" -}}
+{{- end -}}
+{{- if .Values.gateway.auditFile.enabled -}}
+{{- $max := include "agent-bom.auditFileBytes" .Values.gateway.auditFile.maxSize | int64 -}}
+{{- if or (lt $max 4096) (gt $max 1073741824) -}}
+{{- fail (printf "gateway.auditFile.maxSize must be a size between 4KiB and 1GiB, e.g. 10MiB (got %q)" (toString .Values.gateway.auditFile.maxSize)) -}}
+{{- end -}}
+{{- $keep := .Values.gateway.auditFile.keep | int64 -}}
+{{- if or (lt $keep 0) (gt $keep 100) -}}
+{{- fail "gateway.auditFile.keep must be 0-100" -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.gateway.auditFile.enabled (not .Values.gateway.stateDir.existingClaim) -}}
+{{- $audit := mul (add1 (.Values.gateway.auditFile.keep | int64)) (include "agent-bom.auditFileBytes" .Values.gateway.auditFile.maxSize | int64) -}}
+{{- if ge $audit (include "agent-bom.quantityBytes" .Values.gateway.stateDir.sizeLimit | int64) -}}
+{{- fail (printf "gateway.stateDir.sizeLimit %s cannot hold the audit file: (auditFile.keep + 1) x auditFile.maxSize is %d bytes; raise the limit or lower keep or maxSize (a full emptyDir evicts the pod)" (toString .Values.gateway.stateDir.sizeLimit) $audit) -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq (include "agent-bom.gatewayBackend" .) "postgres") (not .Values.database.existingSecret) -}}
 {{- fail "database.existingSecret is required for the gateway's postgres rate-limit backend (shared limits)" -}}
 {{- end -}}
@@ -158,6 +177,28 @@ seccompProfile:
 {{- define "agent-bom.gatewayBackend" -}}
 {{- $multi := include "agent-bom.multi" (dict "replicas" .Values.gateway.replicas "autoscaling" .Values.gateway.autoscaling) -}}
 {{- if or $multi (eq .Values.gateway.rateLimit.backend "postgres") -}}postgres{{- else -}}memory{{- end -}}
+{{- end -}}
+
+{{/* The gateway's data volume (state dir and audit file) is mounted when either is on; "true" or empty. */}}
+{{- define "agent-bom.gatewayDataVolume" -}}
+{{- if or .Values.gateway.stateDir.enabled .Values.gateway.auditFile.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* An --audit-file-max-size in bytes, as the gateway reads it (10MiB, 512KiB, 4096; KB/MB/GB are binary too). */}}
+{{- define "agent-bom.auditFileBytes" -}}
+{{- $s := toString . | trim -}}
+{{- $n := regexFind "^[0-9]+" $s -}}
+{{- $unit := trimPrefix $n $s | trim | lower | replace "i" "" -}}
+{{- $scale := get (dict "" 1 "b" 1 "kb" 1024 "mb" 1048576 "gb" 1073741824) $unit -}}
+{{- mul ($n | int64) ($scale | int64) -}}
+{{- end -}}
+
+{{/* A Kubernetes quantity without decimals (128Mi, 1Gi, 500M) in bytes. */}}
+{{- define "agent-bom.quantityBytes" -}}
+{{- $s := toString . | trim -}}
+{{- $n := regexFind "^[0-9]+" $s -}}
+{{- $scale := get (dict "" 1 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000) (trimPrefix $n $s) -}}
+{{- mul ($n | int64) ($scale | int64) -}}
 {{- end -}}
 
 {{- define "agent-bom.gatewayControlPlaneUrl" -}}
