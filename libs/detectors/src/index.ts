@@ -16,7 +16,7 @@ export { ARGUMENT_KINDS } from './arguments.js';
 export type { ArgumentKind } from './arguments.js';
 export { CREDENTIAL_KINDS, PII_KINDS, DEFAULT_TEXT_KINDS } from './credentials.js';
 export { scanArguments, scanCredentials, redactCredentials, redactText } from './scan.js';
-export { redactJson } from './redact-json.js';
+export { redactJson, stringEnd } from './redact-json.js';
 export type { RedactJsonResult } from './redact-json.js';
 export { formatPath } from './json-path.js';
 export { luhnValid, ibanValid } from './validators.js';

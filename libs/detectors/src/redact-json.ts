@@ -85,8 +85,8 @@ export function redactJson(text: string, options: ScanOptions = {}): RedactJsonR
   return { text: pieces.join(''), findings, count };
 }
 
-/** Index of the closing quote of the string literal opening at `start`. */
-function stringEnd(text: string, start: number): number {
+/** Index of the closing quote of the JSON string literal opening at `start` (also the runtime's frame reader's). */
+export function stringEnd(text: string, start: number): number {
   let j = start;
   for (;;) {
     j = text.indexOf('"', j + 1);

@@ -1,3 +1,5 @@
+import { stringEnd } from '../../detectors/src/index.js';
+
 /** Where a member's value sits in the frame text: `[start, end)`. */
 export interface Span {
   readonly start: number;
@@ -132,18 +134,6 @@ export function scanShape(text: string): FrameShape {
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** Index of the closing quote of the string literal opening at `start`. */
-export function stringEnd(text: string, start: number): number {
-  let j = start;
-  for (;;) {
-    j = text.indexOf('"', j + 1);
-    if (j < 0) return text.length - 1;
-    let backslashes = 0;
-    for (let k = j - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
-    if (backslashes % 2 === 0) return j;
-  }
 }
 
 /**
