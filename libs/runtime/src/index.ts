@@ -5,7 +5,6 @@
 export { EgressGuard, EgressConfigError } from './egress.js';
 export { fingerprint, withoutMeta } from './fingerprint.js';
 export type { EgressRefusal, ProtectedEndpoint } from './egress.js';
-export { EgressRefusedError, guardedConnector } from './egress-connector.js';
 export {
   ARGUMENT_DETECTOR_MODES,
   CREDENTIAL_ACTIONS,
@@ -47,7 +46,7 @@ export type {
   JsonRpcResponse,
   Parsed,
 } from './jsonrpc.js';
-export { scanShape, stringEnd, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
+export { scanShape, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
 export type { FrameShape, Span } from './jsonrpc-shape.js';
 export { continueTrace, newTrace, parseTraceparent, traceparentOf } from './trace.js';
 export type { TraceContext } from './trace.js';

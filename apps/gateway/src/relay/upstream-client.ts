@@ -1,5 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
-import { EgressGuard, guardedConnector } from '../../../../libs/runtime/src/index.js';
+import { EgressGuard } from '../../../../libs/runtime/src/index.js';
+// The undici connector is the gateway's transport: imported by path so the proxy never loads undici.
+import { guardedConnector } from '../../../../libs/runtime/src/egress-connector.js';
 import type { Upstream } from '../upstreams/upstream.js';
 
 export class UpstreamUnavailableError extends Error {
