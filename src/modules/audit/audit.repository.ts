@@ -275,21 +275,25 @@ export class AuditRepository {
     return (await this.dataSource.query(
       `WITH days AS (
          SELECT d::date AS day FROM generate_series($2::date, $3::date, interval '1 day') AS d
-       ), decided AS (
-         SELECT left(occurred_at, 10)::date AS day, decision, count(*)::int AS n
-           FROM audit_entries
-          WHERE tenant_id = $1 AND origin = 'runtime' AND decision IS NOT NULL
-            AND occurred_at >= to_char($2::date, 'YYYY-MM-DD') AND occurred_at < to_char($3::date + 1, 'YYYY-MM-DD')
-          GROUP BY 1, 2
+       ), decided AS MATERIALIZED (
+         SELECT day, jsonb_object_agg(decision, n) AS decisions
+           FROM (SELECT left(occurred_at, 10)::date AS day, decision, count(*)::int AS n
+                   FROM audit_entries
+                  WHERE tenant_id = $1 AND origin = 'runtime' AND decision IS NOT NULL
+                    AND occurred_at >= to_char($2::date, 'YYYY-MM-DD')
+                    AND occurred_at < to_char($3::date + 1, 'YYYY-MM-DD')
+                  GROUP BY 1, 2) per_decision
+          GROUP BY day
        )
        SELECT to_char(days.day, 'YYYY-MM-DD') AS day,
-              COALESCE((SELECT jsonb_object_agg(decision, n) FROM decided WHERE decided.day = days.day), '{}') AS decisions,
+              COALESCE(decided.decisions, '{}') AS decisions,
               (SELECT count(*)::int FROM findings f
                 WHERE f.tenant_id = $1
                   AND f.first_seen < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
                   AND (f.resolved_at IS NULL OR f.resolved_at >= (days.day + 1)::timestamp AT TIME ZONE 'UTC')
               ) AS open_findings
-         FROM days ORDER BY days.day`,
+         FROM days LEFT JOIN decided ON decided.day = days.day
+        ORDER BY days.day`,
       [tenantId, from, to],
     )) as Array<{ day: string; decisions: Record<string, number>; open_findings: number }>;
   }
