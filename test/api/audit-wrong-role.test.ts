@@ -10,6 +10,7 @@ const READS: Array<[Method, string]> = [
   ['GET', '/v1/audit/verify'],
   ['GET', '/v1/audit/export'],
   ['GET', '/v1/audit/verification-key'],
+  ['GET', '/v1/audit/trends'],
 ];
 const WRITE: [Method, string] = ['POST', '/v1/proxy/audit'];
 

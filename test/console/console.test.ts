@@ -7,11 +7,13 @@ import {
   IMPACT_GROUP_TYPES,
   SCAN_SEVERITIES,
   type GraphImpactView,
+  type AuditTrendsView,
   type GraphPageView,
 } from '../../libs/contracts/src/index.js';
+import { auditEvent } from '../helpers/audit.js';
 import type { TestApp } from '../helpers/app.js';
 import { axeSerious, open, signIn } from './console-helpers.js';
-import { HOSTILE, type Seeded } from './seed.js';
+import { call, HOSTILE, type Seeded } from './seed.js';
 import { startSeededConsole } from './setup.js';
 
 /**
@@ -140,6 +142,59 @@ describe('web console in headless Chromium', () => {
     expect(await axeSerious(page)).toEqual([]);
     await open(page, s.origin, '/findings?triage=accepted_risk', 'Findings');
     expect(await table.getByRole('link', { name: title }).count()).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('opens a finding by deep link with one request to its route, and an unknown id says so', async () => {
+    const [listed] = (
+      await call<{ items: Array<{ id: string; title: string }> }>(s.origin, s.adminKey, 'GET', '/v1/findings')
+    ).items;
+    const findingRequests: string[] = [];
+    const listen = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/v1/findings')) findingRequests.push(url.pathname + url.search);
+    };
+    page.on('request', listen);
+    try {
+      await open(page, s.origin, `/findings/${listed.id}`, listed.title);
+      expect(findingRequests).toEqual([`/v1/findings/${listed.id}`]);
+      await page.goto(`${s.origin}/findings/f_${'0'.repeat(24)}`);
+      await page.getByText(`No finding f_${'0'.repeat(24)} in this tenant.`).waitFor({ timeout: 15_000 });
+    } finally {
+      page.off('request', listen);
+    }
+  }, 60_000);
+
+  it('charts 30 days of runtime decisions and open findings on the overview, older days included', async () => {
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    const threeDaysAgo = new Date(Date.parse(day(3)) + 12 * 3_600_000).toISOString();
+    await call(s.origin, s.proxyKey, 'POST', '/v1/proxy/audit', {
+      source_id: 'laptop-alice:proxy',
+      events: [
+        auditEvent({ type: 'tool_call.warned', timestamp: threeDaysAgo }),
+        auditEvent({ type: 'tool_call.warned', timestamp: threeDaysAgo }),
+      ],
+    });
+    const api = await call<AuditTrendsView>(s.origin, s.adminKey, 'GET', '/v1/audit/trends?days=30');
+    await open(page, s.origin, '/', 'Overview');
+    const section = page.getByRole('region', { name: 'Last 30 days' });
+    const chart = section.getByRole('img', { name: /Runtime decisions per day/ });
+    await expect(chart.getAttribute('aria-label')).resolves.toBe(
+      `Runtime decisions per day from ${day(29)} to ${day(0)}: ${api.series.reduce((n, d) => n + d.total, 0)} in all`,
+    );
+    expect(await chart.locator('g[data-day]').count()).toBe(30);
+    expect(await chart.locator(`g[data-day="${day(3)}"] rect.trend-warn`).count()).toBe(1);
+    expect(await chart.locator(`g[data-day="${day(2)}"] rect:not(.trend-day)`).count()).toBe(0);
+    await section.getByText('Numbers per day').click();
+    const row = async (n: number) =>
+      (await section.getByRole('row', { name: new RegExp(`^${day(n)}`) }).innerText()).split(/\s+/);
+    const open_ = api.series[29].open_findings;
+    expect(open_).toBeGreaterThan(0);
+    // day, allow, deny, warn, redact, block, total, open findings
+    expect(await row(0)).toEqual([day(0), '1', '2', '0', '0', '0', '3', String(open_)]);
+    expect(await row(3)).toEqual([day(3), '0', '0', '2', '0', '0', '2', '0']);
+    // the 24-hour sparkline stays
+    await expect(page.getByRole('img', { name: /runtime decisions per hour/ }).count()).resolves.toBe(1);
+    expect(await axeSerious(page)).toEqual([]);
   }, 60_000);
 
   it('filters findings by every kind and severity the API takes', async () => {

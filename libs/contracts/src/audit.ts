@@ -293,3 +293,27 @@ export interface VerificationKeyView {
   public_key: string;
   current: boolean;
 }
+
+/** Bounds of `GET /v1/audit/trends?days=`: whole UTC days ending today. */
+export const TREND_DAYS = { min: 1, max: 90, default: 30 } as const;
+
+/** One UTC day of `GET /v1/audit/trends`: runtime decisions by decision (zeros included) and open findings. */
+export interface AuditTrendDay {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  decisions: Record<Decision, number>;
+  total: number;
+  /**
+   * Findings open at the end of the day: first seen before it ends and not resolved by then. A finding resolved
+   * and later reopened carries no resolution, so it counts as open across the gap.
+   */
+  open_findings: number;
+}
+
+export interface AuditTrendsView {
+  days: number;
+  /** First and last day of the series (the last is today, UTC). */
+  from: string;
+  to: string;
+  series: AuditTrendDay[];
+}

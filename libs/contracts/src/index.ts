@@ -56,6 +56,7 @@ export {
   CONTROL_PLANE_ACTIONS,
   ACTION_PATTERN,
   DECISIONS,
+  TREND_DAYS,
   DECISION_OF_TYPE,
   TYPES_REQUIRING_TOOL,
   AUDIT_LIMITS,
@@ -87,6 +88,8 @@ export type {
   VerifyFailure,
   VerifyReport,
   VerificationKeyView,
+  AuditTrendDay,
+  AuditTrendsView,
 } from './audit.js';
 export { POLICY_NAME_PATTERN, POLICY_LIMITS } from './policy.js';
 export type { PolicyView, PolicySummaryView, PolicyVerificationKeys, PolicyEvaluation } from './policy.js';
@@ -95,6 +98,7 @@ export type {
   FindingKind,
   FindingTriageView,
   FindingView,
+  FindingDetailView,
   RemediationItemView,
   RemediationPlanView,
   ScanFinding,

@@ -121,6 +121,15 @@ export interface FindingView {
   triage: FindingTriageView;
 }
 
+/**
+ * `GET /v1/findings/{id}`: the finding on every endpoint that reports it (open ones first, then by severity and
+ * last seen), so a finding's page needs one request.
+ */
+export interface FindingDetailView {
+  id: string;
+  items: FindingView[];
+}
+
 /** `PATCH /v1/findings/:id/triage`: the new state and how many endpoints' findings took it. */
 export interface TriageResultView {
   id: string;

@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditEntryView, VerificationKeyView } from '../../../libs/contracts/src/index.js';
+import {
+  DECISIONS,
+  TREND_DAYS,
+  type AuditEntryView,
+  type AuditTrendsView,
+  type Decision,
+  type VerificationKeyView,
+} from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { invalid } from '../../core/errors/domain-error.js';
 import { SigningKeys } from '../../core/signing/signing-keys.js';
 import { AuditRepository, type EntryFilters } from './audit.repository.js';
 import { decodeSeqCursor, encodeSeqCursor, toAuditEntryView } from './audit.mapper.js';
-import type { ListAuditQuery } from './dto/query.dto.js';
+import type { ListAuditQuery, TrendsQuery } from './dto/query.dto.js';
 
 /** Reading the ledger: filtered pages (newest first) and the public keys that verify it. */
 @Injectable()
@@ -36,6 +43,31 @@ export class AuditReadService {
     return {
       items: page.map(toAuditEntryView),
       next_cursor: rows.length > limit ? encodeSeqCursor(page[page.length - 1].seq) : null,
+    };
+  }
+
+  /** Runtime decisions per UTC day (every decision, zeros included) and open findings, the last `days` days. */
+  async trends(principal: Principal, query: TrendsQuery, now = new Date()): Promise<AuditTrendsView> {
+    const days = query.days ?? TREND_DAYS.default;
+    const to = now.toISOString().slice(0, 10);
+    const from = new Date(Date.parse(to) - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+    const rows = await this.repository.trends(principal.tenantId, from, to);
+    return {
+      days,
+      from,
+      to,
+      series: rows.map((row) => {
+        const decisions = Object.fromEntries(DECISIONS.map((d) => [d, row.decisions[d] ?? 0])) as Record<
+          Decision,
+          number
+        >;
+        return {
+          day: row.day,
+          decisions,
+          total: Object.values(decisions).reduce((sum, n) => sum + n, 0),
+          open_findings: row.open_findings,
+        };
+      }),
     };
   }
 

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuditIngestResult } from '../../../libs/contracts/src/index.js';
+import type { AuditIngestResult, AuditTrendsView } from '../../../libs/contracts/src/index.js';
 import { CurrentPrincipal, RequirePermission } from '../../core/auth/decorators.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { AuditExportService } from './audit-export.service.js';
@@ -21,7 +21,7 @@ import { AuditVerifyService } from './audit-verify.service.js';
 import { AuditService } from './audit.service.js';
 import { BatchLimitInterceptor } from './batch-limit.interceptor.js';
 import { IngestAuditDto } from './dto/ingest.dto.js';
-import { ExportAuditQuery, ListAuditQuery } from './dto/query.dto.js';
+import { ExportAuditQuery, ListAuditQuery, TrendsQuery } from './dto/query.dto.js';
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -63,6 +63,16 @@ export class AuditController {
   @ApiOperation({ summary: "Verify your tenant's chain: range verified and the first broken link" })
   verify(@CurrentPrincipal() principal: Principal) {
     return this.verifier.verify(principal);
+  }
+
+  @Get('trends')
+  @RequirePermission('audit:read')
+  @ApiOperation({
+    summary:
+      'Per UTC day, the last `days` (1–90, default 30): runtime decisions by decision and open findings',
+  })
+  trends(@CurrentPrincipal() principal: Principal, @Query() query: TrendsQuery): Promise<AuditTrendsView> {
+    return this.reader.trends(principal, query);
   }
 
   @Get('verification-key')

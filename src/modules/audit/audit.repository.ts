@@ -262,6 +262,42 @@ export class AuditRepository {
   }
 
   /** Tenants with entries not yet covered by a checkpoint since before `before`. */
+  /**
+   * Per UTC day from `from` to `to` (inclusive, `YYYY-MM-DD`): runtime decisions by decision and the findings open
+   * at the day's end, in one statement; a day without either is a row of zeros. Event times are normalised UTC ISO
+   * strings, so the day is their first ten characters and the range compares as text (on the occurred_at index).
+   */
+  async trends(
+    tenantId: string,
+    from: string,
+    to: string,
+  ): Promise<Array<{ day: string; decisions: Record<string, number>; open_findings: number }>> {
+    return (await this.dataSource.query(
+      `WITH days AS (
+         SELECT d::date AS day FROM generate_series($2::date, $3::date, interval '1 day') AS d
+       ), decided AS MATERIALIZED (
+         SELECT day, jsonb_object_agg(decision, n) AS decisions
+           FROM (SELECT left(occurred_at, 10)::date AS day, decision, count(*)::int AS n
+                   FROM audit_entries
+                  WHERE tenant_id = $1 AND origin = 'runtime' AND decision IS NOT NULL
+                    AND occurred_at >= to_char($2::date, 'YYYY-MM-DD')
+                    AND occurred_at < to_char($3::date + 1, 'YYYY-MM-DD')
+                  GROUP BY 1, 2) per_decision
+          GROUP BY day
+       )
+       SELECT to_char(days.day, 'YYYY-MM-DD') AS day,
+              COALESCE(decided.decisions, '{}') AS decisions,
+              (SELECT count(*)::int FROM findings f
+                WHERE f.tenant_id = $1
+                  AND f.first_seen < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+                  AND (f.resolved_at IS NULL OR f.resolved_at >= (days.day + 1)::timestamp AT TIME ZONE 'UTC')
+              ) AS open_findings
+         FROM days LEFT JOIN decided ON decided.day = days.day
+        ORDER BY days.day`,
+      [tenantId, from, to],
+    )) as Array<{ day: string; decisions: Record<string, number>; open_findings: number }>;
+  }
+
   async headsAwaitingCheckpoint(before: Date, limit: number): Promise<string[]> {
     const rows: Array<{ tenant_id: string }> = await this.dataSource.query(
       `SELECT tenant_id FROM audit_heads

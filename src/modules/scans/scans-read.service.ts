@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type {
+  FindingDetailView,
   FindingView,
   RemediationPlanView,
   TriageResultView,
@@ -13,6 +14,8 @@ import type { FindingsQuery, TriageDto } from './dto/findings-query.dto.js';
 import { remediationPlan } from './remediation.js';
 import { riskScore } from './risk.js';
 import { ScansRepository, type StoredFinding } from './scans.repository.js';
+
+const FINDING_ID = /^f_[0-9a-f]{24}$/;
 
 function iso(d: Date): string;
 function iso(d: Date | null): string | null;
@@ -113,8 +116,15 @@ export class ScansReadService {
     };
   }
 
+  /** A finding id that is malformed or not in the caller's tenant is the same 404: nothing to tell apart. */
+  async finding(principal: Principal, id: string): Promise<FindingDetailView> {
+    const rows = FINDING_ID.test(id) ? await this.repository.findingById(principal.tenantId, id) : [];
+    if (!rows.length) throw notFound('finding');
+    return { id, items: rows.map(findingView) };
+  }
+
   async triage(principal: Principal, id: string, body: TriageDto): Promise<TriageResultView> {
-    if (!/^f_[0-9a-f]{24}$/.test(id)) throw invalid('id', 'must be a finding id (f_ + 24 hex)');
+    if (!FINDING_ID.test(id)) throw invalid('id', 'must be a finding id (f_ + 24 hex)');
     if (body.state !== 'open' && !body.reason) throw invalid('reason', `is required for ${body.state}`);
     if (body.expires_at && body.state !== 'accepted_risk')
       throw invalid('expires_at', 'applies to accepted_risk only');

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type {
+  FindingDetailView,
   FindingView,
   RemediationPlanView,
   TriageResultView,
@@ -64,6 +65,15 @@ export class ScansController {
     @Query() query: FindingsQuery,
   ): Promise<{ items: FindingView[]; next_cursor: string | null }> {
     return this.reads.findings(principal, query);
+  }
+
+  @Get('findings/:id')
+  @RequirePermission('scan:read')
+  @ApiOperation({
+    summary: 'One finding on every endpoint that reports it; 404 for an id not in your tenant (or malformed)',
+  })
+  finding(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<FindingDetailView> {
+    return this.reads.finding(principal, id);
   }
 
   @Patch('findings/:id/triage')

@@ -253,6 +253,18 @@ export class ScansRepository {
     )) as StoredFinding[];
   }
 
+  /** One finding id on every endpoint that reports it: open first, then by severity and last seen. */
+  async findingById(tenantId: string, id: string): Promise<StoredFinding[]> {
+    return (await this.dataSource.query(
+      `SELECT source_id, id, kind, severity, severity_rank, title, subject, advisory_id, fixed_version,
+              cvss_score::float AS cvss_score, servers, credentials, locations, first_seen, last_seen, resolved_at,
+              first_scan_id, last_scan_id, triage, triage_reason, triage_expires_at, triaged_by, triaged_at
+         FROM findings WHERE tenant_id = $1 AND id = $2
+        ORDER BY resolved_at IS NOT NULL, severity_rank DESC, last_seen DESC, source_id`,
+      [tenantId, id],
+    )) as StoredFinding[];
+  }
+
   /** Findings of one scan (those it reported: their last scan is this one, or they were first seen in it). */
   async findingsOfScan(tenantId: string, scanId: string): Promise<StoredFinding[]> {
     return (await this.dataSource.query(

@@ -11,6 +11,7 @@ import { impactGraph } from '../lib/graph';
 import { usePaged, useSearchPatch } from '../lib/hooks';
 import { FINDING_KINDS, SCAN_SEVERITIES, TRIAGE_STATES } from '../../../../libs/contracts/src/index.js';
 import type {
+  FindingDetailView,
   FindingView,
   FleetServerView,
   GraphAnswer,
@@ -124,18 +125,6 @@ export function FindingsScreen() {
   );
 }
 
-/** The findings with this id (one per endpoint that reports it); the API has no single-finding route. */
-async function findingById(id: string): Promise<FindingView[]> {
-  let cursor: string | undefined;
-  for (let page = 0; page < 50; page++) {
-    const answer = await api<Page<FindingView>>('/v1/findings' + qs({ status: 'all', limit: 200, cursor }));
-    const found = answer.items.filter((f) => f.id === id);
-    if (found.length || !answer.next_cursor) return found;
-    cursor = answer.next_cursor;
-  }
-  return [];
-}
-
 /** Blast radius from the finding and the fleet inventory, when the graph API is not deployed. */
 async function derivedImpact(f: FindingView): Promise<GraphAnswer> {
   const nodes = new Map<string, { id: string; type: string; label: string }>();
@@ -223,8 +212,12 @@ export function FindingScreen() {
   const { id } = getRouteApi('/findings/$id').useParams();
   const { can } = useAuth();
   const navigate = useNavigate();
-  const findings = useQuery({ queryKey: ['finding', id], queryFn: () => findingById(id) });
-  const f = findings.data?.[0];
+  // One request: the finding on every endpoint that reports it (open first). A 404 is an id not in this tenant.
+  const findings = useQuery({
+    queryKey: ['finding', id],
+    queryFn: () => api<FindingDetailView>(`/v1/findings/${encodeURIComponent(id)}`),
+  });
+  const f = findings.data?.items[0];
   const remediation = useQuery({
     queryKey: ['remediation'],
     enabled: !!f && f.kind === 'vulnerability',
@@ -246,13 +239,12 @@ export function FindingScreen() {
     },
   });
   if (findings.isPending) return <Loading />;
-  if (findings.isError)
-    return isNotFound(findings.error) ? (
-      <ScansUnavailable path="/v1/findings" />
+  if (findings.isError || !f)
+    return isNotFound(findings.error) || !f ? (
+      <p className="state empty">No finding {id} in this tenant.</p>
     ) : (
       <ErrorState error={findings.error} what="this finding" />
     );
-  if (!f) return <p className="state empty">No finding {id} in this tenant.</p>;
   const fix = remediation.data?.remediation_plan.find(
     (item) => item.package === f.subject || (f.advisory_id && item.resolves.includes(f.advisory_id)),
   );
@@ -289,7 +281,7 @@ export function FindingScreen() {
           </dd>
           <dt>Endpoints</dt>
           <dd>
-            <List items={findings.data!.map((x) => x.source_id)} />
+            <List items={findings.data!.items.map((x) => x.source_id)} />
           </dd>
           <dt>Where</dt>
           <dd>

@@ -4,8 +4,15 @@ import { Loading, ErrorState, Section, ScansUnavailable, when } from '../compone
 import { api, qs, type Page } from '../lib/api';
 import { useOptional } from '../lib/hooks';
 import { useAuth } from '../lib/auth';
-import type { AuditEntryView, DiscoveryAnswer, FindingView, FleetStatsView } from '../lib/types';
+import type {
+  AuditEntryView,
+  AuditTrendsView,
+  DiscoveryAnswer,
+  FindingView,
+  FleetStatsView,
+} from '../lib/types';
 import { Sparkline, bucketByHour } from '../components/sparkline';
+import { TrendChart } from '../components/trend-chart';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
 
@@ -45,6 +52,11 @@ export function Overview() {
     queryKey: ['overview-runtime'],
     enabled: can('audit:read'),
     queryFn: () => api<Page<AuditEntryView>>('/v1/audit' + qs({ origin: 'runtime', limit: 200 })),
+  });
+  const trends = useQuery({
+    queryKey: ['overview-trends'],
+    enabled: can('audit:read'),
+    queryFn: () => api<AuditTrendsView>('/v1/audit/trends' + qs({ days: 30 })),
   });
   const findings = useOptional<Page<FindingView>>('/v1/findings' + qs({ limit: 200 }));
 
@@ -143,6 +155,17 @@ export function Overview() {
         )}
         <p className="muted small">Last fleet sync: {when(s.last_synced_at)}</p>
       </Section>
+      {can('audit:read') && (
+        <Section title="Last 30 days">
+          {trends.isPending ? (
+            <Loading />
+          ) : trends.isError ? (
+            <ErrorState error={trends.error} what="trends" />
+          ) : (
+            <TrendChart trends={trends.data} />
+          )}
+        </Section>
+      )}
     </>
   );
 }

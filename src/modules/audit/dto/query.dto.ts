@@ -1,7 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { ACTION_PATTERN, DECISIONS, TRACE_ID_PATTERN } from '../../../../libs/contracts/src/index.js';
+import {
+  ACTION_PATTERN,
+  DECISIONS,
+  TRACE_ID_PATTERN,
+  TREND_DAYS,
+} from '../../../../libs/contracts/src/index.js';
 import { IsPlainText } from './text.js';
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
@@ -85,4 +90,21 @@ export class ExportAuditQuery {
   @Min(1)
   @Max(Number.MAX_SAFE_INTEGER)
   to_seq?: number;
+}
+
+const DAYS_MESSAGE = `days must be a whole number from ${TREND_DAYS.min} to ${TREND_DAYS.max}`;
+
+export class TrendsQuery {
+  @ApiPropertyOptional({
+    description: 'whole UTC days ending today',
+    minimum: TREND_DAYS.min,
+    maximum: TREND_DAYS.max,
+    default: TREND_DAYS.default,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: DAYS_MESSAGE })
+  @Min(TREND_DAYS.min, { message: DAYS_MESSAGE })
+  @Max(TREND_DAYS.max, { message: DAYS_MESSAGE })
+  days?: number;
 }
