@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/main.js';
+import { writeModernAndLegacyOverlay } from '../helpers/gateway.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
 
 /**
@@ -25,16 +26,7 @@ describe('gateway --detect-credentials on legacy SSE paths', () => {
   beforeAll(async () => {
     mcp = await startHttpMcpServer({ tools: ['leak'], answer: `the key is ${PLANTED}` });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-gw-scan-'));
-    const overlay = path.join(dir, 'upstreams.yaml');
-    await fs.writeFile(
-      overlay,
-      [
-        'upstreams:',
-        `  - name: modern\n    url: ${mcp.url}/mcp\n    auth: none\n    transport: streamable-http`,
-        `  - name: legacy\n    url: ${mcp.url}/sse\n    auth: none\n    transport: sse`,
-        '',
-      ].join('\n'),
-    );
+    const overlay = await writeModernAndLegacyOverlay(dir, mcp.url);
     gateway = await startGateway(
       { bind: '127.0.0.1:0', upstreams: overlay, egressAllow: ['127.0.0.1/32'], detectCredentials: true },
       { LOG_LEVEL: 'silent', AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },

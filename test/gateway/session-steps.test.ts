@@ -7,6 +7,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/main.js';
+import { writeModernAndLegacyOverlay } from '../helpers/gateway.js';
 import { startHttpMcpServer, type HttpMcpServer } from '../helpers/mcp-http.js';
 import { waitFor } from '../helpers/processes.js';
 
@@ -27,16 +28,7 @@ describe('gateway session steps on legacy SSE paths', () => {
   beforeAll(async () => {
     mcp = await startHttpMcpServer({ tools: ['search'] });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-bom-gw-steps-'));
-    const overlay = path.join(dir, 'upstreams.yaml');
-    await fs.writeFile(
-      overlay,
-      [
-        'upstreams:',
-        `  - name: modern\n    url: ${mcp.url}/mcp\n    auth: none\n    transport: streamable-http`,
-        `  - name: legacy\n    url: ${mcp.url}/sse\n    auth: none\n    transport: sse`,
-        '',
-      ].join('\n'),
-    );
+    const overlay = await writeModernAndLegacyOverlay(dir, mcp.url);
     gateway = await startGateway(
       { bind: '127.0.0.1:0', upstreams: overlay, egressAllow: ['127.0.0.1/32'], blockUndeclared: true },
       { LOG_LEVEL: 'silent', AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -131,4 +132,22 @@ export async function callGatewayTool(
     result?: unknown;
     error?: { code: number; message: string };
   };
+}
+
+/**
+ * An overlay file in `dir` naming one MCP test server twice: `modern` (streamable HTTP at `/mcp`) and `legacy`
+ * (SSE at `/sse`), both without upstream auth. Returns its path.
+ */
+export async function writeModernAndLegacyOverlay(dir: string, mcpUrl: string): Promise<string> {
+  const overlay = path.join(dir, 'upstreams.yaml');
+  await fs.writeFile(
+    overlay,
+    [
+      'upstreams:',
+      `  - name: modern\n    url: ${mcpUrl}/mcp\n    auth: none\n    transport: streamable-http`,
+      `  - name: legacy\n    url: ${mcpUrl}/sse\n    auth: none\n    transport: sse`,
+      '',
+    ].join('\n'),
+  );
+  return overlay;
 }
