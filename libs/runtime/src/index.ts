@@ -62,6 +62,7 @@ export {
   replayExempt,
   replayPayload,
   replayStep,
+  SESSION_STEP_ERROR_CODES,
   shortToolName,
   unlistableTool,
   withoutDriftedTools,
