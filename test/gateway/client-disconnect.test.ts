@@ -25,11 +25,28 @@ interface LogLine {
 describe('gateway: a client that disconnects before the upstream answers', () => {
   let upstream: http.Server;
   let gateway: GatewayProcess;
+  let scanning: GatewayProcess | undefined;
   let dir: string;
   let answered = 0;
+  let streamClosed = 0;
 
   beforeAll(async () => {
     upstream = http.createServer((req, res) => {
+      if (req.url === '/streaming') {
+        // A tools/call answered as an event stream that trickles: the client hangs up in the middle of it.
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const progress = (n: number): string =>
+          `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 7, progress: n } })}\n\n`;
+        let n = 0;
+        res.write(progress(n));
+        const tick = setInterval(() => res.write(progress(++n)), 50);
+        res.on('close', () => {
+          clearInterval(tick);
+          streamClosed++;
+        });
+        return;
+      }
       req.resume();
       req.on('end', () =>
         setTimeout(() => {
@@ -46,7 +63,7 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
     const overlay = path.join(dir, 'upstreams.yaml');
     await fs.writeFile(
       overlay,
-      ['chunked', 'sized']
+      ['chunked', 'sized', 'streaming']
         .map(
           (name) =>
             `  - name: ${name}\n    url: http://127.0.0.1:${port}/${name}\n    auth: none\n    transport: streamable-http`,
@@ -58,10 +75,23 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
       ['--bind', '127.0.0.1:0', '--upstreams', overlay, '--egress-allow', '127.0.0.1/32'],
       { ...process.env, LOG_LEVEL: 'debug', AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },
     );
+    scanning = await startGateway(
+      [
+        '--bind',
+        '127.0.0.1:0',
+        '--upstreams',
+        overlay,
+        '--egress-allow',
+        '127.0.0.1/32',
+        '--detect-credentials',
+      ],
+      { ...process.env, AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },
+    );
   }, 60_000);
 
   afterAll(async () => {
     await gateway?.stop();
+    await scanning?.stop();
     await new Promise((resolve) => upstream?.close(resolve));
     await fs.rm(dir, { recursive: true, force: true });
   });
@@ -102,6 +132,35 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
         expect(gone[0].level).toBe(20);
         expect(JSON.stringify(gone[0])).not.toMatch(/stack|\n {4}at /);
       }
+    },
+  );
+
+  it.each(['', 'with response scanning'])(
+    'a call answered as an event stream %s: the client hanging up mid-stream closes the upstream and the gateway serves on',
+    async (mode) => {
+      const target = mode ? scanning! : gateway;
+      const closed = streamClosed;
+      const abort = new AbortController();
+      const response = await fetch(`${target.url}/mcp/streaming`, {
+        method: 'POST',
+        signal: abort.signal,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow' } }),
+      });
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      await reader.read(); // the stream is flowing through the gateway
+      abort.abort();
+      await waitFor(() => streamClosed > closed);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(target.child.exitCode).toBeNull();
+      expect(target.child.signalCode).toBeNull();
+      const health = await fetch(`${target.url}/healthz`);
+      expect(health.status).toBe(200);
     },
   );
 });

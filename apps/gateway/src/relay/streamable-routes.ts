@@ -1,3 +1,4 @@
+import type { Transform } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { streamableToolsLister, sessionToolsLister } from './admission-listing.js';
@@ -25,7 +26,6 @@ import {
   header,
   readBounded,
   relayStream,
-  tearDownOnClose,
   unknownSession,
   upstreamFailure,
 } from './upstream-answers.js';
@@ -131,14 +131,13 @@ export function registerStreamableRoutes(
       const context = { upstream: upstream.name, client: verdict.client };
       const policies = deps.policies(principal.tenant);
       if (type.includes('text/event-stream')) {
-        tearDownOnClose(reply, response);
-        let stream: NodeJS.ReadableStream = response.body;
+        const stages: Transform[] = [];
         if (filterId !== undefined && response.statusCode === 200)
-          stream = stream.pipe(toolFilterStream(filterId, policies, context));
-        if (observe) stream = stream.pipe(toolsObserverStream(observe));
-        if (scan) stream = stream.pipe(scanningSseStream(deps, place));
-        if (call) stream = stream.pipe(answerTap(call));
-        return reply.send(stream);
+          stages.push(toolFilterStream(filterId, policies, context));
+        if (observe) stages.push(toolsObserverStream(observe));
+        if (scan) stages.push(scanningSseStream(deps, place));
+        if (call) stages.push(answerTap(call));
+        return relayStream(reply, response, stages);
       }
       if (type.includes('json')) {
         const id = filterId ?? (verdict.message.kind === 'request' ? verdict.message.message.id : null);
@@ -203,8 +202,7 @@ export function registerStreamableRoutes(
       return reply.send(body);
     }
     if (call && type.includes('text/event-stream')) {
-      tearDownOnClose(reply, response);
-      return reply.send(response.body.pipe(answerTap(call)));
+      return relayStream(reply, response, [answerTap(call)]);
     }
     return relayStream(reply, response);
   });
@@ -251,8 +249,7 @@ export function registerStreamableRoutes(
           client: claims?.client,
           trace,
         };
-        tearDownOnClose(reply, response);
-        return reply.code(response.statusCode).send(response.body.pipe(scanningSseStream(deps, place)));
+        return relayStream(reply.code(response.statusCode), response, [scanningSseStream(deps, place)]);
       }
       return relayStream(reply.code(response.statusCode), response);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { pipeline, type Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Upstream } from '../upstreams/upstream.js';
@@ -88,15 +89,26 @@ export function upstreamFailure(
 }
 
 /**
- * Relays an upstream answer as it arrives (SSE streams, large bodies). If the client goes away first, the
- * upstream exchange is torn down too, so a closed client never leaves an upstream stream open.
+ * Relays an upstream answer as it arrives (SSE streams, large bodies), through the given transforms (filters,
+ * scanners, a call's answer tap). The stages form one `pipeline`: the client hanging up, the upstream failing
+ * mid-stream or a stage failing tears down every stage, each with an error listener (a stream error nobody
+ * listens to ends the process), and a closed client never leaves an upstream stream open.
  */
-export function relayStream(reply: FastifyReply, response: Dispatcher.ResponseData): FastifyReply {
+export function relayStream(
+  reply: FastifyReply,
+  response: Dispatcher.ResponseData,
+  transforms: Transform[] = [],
+): FastifyReply {
   tearDownOnClose(reply, response);
-  return reply.send(response.body);
+  if (transforms.length === 0) return reply.send(response.body);
+  // The outcome is the client's side: Fastify sees the last stage end or fail.
+  return reply.send(pipeline([response.body, ...transforms], () => undefined));
 }
 
-export function tearDownOnClose(reply: FastifyReply, response: Dispatcher.ResponseData): void {
+function tearDownOnClose(reply: FastifyReply, response: Dispatcher.ResponseData): void {
+  // undici's body emits an error when destroyed before its end; whoever reads it handles that, and this listener
+  // keeps a body with no reader (yet) from ending the process.
+  response.body.on('error', () => undefined);
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) response.body.destroy();
   });
