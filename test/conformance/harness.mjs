@@ -275,13 +275,17 @@ export async function runSuite(node, url, revision, { timeoutMs = 30_000, scenar
       '-o',
       out,
     ];
+    let exit;
     const stdout = await new Promise((resolveRun, reject) => {
       const child = spawn(node, args, { cwd: out, stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       child.stdout.on('data', (chunk) => (text += chunk.toString('utf8')));
       child.stderr.on('data', (chunk) => (text += chunk.toString('utf8')));
       child.once('error', reject);
-      child.once('exit', () => resolveRun(text));
+      child.once('exit', (code, signal) => {
+        exit = signal ?? code;
+        resolveRun(text);
+      });
     });
     const scenarios = {};
     for (const entry of readdirSync(out)) {
@@ -294,6 +298,27 @@ export async function runSuite(node, url, revision, { timeoutMs = 30_000, scenar
         passed: failed.length === 0,
         failedChecks: [...new Set(failed)],
         checks: checks.length,
+      };
+    }
+    // A scenario whose run threw (the runner prints "Failed to run scenario <name>: <error>") writes no checks.json;
+    // it is recorded as failed with the runner's error, so it is retried and reported instead of going missing.
+    for (const m of stdout.matchAll(/^Failed to run scenario (\S+): ?(.*)$/gm)) {
+      if (scenarios[m[1]]) continue;
+      scenarios[m[1]] = {
+        passed: false,
+        failedChecks: [`(runner error: ${m[2].trim().slice(0, 200)})`],
+        checks: 0,
+      };
+    }
+    // A scenario the runner started but left no result for (the runner itself died): failed, with how it ended.
+    const skipped = new Set([...stdout.matchAll(/^SKIPPED: scenario '([^']+)'/gm)].map((m) => m[1]));
+    for (const m of stdout.matchAll(/^=== Running scenario: (\S+) ===$/gm)) {
+      if (scenarios[m[1]] || skipped.has(m[1])) continue;
+      const tail = stdout.slice(m.index).split('\n').slice(1, 6).join(' | ').slice(0, 300);
+      scenarios[m[1]] = {
+        passed: false,
+        failedChecks: [`(no result; runner exit ${exit}: ${tail})`],
+        checks: 0,
       };
     }
     const notScored = {};
