@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseClientMessage } from './jsonrpc.js';
 import { sessionBinding, SessionIds } from './session-ids.js';
-import { formatSse, SseParser } from './sse.js';
+import { formatSse, SseParser, sseRewriter } from './sse.js';
 import { checkStandardHeaders } from './standard-headers.js';
 import { traceOf } from './relay-context.js';
 
@@ -112,6 +112,18 @@ describe('SSE', () => {
       { event: 'message', id: '7', data: '{"a":1}\n{"b":2}' },
       { event: 'endpoint', id: '7', data: '/m?x=1' },
     ]);
+  });
+
+  it('a rewritten stream passes the upstream keep-alive comments on, at event boundaries', async () => {
+    const rewriter = sseRewriter((event) => event);
+    const out: string[] = [];
+    rewriter.on('data', (chunk: Buffer | string) => out.push(chunk.toString()));
+    rewriter.write(': ping\n\n');
+    rewriter.write('data: {"a"');
+    rewriter.write(':1}\n: inside\n\n');
+    rewriter.end();
+    await new Promise((resolve) => rewriter.once('end', resolve));
+    expect(out.join('')).toBe(': keep-alive\n\ndata: {"a":1}\n\n: keep-alive\n\n');
   });
 
   it('bounds one event', () => {

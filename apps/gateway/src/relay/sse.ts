@@ -10,7 +10,7 @@ export interface SseEvent {
 
 /**
  * An incremental SSE parser: feed it chunks as they arrive, get whole events out. Lines may end in LF, CR or
- * CRLF; comments (`:`) and `retry:` are dropped. `maxEventBytes` bounds one event so a hostile stream cannot
+ * CRLF; comments (`:`) are counted (see `takeComments`), `retry:` is dropped. `maxEventBytes` bounds one event so a hostile stream cannot
  * grow memory without end.
  */
 export class SseParser {
@@ -19,6 +19,14 @@ export class SseParser {
   private event?: string;
   private id?: string;
   private size = 0;
+  /** Comment lines seen since the last `takeComments()`: upstream keep-alives, which a relay passes on. */
+  private comments = 0;
+
+  takeComments(): number {
+    const seen = this.comments;
+    this.comments = 0;
+    return seen;
+  }
 
   constructor(private readonly maxEventBytes = 16 * 1024 * 1024) {}
 
@@ -47,7 +55,10 @@ export class SseParser {
         this.size = 0;
         continue;
       }
-      if (line.startsWith(':')) continue;
+      if (line.startsWith(':')) {
+        this.comments++;
+        continue;
+      }
       const colon = line.indexOf(':');
       const field = colon === -1 ? line : line.slice(0, colon);
       let value = colon === -1 ? '' : line.slice(colon + 1);
@@ -76,7 +87,7 @@ export function formatSse(event: SseEvent): string {
 
 /**
  * An SSE stream rewritten event by event as events arrive: `rewrite` returns the event to send (the same, a
- * changed one) or undefined to drop it. Comments and `retry:` lines are not passed on.
+ * changed one) or undefined to drop it. Comments go on as `: keep-alive`; `retry:` lines are not passed on.
  */
 export function sseRewriter(rewrite: (event: SseEvent) => SseEvent | undefined): Transform {
   const parser = new SseParser();
@@ -90,6 +101,9 @@ export function sseRewriter(rewrite: (event: SseEvent) => SseEvent | undefined):
           const next = rewrite(event);
           if (next) out += formatSse(next);
         }
+        // Keep-alive comments go on (one per chunk, after the whole events in it): a long tool call's stream must
+        // not look idle to the client or to anything in between.
+        if (parser.takeComments() > 0) out += ': keep-alive\n\n';
         done(null, out);
       } catch (error) {
         done(error as Error);
