@@ -62,7 +62,6 @@ export {
   replayExempt,
   replayPayload,
   replayStep,
-  SESSION_STEP_ERROR_CODES,
   shortToolName,
   unlistableTool,
   withoutDriftedTools,

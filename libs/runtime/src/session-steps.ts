@@ -1,4 +1,3 @@
-import { ERROR_CODES } from './errors.js';
 import { fingerprint, withoutMeta } from './fingerprint.js';
 import type { ReplayGuard } from './replay.js';
 import type { DriftChange, ToolRegistry } from './tools.js';
@@ -134,10 +133,3 @@ export function driftLine(change: DriftChange, blocked: boolean): string {
 export function shortToolName(name: string): string {
   return name.length > 80 ? `${name.slice(0, 77)}...` : name;
 }
-
-/** The JSON-RPC error code of each session-step refusal, the same in the proxy and the gateway. */
-export const SESSION_STEP_ERROR_CODES: Readonly<Record<SessionStepCode, number>> = {
-  undeclared_tool: ERROR_CODES.undeclared_tool,
-  replay: ERROR_CODES.replay,
-  tool_drift: ERROR_CODES.tool_drift,
-};

@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import {
   declaredToolStep,
+  ERROR_CODES,
+  errorResponse,
   driftLine,
   listAllTools,
   ReplayGuard,
   replayPayload,
   replayStep,
-  SESSION_STEP_ERROR_CODES,
   ToolRegistry,
   unlistableTool,
   withoutDriftedTools,
+  type JsonRpcId,
   type SessionStepRefusal,
+  type TraceContext,
 } from '../../../../libs/runtime/src/index.js';
 import type { AdmissionContext, Refused } from './admission-steps.js';
-import { errorResponse, type JsonRpcId } from '../../../../libs/runtime/src/index.js';
-import type { TraceContext } from '../../../../libs/runtime/src/index.js';
 
 /** `--block-undeclared`, `--block-drift` and `--replay-window`, as the gateway config holds them. */
 export interface SessionStepConfig {
@@ -121,7 +122,7 @@ function refuseStep(
     status: 200,
     policyDenial: true,
     trace: ctx.trace,
-    body: errorResponse(ctx.id, SESSION_STEP_ERROR_CODES[refused.code], refused.message, {
+    body: errorResponse(ctx.id, ERROR_CODES[refused.code], refused.message, {
       reason_code: refused.code,
     }),
   };
