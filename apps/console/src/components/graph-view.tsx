@@ -43,6 +43,7 @@ export function GraphView({
               id: node.id,
               label: String(node.label ?? node.name ?? node.id).slice(0, 80),
               kind: String(node.type ?? node.kind ?? ''),
+              root: node.id === root,
             },
           })),
           ...graph.edges.map((edge, index) => ({
@@ -66,7 +67,8 @@ export function GraphView({
             style: { 'background-color': color },
           })),
           {
-            selector: `node[id = ${JSON.stringify(root ?? '')}]`,
+            // A data flag, not the id in a selector: ids come from endpoints and are never parsed as selector text.
+            selector: 'node[?root]',
             style: { width: 24, height: 24, 'border-width': 3, 'border-color': '#000' },
           },
           {
