@@ -12,6 +12,18 @@ const PEM =
 
 describe('scanCredentials', () => {
   it.each([
+    ['github_token', `delete_${GITHUB}`],
+    ['github_token', `${GITHUB}_backup`],
+    ['openai_key', 'run_sk-proj-' + 'abcDEF123456ghiJKL7890mnopQR'],
+    ['npm_token', 'x_npm_' + 'abcdefghijklmnopqrstuvwxyz0123456789'],
+    ['aws_access_key_id', `key_${AWS_ID}_old`],
+    ['stripe_key', 'pay_sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc'],
+  ])('finds %s glued to a word by "_"', (kind, text) => {
+    const result = scanCredentials({ content: [{ type: 'text', text: `call ${text} now` }] });
+    expect(result.findings.map((f) => f.kind)).toContain(kind);
+  });
+
+  it.each([
     ['aws_access_key_id', `export AWS_ACCESS_KEY_ID=${AWS_ID}`],
     ['aws_secret_access_key', `aws_secret_access_key = ${AWS_SECRET}`],
     ['github_token', `token: ${GITHUB}`],

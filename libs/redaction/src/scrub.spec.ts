@@ -53,6 +53,19 @@ describe('scrubSecrets', () => {
     expect(text).toMatch(/^reason quoted \[redacted:[a-z_]+\] by accident$/);
   });
 
+  it.each([
+    [`delete_ghp_${'a'.repeat(36)}`, 'github_token'],
+    [`ghp_${'a'.repeat(36)}_backup`, 'github_token'],
+    [`run_sk-proj-${'b'.repeat(30)}`, 'api_key'],
+    [`x_npm_${'d'.repeat(36)}`, 'npm_token'],
+    ['key_AKIAIOSFODNN7EXAMPLE_old', 'aws_access_key'],
+    [`tool_xoxb-123456789012-abcdefghij`, 'slack_token'],
+  ])('redacts a token glued to a word by "_": %s', (text, kind) => {
+    const { text: out, kinds } = scrubSecrets(`tool ${text} denied`);
+    expect(kinds).toContain(kind);
+    expect(out).not.toMatch(/a{36}|b{30}|d{36}|IOSFODNN7EXAMPLE|abcdefghij/);
+  });
+
   it('keeps the words around a secret, and the scheme of an Authorization value', () => {
     expect(scrubSecrets('denied: Bearer abcdefghijklmnopqrstu sent to fs').text).toBe(
       'denied: Bearer [redacted:bearer_token] sent to fs',
