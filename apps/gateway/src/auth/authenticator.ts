@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
+import type { TokenRefusal } from '../audit/token-refusals.js';
 import type { JwtOutcome } from './oidc-tokens.js';
 import type { AuthOutcome } from './principal.js';
 
@@ -58,6 +59,11 @@ export class Authenticator {
       jwt?: JwtVerifier;
       /** RFC 9728 metadata URL, named in every 401 challenge (`resource_metadata`) so MCP clients find the IdP. */
       resourceMetadata?: string;
+      /**
+       * Told of every refused access token (401, or 403 for a role that may not relay), once per token: repeats
+       * within the negative TTL are answered from the cache. Logs and audits it (`TokenRefusals`).
+       */
+      onTokenRefused?: (refusal: TokenRefusal) => void;
     },
     private readonly logger: Logger,
   ) {
@@ -174,9 +180,9 @@ export class Authenticator {
       return invalid;
     }
     if (this.options.jwt && token.split('.').length === 3) {
-      const outcome = await this.options.jwt.verify(token).catch((error: unknown) => {
+      const outcome = await this.options.jwt.verify(token).catch((error: unknown): JwtOutcome => {
         this.logger.warn({ error: (error as Error).message }, 'access token check failed');
-        return { ok: false as const, reason: 'error' };
+        return { ok: false, reason: 'error' };
       });
       if (!outcome.ok && outcome.reason === 'issuer_unavailable') {
         // The IdP's keys cannot be fetched: the token may be good, so fail closed without telling the client to
@@ -188,8 +194,21 @@ export class Authenticator {
           challenge: this.challenge,
         };
       }
-      if (!outcome.ok) return invalid;
+      if (!outcome.ok) {
+        if (outcome.reason === 'error') return invalid; // a fault of ours, logged above: not the caller's doing
+        this.options.onTokenRefused?.({
+          reason: outcome.reason,
+          tenant: outcome.tenant,
+          issuer: outcome.issuer,
+        });
+        return invalid;
+      }
       if (outcome.principal.role && !RELAY_ROLES.has(outcome.principal.role as Role)) {
+        this.options.onTokenRefused?.({
+          reason: 'role_may_not_relay',
+          tenant: outcome.principal.tenant,
+          agent: outcome.principal.subject,
+        });
         return {
           ok: false,
           status: 403,

@@ -21,7 +21,12 @@ interface TrustedIssuer {
   tenants: Set<string>;
 }
 
-export type JwtOutcome = { ok: true; principal: Principal } | { ok: false; reason: string };
+/**
+ * A refusal names the tenant it was aimed at when the gateway can tell it without trusting the caller and serves
+ * that tenant (see {@link GatewayOidc.attributedTenant}), and the token's unverified `iss` (for the log only).
+ */
+export type JwtOutcome =
+  { ok: true; principal: Principal } | { ok: false; reason: string; tenant?: string; issuer?: string };
 
 /**
  * OIDC access tokens at the gateway edge (the MCP authorization spec's resource server). Trust comes from the
@@ -113,12 +118,35 @@ export class GatewayOidc {
       };
     } catch (error) {
       if (!(error instanceof OidcRefused)) throw error;
-      this.logger.info(
-        { reason: error.reason, issuer: issuerOf(token) },
-        `access token refused: ${error.reason}`,
-      );
-      return { ok: false, reason: error.reason };
+      // Logged and audited once, by the authenticator's refusal recorder (`TokenRefusals`).
+      return {
+        ok: false,
+        reason: error.reason,
+        tenant: this.attributedTenant(token),
+        issuer: issuerOf(token),
+      };
     }
+  }
+
+  /**
+   * The served tenant a refused token was aimed at, when that can be told without trusting the caller: a trusted
+   * issuer bound to a tenant → that tenant; the trusted deployment-wide issuer → the tenant its tenant claim names,
+   * if this gateway serves it. An unknown issuer names no tenant (anyone can write any claim under it), nor does a
+   * tenant this gateway does not serve (it holds no credential to that tenant's ledger). Forged tokens under a
+   * trusted issuer can still aim at its tenants: the recorder's per-tenant cap bounds that.
+   */
+  private attributedTenant(token: string): string | undefined {
+    let claims: Record<string, unknown>;
+    try {
+      claims = decodeJwt(token);
+    } catch {
+      return undefined;
+    }
+    const trusted = typeof claims.iss === 'string' ? this.byIssuer.get(claims.iss) : undefined;
+    if (!trusted) return undefined;
+    if (trusted.bound) return trusted.bound;
+    const claimed = claims[trusted.mapping.tenantClaim];
+    return typeof claimed === 'string' && this.perTenant.has(claimed) ? claimed : undefined;
   }
 
   private rebuild(): void {
