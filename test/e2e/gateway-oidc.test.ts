@@ -176,18 +176,28 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     if (work) rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
-  it('serves the RFC 9728 metadata without a credential: the resource and both tenants’ issuers', async () => {
-    const expected = {
+  it('serves the RFC 9728 metadata without a credential: the resource and its tenants’ issuers', async () => {
+    const metadata = (issuers: string[]) => ({
       resource,
-      authorization_servers: [idpA.issuer, idpB.issuer].sort(),
+      authorization_servers: issuers,
       bearer_methods_supported: ['header'],
       resource_name: 'agent-bom gateway',
-    };
-    for (const suffix of ['', '/mcp', '/mcp/alpha']) {
+    });
+    const both = [idpA.issuer, idpB.issuer].sort();
+    // The root forms list every served tenant's issuer; an upstream's own document only the issuers of the
+    // tenants that have that upstream (alpha: tenant A, deployment-wide IdP; beta: tenant B, its own IdP).
+    const expected: Array<[string, string[]]> = [
+      ['', both],
+      ['/mcp', both],
+      ['/mcp/alpha', [idpA.issuer]],
+      ['/mcp/beta', [idpB.issuer]],
+      ['/mcp/no-such-upstream', both],
+    ];
+    for (const [suffix, issuers] of expected) {
       const res = await fetch(`${gateway.url}/.well-known/oauth-protected-resource${suffix}`);
       expect({ suffix, status: res.status }).toEqual({ suffix, status: 200 });
       expect(res.headers.get('content-type')).toContain('application/json');
-      expect(await res.json()).toEqual(expected);
+      expect({ suffix, body: await res.json() }).toEqual({ suffix, body: metadata(issuers) });
     }
     // Public means these paths only, and reading only: the relay next to them still needs a credential.
     expect((await initialize('alpha')).status).toBe(401);
@@ -197,12 +207,14 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     expect(post.status).toBe(404);
   });
 
-  it('a 401 names the metadata in WWW-Authenticate, as the MCP authorization spec asks', async () => {
-    const res = await initialize('alpha');
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer realm="agent-bom-gateway", resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp"`,
-    );
+  it('a 401 names the upstream’s metadata in WWW-Authenticate, as the MCP authorization spec asks', async () => {
+    for (const upstream of ['alpha', 'beta']) {
+      const res = await initialize(upstream);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe(
+        `Bearer realm="agent-bom-gateway", resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp/${upstream}"`,
+      );
+    }
   });
 
   it("an SDK client with tenant A's access token from the IdP calls a tool of tenant A", async () => {
@@ -229,6 +241,24 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     );
     const result = await client.callTool({ name: 'alpha_search', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'alpha says hi' }]);
+    await client.close();
+  });
+
+  it("an SDK client of tenant B logs in by itself at B's IdP (not the first issuer of the gateway)", async () => {
+    // idpA's issuer sorts first: a client reading the root document would go there and fail.
+    const client = new Client({ name: 'e2e-oidc-auth-b', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp/beta`), {
+        authProvider: new ClientCredentialsProvider({
+          clientId: 'svc-b',
+          clientSecret: 'svc-b-secret-0123456789abcdef',
+          expectedIssuer: idpB.issuer,
+          scope: 'api',
+        }),
+      }),
+    );
+    const result = await client.callTool({ name: 'beta_search', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'beta says hi' }]);
     await client.close();
   });
 
@@ -328,7 +358,7 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
       const res = await initialize('alpha', token);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe(
-        `Bearer realm="agent-bom-gateway", resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp", error="invalid_token"`,
+        `Bearer realm="agent-bom-gateway", resource_metadata="${publicUrl}/.well-known/oauth-protected-resource/mcp/alpha", error="invalid_token"`,
       );
       expect(alpha.methods.length + beta.methods.length).toBe(before);
       await waitFor(() => gateway.output().includes(`access token refused: ${reason}`), 5000);

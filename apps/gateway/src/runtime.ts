@@ -174,6 +174,8 @@ export class GatewayRuntime {
         negativeTtlMs: this.config.introspectionNegativeTtlMs,
         jwt: this.oidcTokens,
         resourceMetadata: this.oidcTokens && publicUrl ? resourceMetadataUrlOf(publicUrl) : undefined,
+        upstreamMetadata:
+          this.oidcTokens && publicUrl ? (upstream) => resourceMetadataUrlOf(publicUrl, upstream) : undefined,
         onTokenRefused: this.tokenRefusals && ((refusal) => this.tokenRefusals?.refused(refusal)),
       },
       this.logger,

@@ -59,6 +59,8 @@ export class Authenticator {
       jwt?: JwtVerifier;
       /** RFC 9728 metadata URL, named in every 401 challenge (`resource_metadata`) so MCP clients find the IdP. */
       resourceMetadata?: string;
+      /** An upstream's own RFC 9728 metadata URL, named instead in the challenges of that upstream's routes. */
+      upstreamMetadata?: (upstream: string) => string;
       /**
        * Told of every refused access token (401, or 403 for a role that may not relay), once per token: repeats
        * within the negative TTL are answered from the cache. Logs and audits it (`TokenRefusals`).
@@ -77,7 +79,19 @@ export class Authenticator {
     return this.options.required;
   }
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  /**
+   * The caller's principal, or why not. With `upstream` (a relay route of that upstream), a refusal's challenge
+   * names that upstream's metadata, which lists only the IdPs of the tenants that have it.
+   */
+  async authenticate(headers: IncomingHttpHeaders, upstream?: string): Promise<AuthOutcome> {
+    const outcome = await this.check(headers);
+    if (outcome.ok || upstream === undefined || !this.options.upstreamMetadata) return outcome;
+    // Every challenge starts with the gateway-wide one (realm and metadata); only that part changes.
+    const specific = `${REALM}, resource_metadata="${this.options.upstreamMetadata(upstream)}"`;
+    return { ...outcome, challenge: specific + outcome.challenge.slice(this.challenge.length) };
+  }
+
+  private async check(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
     const token = credentialOf(headers);
     if (!token) {
       if (!this.options.required) {

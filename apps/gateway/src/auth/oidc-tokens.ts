@@ -69,6 +69,14 @@ export class GatewayOidc {
     return [...this.byIssuer.keys()].sort();
   }
 
+  /** The trusted issuers that may mint at least one of these tenants, sorted. */
+  issuersOf(tenants: readonly string[]): string[] {
+    return [...this.byIssuer.values()]
+      .filter((trusted) => tenants.some((tenant) => trusted.tenants.has(tenant)))
+      .map((trusted) => trusted.issuer)
+      .sort();
+  }
+
   /** Reads every tenant's trust now, then again every `refreshMs`. */
   async start(): Promise<void> {
     await this.refresh();
