@@ -125,6 +125,7 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
     keys.platform = await key('ops', 'platform-admin');
     keys.analystA = await key('tenant-a', 'analyst');
     keys.analystB = await key('tenant-b', 'analyst');
+    keys.adminA = await key('tenant-a', 'admin');
     const bound = await fetch(`${cp.url}/v1/tenants/tenant-b/oidc`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${keys.platform}`, 'content-type': 'application/json' },
@@ -162,6 +163,7 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
         AGENT_BOM_GATEWAY_PUBLIC_URL: publicUrl,
         AGENT_BOM_GATEWAY_AUDIT_FLUSH_MS: '50',
         AGENT_BOM_GATEWAY_REFUSALS_AUDITED_PER_MINUTE: '12',
+        AGENT_BOM_GATEWAY_SCIM_CACHE_SECONDS: '1',
       },
     );
   }, 120_000);
@@ -406,6 +408,89 @@ describe('gateway: OIDC access tokens and RFC 9728 protected-resource metadata',
       // The cap (12 a minute here) counts every refusal of the tenant in the window, the cases above included.
       expect((await ledgerRefusals('tenant-a')).length).toBeLessThanOrEqual(12);
       expect((await ledgerRefusals('tenant-a')).length - before).toBeLessThan(20);
+    });
+  });
+
+  describe('SCIM at the gateway edge (the real SCIM API of the control plane)', () => {
+    let scimToken: string;
+    const scim = (method: string, url: string, payload?: object) =>
+      fetch(`${cp.url}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${scimToken}`,
+          ...(payload ? { 'content-type': 'application/scim+json' } : {}),
+        },
+        body: payload ? JSON.stringify(payload) : undefined,
+      });
+    const setActive = async (id: string, active: boolean) => {
+      const res = await scim('PATCH', `/scim/v2/Users/${id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', value: { active } }],
+      });
+      expect(res.status).toBe(200);
+    };
+    /** Polls the gateway until it answers `want` for the token, within the SCIM cache TTL (1 s here) and a margin. */
+    const within = async (token: string, want: number) => {
+      let last = 0;
+      const deadline = Date.now() + 9000; // the SCIM TTL (1 s) plus the negative cache (5 s) and a margin
+      while (Date.now() < deadline) {
+        last = (await initialize('alpha', token)).status;
+        if (last === want) return last;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return last;
+    };
+
+    beforeAll(async () => {
+      const res = await fetch(`${cp.url}/v1/auth/scim-token`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys.adminA}` },
+      });
+      expect(res.status).toBe(201);
+      scimToken = ((await res.json()) as { token: string }).token;
+    });
+
+    it('a person SCIM deactivates is refused within the TTL with the token already issued; reactivated, let in again', async () => {
+      const created = await scim('POST', '/scim/v2/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'alice@a.example',
+        externalId: 'alice-idp-id',
+        active: true,
+      });
+      expect(created.status).toBe(201);
+      const id = ((await created.json()) as { id: string }).id;
+      // A token that carries only the IdP's user id (sub ↔ externalId), as Entra ID's often do.
+      const token = await idpA.sign({
+        sub: 'alice-idp-id',
+        tenant_id: 'tenant-a',
+        agent_bom_role: 'analyst',
+      });
+      expect((await initialize('alpha', token)).status).toBe(200);
+      await setActive(id, false);
+      expect(await within(token, 401)).toBe(401);
+      // Logged and audited like every refusal (tenant A's ledger cap is spent by the spray test above).
+      await waitFor(() => gateway.output().includes('access token refused: user_deactivated'), 5000);
+      await setActive(id, true);
+      expect(await within(token, 200)).toBe(200);
+    });
+
+    it('a person SCIM deletes is refused with a token issued before the deletion', async () => {
+      const created = await scim('POST', '/scim/v2/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'bob@a.example',
+        active: true,
+      });
+      const id = ((await created.json()) as { id: string }).id;
+      const token = await idpA.sign({ sub: 'bob-sub', email: 'bob@a.example', tenant_id: 'tenant-a' });
+      expect((await initialize('alpha', token)).status).toBe(200);
+      expect((await scim('DELETE', `/scim/v2/Users/${id}`)).status).toBe(204);
+      expect(await within(token, 401)).toBe(401);
+      await waitFor(() => gateway.output().includes('access token refused: user_deleted'), 5000);
+    });
+
+    it('a subject SCIM never provisioned is unaffected', async () => {
+      const token = await idpA.sign({ sub: 'carol', email: 'carol@a.example', tenant_id: 'tenant-a' });
+      expect((await initialize('alpha', token)).status).toBe(200);
     });
   });
 

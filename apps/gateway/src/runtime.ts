@@ -151,6 +151,7 @@ export class GatewayRuntime {
           resource: resourceOf(publicUrl),
           links: [...this.links],
           refreshMs: this.config.discoveryRefreshMs,
+          scimCacheMs: this.config.scimCacheMs,
         },
         this.logger,
       );

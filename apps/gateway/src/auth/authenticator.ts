@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
 import type { TokenRefusal } from '../audit/token-refusals.js';
-import type { JwtOutcome } from './oidc-tokens.js';
+import { SCIM_UNAVAILABLE, type JwtOutcome } from './oidc-tokens.js';
 import type { AuthOutcome } from './principal.js';
 
 /** Roles whose keys may relay MCP traffic. Machine keys of other surfaces (fleet-push, gateway) may not. */
@@ -198,6 +198,15 @@ export class Authenticator {
         this.logger.warn({ error: (error as Error).message }, 'access token check failed');
         return { ok: false, reason: 'error' };
       });
+      if (!outcome.ok && outcome.reason === SCIM_UNAVAILABLE) {
+        // The token verified, but whether SCIM still lets its person in cannot be told: fail closed, not cached.
+        return {
+          ok: false,
+          status: 503,
+          reason: 'the control plane cannot confirm the person right now',
+          challenge: this.challenge,
+        };
+      }
       if (!outcome.ok && outcome.reason === 'issuer_unavailable') {
         // The IdP's keys cannot be fetched: the token may be good, so fail closed without telling the client to
         // log in again (503, not cached), as when the control plane cannot confirm a key.

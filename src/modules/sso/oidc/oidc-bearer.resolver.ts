@@ -1,11 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt, type JWTPayload } from 'jose';
-import {
-  mapClaims,
-  MAX_CLOCK_SKEW_SECONDS,
-  OidcRefused,
-  OidcTokenVerifier,
-} from '../../../../libs/oidc/src/index.js';
+import { mapClaims, OidcRefused, OidcTokenVerifier, scimRefusalOf } from '../../../../libs/oidc/src/index.js';
 import type { AuditDetailValue } from '../../../../libs/contracts/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { cacheDigest } from '../../auth/key-secret.js';
@@ -167,11 +162,11 @@ export class OidcBearerResolver {
         this.standings.set(cached.standing.tenant_uses_scim ? key : tenantId, cached);
       }
     }
-    const { active, deleted_at } = cached.standing;
-    if (active === false) throw new OidcRefused('user_deactivated');
-    if (active === null && deleted_at && issuedAt - MAX_CLOCK_SKEW_SECONDS <= deleted_at.getTime() / 1000) {
-      throw new OidcRefused('user_deleted');
-    }
+    const refusal = scimRefusalOf(
+      { active: cached.standing.active, deletedAt: cached.standing.deleted_at },
+      issuedAt,
+    );
+    if (refusal) throw new OidcRefused(refusal);
     return cached.until;
   }
 
