@@ -213,6 +213,45 @@ describe('OIDC bearer JWTs against a real oidc-provider on loopback', () => {
       expect(t.logs.join('\n')).toContain('login refused: oidc missing_tenant_claim');
     });
 
+    it('with AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT, a deployment-wide token naming no tenant is audited there, marked unattributed', async () => {
+      const opsTenant = await createTenant(t.app);
+      const opsAdmin = (await createKey(t.app, opsTenant, 'admin')).raw;
+      const replica = await startTestApp({
+        db: t.db,
+        env: {
+          AGENT_BOM_OIDC_ISSUER: idp.issuer,
+          AGENT_BOM_OIDC_AUDIENCE: AUDIENCE,
+          AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT: opsTenant,
+        },
+      });
+      try {
+        const call = async (token: string) =>
+          replica.app.inject({ method: 'GET', url: '/v1/auth/me', headers: bearer(token) });
+        const noClaim = await idp.sign({ sub: 'nobody' });
+        expect((await call(noClaim)).statusCode).toBe(401);
+        expect((await call(await idp.sign({ sub: 'nobody', tenant_id: 'no-such-tenant' }))).statusCode).toBe(
+          401,
+        );
+        // Not the deployment's IdP: no tenant can be trusted with it, it stays out of every ledger.
+        expect((await call(await other.sign({ sub: 'x', iss: 'https://stranger.invalid' }))).statusCode).toBe(
+          401,
+        );
+        const events = await auditOfType(replica, opsAdmin, 'auth.refused');
+        const details = events.map((e) => e.details as Record<string, unknown>);
+        expect(details.map((d) => d.reason).sort()).toEqual(['missing_tenant_claim', 'unknown_tenant']);
+        for (const d of details)
+          expect(d).toMatchObject({ method: 'oidc', unattributed: true, issuer: idp.issuer });
+        expect(JSON.stringify(events)).not.toContain(noClaim.split('.')[2]);
+        // A token that names an existing tenant still goes to that tenant only.
+        expect(
+          (await call(await idp.sign({ sub: 'a', tenant_id: acme, aud: 'api://nope' }))).statusCode,
+        ).toBe(401);
+        expect((await auditOfType(replica, opsAdmin, 'auth.refused')).length).toBe(2);
+      } finally {
+        await replica.close();
+      }
+    });
+
     it('a JWT-shaped bearer that fails never falls through to the API-key lookup', async () => {
       const res = await me(`${b64({ alg: 'ES256', kid: 'k1' })}.${b64({ iss: idp.issuer })}.AAAA`);
       expect(res.statusCode).toBe(401);

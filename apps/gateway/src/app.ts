@@ -64,7 +64,12 @@ export async function createGatewayApp(runtime: GatewayRuntime): Promise<NestFas
     // The hook belongs to this scope, so it runs for every route registered here, present and future
     // (deny by default): no path pattern decides whether a route is protected.
     fastify.addHook('onRequest', async (request, reply) => {
-      const outcome = await runtime.authenticator.authenticate(request.headers);
+      // On `/mcp/<upstream>`, a 401 names that upstream's metadata (its tenants' IdPs only).
+      const upstream =
+        request.routeOptions.url === '/mcp/:upstream'
+          ? (request.params as { upstream?: string } | undefined)?.upstream
+          : undefined;
+      const outcome = await runtime.authenticator.authenticate(request.headers, upstream);
       if (outcome.ok) {
         request.principal = outcome.principal;
         return;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { AuditFile, type EgressGuard } from '../../../libs/runtime/src/index.js';
 import { AuditSink, type GatewayAuditEvent } from './audit/audit-sink.js';
+import { TokenRefusals } from './audit/token-refusals.js';
 import { Authenticator } from './auth/authenticator.js';
 import { GatewayOidc } from './auth/oidc-tokens.js';
 import { ConfigError, type GatewayConfig } from './config/config.js';
@@ -56,6 +57,8 @@ export class GatewayRuntime {
   private auth?: Authenticator;
   /** OIDC access tokens: only with a control plane (the issuers) and a public URL (the audience). */
   private oidcTokens?: GatewayOidc;
+  /** Refused access tokens: logged, and audited in the ledger of the tenant they were aimed at (capped). */
+  private tokenRefusals?: TokenRefusals;
   private readonly auditIdentity = {
     sourceId: `gateway:${
       os
@@ -148,10 +151,19 @@ export class GatewayRuntime {
           resource: resourceOf(publicUrl),
           links: [...this.links],
           refreshMs: this.config.discoveryRefreshMs,
+          scimCacheMs: this.config.scimCacheMs,
         },
         this.logger,
       );
       await this.oidcTokens.start();
+      this.tokenRefusals = new TokenRefusals(
+        {
+          perMinute: this.config.refusalsAuditedPerMinute,
+          sinkOf: (tenant) => this.tenants.get(tenant)?.audit,
+          file: this.auditFile,
+        },
+        this.logger,
+      );
     }
     this.auth = new Authenticator(
       {
@@ -163,6 +175,9 @@ export class GatewayRuntime {
         negativeTtlMs: this.config.introspectionNegativeTtlMs,
         jwt: this.oidcTokens,
         resourceMetadata: this.oidcTokens && publicUrl ? resourceMetadataUrlOf(publicUrl) : undefined,
+        upstreamMetadata:
+          this.oidcTokens && publicUrl ? (upstream) => resourceMetadataUrlOf(publicUrl, upstream) : undefined,
+        onTokenRefused: this.tokenRefusals && ((refusal) => this.tokenRefusals?.refused(refusal)),
       },
       this.logger,
     );
@@ -305,6 +320,7 @@ export class GatewayRuntime {
     this.refresher.close();
     this.filePolicy?.close();
     this.oidcTokens?.close();
+    this.tokenRefusals?.close();
     this.statefulSessions.closeAll();
     for (const state of this.tenants.values()) state.bundle?.close();
     await Promise.all([...this.tenants.values()].map((state) => state.audit.close()));

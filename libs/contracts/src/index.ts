@@ -139,6 +139,8 @@ export type {
 export type {
   GatewayOidcAnswer,
   GatewayOidcIssuer,
+  GatewaySubjectQuery,
+  GatewaySubjectStanding,
   SsoProvidersView,
   SessionVia,
   SessionView,

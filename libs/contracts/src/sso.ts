@@ -45,3 +45,24 @@ export interface GatewayOidcAnswer {
   tenant_id: string;
   issuers: GatewayOidcIssuer[];
 }
+
+/**
+ * `POST /v1/gateway/oidc-subjects` (a gateway key): what SCIM says of one access token's person in the key's tenant,
+ * so the gateway refuses a deactivated or deleted person before the token expires. `subject` is the principal's
+ * subject (`email`, else `preferred_username`, else `sub`), `sub` the token's `sub` claim (the IdP's user id).
+ */
+export interface GatewaySubjectQuery {
+  subject: string;
+  sub: string | null;
+}
+
+/** The answer: SCIM's standing of that person (see `scimRefusalOf` in libs/oidc for what refuses a token). */
+export interface GatewaySubjectStanding {
+  tenant_id: string;
+  /** Whether SCIM provisioned anyone in the tenant; if not, nobody there is affected. */
+  tenant_uses_scim: boolean;
+  /** The matching user's `active`, or null when no live user matches. */
+  active: boolean | null;
+  /** ISO 8601: the latest deletion of a user matching the person, or null. */
+  deleted_at: string | null;
+}

@@ -9,3 +9,5 @@ export { mapClaims } from './claims.js';
 export type { ClaimMapping, MappedIdentity } from './claims.js';
 export { OIDC_REFUSALS, OidcRefused } from './refusals.js';
 export type { OidcRefusal } from './refusals.js';
+export { scimRefusalOf } from './scim-standing.js';
+export type { ScimStandingOf } from './scim-standing.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { HUMAN_ROLES, ROLES, type Role } from '../../../libs/contracts/src/index.js';
+import { HUMAN_ROLES, ROLES, tenantIdProblem, type Role } from '../../../libs/contracts/src/index.js';
 
 /**
  * Browser sessions and single sign-on, parsed once at boot with the rest of the app config.
@@ -35,6 +35,11 @@ export interface OidcIssuerConfig {
   groupsClaim: string;
   /** Group name → role. Values may be any role: this map is set by an operator or a platform admin. */
   groupRoles: Record<string, Role>;
+  /**
+   * Deployment-wide issuer only (`AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT`): the tenant whose ledger takes this
+   * issuer's refused tokens that name no existing tenant, marked `unattributed`. Unset: they are only logged.
+   */
+  unattributedAuditTenant?: string;
 }
 
 export interface OidcBrowserConfig {
@@ -106,6 +111,10 @@ export const SSO_ENV = z.object({
   AGENT_BOM_OIDC_ROLE_CLAIM: CLAIM.default('agent_bom_role'),
   AGENT_BOM_OIDC_GROUPS_CLAIM: CLAIM.default('groups'),
   AGENT_BOM_OIDC_GROUP_ROLE_MAP: groupRoleMap.optional(),
+  AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT: z
+    .string()
+    .refine((id) => tenantIdProblem(id) === undefined, 'must be a tenant id')
+    .optional(),
   AGENT_BOM_OIDC_ONE_TIME_JTI: bool.default(false),
   AGENT_BOM_OIDC_JWKS_CACHE_SECONDS: intIn(1, 86400).default(300),
   AGENT_BOM_OIDC_CLIENT_ID: z.string().min(1).max(512).optional(),
@@ -157,8 +166,14 @@ export function ssoConfigOf(e: SsoEnv): SsoConfig | [string, string] {
       roleClaim: e.AGENT_BOM_OIDC_ROLE_CLAIM,
       groupsClaim: e.AGENT_BOM_OIDC_GROUPS_CLAIM,
       groupRoles: e.AGENT_BOM_OIDC_GROUP_ROLE_MAP ?? {},
+      unattributedAuditTenant: e.AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT,
     };
-  } else if (e.AGENT_BOM_OIDC_AUDIENCE || e.AGENT_BOM_OIDC_JWKS_URI || e.AGENT_BOM_OIDC_CLIENT_ID) {
+  } else if (
+    e.AGENT_BOM_OIDC_AUDIENCE ||
+    e.AGENT_BOM_OIDC_JWKS_URI ||
+    e.AGENT_BOM_OIDC_CLIENT_ID ||
+    e.AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT
+  ) {
     return ['AGENT_BOM_OIDC_ISSUER', 'is required when other AGENT_BOM_OIDC_* variables are set'];
   }
   let oidcBrowser: OidcBrowserConfig | undefined;

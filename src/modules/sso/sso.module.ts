@@ -18,6 +18,7 @@ import { OidcLoginService } from './oidc/oidc-login.service.js';
 import { LoginStatesRepository } from './login-states.repository.js';
 import { SamlLoginController } from './saml/saml-login.controller.js';
 import { SamlLoginService } from './saml/saml-login.service.js';
+import { GatewaySubjectsController } from './scim/gateway-subjects.controller.js';
 import { ScimGroupsService } from './scim/scim-groups.service.js';
 import { ScimRoles } from './scim/scim-roles.js';
 import { ScimTokenController } from './scim/scim-token.controller.js';
@@ -40,6 +41,7 @@ import { SsoController } from './sso.controller.js';
     SsoController,
     OidcIssuersController,
     GatewayOidcController,
+    GatewaySubjectsController,
     OidcLoginController,
     SamlLoginController,
     ScimController,

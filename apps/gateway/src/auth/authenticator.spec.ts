@@ -27,6 +27,7 @@ function authenticator(jwt: JwtVerifier) {
       negativeTtlMs: 5_000,
       jwt,
       resourceMetadata: METADATA,
+      upstreamMetadata: (upstream: string) => `${METADATA}/${encodeURIComponent(upstream)}`,
     },
     pino({ level: 'silent' }),
   );
@@ -45,6 +46,37 @@ describe('gateway Authenticator with OIDC access tokens', () => {
       status: 401,
       challenge: `Bearer realm="agent-bom-gateway", resource_metadata="${METADATA}", error="invalid_token"`,
     });
+  });
+
+  it("on an upstream's route, names that upstream's metadata (a cached refusal too)", async () => {
+    const auth = authenticator(verifier({ ok: false, reason: 'expired' }));
+    expect(await auth.authenticate(headers(JWT))).toMatchObject({ status: 401 }); // cached without an upstream
+    expect(await auth.authenticate(headers(JWT), 'beta')).toMatchObject({
+      status: 401,
+      challenge: `Bearer realm="agent-bom-gateway", resource_metadata="${METADATA}/beta", error="invalid_token"`,
+    });
+    expect(await auth.authenticate(headers(), 'a b')).toMatchObject({
+      challenge: `Bearer realm="agent-bom-gateway", resource_metadata="${METADATA}/a%20b"`,
+    });
+  });
+
+  it('reports each refused token once to the refusal recorder, with the tenant it was aimed at', async () => {
+    const refused: unknown[] = [];
+    const auth = new Authenticator(
+      {
+        defaultTenant: 'default',
+        required: true,
+        links: [],
+        positiveTtlMs: 10_000,
+        negativeTtlMs: 5_000,
+        jwt: verifier({ ok: false, reason: 'expired', tenant: 'acme', issuer: 'https://idp' }),
+        onTokenRefused: (refusal) => refused.push(refusal),
+      },
+      pino({ level: 'silent' }),
+    );
+    await auth.authenticate(headers(JWT));
+    await auth.authenticate(headers(JWT)); // the negative cache answers: not reported again
+    expect(refused).toEqual([{ reason: 'expired', tenant: 'acme', issuer: 'https://idp' }]);
   });
 
   it('an IdP that cannot be reached is a 503 (not a re-login), and not cached', async () => {

@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
 import type { ControlPlaneLink } from '../control-plane/control-plane-link.js';
-import type { JwtOutcome } from './oidc-tokens.js';
+import type { TokenRefusal } from '../audit/token-refusals.js';
+import { SCIM_UNAVAILABLE, type JwtOutcome } from './oidc-tokens.js';
 import type { AuthOutcome } from './principal.js';
 
 /** Roles whose keys may relay MCP traffic. Machine keys of other surfaces (fleet-push, gateway) may not. */
@@ -58,6 +59,13 @@ export class Authenticator {
       jwt?: JwtVerifier;
       /** RFC 9728 metadata URL, named in every 401 challenge (`resource_metadata`) so MCP clients find the IdP. */
       resourceMetadata?: string;
+      /** An upstream's own RFC 9728 metadata URL, named instead in the challenges of that upstream's routes. */
+      upstreamMetadata?: (upstream: string) => string;
+      /**
+       * Told of every refused access token (401, or 403 for a role that may not relay), once per token: repeats
+       * within the negative TTL are answered from the cache. Logs and audits it (`TokenRefusals`).
+       */
+      onTokenRefused?: (refusal: TokenRefusal) => void;
     },
     private readonly logger: Logger,
   ) {
@@ -71,7 +79,19 @@ export class Authenticator {
     return this.options.required;
   }
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  /**
+   * The caller's principal, or why not. With `upstream` (a relay route of that upstream), a refusal's challenge
+   * names that upstream's metadata, which lists only the IdPs of the tenants that have it.
+   */
+  async authenticate(headers: IncomingHttpHeaders, upstream?: string): Promise<AuthOutcome> {
+    const outcome = await this.check(headers);
+    if (outcome.ok || upstream === undefined || !this.options.upstreamMetadata) return outcome;
+    // Every challenge starts with the gateway-wide one (realm and metadata); only that part changes.
+    const specific = `${REALM}, resource_metadata="${this.options.upstreamMetadata(upstream)}"`;
+    return { ...outcome, challenge: specific + outcome.challenge.slice(this.challenge.length) };
+  }
+
+  private async check(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
     const token = credentialOf(headers);
     if (!token) {
       if (!this.options.required) {
@@ -174,10 +194,19 @@ export class Authenticator {
       return invalid;
     }
     if (this.options.jwt && token.split('.').length === 3) {
-      const outcome = await this.options.jwt.verify(token).catch((error: unknown) => {
+      const outcome = await this.options.jwt.verify(token).catch((error: unknown): JwtOutcome => {
         this.logger.warn({ error: (error as Error).message }, 'access token check failed');
-        return { ok: false as const, reason: 'error' };
+        return { ok: false, reason: 'error' };
       });
+      if (!outcome.ok && outcome.reason === SCIM_UNAVAILABLE) {
+        // The token verified, but whether SCIM still lets its person in cannot be told: fail closed, not cached.
+        return {
+          ok: false,
+          status: 503,
+          reason: 'the control plane cannot confirm the person right now',
+          challenge: this.challenge,
+        };
+      }
       if (!outcome.ok && outcome.reason === 'issuer_unavailable') {
         // The IdP's keys cannot be fetched: the token may be good, so fail closed without telling the client to
         // log in again (503, not cached), as when the control plane cannot confirm a key.
@@ -188,8 +217,21 @@ export class Authenticator {
           challenge: this.challenge,
         };
       }
-      if (!outcome.ok) return invalid;
+      if (!outcome.ok) {
+        if (outcome.reason === 'error') return invalid; // a fault of ours, logged above: not the caller's doing
+        this.options.onTokenRefused?.({
+          reason: outcome.reason,
+          tenant: outcome.tenant,
+          issuer: outcome.issuer,
+        });
+        return invalid;
+      }
       if (outcome.principal.role && !RELAY_ROLES.has(outcome.principal.role as Role)) {
+        this.options.onTokenRefused?.({
+          reason: 'role_may_not_relay',
+          tenant: outcome.principal.tenant,
+          agent: outcome.principal.subject,
+        });
         return {
           ok: false,
           status: 403,

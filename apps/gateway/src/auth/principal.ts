@@ -7,7 +7,7 @@ export interface Principal {
   id: string;
   method: 'api_key' | 'bearer' | 'none' | 'jwt';
   role?: string;
-  /** An access token's `exp` (ms): no cached answer outlives it. */
+  /** An access token's `exp`, or the end of the SCIM answer it was checked against if sooner (ms): no cached answer outlives it. */
   expiresAt?: number;
 }
 

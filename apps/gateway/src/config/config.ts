@@ -85,6 +85,10 @@ export interface GatewayConfig {
   upstreamConnections: number;
   auditBufferEvents: number;
   auditFlushMs: number;
+  /** How long SCIM's answer on an access token's person is reused: the bound on deprovisioning at the gateway. */
+  scimCacheMs: number;
+  /** Refused access tokens recorded in one tenant's ledger per minute (the rest are counted in one summary). */
+  refusalsAuditedPerMinute: number;
   /** `--audit-file`: every audit event (all tenants) as a JSON line, size-bounded and rotated. */
   auditFile?: { path: string; maxBytes: number; keep: number };
   /** HMAC key that binds session ids to tenant, upstream and credential (share it across replicas). */
@@ -279,6 +283,8 @@ export function parseGatewayConfig(options: GatewayCliOptions, env: NodeJS.Proce
     upstreamConnections: number('AGENT_BOM_GATEWAY_UPSTREAM_CONNECTIONS', 256, 1, 10_000),
     auditBufferEvents: number('AGENT_BOM_GATEWAY_AUDIT_BUFFER_EVENTS', 50_000, 100, 10_000_000),
     auditFlushMs: number('AGENT_BOM_GATEWAY_AUDIT_FLUSH_MS', 1000, 10, 60_000),
+    scimCacheMs: number('AGENT_BOM_GATEWAY_SCIM_CACHE_SECONDS', 10, 0, 300) * 1000,
+    refusalsAuditedPerMinute: number('AGENT_BOM_GATEWAY_REFUSALS_AUDITED_PER_MINUTE', 60, 0, 10_000),
     auditFile: gatewayAuditFile(options, get),
     sessionSecret: secret ? Buffer.from(secret, 'utf8') : randomBytes(32),
     logLevel,

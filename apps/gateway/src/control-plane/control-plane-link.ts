@@ -3,6 +3,8 @@ import type {
   AuditIngestResult,
   DiscoveryAnswer,
   GatewayOidcAnswer,
+  GatewaySubjectQuery,
+  GatewaySubjectStanding,
   IntrospectionAnswer,
   MeView,
 } from '../../../../libs/contracts/src/index.js';
@@ -86,6 +88,23 @@ export class ControlPlaneLink {
         },
       );
       return body && body.active === true && typeof body.tenant_id === 'string' ? body : { active: false };
+    });
+  }
+
+  /**
+   * SCIM's standing of an access token's person in this link's tenant (`POST /v1/gateway/oidc-subjects`); on the
+   * request path, so through the fast client.
+   */
+  subjectStanding(query: GatewaySubjectQuery): Promise<GatewaySubjectStanding> {
+    return this.track(async () => {
+      const { body } = await this.fast.postJson<GatewaySubjectStanding>('/v1/gateway/oidc-subjects', query, {
+        forbiddenHint:
+          'the control-plane token cannot read SCIM standings (it needs keys:introspect: a gateway key)',
+      });
+      if (!body || typeof body.tenant_id !== 'string' || typeof body.tenant_uses_scim !== 'boolean') {
+        throw new Error('the control plane answered oidc-subjects without {tenant_id, tenant_uses_scim}');
+      }
+      return body;
     });
   }
 

@@ -18,6 +18,14 @@ export class UpstreamRegistry {
     return this.byTenant.get(tenant)?.get(name);
   }
 
+  /** The tenants that have an upstream of this name, sorted (for the upstream's protected-resource metadata). */
+  tenantsOf(name: string): string[] {
+    return [...this.byTenant]
+      .filter(([, names]) => names.has(name))
+      .map(([tenant]) => tenant)
+      .sort();
+  }
+
   /** Every upstream, sorted by tenant then name. */
   all(): Upstream[] {
     return [...this.byTenant.values()]

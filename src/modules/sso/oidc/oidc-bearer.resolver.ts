@@ -1,11 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt, type JWTPayload } from 'jose';
-import {
-  mapClaims,
-  MAX_CLOCK_SKEW_SECONDS,
-  OidcRefused,
-  OidcTokenVerifier,
-} from '../../../../libs/oidc/src/index.js';
+import { mapClaims, OidcRefused, OidcTokenVerifier, scimRefusalOf } from '../../../../libs/oidc/src/index.js';
+import type { AuditDetailValue } from '../../../../libs/contracts/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { cacheDigest } from '../../auth/key-secret.js';
 import { APP_CONFIG, type AppConfig } from '../../../core/config/config.js';
@@ -74,12 +70,13 @@ export class OidcBearerResolver {
       return principal;
     } catch (error) {
       if (!(error instanceof OidcRefused)) throw error;
-      await this.loginAudit.refused(
-        await this.attributedTenant(token),
-        'oidc',
-        error.reason,
-        this.context(token),
-      );
+      const context: Record<string, AuditDetailValue> = this.context(token);
+      let tenant = await this.attributedTenant(token);
+      if (!tenant) {
+        tenant = await this.unattributedTenant(token);
+        if (tenant) context.unattributed = true;
+      }
+      await this.loginAudit.refused(tenant, 'oidc', error.reason, context);
       return undefined;
     }
   }
@@ -165,11 +162,11 @@ export class OidcBearerResolver {
         this.standings.set(cached.standing.tenant_uses_scim ? key : tenantId, cached);
       }
     }
-    const { active, deleted_at } = cached.standing;
-    if (active === false) throw new OidcRefused('user_deactivated');
-    if (active === null && deleted_at && issuedAt - MAX_CLOCK_SKEW_SECONDS <= deleted_at.getTime() / 1000) {
-      throw new OidcRefused('user_deleted');
-    }
+    const refusal = scimRefusalOf(
+      { active: cached.standing.active, deletedAt: cached.standing.deleted_at },
+      issuedAt,
+    );
+    if (refusal) throw new OidcRefused(refusal);
     return cached.until;
   }
 
@@ -184,6 +181,19 @@ export class OidcBearerResolver {
     return typeof claimed === 'string' && (await this.tenantExists(claimed).catch(() => false))
       ? claimed
       : undefined;
+  }
+
+  /**
+   * Where a refusal that names no existing tenant is audited: only a token of the deployment-wide issuer (the
+   * deployment's own IdP; an unknown issuer can be anyone), and only when the operator named a tenant for it
+   * (`AGENT_BOM_OIDC_UNATTRIBUTED_AUDIT_TENANT`) that exists. SPEC defines no default tenant, so nothing falls back
+   * to one: unset, such refusals are only logged.
+   */
+  private async unattributedTenant(token: string): Promise<string | undefined> {
+    const deployment = this.config.sso.oidc;
+    const target = deployment?.unattributedAuditTenant;
+    if (!target || decodeOrNull(token)?.iss !== deployment.issuer) return undefined;
+    return (await this.tenantExists(target).catch(() => false)) ? target : undefined;
   }
 
   private context(token: string): Record<string, string> {

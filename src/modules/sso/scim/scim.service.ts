@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { HumanRole } from '../../../../libs/contracts/src/index.js';
+import type { GatewaySubjectStanding, HumanRole } from '../../../../libs/contracts/src/index.js';
 import type { Principal } from '../../../core/auth/principal.js';
 import { secretHash } from '../../../core/auth/secret-hash.js';
 import { Transactions, type Tx } from '../../../core/database/transactions.js';
@@ -81,6 +81,21 @@ export class ScimService {
       groups.map((g) => g.display_name),
     );
     return { role: mapped ?? role, userId: user.id };
+  }
+
+  /** SCIM's standing of an access token's person, for the gateway key's own tenant (the gateway decides with it). */
+  async standingForGateway(
+    principal: Principal,
+    subject: string,
+    sub: string | null,
+  ): Promise<GatewaySubjectStanding> {
+    const standing = await this.scim.standingOf(principal.tenantId, subject, sub);
+    return {
+      tenant_id: principal.tenantId,
+      tenant_uses_scim: standing.tenant_uses_scim,
+      active: standing.active,
+      deleted_at: standing.deleted_at ? new Date(standing.deleted_at).toISOString() : null,
+    };
   }
 
   // --- Users ---
