@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Replay detection. JSON-RPC lets a client reuse an id once its response has arrived, so an id alone proves
@@ -80,6 +80,6 @@ export class ReplayGuard {
 }
 
 function entryKey(idKey: string, fingerprint: string): string {
-  const id = idKey.length > 64 ? createHash('sha256').update(idKey).digest('base64') : idKey;
+  const id = idKey.length > 64 ? hash('sha256', idKey, 'base64') : idKey;
   return `${id}\u0000${fingerprint}`;
 }

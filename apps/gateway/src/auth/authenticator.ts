@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
@@ -214,6 +214,7 @@ function credentialOf(headers: IncomingHttpHeaders): string | undefined {
   return typeof apiKey === 'string' && apiKey.length <= 4096 ? apiKey.trim() || undefined : undefined;
 }
 
+/** One-shot (no Hash object per request): every request's credential is digested for the cache lookup. */
 function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+  return hash('sha256', token, 'buffer');
 }
