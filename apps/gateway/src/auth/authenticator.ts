@@ -71,7 +71,8 @@ export class Authenticator {
     return this.options.required;
   }
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  /** Synchronous when the answer is known (no credential, the static token, a cached answer): no promise per request. */
+  authenticate(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
     const token = credentialOf(headers);
     if (!token) {
       if (!this.options.required) {
