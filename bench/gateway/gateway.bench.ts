@@ -7,6 +7,8 @@
  *   benchmark, detectors when the CLI has flags for them, audit shipped to the control plane.
  * - `gateway off`: a static bearer token, no policy, no control plane, so no audit.
  * - replicas: two gateways sharing the `postgres` rate limiter (a limit nobody reaches), beside two relays.
+ *
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile (`--cpu-prof`) of each gateway and of the relay into DIR.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +24,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PEER = path.resolve(here, '../../../node_modules/@civic/passthrough-mcp-server/dist/cli.js');
 const ACCEPT = 'application/json, text/event-stream';
 const STATIC_TOKEN = 'bench-static-token-0123456789';
+const PROFILE = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+  : [];
 
 let nextId = 1;
 /** A `tools/call echo` with a fresh JSON-RPC id (a stateful peer session refuses a repeated in-flight id). */
@@ -73,7 +78,10 @@ async function setUp(): Promise<Rig> {
     );
     const upstreamOrigin = `http://127.0.0.1:${upstream.match[1]}`;
     const upstreamUrl = `${upstreamOrigin}/mcp`;
-    const relay = await children.start([path.join(here, 'relay.js'), '0', upstreamUrl], /listening (\d+)/);
+    const relay = await children.start(
+      [...PROFILE, path.join(here, 'relay.js'), '0', upstreamUrl],
+      /listening (\d+)/,
+    );
 
     const peerPort = await freePort();
     const peer = await children.start([PEER], /running with httpStream transport/, {
@@ -134,6 +142,7 @@ async function startGateway(
   extra: string[],
 ): Promise<{ url: string; pid: number }> {
   const args = [
+    ...PROFILE,
     CLI,
     ...['gateway', 'serve', '--bind', '127.0.0.1:0', '--upstreams', path.join(dir, 'upstreams.yaml')],
     // The runtime rewrite refuses private upstreams unless egress allows them.

@@ -7,6 +7,8 @@
  * Cold start is spawn → the answer to an `initialize` written at once, for all three.
  *
  *   npm run bench -- proxy
+ *
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile (`--cpu-prof`) of the proxy and of the pass-through into DIR.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -25,6 +27,9 @@ import { added, ratio, type Measurement, type Role, type Scenario } from '../sup
 const node = process.execPath;
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const PASSTHROUGH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'passthrough.js');
+const PROFILE = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+  : [];
 
 async function connect(command: string, args: string[]): Promise<{ client: Client; pid: number }> {
   const client = new Client({ name: 'proxy-bench', version: '1.0.0' });
@@ -92,7 +97,10 @@ export async function run(options: Options): Promise<Scenario[]> {
     { name: 'stdio pass-through', role: 'limit' as Role, args: passArgs },
     { name: 'agent-bom proxy', role: 'system' as Role, args: proxyArgs },
   ];
-  const connected = await Promise.all(sides.map((side) => connect(node, side.args)));
+  // Profiled while measured, not during the cold starts.
+  const connected = await Promise.all(
+    sides.map((side) => connect(node, side.role === 'floor' ? side.args : [...PROFILE, ...side.args])),
+  );
   try {
     for (const { client } of connected) await client.listTools();
     let n = 0;

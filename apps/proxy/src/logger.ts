@@ -44,6 +44,10 @@ export class ProxyLogger {
   debug(message: string, fields?: Record<string, unknown>): void {
     this.write('debug', message, fields);
   }
+  /** Whether a `--log` file takes lines (and audit events). */
+  get logsToFile(): boolean {
+    return this.file !== undefined;
+  }
   enabled(level: LogLevel): boolean {
     return RANK[level] <= RANK[this.level] || (this.file !== undefined && level !== 'debug');
   }

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditSink } from './audit/audit-sink.js';
-import { buildEvent } from './audit/events.js';
 import type { ProxyConfig } from './config.js';
 import { ProxyLogger } from './logger.js';
 import type { BundlePolicySource } from '../../../libs/runtime/src/index.js';
@@ -63,15 +62,13 @@ export class ProxyRunner {
   }
 
   private policyLoaded(source: string, version: string, rules: number): void {
-    this.audit.record(
-      buildEvent(
-        {
-          type: 'policy.loaded',
-          policyVersion: version,
-          reason: `${source === 'local' ? 'local policy file' : 'control-plane bundle'} with ${rules} rule(s)`,
-        },
-        { server: this.config.serverName, agent: this.config.agent },
-      ),
+    this.audit.emit(
+      {
+        type: 'policy.loaded',
+        policyVersion: version,
+        reason: `${source === 'local' ? 'local policy file' : 'control-plane bundle'} with ${rules} rule(s)`,
+      },
+      { server: this.config.serverName, agent: this.config.agent },
     );
   }
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../../policy/src/index.js';
 
 /**
@@ -16,7 +16,8 @@ export function fingerprint(value: unknown, fallback?: string): string | undefin
     if (fallback === undefined) return undefined;
     text = `raw:${fallback}`;
   }
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  // One-shot: no Hash object per call (this runs for every call that acts).
+  return `sha256:${hash('sha256', text, 'hex')}`;
 }
 
 /** `params` without `_meta` (the part of a request that says what to do; `_meta` is transport and tracing). */

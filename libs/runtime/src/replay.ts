@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Replay detection. JSON-RPC lets a client reuse an id once its response has arrived, so an id alone proves
@@ -14,7 +14,17 @@ import { createHash } from 'node:crypto';
  * messages cannot push a remembered call out.
  */
 export class ReplayGuard {
+  /** Live entries: key → the sequence number of its latest `remember`. */
   private readonly seen = new Map<string, number>();
+  /**
+   * Every `remember`, oldest first (a ring read from `head`). Expiry and eviction walk this queue rather than
+   * the map: a Map deleted from its front keeps the deleted slots until it rehashes, and walking them cost every
+   * call thousands of steps once the guard was full. An entry whose key was remembered again later is stale
+   * (its sequence number is not the map's) and is skipped.
+   */
+  private queue: Array<{ key: string; expires: number; seq: number }> = [];
+  private head = 0;
+  private seq = 0;
 
   constructor(
     private readonly windowMs: number,
@@ -36,17 +46,32 @@ export class ReplayGuard {
   remember(idKey: string, fingerprint: string): void {
     if (!this.enabled) return;
     const key = entryKey(idKey, fingerprint);
-    this.seen.delete(key);
-    this.seen.set(key, this.now() + this.windowMs);
-    while (this.seen.size > this.capacity) this.seen.delete(this.seen.keys().next().value!);
+    const seq = ++this.seq;
+    this.seen.set(key, seq);
+    this.queue.push({ key, expires: this.now() + this.windowMs, seq });
+    while (this.seen.size > this.capacity) this.forgetOldest();
+    if (this.queue.length - this.head > 2 * this.capacity) this.compact();
   }
 
   private expire(): void {
     const now = this.now();
-    for (const [key, expires] of this.seen) {
-      if (expires > now) break;
-      this.seen.delete(key);
+    while (this.head < this.queue.length && this.queue[this.head].expires <= now) this.forgetOldest();
+  }
+
+  /** Drops the queue's head, and its key when that entry is the key's latest. */
+  private forgetOldest(): void {
+    const entry = this.queue[this.head++];
+    if (this.seen.get(entry.key) === entry.seq) this.seen.delete(entry.key);
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
+  }
+
+  /** Only keys remembered again and again inside the window leave stale entries: keep the live ones. */
+  private compact(): void {
+    this.queue = this.queue.slice(this.head).filter((entry) => this.seen.get(entry.key) === entry.seq);
+    this.head = 0;
   }
 
   get size(): number {
@@ -55,6 +80,6 @@ export class ReplayGuard {
 }
 
 function entryKey(idKey: string, fingerprint: string): string {
-  const id = idKey.length > 64 ? createHash('sha256').update(idKey).digest('base64') : idKey;
+  const id = idKey.length > 64 ? hash('sha256', idKey, 'base64') : idKey;
   return `${id}\u0000${fingerprint}`;
 }

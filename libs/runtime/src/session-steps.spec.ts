@@ -25,6 +25,45 @@ describe('ReplayGuard', () => {
     off.remember('n:1', 'A');
     expect(off.isReplay('n:1', 'A')).toBe(false);
   });
+
+  it('times a key remembered again from its last remember, and forgets it last', () => {
+    let now = 0;
+    const guard = new ReplayGuard(1000, 3, () => now);
+    guard.remember('n:1', 'A');
+    now = 500;
+    guard.remember('n:2', 'A');
+    guard.remember('n:1', 'A');
+    now = 1200;
+    expect(guard.isReplay('n:1', 'A')).toBe(true);
+    expect(guard.isReplay('n:2', 'A')).toBe(true);
+    guard.remember('n:3', 'A');
+    guard.remember('n:4', 'A');
+    expect(guard.size).toBe(3);
+    expect(guard.isReplay('n:2', 'A')).toBe(false);
+    expect(guard.isReplay('n:1', 'A')).toBe(true);
+    now = 1500;
+    expect(guard.isReplay('n:1', 'A')).toBe(false);
+    expect(guard.isReplay('n:4', 'A')).toBe(true);
+  });
+
+  it('keeps its live entries when one key is remembered again and again, and stays bounded past its capacity', () => {
+    let now = 0;
+    const guard = new ReplayGuard(60_000, 4, () => now);
+    guard.remember('n:0', 'A');
+    for (let i = 0; i < 50; i++) guard.remember('n:1', 'A');
+    guard.remember('n:2', 'A');
+    expect(guard.size).toBe(3);
+    for (const id of ['n:0', 'n:1', 'n:2']) expect(guard.isReplay(id, 'A')).toBe(true);
+    let largest = 0;
+    for (let i = 0; i < 5_000; i++) {
+      now++;
+      guard.remember(`n:${i + 10}`, 'A');
+      largest = Math.max(largest, guard.size);
+    }
+    expect(largest).toBe(4);
+    expect(guard.isReplay('n:5009', 'A')).toBe(true);
+    expect(guard.isReplay('n:5005', 'A')).toBe(false);
+  });
 });
 
 describe('ToolRegistry', () => {

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { API_KEY_PREFIX, type Role } from '../../../../libs/contracts/src/index.js';
@@ -80,18 +80,26 @@ export class Authenticator {
   }
 
   /**
-   * The caller's principal, or why not. With `upstream` (a relay route of that upstream), a refusal's challenge
+   * The caller's principal, or why not; synchronous when the answer is known (no credential, the static token, a
+   * cached answer): no promise per request. With `upstream` (a relay route of that upstream), a refusal's challenge
    * names that upstream's metadata, which lists only the IdPs of the tenants that have it.
    */
-  async authenticate(headers: IncomingHttpHeaders, upstream?: string): Promise<AuthOutcome> {
-    const outcome = await this.check(headers);
-    if (outcome.ok || upstream === undefined || !this.options.upstreamMetadata) return outcome;
+  authenticate(headers: IncomingHttpHeaders, upstream?: string): AuthOutcome | Promise<AuthOutcome> {
+    const outcome = this.check(headers);
+    if (upstream === undefined || !this.options.upstreamMetadata) return outcome;
+    return outcome instanceof Promise
+      ? outcome.then((answer) => this.namingUpstream(answer, upstream))
+      : this.namingUpstream(outcome, upstream);
+  }
+
+  private namingUpstream(outcome: AuthOutcome, upstream: string): AuthOutcome {
+    if (outcome.ok) return outcome;
     // Every challenge starts with the gateway-wide one (realm and metadata); only that part changes.
-    const specific = `${REALM}, resource_metadata="${this.options.upstreamMetadata(upstream)}"`;
+    const specific = `${REALM}, resource_metadata="${this.options.upstreamMetadata!(upstream)}"`;
     return { ...outcome, challenge: specific + outcome.challenge.slice(this.challenge.length) };
   }
 
-  private async check(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
+  private check(headers: IncomingHttpHeaders): AuthOutcome | Promise<AuthOutcome> {
     const token = credentialOf(headers);
     if (!token) {
       if (!this.options.required) {
@@ -256,6 +264,7 @@ function credentialOf(headers: IncomingHttpHeaders): string | undefined {
   return typeof apiKey === 'string' && apiKey.length <= 4096 ? apiKey.trim() || undefined : undefined;
 }
 
+/** One-shot (no Hash object per request): every request's credential is digested for the cache lookup. */
 function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+  return hash('sha256', token, 'buffer');
 }

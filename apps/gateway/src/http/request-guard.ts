@@ -2,6 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isLoopbackHost } from '../../../../libs/control-plane-client/src/index.js';
 
 const UNRESERVED = /%([0-9A-Fa-f]{2})/g;
+/**
+ * A path every step below returns unchanged: `/`-separated segments of unreserved characters, none empty and
+ * none starting with a dot (so no `.` or `..` segment), no escapes. What clients send on every call.
+ */
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+\/?$/;
 
 /**
  * Turns the request target into the one path the router and every check see: absolute-form
@@ -21,6 +26,7 @@ export function normalizeRequestTarget(raw: string | undefined): string {
   const query = target.indexOf('?');
   const path = query === -1 ? target : target.slice(0, query);
   const search = query === -1 ? '' : target.slice(query);
+  if (PLAIN_PATH.test(path)) return target;
   const decoded = path.replace(UNRESERVED, (escape, hex: string) => {
     const char = String.fromCharCode(parseInt(hex, 16));
     return /[A-Za-z0-9\-._~]/.test(char) ? char : escape.toUpperCase();

@@ -119,19 +119,28 @@ export function header(request: FastifyRequest, name: string): string | undefine
   return typeof value === 'string' && value ? value : undefined;
 }
 
-export async function readBounded(
-  body: Dispatcher.ResponseData['body'],
-  max: number,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The whole body as text, or undefined (and the body destroyed) once it passes `max` bytes. Read with `data`
+ * events: an async iterator cost a promise and an iterator per answer on the relay's hottest path.
+ */
+export function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        body.off('data', onData);
+        body.destroy();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    body.on('data', onData);
+    body.once('end', () =>
+      resolve((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8')),
+    );
+    body.once('error', reject);
+  });
 }

@@ -12,6 +12,7 @@ import {
 } from '../../../../libs/runtime/src/index.js';
 import { ProxyConfigError, type ProxyConfig } from '../config.js';
 import type { ProxyLogger } from '../logger.js';
+import { buildEvent, type EventContext, type EventFacts } from './events.js';
 
 export interface AuditSinkOptions {
   sourceId: string;
@@ -57,6 +58,7 @@ export class AuditSink {
   private readonly pusher: AuditPusher;
   private readonly recorder: AuditRecorder;
   private readonly file?: AuditFile;
+  private readonly delivering: boolean;
 
   constructor(
     private readonly logger: ProxyLogger,
@@ -66,6 +68,7 @@ export class AuditSink {
     file?: AuditFile,
   ) {
     const log = auditLog(logger);
+    this.delivering = Boolean(client && spool);
     this.pusher = new AuditPusher(
       spool ?? new MemoryAuditBuffer(options.sessionId, 0),
       client && spool ? clientTransport(client) : undefined,
@@ -88,8 +91,22 @@ export class AuditSink {
     return this.pusher.start();
   }
 
+  /**
+   * Whether an event goes anywhere: the `--log` file, the `--audit-file` or a control plane. Without any, events
+   * (and the argument fingerprints only they carry) are not built, only counted.
+   */
+  get takesEvents(): boolean {
+    return this.delivering || this.file !== undefined || this.logger.logsToFile;
+  }
+
   record(event: RuntimeAuditEvent): void {
     this.recorder.write(event);
+  }
+
+  /** A pipeline step's facts as one event, built (cleaned, given an id and a time) only when something takes it. */
+  emit(facts: EventFacts, context: EventContext): void {
+    if (this.takesEvents) this.record(buildEvent(facts, context));
+    else this.pusher.countUnbuilt();
   }
 
   flush(): Promise<void> {

@@ -18,7 +18,7 @@ import {
   withTraceparent,
 } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
-import { buildEvent, type EventFacts } from '../audit/events.js';
+import type { EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, type Refusal } from '../errors.js';
 import type { ProxyLogger } from '../logger.js';
@@ -182,7 +182,8 @@ export class RequestPipeline {
       }
     }
 
-    const argumentFingerprint = tool !== undefined ? fingerprint(args) : undefined;
+    // Only the call's audit event carries it: not computed when nothing takes events.
+    const argumentFingerprint = tool !== undefined && this.audit.takesEvents ? fingerprint(args) : undefined;
     const facts = { method: request.method, trace, requestId: request.id, argumentFingerprint };
     // Held with the call and recorded once, with the outcome, when the server answers (response pipeline).
     let audit: EventFacts | undefined;
@@ -289,13 +290,11 @@ export class RequestPipeline {
   }
 
   private emit(facts: EventFacts): void {
-    this.audit.record(
-      buildEvent(facts, {
-        server: this.config.serverName,
-        agent: this.config.agent,
-        client: this.session.clientName,
-      }),
-    );
+    this.audit.emit(facts, {
+      server: this.config.serverName,
+      agent: this.config.agent,
+      client: this.session.clientName,
+    });
   }
 }
 

@@ -14,7 +14,7 @@ import {
   withoutDriftedTools,
 } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
-import { buildEvent, type EventFacts } from '../audit/events.js';
+import type { EventFacts } from '../audit/events.js';
 import type { ProxyConfig } from '../config.js';
 import { refusal, refusalLine } from '../errors.js';
 import type { ProxyLogger } from '../logger.js';
@@ -242,13 +242,11 @@ export class ResponsePipeline {
   }
 
   private emit(facts: EventFacts): void {
-    this.audit.record(
-      buildEvent(facts, {
-        server: this.config.serverName,
-        agent: this.config.agent,
-        client: this.session.clientName,
-      }),
-    );
+    this.audit.emit(facts, {
+      server: this.config.serverName,
+      agent: this.config.agent,
+      client: this.session.clientName,
+    });
   }
 }
 

@@ -15,6 +15,13 @@ const event = (n: number): RuntimeAuditEvent =>
   buildEvent({ type: 'tool_call.allowed', tool: `t${n}`, request_id: String(n) });
 
 describe('audit events', () => {
+  it('keep a numeric request id as sent, and clean one that reads as a secret', () => {
+    for (const id of ['0', '7', '123456789012'])
+      expect(buildEvent({ type: 'tool_call.allowed', request_id: id }).request_id).toBe(id);
+    const card = buildEvent({ type: 'tool_call.allowed', request_id: '4111111111111111' });
+    expect(card.request_id).not.toContain('4111111111111111');
+  });
+
   it('keep only what fits the contract: outcome, error class, fingerprints; text cleaned of secrets', () => {
     const built = buildEvent({
       type: 'tool_call.allowed',

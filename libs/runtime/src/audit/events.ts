@@ -55,6 +55,12 @@ function auditName(value: string): string | undefined {
   return clean;
 }
 
+/**
+ * A request id of at most 12 digits, what clients send on every call: no credential pattern (the shortest digit-only
+ * one, a card number, has 13) nor any character auditText removes can be in it, so it is kept without the scan.
+ */
+const PLAIN_ID = /^\d{1,12}$/;
+
 const NAME_FIELDS = ['agent', 'client', 'server', 'method', 'rule_id', 'policy_version'] as const;
 const NEEDS_TOOL = /^tool_call\.|^tool\.drift$/;
 
@@ -88,9 +94,12 @@ export function buildEvent(fields: AuditFields, now = new Date()): RuntimeAuditE
   set('reason', fields.reason ? auditText(fields.reason, AUDIT_LIMITS.reasonLength, true) : undefined);
   set('trace_id', match(fields.trace_id, TRACE_ID_PATTERN));
   set('span_id', match(fields.span_id, SPAN_ID_PATTERN));
+  const requestId = fields.request_id === undefined ? undefined : String(fields.request_id);
   set(
     'request_id',
-    fields.request_id !== undefined ? auditText(String(fields.request_id), AUDIT_LIMITS.idLength) : undefined,
+    requestId === undefined || PLAIN_ID.test(requestId)
+      ? requestId
+      : auditText(requestId, AUDIT_LIMITS.idLength),
   );
   set('argument_fingerprint', match(fields.argument_fingerprint, FINGERPRINT_PATTERN));
   set('tool_fingerprint', match(fields.tool_fingerprint, FINGERPRINT_PATTERN));

@@ -91,6 +91,11 @@ export class AuditPusher {
     void this.kick();
   }
 
+  /** An event the app did not build because nothing would take it (no transport, file or log): counted only. */
+  countUnbuilt(): void {
+    this.stats.recorded++;
+  }
+
   record(event: RuntimeAuditEvent): void {
     this.stats.recorded++;
     if (!this.transport || this.closed) return;
