@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
+import module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { CLI } from '../helpers/processes.js';
+import { CLI, runCli } from '../helpers/processes.js';
 import { startStdio, type StdioDriver } from '../helpers/stdio-driver.js';
 
 /**
@@ -12,6 +13,10 @@ import { startStdio, type StdioDriver } from '../helpers/stdio-driver.js';
 const node = process.execPath;
 const SCRIPTED = path.resolve('test/fixtures/servers/scripted-mcp.mjs');
 const START_ORDER = path.resolve('test/fixtures/proxy/start-order.mjs');
+
+/** Node ≥ 22.1 has a compile cache; on older Node the CLI runs without one. */
+const withCompileCache =
+  typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 
 let root: string;
 let driver: StdioDriver | undefined;
@@ -38,4 +43,56 @@ describe('proxy cold start', () => {
     expect((await driver.request(2, 'tools/list')).result?.tools?.length).toBeGreaterThan(0);
     expect(await fs.readFile(record, 'utf8')).toBe(`spawn ${JSON.stringify(node)}: nest not loaded\n`);
   }, 30_000);
+
+  describe('compile cache', () => {
+    const cacheOf = (home: string) => path.join(home, '.cache', 'agent-bom', 'node-compile-cache');
+    const entries = async (dir: string) =>
+      (await fs.readdir(dir, { recursive: true }).catch(() => [] as string[])).length;
+    const home = async (name: string) => {
+      const dir = path.join(root, name);
+      await fs.mkdir(dir);
+      return dir;
+    };
+
+    (withCompileCache ? it : it.skip)(
+      'is kept in a 0700 directory of the user cache; a second start adds no entry',
+      async () => {
+        const dir = await home('cached');
+        const env = { PATH: process.env.PATH, HOME: dir };
+        expect((await runCli(['--version'], env)).code).toBe(0);
+        const stat = await fs.stat(cacheOf(dir));
+        expect(stat.mode & 0o777).toBe(0o700);
+        const written = await entries(cacheOf(dir));
+        expect(written).toBeGreaterThan(1);
+        expect((await runCli(['--version'], env)).code).toBe(0);
+        expect(await entries(cacheOf(dir))).toBe(written);
+      },
+      30_000,
+    );
+
+    it('is off with NODE_DISABLE_COMPILE_CACHE=1 (no directory made)', async () => {
+      const dir = await home('disabled');
+      const env = { PATH: process.env.PATH, HOME: dir, NODE_DISABLE_COMPILE_CACHE: '1' };
+      expect((await runCli(['--version'], env)).code).toBe(0);
+      await expect(fs.stat(path.join(dir, '.cache'))).rejects.toThrow(/ENOENT/);
+    }, 30_000);
+
+    it('is not used from a directory that others can write', async () => {
+      const dir = await home('shared');
+      await fs.mkdir(cacheOf(dir), { recursive: true });
+      await fs.chmod(cacheOf(dir), 0o777);
+      expect((await runCli(['--version'], { PATH: process.env.PATH, HOME: dir })).code).toBe(0);
+      expect(await entries(cacheOf(dir))).toBe(0);
+    }, 30_000);
+
+    it('is not used through a symlink', async () => {
+      const dir = await home('linked');
+      const elsewhere = path.join(root, 'elsewhere');
+      await fs.mkdir(elsewhere, { mode: 0o700 });
+      await fs.mkdir(path.dirname(cacheOf(dir)), { recursive: true });
+      await fs.symlink(elsewhere, cacheOf(dir));
+      expect((await runCli(['--version'], { PATH: process.env.PATH, HOME: dir })).code).toBe(0);
+      expect(await entries(elsewhere)).toBe(0);
+    }, 30_000);
+  });
 });
