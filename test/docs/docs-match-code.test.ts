@@ -31,11 +31,16 @@ import {
 const doc = (name: string) => readFileSync(path.join('docs', name), 'utf8');
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 
-/** Variables of the platform the code reads for defaults (cache and config dirs, Windows command lookup). */
+/**
+ * Variables of the platform the code reads for defaults (cache and config dirs, Windows command lookup) and
+ * Node's own that it defers to (the compile cache: docs/proxy.md#start-up-cost).
+ */
 const PLATFORM_ENV = [
   'APPDATA',
   'HOME',
   'LOCALAPPDATA',
+  'NODE_COMPILE_CACHE',
+  'NODE_DISABLE_COMPILE_CACHE',
   'PATH',
   'PATHEXT',
   'XDG_CACHE_HOME',

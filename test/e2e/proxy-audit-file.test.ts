@@ -57,9 +57,9 @@ describe('proxy --audit-file', () => {
         version: 1,
         rules: [
           {
-            id: 'no-tokens-in-echo',
+            id: 'no-tokens-in-post',
             effect: 'deny',
-            tools: ['echo'],
+            tools: ['post'],
             arguments: [{ path: '$.text', op: 'regex', value: '/ghp_/' }],
           },
         ],
@@ -83,7 +83,8 @@ describe('proxy --audit-file', () => {
     await d.response(1);
 
     expect((await call(d, 2, 'echo', { text: 'hello' })).result).toBeDefined();
-    expect((await call(d, 3, 'echo', { text: `use ${TOKEN}` })).error).toBeDefined(); // denied
+    // denied (a tool not called before: the rate limit, checked first, would refuse a second `echo`)
+    expect((await call(d, 3, 'post', { text: `use ${TOKEN}` })).error).toBeDefined();
     expect((await call(d, 4, 'secret')).result).toBeDefined(); // redacted
     expect((await call(d, 5, 'meta')).result).toBeDefined();
     expect((await call(d, 6, 'meta')).error).toBeDefined(); // rate-limited
@@ -101,7 +102,7 @@ describe('proxy --audit-file', () => {
     };
     expect(one(1)).toMatchObject({ type: 'tool_call.allowed', tool: 'slow', outcome: 'answered' });
     expect(one(2)).toMatchObject({ type: 'tool_call.allowed', tool: 'echo', outcome: 'answered' });
-    expect(one(3)).toMatchObject({ type: 'tool_call.denied', tool: 'echo' });
+    expect(one(3)).toMatchObject({ type: 'tool_call.denied', tool: 'post' });
     expect(one(3).outcome).toBeUndefined();
     expect(one(4)).toMatchObject({ type: 'response.redacted', tool: 'secret', outcome: 'answered' });
     expect(one(5)).toMatchObject({ type: 'tool_call.allowed', tool: 'meta', outcome: 'answered' });

@@ -229,18 +229,32 @@ group('no-scan', 'without --detect-credentials (and no secret-path rule) answers
   })),
 ]);
 
+// The rate limit is checked before policy (#16: shape, identity, rate limit, policy, detectors, …): a call the
+// policy denies still spends the limit, so the fourth call of a denied tool is rate_limited, not policy_denied.
 group(
   'rate',
-  'per-tool rate limit of 3 calls a minute (proxy --rate-limit 3, gateway --rate-limit-per-tool 3/min)',
-  null,
+  'per-tool rate limit of 3 calls a minute (proxy --rate-limit 3, gateway --rate-limit-per-tool 3/min), checked before policy',
+  {
+    version: 1,
+    default_effect: 'allow',
+    rules: [{ id: 'no-shell', effect: 'deny', tools: ['run_command'] }],
+  },
   {
     proxy: ['--rate-limit', '3'],
     gateway: ['--rate-limit-per-tool', '3/min'],
   },
-  ['echo', 'search', 'fetch', 'query', 'read_file'].flatMap((tool) => [
-    ...[1, 2, 3].map((n) => ({ step: 'rate.allow', message: call(tool, { n }), expect: allow })),
-    { step: 'rate.limit', message: call(tool, { n: 4 }), expect: deny('rate_limited') },
-  ]),
+  [
+    ...['echo', 'search', 'fetch', 'query', 'read_file'].flatMap((tool) => [
+      ...[1, 2, 3].map((n) => ({ step: 'rate.allow', message: call(tool, { n }), expect: allow })),
+      { step: 'rate.limit', message: call(tool, { n: 4 }), expect: deny('rate_limited') },
+    ]),
+    ...[1, 2, 3].map((n) => ({
+      step: 'rate.before_policy',
+      message: call('run_command', { n }),
+      expect: deny('policy_denied'),
+    })),
+    { step: 'rate.before_policy', message: call('run_command', { n: 4 }), expect: deny('rate_limited') },
+  ],
 );
 
 group('shape', 'tools/call shape: name a string, arguments an object', null, {}, [

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { checkedUrl } from '../../../libs/control-plane-client/src/url.js';
 import { parseDuration } from '../../../libs/contracts/src/duration.js';
 import { auditFileConfig } from '../../../libs/runtime/src/audit/audit-file.js';
+import { defaultCacheDir } from './cache-dir.js';
 
 /** A configuration the proxy refuses to start with: exit code 2 and a message naming the flag. */
 export class ProxyConfigError extends Error {
@@ -221,14 +221,6 @@ function frameBytes(value: string | undefined): number {
   if (!(bytes >= 1024 && bytes <= 1024 * 1024 * 1024))
     throw new ProxyConfigError('--max-frame-bytes must be between 1KiB and 1024MiB, e.g. 16MiB');
   return bytes;
-}
-
-/** `~/.cache/agent-bom` (XDG), `~/Library/Caches/agent-bom` (macOS), `%LOCALAPPDATA%\agent-bom\Cache` (Windows). */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.platform === 'win32')
-    return path.join(env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local'), 'agent-bom', 'Cache');
-  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Caches', 'agent-bom');
-  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'agent-bom');
 }
 
 /**

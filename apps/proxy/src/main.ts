@@ -38,8 +38,19 @@ export async function runProxy(
     return PROXY_EXIT.usage;
   }
   keepStdoutForTheProtocol();
-  const nest = import('./bootstrap.js');
-  nest.catch(() => undefined);
+  // Loading Nest is a few hundred milliseconds of synchronous CPU that blocks this event loop. Begun before the
+  // server is spawned, it delays the spawn by as much, and the server's own start comes after it: the two starts
+  // add up (a stateless client pays them on every request). So it is begun once the server runs, to overlap its
+  // start — or at once when a control plane is configured, where it overlaps the wait for the bundle instead.
+  let nest: Promise<typeof import('./bootstrap.js')> | undefined;
+  const loadNest = () => {
+    if (!nest) {
+      nest = import('./bootstrap.js');
+      nest.catch(() => undefined);
+    }
+    return nest;
+  };
+  if (config.controlPlane) loadNest();
 
   let prepared: Prepared;
   try {
@@ -72,7 +83,7 @@ export async function runProxy(
   const early = (signal: NodeJS.Signals) => child.signal(signal);
   for (const signal of SIGNALS) process.on(signal, early);
   try {
-    const { bootstrap } = await nest;
+    const { bootstrap } = await loadNest();
     return await bootstrap({
       config,
       logger,

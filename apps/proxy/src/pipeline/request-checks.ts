@@ -31,7 +31,7 @@ export function checkDeclared(config: ProxyConfig, tools: ToolRegistry, tool: st
   return refused ? { refused: refusal(refused.code, refused.message) } : undefined;
 }
 
-/** Step 6: every loaded policy must allow; a `warn` is collected. */
+/** Step 7: every loaded policy must allow; a `warn` is collected. */
 export function checkPolicy(
   policies: PolicySet,
   call: ToolCall,
@@ -68,7 +68,7 @@ export function checkPolicy(
 }
 
 /**
- * Step 7: argument detectors (`libs/runtime`'s step, shared with the gateway). A block becomes an
+ * Step 8: argument detectors (`libs/runtime`'s step, shared with the gateway). A block becomes an
  * `arguments_blocked` refusal; lower findings are collected as warnings.
  */
 export function checkArguments(

@@ -60,9 +60,10 @@ const PLUMBING = new Set(['initialize', 'ping']);
  * 3. `tools/call` shape (`name` a string, `arguments` an object when present);
  * 4. undeclared tool (`--block-undeclared`; the proxy lists the tools itself if nobody has yet);
  * 5. tool drift (`--block-drift`: tools changed or added after the first listing);
- * 6. policy (local file, then control-plane bundle; both must allow);
- * 7. argument detectors (high/critical block, unless `--argument-detectors warn|off`; unreadable arguments block);
- * 8. per-tool rate limit (last, so refused calls do not spend it).
+ * 6. per-tool rate limit (before policy, as in the gateway and the order of #16: a call the policy denies still
+ *    spends it, so probing a denied tool is throttled too);
+ * 7. policy (local file, then control-plane bundle; both must allow);
+ * 8. argument detectors (high/critical block, unless `--argument-detectors warn|off`; unreadable arguments block).
  *
  * A forwarded request keeps its bytes, except that a `traceparent` is spliced into `params._meta` when it had
  * none. Every refusal, warning and allowed `tools/call` is audited with the trace id and an argument fingerprint.
@@ -149,38 +150,20 @@ export class RequestPipeline {
     tool: string | undefined,
     args: unknown,
   ): RequestOutcome {
+    const undeclared = tool !== undefined ? checkDeclared(this.config, this.tools, tool) : undefined;
+    if (undeclared) return this.deny(request, trace, tool, args, undeclared);
+    const limited = tool !== undefined ? this.rateLimit(request, trace, tool, args) : undefined;
+    if (limited) return limited;
     const warnings: Warnings = { texts: [], ruleId: null };
     const denial =
-      (tool !== undefined ? checkDeclared(this.config, this.tools, tool) : undefined) ??
       checkPolicy(
         this.policies,
         { method: request.method, tool, arguments: args },
         this.context(),
         trace,
         warnings,
-      ) ??
-      checkArguments(this.config.argumentDetectors, args, trace, warnings);
+      ) ?? checkArguments(this.config.argumentDetectors, args, trace, warnings);
     if (denial) return this.deny(request, trace, tool, args, denial);
-
-    if (tool !== undefined && this.limiter.enabled) {
-      const wait = this.limiter.take(tool);
-      if (wait > 0) {
-        const refused = refusal(
-          'rate_limited',
-          `rate limit: tool "${short(tool)}" may be called ${this.config.rateLimitPerMinute} times per minute`,
-          { retry_after_ms: wait, trace_id: trace.traceId },
-        );
-        const facts = { tool, method: request.method, trace, requestId: request.id };
-        this.emit({
-          ...facts,
-          type: 'rate_limit.exceeded',
-          reason: refused.message,
-          argumentFingerprint: fingerprint(args),
-        });
-        this.logger.warn(refused.message);
-        return this.refuse(request, trace, refused);
-      }
-    }
 
     // Only the call's audit event carries it: not computed when nothing takes events.
     const argumentFingerprint = tool !== undefined && this.audit.takesEvents ? fingerprint(args) : undefined;
@@ -202,6 +185,34 @@ export class RequestPipeline {
       audit = { ...facts, type: 'tool_call.allowed', tool, policyVersion: this.policies.bundleVersion };
     }
     return this.forward(request, trace, payload, tool, argumentFingerprint, audit);
+  }
+
+  /** Step 6: takes one call of `tool` from the per-tool limit; a refusal when it is spent (audited). */
+  private rateLimit(
+    request: ClientRequest,
+    trace: TraceContext,
+    tool: string,
+    args: unknown,
+  ): RequestOutcome | undefined {
+    if (!this.limiter.enabled) return undefined;
+    const wait = this.limiter.take(tool);
+    if (wait <= 0) return undefined;
+    const refused = refusal(
+      'rate_limited',
+      `rate limit: tool "${short(tool)}" may be called ${this.config.rateLimitPerMinute} times per minute`,
+      { retry_after_ms: wait, trace_id: trace.traceId },
+    );
+    this.emit({
+      tool,
+      method: request.method,
+      trace,
+      requestId: request.id,
+      type: 'rate_limit.exceeded',
+      reason: refused.message,
+      argumentFingerprint: fingerprint(args),
+    });
+    this.logger.warn(refused.message);
+    return this.refuse(request, trace, refused);
   }
 
   private forward(
