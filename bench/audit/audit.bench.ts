@@ -220,7 +220,12 @@ async function paired(
       const deadline = Date.now() + 500;
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          while (Date.now() < deadline) totals[key].events += await work();
+          while (Date.now() < deadline) {
+            // Not `events += await work()`: that reads the total before the await, and concurrent writers
+            // would then overwrite each other's counts.
+            const events = await work();
+            totals[key].events += events;
+          }
         }),
       );
       totals[key].ns += process.hrtime.bigint() - started;
