@@ -35,7 +35,8 @@ export interface ExportFigures {
 
 export interface AuditFigures {
   concurrency: number;
-  ingest: Array<{ chained: Rate; baseline: Rate }>;
+  /** `serial`: the same plain INSERTs one at a time, as a tenant's chain must append (a reference, not the limit). */
+  ingest: Array<{ chained: Rate; baseline: Rate; serial?: Rate }>;
   exports: Array<{ chained: ExportFigures; baseline: ExportFigures }>;
 }
 
@@ -100,6 +101,7 @@ export async function run(options: { seconds?: number; concurrency?: number } = 
           ['plain INSERT, batches of 100', plain(100)],
           seconds,
           concurrency,
+          ['plain INSERT, batches of 100, one at a time', plain(100)],
         ),
         await paired(
           ['service, batches of 1', viaService(1)],
@@ -201,26 +203,39 @@ class BaselineWriter {
 type Work = () => Promise<number>;
 
 /**
- * Runs `chained` and `baseline` alternately in half-second slices until each has had `seconds`, so both see the
- * same background load (the benchmark machine may be shared); each slice keeps `concurrency` writers busy.
+ * Runs `chained` and `baseline` (and `serial`, with one writer) alternately in half-second slices until each has
+ * had `seconds`, so all see the same background load (the benchmark machine may be shared); each slice keeps
+ * `concurrency` writers busy.
  */
 async function paired(
   [chainedLabel, chained]: [string, Work],
   [baselineLabel, baseline]: [string, Work],
   seconds: number,
   concurrency: number,
-): Promise<{ chained: Rate; baseline: Rate }> {
-  const totals = { chained: { events: 0, ns: 0n }, baseline: { events: 0, ns: 0n } };
+  serial?: [string, Work],
+): Promise<{ chained: Rate; baseline: Rate; serial?: Rate }> {
+  const totals = {
+    chained: { events: 0, ns: 0n },
+    baseline: { events: 0, ns: 0n },
+    serial: { events: 0, ns: 0n },
+  };
+  const candidates: Array<[keyof typeof totals, Work, number]> = [
+    ['chained', chained, concurrency],
+    ['baseline', baseline, concurrency],
+    ...(serial ? [['serial', serial[1], 1] as [keyof typeof totals, Work, number]] : []),
+  ];
   for (let slice = 0; slice < seconds * 2; slice++) {
-    for (const [key, work] of [
-      ['chained', chained],
-      ['baseline', baseline],
-    ] as const) {
+    for (const [key, work, writers] of candidates) {
       const started = process.hrtime.bigint();
       const deadline = Date.now() + 500;
       await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (Date.now() < deadline) totals[key].events += await work();
+        Array.from({ length: writers }, async () => {
+          while (Date.now() < deadline) {
+            // Not `events += await work()`: that reads the total before the await, and concurrent writers
+            // would then overwrite each other's counts.
+            const events = await work();
+            totals[key].events += events;
+          }
         }),
       );
       totals[key].ns += process.hrtime.bigint() - started;
@@ -230,7 +245,11 @@ async function paired(
     const elapsed = Number(ns) / 1e9;
     return { label, events, seconds: elapsed, eventsPerSecond: events / elapsed };
   };
-  return { chained: rate(chainedLabel, totals.chained), baseline: rate(baselineLabel, totals.baseline) };
+  return {
+    chained: rate(chainedLabel, totals.chained),
+    baseline: rate(baselineLabel, totals.baseline),
+    ...(serial ? { serial: rate(serial[0], totals.serial) } : {}),
+  };
 }
 
 /** Streams an export over HTTP, counting lines, while sampling this process's heap. */
@@ -320,8 +339,12 @@ export function scenarios(f: AuditFigures): Scenario[] {
     loadAverage: loadAverage(),
   });
   const keys = ['service_100', 'service_1', 'http_100'];
-  const out: Scenario[] = f.ingest.map(({ chained, baseline }, i) => {
-    const measurements = [fromRate(chained, 'system'), fromRate(baseline, 'limit')];
+  const out: Scenario[] = f.ingest.map(({ chained, baseline, serial }, i) => {
+    const measurements = [
+      fromRate(chained, 'system'),
+      fromRate(baseline, 'limit'),
+      ...(serial ? [fromRate(serial, 'reference')] : []),
+    ];
     return {
       benchmark: 'audit',
       name: `ingest: ${chained.label}`,
@@ -339,7 +362,25 @@ export function scenarios(f: AuditFigures): Scenario[] {
           'higher',
           keys[i] === 'service_1' ? undefined : 0.7,
         ),
+        ...(serial
+          ? [
+              ratio(
+                measurements,
+                `audit.ingest_${keys[i]}_vs_serial_plain`,
+                `${chained.label} / plain INSERT one at a time`,
+                chained.label,
+                serial.label,
+                'perSecond',
+                'higher',
+              ),
+            ]
+          : []),
       ],
+      notes: serial
+        ? [
+            'one at a time: the plain INSERTs with one writer, as a chain appends; a reference for what the chain costs beyond being serial, not the limit line',
+          ]
+        : undefined,
     };
   });
   f.exports.forEach(({ chained, baseline }, i) => {

@@ -22,6 +22,29 @@ export interface NewEntry {
   event: StoredAuditEvent;
 }
 
+/** One event to append: its writer and id (for duplicates) and its canonical JSON (what is hashed and stored). */
+export interface ChainInput {
+  writer: string;
+  eventId: string;
+  canonical: string;
+}
+
+/** Checkpoint policy: a statement without a transaction around it must not write entries that make one due. */
+export interface CheckpointGuard {
+  entries: number;
+  seconds: number;
+}
+
+/**
+ * What {@link AuditRepository.appendChained} did: the head before it, the hashes of the entries it wrote (seq
+ * head.seq + 1, + 2, …, in input order), and the stored events of the inputs it skipped, by input index.
+ */
+export interface ChainAppend {
+  head: ChainHead;
+  hashes: string[];
+  stored: Map<number, StoredAuditEvent>;
+}
+
 /** What a verification or an export covers, read in one statement (one snapshot). */
 export interface ChainBounds {
   head: ChainHead | null;
@@ -70,6 +93,63 @@ export interface CheckpointRow {
 
 const HEAD_COLUMNS = 'seq, hash, anchor_seq, checkpointed_seq, unsigned_since';
 
+/**
+ * {@link AuditRepository.appendChained}, with the duplicate lookup (`lookup`) or without it (then the unique
+ * index on (tenant, writer, event id) refuses a stored id, and the whole statement with it). $1 tenant, $2 writers, $3 event ids, $4 canonical JSON of the events,
+ * $5 the tenant id as JSON, $6 now, $7 guard on, $8 checkpoint entries, $9 checkpoint seconds.
+ * `chain` is entryHash (chain.ts) spelled in SQL: canonical_json({tenant_id, seq, prev_hash, event}) has its keys
+ * in the order event, prev_hash, seq, tenant_id; hashes are lower-case hex, seq a plain integer.
+ */
+/** One index probe per input (LIMIT 1 keeps the planner from hashing the tenant's whole chain instead). */
+const STORED_BY_INDEX = `LEFT JOIN LATERAL (
+    SELECT event FROM audit_entries WHERE tenant_id = $1 AND writer = t.w AND event_id = t.id LIMIT 1
+  ) s ON true`;
+
+const appendChainedSql = (lookup: boolean) => `
+WITH RECURSIVE
+head AS MATERIALIZED (
+  SELECT ${HEAD_COLUMNS} FROM audit_heads WHERE tenant_id = $1 FOR UPDATE
+),
+input AS MATERIALIZED (
+  SELECT t.n, t.c, s.event AS stored
+  FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(w, id, c, n)
+  ${lookup ? STORED_BY_INDEX : 'CROSS JOIN (SELECT NULL::jsonb AS event) s'}
+),
+fresh AS MATERIALIZED (
+  SELECT coalesce(array_agg(c ORDER BY n) FILTER (WHERE stored IS NULL), '{}') AS cs FROM input
+),
+gate AS MATERIALIZED (
+  SELECT head.seq, head.hash, cardinality(fresh.cs) AS k, fresh.cs FROM head, fresh
+  WHERE NOT $7::boolean OR cardinality(fresh.cs) = 0 OR NOT (
+    head.seq + cardinality(fresh.cs) - head.checkpointed_seq >= $8::bigint
+    OR coalesce(head.unsigned_since <= $6::timestamptz - make_interval(secs => $9::int), false))
+),
+chain (i, seq, prev_hash, hash) AS (
+  SELECT 0, seq, NULL::text, hash FROM gate
+  UNION ALL
+  SELECT chain.i + 1, chain.seq + 1, chain.hash,
+         encode(sha256(convert_to(
+           '{"event":' || gate.cs[chain.i + 1] || ',"prev_hash":"' || chain.hash || '","seq":' || (chain.seq + 1)
+             || ',"tenant_id":' || $5::text || '}', 'UTF8')), 'hex')
+  FROM chain, gate WHERE chain.i < gate.k
+),
+inserted AS (
+  INSERT INTO audit_entries (tenant_id, seq, prev_hash, hash, event)
+  SELECT $1, chain.seq, chain.prev_hash, chain.hash, gate.cs[chain.i]::jsonb FROM chain, gate WHERE chain.i > 0
+),
+moved AS (
+  UPDATE audit_heads h
+  SET seq = last.seq, hash = last.hash, unsigned_since = COALESCE(h.unsigned_since, $6), updated_at = $6
+  FROM (SELECT seq, hash FROM chain WHERE i > 0 ORDER BY i DESC LIMIT 1) last
+  WHERE h.tenant_id = $1
+)
+SELECT (SELECT row_to_json(head) FROM head) AS head,
+       EXISTS (SELECT 1 FROM gate) AS open,
+       (SELECT coalesce(array_agg(hash ORDER BY i), '{}') FROM chain WHERE i > 0) AS hashes,
+       (SELECT json_object_agg(n, stored) FROM input WHERE stored IS NOT NULL) AS stored`;
+const APPEND_CHAINED = appendChainedSql(false);
+const APPEND_CHAINED_LOOKUP = appendChainedSql(true);
+
 /** SQL of the audit ledger. Every method takes the tenant; writes take the caller's transaction. */
 @Injectable()
 export class AuditRepository {
@@ -101,44 +181,58 @@ export class AuditRepository {
   }
 
   /**
-   * Stored events with these ids, by {@link writerEventKey} of their writer and id, for duplicate detection; read
-   * under the head lock, so it cannot race.
+   * Appends in one statement: locks the tenant's head (`FOR UPDATE`), skips the inputs this writer already stored
+   * (with `tx`; without, a stored id makes the unique index refuse the statement), chains the rest from the head (PostgreSQL computes each hash over the canonical JSON the caller gave, exactly
+   * as `entryHash` in chain.ts does), inserts them and moves the head. Inputs must be unique by writer and id.
+   *
+   * With `tx` the caller holds the head already ({@link lockHead}): this statement then sees every commit before
+   * that lock. Without `tx` it is a transaction of its own, so the lock is held for this one statement and its
+   * commit only; but its snapshot predates the wait for the lock, so it gives up (returns null, nothing written)
+   * when the caller must take the locked path instead: the head does not exist yet, a checkpoint falls due with
+   * these entries (`guard`: it must be signed in the same transaction), or one of these ids is stored already
+   * (the unique index refuses the insert, and the statement writes nothing; re-sends are the rare case, so the
+   * common one does not pay for the lookup, and one stored meanwhile by a writer that held the head is caught).
    */
-  async findByEventIds(tenantId: string, eventIds: string[], tx: Tx): Promise<Map<string, StoredAuditEvent>> {
-    if (eventIds.length === 0) return new Map();
-    const rows: Array<{ writer: string; event_id: string; event: StoredAuditEvent }> = await tx.manager.query(
-      `SELECT writer, event_id, event FROM audit_entries WHERE tenant_id = $1 AND event_id = ANY($2::text[])`,
-      [tenantId, eventIds],
-    );
-    return new Map(rows.map((row) => [writerEventKey(row.writer, row.event_id), row.event]));
-  }
-
-  /** Inserts the new links and moves the head to the last of them, in one statement. */
-  async append(tenantId: string, entries: NewEntry[], now: Date, tx: Tx): Promise<void> {
-    const last = entries[entries.length - 1];
-    await tx.manager.query(
-      `WITH inserted AS (
-         INSERT INTO audit_entries (tenant_id, seq, prev_hash, hash, event)
-         SELECT $1, s, p, h, e FROM unnest($2::bigint[], $3::text[], $4::text[], $5::jsonb[]) AS t(s, p, h, e)
-       )
-       UPDATE audit_heads
-       SET seq = $6, hash = $7, unsigned_since = COALESCE(unsigned_since, $8), updated_at = $8
-       WHERE tenant_id = $1`,
-      [
+  async appendChained(
+    tenantId: string,
+    inputs: ChainInput[],
+    now: Date,
+    guard: CheckpointGuard | null,
+    tx?: Tx,
+  ): Promise<ChainAppend | null> {
+    let rows: Array<{
+      head: HeadRow | null;
+      open: boolean;
+      hashes: string[];
+      stored: Record<string, StoredAuditEvent> | null;
+    }>;
+    try {
+      rows = await managerOf(this.dataSource, tx).query(tx ? APPEND_CHAINED_LOOKUP : APPEND_CHAINED, [
         tenantId,
-        entries.map((e) => e.seq),
-        entries.map((e) => e.prevHash),
-        entries.map((e) => e.hash),
-        entries.map((e) => JSON.stringify(e.event)),
-        last.seq,
-        last.hash,
+        inputs.map((i) => i.writer),
+        inputs.map((i) => i.eventId),
+        inputs.map((i) => i.canonical),
+        JSON.stringify(tenantId),
         now,
-      ],
-    );
+        guard !== null,
+        guard?.entries ?? 0,
+        guard?.seconds ?? 0,
+      ]);
+    } catch (error) {
+      if (!tx && isWriterEventIdConflict(error)) return null;
+      throw error;
+    }
+    const row = rows[0];
+    if (!row.head || !row.open) {
+      if (tx) throw new Error('audit append: the chain head is not locked by this transaction');
+      return null;
+    }
+    const stored = new Map(Object.entries(row.stored ?? {}).map(([n, event]) => [Number(n) - 1, event]));
+    return { head: toHead(row.head), hashes: row.hashes, stored };
   }
 
   /**
-   * Stores a checkpoint and marks the head signed up to it. An anchor replaces a checkpoint at the same seq
+   * Stores a checkpoint and marks the head signed up to it, in one statement. An anchor replaces a checkpoint at the same seq
    * (retention only, which has set the prune flag); any other kind keeps the one already there.
    */
   async insertCheckpoint(tenantId: string, checkpoint: SignedCheckpoint, tx: Tx): Promise<void> {
@@ -148,8 +242,14 @@ export class AuditRepository {
              key_id = EXCLUDED.key_id, signature = EXCLUDED.signature`
         : 'DO NOTHING';
     await tx.manager.query(
-      `INSERT INTO audit_checkpoints (tenant_id, seq, hash, purpose, signed_at, key_id, signature)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, seq) ${conflict}`,
+      `WITH stored AS (
+         INSERT INTO audit_checkpoints (tenant_id, seq, hash, purpose, signed_at, key_id, signature)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, seq) ${conflict}
+       )
+       UPDATE audit_heads
+       SET checkpointed_seq = GREATEST(checkpointed_seq, $2),
+           unsigned_since = CASE WHEN seq <= $2 THEN NULL ELSE unsigned_since END
+       WHERE tenant_id = $1`,
       [
         tenantId,
         checkpoint.seq,
@@ -159,13 +259,6 @@ export class AuditRepository {
         checkpoint.key_id,
         checkpoint.signature,
       ],
-    );
-    await tx.manager.query(
-      `UPDATE audit_heads
-       SET checkpointed_seq = GREATEST(checkpointed_seq, $2),
-           unsigned_since = CASE WHEN seq <= $2 THEN NULL ELSE unsigned_since END
-       WHERE tenant_id = $1`,
-      [tenantId, checkpoint.seq],
     );
   }
 
@@ -390,6 +483,12 @@ export function toCheckpoint(row: CheckpointRow): SignedCheckpoint {
 
 function nullableNumber(value: string | null): number | null {
   return value === null ? null : Number(value);
+}
+
+/** A unique violation of (tenant, writer, event id): another writer stored one of the ids first. */
+function isWriterEventIdConflict(error: unknown): boolean {
+  const driver = (error as { driverError?: { code?: string; constraint?: string } }).driverError;
+  return driver?.code === '23505' && driver.constraint === 'audit_entries_writer_event_id_idx';
 }
 
 /** The uniqueness key of a stored event, as the unique index has it: (writer, event id). */

@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { AuditIngestResult } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { DomainError } from '../../core/errors/domain-error.js';
-import { Transactions, type Tx } from '../../core/database/transactions.js';
+import type { Tx } from '../../core/database/transactions.js';
 import { controlPlaneEvent, runtimeEvent, type AuditAction } from './audit-events.js';
-import { AuditWriter } from './audit-writer.js';
+import { AuditWriter, prepareEvent } from './audit-writer.js';
 import type { IngestAuditDto } from './dto/ingest.dto.js';
 import { IngestQueue } from './ingest-queue.js';
 
@@ -30,18 +30,14 @@ export class AuditService {
 
   constructor(
     private readonly writer: AuditWriter,
-    private readonly transactions: Transactions,
     private readonly queue: IngestQueue,
   ) {}
 
   /** Appends a control-plane action to `principal.tenantId`'s chain; the actor is the principal. */
   async record(principal: Principal, action: AuditAction, tx?: Tx): Promise<RecordedAudit> {
     const event = controlPlaneEvent(principal, action, new Date());
-    return this.transactions.run(async (t) => {
-      const { written } = await this.writer.append(principal.tenantId, [event], t);
-      const [entry] = written;
-      return { event_id: event.event_id, seq: entry.seq, hash: entry.hash };
-    }, tx);
+    const [entry] = (await this.writer.append(principal.tenantId, [event], tx)).written;
+    return { event_id: event.event_id, seq: entry.seq, hash: entry.hash };
   }
 
   /**
@@ -63,10 +59,8 @@ export class AuditService {
       },
       new Date(),
     );
-    return this.transactions.run(async (t) => {
-      const { written } = await this.writer.append(tenant.id, [event], t);
-      return { event_id: event.event_id, seq: written[0].seq, hash: written[0].hash };
-    }, tx);
+    const [entry] = (await this.writer.append(tenant.id, [event], tx)).written;
+    return { event_id: event.event_id, seq: entry.seq, hash: entry.hash };
   }
 
   /**
@@ -91,7 +85,8 @@ export class AuditService {
       }
     });
 
-    const result = await this.queue.append(principal.tenantId, events);
+    // Canonical JSON now, while an earlier commit of this tenant may still be in flight.
+    const result = await this.queue.append(principal.tenantId, events.map(prepareEvent));
     const written = result.written;
     if (result.conflicts.length) {
       // Not stored: this writer already stored these ids with other content. The writer must alarm too.

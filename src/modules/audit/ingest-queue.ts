@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { StoredAuditEvent } from '../../../libs/contracts/src/index.js';
-import { Transactions } from '../../core/database/transactions.js';
-import { AuditWriter, type AppendResult } from './audit-writer.js';
+import { AuditWriter, type AppendResult, type PreparedEvent } from './audit-writer.js';
 
 /** At most this many events go into one group-commit transaction (five full batches). */
 const MAX_EVENTS_PER_COMMIT = 5000;
 
 interface Job {
-  events: StoredAuditEvent[];
+  events: PreparedEvent[];
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -16,8 +14,8 @@ interface Job {
  * Group commit for pushed batches, per tenant and process. Writers of one tenant are serialised by the chain-head
  * lock anyway; without this, N concurrent pushes for one busy tenant would each hold a pool connection while
  * waiting for that lock, and ten of them would starve every other request of this replica. Instead one
- * transaction at a time runs per tenant and takes every batch that queued up meanwhile: one lock, one duplicate
- * lookup, one insert, one commit.
+ * transaction at a time runs per tenant and takes every batch that queued up meanwhile: one statement (lock,
+ * duplicate check, hashes, insert, head move) and its commit; see {@link AuditWriter}.
  *
  * Each caller still gets its own result and the same guarantee: its events are durable when its promise
  * resolves. A database failure fails every batch of that commit (and nothing of theirs is written); validation
@@ -27,12 +25,9 @@ interface Job {
 export class IngestQueue {
   private readonly queues = new Map<string, Job[]>();
 
-  constructor(
-    private readonly writer: AuditWriter,
-    private readonly transactions: Transactions,
-  ) {}
+  constructor(private readonly writer: AuditWriter) {}
 
-  append(tenantId: string, events: StoredAuditEvent[]): Promise<AppendResult> {
+  append(tenantId: string, events: PreparedEvent[]): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       const queue = this.queues.get(tenantId);
       if (queue) {
@@ -56,12 +51,9 @@ export class IngestQueue {
         size += job.events.length;
       }
       try {
-        const results = await this.transactions.run((tx) =>
-          this.writer.appendGroups(
-            tenantId,
-            group.map((job) => job.events),
-            tx,
-          ),
+        const results = await this.writer.appendGroups(
+          tenantId,
+          group.map((job) => job.events),
         );
         group.forEach((job, i) => job.resolve(results[i]));
       } catch (error) {
