@@ -36,11 +36,24 @@ export class AuditService {
 
   /** Appends a control-plane action to `principal.tenantId`'s chain; the actor is the principal. */
   async record(principal: Principal, action: AuditAction, tx?: Tx): Promise<RecordedAudit> {
-    const event = controlPlaneEvent(principal, action, new Date());
+    const [recorded] = await this.recordAll(principal, [action], tx);
+    return recorded;
+  }
+
+  /**
+   * Appends several actions of one unit of work, in order, under one lock of the chain head: for a write path
+   * that has more than one thing to record (an enrolling fleet sync) and should hold the head only at its end.
+   */
+  async recordAll(principal: Principal, actions: AuditAction[], tx?: Tx): Promise<RecordedAudit[]> {
+    const now = new Date();
+    const events = actions.map((action) => controlPlaneEvent(principal, action, now));
     return this.transactions.run(async (t) => {
-      const { written } = await this.writer.append(principal.tenantId, [event], t);
-      const [entry] = written;
-      return { event_id: event.event_id, seq: entry.seq, hash: entry.hash };
+      const { written } = await this.writer.append(principal.tenantId, events, t);
+      return events.map((event, i) => ({
+        event_id: event.event_id,
+        seq: written[i].seq,
+        hash: written[i].hash,
+      }));
     }, tx);
   }
 
