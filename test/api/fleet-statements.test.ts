@@ -70,7 +70,7 @@ describe('fleet sync statements', () => {
     const one = await syncStatements(small('st-small'));
     const many = await syncStatements(large('st-large'));
     expect(many.length).toBe(one.length);
-    expect(one.length).toBeLessThanOrEqual(10);
+    expect(one.length).toBeLessThanOrEqual(7);
   });
 
   it('the audit chain head is locked after every inventory, enrollment and quota write', async () => {

@@ -34,8 +34,18 @@ export class AuditWriter {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async append(tenantId: string, events: StoredAuditEvent[], tx: Tx): Promise<AppendResult> {
-    const [result] = await this.appendGroups(tenantId, [events], tx);
+  /**
+   * `minted`: the events were made by the control plane for this append (fresh random ids, `controlPlaneEvent`),
+   * so none can repeat a stored one and the duplicate look-up under the head lock is skipped;
+   * the unique index on (tenant, writer, event id) still refuses one that did, rolling the caller back.
+   */
+  async append(
+    tenantId: string,
+    events: StoredAuditEvent[],
+    tx: Tx,
+    options: { minted?: boolean } = {},
+  ): Promise<AppendResult> {
+    const [result] = await this.appendGroups(tenantId, [events], tx, options);
     return result;
   }
 
@@ -43,11 +53,18 @@ export class AuditWriter {
    * Appends several callers' batches in one transaction (group commit), in order, with one result each: an event
    * repeated across groups is written once and reported as a duplicate (or conflict) to the later caller.
    */
-  async appendGroups(tenantId: string, groups: StoredAuditEvent[][], tx: Tx): Promise<AppendResult[]> {
+  async appendGroups(
+    tenantId: string,
+    groups: StoredAuditEvent[][],
+    tx: Tx,
+    options: { minted?: boolean } = {},
+  ): Promise<AppendResult[]> {
     const now = new Date();
     const head = await this.repository.lockHead(tenantId, tx);
     const ids = [...new Set(groups.flat().map((e) => e.event_id))];
-    const stored = await this.repository.findByEventIds(tenantId, ids, tx);
+    const stored = options.minted
+      ? new Map<string, StoredAuditEvent>()
+      : await this.repository.findByEventIds(tenantId, ids, tx);
     const written = new Map<string, StoredAuditEvent>();
     const rows: NewEntry[] = [];
     let seq = head.seq;

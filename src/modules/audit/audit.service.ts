@@ -48,7 +48,7 @@ export class AuditService {
     const now = new Date();
     const events = actions.map((action) => controlPlaneEvent(principal, action, now));
     return this.transactions.run(async (t) => {
-      const { written } = await this.writer.append(principal.tenantId, events, t);
+      const { written } = await this.writer.append(principal.tenantId, events, t, { minted: true });
       return events.map((event, i) => ({
         event_id: event.event_id,
         seq: written[i].seq,

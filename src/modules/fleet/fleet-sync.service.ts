@@ -107,7 +107,8 @@ export class FleetSyncService {
       };
       if (idempotencyKey) await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, result);
       // Then the quota, the last fleet write: rolling back here undoes the whole sync.
-      const total = await tx.addAgents(inserted - removed);
+      // A sync that adds and removes no agent (the steady state) leaves the count, and its row lock, alone.
+      const total = inserted === removed ? 0 : await tx.addAgents(inserted - removed);
       const limit = this.config.fleetMaxAgentsPerTenant;
       if (inserted > removed && total > limit) {
         const current = total - (inserted - removed);
