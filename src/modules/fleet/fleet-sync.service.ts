@@ -59,7 +59,10 @@ export class FleetSyncService {
       throw invalid('Idempotency-Key', SOURCE_ID_RULE);
     }
     const { agents, servers, upstreams } = normalise(payload);
-    const requestHash = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
+    // Only a retryable request needs its body's hash (serialising a large inventory costs a pass over it).
+    const requestHash = idempotencyKey
+      ? createHash('sha256').update(JSON.stringify(payload)).digest('hex')
+      : '';
     const now = new Date();
 
     return this.transactions.run(async (unit) => {
