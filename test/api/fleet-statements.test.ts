@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'light-my-request';
 import type { QueryRunner } from 'typeorm';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { verifyChain } from '../helpers/audit.js';
 import { createKey, createTenant } from '../helpers/factories.js';
 import { agent, enrollingPusher, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
 
@@ -12,12 +13,14 @@ import { agent, enrollingPusher, payload, remoteServer, stdioServer } from '../h
  */
 describe('fleet sync statements', () => {
   let t: TestApp;
+  let admin: string;
   let pusher: ReturnType<typeof enrollingPusher<Response>>;
   let transactions = new Map<QueryRunner, string[]>();
   beforeAll(async () => {
     t = await startTestApp();
     const tenant = await createTenant(t.app);
     const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+    admin = (await createKey(t.app, tenant, 'admin')).raw;
     pusher = enrollingPusher((options) => t.app.inject(options), push);
     const logger = t.db.dataSource.logger;
     const logQuery = logger.logQuery.bind(logger);
@@ -84,5 +87,22 @@ describe('fleet sync statements', () => {
       // Both events of an enrolling push (endpoint_enrolled, synced) go in with one lock of the head.
       expect(statements.filter((q) => /INSERT INTO audit_heads/.test(q))).toHaveLength(1);
     }
+  });
+
+  it('concurrent enrolling pushes and re-syncs of one tenant all land, counted once, on a chain that verifies', async () => {
+    const known = ['cc-1', 'cc-2', 'cc-3', 'cc-4'];
+    for (const id of known) await syncStatements(small(id));
+    const responses = await Promise.all([
+      ...['cc-5', 'cc-6', 'cc-7', 'cc-8'].map((id) => pusher(large(id))), // enroll: audit twice, +3 agents
+      ...known.map((id) => pusher(large(id))), // credential: +2 agents
+    ]);
+    expect(responses.map((r) => r.statusCode)).toEqual(new Array(8).fill(200));
+    expect(t.errors()).toEqual([]);
+    const [usage] = (await t.db.dataSource.query(
+      `SELECT u.agents, (SELECT count(*)::int FROM fleet_agents a WHERE a.tenant_id = u.tenant_id) AS rows
+         FROM fleet_usage u JOIN fleet_agents x ON x.tenant_id = u.tenant_id AND x.source_id = 'cc-1'`,
+    )) as { agents: number; rows: number }[];
+    expect(usage.agents).toBe(usage.rows);
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
   });
 });
