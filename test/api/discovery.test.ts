@@ -139,6 +139,37 @@ describe('GET /v1/gateway/upstreams/discovered', () => {
     expect(names).toContainEqual(['jira-1-1', 'https://third.example.com/mcp']);
   });
 
+  it('one sync bringing many new pairs names them in order, as one by one would', async () => {
+    await createTenant(t.app, 'tenant-batch');
+    keys['tenant-batch'] = {
+      push: (await createKey(t.app, 'tenant-batch', 'fleet-push')).raw,
+      gateway: (await createKey(t.app, 'tenant-batch', 'gateway')).raw,
+    };
+    const url = (n: string) => `https://${n}.batch.example.com/mcp`;
+    await sync(
+      'tenant-batch',
+      payload('batch-1', [
+        agent('a', [remoteServer('jira', url('a')), remoteServer('jira-1', url('x'))], 'cursor'),
+        agent('b', [remoteServer('jira', url('b')), remoteServer('My Server', url('d'))], 'cursor'),
+        agent('c', [remoteServer('jira', url('c')), remoteServer('My-Server', url('e'))], 'cursor'),
+        agent('d', [remoteServer('jira', url('a'))], 'cursor'),
+      ]),
+    );
+    const names = (await discover('tenant-batch')).upstreams
+      .map((u: { name: string; url: string }) => [u.name, u.url])
+      .sort();
+    expect(names).toEqual(
+      [
+        ['jira', url('a')],
+        ['jira-1', url('x')], // the literal name, first seen before the second jira URL
+        ['jira-2', url('b')], // jira-1 is taken: skipped
+        ['jira-3', url('c')],
+        ['My-Server', url('d')],
+        ['My-Server-1', url('e')],
+      ].sort(),
+    );
+  });
+
   it('URLs are compared in canonical form (host case, default port)', async () => {
     await sync(
       'tenant-alpha',

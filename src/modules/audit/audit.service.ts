@@ -35,9 +35,24 @@ export class AuditService {
 
   /** Appends a control-plane action to `principal.tenantId`'s chain; the actor is the principal. */
   async record(principal: Principal, action: AuditAction, tx?: Tx): Promise<RecordedAudit> {
-    const event = controlPlaneEvent(principal, action, new Date());
-    const [entry] = (await this.writer.append(principal.tenantId, [event], tx)).written;
-    return { event_id: event.event_id, seq: entry.seq, hash: entry.hash };
+    const [recorded] = await this.recordAll(principal, [action], tx);
+    return recorded;
+  }
+
+  /**
+   * Appends several actions of one unit of work, in order, in one append to the chain: for a write path that has
+   * more than one thing to record (an enrolling fleet sync) and should hold the head only at its end. With `tx`,
+   * joins it (the head is held until it commits); without, one statement that commits by itself.
+   */
+  async recordAll(principal: Principal, actions: AuditAction[], tx?: Tx): Promise<RecordedAudit[]> {
+    const now = new Date();
+    const events = actions.map((action) => controlPlaneEvent(principal, action, now));
+    const { written } = await this.writer.append(principal.tenantId, events, tx);
+    return events.map((event, i) => ({
+      event_id: event.event_id,
+      seq: written[i].seq,
+      hash: written[i].hash,
+    }));
   }
 
   /**

@@ -3,7 +3,7 @@ import type { FleetEnrollmentView } from '../../../libs/contracts/src/index.js';
 import type { Principal } from '../../core/auth/principal.js';
 import { Transactions, type Tx } from '../../core/database/transactions.js';
 import { DomainError, notFound } from '../../core/errors/domain-error.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, type AuditAction } from '../audit/audit.service.js';
 import { ApiKeysService } from '../auth/api-keys.service.js';
 import { FleetEnrollmentRepository, type EnrollmentState } from './fleet-enrollment.repository.js';
 
@@ -52,24 +52,30 @@ export class FleetEnrollmentService {
   /**
    * Inside the sync's transaction: lets the push through, enrolling the endpoint when this is its first push
    * (then returns the new credential), or throws {@link PushRefused}.
+   *
+   * An enrollment returns its `fleet.endpoint_enrolled` action unrecorded: the caller records it, before its own,
+   * as the last write of the same transaction ({@link AuditService.recordAll}), so the tenant's chain head is
+   * locked only at the end of the sync rather than for the whole of it.
    */
-  async admit(principal: Principal, sourceId: string, tx: Tx): Promise<{ credential?: string }> {
+  async admit(
+    principal: Principal,
+    sourceId: string,
+    tx: Tx,
+  ): Promise<{ credential?: string; enrolled?: AuditAction }> {
     const enrollment = await this.admitted(principal, sourceId, tx);
     if (principal.sourceId) return {};
     const created = await this.keys.createEndpointCredential(principal, sourceId, tx);
     const now = new Date();
     await this.repository.enroll(principal.tenantId, sourceId, created.key.id, principal.subject, now, tx);
-    await this.audit.record(
-      principal,
-      {
+    return {
+      credential: created.raw_key,
+      enrolled: {
         type: 'fleet.endpoint_enrolled',
         resource_type: 'fleet_endpoint',
         resource_id: sourceId,
         details: { key_id: created.key.id, reenrolled: enrollment?.state === 'reenroll' },
       },
-      tx,
-    );
-    return { credential: created.raw_key };
+    };
   }
 
   /**

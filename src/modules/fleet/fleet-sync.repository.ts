@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { upstreamName, type FleetSyncResult } from '../../../libs/contracts/src/index.js';
+import {
+  UPSTREAM_NAME_MAX,
+  upstreamBaseName,
+  upstreamName,
+  type FleetSyncResult,
+} from '../../../libs/contracts/src/index.js';
 import type { Tx } from '../../core/database/transactions.js';
 
 /** An agent row ready for the batch upsert. */
@@ -26,9 +31,10 @@ export interface ServerColumns {
   project_path: string | null;
 }
 
-/** A server row ready for the batch upsert; `agent_key` identifies its agent (see {@link agentKey}). */
+/** A server row ready for the batch upsert, with its agent's identity within the endpoint. */
 export interface ServerRow extends ServerColumns {
-  agent_key: string;
+  agent_client: string;
+  agent_name: string;
   introspection: object | null;
 }
 
@@ -114,23 +120,94 @@ export class FleetSyncTransaction {
     return rows[0].agents;
   }
 
-  async upsertEndpoint(endpoint: EndpointRow, now: Date): Promise<string> {
-    const rows = (await this.manager.query(
-      `INSERT INTO fleet_endpoints
-         (tenant_id, source_id, hostname, os, os_release, agent_bom_version, owner, environment, tags,
-          inventory_warnings, first_seen_at, last_synced_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}'), $11::jsonb, $10, $10)
-       ON CONFLICT (tenant_id, source_id) DO UPDATE SET
-         hostname = coalesce(EXCLUDED.hostname, fleet_endpoints.hostname),
-         os = coalesce(EXCLUDED.os, fleet_endpoints.os),
-         os_release = coalesce(EXCLUDED.os_release, fleet_endpoints.os_release),
-         agent_bom_version = coalesce(EXCLUDED.agent_bom_version, fleet_endpoints.agent_bom_version),
-         owner = coalesce(EXCLUDED.owner, fleet_endpoints.owner),
-         environment = coalesce(EXCLUDED.environment, fleet_endpoints.environment),
-         tags = CASE WHEN $9::text[] IS NULL THEN fleet_endpoints.tags ELSE EXCLUDED.tags END,
-         inventory_warnings = EXCLUDED.inventory_warnings,
-         last_synced_at = EXCLUDED.last_synced_at
-       RETURNING id`,
+  /**
+   * Writes the endpoint's whole inventory in one statement: the endpoint, its agents and their servers upserted
+   * (one multi-row upsert per table), the agents and servers it no longer reports deleted (one statement each;
+   * a removed agent's servers cascade). All sub-statements see one snapshot and touch disjoint rows: the deletes
+   * keep what the payload names, the upserts write only that. Returns how many agents were new and removed, and
+   * which of the remote `pairs` have no upstream name yet (deduplicated, in order; {@link nameUpstreams}).
+   */
+  async writeInventory(
+    endpoint: EndpointRow,
+    agents: AgentRow[],
+    servers: ServerRow[],
+    pairs: UpstreamPair[],
+    now: Date,
+  ): Promise<{ inserted: number; removed: number; unregistered: UpstreamPair[] }> {
+    const [row] = (await this.manager.query(
+      `WITH endpoint AS (
+         INSERT INTO fleet_endpoints
+           (tenant_id, source_id, hostname, os, os_release, agent_bom_version, owner, environment, tags,
+            inventory_warnings, first_seen_at, last_synced_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}'), $11::jsonb, $10, $10)
+         ON CONFLICT (tenant_id, source_id) DO UPDATE SET
+           hostname = coalesce(EXCLUDED.hostname, fleet_endpoints.hostname),
+           os = coalesce(EXCLUDED.os, fleet_endpoints.os),
+           os_release = coalesce(EXCLUDED.os_release, fleet_endpoints.os_release),
+           agent_bom_version = coalesce(EXCLUDED.agent_bom_version, fleet_endpoints.agent_bom_version),
+           owner = coalesce(EXCLUDED.owner, fleet_endpoints.owner),
+           environment = coalesce(EXCLUDED.environment, fleet_endpoints.environment),
+           tags = CASE WHEN $9::text[] IS NULL THEN fleet_endpoints.tags ELSE EXCLUDED.tags END,
+           inventory_warnings = EXCLUDED.inventory_warnings,
+           last_synced_at = EXCLUDED.last_synced_at
+         RETURNING id
+       ),
+       reported_agents AS (
+         SELECT * FROM jsonb_to_recordset($12::jsonb) AS a(client text, name text, config_paths text[])
+       ),
+       agents AS (
+         INSERT INTO fleet_agents
+           (tenant_id, endpoint_id, source_id, client, name, config_paths, first_seen_at, last_seen_at)
+         SELECT $1, endpoint.id, $2, a.client, a.name, coalesce(a.config_paths, '{}'), $10, $10
+           FROM endpoint, reported_agents a
+         ON CONFLICT (tenant_id, source_id, client, name) DO UPDATE SET
+           endpoint_id = EXCLUDED.endpoint_id,
+           config_paths = EXCLUDED.config_paths,
+           last_seen_at = EXCLUDED.last_seen_at
+         RETURNING id, client, name, (xmax = 0) AS inserted
+       ),
+       removed_agents AS (
+         DELETE FROM fleet_agents f
+          WHERE f.tenant_id = $1 AND f.source_id = $2
+            AND NOT EXISTS (SELECT 1 FROM reported_agents a WHERE a.client = f.client AND a.name = f.name)
+         RETURNING 1
+       ),
+       reported_servers AS (
+         SELECT * FROM jsonb_to_recordset($13::jsonb) AS s(
+           agent_client text, agent_name text, name text, transport text, command text, args text[], url text,
+           declared_tools text[], auth_mode text, credential_env_names text[], credential_header_names text[],
+           config_path text, scope text, project_path text, introspection jsonb)
+       ),
+       servers AS (
+         INSERT INTO fleet_servers
+           (tenant_id, agent_id, name, transport, command, args, url, declared_tools, auth_mode,
+            credential_env_names, credential_header_names, config_path, scope, project_path, introspection,
+            first_seen_at, last_seen_at)
+         SELECT $1, agents.id, s.name, s.transport, s.command, coalesce(s.args, '{}'), s.url,
+                coalesce(s.declared_tools, '{}'), s.auth_mode, coalesce(s.credential_env_names, '{}'),
+                coalesce(s.credential_header_names, '{}'), s.config_path, s.scope, s.project_path, s.introspection,
+                $10, $10
+           FROM reported_servers s
+           JOIN agents ON agents.client = s.agent_client AND agents.name = s.agent_name
+         ON CONFLICT (agent_id, name) DO UPDATE SET
+           transport = EXCLUDED.transport, command = EXCLUDED.command, args = EXCLUDED.args, url = EXCLUDED.url,
+           declared_tools = EXCLUDED.declared_tools, auth_mode = EXCLUDED.auth_mode,
+           credential_env_names = EXCLUDED.credential_env_names,
+           credential_header_names = EXCLUDED.credential_header_names,
+           config_path = EXCLUDED.config_path, scope = EXCLUDED.scope, project_path = EXCLUDED.project_path,
+           introspection = EXCLUDED.introspection, last_seen_at = EXCLUDED.last_seen_at
+       ),
+       removed_servers AS (
+         DELETE FROM fleet_servers f USING agents
+          WHERE f.tenant_id = $1 AND f.agent_id = agents.id AND NOT agents.inserted
+            AND NOT EXISTS (SELECT 1 FROM reported_servers s
+                             WHERE s.agent_client = agents.client AND s.agent_name = agents.name AND s.name = f.name)
+       )
+       SELECT (SELECT count(*) FROM agents WHERE inserted)::int AS inserted,
+              (SELECT count(*) FROM removed_agents)::int AS removed,
+              (SELECT coalesce(jsonb_agg(jsonb_build_array(u.base_name, u.url)), '[]'::jsonb)
+                 FROM jsonb_to_recordset($14::jsonb) AS p(name text, url text)
+                 JOIN upstream_names u ON u.tenant_id = $1 AND u.base_name = p.name AND u.url = p.url) AS known`,
       [
         this.tenantId,
         endpoint.source_id,
@@ -143,85 +220,16 @@ export class FleetSyncTransaction {
         endpoint.tags,
         now,
         JSON.stringify(endpoint.warnings),
+        JSON.stringify(agents),
+        JSON.stringify(servers),
+        JSON.stringify(pairs.map(({ name, url }) => ({ name, url }))),
       ],
-    )) as { id: string }[];
-    return rows[0].id;
-  }
-
-  /** Upserts the endpoint's agents in one statement; returns their ids by identity and how many were new. */
-  async upsertAgents(
-    endpointId: string,
-    sourceId: string,
-    agents: AgentRow[],
-    now: Date,
-  ): Promise<{ ids: Map<string, string>; inserted: number }> {
-    if (agents.length === 0) return { ids: new Map(), inserted: 0 };
-    const rows = (await this.manager.query(
-      `INSERT INTO fleet_agents (tenant_id, endpoint_id, source_id, client, name, config_paths, first_seen_at, last_seen_at)
-       SELECT $1, $2, $3, a.client, a.name, coalesce(a.config_paths, '{}'), $4, $4
-         FROM jsonb_to_recordset($5::jsonb) AS a(client text, name text, config_paths text[])
-       ON CONFLICT (tenant_id, source_id, client, name) DO UPDATE SET
-         endpoint_id = EXCLUDED.endpoint_id,
-         config_paths = EXCLUDED.config_paths,
-         last_seen_at = EXCLUDED.last_seen_at
-       RETURNING id, client, name, (xmax = 0) AS inserted`,
-      [this.tenantId, endpointId, sourceId, now, JSON.stringify(agents)],
-    )) as { id: string; client: string; name: string; inserted: boolean }[];
+    )) as { inserted: number; removed: number; known: Array<[string, string]> }[];
     return {
-      ids: new Map(rows.map((r) => [agentKey(r.client, r.name), r.id])),
-      inserted: rows.filter((r) => r.inserted).length,
+      inserted: row.inserted,
+      removed: row.removed,
+      unregistered: unseen(pairs, row.known),
     };
-  }
-
-  /**
-   * The endpoint's inventory is the payload: agents it no longer reports are removed (servers cascade).
-   * Returns how many were removed.
-   */
-  async removeAgentsNotIn(sourceId: string, keepIds: string[]): Promise<number> {
-    // A CTE, because the driver answers a bare DELETE … RETURNING with [rows, count] rather than rows.
-    const [{ n }] = (await this.manager.query(
-      `WITH removed AS (
-         DELETE FROM fleet_agents WHERE tenant_id = $1 AND source_id = $2 AND NOT (id = ANY($3::uuid[])) RETURNING 1
-       ) SELECT count(*)::int AS n FROM removed`,
-      [this.tenantId, sourceId, keepIds],
-    )) as { n: number }[];
-    return n;
-  }
-
-  /** Upserts servers in one statement, then removes the agents' servers this sync did not report. */
-  async replaceServers(
-    agentIds: string[],
-    servers: Array<Omit<ServerRow, 'agent_key'> & { agent_id: string }>,
-    now: Date,
-  ) {
-    if (servers.length > 0) {
-      await this.manager.query(
-        `INSERT INTO fleet_servers
-           (tenant_id, agent_id, name, transport, command, args, url, declared_tools, auth_mode,
-            credential_env_names, credential_header_names, config_path, scope, project_path, introspection,
-            first_seen_at, last_seen_at)
-         SELECT $1, s.agent_id, s.name, s.transport, s.command, coalesce(s.args, '{}'), s.url,
-                coalesce(s.declared_tools, '{}'), s.auth_mode, coalesce(s.credential_env_names, '{}'),
-                coalesce(s.credential_header_names, '{}'), s.config_path, s.scope, s.project_path, s.introspection,
-                $2, $2
-           FROM jsonb_to_recordset($3::jsonb) AS s(
-             agent_id uuid, name text, transport text, command text, args text[], url text, declared_tools text[],
-             auth_mode text, credential_env_names text[], credential_header_names text[], config_path text,
-             scope text, project_path text, introspection jsonb)
-         ON CONFLICT (agent_id, name) DO UPDATE SET
-           transport = EXCLUDED.transport, command = EXCLUDED.command, args = EXCLUDED.args, url = EXCLUDED.url,
-           declared_tools = EXCLUDED.declared_tools, auth_mode = EXCLUDED.auth_mode,
-           credential_env_names = EXCLUDED.credential_env_names,
-           credential_header_names = EXCLUDED.credential_header_names,
-           config_path = EXCLUDED.config_path, scope = EXCLUDED.scope, project_path = EXCLUDED.project_path,
-           introspection = EXCLUDED.introspection, last_seen_at = EXCLUDED.last_seen_at`,
-        [this.tenantId, now, JSON.stringify(servers)],
-      );
-    }
-    await this.manager.query(
-      `DELETE FROM fleet_servers WHERE tenant_id = $1 AND agent_id = ANY($2::uuid[]) AND last_seen_at <> $3`,
-      [this.tenantId, agentIds, now],
-    );
   }
 
   /**
@@ -231,47 +239,113 @@ export class FleetSyncTransaction {
    * `jira-1`, or by `My Server` for `My-Server`) is skipped. The first report of a (name, url) also fixes its
    * transport: later reports, from any endpoint, can change neither (docs/fleet.md, "Discovery rule").
    */
-  async registerUpstreams(
-    pairs: Array<{ name: string; url: string; transport: string }>,
-    now: Date,
-  ): Promise<void> {
-    let unseen = await this.unregistered(pairs);
-    if (unseen.length === 0) return;
-    await this.lockUpstreamNaming();
-    unseen = await this.unregistered(unseen); // another sync may have named them while we waited
-    for (const pair of unseen) {
-      const [{ next }] = (await this.manager.query(
-        `SELECT coalesce(max(ordinal) + 1, 0) AS next FROM upstream_names WHERE tenant_id = $1 AND base_name = $2`,
-        [this.tenantId, pair.name],
-      )) as { next: number }[];
-      for (let ordinal = next; ; ordinal++) {
-        const assigned = upstreamName(pair.name, ordinal);
-        const inserted = (await this.manager.query(
-          `INSERT INTO upstream_names
-             (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at, transport)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
-          [this.tenantId, pair.name, pair.url, assigned, ordinal, now, pair.transport],
-        )) as unknown[];
-        if (inserted.length === 1) break;
-      }
-    }
+  async registerUpstreams(pairs: UpstreamPair[], now: Date): Promise<void> {
+    if (pairs.length === 0) return;
+    const known = (await this.manager.query(
+      `SELECT jsonb_build_array(u.base_name, u.url) AS pair
+         FROM jsonb_to_recordset($2::jsonb) AS p(name text, url text)
+         JOIN upstream_names u ON u.tenant_id = $1 AND u.base_name = p.name AND u.url = p.url`,
+      [this.tenantId, JSON.stringify(pairs.map(({ name, url }) => ({ name, url })))],
+    )) as { pair: [string, string] }[];
+    await this.nameUpstreams(
+      unseen(
+        pairs,
+        known.map((k) => k.pair),
+      ),
+      now,
+    );
   }
 
-  /** The pairs (deduplicated, in order) that have no registered name yet. */
-  private async unregistered<T extends { name: string; url: string }>(pairs: T[]): Promise<T[]> {
-    if (pairs.length === 0) return [];
-    const known = (await this.manager.query(
-      `SELECT base_name, url FROM upstream_names WHERE tenant_id = $1 AND base_name = ANY($2::text[])`,
-      [this.tenantId, [...new Set(pairs.map((p) => p.name))]],
+  /**
+   * Names `pairs` (none of them named when the caller looked) by the rule of {@link registerUpstreams}, set-based:
+   * under the tenant's naming lock, one read of the registry rows the names could collide with (the pairs' base
+   * names, and every assigned name that starts as a candidate would), the names chosen here in order, then one
+   * multi-row insert. Nothing is taken without the lock, so the insert cannot conflict; if it ever did, the pairs
+   * it left out are named one by one as before.
+   */
+  async nameUpstreams(pairs: UpstreamPair[], now: Date): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.lockUpstreamNaming();
+    const bases = [...new Set(pairs.map((p) => p.name))];
+    // Every candidate `upstreamName(base, n)` is the routable base cut to fit its suffix (at most 11 characters
+    // below 10^9), plus `-n` when n > 0: it starts with the base cut to UPSTREAM_NAME_MAX - 11.
+    const routable = bases.map((b) => upstreamBaseName(b));
+    const rows = (await this.manager.query(
+      `SELECT base_name, url, ordinal, assigned_name FROM upstream_names u
+        WHERE u.tenant_id = $1
+          AND (u.base_name = ANY($2::text[])
+               OR ((u.assigned_name = ANY($3::text[]) OR u.assigned_name ~ '-[0-9]+$')
+                   AND EXISTS (SELECT 1 FROM unnest($4::text[]) AS c(prefix) WHERE starts_with(u.assigned_name, c.prefix))))`,
+      [this.tenantId, bases, routable, routable.map((r) => r.slice(0, UPSTREAM_NAME_MAX - 11))],
+    )) as { base_name: string; url: string; ordinal: number; assigned_name: string }[];
+    const named = new Set<string>();
+    const next = new Map<string, number>();
+    const taken = new Set(rows.map((r) => r.assigned_name));
+    for (const r of rows) {
+      if (!bases.includes(r.base_name)) continue;
+      named.add(pairKey(r.base_name, r.url));
+      next.set(r.base_name, Math.max(next.get(r.base_name) ?? 0, r.ordinal + 1));
+    }
+    const chosen: Array<UpstreamPair & { assigned_name: string; ordinal: number }> = [];
+    for (const pair of pairs) {
+      if (named.has(pairKey(pair.name, pair.url))) continue; // another sync named it while we waited
+      named.add(pairKey(pair.name, pair.url));
+      let ordinal = next.get(pair.name) ?? 0;
+      while (taken.has(upstreamName(pair.name, ordinal))) ordinal++;
+      const assigned = upstreamName(pair.name, ordinal);
+      taken.add(assigned);
+      next.set(pair.name, ordinal + 1);
+      chosen.push({ ...pair, assigned_name: assigned, ordinal });
+    }
+    if (chosen.length === 0) return;
+    const inserted = (await this.manager.query(
+      `INSERT INTO upstream_names (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at, transport)
+       SELECT $1, c.name, c.url, c.assigned_name, c.ordinal, $2, c.transport
+         FROM jsonb_to_recordset($3::jsonb) AS c(name text, url text, assigned_name text, ordinal int, transport text)
+       ON CONFLICT DO NOTHING RETURNING base_name, url`,
+      [this.tenantId, now, JSON.stringify(chosen)],
     )) as { base_name: string; url: string }[];
-    const seen = new Set(known.map((k) => JSON.stringify([k.base_name, k.url])));
-    return pairs.filter((p) => {
-      const key = JSON.stringify([p.name, p.url]);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    if (inserted.length === chosen.length) return;
+    const done = new Set(inserted.map((r) => pairKey(r.base_name, r.url)));
+    for (const pair of chosen.filter((c) => !done.has(pairKey(c.name, c.url)))) await this.nameOne(pair, now);
   }
+
+  /** The one-by-one fallback of {@link nameUpstreams}: the next free ordinal whose name is not taken. */
+  private async nameOne(pair: UpstreamPair, now: Date): Promise<void> {
+    const [{ next }] = (await this.manager.query(
+      `SELECT coalesce(max(ordinal) + 1, 0) AS next FROM upstream_names WHERE tenant_id = $1 AND base_name = $2`,
+      [this.tenantId, pair.name],
+    )) as { next: number }[];
+    for (let ordinal = next; ; ordinal++) {
+      const inserted = (await this.manager.query(
+        `INSERT INTO upstream_names
+           (tenant_id, base_name, url, assigned_name, ordinal, first_seen_at, transport)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING 1`,
+        [this.tenantId, pair.name, pair.url, upstreamName(pair.name, ordinal), ordinal, now, pair.transport],
+      )) as unknown[];
+      if (inserted.length === 1) return;
+    }
+  }
+}
+
+/** A remote server's (name, url) as discovery sees it, with the transport its first report fixes. */
+export interface UpstreamPair {
+  name: string;
+  url: string;
+  transport: string;
+}
+
+const pairKey = (name: string, url: string) => JSON.stringify([name, url]);
+
+/** The pairs (deduplicated, in order) that are not among `known`. */
+function unseen(pairs: UpstreamPair[], known: Array<[string, string]>): UpstreamPair[] {
+  const seen = new Set(known.map(([name, url]) => pairKey(name, url)));
+  return pairs.filter((p) => {
+    const key = pairKey(p.name, p.url);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 @Injectable()

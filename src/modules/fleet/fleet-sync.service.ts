@@ -11,10 +11,16 @@ import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { Transactions } from '../../core/database/transactions.js';
 import { conflict, DomainError, invalid } from '../../core/errors/domain-error.js';
 import { redactArgs, sanitizeUrl, scrubSecrets } from '../../../libs/redaction/src/index.js';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, type AuditAction } from '../audit/audit.service.js';
 import type { FleetServerDto, FleetSyncDto } from './dto/fleet-sync.dto.js';
 import { FleetEnrollmentService, PushRefused } from './fleet-enrollment.service.js';
-import { agentKey, FleetSyncRepository, type AgentRow, type ServerRow } from './fleet-sync.repository.js';
+import {
+  agentKey,
+  FleetSyncRepository,
+  type AgentRow,
+  type ServerRow,
+  type UpstreamPair,
+} from './fleet-sync.repository.js';
 
 const IDEMPOTENCY_SCOPE = 'fleet.sync';
 
@@ -53,7 +59,10 @@ export class FleetSyncService {
       throw invalid('Idempotency-Key', SOURCE_ID_RULE);
     }
     const { agents, servers, upstreams } = normalise(payload);
-    const requestHash = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
+    // Only a retryable request needs its body's hash (serialising a large inventory costs a pass over it).
+    const requestHash = idempotencyKey
+      ? createHash('sha256').update(JSON.stringify(payload)).digest('hex')
+      : '';
     const now = new Date();
 
     return this.transactions.run(async (unit) => {
@@ -66,9 +75,9 @@ export class FleetSyncService {
         const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
         if (raced) return replay(raced, requestHash);
       }
-      const { credential } = await this.enrollment.admit(principal, payload.source_id, unit);
+      const { credential, enrolled } = await this.enrollment.admit(principal, payload.source_id, unit);
 
-      const endpointId = await tx.upsertEndpoint(
+      const { inserted, removed, unregistered } = await tx.writeInventory(
         {
           source_id: payload.source_id,
           hostname: scrubbed(payload.endpoint?.hostname),
@@ -86,17 +95,12 @@ export class FleetSyncService {
             message: scrubSecrets(w.message).text,
           })),
         },
+        agents,
+        servers,
+        upstreams,
         now,
       );
-      const { ids, inserted } = await tx.upsertAgents(endpointId, payload.source_id, agents, now);
-      const agentIds = [...ids.values()];
-      const removed = await tx.removeAgentsNotIn(payload.source_id, agentIds);
-      await tx.replaceServers(
-        agentIds,
-        servers.map(({ agent_key, ...row }) => ({ ...row, agent_id: ids.get(agent_key)! })),
-        now,
-      );
-      await tx.registerUpstreams(upstreams, now);
+      await tx.nameUpstreams(unregistered, now);
 
       const result: FleetSyncResult = {
         source_id: payload.source_id,
@@ -105,8 +109,9 @@ export class FleetSyncService {
         updated: agents.length - inserted,
       };
       if (idempotencyKey) await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, result);
-      // Last: the quota. Rolling back here undoes the whole sync.
-      const total = await tx.addAgents(inserted - removed);
+      // Then the quota, the last fleet write: rolling back here undoes the whole sync.
+      // A sync that adds and removes no agent (the steady state) leaves the count, and its row lock, alone.
+      const total = inserted === removed ? 0 : await tx.addAgents(inserted - removed);
       const limit = this.config.fleetMaxAgentsPerTenant;
       if (inserted > removed && total > limit) {
         const current = total - (inserted - removed);
@@ -116,22 +121,21 @@ export class FleetSyncService {
           { quota: 'fleet_agents', limit, current, adding: inserted - removed },
         );
       }
-      await this.audit.record(
-        principal,
-        {
-          type: 'fleet.synced',
-          resource_type: 'fleet_endpoint',
-          resource_id: payload.source_id,
-          details: {
-            agents: result.synced,
-            new: result.new,
-            updated: result.updated,
-            removed,
-            servers: servers.length,
-          },
+      // Last, with the enrollment's record when this push enrolled the endpoint: the tenant's chain head is
+      // locked from here to commit only, so concurrent syncs of one tenant overlap until this point.
+      const synced: AuditAction = {
+        type: 'fleet.synced',
+        resource_type: 'fleet_endpoint',
+        resource_id: payload.source_id,
+        details: {
+          agents: result.synced,
+          new: result.new,
+          updated: result.updated,
+          removed,
+          servers: servers.length,
         },
-        unit,
-      );
+      };
+      await this.audit.recordAll(principal, enrolled ? [enrolled, synced] : [synced], unit);
       // Shown once: never part of the stored idempotent answer.
       return credential ? { ...result, endpoint_credential: credential } : result;
     });
@@ -152,7 +156,7 @@ function replay(
 function normalise(payload: FleetSyncDto) {
   const agents: AgentRow[] = [];
   const servers: ServerRow[] = [];
-  const upstreams: Array<{ name: string; url: string; transport: string }> = [];
+  const upstreams: UpstreamPair[] = [];
   const seenAgents = new Set<string>();
   payload.agents.forEach((agent, i) => {
     const key = agentKey(agent.client, agent.name);
@@ -170,7 +174,7 @@ function normalise(payload: FleetSyncDto) {
       const field = `agents.${i}.servers.${j}`;
       if (seenServers.has(server.name)) throw invalid(`${field}.name`, `duplicate server "${server.name}"`);
       seenServers.add(server.name);
-      const row = serverRow(key, server, field);
+      const row = serverRow(agent, server, field);
       servers.push(row);
       if (row.url && REMOTE_TRANSPORTS.includes(server.transport))
         upstreams.push({ name: row.name, url: row.url, transport: row.transport });
@@ -184,7 +188,11 @@ function normalise(payload: FleetSyncDto) {
  * same redaction as the CLI's (libs/redaction), so credential values are never stored whoever the client is.
  * What was removed is kept as a fact: auth mode `url`, and the credential env and header names the args set.
  */
-function serverRow(agent_key: string, server: FleetServerDto, field: string): ServerRow {
+function serverRow(
+  agent: { client: string; name: string },
+  server: FleetServerDto,
+  field: string,
+): ServerRow {
   const remote = server.transport !== 'stdio';
   if (remote && !server.url) throw invalid(`${field}.url`, `is required for transport "${server.transport}"`);
   if (!remote && server.url) throw invalid(`${field}.url`, 'must be absent for transport "stdio"');
@@ -195,7 +203,8 @@ function serverRow(agent_key: string, server: FleetServerDto, field: string): Se
   if (introspection?.error !== undefined) introspection.error = scrubSecrets(introspection.error).text;
   const credentialInUrl = url?.hadCredentials || args.urlCredentials;
   return {
-    agent_key,
+    agent_client: agent.client,
+    agent_name: agent.name,
     name: server.name,
     transport: server.transport,
     command,

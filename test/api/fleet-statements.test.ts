@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Response } from 'light-my-request';
+import type { QueryRunner } from 'typeorm';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { verifyChain } from '../helpers/audit.js';
+import { createKey, createTenant } from '../helpers/factories.js';
+import { agent, enrollingPusher, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
+
+/**
+ * The shape of a sync's transaction, statement by statement (issue #15, fleet ingest): set-based SQL whose
+ * statement count does not grow with the payload, and the tenant's audit chain head (which every writer of the
+ * tenant waits for until commit) taken only at the end, so concurrent syncs of one tenant overlap until then.
+ */
+describe('fleet sync statements', () => {
+  let t: TestApp;
+  let admin: string;
+  let pusher: ReturnType<typeof enrollingPusher<Response>>;
+  let transactions = new Map<QueryRunner, string[]>();
+  beforeAll(async () => {
+    t = await startTestApp();
+    const tenant = await createTenant(t.app);
+    const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+    admin = (await createKey(t.app, tenant, 'admin')).raw;
+    pusher = enrollingPusher((options) => t.app.inject(options), push);
+    const logger = t.db.dataSource.logger;
+    const logQuery = logger.logQuery.bind(logger);
+    logger.logQuery = (query, parameters, runner) => {
+      if (runner) transactions.set(runner, [...(transactions.get(runner) ?? []), query]);
+      return logQuery(query, parameters, runner);
+    };
+  });
+  afterAll(() => t.close());
+
+  /** The statements of the sync's own transaction (the one that wrote fleet_endpoints), in order. */
+  const syncStatements = async (body: object): Promise<string[]> => {
+    transactions = new Map();
+    const res = await pusher(body);
+    expect({ status: res.statusCode, errors: t.errors() }).toEqual({ status: 200, errors: [] });
+    const ofSync = [...transactions.values()].filter((list) =>
+      list.some((q) => /INSERT INTO fleet_endpoints/.test(q)),
+    );
+    expect(ofSync).toHaveLength(1);
+    const list = ofSync[0];
+    return list.slice(list.indexOf('START TRANSACTION'), list.lastIndexOf('COMMIT') + 1);
+  };
+
+  const small = (id: string) =>
+    payload(id, [agent('claude', [remoteServer('jira', `https://${id}.example.com/jira`)])]);
+  const large = (id: string) =>
+    payload(
+      id,
+      ['claude', 'cursor', 'windsurf'].map((name) =>
+        agent(
+          name,
+          [
+            stdioServer('filesystem'),
+            stdioServer('git'),
+            remoteServer('github', `https://${id}.example.com/${name}/github`),
+            remoteServer('linear', `https://${id}.example.com/${name}/linear`),
+          ],
+          'claude-desktop',
+        ),
+      ),
+    );
+
+  it('a first push takes as many statements for 3 agents and 6 new upstreams as for 1 and 1', async () => {
+    const one = await syncStatements(small('st-small'));
+    const many = await syncStatements(large('st-large'));
+    expect(many.length).toBe(one.length);
+  });
+
+  it('a repeated push (endpoint credential, nothing new) takes as many statements whatever its size', async () => {
+    const one = await syncStatements(small('st-small'));
+    const many = await syncStatements(large('st-large'));
+    expect(many.length).toBe(one.length);
+    expect(one.length).toBeLessThanOrEqual(7);
+  });
+
+  it('the audit chain head is locked after every inventory, enrollment and quota write', async () => {
+    for (const body of [small('st-first'), small('st-first')]) {
+      const statements = await syncStatements(body);
+      const firstAudit = statements.findIndex((q) => /audit_/.test(q));
+      const lastOther = statements.findLastIndex((q) =>
+        /fleet_|api_keys|upstream_names|idempotency_keys/.test(q),
+      );
+      expect(firstAudit).toBeGreaterThan(lastOther);
+      // Both events of an enrolling push (endpoint_enrolled, synced) go in with one lock of the head.
+      expect(statements.filter((q) => /INSERT INTO audit_heads/.test(q))).toHaveLength(1);
+    }
+  });
+
+  it('concurrent enrolling pushes and re-syncs of one tenant all land, counted once, on a chain that verifies', async () => {
+    const known = ['cc-1', 'cc-2', 'cc-3', 'cc-4'];
+    for (const id of known) await syncStatements(small(id));
+    const responses = await Promise.all([
+      ...['cc-5', 'cc-6', 'cc-7', 'cc-8'].map((id) => pusher(large(id))), // enroll: audit twice, +3 agents
+      ...known.map((id) => pusher(large(id))), // credential: +2 agents
+    ]);
+    expect(responses.map((r) => r.statusCode)).toEqual(new Array(8).fill(200));
+    expect(t.errors()).toEqual([]);
+    const [usage] = (await t.db.dataSource.query(
+      `SELECT u.agents, (SELECT count(*)::int FROM fleet_agents a WHERE a.tenant_id = u.tenant_id) AS rows
+         FROM fleet_usage u JOIN fleet_agents x ON x.tenant_id = u.tenant_id AND x.source_id = 'cc-1'`,
+    )) as { agents: number; rows: number }[];
+    expect(usage.agents).toBe(usage.rows);
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+});
