@@ -13,6 +13,18 @@ import { waitFor } from '../helpers/processes.js';
  * upstream answers late, once as a chunked stream and once with a Content-Length, so both relay paths run.
  */
 const TOKEN = 'client-disconnect-bearer-0123456789';
+
+const callTool = (url: string, id: number, name: string, signal: AbortSignal): Promise<Response> =>
+  fetch(url, {
+    method: 'POST',
+    signal,
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name } }),
+  });
 const DELAY_MS = 600;
 
 interface LogLine {
@@ -109,16 +121,7 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
       const before = logLines().length;
       const done = answered;
       const abort = new AbortController();
-      const sent = fetch(`${gateway.url}/mcp/${name}`, {
-        method: 'POST',
-        signal: abort.signal,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } }),
-      });
+      const sent = callTool(`${gateway.url}/mcp/${name}`, 1, 'x', abort.signal);
       setTimeout(() => abort.abort(), DELAY_MS / 3);
       await expect(sent).rejects.toThrow();
       await waitFor(() => answered > done);
@@ -141,16 +144,7 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
       const target = mode ? scanning! : gateway;
       const closed = streamClosed;
       const abort = new AbortController();
-      const response = await fetch(`${target.url}/mcp/streaming`, {
-        method: 'POST',
-        signal: abort.signal,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'slow' } }),
-      });
+      const response = await callTool(`${target.url}/mcp/streaming`, 7, 'slow', abort.signal);
       expect(response.status).toBe(200);
       const reader = response.body!.getReader();
       await reader.read(); // the stream is flowing through the gateway
