@@ -57,6 +57,11 @@ export function runMatrix(
     onProgress?: (revision: string, path: string, result: SuiteResult) => void;
   },
 ): Promise<Matrix>;
+export function readResults(
+  out: string,
+  stdout: string,
+  exit: number | string | null | undefined,
+): Pick<SuiteResult, 'scenarios' | 'notScored'>;
 export function regressions(matrix: Matrix): Regression[];
 export function markdownTables(matrix: Matrix): string;
 export function gatewayHasEgressAllow(): boolean;

@@ -287,50 +287,59 @@ export async function runSuite(node, url, revision, { timeoutMs = 30_000, scenar
         resolveRun(text);
       });
     });
-    const scenarios = {};
-    for (const entry of readdirSync(out)) {
-      const match = /^server-(.+)-\d{4}-\d\d-\d\dT[\d-]+Z$/.exec(entry);
-      const file = join(out, entry, 'checks.json');
-      if (!match || !existsSync(file)) continue;
-      const checks = JSON.parse(readFileSync(file, 'utf8'));
-      const failed = checks.filter((check) => check.status === 'FAILURE').map((check) => check.id);
-      scenarios[match[1]] = {
-        passed: failed.length === 0,
-        failedChecks: [...new Set(failed)],
-        checks: checks.length,
-      };
-    }
-    // A scenario whose run threw (the runner prints "Failed to run scenario <name>: <error>") writes no checks.json;
-    // it is recorded as failed with the runner's error, so it is retried and reported instead of going missing.
-    for (const m of stdout.matchAll(/^Failed to run scenario (\S+): ?(.*)$/gm)) {
-      if (scenarios[m[1]]) continue;
-      scenarios[m[1]] = {
-        passed: false,
-        failedChecks: [`(runner error: ${m[2].trim().slice(0, 200)})`],
-        checks: 0,
-      };
-    }
-    // A scenario the runner started but left no result for (the runner itself died): failed, with how it ended.
-    const skipped = new Set([...stdout.matchAll(/^SKIPPED: scenario '([^']+)'/gm)].map((m) => m[1]));
-    for (const m of stdout.matchAll(/^=== Running scenario: (\S+) ===$/gm)) {
-      if (scenarios[m[1]] || skipped.has(m[1])) continue;
-      const tail = stdout.slice(m.index).split('\n').slice(1, 6).join(' | ').slice(0, 300);
-      scenarios[m[1]] = {
-        passed: false,
-        failedChecks: [`(no result; runner exit ${exit}: ${tail})`],
-        checks: 0,
-      };
-    }
-    const notScored = {};
-    const section = stdout.split(/Not scored for [^:]+:/)[1] ?? '';
-    for (const line of section.split('\n')) {
-      const m = /^\s+[✓✗] (\S+) \(([a-z-]+)\)\s*$/.exec(line);
-      if (m) notScored[m[1]] = m[2];
-    }
-    return { scenarios, notScored, stdout };
+    return { ...readResults(out, stdout, exit), stdout };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * One run's results: each scenario's `checks.json` under `out`, then, from the runner's output, the scenarios it
+ * could not finish (they leave no file) as failures with the runner's error or exit, and the not-scored list.
+ * @returns {{ scenarios: Record<string, { passed: boolean, failedChecks: string[], checks: number }>, notScored: Record<string, string> }}
+ */
+export function readResults(out, stdout, exit) {
+  const scenarios = {};
+  for (const entry of readdirSync(out)) {
+    const match = /^server-(.+)-\d{4}-\d\d-\d\dT[\d-]+Z$/.exec(entry);
+    const file = join(out, entry, 'checks.json');
+    if (!match || !existsSync(file)) continue;
+    const checks = JSON.parse(readFileSync(file, 'utf8'));
+    const failed = checks.filter((check) => check.status === 'FAILURE').map((check) => check.id);
+    scenarios[match[1]] = {
+      passed: failed.length === 0,
+      failedChecks: [...new Set(failed)],
+      checks: checks.length,
+    };
+  }
+  // A scenario whose run threw (the runner prints "Failed to run scenario <name>: <error>") writes no checks.json;
+  // it is recorded as failed with the runner's error, so it is retried and reported instead of going missing.
+  for (const m of stdout.matchAll(/^Failed to run scenario (\S+): ?(.*)$/gm)) {
+    if (scenarios[m[1]]) continue;
+    scenarios[m[1]] = {
+      passed: false,
+      failedChecks: [`(runner error: ${m[2].trim().slice(0, 200)})`],
+      checks: 0,
+    };
+  }
+  // A scenario the runner started but left no result for (the runner itself died): failed, with how it ended.
+  const skipped = new Set([...stdout.matchAll(/^SKIPPED: scenario '([^']+)'/gm)].map((m) => m[1]));
+  for (const m of stdout.matchAll(/^=== Running scenario: (\S+) ===$/gm)) {
+    if (scenarios[m[1]] || skipped.has(m[1])) continue;
+    const tail = stdout.slice(m.index).split('\n').slice(1, 6).join(' | ').slice(0, 300);
+    scenarios[m[1]] = {
+      passed: false,
+      failedChecks: [`(no result; runner exit ${exit}: ${tail})`],
+      checks: 0,
+    };
+  }
+  const notScored = {};
+  const section = stdout.split(/Not scored for [^:]+:/)[1] ?? '';
+  for (const line of section.split('\n')) {
+    const m = /^\s+[✓✗] (\S+) \(([a-z-]+)\)\s*$/.exec(line);
+    if (m) notScored[m[1]] = m[2];
+  }
+  return { scenarios, notScored };
 }
 
 async function limited(tasks, concurrency) {
