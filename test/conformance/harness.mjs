@@ -282,7 +282,9 @@ export async function runSuite(node, url, revision, { timeoutMs = 30_000, scenar
       child.stdout.on('data', (chunk) => (text += chunk.toString('utf8')));
       child.stderr.on('data', (chunk) => (text += chunk.toString('utf8')));
       child.once('error', reject);
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': the output's last chunks (the summary with the not-scored list) can still be in the
+      // pipes when the process exits.
+      child.once('close', (code, signal) => {
         exit = signal ?? code;
         resolveRun(text);
       });
