@@ -1,6 +1,6 @@
 // The policy library already reads secret locations the way a shell or file API would (percent-decoding,
 // quotes, backslashes, `..`, globs); reusing it keeps "secret path" meaning one thing in rules and detectors.
-import { findSecretPath } from '../../policy/src/secret-paths.js';
+import { findSecretPath, percentDecode } from '../../policy/src/secret-paths.js';
 import { CREDENTIAL_PATTERNS, findTextMatches } from './credentials.js';
 import type { Finding, Severity } from './types.js';
 
@@ -106,18 +106,12 @@ function traversal(text: string, pathLike: boolean, report: Report): void {
 
 /** Percent-decoding (three layers) plus the overlong UTF-8 spellings of `.` `/` `\` that lax decoders accept. */
 function decodeLayers(text: string): string {
-  let current = text
-    .replace(/%(?:25)*c0%(?:25)*ae|%(?:25)*e0%(?:25)*80%(?:25)*ae|%u002e|\\u002e/gi, '.')
-    .replace(/%(?:25)*c0%(?:25)*af/gi, '/')
-    .replace(/%(?:25)*c1%(?:25)*9c/gi, '\\');
-  for (let round = 0; round < 3 && current.includes('%'); round++) {
-    const next = current.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
-      String.fromCharCode(parseInt(hex, 16)),
-    );
-    if (next === current) break;
-    current = next;
-  }
-  return current;
+  return percentDecode(
+    text
+      .replace(/%(?:25)*c0%(?:25)*ae|%(?:25)*e0%(?:25)*80%(?:25)*ae|%u002e|\\u002e/gi, '.')
+      .replace(/%(?:25)*c0%(?:25)*af/gi, '/')
+      .replace(/%(?:25)*c1%(?:25)*9c/gi, '\\'),
+  );
 }
 
 // --- SQL --------------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ function variants(token: string): string[] {
 }
 
 /** Decodes valid `%XX` escapes, up to three layers (`%252e` → `%2e` → `.`); malformed ones stay as they are. */
-function percentDecode(token: string): string {
+export function percentDecode(token: string): string {
   let current = token;
   for (let round = 0; round < 3 && current.includes('%'); round++) {
     const next = current.replace(/%([0-9a-f]{2})/gi, (_, hex: string) =>
