@@ -12,6 +12,28 @@ const READ_EVERYTHING = CLASS_BIT.execute | CLASS_BIT.database;
 const DECIDED = { allow: 'decision: allow', deny: 'decision: deny', warn: 'decision: warn' } as const;
 const DECIDED_BY_AUDIT = 'decision: warn (audit, not enforced)';
 
+const SEVERITY: Readonly<Record<Effect, number>> = { allow: 0, warn: 1, deny: 2 };
+
+/**
+ * Decides one call under several policies in force at once (a local file and a control-plane bundle): every one
+ * is evaluated and the most severe answer wins (deny, then warn, then allow), the earlier policy on a tie, so a
+ * deny from any policy denies. Undefined when no policy is given. The proxy and the gateway both decide this way.
+ */
+export function evaluateAll<P>(
+  policies: readonly P[],
+  compiledOf: (policy: P) => CompiledPolicy,
+  call: ToolCall,
+  context: EvaluationContext = NO_CONTEXT,
+): { decision: Decision; policy: P } | undefined {
+  let best: { decision: Decision; policy: P } | undefined;
+  for (const policy of policies) {
+    const decision = evaluate(compiledOf(policy), call, context);
+    if (!best || SEVERITY[decision.effect] > SEVERITY[best.decision.effect]) best = { decision, policy };
+    if (decision.effect === 'deny') break; // nothing after it can be more severe
+  }
+  return best;
+}
+
 /**
  * Decides one call. Precedence: among matching enforce-mode rules the highest priority wins, and at equal
  * priority deny beats allow beats warn (then document order). A winning deny, or the `deny` default when no

@@ -30,7 +30,7 @@ export type {
 export { LIMITS } from './limits.js';
 export { compilePolicy } from './compile.js';
 export type { CompiledPolicy } from './compile.js';
-export { evaluate } from './evaluate.js';
+export { evaluate, evaluateAll } from './evaluate.js';
 export { normalizeName } from './normalize.js';
 export type { NormalizedName } from './normalize.js';
 export { PolicyCompileError, BundleVerificationError, BUNDLE_ERROR_CODES } from './errors.js';

@@ -1,5 +1,5 @@
 import {
-  evaluate,
+  evaluateAll,
   type CompiledPolicy,
   type Decision,
   type EvaluationContext,
@@ -46,8 +46,6 @@ export interface GatewayDecision {
   policy: LoadedPolicy;
 }
 
-const SEVERITY = { allow: 0, warn: 1, deny: 2 } as const;
-
 /**
  * Evaluates a call against every policy in force (the `--policy` file and the tenant's control-plane bundle)
  * and keeps the most severe answer: a deny from either denies. Undefined when no policy is loaded.
@@ -57,13 +55,10 @@ export function decide(
   call: ToolCall,
   context: EvaluationContext,
 ): GatewayDecision | undefined {
-  let best: GatewayDecision | undefined;
-  for (const policy of policies) {
-    const decision = evaluate(policy.compiled, call, context);
-    if (!best || SEVERITY[decision.effect] > SEVERITY[best.decision.effect]) best = { decision, policy };
-  }
-  return best;
+  return evaluateAll(policies, compiledOf, call, context);
 }
+
+const compiledOf = (policy: LoadedPolicy): CompiledPolicy => policy.compiled;
 
 /**
  * Whether `tools/list` shows a tool: hidden when a call to it is denied whatever its arguments — the deciding

@@ -1,5 +1,5 @@
 import {
-  evaluate,
+  evaluateAll,
   type CompiledPolicy,
   type Decision,
   type EvaluationContext,
@@ -63,24 +63,23 @@ export class PolicySet {
   }
 
   decide(call: ToolCall, context: EvaluationContext): PolicyVerdict {
-    let warn: PolicyVerdict | undefined;
-    for (const loaded of this.loaded) {
-      const decision = evaluate(loaded.policy, call, context);
-      if (decision.effect === 'allow') continue;
-      const verdict: PolicyVerdict = {
-        effect: decision.effect,
-        enforced: decision.enforced,
-        ruleId: decision.rule_id,
-        reason: decision.reason,
-        source: loaded.source,
-        version: loaded.version,
-      };
-      if (decision.effect === 'deny') return verdict;
-      warn ??= verdict;
-    }
-    return warn ?? (this.loaded.length > 0 ? { ...ALLOW, reason: 'allowed' } : ALLOW);
+    const loaded = this.loaded;
+    const best = evaluateAll(loaded, compiledOf, call, context);
+    if (!best) return ALLOW;
+    const { decision, policy } = best;
+    if (decision.effect === 'allow') return { ...ALLOW, reason: 'allowed' };
+    return {
+      effect: decision.effect,
+      enforced: decision.enforced,
+      ruleId: decision.rule_id,
+      reason: decision.reason,
+      source: policy.source,
+      version: policy.version,
+    };
   }
 }
+
+const compiledOf = (loaded: LoadedPolicy): CompiledPolicy => loaded.policy;
 
 /** A snapshot of the shared policy sources (file or bundle), named by its source. */
 export function fromSnapshot(source: PolicySource, snapshot: PolicySnapshot): LoadedPolicy {
