@@ -84,8 +84,10 @@ describe('fleet sync statements', () => {
         /fleet_|api_keys|upstream_names|idempotency_keys/.test(q),
       );
       expect(firstAudit).toBeGreaterThan(lastOther);
-      // Both events of an enrolling push (endpoint_enrolled, synced) go in with one lock of the head.
-      expect(statements.filter((q) => /INSERT INTO audit_heads/.test(q))).toHaveLength(1);
+      // Both events of an enrolling push (endpoint_enrolled, synced) go in with one append, and (no checkpoint
+      // being due) that one statement is also what locks the head: held for that statement and the commit only.
+      expect(statements.filter((q) => /INSERT INTO audit_entries/.test(q))).toHaveLength(1);
+      expect(statements.slice(firstAudit)).toEqual([expect.stringMatching(/FOR UPDATE/), 'COMMIT']);
     }
   });
 
@@ -104,5 +106,37 @@ describe('fleet sync statements', () => {
     )) as { agents: number; rows: number }[];
     expect(usage.agents).toBe(usage.rows);
     expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+});
+
+describe('fleet sync audit records when a checkpoint falls due', () => {
+  it('concurrent syncs still sign a checkpoint in the transaction that makes one due, on a chain that verifies', async () => {
+    const t = await startTestApp({ env: { AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: '3' } });
+    try {
+      const tenant = await createTenant(t.app);
+      const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+      const admin = (await createKey(t.app, tenant, 'admin')).raw;
+      const pusher = enrollingPusher((options) => t.app.inject(options), push);
+      const body = (id: string) => payload(id, [agent('claude', [stdioServer('fs')])]);
+      for (let round = 0; round < 3; round++) {
+        const ids = Array.from({ length: 6 }, (_, i) => `cp-${i}`);
+        const responses = await Promise.all(ids.map((id) => pusher(body(id))));
+        expect(responses.map((r) => r.statusCode)).toEqual(new Array(6).fill(200));
+      }
+      expect(t.errors()).toEqual([]);
+      const [head] = (await t.db.dataSource.query(
+        `SELECT seq::int, checkpointed_seq::int AS signed,
+                (SELECT count(*)::int FROM audit_checkpoints c WHERE c.tenant_id = h.tenant_id) AS checkpoints
+           FROM audit_heads h WHERE tenant_id = $1`,
+        [tenant],
+      )) as { seq: number; signed: number; checkpoints: number }[];
+      // 18 syncs (6 enrolling: 2 entries each) after the tenant's own entries: never 3 unsigned entries left.
+      expect(head.seq).toBeGreaterThanOrEqual(24);
+      expect(head.seq - head.signed).toBeLessThan(3);
+      expect(head.checkpoints).toBeGreaterThanOrEqual(Math.floor(head.seq / 3) - 1);
+      expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'light-my-request';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { verifyChain } from '../helpers/audit.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
 import { agent, enrollingPusher, fleetCounts, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
 
@@ -221,6 +222,37 @@ describe('fleet quota', () => {
       });
       expect(await fleetCounts((sql) => t.db.dataSource.query(sql))).toBe(counts);
       expect((await sync(full)).statusCode).toBe(200); // at the quota, re-syncing what exists is fine
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('concurrent enrolling pushes racing the quota: no overshoot, the count matches the rows, the chain verifies', async () => {
+    const t = await startTestApp({ env: { AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: '10' } });
+    try {
+      const tenant = await createTenant(t.app);
+      const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+      const admin = (await createKey(t.app, tenant, 'admin')).raw;
+      const sync = enrollingPusher((options) => t.app.inject(options), push);
+      const two = (id: string) => payload(id, [agent('a', [stdioServer('fs')]), agent('b', [])]);
+      expect((await sync(two('race-0'))).statusCode).toBe(200);
+      // 2 agents already, 8 left: of 8 new endpoints of 2 agents each, exactly 4 fit; re-syncs of race-0 race them.
+      const responses = await Promise.all([
+        ...Array.from({ length: 8 }, (_, i) => sync(two(`race-${i + 1}`))),
+        sync(two('race-0')),
+        sync(two('race-0')),
+      ]);
+      const statuses = responses.map((r) => r.statusCode);
+      expect(t.errors()).toEqual([]);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(6);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+      const [usage] = (await t.db.dataSource.query(
+        `SELECT u.agents, (SELECT count(*)::int FROM fleet_agents a WHERE a.tenant_id = u.tenant_id) AS rows
+           FROM fleet_usage u WHERE u.tenant_id = $1`,
+        [tenant],
+      )) as { agents: number; rows: number }[];
+      expect(usage).toEqual({ agents: 10, rows: 10 });
+      expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
     } finally {
       await t.close();
     }

@@ -11,6 +11,7 @@ import {
   AuditRepository,
   writerEventKey,
   type ChainAppend,
+  type CheckpointGuard,
   type ChainHead,
   type ChainInput,
   type NewEntry,
@@ -58,9 +59,25 @@ export class AuditWriter {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Appends new control-plane events (each with a fresh random id, so none can be stored already). In the
+   * caller's transaction, the common case is one statement that locks the head, chains and moves it (as the
+   * append without a transaction does), rather than a lock of the head and then the append: the head is then
+   * held for one round trip fewer before the caller's commit. When that statement cannot be enough (no head yet,
+   * or a checkpoint falls due and must be signed in this transaction) it writes nothing, and the locked path runs.
+   */
   async append(tenantId: string, events: StoredAuditEvent[], tx?: Tx): Promise<AppendResult> {
-    const [result] = await this.appendGroups(tenantId, [events.map(prepareEvent)], tx);
-    return result;
+    const groups = [events.map(prepareEvent)];
+    if (!tx) return (await this.appendGroups(tenantId, groups))[0];
+    const now = new Date();
+    const plan = planAppend(groups);
+    const done = await this.repository.appendChained(tenantId, plan.inputs, now, this.guard(), tx);
+    if (done) return results(plan, done)[0];
+    return (await this.appendLocked(tenantId, plan, now, tx))[0];
+  }
+
+  private guard(): CheckpointGuard {
+    return { entries: this.config.auditCheckpointEntries, seconds: this.config.auditCheckpointSeconds };
   }
 
   /**
@@ -72,11 +89,7 @@ export class AuditWriter {
     const now = new Date();
     const plan = planAppend(groups);
     if (!tx) {
-      const guard = {
-        entries: this.config.auditCheckpointEntries,
-        seconds: this.config.auditCheckpointSeconds,
-      };
-      const done = await this.repository.appendChained(tenantId, plan.inputs, now, guard);
+      const done = await this.repository.appendChained(tenantId, plan.inputs, now, this.guard());
       if (done) return results(plan, done);
       return this.transactions.run((t) => this.appendLocked(tenantId, plan, now, t));
     }

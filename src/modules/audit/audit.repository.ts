@@ -185,9 +185,11 @@ export class AuditRepository {
    * (with `tx`; without, a stored id makes the unique index refuse the statement), chains the rest from the head (PostgreSQL computes each hash over the canonical JSON the caller gave, exactly
    * as `entryHash` in chain.ts does), inserts them and moves the head. Inputs must be unique by writer and id.
    *
-   * With `tx` the caller holds the head already ({@link lockHead}): this statement then sees every commit before
-   * that lock. Without `tx` it is a transaction of its own, so the lock is held for this one statement and its
-   * commit only; but its snapshot predates the wait for the lock, so it gives up (returns null, nothing written)
+   * With `tx` and no `guard` the caller holds the head already ({@link lockHead}): this statement then sees every
+   * commit before that lock. Without `tx` it is a transaction of its own, so the lock is held for this one statement
+   * and its commit only; with `tx` and a `guard` it joins the caller's transaction, for inputs that cannot be stored
+   * already (fresh ids: a stored one would fail the statement, and the caller's transaction with it). Either way its
+   * snapshot predates the wait for the lock, so it gives up (returns null, nothing written)
    * when the caller must take the locked path instead: the head does not exist yet, a checkpoint falls due with
    * these entries (`guard`: it must be signed in the same transaction), or one of these ids is stored already
    * (the unique index refuses the insert, and the statement writes nothing; re-sends are the rare case, so the
@@ -207,7 +209,8 @@ export class AuditRepository {
       stored: Record<string, StoredAuditEvent> | null;
     }>;
     try {
-      rows = await managerOf(this.dataSource, tx).query(tx ? APPEND_CHAINED_LOOKUP : APPEND_CHAINED, [
+      const locked = tx !== undefined && guard === null;
+      rows = await managerOf(this.dataSource, tx).query(locked ? APPEND_CHAINED_LOOKUP : APPEND_CHAINED, [
         tenantId,
         inputs.map((i) => i.writer),
         inputs.map((i) => i.eventId),
@@ -224,7 +227,8 @@ export class AuditRepository {
     }
     const row = rows[0];
     if (!row.head || !row.open) {
-      if (tx) throw new Error('audit append: the chain head is not locked by this transaction');
+      if (tx && guard === null)
+        throw new Error('audit append: the chain head is not locked by this transaction');
       return null;
     }
     const stored = new Map(Object.entries(row.stored ?? {}).map(([n, event]) => [Number(n) - 1, event]));

@@ -31,6 +31,8 @@ import {
   type FleetWarning,
   type Transport,
 } from '../../../../libs/contracts/src/index.js';
+import { AcceptedAsIs } from '../../../core/http/validation.js';
+import { isPlainValidSync } from './fleet-sync.check.js';
 
 const NAME = FLEET_LIMITS.nameLength;
 const TEXT = FLEET_LIMITS.textLength;
@@ -138,6 +140,8 @@ export class FleetWarningDto implements FleetWarning {
   @IsString() @Length(1, 1000) message: string;
 }
 
+/** A sync the hand-written check accepts skips class-transformer and class-validator (fleet-sync.check.ts). */
+@AcceptedAsIs(isPlainValidSync)
 export class FleetSyncDto implements FleetSyncPayload {
   @ApiProperty({ description: 'Stable endpoint identity', pattern: SOURCE_ID_PATTERN.source })
   @IsString()
