@@ -14,6 +14,7 @@ import { ScimExternalIds1764400100000 } from './1764400100000-ScimExternalIds.js
 import { RoutableUpstreamNames1764300000000 } from './1764300000000-RoutableUpstreamNames.js';
 import { ScimDeletedUsers1764300100000 } from './1764300100000-ScimDeletedUsers.js';
 import { ScanUpstreams1764400200000 } from './1764400200000-ScanUpstreams.js';
+import { AuditChainAggregate1764400600000 } from './1764400600000-AuditChainAggregate.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   ScimDeletedUsers1764300100000,
   ScimExternalIds1764400100000,
   ScanUpstreams1764400200000,
+  AuditChainAggregate1764400600000,
 ];

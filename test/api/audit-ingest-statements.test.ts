@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
+import { systemPrincipal } from '../../src/core/auth/principal.js';
+import { controlPlaneEvent } from '../../src/modules/audit/audit-events.js';
+import { AuditWriter, prepareEvent } from '../../src/modules/audit/audit-writer.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { auditEvent, push, verifyChain } from '../helpers/audit.js';
 import { createKey, createTenant } from '../helpers/factories.js';
@@ -112,4 +116,55 @@ describe('audit ingest: one statement per commit, every guarantee kept', () => {
     ]);
     expect(await verifyChain(t, analyst)).toMatchObject({ ok: true, first_broken: null });
   });
+});
+
+describe('audit ingest: the one statement is linear in the size of the commit', () => {
+  let big: TestApp;
+  // No checkpoint falls due, so every append is the one statement without a transaction around it.
+  beforeAll(async () => {
+    big = await startTestApp({ env: { AGENT_BOM_AUDIT_CHECKPOINT_ENTRIES: '1000000' } });
+  });
+  afterAll(() => big.close());
+
+  it('the statement is linear in its size: a full group commit costs per event what a small one does', async () => {
+    // The head lock is held for this statement, so its cost per event is every writer's of the tenant. A commit
+    // takes up to 5,000 events (five full batches); chaining them by subscripting one array of all their JSON
+    // made it quadratic (each subscript walks the array from its start).
+    const chained = await createTenant(big.app);
+    const principal = systemPrincipal(chained, 'system:test');
+    const writer = big.app.get(AuditWriter);
+    const perEvent = async (size: number) => {
+      let best = Infinity;
+      for (let round = 0; round < 2; round++) {
+        const events = Array.from({ length: size }, (_, i) =>
+          prepareEvent(
+            controlPlaneEvent(
+              principal,
+              {
+                type: 'policy.updated',
+                resource_type: 'policy',
+                resource_id: randomUUID(),
+                details: { version: i, rules: 200, name: randomUUID(), enabled: true },
+              },
+              new Date(),
+            ),
+          ),
+        );
+        // As the ingest queue hands a commit over: batches of at most 1,000.
+        const groups = Array.from({ length: Math.ceil(size / 1000) }, (_, g) =>
+          events.slice(g * 1000, (g + 1) * 1000),
+        );
+        const started = performance.now();
+        await writer.appendGroups(chained, groups);
+        best = Math.min(best, (performance.now() - started) / size);
+      }
+      return best;
+    };
+    const small = await perEvent(500);
+    const full = await perEvent(5000);
+    expect(full / small).toBeLessThan(2);
+    expect(await verifyChain(big, (await createKey(big.app, chained, 'analyst')).raw)).toMatchObject({
+      ok: true,
+    });
+  }, 120_000);
 });

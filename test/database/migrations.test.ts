@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { createDataSource, migrateWithLock, pendingMigrations } from '../../src/core/database/data-source.js';
+import { AuditRepository } from '../../src/modules/audit/audit.repository.js';
+import { canonicalJson, entryHash, GENESIS_HASH } from '../../src/modules/audit/chain.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const ALL = MIGRATIONS.map((m) => new m().name);
@@ -194,6 +196,67 @@ describe('migration ScanUpstreams', () => {
       { tenant_id: 't1', url: 'https://b.example/mcp', assigned_name: 'jira-1', transport: 'sse' },
       { tenant_id: 't1', url: 'https://c.example/mcp', assigned_name: 'My-Server', transport: 'https' },
       { tenant_id: 't2', url: 'https://b.example/mcp', assigned_name: 'jira', transport: 'https' },
+    ]);
+  });
+});
+
+describe('migration AuditChainAggregate', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  it('a chain written before it continues after it: the statement chains from the stored head, verifiably', async () => {
+    const at = ALL.indexOf('AuditChainAggregate1764400600000');
+    expect(at).toBeGreaterThan(0);
+    for (let i = ALL.length; i > at; i--) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    const tenant = 'acme';
+    const event = (id: string) => ({
+      event_id: id,
+      type: 'tool_call.denied',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      tool: 'é 🦊 "x"',
+    });
+    // Three entries as the statement before this migration stored them, and the head after them.
+    await q(`INSERT INTO tenants (id, name) VALUES ($1, $1)`, [tenant]);
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= 3; seq++) {
+      const hash = entryHash(tenant, seq, prev, event(`old-${seq}`));
+      await q(
+        `INSERT INTO audit_entries (tenant_id, seq, prev_hash, hash, event) VALUES ($1, $2, $3, $4, $5)`,
+        [tenant, seq, prev, hash, event(`old-${seq}`)],
+      );
+      prev = hash;
+    }
+    await q(`INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 3, $2)`, [tenant, prev]);
+
+    expect(await migrateWithLock(db.dataSource)).toEqual(ALL.slice(at));
+    const inputs = ['new-4', 'new-5'].map((id) => ({
+      writer: '',
+      eventId: id,
+      canonical: canonicalJson(event(id)),
+    }));
+    const done = await new AuditRepository(db.dataSource).appendChained(tenant, inputs, new Date(), {
+      entries: 1_000_000,
+      seconds: 1_000_000,
+    });
+    expect(done?.head).toMatchObject({ seq: 3, hash: prev });
+    const rows = (await q(
+      `SELECT seq::int, prev_hash, hash, event FROM audit_entries WHERE tenant_id = $1 ORDER BY seq`,
+      [tenant],
+    )) as Array<{ seq: number; prev_hash: string; hash: string; event: unknown }>;
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    let link = GENESIS_HASH;
+    for (const row of rows) {
+      expect(row.prev_hash).toBe(link);
+      expect(row.hash).toBe(entryHash(tenant, row.seq, link, row.event));
+      link = row.hash;
+    }
+    expect(done?.hashes).toEqual([rows[3].hash, rows[4].hash]);
+    expect(await q(`SELECT seq::int, hash FROM audit_heads WHERE tenant_id = $1`, [tenant])).toEqual([
+      { seq: 5, hash: link },
     ]);
   });
 });

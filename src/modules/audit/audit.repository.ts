@@ -97,8 +97,10 @@ const HEAD_COLUMNS = 'seq, hash, anchor_seq, checkpointed_seq, unsigned_since';
  * {@link AuditRepository.appendChained}, with the duplicate lookup (`lookup`) or without it (then the unique
  * index on (tenant, writer, event id) refuses a stored id, and the whole statement with it). $1 tenant, $2 writers, $3 event ids, $4 canonical JSON of the events,
  * $5 the tenant id as JSON, $6 now, $7 guard on, $8 checkpoint entries, $9 checkpoint seconds.
- * `chain` is entryHash (chain.ts) spelled in SQL: canonical_json({tenant_id, seq, prev_hash, event}) has its keys
- * in the order event, prev_hash, seq, tenant_id; hashes are lower-case hex, seq a plain integer.
+ * `hashed` is entryHash (chain.ts) spelled in SQL: `audit_chain_hash` (migration 1764400600000) hashes
+ * canonical_json({tenant_id, seq, prev_hash, event}), keys in the order event, prev_hash, seq, tenant_id, as a
+ * running aggregate over the new events in input order, from the head's hash: linear in the commit's size (a
+ * recursive CTE subscripting one array of every event's JSON per step was quadratic).
  */
 /** One index probe per input (LIMIT 1 keeps the planner from hashing the tenant's whole chain instead). */
 const STORED_BY_INDEX = `LEFT JOIN LATERAL (
@@ -106,7 +108,7 @@ const STORED_BY_INDEX = `LEFT JOIN LATERAL (
   ) s ON true`;
 
 const appendChainedSql = (lookup: boolean) => `
-WITH RECURSIVE
+WITH
 head AS MATERIALIZED (
   SELECT ${HEAD_COLUMNS} FROM audit_heads WHERE tenant_id = $1 FOR UPDATE
 ),
@@ -116,36 +118,36 @@ input AS MATERIALIZED (
   ${lookup ? STORED_BY_INDEX : 'CROSS JOIN (SELECT NULL::jsonb AS event) s'}
 ),
 fresh AS MATERIALIZED (
-  SELECT coalesce(array_agg(c ORDER BY n) FILTER (WHERE stored IS NULL), '{}') AS cs FROM input
+  SELECT row_number() OVER (ORDER BY n) AS k, c FROM input WHERE stored IS NULL
 ),
 gate AS MATERIALIZED (
-  SELECT head.seq, head.hash, cardinality(fresh.cs) AS k, fresh.cs FROM head, fresh
-  WHERE NOT $7::boolean OR cardinality(fresh.cs) = 0 OR NOT (
-    head.seq + cardinality(fresh.cs) - head.checkpointed_seq >= $8::bigint
+  SELECT head.seq, head.hash FROM head, (SELECT count(*) AS k FROM fresh) fresh
+  WHERE NOT $7::boolean OR fresh.k = 0 OR NOT (
+    head.seq + fresh.k - head.checkpointed_seq >= $8::bigint
     OR coalesce(head.unsigned_since <= $6::timestamptz - make_interval(secs => $9::int), false))
 ),
-chain (i, seq, prev_hash, hash) AS (
-  SELECT 0, seq, NULL::text, hash FROM gate
-  UNION ALL
-  SELECT chain.i + 1, chain.seq + 1, chain.hash,
-         encode(sha256(convert_to(
-           '{"event":' || gate.cs[chain.i + 1] || ',"prev_hash":"' || chain.hash || '","seq":' || (chain.seq + 1)
-             || ',"tenant_id":' || $5::text || '}', 'UTF8')), 'hex')
-  FROM chain, gate WHERE chain.i < gate.k
+hashed AS MATERIALIZED (
+  SELECT gate.seq + f.k AS seq, f.c,
+         audit_chain_hash(f.c, gate.seq + f.k, gate.hash, $5::text) OVER (ORDER BY f.k ROWS UNBOUNDED PRECEDING) AS hash
+  FROM fresh f, gate
+),
+chain AS MATERIALIZED (
+  SELECT h.seq, coalesce(lag(h.hash) OVER (ORDER BY h.seq), gate.hash) AS prev_hash, h.hash, h.c
+  FROM hashed h, gate
 ),
 inserted AS (
   INSERT INTO audit_entries (tenant_id, seq, prev_hash, hash, event)
-  SELECT $1, chain.seq, chain.prev_hash, chain.hash, gate.cs[chain.i]::jsonb FROM chain, gate WHERE chain.i > 0
+  SELECT $1, seq, prev_hash, hash, c::jsonb FROM chain
 ),
 moved AS (
   UPDATE audit_heads h
   SET seq = last.seq, hash = last.hash, unsigned_since = COALESCE(h.unsigned_since, $6), updated_at = $6
-  FROM (SELECT seq, hash FROM chain WHERE i > 0 ORDER BY i DESC LIMIT 1) last
+  FROM (SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1) last
   WHERE h.tenant_id = $1
 )
 SELECT (SELECT row_to_json(head) FROM head) AS head,
        EXISTS (SELECT 1 FROM gate) AS open,
-       (SELECT coalesce(array_agg(hash ORDER BY i), '{}') FROM chain WHERE i > 0) AS hashes,
+       (SELECT coalesce(array_agg(hash ORDER BY seq), '{}') FROM chain) AS hashes,
        (SELECT json_object_agg(n, stored) FROM input WHERE stored IS NOT NULL) AS stored`;
 const APPEND_CHAINED = appendChainedSql(false);
 const APPEND_CHAINED_LOOKUP = appendChainedSql(true);
