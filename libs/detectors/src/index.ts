@@ -19,4 +19,4 @@ export { scanArguments, scanCredentials, redactCredentials, redactText } from '.
 export { redactJson, stringEnd } from './redact-json.js';
 export type { RedactJsonResult } from './redact-json.js';
 export { formatPath } from './json-path.js';
-export { luhnValid, ibanValid } from './validators.js';
+export { entropyBitsPerChar, luhnValid, ibanValid } from './validators.js';

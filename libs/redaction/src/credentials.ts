@@ -1,4 +1,4 @@
-import { scanCredentials, TOKEN_KINDS } from '../../detectors/src/index.js';
+import { entropyBitsPerChar, scanCredentials, TOKEN_KINDS } from '../../detectors/src/index.js';
 
 /**
  * Which names and values carry credentials.
@@ -264,17 +264,6 @@ function hasKnownFormat(text: string): boolean {
 
 /** A value that refers to a secret held elsewhere rather than holding one: `${GITHUB_TOKEN}`, `{{key}}`, `<your key>`. */
 const PLACEHOLDER = /^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|<[^>]*>)$/;
-
-function entropyBitsPerChar(text: string): number {
-  const counts = new Map<string, number>();
-  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
-  let bits = 0;
-  for (const count of counts.values()) {
-    const p = count / text.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
 
 /**
  * A long random-looking run of letters and digits: at least 24 alphanumerics mixing letters and digits with
