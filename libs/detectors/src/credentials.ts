@@ -28,7 +28,11 @@ const p = (pattern: TextPattern): TextPattern => pattern;
 const DB_SCHEMES =
   /^(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|jdbc:[a-z]+)$/i;
 
-/** Credential patterns, most specific first: where two overlap, the earlier one names the finding. */
+/**
+ * Credential patterns, most specific first: where two overlap, the earlier one names the finding. A prefixed
+ * token takes the whole run of its characters (up to 1024), so a longer or glued token is never half redacted;
+ * its lower bound is the shortest the format is known to take.
+ */
 export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
   p({
     kind: 'private_key',
@@ -60,22 +64,21 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'GitHub token',
-    regex:
-      /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251})(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,1024}|github_pat_[A-Za-z0-9_]{20,1024})/g,
   }),
   p({
     kind: 'gitlab_token',
     category: 'credential',
     severity: 'critical',
     label: 'GitLab token',
-    regex: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|ptt|oas)-[A-Za-z0-9_-]{20,64}/g,
+    regex: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|ptt|oas)-[A-Za-z0-9_-]{20,1024}/g,
   }),
   p({
     kind: 'slack_token',
     category: 'credential',
     severity: 'high',
     label: 'Slack token',
-    regex: /(?<![A-Za-z0-9])(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,250}/g,
+    regex: /(?<![A-Za-z0-9])(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,1024}/g,
   }),
   p({
     kind: 'slack_webhook',
@@ -89,21 +92,21 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'Stripe secret key',
-    regex: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,1024}/g,
   }),
   p({
     kind: 'anthropic_key',
     category: 'credential',
     severity: 'critical',
     label: 'Anthropic API key',
-    regex: /(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_-]{20,200}/g,
+    regex: /(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_-]{20,1024}/g,
   }),
   p({
     kind: 'openai_key',
     category: 'credential',
     severity: 'critical',
     label: 'OpenAI API key',
-    regex: /(?<![A-Za-z0-9])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}/g,
+    regex: /(?<![A-Za-z0-9])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,1024}/g,
     validate: (secret) => /\d/.test(secret) && /[A-Za-z]/.test(secret.slice(3)),
   }),
   p({
@@ -111,7 +114,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'Google API key',
-    regex: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
+    regex: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35,1024}/g,
   }),
   p({
     kind: 'google_oauth_token',
@@ -125,7 +128,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'npm token',
-    regex: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36,1024}/g,
   }),
   p({
     kind: 'pypi_token',
@@ -139,42 +142,42 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'Hugging Face token',
-    regex: /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,1024}/g,
   }),
   p({
     kind: 'sendgrid_key',
     category: 'credential',
     severity: 'high',
     label: 'SendGrid API key',
-    regex: /(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{16,128}\.[A-Za-z0-9_-]{16,1024}/g,
   }),
   p({
     kind: 'shopify_token',
     category: 'credential',
     severity: 'high',
     label: 'Shopify token',
-    regex: /(?<![A-Za-z0-9])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32,1024}/g,
   }),
   p({
     kind: 'digitalocean_token',
     category: 'credential',
     severity: 'high',
     label: 'DigitalOcean token',
-    regex: /(?<![A-Za-z0-9])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])do[opr]_v1_[a-f0-9]{64,1024}/g,
   }),
   p({
     kind: 'linear_key',
     category: 'credential',
     severity: 'high',
     label: 'Linear API key',
-    regex: /(?<![A-Za-z0-9])lin_api_[A-Za-z0-9]{32,128}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])lin_api_[A-Za-z0-9]{32,1024}/g,
   }),
   p({
     kind: 'notion_token',
     category: 'credential',
     severity: 'high',
     label: 'Notion token',
-    regex: /(?<![A-Za-z0-9])(?:ntn|secret)_[A-Za-z0-9]{40,128}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])(?:ntn|secret)_[A-Za-z0-9]{40,1024}/g,
   }),
   p({
     kind: 'databricks_token',
@@ -202,7 +205,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'agent-bom API key',
-    regex: /(?<![A-Za-z0-9])abom_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
+    regex: /(?<![A-Za-z0-9])abom_[A-Za-z0-9_-]{43,1024}/g,
   }),
   p({
     kind: 'azure_storage_key',

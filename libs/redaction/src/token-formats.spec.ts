@@ -89,6 +89,22 @@ describe('token formats: one list behind the runtime detectors, the ledger scrub
   it.each(FORMATS)('looksLikeSecret catches %s: %s', (_kind, sample) => {
     expect(looksLikeSecret(sample)).toBe(true);
   });
+
+  // The ledger's former list caught these lengths; a token longer than its format, or glued to more of its
+  // characters, is taken whole (never half redacted with its tail in clear).
+  it.each([
+    ['github_token', `ghp_${'a'.repeat(30)}`],
+    ['github_token', `ghp_${b62(100)}`],
+    ['gitlab_token', `glpat-${b62(70)}`],
+    ['agent_bom_key', `abom_${b62(50)}`],
+    ['huggingface_token', `hf_${b62(45)}`],
+    ['sendgrid_key', `SG.${b62(16)}.${b62(16)}`],
+    ['npm_token', `npm_${b62(40)}`],
+  ])('%s of another length is redacted whole by every path: %s', (kind, sample) => {
+    expect(redactText(`q ${sample} z`).text).toBe(`q [REDACTED:${kind}] z`);
+    expect(scrubSecrets(`q ${sample} z`).text).toBe(`q [redacted:${kind}] z`);
+    expect(looksLikeSecret(sample)).toBe(true);
+  });
 });
 
 /**
