@@ -110,7 +110,7 @@ describe('audit ingest: durable, idempotent, chained', () => {
       (i) => i.event.event_id === 'leaky',
     )!;
     expect(item.event).toMatchObject({
-      reason: 'argument held [redacted:aws_access_key]',
+      reason: 'argument held [redacted:aws_access_key_id]',
       redactions: ['tool', 'reason'],
     });
   });
@@ -130,7 +130,7 @@ describe('audit ingest: durable, idempotent, chained', () => {
     const events = types.map(([type]) =>
       auditEvent({
         type,
-        detectors: ['aws_access_key'],
+        detectors: ['aws_access_key_id'],
         policy_version: 'v7',
         tool_fingerprint: `sha256:${'cd'.repeat(32)}`,
         previous_tool_fingerprint: `sha256:${'ef'.repeat(32)}`,

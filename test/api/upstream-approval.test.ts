@@ -66,7 +66,7 @@ describe('discovered upstreams: approval state and auto-approve', () => {
     });
     expect(blocked.json()).toMatchObject({
       state: 'blocked',
-      reason: 'loopback, token=[redacted:credential], [redacted:gitlab_token]',
+      reason: 'loopback, token=[redacted:password_assignment], [redacted:gitlab_token]',
     });
     expect(await discovered()).toEqual({ jira: 'pending', metrics: 'blocked', wiki: 'approved' });
     const audit = (await t.db.dataSource.query(

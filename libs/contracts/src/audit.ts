@@ -150,7 +150,7 @@ export interface RuntimeAuditEvent {
   /** For `tool.drift`: digest of the definition first seen, and of the new one. */
   previous_tool_fingerprint?: string;
   tool_fingerprint?: string;
-  /** Detector names that matched, e.g. `aws_access_key`, `email`. */
+  /** Detector names that matched, e.g. `aws_access_key_id`, `email`. */
   detectors?: string[];
   /** For `policy.loaded`: the version or digest of the loaded policy. */
   policy_version?: string;

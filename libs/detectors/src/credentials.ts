@@ -17,28 +17,39 @@ export interface TextPattern {
   readonly validate?: (secret: string, match: RegExpExecArray) => boolean;
   /** Not in the default set (too common to redact by default); ask for it by kind. */
   readonly optIn?: true;
+  /**
+   * Found by the words or structure around the secret (`Bearer`, `password=`, a URL's userinfo), not by the
+   * secret's own shape: not one of the {@link TOKEN_KINDS}.
+   */
+  readonly byContext?: true;
 }
 
 const p = (pattern: TextPattern): TextPattern => pattern;
 const DB_SCHEMES =
   /^(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|jdbc:[a-z]+)$/i;
 
-/** Credential patterns, most specific first: where two overlap, the earlier one names the finding. */
+/**
+ * Credential patterns, most specific first: where two overlap, the earlier one names the finding. A prefixed
+ * token takes the whole run of its characters (up to 1024), so a longer or glued token is never half redacted;
+ * its lower bound is the shortest the format is known to take.
+ */
 export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
   p({
     kind: 'private_key',
     category: 'credential',
     severity: 'critical',
     label: 'private key',
+    // The search for the END line stops at the next `-----`, so attempts at successive BEGIN lines never reread
+    // each other's text (a lazy `[\s\S]{0,65536}?` did: quadratic on `-----BEGIN PRIVATE KEY-----!` repeated).
     regex:
-      /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,65536}?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:-]{0,65536})/g,
+      /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?:[^-]|-(?!----)){0,65536}-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:-]{0,65536})/g,
   }),
   p({
     kind: 'aws_access_key_id',
     category: 'credential',
     severity: 'high',
     label: 'AWS access key id',
-    regex: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA)[0-9A-Z]{16}(?![A-Za-z0-9])/g,
   }),
   p({
     kind: 'aws_secret_access_key',
@@ -53,22 +64,21 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'GitHub token',
-    regex:
-      /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251})(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,1024}|github_pat_[A-Za-z0-9_]{20,1024})/g,
   }),
   p({
     kind: 'gitlab_token',
     category: 'credential',
     severity: 'critical',
     label: 'GitLab token',
-    regex: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|ptt|oas)-[A-Za-z0-9_-]{20,64}/g,
+    regex: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|ptt|oas)-[A-Za-z0-9_-]{20,1024}/g,
   }),
   p({
     kind: 'slack_token',
     category: 'credential',
     severity: 'high',
     label: 'Slack token',
-    regex: /(?<![A-Za-z0-9])xox[abposre]-[A-Za-z0-9-]{10,250}/g,
+    regex: /(?<![A-Za-z0-9])(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,1024}/g,
   }),
   p({
     kind: 'slack_webhook',
@@ -82,21 +92,21 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'Stripe secret key',
-    regex: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,1024}/g,
   }),
   p({
     kind: 'anthropic_key',
     category: 'credential',
     severity: 'critical',
     label: 'Anthropic API key',
-    regex: /(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_-]{20,200}/g,
+    regex: /(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_-]{20,1024}/g,
   }),
   p({
     kind: 'openai_key',
     category: 'credential',
     severity: 'critical',
     label: 'OpenAI API key',
-    regex: /(?<![A-Za-z0-9])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,200}/g,
+    regex: /(?<![A-Za-z0-9])sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,1024}/g,
     validate: (secret) => /\d/.test(secret) && /[A-Za-z]/.test(secret.slice(3)),
   }),
   p({
@@ -104,7 +114,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'Google API key',
-    regex: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g,
+    regex: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35,1024}/g,
   }),
   p({
     kind: 'google_oauth_token',
@@ -118,35 +128,56 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'npm token',
-    regex: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36,1024}/g,
   }),
   p({
     kind: 'pypi_token',
     category: 'credential',
     severity: 'high',
     label: 'PyPI token',
-    regex: /(?<![A-Za-z0-9])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}/g,
+    regex: /(?<![A-Za-z0-9])pypi-[A-Za-z0-9_-]{50,1000}/g,
   }),
   p({
     kind: 'huggingface_token',
     category: 'credential',
     severity: 'high',
     label: 'Hugging Face token',
-    regex: /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,1024}/g,
   }),
   p({
     kind: 'sendgrid_key',
     category: 'credential',
     severity: 'high',
     label: 'SendGrid API key',
-    regex: /(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{16,128}\.[A-Za-z0-9_-]{16,1024}/g,
   }),
   p({
     kind: 'shopify_token',
     category: 'credential',
     severity: 'high',
     label: 'Shopify token',
-    regex: /(?<![A-Za-z0-9])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/g,
+    regex: /(?<![A-Za-z0-9])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32,1024}/g,
+  }),
+  p({
+    kind: 'digitalocean_token',
+    category: 'credential',
+    severity: 'high',
+    label: 'DigitalOcean token',
+    regex: /(?<![A-Za-z0-9])do[opr]_v1_[a-f0-9]{64,1024}/g,
+  }),
+  p({
+    kind: 'linear_key',
+    category: 'credential',
+    severity: 'high',
+    label: 'Linear API key',
+    regex: /(?<![A-Za-z0-9])lin_api_[A-Za-z0-9]{32,1024}/g,
+  }),
+  p({
+    kind: 'notion_token',
+    category: 'credential',
+    severity: 'high',
+    label: 'Notion token',
+    regex: /(?<![A-Za-z0-9])(?:ntn|secret)_[A-Za-z0-9]{40,1024}/g,
   }),
   p({
     kind: 'databricks_token',
@@ -174,7 +205,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'agent-bom API key',
-    regex: /(?<![A-Za-z0-9])abom_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
+    regex: /(?<![A-Za-z0-9])abom_[A-Za-z0-9_-]{43,1024}/g,
   }),
   p({
     kind: 'azure_storage_key',
@@ -195,7 +226,10 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'JSON Web Token',
-    regex: /(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{10,4096}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,4096}/g,
+    // The header stops before a `-eyJ`/`_eyJ`, where the guard lets a new attempt start, so attempts never reread
+    // each other's header (`eyJ-` repeated was quadratic). A payload that is not JSON (`<8+>.<8+>`) is a JWS too.
+    regex:
+      /(?<![A-Za-z0-9])eyJ(?:[A-Za-z0-9]|[_-](?!eyJ)){10,4096}\.(?:eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,4096}|[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,4096})/g,
     validate: (secret) => jwtHeaderValid(secret),
   }),
   p({
@@ -203,6 +237,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'critical',
     label: 'password in a connection string or URL',
+    byContext: true,
     regex:
       /\b(?<scheme>[a-z][a-z0-9+.:-]{1,24}):\/\/[^\s:/?#@'"<>]{1,256}:(?<s>[^\s@/'"<>]{1,256})@(?=[^\s/'"<>@])/dgi,
     validate: (secret, match) =>
@@ -215,6 +250,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'bearer token',
+    byContext: true,
     regex: /\b[Bb]earer[ \t]{1,4}(?<s>[A-Za-z0-9._~+/-]{20,4096}={0,2})/dg,
     validate: (secret) => looksRandom(secret),
   }),
@@ -223,6 +259,7 @@ export const CREDENTIAL_PATTERNS: readonly TextPattern[] = [
     category: 'credential',
     severity: 'high',
     label: 'password or secret assigned in text',
+    byContext: true,
     regex:
       /(?<![A-Za-z])(?:password|passwd|pwd|pass|secret|client_?secret|api_?key|apikey|access_?token|auth_?token|private_?key|secret_?key)["']?[ \t]{0,5}[:=][ \t]{0,5}["']?(?<s>[^\s"',;`]{8,256})/dgi,
     validate: (secret) => looksRandom(secret),
@@ -274,6 +311,13 @@ export const TEXT_PATTERNS: readonly TextPattern[] = [...CREDENTIAL_PATTERNS, ..
 
 /** Every kind the credential and PII scans know. */
 export const CREDENTIAL_KINDS: readonly string[] = CREDENTIAL_PATTERNS.map((pattern) => pattern.kind);
+/**
+ * The token formats: credentials told by their own shape (a prefix, a structure), the one list behind the
+ * runtime's detectors, the control plane's ledger scrubber and the CLI's `looksLikeSecret` (libs/redaction).
+ */
+export const TOKEN_KINDS: readonly string[] = CREDENTIAL_PATTERNS.filter((x) => !x.byContext).map(
+  (x) => x.kind,
+);
 export const PII_KINDS: readonly string[] = PII_PATTERNS.map((pattern) => pattern.kind);
 /** Kinds scanned when no `kinds` option is given (opt-in kinds, like `email`, excluded). */
 export const DEFAULT_TEXT_KINDS: readonly string[] = TEXT_PATTERNS.filter((x) => !x.optIn).map((x) => x.kind);
@@ -287,7 +331,7 @@ export interface TextMatch {
 
 /** Quick test: text without any of these can hold none of the patterns. */
 const MAYBE =
-  /AKIA|ASIA|ABIA|ACCA|AIDA|AROA|secret|gh[pousr]_|github_pat_|gl[pdro][a-z]{1,2}-|xox|hooks\.slack|_live_|_test_|sk-|AIza|ya29\.|npm_|pypi-|hf_|SG\.|shp|dapi|hv[sb]\.|:AA|abom_|AccountKey=|sig=|eyJ|:\/\/|earer|pass|pwd|key|token|PRIVATE KEY|\d{3}|[A-Z]{2}\d\d|@/i;
+  /AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|secret|gh[pousr]_|github_pat_|gl[pdro][a-z]{1,2}-|xox|xapp|hooks\.slack|_live_|_test_|sk-|AIza|ya29\.|npm_|pypi-|hf_|SG\.|shp|do[opr]_v1_|lin_api_|ntn_|dapi|hv[sb]\.|:AA|abom_|AccountKey=|sig=|eyJ|:\/\/|earer|pass|pwd|key|token|PRIVATE KEY|\d{3}|[A-Z]{2}\d\d|@/i;
 
 /**
  * Every secret in `text` for the given patterns, as non-overlapping spans in text order. Where two patterns
@@ -328,9 +372,18 @@ function firstEndingAfter(spans: readonly TextMatch[], position: number): number
   return low;
 }
 
+const DEFAULT_PATTERNS = TEXT_PATTERNS.filter((pattern) => !pattern.optIn);
+/** Patterns per `kinds` array: callers that scan often (the ledger's scrubber) pass one constant array. */
+const chosen = new WeakMap<readonly string[], readonly TextPattern[]>();
+
 /** The patterns of the given kinds (unknown kinds are ignored), or the default set. */
 export function patternsFor(kinds: readonly string[] | undefined): readonly TextPattern[] {
-  if (!kinds) return TEXT_PATTERNS.filter((pattern) => !pattern.optIn);
-  const wanted = new Set(kinds);
-  return TEXT_PATTERNS.filter((pattern) => wanted.has(pattern.kind));
+  if (!kinds) return DEFAULT_PATTERNS;
+  let patterns = chosen.get(kinds);
+  if (!patterns) {
+    const wanted = new Set(kinds);
+    patterns = TEXT_PATTERNS.filter((pattern) => wanted.has(pattern.kind));
+    chosen.set(kinds, patterns);
+  }
+  return patterns;
 }

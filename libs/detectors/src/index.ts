@@ -14,9 +14,9 @@ export type { Severity, Category, Finding, ScanOptions, ScanResult } from './typ
 export { DETECTOR_LIMITS } from './limits.js';
 export { ARGUMENT_KINDS } from './arguments.js';
 export type { ArgumentKind } from './arguments.js';
-export { CREDENTIAL_KINDS, PII_KINDS, DEFAULT_TEXT_KINDS } from './credentials.js';
+export { CREDENTIAL_KINDS, PII_KINDS, DEFAULT_TEXT_KINDS, TOKEN_KINDS } from './credentials.js';
 export { scanArguments, scanCredentials, redactCredentials, redactText } from './scan.js';
 export { redactJson, stringEnd } from './redact-json.js';
 export type { RedactJsonResult } from './redact-json.js';
 export { formatPath } from './json-path.js';
-export { luhnValid, ibanValid } from './validators.js';
+export { entropyBitsPerChar, luhnValid, ibanValid } from './validators.js';

@@ -44,14 +44,22 @@ export function scanCredentials(value: unknown, options: ScanOptions = {}): Scan
   return result(findings, outcome);
 }
 
-/** `text` with every credential and personal-data match replaced by `[REDACTED:<kind>]`. */
+/**
+ * `text` with every credential and personal-data match replaced by `[REDACTED:<kind>]`, or by what `marker`
+ * makes of the kind (the ledger's scrubber writes `[redacted:<kind>]`). `kinds` lists each kind found once, in
+ * text order.
+ */
 export function redactText(
   text: string,
-  options: Pick<ScanOptions, 'kinds'> = {},
+  options: Pick<ScanOptions, 'kinds'> & { marker?: (kind: string) => string } = {},
 ): { text: string; count: number; kinds: string[] } {
   const matches = findTextMatches(text, patternsFor(options.kinds));
   if (matches.length === 0) return { text, count: 0, kinds: [] };
-  return { text: applyRedactions(text, matches), count: matches.length, kinds: kindsOf(matches) };
+  return {
+    text: applyRedactions(text, matches, options.marker),
+    count: matches.length,
+    kinds: kindsOf(matches),
+  };
 }
 
 /**
@@ -97,11 +105,12 @@ export function redactCredentials<T>(
 export function applyRedactions(
   text: string,
   matches: readonly { start: number; end: number; pattern: TextPattern }[],
+  marker: (kind: string) => string = (kind) => `[REDACTED:${kind}]`,
 ): string {
   let out = '';
   let at = 0;
   for (const match of matches) {
-    out += text.slice(at, match.start) + `[REDACTED:${match.pattern.kind}]`;
+    out += text.slice(at, match.start) + marker(match.pattern.kind);
     at = match.end;
   }
   return out + text.slice(at);

@@ -70,12 +70,17 @@ export function looksRandom(value: string): boolean {
     Number(/\d/.test(value)) +
     Number(/[^A-Za-z0-9]/.test(value));
   if (classes < 2) return false;
+  return entropyBitsPerChar(value) >= 2.5;
+}
+
+/** Shannon entropy of the text's characters, in bits per character. */
+export function entropyBitsPerChar(text: string): number {
   const counts = new Map<string, number>();
-  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
-  let entropy = 0;
+  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bits = 0;
   for (const count of counts.values()) {
-    const p = count / value.length;
-    entropy -= p * Math.log2(p);
+    const p = count / text.length;
+    bits -= p * Math.log2(p);
   }
-  return entropy >= 2.5;
+  return bits;
 }

@@ -1,3 +1,5 @@
+import { entropyBitsPerChar, scanCredentials, TOKEN_KINDS } from '../../detectors/src/index.js';
+
 /**
  * Which names and values carry credentials.
  *
@@ -245,62 +247,23 @@ export function isCredentialName(name: string): boolean {
   return words[last - 1] !== 'public';
 }
 
-/**
- * Formats of well-known credentials, each with the kind a redaction names (`[redacted:<kind>]`): the one table
- * behind both {@link looksLikeSecret} (the CLI's values) and `scrubSecrets` (the control plane's free text).
- * Global and linear-time; a match spans the whole secret (a PEM key up to its END line), so it can be replaced.
- */
-export const SECRET_FORMATS: ReadonlyArray<readonly [kind: string, pattern: RegExp]> = [
-  ['private_key', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g],
-  ['agent_bom_key', /abom_[A-Za-z0-9_-]{16,}/g],
-  ['aws_access_key', /(?<![A-Za-z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}(?![A-Za-z0-9])/g],
-  ['github_token', /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})/g],
-  ['gitlab_token', /(?<![A-Za-z0-9])glpat-[A-Za-z0-9_-]{20,}/g],
-  ['slack_token', /(?<![A-Za-z0-9])(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}/g],
-  ['api_key', /(?<![A-Za-z0-9])sk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{20,}/g], // OpenAI, Anthropic
-  ['google_api_key', /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}/g],
-  ['google_oauth_token', /(?<![A-Za-z0-9])ya29\.[0-9A-Za-z_-]{20,}/g],
-  ['npm_token', /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}/g],
-  ['pypi_token', /(?<![A-Za-z0-9])pypi-[A-Za-z0-9_-]{50,}/g],
-  ['stripe_key', /(?<![A-Za-z0-9])[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}/g],
-  ['sendgrid_key', /(?<![A-Za-z0-9])SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g],
-  ['huggingface_token', /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}/g],
-  ['shopify_token', /(?<![A-Za-z0-9])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}/g],
-  ['digitalocean_token', /(?<![A-Za-z0-9])dop_v1_[a-f0-9]{64}/g],
-  ['linear_key', /(?<![A-Za-z0-9])lin_api_[A-Za-z0-9]{32,}/g],
-  ['notion_token', /(?<![A-Za-z0-9])(?:ntn|secret)_[A-Za-z0-9]{40,}/g],
-  [
-    'jwt',
-    /(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{5,}\.(?:eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*|[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g,
-  ],
-];
-
 /** An Authorization value in a config value (`Token` too: free text says "token budget", configs do not). */
 const AUTHORIZATION_VALUE = /\b(?:Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/i;
 
+/**
+ * A token format anywhere in the text: the runtime detectors' own list ({@link TOKEN_KINDS}, libs/detectors),
+ * the one the proxy and gateway redact answers with and the ledger scrubs with. A password in a URL is not
+ * counted here: `sanitizeUrl` removes it and keeps the rest of the URL.
+ */
 function hasKnownFormat(text: string): boolean {
   return (
     AUTHORIZATION_VALUE.test(text) ||
-    SECRET_FORMATS.some(([, pattern]) => {
-      pattern.lastIndex = 0;
-      return pattern.test(text);
-    })
+    scanCredentials(text, { kinds: TOKEN_KINDS, maxFindings: 1 }).findings.length > 0
   );
 }
 
 /** A value that refers to a secret held elsewhere rather than holding one: `${GITHUB_TOKEN}`, `{{key}}`, `<your key>`. */
 const PLACEHOLDER = /^(?:\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|<[^>]*>)$/;
-
-function entropyBitsPerChar(text: string): number {
-  const counts = new Map<string, number>();
-  for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
-  let bits = 0;
-  for (const count of counts.values()) {
-    const p = count / text.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
 
 /**
  * A long random-looking run of letters and digits: at least 24 alphanumerics mixing letters and digits with
@@ -317,8 +280,9 @@ function hasHighEntropyRun(value: string): boolean {
 }
 
 /**
- * Whether a value looks like a secret: a known credential format anywhere in it (GitHub, OpenAI, Slack, AWS,
- * Google, Stripe, JWTs, PEM private keys, `Bearer …`), or a long high-entropy run. Placeholders such as
+ * Whether a value looks like a secret: a known token format anywhere in it (the detectors' list: GitHub, OpenAI,
+ * Slack, AWS, Google, Stripe, JWTs, PEM private keys, …), an Authorization value (`Bearer …`), or a long
+ * high-entropy run. Placeholders such as
  * `${TOKEN}` are references, not secrets. Biased toward "yes": a false positive only hides a value.
  */
 export function looksLikeSecret(value: string): boolean {

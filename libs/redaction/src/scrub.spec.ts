@@ -5,17 +5,17 @@ import { scrubSecrets } from './scrub.js';
 describe('scrubSecrets', () => {
   it.each([
     ['an agent-bom key', `key abom_${'A'.repeat(43)} leaked`, 'agent_bom_key'],
-    ['an AWS access key id', 'AKIAIOSFODNN7EXAMPLE in args', 'aws_access_key'],
+    ['an AWS access key id', 'AKIAIOSFODNN7EXAMPLE in args', 'aws_access_key_id'],
     ['a GitHub token', `ghp_${'a'.repeat(36)}`, 'github_token'],
     ['a Slack token', 'xoxb-123456789012-abcdefghij', 'slack_token'],
-    ['an API key', `sk-ant-${'b'.repeat(40)}`, 'api_key'],
+    ['an API key', `sk-ant-${'b'.repeat(40)}`, 'anthropic_key'],
     [
       'a JWT',
       'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
       'jwt',
     ],
     ['a bearer header', 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz', 'bearer_token'],
-    ['a password assignment', 'connect with password=hunter2hunter2', 'credential'],
+    ['a password assignment', 'connect with password=hunter2hunter2', 'password_assignment'],
     [
       'a private key',
       '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----',
@@ -46,7 +46,7 @@ describe('scrubSecrets', () => {
     `xapp-1-${'j'.repeat(20)}`,
     `github_pat_${'k'.repeat(22)}`,
     'AROAIOSFODNN7EXAMPLE',
-  ])('redacts %s, as every credential format the CLI knows (looksLikeSecret)', (secret) => {
+  ])('redacts %s, as every token format the detectors and looksLikeSecret know', (secret) => {
     expect(looksLikeSecret(secret)).toBe(true);
     const { text, kinds } = scrubSecrets(`reason quoted ${secret} by accident`);
     expect(kinds).toHaveLength(1);
@@ -56,21 +56,21 @@ describe('scrubSecrets', () => {
   it.each([
     [`delete_ghp_${'a'.repeat(36)}`, 'github_token'],
     [`ghp_${'a'.repeat(36)}_backup`, 'github_token'],
-    [`run_sk-proj-${'b'.repeat(30)}`, 'api_key'],
+    [`run_sk-proj-${'b1'.repeat(15)}`, 'openai_key'],
     [`x_npm_${'d'.repeat(36)}`, 'npm_token'],
-    ['key_AKIAIOSFODNN7EXAMPLE_old', 'aws_access_key'],
+    ['key_AKIAIOSFODNN7EXAMPLE_old', 'aws_access_key_id'],
     [`tool_xoxb-123456789012-abcdefghij`, 'slack_token'],
   ])('redacts a token glued to a word by "_": %s', (text, kind) => {
     const { text: out, kinds } = scrubSecrets(`tool ${text} denied`);
     expect(kinds).toContain(kind);
-    expect(out).not.toMatch(/a{36}|b{30}|d{36}|IOSFODNN7EXAMPLE|abcdefghij/);
+    expect(out).not.toMatch(/a{36}|(?:b1){15}|d{36}|IOSFODNN7EXAMPLE|abcdefghij/);
   });
 
   it('keeps the words around a secret, and the scheme of an Authorization value', () => {
     expect(scrubSecrets('denied: Bearer abcdefghijklmnopqrstu sent to fs').text).toBe(
       'denied: Bearer [redacted:bearer_token] sent to fs',
     );
-    expect(scrubSecrets('token: "abcdef123456"').text).toBe('token: "[redacted:credential]"');
+    expect(scrubSecrets('token: "abcdef123456"').text).toBe('token: "[redacted:password_assignment]"');
   });
 
   it('leaves ordinary text alone', () => {

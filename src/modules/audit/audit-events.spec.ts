@@ -49,7 +49,7 @@ describe('runtimeEvent', () => {
       0,
       now,
     );
-    expect(event.reason).toBe('saw [redacted:aws_access_key]');
+    expect(event.reason).toBe('saw [redacted:aws_access_key_id]');
     expect(event.redactions).toEqual(['reason']);
   });
 

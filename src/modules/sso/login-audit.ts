@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuditDetailValue } from '../../../libs/contracts/src/index.js';
+import { WindowCap } from '../../../libs/runtime/src/audit/window-cap.js';
 import type { AuthMethod, Principal } from '../../core/auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
 
@@ -14,7 +15,8 @@ const REFUSALS_PER_MINUTE = 60;
 @Injectable()
 export class LoginAudit {
   private readonly logger = new Logger('LoginAudit');
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  /** Refusals over the cap are only logged (no summary event): the log line above says each one. */
+  private readonly cap = new WindowCap({ perWindow: REFUSALS_PER_MINUTE });
 
   constructor(private readonly audit: AuditService) {}
 
@@ -26,7 +28,7 @@ export class LoginAudit {
   ): Promise<void> {
     const error = typeof context.error === 'string' ? `: ${context.error}` : '';
     this.logger.warn(`login refused: ${method} ${reason}${tenantId ? ` (tenant ${tenantId})` : ''}${error}`);
-    if (!tenantId || !this.admit(tenantId)) return;
+    if (!tenantId || !this.cap.admit(tenantId).admitted) return;
     const actor: Principal = {
       tenantId,
       role: 'viewer',
@@ -43,17 +45,5 @@ export class LoginAudit {
     } catch (error) {
       this.logger.warn(`could not audit a refused login: ${String(error)}`);
     }
-  }
-
-  private admit(tenantId: string): boolean {
-    const now = Date.now();
-    const window = this.windows.get(tenantId);
-    if (!window || now - window.start >= 60_000) {
-      if (this.windows.size > 10_000) this.windows.clear();
-      this.windows.set(tenantId, { start: now, count: 1 });
-      return true;
-    }
-    window.count += 1;
-    return window.count <= REFUSALS_PER_MINUTE;
   }
 }

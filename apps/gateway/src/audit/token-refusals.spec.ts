@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import pino from 'pino';
 import type { GatewayAuditEvent } from './audit-sink.js';
 import { TokenRefusals } from './token-refusals.js';
@@ -46,6 +46,22 @@ describe('TokenRefusals', () => {
     expect(events).toHaveLength(5);
     expect(events[3]).toMatchObject({ type: 'request.refused', decision: 'deny', count: 7 });
     expect(events[4].reason).toBe('access token refused: expired');
+  });
+
+  it('writes the summary when the minute ends, without waiting for another refusal', () => {
+    jest.useFakeTimers();
+    try {
+      const { refusals, ledgers } = setup(1);
+      for (let i = 0; i < 4; i++) refusals.refused({ reason: 'expired', tenant: 'tenant-a' });
+      jest.advanceTimersByTime(59_999);
+      expect(ledgers.get('tenant-a')).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      expect(ledgers.get('tenant-a')!.map((e) => e.count)).toEqual([undefined, 3]);
+      refusals.close();
+      expect(ledgers.get('tenant-a')).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('close() writes a pending summary', () => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { auditText, buildEvent, type AuditFile } from '../../../../libs/runtime/src/index.js';
+import { auditText, buildEvent, WindowCap, type AuditFile } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from './audit-sink.js';
 
 /** One refused access token, as the authenticator tells it: never the token or any part of it. */
@@ -17,16 +17,8 @@ export interface TokenRefusal {
   agent?: string;
 }
 
-const WINDOW_MS = 60_000;
 /** The key of the refusals that no tenant can be trusted with (unknown issuer, no served tenant). */
 const UNATTRIBUTED = '';
-
-interface Window {
-  start: number;
-  recorded: number;
-  suppressed: number;
-  timer?: NodeJS.Timeout;
-}
 
 /**
  * Audits refused OIDC access tokens at the gateway edge. Guarantees:
@@ -37,11 +29,14 @@ interface Window {
  * - at most `perMinute` refusals per tenant (and per the unattributed bucket) per minute are recorded one by one;
  *   the rest are counted and recorded as one summary event with `count` when the minute ends, so an attacker
  *   spraying tokens cannot flood a ledger (repeats of one token are already answered from the authenticator's
- *   negative cache and never get here);
+ *   negative cache and never get here); the summary is written when the minute ends, by a timer, and the
+ *   counting is libs/runtime's {@link WindowCap} (at most 10,000 windows held);
  * - every refusal is logged once (`access token refused: <reason>`), with the issuer cleaned and bounded.
  */
 export class TokenRefusals {
-  private readonly windows = new Map<string, Window>();
+  private readonly cap: WindowCap;
+  /** One timer per window with refusals over the cap, to write its summary when the minute ends. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly options: {
@@ -52,7 +47,13 @@ export class TokenRefusals {
       now?: () => number;
     },
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.cap = new WindowCap({
+      perWindow: options.perMinute,
+      now: options.now,
+      onSummary: (key, count) => this.summarise(key, count),
+    });
+  }
 
   refused(refusal: TokenRefusal): void {
     const issuer = refusal.issuer ? auditText(refusal.issuer, 200) : undefined;
@@ -74,8 +75,7 @@ export class TokenRefusals {
 
   /** Writes the pending summaries now (shutdown). */
   close(): void {
-    for (const [key, window] of this.windows) this.summarise(key, window);
-    this.windows.clear();
+    this.cap.close();
   }
 
   private write(key: string, event: GatewayAuditEvent, issuer?: string): void {
@@ -90,43 +90,23 @@ export class TokenRefusals {
   }
 
   private admit(key: string): boolean {
-    const now = this.options.now?.() ?? Date.now();
-    let window = this.windows.get(key);
-    if (window && now - window.start >= WINDOW_MS) {
-      this.summarise(key, window);
-      window = undefined;
-    }
-    if (!window) {
-      if (this.windows.size >= 10_000) this.close();
-      window = { start: now, recorded: 0, suppressed: 0 };
-      this.windows.set(key, window);
-    }
-    if (window.recorded < this.options.perMinute) {
-      window.recorded += 1;
-      return true;
-    }
-    window.suppressed += 1;
-    if (!window.timer) {
-      const current = window;
-      current.timer = setTimeout(
-        () => {
-          if (this.windows.get(key) === current) this.windows.delete(key);
-          this.summarise(key, current);
-        },
-        Math.max(0, current.start + WINDOW_MS - now),
-      );
-      current.timer.unref();
+    const admission = this.cap.admit(key);
+    if (admission.admitted) return true;
+    if (!this.timers.has(key)) {
+      const timer = setTimeout(() => {
+        this.timers.delete(key);
+        this.cap.end(key, admission.windowStart);
+      }, admission.endsInMs);
+      timer.unref();
+      this.timers.set(key, timer);
     }
     return false;
   }
 
   /** One event for the refusals of a window that were over the cap. */
-  private summarise(key: string, window: Window): void {
-    if (window.timer) clearTimeout(window.timer);
-    window.timer = undefined;
-    if (!window.suppressed) return;
-    const count = window.suppressed;
-    window.suppressed = 0;
+  private summarise(key: string, count: number): void {
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
     this.write(key, {
       type: 'request.refused',
       decision: 'deny',

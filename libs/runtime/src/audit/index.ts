@@ -10,3 +10,5 @@ export type { AuditLog, AuditPusherOptions, AuditStats, AuditTransport } from '.
 export { AUDIT_FILE_DEFAULTS, AuditFile, auditFileConfig, parseSize } from './audit-file.js';
 export type { AuditFileFlags, AuditFileOptions } from './audit-file.js';
 export { AuditRecorder, CallRecord, PendingCalls, outcomeOfAnswer } from './recorder.js';
+export { WindowCap } from './window-cap.js';
+export type { Admission, WindowCapOptions } from './window-cap.js';

@@ -130,7 +130,7 @@ export class AuditEventDto implements RuntimeAuditEvent {
   @Matches(FINGERPRINT_PATTERN, { message: 'tool_fingerprint must be sha256:<64 hex digits>' })
   tool_fingerprint?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['aws_access_key'] })
+  @ApiPropertyOptional({ type: [String], example: ['aws_access_key_id'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(AUDIT_LIMITS.detectorsPerEvent)
