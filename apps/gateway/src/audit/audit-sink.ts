@@ -20,6 +20,8 @@ export type GatewayAuditEvent = AuditFields;
 export class AuditSink {
   private readonly pusher: AuditPusher;
   private readonly recorder: AuditRecorder;
+  /** Whether anything takes a plain allowed call's event: the audit file or the control plane. */
+  private readonly keepsAllowedCalls: boolean;
 
   constructor(
     readonly tenant: string,
@@ -28,6 +30,7 @@ export class AuditSink {
     logger: Logger,
     file?: AuditFile,
   ) {
+    this.keepsAllowedCalls = link !== undefined || file !== undefined;
     const log: AuditLog = {
       info: (message, fields) => logger.info({ tenant, ...fields }, message),
       warn: (message, fields) => logger.warn({ tenant, ...fields }, message),
@@ -68,6 +71,9 @@ export class AuditSink {
   }
 
   record(event: GatewayAuditEvent): void {
+    // An allowed call's event goes only to the audit file and the control plane (it is not logged): with neither,
+    // it is counted and never built (a UUID, the text cleaning and the pusher per relayed call).
+    if (!this.keepsAllowedCalls && event.type === 'tool_call.allowed') return this.pusher.countUnbuilt();
     this.recorder.record(event);
   }
 

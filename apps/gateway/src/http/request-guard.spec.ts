@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalizeRequestTarget } from './request-guard.js';
+import { foreignRequest, normalizeRequestTarget, originPolicy } from './request-guard.js';
 
 describe('normalizeRequestTarget', () => {
   // Plain paths take a shortcut past the URL parser; every row is what the parser alone gave.
@@ -28,5 +28,27 @@ describe('normalizeRequestTarget', () => {
     ['', '/'],
   ])('%j is %j', (raw, normalized) => {
     expect(normalizeRequestTarget(raw)).toBe(normalized);
+  });
+});
+
+describe('foreignRequest on a loopback-bound gateway', () => {
+  const policy = originPolicy('127.0.0.1', []);
+  // Loopback Host values are remembered; the memo never turns a foreign Host (or a foreign Origin) into an answer.
+  it.each([1, 2])('answers the same way the %dth time a Host is seen', () => {
+    expect(foreignRequest({ host: '127.0.0.1:8080' }, policy)).toBeUndefined();
+    expect(foreignRequest({ host: 'LOCALHOST:8080' }, policy)).toBeUndefined();
+    expect(foreignRequest({ host: '[::1]:8080' }, policy)).toBeUndefined();
+    expect(foreignRequest({ host: 'evil.example:8080' }, policy)).toMatch(/not a loopback name/);
+    expect(foreignRequest({ host: '127.0.0.1.evil.example' }, policy)).toMatch(/not a loopback name/);
+    expect(foreignRequest({}, policy)).toMatch(/not a loopback name/);
+    expect(foreignRequest({ host: '127.0.0.1:8080', origin: 'https://evil.example' }, policy)).toMatch(
+      /Origin "https:\/\/evil.example" is not allowed/,
+    );
+  });
+
+  it('keeps answering once more Host values than the memo holds were seen', () => {
+    for (let port = 1; port <= 200; port++)
+      expect(foreignRequest({ host: `127.0.0.1:${port}` }, policy)).toBeUndefined();
+    expect(foreignRequest({ host: 'evil.example' }, policy)).toMatch(/not a loopback name/);
   });
 });

@@ -65,14 +65,22 @@ export function foreignRequest(headers: IncomingHttpHeaders, policy: OriginPolic
     return `Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed (see --allowed-origin)`;
   }
   if (policy.loopbackOnly) {
-    const host = (headers.host ?? '').toLowerCase();
+    const raw = headers.host ?? '';
+    // Clients send the same Host on every request: a known one is answered from the memo.
+    if (LOOPBACK_HOSTS.has(raw)) return undefined;
+    const host = raw.toLowerCase();
     const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
     if (!name || !isLoopbackHost(name)) {
       return `Host ${JSON.stringify(host.slice(0, 200))} is not a loopback name: this gateway is bound to loopback`;
     }
+    if (LOOPBACK_HOSTS.size >= 64) LOOPBACK_HOSTS.clear();
+    LOOPBACK_HOSTS.add(raw);
   }
   return undefined;
 }
+
+/** Host header values already found to name loopback (bounded: a client cycling names only refills it). */
+const LOOPBACK_HOSTS = new Set<string>();
 
 function isLoopbackOrigin(origin: string): boolean {
   try {

@@ -138,8 +138,8 @@ export function forwardedHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = { traceparent: traceparentOf(trace) };
   if (trace.tracestate) out.tracestate = trace.tracestate;
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') continue;
+  // `for…in` over Node's plain header object (nothing enumerable inherited): no array of pairs per request.
+  for (const name in headers) {
     if (
       name === 'mcp-protocol-version' ||
       name === 'mcp-method' ||
@@ -147,7 +147,8 @@ export function forwardedHeaders(
       name === 'last-event-id' ||
       name.startsWith('mcp-param-')
     ) {
-      out[name] = value;
+      const value = headers[name];
+      if (typeof value === 'string') out[name] = value;
     }
   }
   return out;

@@ -88,17 +88,17 @@ export function registerStreamableRoutes(
     if (upstream.transport === 'sse')
       return relayToSseUpstream(deps, bridges, request, reply, upstream, binding, verdict, bridge);
 
+    // One header object, filled in place (forwardedHeaders never holds the three names set here).
+    const headers = forwardedHeaders(request.headers, verdict.trace);
+    headers['content-type'] = 'application/json';
+    headers.accept = header(request, 'accept') ?? 'application/json, text/event-stream';
+    if (claims) headers['mcp-session-id'] = claims.upstreamSessionId;
     const started = process.hrtime.bigint();
     let response: Dispatcher.ResponseData;
     try {
       response = await deps.upstreams.request(upstream, {
         method: 'POST',
-        headers: {
-          ...forwardedHeaders(request.headers, verdict.trace),
-          'content-type': 'application/json',
-          accept: header(request, 'accept') ?? 'application/json, text/event-stream',
-          ...(claims ? { 'mcp-session-id': claims.upstreamSessionId } : {}),
-        },
+        headers,
         body:
           verdict.message.kind === 'request' ? verdict.message.text : JSON.stringify(verdict.message.message),
       });
