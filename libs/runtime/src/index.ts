@@ -51,6 +51,7 @@ export type { FrameShape, Span } from './jsonrpc-shape.js';
 export { continueTrace, newTrace, parseTraceparent, traceparentOf } from './trace.js';
 export type { TraceContext } from './trace.js';
 export { ReplayGuard } from './replay.js';
+export type { DeferredPayload, ReplayPayload } from './replay.js';
 export { ToolRegistry, compareTools, toolFingerprint } from './tools.js';
 export type { DriftChange, DriftKind } from './tools.js';
 export { ToolBaselineStore } from './tool-baseline.js';
@@ -60,6 +61,7 @@ export {
   driftLine,
   listAllTools,
   replayExempt,
+  messagePayload,
   replayPayload,
   replayStep,
   shortToolName,

@@ -7,8 +7,9 @@ import {
   listAllTools,
   newTrace,
   parseTraceparent,
+  messagePayload,
   type ReplayGuard,
-  replayPayload,
+  type ReplayPayload,
   replayStep,
   toolCallShapeError,
   type ToolRegistry,
@@ -94,8 +95,9 @@ export class RequestPipeline {
         refusal('invalid_request', `id ${request.rawId.slice(0, 64)} is already in flight`),
       );
     }
-    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered (libs/runtime).
-    const payload = replayPayload(request.method, params, request.text);
+    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered (libs/runtime). The
+    // fingerprint is computed only if the same id comes again inside the window.
+    const payload = messagePayload(request.method, params, request.text);
     const replayed = replayStep(this.replay, key, payload);
     if (replayed) {
       const refused = refusal(replayed.code, replayed.message, { trace_id: trace.traceId });
@@ -146,7 +148,7 @@ export class RequestPipeline {
   private afterListing(
     request: ClientRequest,
     trace: TraceContext,
-    payload: string,
+    payload: ReplayPayload,
     tool: string | undefined,
     args: unknown,
   ): RequestOutcome {
@@ -218,7 +220,7 @@ export class RequestPipeline {
   private forward(
     request: ClientRequest,
     trace: TraceContext,
-    payload: string,
+    payload: ReplayPayload,
     tool?: string,
     argumentFingerprint?: string,
     audit?: EventFacts,
