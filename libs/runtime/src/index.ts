@@ -46,7 +46,7 @@ export type {
   JsonRpcResponse,
   Parsed,
 } from './jsonrpc.js';
-export { scanShape, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
+export { scanShape, traceparentInsertion, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
 export type { FrameShape, Span } from './jsonrpc-shape.js';
 export { continueTrace, newTrace, parseTraceparent, traceparentOf } from './trace.js';
 export type { TraceContext } from './trace.js';

@@ -15,8 +15,8 @@ import {
   type ToolRegistry,
   type TraceContext,
   unlistableTool,
+  traceparentInsertion,
   withoutMeta,
-  withTraceparent,
 } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { EventFacts } from '../audit/events.js';
@@ -228,8 +228,8 @@ export class RequestPipeline {
     if (payload !== '') this.replay.remember(idKey(request.id), payload);
     let frame = request.raw;
     if (trace.generated) {
-      const spliced = withTraceparent(request.text, request.shape, trace.traceparent);
-      if (spliced !== undefined) frame = Buffer.from(`${spliced}\n`);
+      const edit = traceparentInsertion(request.shape, trace.traceparent);
+      if (edit) frame = spliced(request, edit.at, edit.insert);
     }
     const params = request.params;
     return {
@@ -309,6 +309,19 @@ export class RequestPipeline {
       client: this.session.clientName,
     });
   }
+}
+
+/**
+ * The request's bytes with `insert` put before text position `at`. In an ASCII frame (as many bytes as
+ * characters, newline aside) text positions are byte positions: the bytes are copied around the insertion
+ * instead of encoding the whole text again.
+ */
+function spliced(request: ClientRequest, at: number, insert: string): Buffer {
+  const { raw, text } = request;
+  if (raw[raw.length - 1] !== 0x0a || raw.length - 1 !== text.length)
+    return Buffer.from(`${text.slice(0, at)}${insert}${text.slice(at)}\n`);
+  const added = Buffer.from(insert);
+  return Buffer.concat([raw.subarray(0, at), added, raw.subarray(at)], raw.length + added.length);
 }
 
 function toolName(request: ClientRequest): string | undefined {
