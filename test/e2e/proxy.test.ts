@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { scanShape, withTraceparent } from '../../libs/runtime/src/index.js';
 import { CLI, waitFor } from '../helpers/processes.js';
 import { startStdio, type StdioDriver } from '../helpers/stdio-driver.js';
 
@@ -280,6 +281,36 @@ describe('the wire, seen raw', () => {
     const answer = await driver.response('byte-1');
     expect(answer.result!.content![0].text).toBe(line);
   }, 30_000);
+
+  it.each([
+    [
+      'an ASCII frame with odd spacing',
+      '{ "jsonrpc" : "2.0" , "id" : "splice-1" , "method" : "tools/call" , "params" : { "name" : "raw" , "arguments" : { "n" : 1.50e2 } } }',
+    ],
+    [
+      'a frame with multi-byte characters',
+      '{"jsonrpc":"2.0","id":"splice-2","method":"tools/call","params":{"name":"raw","arguments":{"text":"café 😀 ünï"}}}',
+    ],
+    [
+      'a frame with an empty _meta',
+      '{"jsonrpc":"2.0","id":"splice-3","method":"tools/call","params":{"_meta":{},"name":"raw","arguments":{"a":"b"}}}',
+    ],
+    [
+      'a frame whose _meta has other members',
+      '{"jsonrpc":"2.0","id":"splice-4","method":"tools/call","params":{"name":"raw","_meta":{"progressToken":"é1"}}}',
+    ],
+  ])(
+    'splices a missing traceparent into %s and changes no other byte',
+    async (_what, line) => {
+      driver.send(line + '\n');
+      const id = (JSON.parse(line) as { id: string }).id;
+      const received = (await driver.response(id)).result!.content![0].text!;
+      const traceparent = /"traceparent":"(00-[0-9a-f]{32}-[0-9a-f]{16}-01)"/.exec(received)?.[1];
+      expect(traceparent).toBeDefined();
+      expect(received).toBe(withTraceparent(line, scanShape(line), traceparent!));
+    },
+    30_000,
+  );
 });
 
 describe('declared tools, drift and rate limits', () => {

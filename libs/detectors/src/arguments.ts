@@ -1,7 +1,8 @@
 // The policy library already reads secret locations the way a shell or file API would (percent-decoding,
 // quotes, backslashes, `..`, globs); reusing it keeps "secret path" meaning one thing in rules and detectors.
 import { findSecretPath, percentDecode } from '../../policy/src/secret-paths.js';
-import { CREDENTIAL_PATTERNS, findTextMatches } from './credentials.js';
+import { CREDENTIAL_PATTERNS } from './credentials.js';
+import { findMatches } from './prefilter.js';
 import type { Finding, Severity } from './types.js';
 
 /** Kinds reported by the argument scan. */
@@ -169,7 +170,7 @@ function exfiltration(text: string, report: Report): void {
       }
     }
   }
-  const credentials = findTextMatches(text, CREDENTIAL_PATTERNS);
+  const credentials = findMatches(text, CREDENTIAL_PATTERNS);
   if (credentials.length > 0) {
     const labels = [...new Set(credentials.map((m) => m.pattern.label))].slice(0, 3).join(', ');
     report('exfiltration', 'high', `arguments carry a credential (${labels})`);

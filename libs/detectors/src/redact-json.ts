@@ -1,6 +1,6 @@
-import { findTextMatches, patternsFor } from './credentials.js';
 import { formatPath, type Segment } from './json-path.js';
 import { DETECTOR_LIMITS } from './limits.js';
+import { findMatches, mayMatch, patternsOf } from './prefilter.js';
 import { addFindings, applyRedactions } from './scan.js';
 import type { Finding, ScanOptions } from './types.js';
 
@@ -22,9 +22,11 @@ export interface RedactJsonResult {
  * linear in the text, so nesting depth costs nothing.
  */
 export function redactJson(text: string, options: ScanOptions = {}): RedactJsonResult {
-  const patterns = patternsFor(options.kinds);
+  const patterns = patternsOf(options.kinds);
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
   const findings: Finding[] = [];
+  // Without escapes every string value is a substring of the text: no anchor in the text, no match in any value.
+  if (!text.includes('\\') && !mayMatch(text, patterns)) return { text, findings, count: 0 };
   const pieces: string[] = [];
   let copiedTo = 0;
   let count = 0;
@@ -52,7 +54,7 @@ export function redactJson(text: string, options: ScanOptions = {}): RedactJsonR
       if (isKey) {
         keys[top] = value;
       } else {
-        const matches = findTextMatches(value, patterns);
+        const matches = findMatches(value, patterns);
         if (matches.length > 0) {
           count += matches.length;
           addFindings(findings, matches, pathOf(), max);

@@ -1,7 +1,8 @@
 import { argumentFinding, ARGUMENT_KINDS, detectInArgument } from './arguments.js';
-import { findTextMatches, patternsFor, type TextPattern } from './credentials.js';
+import type { TextPattern } from './credentials.js';
 import { formatPath } from './json-path.js';
 import { DETECTOR_LIMITS } from './limits.js';
+import { findMatches, patternsOf } from './prefilter.js';
 import type { Finding, ScanOptions, ScanResult } from './types.js';
 import { walkStrings } from './walk.js';
 
@@ -33,11 +34,11 @@ export function scanArguments(value: unknown, options: ScanOptions = {}): ScanRe
  * and personal data (card numbers that pass Luhn, US SSNs, IBANs that pass mod-97; emails on request).
  */
 export function scanCredentials(value: unknown, options: ScanOptions = {}): ScanResult {
-  const patterns = patternsFor(options.kinds);
+  const patterns = patternsOf(options.kinds);
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
   const findings: Finding[] = [];
   const outcome = walkStrings(value, (text, _key, segments) => {
-    const matches = findTextMatches(text, patterns);
+    const matches = findMatches(text, patterns);
     if (matches.length > 0) addFindings(findings, matches, formatPath(segments), max);
     return findings.length < max;
   });
@@ -53,7 +54,7 @@ export function redactText(
   text: string,
   options: Pick<ScanOptions, 'kinds'> & { marker?: (kind: string) => string } = {},
 ): { text: string; count: number; kinds: string[] } {
-  const matches = findTextMatches(text, patternsFor(options.kinds));
+  const matches = findMatches(text, patternsOf(options.kinds));
   if (matches.length === 0) return { text, count: 0, kinds: [] };
   return {
     text: applyRedactions(text, matches, options.marker),
@@ -71,13 +72,13 @@ export function redactCredentials<T>(
   value: T,
   options: ScanOptions = {},
 ): { value: T; findings: Finding[]; count: number; complete: boolean } {
-  const patterns = patternsFor(options.kinds);
+  const patterns = patternsOf(options.kinds);
   const findings: Finding[] = [];
   let count = 0;
   let complete = true;
   const copy = (node: unknown, segments: (string | number)[]): unknown => {
     if (typeof node === 'string') {
-      const matches = findTextMatches(node, patterns);
+      const matches = findMatches(node, patterns);
       if (matches.length === 0) return node;
       count += matches.length;
       addFindings(

@@ -46,11 +46,12 @@ export type {
   JsonRpcResponse,
   Parsed,
 } from './jsonrpc.js';
-export { scanShape, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
+export { scanShape, traceparentInsertion, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
 export type { FrameShape, Span } from './jsonrpc-shape.js';
 export { continueTrace, newTrace, parseTraceparent, traceparentOf } from './trace.js';
 export type { TraceContext } from './trace.js';
 export { ReplayGuard } from './replay.js';
+export type { DeferredPayload, ReplayPayload } from './replay.js';
 export { ToolRegistry, compareTools, toolFingerprint } from './tools.js';
 export type { DriftChange, DriftKind } from './tools.js';
 export { ToolBaselineStore } from './tool-baseline.js';
@@ -60,6 +61,7 @@ export {
   driftLine,
   listAllTools,
   replayExempt,
+  messagePayload,
   replayPayload,
   replayStep,
   shortToolName,

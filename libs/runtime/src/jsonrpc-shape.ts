@@ -142,8 +142,33 @@ function isSpace(c: number): boolean {
  * already carries one.
  */
 export function withTraceparent(text: string, shape: FrameShape, traceparent: string): string | undefined {
+  const edit = traceparentInsertion(shape, traceparent);
+  return edit && text.slice(0, edit.at) + edit.insert + text.slice(edit.at);
+}
+
+/**
+ * The one insertion `withTraceparent` makes: `insert` goes before the character at `at`. The caller may apply
+ * it to the frame's bytes instead of its text when they coincide (an ASCII frame), and skip re-encoding it.
+ */
+export function traceparentInsertion(
+  shape: FrameShape,
+  traceparent: string,
+): { readonly at: number; readonly insert: string } | undefined {
   if (shape.meta?.has('traceparent')) return undefined;
-  return withMetaMembers(text, shape, { traceparent });
+  const member = `"traceparent":${JSON.stringify(traceparent)}`;
+  if (shape.meta && shape.metaOpen !== undefined) {
+    return { at: shape.metaOpen + 1, insert: shape.meta.size > 0 ? `${member},` : member };
+  }
+  if (shape.params && shape.paramsOpen !== undefined) {
+    if (shape.params.has('_meta')) return undefined;
+    const meta = `"_meta":{${member}}`;
+    return { at: shape.paramsOpen + 1, insert: shape.params.size > 0 ? `${meta},` : meta };
+  }
+  if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
+  return {
+    at: shape.rootClose,
+    insert: `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${member}}}`,
+  };
 }
 
 /**

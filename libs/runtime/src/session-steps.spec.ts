@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { ReplayGuard } from './replay.js';
-import { declaredToolStep, replayPayload, replayStep, withoutDriftedTools } from './session-steps.js';
+import { ReplayGuard, type DeferredPayload } from './replay.js';
+import {
+  declaredToolStep,
+  messagePayload,
+  replayPayload,
+  replayStep,
+  withoutDriftedTools,
+} from './session-steps.js';
 import { ToolRegistry } from './tools.js';
 
 describe('ReplayGuard', () => {
@@ -63,6 +69,104 @@ describe('ReplayGuard', () => {
     expect(largest).toBe(4);
     expect(guard.isReplay('n:5009', 'A')).toBe(true);
     expect(guard.isReplay('n:5005', 'A')).toBe(false);
+  });
+});
+
+describe('deferred replay payloads', () => {
+  /** A payload that counts how often its fingerprint is asked for. */
+  const counted = (value: string) => {
+    const payload = { asked: 0, retained: false } as DeferredPayload & { asked: number; retained: boolean };
+    payload.fingerprint = () => {
+      payload.asked++;
+      return value;
+    };
+    payload.retain = () => {
+      payload.retained = true;
+    };
+    return payload;
+  };
+
+  it('computes no fingerprint while every id is new, and one per payload once an id comes again', () => {
+    const guard = new ReplayGuard(60_000, 100);
+    const payloads = Array.from({ length: 50 }, (_, i) => counted(`P${i}`));
+    payloads.forEach((payload, i) => {
+      expect(guard.isReplay(`n:${i}`, payload)).toBe(false);
+      guard.remember(`n:${i}`, payload);
+    });
+    expect(payloads.every((p) => p.asked === 0 && p.retained)).toBe(true);
+    const again = counted('P7');
+    expect(guard.isReplay('n:7', again)).toBe(true);
+    expect(guard.isReplay('n:7', counted('other'))).toBe(false);
+    expect(payloads[7].asked).toBe(1);
+    expect(again.asked).toBe(1);
+    expect(payloads.filter((p) => p.asked > 0)).toHaveLength(1);
+  });
+
+  it('treats a deferred and a computed payload with one fingerprint as the same call, kept once', () => {
+    let now = 0;
+    const guard = new ReplayGuard(1000, 10, () => now);
+    guard.remember('n:1', counted('A'));
+    now = 500;
+    expect(guard.isReplay('n:1', 'A')).toBe(true);
+    guard.remember('n:1', 'A');
+    expect(guard.size).toBe(1);
+    now = 1200;
+    expect(guard.isReplay('n:1', 'A')).toBe(true);
+    now = 1500;
+    expect(guard.isReplay('n:1', 'A')).toBe(false);
+    expect(guard.size).toBe(0);
+  });
+
+  it('stays bounded and quick when one id is reused with ever new payloads', () => {
+    const guard = new ReplayGuard(60_000, 100);
+    const call = (i: number) => {
+      const params = { name: 't', arguments: { i } };
+      return messagePayload(
+        'tools/call',
+        params,
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params }),
+      );
+    };
+    const started = performance.now();
+    let replays = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const payload = call(i);
+      if (guard.isReplay('n:1', payload)) replays++;
+      guard.remember('n:1', payload);
+    }
+    expect(replays).toBe(0);
+    expect(guard.size).toBe(100);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(guard.isReplay('n:1', call(19_999))).toBe(true);
+    expect(guard.isReplay('n:1', call(19_900))).toBe(true);
+    expect(guard.isReplay('n:1', call(19_899))).toBe(false);
+  });
+
+  it('gives the fingerprint replayPayload gives, before and after the guard keeps only the text', () => {
+    const messages = [
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"b":1,"a":[1.50,"\\u00e9"]}}}',
+      '{"method":"tools/call","params":{"arguments":{"a":[1.5,"é"],"b":1},"_meta":{"traceparent":"00-a"},"name":"x"},"id":1,"jsonrpc":"2.0"}',
+      '{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///\\ud800"}}',
+      '{"jsonrpc":"2.0","id":3,"method":"prompts/get"}',
+    ];
+    const fingerprints = messages.map((text) => {
+      const { method, params } = JSON.parse(text) as { method: string; params?: unknown };
+      const eager = replayPayload(method, params, text);
+      const now = messagePayload(method, params, text) as DeferredPayload;
+      const later = messagePayload(method, params, text) as DeferredPayload;
+      later.retain();
+      expect([now.fingerprint(), later.fingerprint()]).toEqual([eager, eager]);
+      return eager;
+    });
+    // Key order, number spelling, escapes and _meta do not make another call; a lone surrogate is digested raw.
+    expect(fingerprints[0]).toBe(fingerprints[1]);
+    expect(fingerprints[2]).toMatch(/^sha256:/);
+    expect(messagePayload('ping', {}, '{}')).toBe('');
+    const long = JSON.stringify({
+      method: 'tools/call',
+      params: { name: 'x', arguments: { s: 'y'.repeat(600) } },
+    });
+    expect(typeof messagePayload('tools/call', JSON.parse(long).params, long)).toBe('string');
   });
 });
 

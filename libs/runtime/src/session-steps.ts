@@ -1,5 +1,5 @@
 import { fingerprint, withoutMeta } from './fingerprint.js';
-import type { ReplayGuard } from './replay.js';
+import type { DeferredPayload, ReplayGuard, ReplayPayload } from './replay.js';
 import type { DriftChange, ToolRegistry } from './tools.js';
 
 /**
@@ -44,11 +44,52 @@ export function replayPayload(method: string, params: unknown, text: string): st
   return fingerprint({ method, params: withoutMeta(params) }, text);
 }
 
+/** Messages up to this many characters keep their text in the replay guard instead of a fingerprint. */
+const DEFER_UP_TO = 512;
+
+/**
+ * `replayPayload` of a request whose whole message text is `text`, computed only if the replay guard compares it
+ * (when the same id comes again inside the window): the same fingerprint, without canonical JSON and a digest per
+ * call. Once the guard keeps it, it holds only the text (at most 512 characters; longer ones are fingerprinted at
+ * once) and parses it again if ever needed.
+ */
+export function messagePayload(method: string, params: unknown, text: string): ReplayPayload {
+  if (replayExempt(method)) return '';
+  if (text.length > DEFER_UP_TO) return replayPayload(method, params, text);
+  return new MessagePayload(method, params, text);
+}
+
+class MessagePayload implements DeferredPayload {
+  private value: string | undefined;
+  private retained = false;
+
+  constructor(
+    private readonly method: string,
+    private params: unknown,
+    private text: string,
+  ) {}
+
+  fingerprint(): string {
+    if (this.value === undefined) {
+      const params = this.retained ? (JSON.parse(this.text) as { params?: unknown }).params : this.params;
+      this.value = replayPayload(this.method, params, this.text);
+      this.params = undefined;
+      this.text = '';
+    }
+    return this.value;
+  }
+
+  retain(): void {
+    this.params = undefined;
+    this.retained = true;
+  }
+}
+
 /** The replay step: the same id and payload already let through inside the window are refused. */
 export function replayStep(
   guard: ReplayGuard,
   idKey: string,
-  payload: string,
+  payload: ReplayPayload,
 ): SessionStepRefusal | undefined {
   if (payload === '' || !guard.isReplay(idKey, payload)) return undefined;
   return { code: 'replay', message: 'replayed request: the same id and payload were already sent' };

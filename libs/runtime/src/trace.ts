@@ -47,8 +47,9 @@ export function parseTraceparent(value: unknown, tracestate?: unknown): TraceCon
 
 /** A new sampled trace whose first span is this hop's. */
 export function newTrace(): TraceContext {
-  const traceId = randomHex(16);
-  const spanId = randomHex(8);
+  const hex = randomHex(24);
+  const traceId = hex.slice(0, 32);
+  const spanId = hex.slice(32);
   return { traceId, spanId, flags: '01', traceparent: `00-${traceId}-${spanId}-01`, generated: true };
 }
 

@@ -7,15 +7,16 @@ import {
   listAllTools,
   newTrace,
   parseTraceparent,
+  messagePayload,
   type ReplayGuard,
-  replayPayload,
+  type ReplayPayload,
   replayStep,
   toolCallShapeError,
   type ToolRegistry,
   type TraceContext,
   unlistableTool,
+  traceparentInsertion,
   withoutMeta,
-  withTraceparent,
 } from '../../../../libs/runtime/src/index.js';
 import type { AuditSink } from '../audit/audit-sink.js';
 import type { EventFacts } from '../audit/events.js';
@@ -94,8 +95,9 @@ export class RequestPipeline {
         refusal('invalid_request', `id ${request.rawId.slice(0, 64)} is already in flight`),
       );
     }
-    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered (libs/runtime).
-    const payload = replayPayload(request.method, params, request.text);
+    // Plumbing (ping, */list, initialize) is neither checked for replay nor remembered (libs/runtime). The
+    // fingerprint is computed only if the same id comes again inside the window.
+    const payload = messagePayload(request.method, params, request.text);
     const replayed = replayStep(this.replay, key, payload);
     if (replayed) {
       const refused = refusal(replayed.code, replayed.message, { trace_id: trace.traceId });
@@ -146,7 +148,7 @@ export class RequestPipeline {
   private afterListing(
     request: ClientRequest,
     trace: TraceContext,
-    payload: string,
+    payload: ReplayPayload,
     tool: string | undefined,
     args: unknown,
   ): RequestOutcome {
@@ -218,7 +220,7 @@ export class RequestPipeline {
   private forward(
     request: ClientRequest,
     trace: TraceContext,
-    payload: string,
+    payload: ReplayPayload,
     tool?: string,
     argumentFingerprint?: string,
     audit?: EventFacts,
@@ -226,8 +228,8 @@ export class RequestPipeline {
     if (payload !== '') this.replay.remember(idKey(request.id), payload);
     let frame = request.raw;
     if (trace.generated) {
-      const spliced = withTraceparent(request.text, request.shape, trace.traceparent);
-      if (spliced !== undefined) frame = Buffer.from(`${spliced}\n`);
+      const edit = traceparentInsertion(request.shape, trace.traceparent);
+      if (edit) frame = spliced(request, edit.at, edit.insert);
     }
     const params = request.params;
     return {
@@ -307,6 +309,19 @@ export class RequestPipeline {
       client: this.session.clientName,
     });
   }
+}
+
+/**
+ * The request's bytes with `insert` put before text position `at`. In an ASCII frame (as many bytes as
+ * characters, newline aside) text positions are byte positions: the bytes are copied around the insertion
+ * instead of encoding the whole text again.
+ */
+function spliced(request: ClientRequest, at: number, insert: string): Buffer {
+  const { raw, text } = request;
+  if (raw[raw.length - 1] !== 0x0a || raw.length - 1 !== text.length)
+    return Buffer.from(`${text.slice(0, at)}${insert}${text.slice(at)}\n`);
+  const added = Buffer.from(insert);
+  return Buffer.concat([raw.subarray(0, at), added, raw.subarray(at)], raw.length + added.length);
 }
 
 function toolName(request: ClientRequest): string | undefined {
