@@ -155,20 +155,25 @@ export function traceparentInsertion(
   traceparent: string,
 ): { readonly at: number; readonly insert: string } | undefined {
   if (shape.meta?.has('traceparent')) return undefined;
-  const member = `"traceparent":${JSON.stringify(traceparent)}`;
+  return metaInsertion(shape, `"traceparent":${JSON.stringify(traceparent)}`);
+}
+
+/**
+ * Where and what to insert so that `params._meta` gains the serialised members `added` (`"name":"value",…`):
+ * into `_meta`, or a new `_meta` in `params`, or a new `params` in the root. Undefined when there is nowhere sane
+ * to put them (`params` or `_meta` present but not objects, or no top-level object).
+ */
+function metaInsertion(shape: FrameShape, added: string): { at: number; insert: string } | undefined {
   if (shape.meta && shape.metaOpen !== undefined) {
-    return { at: shape.metaOpen + 1, insert: shape.meta.size > 0 ? `${member},` : member };
+    return { at: shape.metaOpen + 1, insert: shape.meta.size > 0 ? `${added},` : added };
   }
   if (shape.params && shape.paramsOpen !== undefined) {
     if (shape.params.has('_meta')) return undefined;
-    const meta = `"_meta":{${member}}`;
+    const meta = `"_meta":{${added}}`;
     return { at: shape.paramsOpen + 1, insert: shape.params.size > 0 ? `${meta},` : meta };
   }
   if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
-  return {
-    at: shape.rootClose,
-    insert: `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${member}}}`,
-  };
+  return { at: shape.rootClose, insert: `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${added}}}` };
 }
 
 /**
@@ -189,24 +194,9 @@ export function withMetaMembers(
     else missing.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
   }
   if (missing.length > 0) {
-    const added = missing.join(',');
-    if (shape.meta && shape.metaOpen !== undefined) {
-      const at = shape.metaOpen + 1;
-      edits.push({ start: at, end: at, insert: shape.meta.size > 0 ? `${added},` : added });
-    } else if (shape.params && shape.paramsOpen !== undefined) {
-      if (shape.params.has('_meta')) return undefined;
-      const at = shape.paramsOpen + 1;
-      const meta = `"_meta":{${added}}`;
-      edits.push({ start: at, end: at, insert: shape.params.size > 0 ? `${meta},` : meta });
-    } else {
-      if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
-      const at = shape.rootClose;
-      edits.push({
-        start: at,
-        end: at,
-        insert: `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${added}}}`,
-      });
-    }
+    const insertion = metaInsertion(shape, missing.join(','));
+    if (!insertion) return undefined;
+    edits.push({ start: insertion.at, end: insertion.at, insert: insertion.insert });
   }
   let out = text;
   for (const edit of edits.sort((a, b) => b.start - a.start))
