@@ -51,6 +51,31 @@ describe('findSecretPath', () => {
     expect(findSecretPath(text)).toBeUndefined();
   });
 
+  it.each([
+    ['cat ~/.s[r-t]h/x', '.ssh/'],
+    ['cat ~/.s[!a-r]h/x', '.ssh/'],
+    ['cat ~/.s[^a-r]h/x', '.ssh/'],
+    ['cat ~/[-.]env', '.env'],
+    ['cat ~/.[e][n][v]', '.env (via glob .[e][n][v])'],
+    ['cat ~/id_[q-s]sa', 'id_rsa (via glob id_[q-s]sa)'],
+    [`cat ~/${'*'.repeat(5_000)}sh/x`, '.ssh/'],
+    ['cat ~/[z-a]sh', '.ssh/'], // a class that cannot be read (a backwards range) counts as a hit
+  ])('reads the glob in %s → %s', (text, secret) => {
+    expect(findSecretPath(text)?.secret).toBe(secret);
+  });
+
+  it.each([
+    'cat ~/.s[a-r]h/x',
+    'cat ~/.s[!s]h/x',
+    'cat ~/[]ssh',
+    'cat ~/.s[]h',
+    `cat ~/.s?${'h'.repeat(20)}`, // needs more characters than any secret name has
+    `cat ~/[z-a]${'x'.repeat(20)}`,
+    `cat ~/${'['.repeat(5_000)}`,
+  ])('no glob hit: %j', (text) => {
+    expect(findSecretPath(text)).toBeUndefined();
+  });
+
   it('names the token that hit', () => {
     expect(findSecretPath('tar czf /tmp/x.tgz /home/me/.gnupg && echo done')).toEqual({
       token: '/home/me/.gnupg',

@@ -121,7 +121,7 @@ export function pathSegments(path: string): string[] {
   const segments: string[] = [];
   for (const raw of withoutScheme.toLowerCase().split('/')) {
     // Windows ignores trailing dots and spaces and reads "name:stream" as the file "name".
-    let segment = raw.replace(/[. ]+$/, (tail) => (raw === tail ? tail : ''));
+    let segment = withoutTrailingDots(raw);
     const colon = segment.indexOf(':');
     if (colon > 1) segment = segment.slice(0, colon);
     if (segment === '' || segment === '.') continue;
@@ -133,49 +133,160 @@ export function pathSegments(path: string): string[] {
 
 function secretIn(path: string): string | undefined {
   const segments = pathSegments(path);
+  const globs = new GlobCache();
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (SECRET_FILES.has(segment) || ENV_FILE.test(segment)) return segment;
     for (const sequence of SECRET_SEQUENCES) {
-      if (sequence.every((part, k) => i + k < segments.length && segmentMatches(segments[i + k], part))) {
+      if (sequence.every((part, k) => i + k < segments.length && globs.matches(segments[i + k], part))) {
         return sequence.join('/') + (sequence.length === 1 ? '/' : '');
       }
     }
     if (isGlobSegment(segment)) {
-      const target = GLOB_TARGETS.find((name) => globSegmentMatches(segment, name));
+      const target = GLOB_TARGETS.find((name) => globs.matches(segment, name));
       if (target) return `${target} (via glob ${segment})`;
     }
   }
   return undefined;
 }
 
-function segmentMatches(segment: string, name: string): boolean {
-  return segment === name || (isGlobSegment(segment) && globSegmentMatches(segment, name));
+/**
+ * `name.` and `name ` are `name` to Windows; a segment of only dots and spaces stays as it is. A loop, not
+ * `/[. ]+$/`, which retries from every dot of a long run that does not end the segment.
+ */
+function withoutTrailingDots(raw: string): string {
+  let end = raw.length;
+  while (end > 0 && (raw.charCodeAt(end - 1) === 46 /* . */ || raw.charCodeAt(end - 1) === 32)) end--;
+  return end === 0 || end === raw.length ? raw : raw.slice(0, end);
 }
 
 const isGlobSegment = (segment: string): boolean => /[*?[]/.test(segment);
 
-/** Shell-style glob over one segment. Needs two literal characters, so a bare `*` or `?` is not a hit. */
-function globSegmentMatches(glob: string, name: string): boolean {
-  const literals = glob.replace(/\[[^\]]*\]|[*?]/g, '');
-  if (literals.length < 2) return false;
-  const source = glob
-    .split(/(\[[^\]]*\]|\*|\?)/)
-    .map((part) => {
-      if (part === '*') return '[^/]*';
-      if (part === '?') return '[^/]';
-      if (part.startsWith('[') && part.endsWith(']') && part.length > 2) {
-        return `[${part
-          .slice(1, -1)
-          .replace(/^!/, '^')
-          .replace(/[\\\]]/g, '\\$&')}]`;
-      }
-      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('');
-  try {
-    return new RegExp(`^${source}$`).test(name);
-  } catch {
-    return true;
+/**
+ * Each glob segment of one path read once (a path can repeat a segment thousands of times) and compared with
+ * every name by hand: no regular expression is built from attacker-chosen text.
+ */
+class GlobCache {
+  private readonly read = new Map<string, GlobToken[] | null | undefined>();
+
+  /** A literal segment equals the name; a glob matches it (see `readGlobSegment`). */
+  matches(segment: string, name: string): boolean {
+    if (segment === name) return true;
+    if (!isGlobSegment(segment)) return false;
+    let glob = this.read.get(segment);
+    if (glob === undefined && !this.read.has(segment)) {
+      glob = readGlobSegment(segment);
+      this.read.set(segment, glob);
+    }
+    return glob === undefined || (glob !== null && globMatches(glob, name));
   }
+}
+
+/** `*`, one character (`?`, or a literal when `char` is set), or a class of ranges (`[a-z_]`, `[!.]`). */
+type GlobToken =
+  | { readonly kind: 'star' }
+  | { readonly kind: 'one'; readonly char?: number }
+  | {
+      readonly kind: 'class';
+      readonly negated: boolean;
+      readonly ranges: ReadonlyArray<readonly [number, number]>;
+    };
+
+/** The longest name a glob segment is compared with: a glob that needs more characters matches none. */
+const LONGEST_NAME = Math.max(
+  ...GLOB_TARGETS.map((n) => n.length),
+  ...SECRET_SEQUENCES.flat().map((n) => n.length),
+);
+
+/**
+ * Shell-style glob over one segment: `*`, `?`, `[abc]`, `[!a-z]`. Null when it can match no name (fewer than
+ * two literal characters, so a bare `*` or `?` is not a hit, or more characters than the longest name);
+ * undefined when a class cannot be read (`[z-a]`), which counts as a hit. One pass: an unclosed `[` is a literal,
+ * `[` after the last `]` is never searched for a close, a run of `*` is one `*`, and reading stops once the glob
+ * needs more characters than any name has.
+ */
+function readGlobSegment(glob: string): GlobToken[] | null | undefined {
+  const lastClose = glob.lastIndexOf(']');
+  const tokens: GlobToken[] = [];
+  let literals = 0;
+  let needs = 0;
+  let unreadable = false;
+  for (let i = 0; i < glob.length && needs <= LONGEST_NAME; i++) {
+    const char = glob.charCodeAt(i);
+    if (char === 42 /* * */) {
+      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else if (char === 63 /* ? */) {
+      tokens.push({ kind: 'one' });
+      needs++;
+    } else if (char === 91 /* [ */ && i < lastClose) {
+      const close = glob.indexOf(']', i + 1);
+      const inner = glob.slice(i + 1, close);
+      i = close;
+      if (inner === '') {
+        // `[]` is the two characters, but as before it does not count towards the two literals.
+        tokens.push({ kind: 'one', char: 91 }, { kind: 'one', char: 93 });
+        needs += 2;
+        continue;
+      }
+      const token = readClass(inner);
+      if (token === undefined) unreadable = true;
+      else tokens.push(token);
+      needs++;
+    } else {
+      tokens.push({ kind: 'one', char });
+      literals++;
+      needs++;
+    }
+  }
+  if (literals < 2 || needs > LONGEST_NAME) return null;
+  return unreadable ? undefined : tokens;
+}
+
+/**
+ * A class's inside, read the way the regular expression it used to be built as (`[...]`, `!` → `^`, no escapes)
+ * reads it: a leading `!` or `^` negates, `a-z` is a range, `-` first or last is itself. Undefined for a range
+ * that runs backwards.
+ */
+function readClass(inner: string): GlobToken | undefined {
+  const negated = inner[0] === '!' || inner[0] === '^';
+  const ranges: Array<[number, number]> = [];
+  for (let i = negated ? 1 : 0; i < inner.length; i++) {
+    const low = inner.charCodeAt(i);
+    if (inner[i + 1] === '-' && i + 2 < inner.length) {
+      const high = inner.charCodeAt(i + 2);
+      if (low > high) return undefined;
+      ranges.push([low, high]);
+      i += 2;
+    } else ranges.push([low, low]);
+  }
+  return { kind: 'class', negated, ranges };
+}
+
+/** Glob against a name (no `/` in either): one `*` backtracked at a time, so linear in the name per `*`. */
+function globMatches(tokens: readonly GlobToken[], name: string): boolean {
+  let t = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const token = tokens[t];
+    if (token !== undefined && token.kind !== 'star' && oneMatches(token, name.charCodeAt(n))) {
+      t++;
+      n++;
+    } else if (token?.kind === 'star') {
+      star = t++;
+      resume = n;
+    } else if (star >= 0) {
+      t = star + 1;
+      n = ++resume;
+    } else return false;
+  }
+  while (tokens[t]?.kind === 'star') t++;
+  return t === tokens.length;
+}
+
+function oneMatches(token: Exclude<GlobToken, { kind: 'star' }>, char: number): boolean {
+  if (token.kind === 'one') return token.char === undefined || token.char === char;
+  const inside = token.ranges.some(([low, high]) => char >= low && char <= high);
+  return inside !== token.negated;
 }
