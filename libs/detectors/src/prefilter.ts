@@ -43,8 +43,9 @@ const ANCHORS: Readonly<Record<string, { readonly digest: string; readonly ancho
   azure_storage_key: { digest: '37ad07fe842beaf8', anchor: /AccountKey=/ },
   azure_sas_signature: { digest: '3e28626bcc965bc6', anchor: /[?&;]sig=/ },
   jwt: { digest: 'd9f4188c052b2d6f', anchor: /eyJ/ },
-  // userinfo: 1-256 characters, ':', 1-256 characters, none of them whitespace or '@'.
-  connection_string: { digest: '47ca568b080c32e8', anchor: /:\/\/[^\s@]{3,513}@/ },
+  // userinfo: 1-256 characters, ':', 1-256 characters, none of them whitespace, '/' or '@' (so the window
+  // after one '://' ends at the next '/', instead of reading 513 characters from every '://' of `x://x://…`).
+  connection_string: { digest: '47ca568b080c32e8', anchor: /:\/\/[^\s/@]{3,513}@/ },
   bearer_token: { digest: '9a4cd92009029504', anchor: /[Bb]earer[ \t]/ },
   // Every key word of the pattern ends in one of these, and `["']?[ \t]{0,5}[:=]` follows it.
   password_assignment: {
