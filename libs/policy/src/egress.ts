@@ -108,6 +108,8 @@ export class HostAllowList {
   private readonly withSubdomains = new Set<string>();
   private readonly subdomainsOnly = new Set<string>();
   private readonly ips = new Set<string>();
+  /** The longest host name in the list. */
+  private readonly longest: number = 0;
 
   /** Throws an Error naming the first bad entry. */
   constructor(entries: readonly string[]) {
@@ -117,7 +119,10 @@ export class HostAllowList {
       const wildcard = entry.startsWith('*.');
       const host = normalizeHost(wildcard ? entry.slice(2) : entry);
       if (isIpLiteral(host)) this.ips.add(host);
-      else (wildcard ? this.subdomainsOnly : this.withSubdomains).add(host);
+      else {
+        (wildcard ? this.subdomainsOnly : this.withSubdomains).add(host);
+        this.longest = Math.max(this.longest, host.length);
+      }
     }
   }
 
@@ -125,7 +130,9 @@ export class HostAllowList {
     if (host === UNPARSEABLE_HOST) return false;
     if (isIpLiteral(host)) return this.ips.has(host);
     if (this.withSubdomains.has(host)) return true;
-    for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+    // Only parents as long as some entry can be one: `a.a.a.…` (thousands of labels) is not hashed label by label.
+    const from = Math.max(0, host.length - this.longest - 1);
+    for (let dot = host.indexOf('.', from); dot !== -1; dot = host.indexOf('.', dot + 1)) {
       const parent = host.slice(dot + 1);
       if (this.withSubdomains.has(parent) || this.subdomainsOnly.has(parent)) return true;
     }
