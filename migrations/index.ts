@@ -15,6 +15,7 @@ import { RoutableUpstreamNames1764300000000 } from './1764300000000-RoutableUpst
 import { ScimDeletedUsers1764300100000 } from './1764300100000-ScimDeletedUsers.js';
 import { ScanUpstreams1764400200000 } from './1764400200000-ScanUpstreams.js';
 import { AuditChainAggregate1764400600000 } from './1764400600000-AuditChainAggregate.js';
+import { AuditDropEventIdIndex1764400800000 } from './1764400800000-AuditDropEventIdIndex.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   ScimExternalIds1764400100000,
   ScanUpstreams1764400200000,
   AuditChainAggregate1764400600000,
+  AuditDropEventIdIndex1764400800000,
 ];

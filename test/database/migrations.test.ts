@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { createDataSource, migrateWithLock, pendingMigrations } from '../../src/core/database/data-source.js';
+import { Tx } from '../../src/core/database/transactions.js';
 import { AuditRepository } from '../../src/modules/audit/audit.repository.js';
 import { canonicalJson, entryHash, GENESIS_HASH } from '../../src/modules/audit/chain.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -257,6 +258,89 @@ describe('migration AuditChainAggregate', () => {
     expect(done?.hashes).toEqual([rows[3].hash, rows[4].hash]);
     expect(await q(`SELECT seq::int, hash FROM audit_heads WHERE tenant_id = $1`, [tenant])).toEqual([
       { seq: 5, hash: link },
+    ]);
+  });
+});
+
+describe('migration AuditDropEventIdIndex', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  const indexes = async (): Promise<string[]> =>
+    (
+      (await db.dataSource.query(
+        `SELECT indexname FROM pg_indexes WHERE tablename = 'audit_entries' ORDER BY indexname`,
+      )) as Array<{ indexname: string }>
+    ).map((r) => r.indexname);
+
+  it('drops the (tenant, event id) index; duplicates are still found and refused by (tenant, writer, event id); down restores it', async () => {
+    const at = ALL.indexOf('AuditDropEventIdIndex1764400800000');
+    expect(at).toBeGreaterThan(0);
+    for (let i = ALL.length; i > at; i--) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await indexes()).toContain('audit_entries_event_id_idx');
+    const q = (sql: string, params: unknown[] = []) => db.dataSource.query(sql, params);
+    const repository = new AuditRepository(db.dataSource);
+    const tenant = 'acme';
+    const event = (id: string, writer: string) => ({
+      event_id: id,
+      type: 'tool_call.denied',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      actor: { key_id: writer },
+    });
+    const input = (id: string, writer: string) => ({
+      writer,
+      eventId: id,
+      canonical: canonicalJson(event(id, writer)),
+    });
+    const guard = { entries: 1_000_000, seconds: 1_000_000 };
+    await q(`INSERT INTO tenants (id, name) VALUES ($1, $1)`, [tenant]);
+    await q(`INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2)`, [tenant, GENESIS_HASH]);
+    expect(
+      await repository.appendChained(tenant, [input('e-1', 'k1'), input('e-2', 'k1')], new Date(), guard),
+    ).not.toBeNull();
+
+    expect(await migrateWithLock(db.dataSource)).toEqual(ALL.slice(at));
+    const after = await indexes();
+    expect(after).not.toContain('audit_entries_event_id_idx');
+    expect(after).toContain('audit_entries_writer_event_id_idx');
+    // A stored (writer, id) makes the one-statement append give up, writing nothing…
+    expect(
+      await repository.appendChained(tenant, [input('e-3', 'k1'), input('e-2', 'k1')], new Date(), guard),
+    ).toBeNull();
+    // …and the locked path finds it and skips it; the same id from another writer is a new entry.
+    const locked = await db.dataSource.transaction(async (manager) => {
+      const tx = new Tx(manager);
+      await repository.lockHead(tenant, tx);
+      return repository.appendChained(
+        tenant,
+        [input('e-2', 'k1'), input('e-2', 'k2'), input('e-3', 'k1')],
+        new Date(),
+        null,
+        tx,
+      );
+    });
+    expect(locked?.head.seq).toBe(2);
+    expect([...locked!.stored.keys()]).toEqual([0]);
+    expect(locked?.hashes).toHaveLength(2);
+    const rows = (await q(
+      `SELECT seq::int, prev_hash, hash, event FROM audit_entries WHERE tenant_id = $1 ORDER BY seq`,
+      [tenant],
+    )) as Array<{ seq: number; prev_hash: string; hash: string; event: unknown }>;
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    let link = GENESIS_HASH;
+    for (const row of rows) {
+      expect(row.prev_hash).toBe(link);
+      expect(row.hash).toBe(entryHash(tenant, row.seq, link, row.event));
+      link = row.hash;
+    }
+
+    await db.dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await indexes()).toEqual(after.concat('audit_entries_event_id_idx').sort());
+    expect(await q(`SELECT count(*)::int AS n FROM audit_entries WHERE tenant_id = $1`, [tenant])).toEqual([
+      { n: 4 },
     ]);
   });
 });
