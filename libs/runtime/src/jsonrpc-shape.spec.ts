@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { scanShape, withMetaMembers, withTraceparent } from './jsonrpc-shape.js';
+import { stringEnd } from '../../detectors/src/index.js';
+import { scanShape, withMetaMembers, withTraceparent, type FrameShape, type Span } from './jsonrpc-shape.js';
 
 const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const splice = (text: string) => withTraceparent(text, scanShape(text), TP);
@@ -27,6 +28,165 @@ describe('scanShape', () => {
   it('measures depth without recursion', () => {
     const text = '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}';
     expect(scanShape(text).depth).toBe(5001);
+  });
+});
+
+/**
+ * The scan as it was before it shared one list of names (a Set and a path string per container): the reference
+ * the faster scan must agree with on every frame, duplicates and their paths included.
+ */
+function referenceScan(text: string): FrameShape {
+  type Tag = 'root' | 'params' | 'meta' | null;
+  interface Open {
+    object: boolean;
+    tag: Tag;
+    names: Set<string> | null;
+    key: string | undefined;
+    valueStart: number;
+    members: Map<string, Span> | null;
+    path: string;
+  }
+  const space = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+  const stack: Open[] = [];
+  let depth = 0;
+  let duplicate: FrameShape['duplicate'];
+  const out: { root?: Map<string, Span>; params?: Map<string, Span>; meta?: Map<string, Span> } = {};
+  let paramsOpen: number | undefined;
+  let metaOpen: number | undefined;
+  let rootClose: number | undefined;
+  const endValue = (o: Open, at: number) => {
+    if (!o.members || o.key === undefined) return;
+    let end = at;
+    while (end > o.valueStart && space(text.charCodeAt(end - 1))) end--;
+    o.members.set(o.key, { start: o.valueStart, end });
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
+    if (c === 0x22) {
+      const end = stringEnd(text, i);
+      if (top && top.object && top.key === undefined) {
+        const literal = text.slice(i, end + 1);
+        const name = literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
+        if (top.names!.has(name) && !duplicate) duplicate = { key: name.slice(0, 64), at: top.path };
+        top.names!.add(name);
+        top.key = name;
+      }
+      i = end;
+    } else if (c === 0x3a) {
+      let start = i + 1;
+      while (start < text.length && space(text.charCodeAt(start))) start++;
+      top.valueStart = start;
+    } else if (c === 0x7b || c === 0x5b) {
+      const object = c === 0x7b;
+      let tag: Tag = null;
+      if (!top) tag = object ? 'root' : null;
+      else if (object && top.tag === 'root' && top.key === 'params') tag = 'params';
+      else if (object && top.tag === 'params' && top.key === '_meta') tag = 'meta';
+      const members = tag ? new Map<string, Span>() : null;
+      if (tag) out[tag] = members!;
+      if (tag === 'params') paramsOpen = i;
+      if (tag === 'meta') metaOpen = i;
+      const path = !top ? '$' : top.object ? `${top.path}.${(top.key ?? '').slice(0, 32)}` : `${top.path}[]`;
+      stack.push({
+        object,
+        tag,
+        names: object ? new Set() : null,
+        key: undefined,
+        valueStart: i + 1,
+        members,
+        path,
+      });
+      depth = Math.max(depth, stack.length);
+    } else if (c === 0x7d || c === 0x5d) {
+      const closed = stack.pop()!;
+      if (closed.object) endValue(closed, i);
+      if (closed.tag === 'root') rootClose = i;
+    } else if (c === 0x2c && top.object) {
+      endValue(top, i);
+      top.key = undefined;
+    }
+  }
+  const { root, params, meta } = out;
+  return { depth, duplicate, root: root ?? new Map(), params, meta, paramsOpen, metaOpen, rootClose };
+}
+
+/** A deterministic generator of JSON frames whose objects often repeat a member name (xorshift, fixed seed). */
+function frames(count: number): string[] {
+  let state = 0x9e3779b9;
+  const rand = (n: number) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % n;
+  };
+  const KEYS = [
+    'a',
+    'b',
+    'id',
+    'params',
+    '_meta',
+    'traceparent',
+    'n\\u0061me',
+    'name',
+    'x'.repeat(40),
+    'k\\"q',
+  ];
+  const ws = () => [' ', '', '\n', '\t '][rand(4)];
+  const value = (level: number): string => {
+    const pick = level > 5 ? rand(3) : rand(6);
+    if (pick === 0) return String(rand(1000));
+    if (pick === 1) return '"s{,}[:]\\""';
+    if (pick === 2) return 'null';
+    if (pick === 3) return `[${Array.from({ length: rand(4) }, () => value(level + 1)).join(',')}]`;
+    const size = rand(5) === 0 ? 10 + rand(30) : rand(5);
+    const members = Array.from({ length: size }, (_, k) => {
+      const key = rand(3) === 0 ? KEYS[rand(KEYS.length)] : `m${size > 8 ? k : rand(6)}`;
+      return `${ws()}"${key}"${ws()}:${ws()}${value(level + 1)}`;
+    });
+    if (size > 8 && rand(2) === 0) members.push(`"m${rand(size)}":0`); // a late repeat in a big object
+    return `{${members.join(',')}}`;
+  };
+  return Array.from({ length: count }, () => {
+    const params = rand(4) === 0 ? '' : `,"params":${value(1)}`;
+    return `{"jsonrpc":"2.0","id":${rand(100)},"method":"m"${params}}`;
+  });
+}
+
+describe('scanShape agrees with the reference scan', () => {
+  const plain = (shape: FrameShape) => ({
+    ...shape,
+    root: [...shape.root],
+    params: shape.params && [...shape.params],
+    meta: shape.meta && [...shape.meta],
+  });
+
+  it('on generated frames: duplicates, their paths, depth and spans', () => {
+    const texts = frames(4000);
+    let duplicates = 0;
+    for (const text of texts) {
+      JSON.parse(text); // the scan only ever sees text JSON.parse accepted
+      const expected = referenceScan(text);
+      if (expected.duplicate) duplicates++;
+      expect(plain(scanShape(text))).toEqual(plain(expected));
+    }
+    expect(duplicates).toBeGreaterThan(400); // the generator does make them
+    expect(texts.length - duplicates).toBeGreaterThan(400);
+  });
+
+  it.each([
+    ['{"a":1,"b":{"a":2},"a":3}', '$'],
+    ['{"p":{"q":[{"r":1,"s":{"t":1}},{"r":2,"r":3}]}}', '$.p.q[]'],
+    [`{"${'k'.repeat(40)}":{"z":1,"z":2}}`, `$.${'k'.repeat(32)}`],
+    [`{${Array.from({ length: 40 }, (_, k) => `"m${k}":{"m${k}":1}`).join(',')},"m3":0}`, '$'],
+    [`{${Array.from({ length: 17 }, (_, k) => `"m${k}":1`).join(',')},"m16":0}`, '$'],
+    [`{${Array.from({ length: 20 }, (_, k) => `"m${k}":1`).join(',')},"m0":0}`, '$'],
+    [`{"o":{${Array.from({ length: 16 }, (_, k) => `"m${k}":1`).join(',')},"m0":0}}`, '$.o'],
+    ['{"a":{"b":1},"c":{"b":1},"d":[{"b":1},{"b":1}]}', undefined],
+    ['{"a":1,"\u0061":2,"b":1,"b":2}', '$'],
+  ])('%s', (text, at) => {
+    expect(scanShape(text).duplicate?.at).toBe(at);
+    expect(plain(scanShape(text))).toEqual(plain(referenceScan(text)));
   });
 });
 

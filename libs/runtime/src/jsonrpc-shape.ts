@@ -28,22 +28,33 @@ type Tag = 'root' | 'params' | 'meta' | null;
 interface Container {
   object: boolean;
   tag: Tag;
-  /** Member names seen, for duplicate detection (objects only). */
-  names: Set<string> | null;
+  /**
+   * Where this object's member names start in the scan's shared list (`names`); past `SMALL_OBJECT` members they
+   * move to a Set of its own (`many`), so a huge object stays linear.
+   */
+  from: number;
+  many: Set<string> | null;
   key: string | undefined;
   valueStart: number;
   members: Map<string, Span> | null;
-  path: string;
 }
+
+/** Member names of one object compared one by one up to this many; past it, a Set. */
+const SMALL_OBJECT = 16;
 
 /**
  * One linear pass over a frame that `JSON.parse` already accepted. It finds what the parsed value hides:
  * duplicate member names (parsers disagree on which one wins, so the proxy could check one value while the server
  * uses another) and the nesting depth; and it records the byte spans of the members the proxy may splice
  * (`id`, `params`, `params._meta.traceparent`) so it never has to re-serialise a frame it forwards.
+ *
+ * It runs on every relayed message, so it allocates only what it returns: the names of the open objects share one
+ * list (an object's own names are compared one by one while it has few), and the path of a duplicate
+ * (`$.params.arguments`) is spelled only when one is found.
  */
 export function scanShape(text: string): FrameShape {
   const stack: Container[] = [];
+  const names: string[] = [];
   let depth = 0;
   let duplicate: FrameShape['duplicate'];
   let root: Map<string, Span> | undefined;
@@ -60,6 +71,22 @@ export function scanShape(text: string): FrameShape {
       container.members.set(container.key, { start: container.valueStart, end });
     }
   };
+  /** Whether the innermost open object already has this member name; records it either way. */
+  const seenBefore = (top: Container, name: string): boolean => {
+    if (top.many) {
+      if (top.many.has(name)) return true;
+      top.many.add(name);
+      return false;
+    }
+    for (let k = top.from; k < names.length; k++) if (names[k] === name) return true;
+    if (names.length - top.from < SMALL_OBJECT) names.push(name);
+    else {
+      top.many = new Set(names.slice(top.from));
+      top.many.add(name);
+      names.length = top.from;
+    }
+    return false;
+  };
 
   const n = text.length;
   let i = 0;
@@ -69,12 +96,14 @@ export function scanShape(text: string): FrameShape {
       const end = stringEnd(text, i);
       const top = stack[stack.length - 1];
       if (top && top.object && top.key === undefined) {
-        const literal = text.slice(i, end + 1);
-        const name = literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
-        if (top.names) {
-          if (top.names.has(name) && !duplicate) duplicate = { key: name.slice(0, 64), at: top.path };
-          top.names.add(name);
-        }
+        let escaped = false;
+        for (let k = i + 1; k < end; k++)
+          if (text.charCodeAt(k) === 0x5c) {
+            escaped = true;
+            break;
+          }
+        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        if (seenBefore(top, name) && !duplicate) duplicate = { key: name.slice(0, 64), at: pathOf(stack) };
         top.key = name;
       }
       i = end + 1;
@@ -101,23 +130,19 @@ export function scanShape(text: string): FrameShape {
         meta = members!;
         metaOpen = i;
       }
-      const path = !parent
-        ? '$'
-        : parent.object
-          ? `${parent.path}.${(parent.key ?? '').slice(0, 32)}`
-          : `${parent.path}[]`;
       stack.push({
         object,
         tag,
-        names: object ? new Set() : null,
+        from: names.length,
+        many: null,
         key: undefined,
         valueStart: i + 1,
         members,
-        path,
       });
       if (stack.length > depth) depth = stack.length;
     } else if (c === 0x7d || c === 0x5d) {
       const closed = stack.pop()!;
+      names.length = closed.from; // its names go; the parent's, below them, stay
       if (closed.object) endValue(closed, i);
       if (closed.tag === 'root') rootClose = i;
     } else if (c === 0x2c /* , */) {
@@ -130,6 +155,19 @@ export function scanShape(text: string): FrameShape {
     i++;
   }
   return { depth, duplicate, root: root ?? new Map(), params, meta, paramsOpen, metaOpen, rootClose };
+}
+
+/**
+ * Where the innermost open object sits: `$`, then `.name` per member (its first 32 characters) and `[]` per
+ * array element on the way down.
+ */
+function pathOf(stack: readonly Container[]): string {
+  let path = '$';
+  for (let k = 1; k < stack.length; k++) {
+    const parent = stack[k - 1];
+    path = parent.object ? `${path}.${(parent.key ?? '').slice(0, 32)}` : `${path}[]`;
+  }
+  return path;
 }
 
 function isSpace(c: number): boolean {

@@ -118,3 +118,43 @@ describe('gateway Authenticator with OIDC access tokens', () => {
     expect(jwt.calls).toBe(2);
   });
 });
+
+describe('gateway Authenticator: the static token and the answer cache', () => {
+  const STATIC = 'static-token-0123456789';
+  function withStatic(jwt?: JwtVerifier) {
+    return new Authenticator(
+      {
+        bearerToken: STATIC,
+        defaultTenant: 'default',
+        required: true,
+        links: [],
+        positiveTtlMs: 10_000,
+        negativeTtlMs: 5_000,
+        jwt,
+      },
+      pino({ level: 'silent' }),
+    );
+  }
+
+  it('accepts the static token, by either header, and nothing that merely resembles it', async () => {
+    const auth = withStatic();
+    expect(auth.authenticate(headers(STATIC))).toMatchObject({ ok: true, principal: { id: 'bearer' } });
+    expect(auth.authenticate({ 'x-api-key': ` ${STATIC} ` })).toMatchObject({ ok: true });
+    for (const other of [STATIC.slice(0, -1), `${STATIC}0`, STATIC.toUpperCase(), `${STATIC.slice(0, -1)}8`])
+      expect(await auth.authenticate(headers(other))).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it('caches answers per token: a second token is checked on its own, a repeat is answered from the cache', async () => {
+    const jwt = verifier({
+      ok: true,
+      principal: { tenant: 't', subject: 'oidc:x', id: 'oidc:x', method: 'jwt', role: 'viewer' },
+    });
+    const auth = withStatic(jwt);
+    const other = `${JWT}x`;
+    expect(await auth.authenticate(headers(JWT))).toMatchObject({ ok: true });
+    expect(auth.authenticate(headers(JWT))).toMatchObject({ ok: true }); // synchronous: the cached answer
+    expect(jwt.calls).toBe(1);
+    expect(await auth.authenticate(headers(other))).toMatchObject({ ok: true });
+    expect(jwt.calls).toBe(2);
+  });
+});

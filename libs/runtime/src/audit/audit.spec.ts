@@ -47,6 +47,19 @@ describe('audit events', () => {
     expect(bad.tool).toBe('(none)');
   });
 
+  it('stamp the time exactly as toISOString does, within a second, across seconds and past year 9999', () => {
+    const instants = [
+      0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1_765_000_000_000, 1_765_000_000_007, 1_765_000_000_070,
+      1_765_000_000_999, 1_765_000_001_000, 1_765_000_000_500, 253_402_300_799_999, 253_402_300_800_000,
+      8.64e15, -1, -1001, -62_198_755_200_000,
+    ];
+    for (const ms of [...instants, ...instants.reverse()]) {
+      const now = new Date(ms);
+      expect(buildEvent({ type: 'tool_call.allowed' }, now).timestamp).toBe(now.toISOString());
+    }
+    expect(() => buildEvent({ type: 'tool_call.allowed' }, new Date(Number.NaN))).toThrow(RangeError);
+  });
+
   it('the outcome of an answer: result, JSON-RPC error with its code, tool error', () => {
     expect(outcomeOfAnswer({ id: 1, result: {} })).toEqual({ outcome: 'answered' });
     expect(outcomeOfAnswer({ id: 1, error: { code: -32602 } })).toEqual({

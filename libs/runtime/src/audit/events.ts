@@ -48,7 +48,8 @@ export function auditText(value: string, max: number, multiline = false): string
 const nameCache = new Map<string, string | undefined>();
 function auditName(value: string): string | undefined {
   if (value.length > AUDIT_LIMITS.nameLength) return auditText(value, AUDIT_LIMITS.nameLength);
-  if (nameCache.has(value)) return nameCache.get(value);
+  const known = nameCache.get(value); // one lookup for a name that cleans to something (all but the blank ones)
+  if (known !== undefined || nameCache.has(value)) return known;
   const clean = auditText(value, AUDIT_LIMITS.nameLength);
   if (nameCache.size >= 1000) nameCache.clear();
   nameCache.set(value, clean);
@@ -64,6 +65,28 @@ const PLAIN_ID = /^\d{1,12}$/;
 const NAME_FIELDS = ['agent', 'client', 'server', 'method', 'rule_id', 'policy_version'] as const;
 const NEEDS_TOOL = /^tool_call\.|^tool\.drift$/;
 
+/** The second `isoTime` last formatted (ms since the epoch, a multiple of 1000) and its text up to the dot. */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `now.toISOString()`, formatted once per second: the date and time up to the seconds are reused and only the
+ * milliseconds appended (V8's `toISOString` was ~1% of the gateway's CPU, one call per audited call). Before 1970
+ * or for an invalid date it is `toISOString` itself (which throws on an invalid one, as before).
+ */
+function isoTime(now: Date): string {
+  const ms = now.getTime();
+  if (!(ms >= 0)) return now.toISOString();
+  const within = ms % 1000;
+  const second = ms - within;
+  if (second !== isoSecond) {
+    const iso = new Date(second).toISOString(); // …T12:34:56.000Z, or ±YYYYYY-… past year 9999
+    isoPrefix = iso.slice(0, -4);
+    isoSecond = second;
+  }
+  return isoPrefix + (within < 10 ? '00' : within < 100 ? '0' : '') + within + 'Z';
+}
+
 /**
  * A contract-valid runtime event with a fresh, unguessable `event_id` (re-sending it later is harmless; nobody can
  * pre-empt or collide with it). Every text is passed through {@link auditText}; fields that do not fit their
@@ -73,7 +96,7 @@ export function buildEvent(fields: AuditFields, now = new Date()): RuntimeAuditE
   const event: RuntimeAuditEvent = {
     event_id: randomUUID(),
     type: fields.type,
-    timestamp: now.toISOString(),
+    timestamp: isoTime(now),
   };
   const set = <K extends keyof RuntimeAuditEvent>(key: K, value: RuntimeAuditEvent[K] | undefined) => {
     if (value !== undefined) event[key] = value;

@@ -74,10 +74,12 @@ export class CallRecord {
   settle(changes: Partial<AuditFields>): boolean {
     if (this.done) return false;
     this.done = true;
-    const merged: AuditFields = { ...this.fields };
-    for (const [key, value] of Object.entries(changes))
-      if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
-    this.record(merged);
+    const merged = { ...this.fields } as unknown as Record<string, unknown>;
+    for (const key in changes) {
+      const value = (changes as Record<string, unknown>)[key];
+      if (value !== undefined) merged[key] = value;
+    }
+    this.record(merged as unknown as AuditFields);
     return true;
   }
 }
