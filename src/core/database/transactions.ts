@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { Outcome } from './group-commit.js';
 
 /**
  * An open database transaction. Services hold it only to pass it on; repositories run their SQL on
@@ -28,6 +29,24 @@ export class Transactions {
   run<T>(fn: (tx: Tx) => Promise<T>, within?: Tx): Promise<T> {
     if (within) return fn(within);
     return this.dataSource.transaction((manager) => fn(new Tx(manager)));
+  }
+
+  /**
+   * Runs `fn` inside `tx` as a unit of its own (a savepoint), for a group commit whose members fail alone: if `fn`
+   * throws, what it wrote is undone, `tx` goes on as it was before, and the error comes back as the outcome.
+   * Rejects (and `tx` must then not commit) only if the savepoint itself fails.
+   */
+  async attempt<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
+    await tx.manager.query('SAVEPOINT unit');
+    let value: T;
+    try {
+      value = await fn(tx);
+    } catch (error) {
+      await tx.manager.query('ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit');
+      return { ok: false, error };
+    }
+    await tx.manager.query('RELEASE SAVEPOINT unit');
+    return { ok: true, value };
   }
 }
 

@@ -18,7 +18,8 @@ export class FleetEnrollmentRepository {
 
   /**
    * Locks the enrollment of `sourceId` (existing or not yet) for the rest of the transaction, so two first pushes
-   * of one endpoint cannot both enroll it, and returns it.
+   * of one endpoint cannot both enroll it, and returns it. (A group commit takes the same lock up front:
+   * `FleetSyncTransaction.lockGroup`; keep the two keys in step.)
    */
   async lock(tenantId: string, sourceId: string, tx: Tx): Promise<Enrollment | undefined> {
     await tx.manager.query(
