@@ -150,5 +150,21 @@ describe('fleet group commit', () => {
     expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
   });
 
+  it('retries with one Idempotency-Key in one group: one sync, the rest replay its answer', async () => {
+    const body = one('retried');
+    const responses = await Promise.all([
+      ...['r-0', 'r-1', 'r-2'].map((id) => pusher(one(id))),
+      ...[1, 2, 3].map(() => pusher(body, { 'idempotency-key': 'key-2' })),
+    ]);
+    expect(responses.map((r) => r.statusCode)).toEqual(new Array(6).fill(200));
+    const keyed = responses.slice(3).map((r) => r.json() as Record<string, unknown>);
+    expect(keyed.filter((r) => r.idempotent_replay)).toHaveLength(2);
+    const { endpoint_credential: _once, ...first } = keyed.find((r) => !r.idempotent_replay)!;
+    for (const r of keyed.filter((r) => r.idempotent_replay))
+      expect(r).toEqual({ ...first, idempotent_replay: true });
+    expect(await stored(['retried'])).toEqual(['retried']);
+    await usageMatchesRows();
+  });
+
   const pushKey = async () => (await createKey(t.app, tenant, 'fleet-push')).raw;
 });

@@ -4,10 +4,19 @@ export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 /** Writes a group of jobs of one key in one transaction; one outcome per job, in order. Throws if the commit fails. */
 export type CommitGroup<J, R> = (key: string, jobs: J[]) => Promise<Outcome<R>[]>;
 
-/** Bounds a group: at most `max` of the jobs' `size` go into one commit (a single larger job goes alone). */
+/**
+ * Bounds a group: at most `max` of the jobs' `size` go into one commit (a single larger job goes alone); at most
+ * `lanes` commits of one key in flight at once (1 when absent).
+ */
 export interface GroupBound<J> {
   max: number;
   size(job: J): number;
+  lanes?: number;
+}
+
+interface Lanes<J, R> {
+  jobs: Queued<J, R>[];
+  running: number;
 }
 
 interface Queued<J, R> {
@@ -17,17 +26,18 @@ interface Queued<J, R> {
 }
 
 /**
- * Group commit, per key (a tenant) and process. One commit at a time runs per key; the jobs that arrive while it
- * is in flight queue up, and the next commit takes them all (up to the bound) in one transaction. For writes
- * that all end on one serial point (a tenant's audit chain head, held to commit) this trades N commits, each
- * waiting for the one before, for one; and a busy key holds one pool connection, not one per waiting request.
+ * Group commit, per key (a tenant) and process. One commit at a time runs per key (or up to `lanes`); the jobs
+ * that arrive while every lane is in flight queue up, and the next lane free takes them all (up to the bound) in
+ * one transaction. For writes that all end on one serial point (a tenant's audit chain head, held to commit) this
+ * trades N commits, each waiting for the one before, for one; and a busy key holds one pool connection per
+ * lane, not one per waiting request. More lanes let the part of the writes before that point run in parallel.
  *
  * Guarantee to each caller: its promise settles only after the commit that holds its job has ended. It resolves
  * only if that commit succeeded (the job is durable) and fails with the job's own error if the job failed alone
  * (`commit` reports it as an outcome); if the commit fails, every job of the group fails with that error.
  */
 export class GroupCommit<J, R> {
-  private readonly queues = new Map<string, Queued<J, R>[]>();
+  private readonly keys = new Map<string, Lanes<J, R>>();
 
   constructor(
     private readonly commit: CommitGroup<J, R>,
@@ -36,19 +46,22 @@ export class GroupCommit<J, R> {
 
   submit(key: string, job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const queue = this.queues.get(key);
-      if (queue) {
-        queue.push({ job, resolve, reject });
-        return;
+      let lanes = this.keys.get(key);
+      if (!lanes) {
+        lanes = { jobs: [], running: 0 };
+        this.keys.set(key, lanes);
       }
-      this.queues.set(key, [{ job, resolve, reject }]);
-      void this.drain(key);
+      lanes.jobs.push({ job, resolve, reject });
+      if (lanes.running < (this.bound.lanes ?? 1)) {
+        lanes.running += 1;
+        void this.drain(key, lanes);
+      }
     });
   }
 
-  /** Commits the key's queued jobs, a group at a time, until none is left; then the queue is gone. */
-  private async drain(key: string): Promise<void> {
-    const queue = this.queues.get(key)!;
+  /** Commits the key's queued jobs, a group at a time, until none is left; the last lane out drops the key. */
+  private async drain(key: string, lanes: Lanes<J, R>): Promise<void> {
+    const queue = lanes.jobs;
     while (queue.length) {
       const group: Queued<J, R>[] = [];
       let size = 0;
@@ -74,6 +87,7 @@ export class GroupCommit<J, R> {
         else queued.reject(outcome.error);
       });
     }
-    this.queues.delete(key);
+    lanes.running -= 1;
+    if (lanes.running === 0) this.keys.delete(key);
   }
 }

@@ -37,17 +37,47 @@ export class Transactions {
    * Rejects (and `tx` must then not commit) only if the savepoint itself fails.
    */
   async attempt<T>(tx: Tx, fn: (tx: Tx) => Promise<T>): Promise<Outcome<T>> {
-    await tx.manager.query('SAVEPOINT unit');
+    return this.attemptKept(tx, 'unit', fn, { release: true });
+  }
+
+  /**
+   * {@link attempt}, but on success the savepoint `name` is kept (`release: false`): a later
+   * {@link rollbackTo} of it undoes `fn` and everything written after it; {@link release} of it keeps them all.
+   */
+  async attemptKept<T>(
+    tx: Tx,
+    name: string,
+    fn: (tx: Tx) => Promise<T>,
+    options: { release: boolean } = { release: false },
+  ): Promise<Outcome<T>> {
+    const savepoint = savepointName(name);
+    await tx.manager.query(`SAVEPOINT ${savepoint}`);
     let value: T;
     try {
       value = await fn(tx);
     } catch (error) {
-      await tx.manager.query('ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit');
+      await this.rollbackTo(tx, name);
       return { ok: false, error };
     }
-    await tx.manager.query('RELEASE SAVEPOINT unit');
+    if (options.release) await this.release(tx, name);
     return { ok: true, value };
   }
+
+  /** Undoes what was written since savepoint `name` (and the savepoints after it), and drops it. */
+  async rollbackTo(tx: Tx, name: string): Promise<void> {
+    const savepoint = savepointName(name);
+    await tx.manager.query(`ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+  }
+
+  /** Keeps what was written since savepoint `name` (and drops the savepoints after it). */
+  async release(tx: Tx, name: string): Promise<void> {
+    await tx.manager.query(`RELEASE SAVEPOINT ${savepointName(name)}`);
+  }
+}
+
+function savepointName(name: string): string {
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(name)) throw new Error(`not a savepoint name: ${name}`);
+  return name;
 }
 
 /** For repositories: the transaction's manager, or the pool's (each statement in its own transaction). */

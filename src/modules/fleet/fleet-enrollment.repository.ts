@@ -26,6 +26,11 @@ export class FleetEnrollmentRepository {
       `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
       [tenantId, sourceId],
     );
+    return this.find(tenantId, sourceId, tx);
+  }
+
+  /** The enrollment of `sourceId`, when the caller holds its lock already (see {@link lock}). */
+  async find(tenantId: string, sourceId: string, tx: Tx): Promise<Enrollment | undefined> {
     const rows: Enrollment[] = await tx.manager.query(
       `SELECT source_id, key_id, state FROM fleet_enrollments WHERE tenant_id = $1 AND source_id = $2`,
       [tenantId, sourceId],

@@ -21,6 +21,24 @@ const IDEMPOTENCY_SCOPE = 'fleet.sync';
  */
 const MAX_SYNCS_PER_COMMIT = 32;
 
+/**
+ * Commits in flight per tenant (and process): the syncs' own statements run in one backend per lane, so more
+ * lanes let them run in parallel; each lane's commit still ends on the tenant's agent count and chain head.
+ */
+const LANES = 4;
+
+/**
+ * How a sync is written: `locked`, its advisory locks are held already (a group's, `FleetSyncTransaction.lockGroup`); `count`,
+ * it adds its agents to the tenant's count and checks the quota itself (else the group does, for all at once).
+ */
+interface WriteMode {
+  locked: boolean;
+  count: boolean;
+}
+const ALONE: WriteMode = { locked: false, count: true };
+const GROUPED: WriteMode = { locked: true, count: false };
+const GROUPED_COUNTED: WriteMode = { locked: true, count: true };
+
 /** A push checked and shaped outside any transaction, waiting for its tenant's commit. */
 interface PreparedSync extends SyncRows {
   principal: Principal;
@@ -29,10 +47,11 @@ interface PreparedSync extends SyncRows {
   now: Date;
 }
 
-/** What a sync wrote: its answer and the audit actions to append for it (none for a replay). */
+/** What a sync wrote: its answer, the audit actions to append for it (none for a replay), agents added. */
 interface Written {
   result: FleetSyncResult;
   actions: AuditAction[];
+  added: number;
 }
 
 /**
@@ -61,6 +80,7 @@ export class FleetSyncService {
     this.commits = new GroupCommit((tenantId, syncs) => this.commitGroup(tenantId, syncs), {
       max: MAX_SYNCS_PER_COMMIT,
       size: () => 1,
+      lanes: LANES,
     });
   }
 
@@ -89,9 +109,9 @@ export class FleetSyncService {
   /** One transaction for a tenant's group of syncs; see the class comment. */
   private commitGroup(tenantId: string, syncs: PreparedSync[]): Promise<Outcome<FleetSyncResult>[]> {
     return this.transactions.run(async (unit) => {
-      const outcomes: Outcome<Written>[] = [];
+      let outcomes: Outcome<Written>[];
       if (syncs.length === 1) {
-        outcomes.push({ ok: true, value: await this.write(syncs[0], unit) });
+        outcomes = [{ ok: true, value: await this.write(syncs[0], unit, ALONE) }];
       } else {
         // The group's advisory locks first, in one order, so that two groups (of two replicas) cannot deadlock.
         await this.repository.within(unit, tenantId).lockGroup(
@@ -99,8 +119,7 @@ export class FleetSyncService {
           syncs.flatMap((s) => (s.idempotencyKey ? [s.idempotencyKey] : [])),
           syncs.map((s) => s.endpoint.source_id),
         );
-        for (const sync of syncs)
-          outcomes.push(await this.transactions.attempt(unit, (tx) => this.write(sync, tx)));
+        outcomes = await this.writeGroup(tenantId, syncs, unit);
       }
       // Last, the group's audit records in one append: the tenant's chain head is locked from here to commit.
       const records = outcomes.flatMap((outcome, i) =>
@@ -113,19 +132,67 @@ export class FleetSyncService {
     });
   }
 
+  /**
+   * The syncs of a group, in order, each in a savepoint kept until the group's agent count is known; then that
+   * count in one statement. The tenant's agent-count row is locked from there to commit, once per group rather
+   * than once per sync. If a sync of the group would pass the quota, counted in order, everything from the first
+   * kept savepoint is undone and written again one sync at a time with its own count (as a sync alone is): what
+   * lands is exactly what would land if the syncs came one after the other.
+   */
+  private async writeGroup(tenantId: string, syncs: PreparedSync[], unit: Tx): Promise<Outcome<Written>[]> {
+    const outcomes: Outcome<Written>[] = [];
+    for (const [i, sync] of syncs.entries()) {
+      outcomes.push(
+        await this.transactions.attemptKept(unit, `sync_${i}`, (tx) => this.write(sync, tx, GROUPED)),
+      );
+    }
+    const first = outcomes.findIndex((outcome) => outcome.ok);
+    if (first < 0) return outcomes;
+    const deltas = outcomes.flatMap((outcome) => (outcome.ok ? [outcome.value.added] : []));
+    if (await this.countFits(tenantId, deltas, unit)) {
+      await this.transactions.release(unit, `sync_${first}`);
+      return outcomes;
+    }
+    await this.transactions.rollbackTo(unit, `sync_${first}`);
+    for (let i = first; i < syncs.length; i++) {
+      outcomes[i] = await this.transactions.attempt(unit, (tx) => this.write(syncs[i], tx, GROUPED_COUNTED));
+    }
+    return outcomes;
+  }
+
+  /** Adds the group's agents to the count; false if one of them, counted in order, would pass the quota. */
+  private async countFits(tenantId: string, deltas: number[], unit: Tx): Promise<boolean> {
+    if (deltas.every((delta) => delta === 0)) return true;
+    const total = deltas.reduce((a, b) => a + b, 0);
+    let count = (await this.repository.within(unit, tenantId).addAgents(total)) - total;
+    for (const delta of deltas) {
+      count += delta;
+      if (delta > 0 && count > this.config.fleetMaxAgentsPerTenant) return false;
+    }
+    return true;
+  }
+
   /** One sync's writes, in the group's transaction. */
-  private async write(sync: PreparedSync, unit: Tx): Promise<Written> {
+  private async write(sync: PreparedSync, unit: Tx, mode: WriteMode): Promise<Written> {
     const { principal, idempotencyKey, requestHash, now, endpoint, agents, servers, upstreams } = sync;
     const tx = this.repository.within(unit, principal.tenantId);
     if (idempotencyKey) {
       const earlier = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
-      if (earlier) return { result: replay(earlier, requestHash), actions: [] };
-      // Concurrent retries with one key: the first claims it, the others wait here and then replay.
-      await tx.lockIdempotencyKey(IDEMPOTENCY_SCOPE, idempotencyKey);
-      const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
-      if (raced) return { result: replay(raced, requestHash), actions: [] };
+      if (earlier) return { result: replay(earlier, requestHash), actions: [], added: 0 };
+      // Concurrent retries with one key: the first claims it, the others wait here and then replay. (In a
+      // group the key was locked before the read above.)
+      if (!mode.locked) {
+        await tx.lockIdempotencyKey(IDEMPOTENCY_SCOPE, idempotencyKey);
+        const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
+        if (raced) return { result: replay(raced, requestHash), actions: [], added: 0 };
+      }
     }
-    const { credential, enrolled } = await this.enrollment.admit(principal, endpoint.source_id, unit);
+    const { credential, enrolled } = await this.enrollment.admit(
+      principal,
+      endpoint.source_id,
+      unit,
+      mode.locked,
+    );
 
     const { inserted, removed, unregistered } = await tx.writeInventory(
       endpoint,
@@ -143,11 +210,12 @@ export class FleetSyncService {
       updated: agents.length - inserted,
     };
     if (idempotencyKey) await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, result);
-    // Then the quota, the last fleet write: rolling back here undoes the whole sync.
-    // A sync that adds and removes no agent (the steady state) leaves the count, and its row lock, alone.
-    const total = inserted === removed ? 0 : await tx.addAgents(inserted - removed);
+    // Then the quota, the last fleet write: rolling back here undoes the whole sync. In a group, the caller
+    // counts the group's syncs at once. A sync that adds and removes no agent (the steady state) leaves the
+    // count, and its row lock, alone.
+    const total = inserted === removed || !mode.count ? 0 : await tx.addAgents(inserted - removed);
     const limit = this.config.fleetMaxAgentsPerTenant;
-    if (inserted > removed && total > limit) {
+    if (mode.count && inserted > removed && total > limit) {
       const current = total - (inserted - removed);
       throw new DomainError(
         'QUOTA_EXCEEDED',
@@ -172,6 +240,7 @@ export class FleetSyncService {
     return {
       result: credential ? { ...result, endpoint_credential: credential } : result,
       actions: enrolled ? [enrolled, synced] : [synced],
+      added: inserted - removed,
     };
   }
 }
