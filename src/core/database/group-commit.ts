@@ -5,12 +5,13 @@ export type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
 export type CommitGroup<J, R> = (key: string, jobs: J[]) => Promise<Outcome<R>[]>;
 
 /**
- * Bounds a group: at most `max` of the jobs' `size` go into one commit (a single larger job goes alone); at most
- * `lanes` commits of one key in flight at once (1 when absent).
+ * Bounds a group: at most `max` of the jobs' `size` go into one commit (a single larger job goes alone), and at
+ * most `maxJobs` jobs; at most `lanes` commits of one key in flight at once (1 when absent).
  */
 export interface GroupBound<J> {
   max: number;
   size(job: J): number;
+  maxJobs?: number;
   lanes?: number;
 }
 
@@ -65,7 +66,12 @@ export class GroupCommit<J, R> {
     while (queue.length) {
       const group: Queued<J, R>[] = [];
       let size = 0;
-      while (queue.length && (group.length === 0 || size + this.bound.size(queue[0].job) <= this.bound.max)) {
+      const maxJobs = this.bound.maxJobs ?? Infinity;
+      while (
+        queue.length &&
+        (group.length === 0 ||
+          (group.length < maxJobs && size + this.bound.size(queue[0].job) <= this.bound.max))
+      ) {
         const queued = queue.shift()!;
         group.push(queued);
         size += this.bound.size(queued.job);

@@ -22,6 +22,13 @@ const IDEMPOTENCY_SCOPE = 'fleet.sync';
 const MAX_SYNCS_PER_COMMIT = 32;
 
 /**
+ * And at most this many rows (an endpoint, its agents and servers) of syncs: a large inventory's statements take
+ * milliseconds of PostgreSQL's CPU, and such syncs gain more from running in parallel (each in its own lane) than
+ * from sharing a commit; the small syncs of a fleet's many endpoints share it.
+ */
+const MAX_ROWS_PER_COMMIT = 600;
+
+/**
  * Commits in flight per tenant (and process): the syncs' own statements run in one backend per lane, so more
  * lanes let them run in parallel; each lane's commit still ends on the tenant's agent count and chain head.
  */
@@ -78,8 +85,9 @@ export class FleetSyncService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.commits = new GroupCommit((tenantId, syncs) => this.commitGroup(tenantId, syncs), {
-      max: MAX_SYNCS_PER_COMMIT,
-      size: () => 1,
+      max: MAX_ROWS_PER_COMMIT,
+      size: (sync) => 1 + sync.agents.length + sync.servers.length,
+      maxJobs: MAX_SYNCS_PER_COMMIT,
       lanes: LANES,
     });
   }
