@@ -66,12 +66,13 @@ interface Written {
  * Upsert key: (tenant, source_id, client, agent name). Agents and servers the endpoint no longer reports are
  * removed. Remote (name, url) pairs get their stable discovery names here, on the write path.
  *
- * Concurrent syncs of one tenant share a commit ({@link GroupCommit}): every sync of a tenant ends on its audit
- * chain head, held to commit, so one commit at a time runs per tenant and takes every sync that arrived while the
- * one before was in flight, each in a savepoint of its own, then one append of all their audit records and one
- * COMMIT. A sync that fails (refused, over the quota, a failed statement) rolls back to its savepoint and gets its
- * own error; the others are untouched. Every answer waits for the commit; if the commit fails, every sync of the
- * group fails with it. A sync alone is one transaction with no savepoint, as before.
+ * Concurrent syncs of one tenant share commits ({@link GroupCommit}): every sync of a tenant ends on its agent
+ * count and audit chain head, held to commit. Up to {@link LANES} commits run per tenant; syncs that arrive while
+ * all are in flight queue, and the next lane takes them together: each in a savepoint of its own, then one count
+ * of their agents, one append of their audit records and one COMMIT. A sync that fails (refused, over the quota,
+ * a failed statement) rolls back to its savepoint and gets its own error; the others are untouched. Every answer
+ * waits for the commit; if the commit fails, every sync of the group fails with it. A sync alone is one
+ * transaction with no savepoint, as before.
  */
 @Injectable()
 export class FleetSyncService {
