@@ -65,7 +65,8 @@ export class FleetSyncTransaction {
 
   /**
    * Serialises the tenant's upstream naming for the rest of the transaction. Taken only when a sync brings a
-   * (name, url) pair never seen before, so steady-state syncs never wait on each other.
+   * (name, url) pair never seen before, so steady-state syncs never wait on each other (and by a group commit
+   * that falls back to counting its syncs one at a time, before the first count: the lock order).
    */
   async lockUpstreamNaming(): Promise<void> {
     await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext('upstream_names'), hashtext($1))`, [

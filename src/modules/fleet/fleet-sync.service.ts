@@ -163,6 +163,10 @@ export class FleetSyncService {
       return outcomes;
     }
     await this.transactions.rollbackTo(unit, `sync_${first}`);
+    // One sync at a time now locks the agent count and then goes on to the next sync, which may name upstreams.
+    // Every other transaction takes the naming lock before the count (a sync names, then counts; a group's
+    // syncs name, then the group counts), so take it here first: lock order, not a deadlock.
+    await this.repository.within(unit, tenantId).lockUpstreamNaming();
     for (let i = first; i < syncs.length; i++) {
       outcomes[i] = await this.transactions.attempt(unit, (tx) => this.write(syncs[i], tx, GROUPED_COUNTED));
     }
