@@ -18,13 +18,19 @@ export class FleetEnrollmentRepository {
 
   /**
    * Locks the enrollment of `sourceId` (existing or not yet) for the rest of the transaction, so two first pushes
-   * of one endpoint cannot both enroll it, and returns it.
+   * of one endpoint cannot both enroll it, and returns it. (A group commit takes the same lock up front:
+   * `FleetSyncTransaction.lockGroup`; keep the two keys in step.)
    */
   async lock(tenantId: string, sourceId: string, tx: Tx): Promise<Enrollment | undefined> {
     await tx.manager.query(
       `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
       [tenantId, sourceId],
     );
+    return this.find(tenantId, sourceId, tx);
+  }
+
+  /** The enrollment of `sourceId`, when the caller holds its lock already (see {@link lock}). */
+  async find(tenantId: string, sourceId: string, tx: Tx): Promise<Enrollment | undefined> {
     const rows: Enrollment[] = await tx.manager.query(
       `SELECT source_id, key_id, state FROM fleet_enrollments WHERE tenant_id = $1 AND source_id = $2`,
       [tenantId, sourceId],

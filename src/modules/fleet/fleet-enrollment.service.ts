@@ -56,13 +56,17 @@ export class FleetEnrollmentService {
    * An enrollment returns its `fleet.endpoint_enrolled` action unrecorded: the caller records it, before its own,
    * as the last write of the same transaction ({@link AuditService.recordAll}), so the tenant's chain head is
    * locked only at the end of the sync rather than for the whole of it.
+   *
+   * `locked`: the caller already holds the enrollment's lock in `tx` (a group commit takes its syncs' locks up
+   * front), so it is not asked for again.
    */
   async admit(
     principal: Principal,
     sourceId: string,
     tx: Tx,
+    locked = false,
   ): Promise<{ credential?: string; enrolled?: AuditAction }> {
-    const enrollment = await this.admitted(principal, sourceId, tx);
+    const enrollment = await this.admitted(principal, sourceId, tx, locked);
     if (principal.sourceId) return {};
     const created = await this.keys.createEndpointCredential(principal, sourceId, tx);
     const now = new Date();
@@ -88,9 +92,11 @@ export class FleetEnrollmentService {
   }
 
   /** The checks shared by syncs and reports; returns the (locked) enrollment row when the push may go on. */
-  private async admitted(principal: Principal, sourceId: string, tx: Tx) {
+  private async admitted(principal: Principal, sourceId: string, tx: Tx, locked = false) {
     this.checkBinding(principal, sourceId);
-    const enrollment = await this.repository.lock(principal.tenantId, sourceId, tx);
+    const enrollment = locked
+      ? await this.repository.find(principal.tenantId, sourceId, tx)
+      : await this.repository.lock(principal.tenantId, sourceId, tx);
     if (principal.sourceId) {
       if (enrollment?.state === 'enrolled' && enrollment.key_id === principal.keyId) return enrollment;
       throw new PushRefused(sourceId, 'revoked', `the enrollment of "${sourceId}" is no longer active`);

@@ -65,12 +65,33 @@ export class FleetSyncTransaction {
 
   /**
    * Serialises the tenant's upstream naming for the rest of the transaction. Taken only when a sync brings a
-   * (name, url) pair never seen before, so steady-state syncs never wait on each other.
+   * (name, url) pair never seen before, so steady-state syncs never wait on each other (and by a group commit
+   * that falls back to counting its syncs one at a time, before the first count: the lock order).
    */
   async lockUpstreamNaming(): Promise<void> {
     await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext('upstream_names'), hashtext($1))`, [
       this.tenantId,
     ]);
+  }
+
+  /**
+   * A group commit's advisory locks, taken up front in one statement and one order: the idempotency keys of
+   * {@link lockIdempotencyKey}, then the enrollments of {@link FleetEnrollmentRepository.lock} (the same lock
+   * keys: keep them in step), each sorted. A sync alone takes at most one of each, in that order; a group takes
+   * several, and two groups (on two replicas) taking them in arrival order could each hold one the other waits
+   * for. The syncs' own lock calls then find them held by this transaction and go on.
+   */
+  async lockGroup(scope: string, idempotencyKeys: string[], sourceIds: string[]): Promise<void> {
+    await this.manager.query(
+      `SELECT count(pg_advisory_xact_lock(k.a, k.b)) FROM (
+         SELECT a, b FROM (
+           SELECT 0 AS kind, hashtext($1) AS a, hashtext($2 || chr(31) || key) AS b FROM unnest($3::text[]) AS key
+           UNION ALL
+           SELECT 1, hashtext('fleet_enroll'), hashtext($1 || chr(31) || source) FROM unnest($4::text[]) AS source
+         ) l ORDER BY kind, a, b OFFSET 0
+       ) k`,
+      [this.tenantId, scope, idempotencyKeys, sourceIds],
+    );
   }
 
   /** Serialises requests that carry the same idempotency key (and only those) until this transaction ends. */

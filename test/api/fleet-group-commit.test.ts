@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Response } from 'light-my-request';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { verifyChain } from '../helpers/audit.js';
+import { bearer, createKey, createTenant } from '../helpers/factories.js';
+import { agent, enrollingPusher, payload, stdioServer } from '../helpers/fleet.js';
+
+/**
+ * Group commit of a tenant's concurrent syncs (issue #15, fleet bulk): syncs that arrive while the tenant's
+ * commit is in flight are written together in one transaction, each in a savepoint of its own, with one append
+ * to the audit chain and one COMMIT. What a client sees does not change: each request gets the answer it would
+ * have got alone, and only once the commit that holds its sync is durable.
+ */
+describe('fleet group commit', () => {
+  let t: TestApp;
+  let tenant: string;
+  let admin: string;
+  let pusher: ReturnType<typeof enrollingPusher<Response>>;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AGENT_BOM_FLEET_MAX_AGENTS_PER_TENANT: '40' } });
+    tenant = await createTenant(t.app);
+    const push = (await createKey(t.app, tenant, 'fleet-push')).raw;
+    admin = (await createKey(t.app, tenant, 'admin')).raw;
+    pusher = enrollingPusher((options) => t.app.inject(options), push);
+    // Real failures inside PostgreSQL: one sync's statement fails, and one sync's COMMIT fails (a deferred
+    // constraint trigger runs at commit), each for one source id only.
+    await t.db.dataSource.query(`
+      CREATE FUNCTION test_refuse_endpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'test trigger refuses endpoint %', NEW.source_id; END $$;
+      CREATE TRIGGER test_refuse_statement BEFORE INSERT ON fleet_endpoints
+        FOR EACH ROW WHEN (NEW.source_id = 'boom') EXECUTE FUNCTION test_refuse_endpoint();
+      CREATE CONSTRAINT TRIGGER test_refuse_commit AFTER INSERT ON fleet_endpoints
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW WHEN (NEW.source_id = 'commit-boom') EXECUTE FUNCTION test_refuse_endpoint();`);
+  });
+  afterAll(() => t.close());
+
+  const one = (id: string, agents = 1) =>
+    payload(
+      id,
+      Array.from({ length: agents }, (_, i) => agent(`a${i}`, [stdioServer('fs')])),
+    );
+
+  /** How many transactions wrote the `fleet.synced` entries of these endpoints, and how many entries. */
+  const commitsOf = async (ids: string[]) => {
+    const [row] = (await t.db.dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS commits, count(*)::int AS entries FROM audit_entries
+        WHERE tenant_id = $1 AND event->>'type' = 'fleet.synced' AND event->>'resource_id' = ANY($2)`,
+      [tenant, ids],
+    )) as { commits: number; entries: number }[];
+    return row;
+  };
+  const stored = async (ids: string[]) =>
+    (
+      (await t.db.dataSource.query(
+        `SELECT source_id FROM fleet_endpoints WHERE tenant_id = $1 AND source_id = ANY($2) ORDER BY source_id`,
+        [tenant, ids],
+      )) as { source_id: string }[]
+    ).map((r) => r.source_id);
+  const usageMatchesRows = async () => {
+    const [usage] = (await t.db.dataSource.query(
+      `SELECT u.agents, (SELECT count(*)::int FROM fleet_agents a WHERE a.tenant_id = u.tenant_id) AS rows
+         FROM fleet_usage u WHERE u.tenant_id = $1`,
+      [tenant],
+    )) as { agents: number; rows: number }[];
+    expect(usage.agents).toBe(usage.rows);
+  };
+
+  it('concurrent syncs of one tenant share commits, and each gets the answer it would get alone', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `group-${i}`);
+    const responses = await Promise.all(ids.map((id) => pusher(one(id))));
+    expect(t.errors()).toEqual([]);
+    responses.forEach((res, i) => {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        source_id: ids[i],
+        synced: 1,
+        new: 1,
+        updated: 0,
+        endpoint_credential: expect.stringMatching(/^abom_/),
+      });
+    });
+    const { commits, entries } = await commitsOf(ids);
+    expect(entries).toBe(12);
+    expect(commits).toBeLessThan(12);
+    // Re-syncs with the endpoint credentials, concurrently: the same, as updates.
+    const again = await Promise.all(ids.map((id) => pusher(one(id))));
+    again.forEach((res, i) =>
+      expect(res.json()).toEqual({ source_id: ids[i], synced: 1, new: 0, updated: 1 }),
+    );
+    await usageMatchesRows();
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+
+  it('a sync that fails inside a group fails alone, with its own answer; the others land', async () => {
+    // Set up the failures: an endpoint revoked by an admin, an Idempotency-Key already used with another body.
+    expect((await pusher(one('revoked'))).statusCode).toBe(200);
+    const revoked = await t.app.inject({
+      method: 'POST',
+      url: '/v1/fleet/endpoints/revoked/revoke',
+      headers: bearer(admin),
+    });
+    expect(revoked.statusCode).toBe(200);
+    expect((await pusher(one('keyed'), { 'idempotency-key': 'key-1' })).statusCode).toBe(200);
+    const [{ agents: before }] = (await t.db.dataSource.query(
+      `SELECT agents FROM fleet_usage WHERE tenant_id = $1`,
+      [tenant],
+    )) as { agents: number }[];
+
+    const good = Array.from({ length: 8 }, (_, i) => `fine-${i}`);
+    const shared = enrollingPusher((options) => t.app.inject(options), await pushKey());
+    const responses = await Promise.all([
+      ...good.slice(0, 4).map((id) => pusher(one(id))),
+      shared(one('revoked')), // 403: revoked
+      pusher(one('boom')), // 500: its statement fails in PostgreSQL
+      pusher(one('keyed', 2), { 'idempotency-key': 'key-1' }), // 409: the key was used with another body
+      pusher(one('too-many', 40 - before + 1)), // 429: more agents than the quota has left, whatever lands first
+      ...good.slice(4).map((id) => pusher(one(id))),
+    ]);
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200, 403, 500, 409, 429, 200, 200, 200, 200]);
+    expect(responses[4].json().error.details).toMatchObject({ reason: 'revoked' });
+    expect(responses[6].json().error.code).toBe('CONFLICT');
+    expect(responses[7].json().error.code).toBe('QUOTA_EXCEEDED');
+    expect(t.errors()).toEqual([expect.stringContaining('test trigger refuses endpoint boom')]);
+    t.logs.length = 0;
+    expect(await stored([...good, 'boom', 'too-many'])).toEqual(good);
+    expect((await commitsOf(good)).commits).toBeLessThan(good.length);
+    await usageMatchesRows();
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+
+  it('a group whose COMMIT fails answers every request in it with an error, and nothing of it is stored', async () => {
+    const ids = [...Array.from({ length: 9 }, (_, i) => `late-${i}`), 'commit-boom'];
+    const responses = await Promise.all(ids.map((id) => pusher(one(id))));
+    const landed = ids.filter((_, i) => responses[i].statusCode === 200);
+    const failed = ids.filter((_, i) => responses[i].statusCode !== 200);
+    expect(failed).toContain('commit-boom');
+    expect(failed.length).toBeGreaterThan(1); // others shared its commit
+    for (const id of failed) expect(responses[ids.indexOf(id)].statusCode).toBe(500);
+    // Answered 200 if and only if durable.
+    expect(await stored(ids)).toEqual([...landed].sort());
+    t.logs.length = 0;
+    // The failed ones were told so and can push again.
+    const retried = await Promise.all(
+      failed.filter((id) => id !== 'commit-boom').map((id) => pusher(one(id))),
+    );
+    expect(retried.map((r) => r.statusCode)).toEqual(retried.map(() => 200));
+    await usageMatchesRows();
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+
+  it('retries with one Idempotency-Key in one group: one sync, the rest replay its answer', async () => {
+    const body = one('retried');
+    const responses = await Promise.all([
+      ...['r-0', 'r-1', 'r-2'].map((id) => pusher(one(id))),
+      ...[1, 2, 3].map(() => pusher(body, { 'idempotency-key': 'key-2' })),
+    ]);
+    expect(responses.map((r) => r.statusCode)).toEqual(new Array(6).fill(200));
+    const keyed = responses.slice(3).map((r) => r.json() as Record<string, unknown>);
+    expect(keyed.filter((r) => r.idempotent_replay)).toHaveLength(2);
+    const { endpoint_credential: _once, ...first } = keyed.find((r) => !r.idempotent_replay)!;
+    for (const r of keyed.filter((r) => r.idempotent_replay))
+      expect(r).toEqual({ ...first, idempotent_replay: true });
+    expect(await stored(['retried'])).toEqual(['retried']);
+    await usageMatchesRows();
+  });
+
+  const pushKey = async () => (await createKey(t.app, tenant, 'fleet-push')).raw;
+});
