@@ -18,10 +18,22 @@ const swc = [
 
 /**
  * `AGENT_BOM_TEST_SCOPE=database` runs only what can differ between PostgreSQL servers: CI's second pass (the embedded
- * PostgreSQL) skips the suites that never depend on which server answers — the MCP conformance runs, the chart and
- * image checks, the browser suites, the docs-match-code check — since the first pass ran them against the same code.
+ * PostgreSQL) skips the suites that never open a database connection — unit specs (`*.spec.ts`, pure by
+ * convention), the MCP conformance runs, the chart and image checks, the browser suites, the docs-match-code check,
+ * the shared policy vectors through the proxy and the gateway, the proxy's, the control-plane client's and
+ * discovery's suites — since the first pass ran them against the same code.
  */
-const DATABASE_INDEPENDENT = ['/test/conformance/', '/test/helm/', '/test/console/', '/test/docs/'];
+const DATABASE_INDEPENDENT = [
+  '\\.spec\\.ts$',
+  '/test/conformance/',
+  '/test/helm/',
+  '/test/console/',
+  '/test/docs/',
+  '/test/vectors/',
+  '/test/proxy/',
+  '/test/control-plane-client/',
+  '/test/discovery/',
+];
 
 export default {
   testPathIgnorePatterns: [
