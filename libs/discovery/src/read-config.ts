@@ -89,8 +89,13 @@ function parseText(text: string, format: ConfigFormat): unknown {
     case 'toml':
       return parseToml(text);
     case 'yaml':
-      // Alias expansion is bounded (no "billion laughs"); only the first document counts.
-      return parseYaml(text, { maxAliasCount: 100, prettyErrors: false, uniqueKeys: false });
+      // Alias expansion is bounded (no "billion laughs"); only the first document counts; no warnings on stderr.
+      return parseYaml(text, {
+        maxAliasCount: 100,
+        prettyErrors: false,
+        uniqueKeys: false,
+        logLevel: 'error',
+      });
   }
 }
 

@@ -120,6 +120,36 @@ describe('bad-input: hostile lockfiles are refused with a code', () => {
     expect(refused('yarn.lock', 'not a lockfile line\n')).toBe('LOCKFILE_MALFORMED');
   });
 
+  it('names where a malformed YAML lockfile goes wrong, and prints nothing of it on stderr', async () => {
+    const warnings: string[] = [];
+    const listen = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', listen);
+    try {
+      const message = (name: string, text: string) => {
+        try {
+          parseLockfile(name, `/p/${name}`, text);
+        } catch (error) {
+          return (error as ExtractionError).message;
+        }
+        return 'parsed';
+      };
+      expect(message('pnpm-lock.yaml', "lockfileVersion: '9.0'\npackages:\n  }\n")).toMatch(
+        /^\/p\/pnpm-lock\.yaml: .+ at line 3, column 3$/,
+      );
+      // An unknown directive is a warning to the YAML parser, which it would print with the text (`process.emitWarning`).
+      expect(message('pnpm-lock.yaml', `%${'SECRET'.repeat(10)}\n---\nlockfileVersion: '9.0'\n`)).toBe(
+        'parsed',
+      );
+      expect(message('yarn.lock', `%${'SECRET'.repeat(10)}\n---\n__metadata:\n  version: 6\n`)).toBe(
+        'parsed',
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', listen);
+    }
+  });
+
   it('refuses too many packages', () => {
     const packages = Object.fromEntries(
       Array.from({ length: LOCKFILE_LIMITS.maxPackages + 1 }, (_, i) => [

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import semver from 'semver';
 import { ExtractionError } from '../errors.js';
-import { checkCount, isRecord, parseBounded } from '../limits.js';
+import { checkCount, isRecord, LOCKFILE_YAML, parseBounded } from '../limits.js';
 import { isNpmName, makePackage } from '../package-names.js';
 import type { ExtractedPackage } from '../types.js';
 
@@ -10,7 +10,7 @@ import type { ExtractedPackage } from '../types.js';
  * YAML aliases are capped so an alias bomb is refused.
  */
 export function parsePnpmLock(file: string, text: string): ExtractedPackage[] {
-  const doc = parseBounded(file, text, (t) => parse(t, { maxAliasCount: 100, uniqueKeys: true }) as unknown);
+  const doc = parseBounded(file, text, (t) => parse(t, { ...LOCKFILE_YAML, uniqueKeys: true }) as unknown);
   if (!isRecord(doc)) throw new ExtractionError('LOCKFILE_MALFORMED', `${file}: not a YAML mapping`);
   const origin = { kind: 'lockfile' as const, via: 'pnpm-lock.yaml', path: file };
   const packages = isRecord(doc.packages) ? Object.keys(doc.packages) : [];

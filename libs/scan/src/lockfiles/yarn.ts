@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import semver from 'semver';
 import { ExtractionError } from '../errors.js';
-import { checkCount, isRecord, LOCKFILE_LIMITS, parseBounded } from '../limits.js';
+import { checkCount, isRecord, LOCKFILE_LIMITS, LOCKFILE_YAML, parseBounded } from '../limits.js';
 import { isNpmName, makePackage } from '../package-names.js';
 import type { ExtractedPackage } from '../types.js';
 
@@ -29,7 +29,7 @@ interface Entry {
 }
 
 function berryEntries(file: string, text: string): Entry[] {
-  const doc = parseBounded(file, text, (t) => parse(t, { maxAliasCount: 100 }) as unknown);
+  const doc = parseBounded(file, text, (t) => parse(t, LOCKFILE_YAML) as unknown);
   if (!isRecord(doc)) throw new ExtractionError('LOCKFILE_MALFORMED', `${file}: not a YAML mapping`);
   const out: Entry[] = [];
   for (const [key, value] of Object.entries(doc)) {
