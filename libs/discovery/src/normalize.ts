@@ -56,6 +56,13 @@ export type Normalized =
   | { ok: false; problem: string };
 
 /** Clips text to the contract's bound (ASCII marker, so no validator trips over it). */
+/** `/a/sse//` → `/a/sse`. A loop: `/\/+$/` retries from every `/` of a run that does not end the path. */
+function withoutTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return path.slice(0, end);
+}
+
 export function bounded(text: string, max: number = FLEET_LIMITS.textLength): string {
   return text.length <= max ? text : text.slice(0, max - 3) + '...';
 }
@@ -174,7 +181,7 @@ export function normalizeServer(entry: ServerEntry, context: NormalizeContext): 
     }
     url = bounded(clean.url);
     urlCredentials = clean.hadCredentials;
-    const path = new URL(clean.url).pathname.replace(/\/+$/, '');
+    const path = withoutTrailingSlashes(new URL(clean.url).pathname);
     transport = type === 'sse' || path.endsWith('/sse') ? 'sse' : scheme === 'https:' ? 'https' : 'http';
   } else {
     return { ok: false, problem: `${label}: has neither a command nor a url; skipped` };
