@@ -373,17 +373,21 @@ function firstEndingAfter(spans: readonly TextMatch[], position: number): number
 }
 
 const DEFAULT_PATTERNS = TEXT_PATTERNS.filter((pattern) => !pattern.optIn);
-/** Patterns per `kinds` array: callers that scan often (the ledger's scrubber) pass one constant array. */
-const chosen = new WeakMap<readonly string[], readonly TextPattern[]>();
+/**
+ * Patterns per list of kinds, by content: the same array each time for the same kinds, so its prefilter plan
+ * (prefilter.ts) is built once. Bounded: past 64 distinct lists a list is filtered afresh each time.
+ */
+const chosen = new Map<string, readonly TextPattern[]>();
 
 /** The patterns of the given kinds (unknown kinds are ignored), or the default set. */
 export function patternsFor(kinds: readonly string[] | undefined): readonly TextPattern[] {
   if (!kinds) return DEFAULT_PATTERNS;
-  let patterns = chosen.get(kinds);
+  const key = kinds.join('\u0000');
+  let patterns = chosen.get(key);
   if (!patterns) {
     const wanted = new Set(kinds);
     patterns = TEXT_PATTERNS.filter((pattern) => wanted.has(pattern.kind));
-    chosen.set(kinds, patterns);
+    if (chosen.size < 64) chosen.set(key, patterns);
   }
   return patterns;
 }

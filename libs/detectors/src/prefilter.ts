@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { findTextMatches, patternsFor, type TextMatch, type TextPattern } from './credentials.js';
+import { findTextMatches, type TextMatch, type TextPattern } from './credentials.js';
 
 /**
  * A prefilter in front of the credential and personal-data patterns: each pattern has an **anchor**, a short
@@ -110,19 +110,4 @@ export function findMatches(text: string, patterns: readonly TextPattern[]): Tex
   const candidates: TextPattern[] = [];
   for (const { pattern, anchor } of plan.entries) if (!anchor || anchor.test(text)) candidates.push(pattern);
   return candidates.length === 0 ? [] : findTextMatches(text, candidates);
-}
-
-const DEFAULT_PATTERNS = patternsFor(undefined);
-const byKinds = new Map<string, readonly TextPattern[]>();
-
-/** `patternsFor(kinds)`, the same array each time for the same kinds (so its prefilter plan is built once). */
-export function patternsOf(kinds: readonly string[] | undefined): readonly TextPattern[] {
-  if (!kinds) return DEFAULT_PATTERNS;
-  const key = kinds.join('\u0000');
-  let patterns = byKinds.get(key);
-  if (!patterns) {
-    patterns = patternsFor(kinds);
-    if (byKinds.size < 64) byKinds.set(key, patterns);
-  }
-  return patterns;
 }

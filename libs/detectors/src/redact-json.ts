@@ -1,6 +1,7 @@
+import { patternsFor } from './credentials.js';
 import { formatPath, type Segment } from './json-path.js';
 import { DETECTOR_LIMITS } from './limits.js';
-import { findMatches, mayMatch, patternsOf } from './prefilter.js';
+import { findMatches, mayMatch } from './prefilter.js';
 import { addFindings, applyRedactions } from './scan.js';
 import type { Finding, ScanOptions } from './types.js';
 
@@ -22,7 +23,7 @@ export interface RedactJsonResult {
  * linear in the text, so nesting depth costs nothing.
  */
 export function redactJson(text: string, options: ScanOptions = {}): RedactJsonResult {
-  const patterns = patternsOf(options.kinds);
+  const patterns = patternsFor(options.kinds);
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
   const findings: Finding[] = [];
   // Without escapes every string value is a substring of the text: no anchor in the text, no match in any value.

@@ -1,8 +1,8 @@
 import { argumentFinding, ARGUMENT_KINDS, detectInArgument } from './arguments.js';
-import type { TextPattern } from './credentials.js';
+import { patternsFor, type TextPattern } from './credentials.js';
 import { formatPath } from './json-path.js';
 import { DETECTOR_LIMITS } from './limits.js';
-import { findMatches, patternsOf } from './prefilter.js';
+import { findMatches } from './prefilter.js';
 import type { Finding, ScanOptions, ScanResult } from './types.js';
 import { walkStrings } from './walk.js';
 
@@ -34,7 +34,7 @@ export function scanArguments(value: unknown, options: ScanOptions = {}): ScanRe
  * and personal data (card numbers that pass Luhn, US SSNs, IBANs that pass mod-97; emails on request).
  */
 export function scanCredentials(value: unknown, options: ScanOptions = {}): ScanResult {
-  const patterns = patternsOf(options.kinds);
+  const patterns = patternsFor(options.kinds);
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
   const findings: Finding[] = [];
   const outcome = walkStrings(value, (text, _key, segments) => {
@@ -54,7 +54,7 @@ export function redactText(
   text: string,
   options: Pick<ScanOptions, 'kinds'> & { marker?: (kind: string) => string } = {},
 ): { text: string; count: number; kinds: string[] } {
-  const matches = findMatches(text, patternsOf(options.kinds));
+  const matches = findMatches(text, patternsFor(options.kinds));
   if (matches.length === 0) return { text, count: 0, kinds: [] };
   return {
     text: applyRedactions(text, matches, options.marker),
@@ -72,7 +72,7 @@ export function redactCredentials<T>(
   value: T,
   options: ScanOptions = {},
 ): { value: T; findings: Finding[]; count: number; complete: boolean } {
-  const patterns = patternsOf(options.kinds);
+  const patterns = patternsFor(options.kinds);
   const findings: Finding[] = [];
   let count = 0;
   let complete = true;
