@@ -67,14 +67,11 @@ export class GroupCommit<J, R> {
       const group: Queued<J, R>[] = [];
       let size = 0;
       const maxJobs = this.bound.maxJobs ?? Infinity;
-      while (
-        queue.length &&
-        (group.length === 0 ||
-          (group.length < maxJobs && size + this.bound.size(queue[0].job) <= this.bound.max))
-      ) {
-        const queued = queue.shift()!;
-        group.push(queued);
-        size += this.bound.size(queued.job);
+      while (queue.length) {
+        const next = this.bound.size(queue[0].job);
+        if (group.length > 0 && (group.length >= maxJobs || size + next > this.bound.max)) break;
+        group.push(queue.shift()!);
+        size += next;
       }
       let outcomes: Outcome<R>[];
       try {
