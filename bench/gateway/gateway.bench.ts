@@ -290,6 +290,26 @@ async function overhead(rig: Rig, connections: number, options: GatewayOptions):
         'higher',
         5,
       ),
+      // The ceiling of the peer goal in this run: what the limit line (no checks) and no intermediary at all reach
+      // against the peer. A gateway cannot beat the relay's ratio by relaying, only by costing less than it.
+      ratio(
+        measurements,
+        `${key}.relay_vs_peer`,
+        'relay throughput / civic passthrough (ceiling)',
+        'relay',
+        'civic passthrough',
+        'perSecond',
+        'higher',
+      ),
+      ratio(
+        measurements,
+        `${key}.direct_vs_peer`,
+        'direct throughput / civic passthrough (no intermediary)',
+        'direct',
+        'civic passthrough',
+        'perSecond',
+        'higher',
+      ),
     ];
     if (connections === 1) {
       ratios.push(
@@ -303,6 +323,13 @@ async function overhead(rig: Rig, connections: number, options: GatewayOptions):
           0.12,
         ),
         added(measurements, `${key}.relay_added_p50_ms`, 'relay added p50 over direct', 'relay', 'direct'),
+        added(
+          measurements,
+          `${key}.added_p50_over_relay_ms`,
+          'gateway on added p50 over the relay',
+          'gateway on',
+          'relay',
+        ),
       );
     }
     const notes = [
