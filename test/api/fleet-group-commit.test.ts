@@ -168,3 +168,90 @@ describe('fleet group commit', () => {
 
   const pushKey = async () => (await createKey(t.app, tenant, 'fleet-push')).raw;
 });
+
+/**
+ * A group's locks and its enrollments are read by one statement, whose snapshot is taken before it waits for the
+ * locks: a change committed by the lock's holder is not in it. The write checks every enrollment decided on is
+ * still so and writes nothing if one is not; the group is then written again one sync at a time.
+ */
+describe('fleet group commit: an enrollment changed while its lock was awaited', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  /** Holds the enrollment lock of `sourceId` in a transaction of its own, as an admin's revoke does. */
+  const holdEnrollment = async (tenant: string, sourceId: string) => {
+    const runner = t.db.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query(
+      `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
+      [tenant, sourceId],
+    );
+    return runner;
+  };
+  /** Until some session waits for an advisory lock. */
+  const untilWaiting = async () => {
+    for (let i = 0; i < 200; i++) {
+      const [{ n }] = (await t.db.dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+      )) as { n: number }[];
+      if (n > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('no session waited for the lock');
+  };
+
+  it('a push whose endpoint is revoked meanwhile is refused and writes nothing, alone or in a group', async () => {
+    const tenant = await createTenant(t.app);
+    const admin = (await createKey(t.app, tenant, 'admin')).raw;
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const body = (id: string, servers = 1) =>
+      payload(id, [
+        agent(
+          'claude',
+          Array.from({ length: servers }, (_, i) => stdioServer(`fs-${i}`)),
+        ),
+      ]);
+    for (const id of ['alone', 'grouped', 'other-1', 'other-2'])
+      expect((await pusher(body(id))).statusCode).toBe(200);
+
+    for (const [target, others] of [
+      ['alone', []],
+      ['grouped', ['other-1', 'other-2']],
+    ] as const) {
+      const held = await holdEnrollment(tenant, target);
+      const pushes = [target, ...others].map((id) => pusher(body(id, 2)));
+      await untilWaiting();
+      // What a revoke writes, committed while the pushes wait for the lock.
+      await held.query(
+        `UPDATE fleet_enrollments SET state = 'revoked', changed_at = now(), changed_by = 'test'
+          WHERE tenant_id = $1 AND source_id = $2`,
+        [tenant, target],
+      );
+      await held.commitTransaction();
+      await held.release();
+      const [refused, ...landed] = await Promise.all(pushes);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.details).toMatchObject({ reason: 'revoked' });
+      expect(landed.map((r) => r.statusCode)).toEqual(others.map(() => 200));
+      const servers = (await t.db.dataSource.query(
+        `SELECT a.source_id, count(s.*)::int AS n FROM fleet_agents a JOIN fleet_servers s ON s.agent_id = a.id
+          WHERE a.tenant_id = $1 AND a.source_id = ANY($2) GROUP BY a.source_id ORDER BY a.source_id`,
+        [tenant, [target, ...others]],
+      )) as { source_id: string; n: number }[];
+      // The revoked endpoint keeps the one server of its last accepted push; the others have their two.
+      expect(Object.fromEntries(servers.map((r) => [r.source_id, r.n]))).toEqual({
+        [target]: 1,
+        ...Object.fromEntries(others.map((id) => [id, 2])),
+      });
+    }
+    expect(t.errors()).toEqual([]);
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+});
