@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'light-my-request';
+import pg from 'pg';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { verifyChain } from '../helpers/audit.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
@@ -181,27 +182,49 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
   });
   afterAll(() => t.close());
 
-  /** Holds the enrollment lock of `sourceId` in a transaction of its own, as an admin's revoke does. */
-  const holdEnrollment = async (tenant: string, sourceId: string) => {
-    const runner = t.db.dataSource.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    await runner.query(
-      `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
-      [tenant, sourceId],
-    );
-    return runner;
+  // The lock holders and the polling use connections of their own: the app's pool is the tenant's four lanes.
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: t.db.url });
+    await client.connect();
+    return client;
   };
-  /** Until some session waits for an advisory lock. */
-  const untilWaiting = async () => {
-    for (let i = 0; i < 200; i++) {
-      const [{ n }] = (await t.db.dataSource.query(
-        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
-      )) as { n: number }[];
-      if (n > 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+  /** Holds the enrollment locks of `sourceIds` in a transaction of its own, as an admin's revoke does. */
+  const holdEnrollments = async (tenant: string, sourceIds: string[]) => {
+    const client = await connect();
+    await client.query('BEGIN');
+    for (const sourceId of sourceIds) {
+      await client.query(
+        `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
+        [tenant, sourceId],
+      );
     }
-    throw new Error('no session waited for the lock');
+    return client;
+  };
+  /** Until `n` sessions wait for an advisory lock. */
+  const untilWaiting = async (n: number) => {
+    const client = await connect();
+    try {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await client.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        );
+        if (rows[0].waiting === n) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`not ${n} sessions waiting for a lock`);
+    } finally {
+      await client.end();
+    }
+  };
+  /** How many transactions wrote the `fleet.synced` entries of these endpoints' two-server pushes. */
+  const commitsOf = async (tenant: string, ids: string[]) => {
+    const [row] = (await t.db.dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS commits FROM audit_entries
+        WHERE tenant_id = $1 AND event->>'type' = 'fleet.synced' AND event->>'resource_id' = ANY($2)
+          AND event->'details'->>'servers' = '2'`,
+      [tenant, ids],
+    )) as { commits: number }[];
+    return row.commits;
   };
 
   it('a push whose endpoint is revoked meanwhile is refused and writes nothing, alone or in a group', async () => {
@@ -218,28 +241,44 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
           Array.from({ length: servers }, (_, i) => stdioServer(`fs-${i}`)),
         ),
       ]);
-    for (const id of ['alone', 'grouped', 'other-1', 'other-2'])
+    const blockers = ['b-0', 'b-1', 'b-2', 'b-3'];
+    for (const id of ['alone', 'grouped', 'other-1', 'other-2', ...blockers])
       expect((await pusher(body(id))).statusCode).toBe(200);
 
     for (const [target, others] of [
       ['alone', []],
       ['grouped', ['other-1', 'other-2']],
     ] as const) {
-      const held = await holdEnrollment(tenant, target);
-      const pushes = [target, ...others].map((id) => pusher(body(id, 2)));
-      await untilWaiting();
+      const held = await holdEnrollments(tenant, [target]);
+      let pushes: Promise<Response>[];
+      if (others.length === 0) {
+        pushes = [pusher(body(target, 2))];
+      } else {
+        // Four syncs wait for another lock in the tenant's four lanes; the target and the others queue behind
+        // them and, once a lane frees, go together as one group.
+        const lanes = await holdEnrollments(tenant, blockers);
+        const blocked = blockers.map((id) => pusher(body(id, 2)));
+        await untilWaiting(4);
+        pushes = [target, ...others].map((id) => pusher(body(id, 2)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await lanes.query('COMMIT');
+        await lanes.end();
+        expect((await Promise.all(blocked)).map((r) => r.statusCode)).toEqual(blockers.map(() => 200));
+      }
+      await untilWaiting(1);
       // What a revoke writes, committed while the pushes wait for the lock.
       await held.query(
         `UPDATE fleet_enrollments SET state = 'revoked', changed_at = now(), changed_by = 'test'
           WHERE tenant_id = $1 AND source_id = $2`,
         [tenant, target],
       );
-      await held.commitTransaction();
-      await held.release();
+      await held.query('COMMIT');
+      await held.end();
       const [refused, ...landed] = await Promise.all(pushes);
       expect(refused.statusCode).toBe(403);
       expect(refused.json().error.details).toMatchObject({ reason: 'revoked' });
       expect(landed.map((r) => r.statusCode)).toEqual(others.map(() => 200));
+      if (others.length) expect(await commitsOf(tenant, [...others])).toBe(1);
       const servers = (await t.db.dataSource.query(
         `SELECT a.source_id, count(s.*)::int AS n FROM fleet_agents a JOIN fleet_servers s ON s.agent_id = a.id
           WHERE a.tenant_id = $1 AND a.source_id = ANY($2) GROUP BY a.source_id ORDER BY a.source_id`,
