@@ -293,4 +293,37 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
     expect(t.errors()).toEqual([]);
     expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
   });
+
+  it("in one group, each endpoint's absent fields keep its stored values and given ones replace them", async () => {
+    const tenant = await createTenant(t.app);
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const one = (id: string) => payload(id, [agent('claude', [stdioServer('fs')])]);
+    const ids = Array.from({ length: 8 }, (_, i) => `fields-${i}`);
+    const given = (id: string) => ({
+      ...one(id),
+      endpoint: { hostname: `${id}.corp`, os: 'linux' as const, owner: 'team-a', tags: ['b', 'a'] },
+    });
+    const absent = (id: string) => ({ source_id: id, agents: one(id).agents });
+    const cleared = (id: string) => ({ ...absent(id), endpoint: { tags: [] } });
+    for (const res of await Promise.all(ids.map((id) => pusher(given(id))))) expect(res.statusCode).toBe(200);
+    // Concurrently (sharing commits): even endpoints send no endpoint fields, odd ones clear their tags.
+    const again = await Promise.all(ids.map((id, i) => pusher(i % 2 ? cleared(id) : absent(id))));
+    expect(again.map((r) => r.statusCode)).toEqual(ids.map(() => 200));
+    const rows = (await t.db.dataSource.query(
+      `SELECT source_id, hostname, owner, tags FROM fleet_endpoints
+        WHERE tenant_id = $1 AND source_id = ANY($2) ORDER BY source_id`,
+      [tenant, ids],
+    )) as { source_id: string; hostname: string; owner: string; tags: string[] }[];
+    expect(rows).toEqual(
+      ids.map((id, i) => ({
+        source_id: id,
+        hostname: `${id}.corp`,
+        owner: 'team-a',
+        tags: i % 2 ? [] : ['a', 'b'],
+      })),
+    );
+  });
 });
