@@ -326,4 +326,37 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
       })),
     );
   });
+
+  it('keyed syncs sharing a statement store each its own answer; their retries, grouped too, replay it', async () => {
+    const tenant = await createTenant(t.app);
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const ids = Array.from({ length: 8 }, (_, i) => `keyed-${i}`);
+    const body = (id: string, agents: number) =>
+      payload(
+        id,
+        Array.from({ length: agents }, (_, a) => agent(`a${a}`, [stdioServer('fs')])),
+      );
+    const send = () =>
+      Promise.all(ids.map((id, i) => pusher(body(id, 1 + (i % 3)), { 'idempotency-key': `k-${id}` })));
+    const first = await send();
+    expect(first.map((r) => r.statusCode)).toEqual(ids.map(() => 200));
+    const answers = first.map((r) => {
+      const { endpoint_credential: credential, ...answer } = r.json() as Record<string, unknown>;
+      expect(credential).toEqual(expect.stringMatching(/^abom_/));
+      return answer;
+    });
+    expect(answers).toEqual(
+      ids.map((id, i) => ({ source_id: id, synced: 1 + (i % 3), new: 1 + (i % 3), updated: 0 })),
+    );
+    const again = await send();
+    expect(again.map((r) => r.json())).toEqual(answers.map((a) => ({ ...a, idempotent_replay: true })));
+    const [{ keys }] = (await t.db.dataSource.query(
+      `SELECT count(*)::int AS keys FROM idempotency_keys WHERE tenant_id = $1`,
+      [tenant],
+    )) as { keys: number }[];
+    expect(keys).toBe(ids.length);
+  });
 });
