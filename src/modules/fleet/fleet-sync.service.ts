@@ -242,10 +242,10 @@ export class FleetSyncService {
 
   /**
    * The syncs of a group, in order, each in a savepoint kept until the group's agent count is known (the group's
-   * locks are held already); then that count in one statement. The tenant's agent-count row is locked from there to commit, once per group rather
-   * than once per sync. If a sync of the group would pass the quota, counted in order, everything from the first
-   * kept savepoint is undone and written again one sync at a time with its own count (as a sync alone is): what
-   * lands is exactly what would land if the syncs came one after the other.
+   * locks are held already); then that count in one statement. The tenant's agent-count row is locked from there
+   * to commit, once per group rather than once per sync. If a sync of the group would pass the quota, counted in
+   * order, everything from the first kept savepoint is undone and written again one sync at a time with its own
+   * count (as a sync alone is): what lands is exactly what would land if the syncs came one after the other.
    */
   private async writeApart(tenantId: string, syncs: PreparedSync[], unit: Tx): Promise<Outcome<Written>[]> {
     const outcomes: Outcome<Written>[] = [];
