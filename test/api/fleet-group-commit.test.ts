@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'light-my-request';
+import pg from 'pg';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { verifyChain } from '../helpers/audit.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
@@ -167,4 +168,195 @@ describe('fleet group commit', () => {
   });
 
   const pushKey = async () => (await createKey(t.app, tenant, 'fleet-push')).raw;
+});
+
+/**
+ * A group's locks and its enrollments are read by one statement, whose snapshot is taken before it waits for the
+ * locks: a change committed by the lock's holder is not in it. The write checks every enrollment decided on is
+ * still so and writes nothing if one is not; the group is then written again one sync at a time.
+ */
+describe('fleet group commit: an enrollment changed while its lock was awaited', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  // The lock holders and the polling use connections of their own: the app's pool is the tenant's four lanes.
+  const connect = async () => {
+    const client = new pg.Client({ connectionString: t.db.url });
+    await client.connect();
+    return client;
+  };
+  /** Holds the enrollment locks of `sourceIds` in a transaction of its own, as an admin's revoke does. */
+  const holdEnrollments = async (tenant: string, sourceIds: string[]) => {
+    const client = await connect();
+    await client.query('BEGIN');
+    for (const sourceId of sourceIds) {
+      await client.query(
+        `SELECT pg_advisory_xact_lock(hashtext('fleet_enroll'), hashtext($1 || chr(31) || $2))`,
+        [tenant, sourceId],
+      );
+    }
+    return client;
+  };
+  /** Until `n` sessions wait for an advisory lock. */
+  const untilWaiting = async (n: number) => {
+    const client = await connect();
+    try {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await client.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        );
+        if (rows[0].waiting === n) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`not ${n} sessions waiting for a lock`);
+    } finally {
+      await client.end();
+    }
+  };
+  /** How many transactions wrote the `fleet.synced` entries of these endpoints' two-server pushes. */
+  const commitsOf = async (tenant: string, ids: string[]) => {
+    const [row] = (await t.db.dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS commits FROM audit_entries
+        WHERE tenant_id = $1 AND event->>'type' = 'fleet.synced' AND event->>'resource_id' = ANY($2)
+          AND event->'details'->>'servers' = '2'`,
+      [tenant, ids],
+    )) as { commits: number }[];
+    return row.commits;
+  };
+
+  it('a push whose endpoint is revoked meanwhile is refused and writes nothing, alone or in a group', async () => {
+    const tenant = await createTenant(t.app);
+    const admin = (await createKey(t.app, tenant, 'admin')).raw;
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const body = (id: string, servers = 1) =>
+      payload(id, [
+        agent(
+          'claude',
+          Array.from({ length: servers }, (_, i) => stdioServer(`fs-${i}`)),
+        ),
+      ]);
+    const blockers = ['b-0', 'b-1', 'b-2', 'b-3'];
+    for (const id of ['alone', 'grouped', 'other-1', 'other-2', ...blockers])
+      expect((await pusher(body(id))).statusCode).toBe(200);
+
+    for (const [target, others] of [
+      ['alone', []],
+      ['grouped', ['other-1', 'other-2']],
+    ] as const) {
+      const held = await holdEnrollments(tenant, [target]);
+      let pushes: Promise<Response>[];
+      if (others.length === 0) {
+        pushes = [pusher(body(target, 2))];
+      } else {
+        // Four syncs wait for another lock in the tenant's four lanes; the target and the others queue behind
+        // them and, once a lane frees, go together as one group.
+        const lanes = await holdEnrollments(tenant, blockers);
+        const blocked = blockers.map((id) => pusher(body(id, 2)));
+        await untilWaiting(4);
+        pushes = [target, ...others].map((id) => pusher(body(id, 2)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await lanes.query('COMMIT');
+        await lanes.end();
+        expect((await Promise.all(blocked)).map((r) => r.statusCode)).toEqual(blockers.map(() => 200));
+      }
+      await untilWaiting(1);
+      // What a revoke writes, committed while the pushes wait for the lock.
+      await held.query(
+        `UPDATE fleet_enrollments SET state = 'revoked', changed_at = now(), changed_by = 'test'
+          WHERE tenant_id = $1 AND source_id = $2`,
+        [tenant, target],
+      );
+      await held.query('COMMIT');
+      await held.end();
+      const [refused, ...landed] = await Promise.all(pushes);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.details).toMatchObject({ reason: 'revoked' });
+      expect(landed.map((r) => r.statusCode)).toEqual(others.map(() => 200));
+      if (others.length) expect(await commitsOf(tenant, [...others])).toBe(1);
+      const servers = (await t.db.dataSource.query(
+        `SELECT a.source_id, count(s.*)::int AS n FROM fleet_agents a JOIN fleet_servers s ON s.agent_id = a.id
+          WHERE a.tenant_id = $1 AND a.source_id = ANY($2) GROUP BY a.source_id ORDER BY a.source_id`,
+        [tenant, [target, ...others]],
+      )) as { source_id: string; n: number }[];
+      // The revoked endpoint keeps the one server of its last accepted push; the others have their two.
+      expect(Object.fromEntries(servers.map((r) => [r.source_id, r.n]))).toEqual({
+        [target]: 1,
+        ...Object.fromEntries(others.map((id) => [id, 2])),
+      });
+    }
+    expect(t.errors()).toEqual([]);
+    expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+
+  it("in one group, each endpoint's absent fields keep its stored values and given ones replace them", async () => {
+    const tenant = await createTenant(t.app);
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const one = (id: string) => payload(id, [agent('claude', [stdioServer('fs')])]);
+    const ids = Array.from({ length: 8 }, (_, i) => `fields-${i}`);
+    const given = (id: string) => ({
+      ...one(id),
+      endpoint: { hostname: `${id}.corp`, os: 'linux' as const, owner: 'team-a', tags: ['b', 'a'] },
+    });
+    const absent = (id: string) => ({ source_id: id, agents: one(id).agents });
+    const cleared = (id: string) => ({ ...absent(id), endpoint: { tags: [] } });
+    for (const res of await Promise.all(ids.map((id) => pusher(given(id))))) expect(res.statusCode).toBe(200);
+    // Concurrently (sharing commits): even endpoints send no endpoint fields, odd ones clear their tags.
+    const again = await Promise.all(ids.map((id, i) => pusher(i % 2 ? cleared(id) : absent(id))));
+    expect(again.map((r) => r.statusCode)).toEqual(ids.map(() => 200));
+    const rows = (await t.db.dataSource.query(
+      `SELECT source_id, hostname, owner, tags FROM fleet_endpoints
+        WHERE tenant_id = $1 AND source_id = ANY($2) ORDER BY source_id`,
+      [tenant, ids],
+    )) as { source_id: string; hostname: string; owner: string; tags: string[] }[];
+    expect(rows).toEqual(
+      ids.map((id, i) => ({
+        source_id: id,
+        hostname: `${id}.corp`,
+        owner: 'team-a',
+        tags: i % 2 ? [] : ['a', 'b'],
+      })),
+    );
+  });
+
+  it('keyed syncs sharing a statement store each its own answer; their retries, grouped too, replay it', async () => {
+    const tenant = await createTenant(t.app);
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const ids = Array.from({ length: 8 }, (_, i) => `keyed-${i}`);
+    const body = (id: string, agents: number) =>
+      payload(
+        id,
+        Array.from({ length: agents }, (_, a) => agent(`a${a}`, [stdioServer('fs')])),
+      );
+    const send = () =>
+      Promise.all(ids.map((id, i) => pusher(body(id, 1 + (i % 3)), { 'idempotency-key': `k-${id}` })));
+    const first = await send();
+    expect(first.map((r) => r.statusCode)).toEqual(ids.map(() => 200));
+    const answers = first.map((r) => {
+      const { endpoint_credential: credential, ...answer } = r.json() as Record<string, unknown>;
+      expect(credential).toEqual(expect.stringMatching(/^abom_/));
+      return answer;
+    });
+    expect(answers).toEqual(
+      ids.map((id, i) => ({ source_id: id, synced: 1 + (i % 3), new: 1 + (i % 3), updated: 0 })),
+    );
+    const again = await send();
+    expect(again.map((r) => r.json())).toEqual(answers.map((a) => ({ ...a, idempotent_replay: true })));
+    const [{ keys }] = (await t.db.dataSource.query(
+      `SELECT count(*)::int AS keys FROM idempotency_keys WHERE tenant_id = $1`,
+      [tenant],
+    )) as { keys: number }[];
+    expect(keys).toBe(ids.length);
+  });
 });

@@ -44,6 +44,8 @@ describe('fleet sync statements', () => {
     return list.slice(list.indexOf('START TRANSACTION'), list.lastIndexOf('COMMIT') + 1);
   };
 
+  /** No remote server, so no upstream to name. */
+  const local = (id: string) => payload(id, [agent('claude', [stdioServer('fs')])]);
   const small = (id: string) =>
     payload(id, [agent('claude', [remoteServer('jira', `https://${id}.example.com/jira`)])]);
   const large = (id: string) =>
@@ -74,6 +76,38 @@ describe('fleet sync statements', () => {
     const many = await syncStatements(large('st-large'));
     expect(many.length).toBe(one.length);
     expect(one.length).toBeLessThanOrEqual(7);
+  });
+
+  it('a first push is six statements: its locks (the enrollment read with them), one write, count, append', async () => {
+    const statements = await syncStatements(local('st-six'));
+    expect(statements).toEqual([
+      'START TRANSACTION',
+      expect.stringMatching(/pg_advisory_xact_lock[\s\S]*FROM fleet_enrollments/),
+      // the enrollment's re-check, the credential, the enrollment and the inventory: one statement
+      expect.stringMatching(
+        /JOIN fleet_enrollments[\s\S]*INSERT INTO api_keys[\s\S]*INSERT INTO fleet_enrollments[\s\S]*INSERT INTO fleet_endpoints/,
+      ),
+      expect.stringMatching(/INSERT INTO fleet_usage/),
+      expect.stringMatching(/INSERT INTO audit_entries/),
+      'COMMIT',
+    ]);
+  });
+
+  it('concurrent syncs of one tenant share statements: a group is as many statements as a sync alone', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `st-group-${i}`);
+    transactions = new Map();
+    const responses = await Promise.all(ids.map((id) => pusher(local(id))));
+    expect(responses.map((r) => r.statusCode)).toEqual(ids.map(() => 200));
+    const ofSyncs = [...transactions.values()]
+      .map((list) => list.slice(list.lastIndexOf('START TRANSACTION'), list.lastIndexOf('COMMIT') + 1))
+      .filter((list) => list.some((q) => /INSERT INTO fleet_endpoints/.test(q)));
+    // Fewer transactions than syncs (some shared a commit), and none of them, whatever its size, more than the six
+    // statements of a sync alone: no savepoint, no statement per sync.
+    expect(ofSyncs.length).toBeLessThan(ids.length);
+    for (const list of ofSyncs) {
+      expect(list.length).toBeLessThanOrEqual(6);
+      expect(list.filter((q) => /SAVEPOINT/.test(q))).toEqual([]);
+    }
   });
 
   it('the audit chain head is locked after every inventory, enrollment and quota write', async () => {

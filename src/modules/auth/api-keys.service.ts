@@ -20,6 +20,24 @@ import type { ApiKeyEntity } from './entities/api-key.entity.js';
 import { generateSecret, hashSecret } from './key-secret.js';
 import { KeyCache } from './key-cache.js';
 
+/**
+ * A minted endpoint credential: the raw key (shown once, in the enrolling push's answer) and the `api_keys` row to
+ * store (snake_case columns; every column not named is NULL).
+ */
+export interface EndpointCredential {
+  raw: string;
+  row: {
+    id: string;
+    name: string;
+    role: Role;
+    lookup_prefix: string;
+    secret_hash: string;
+    created_at: Date;
+    created_by: string;
+    source_id: string;
+  };
+}
+
 export interface CreateKeyInput {
   role: Role;
   name?: string;
@@ -72,12 +90,16 @@ export class ApiKeysService {
   }
 
   /**
-   * Mints an endpoint credential: a `fleet-push` key bound to one `source_id`, inside the enrollment's
-   * transaction (the caller records the enrollment). Only the enrollment path calls this; it is how a shared
-   * enroll key (which cannot grant roles) obtains a per-endpoint key.
+   * Mints an endpoint credential: a `fleet-push` key bound to one `source_id`, not yet stored. Only the enrollment
+   * path calls this; it is how a shared enroll key (which cannot grant roles) obtains a per-endpoint key. The
+   * fleet write path stores the row in the statement that writes the enrollment and the endpoint's inventory
+   * (`FleetSyncTransaction.writeSyncs`), inside the enrollment's transaction; the caller records the enrollment.
    */
-  async createEndpointCredential(principal: Principal, sourceId: string, tx: Tx): Promise<CreatedApiKey> {
-    const now = new Date();
+  async mintEndpointCredential(
+    principal: Principal,
+    sourceId: string,
+    now: Date,
+  ): Promise<EndpointCredential> {
     const { row, raw } = await this.newKey(
       principal,
       'fleet-push',
@@ -86,8 +108,19 @@ export class ApiKeysService {
       null,
       sourceId,
     );
-    const inserted = await this.keys.insert(principal.tenantId, row, tx);
-    return { key: toApiKeyView(inserted, now), raw_key: raw };
+    return {
+      raw,
+      row: {
+        id: row.id,
+        name: row.name,
+        role: row.role,
+        lookup_prefix: row.lookupPrefix,
+        secret_hash: row.secretHash,
+        created_at: row.createdAt,
+        created_by: row.createdBy,
+        source_id: sourceId,
+      },
+    };
   }
 
   /** Revokes a key inside the caller's transaction (no audit: the caller records its own action). */

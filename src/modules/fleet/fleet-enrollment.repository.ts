@@ -38,25 +38,6 @@ export class FleetEnrollmentRepository {
     return rows[0];
   }
 
-  async enroll(
-    tenantId: string,
-    sourceId: string,
-    keyId: string,
-    by: string,
-    at: Date,
-    tx: Tx,
-  ): Promise<void> {
-    await tx.manager.query(
-      `INSERT INTO fleet_enrollments
-         (tenant_id, source_id, key_id, state, enrolled_at, enrolled_by, changed_at, changed_by)
-       VALUES ($1, $2, $3, 'enrolled', $4, $5, $4, $5)
-       ON CONFLICT (tenant_id, source_id) DO UPDATE
-         SET key_id = EXCLUDED.key_id, state = 'enrolled', enrolled_at = EXCLUDED.enrolled_at,
-             enrolled_by = EXCLUDED.enrolled_by, changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by`,
-      [tenantId, sourceId, keyId, at, by],
-    );
-  }
-
   async setState(
     tenantId: string,
     sourceId: string,

@@ -4,8 +4,12 @@ import type { Principal } from '../../core/auth/principal.js';
 import { Transactions, type Tx } from '../../core/database/transactions.js';
 import { DomainError, notFound } from '../../core/errors/domain-error.js';
 import { AuditService, type AuditAction } from '../audit/audit.service.js';
-import { ApiKeysService } from '../auth/api-keys.service.js';
-import { FleetEnrollmentRepository, type EnrollmentState } from './fleet-enrollment.repository.js';
+import { ApiKeysService, type EndpointCredential } from '../auth/api-keys.service.js';
+import {
+  FleetEnrollmentRepository,
+  type Enrollment,
+  type EnrollmentState,
+} from './fleet-enrollment.repository.js';
 
 /** Why a push was refused; recorded in the audit chain as `fleet.push_refused`. */
 export class PushRefused extends DomainError {
@@ -15,6 +19,46 @@ export class PushRefused extends DomainError {
     message: string,
   ) {
     super('FORBIDDEN', message, { reason, source_id: sourceId });
+  }
+}
+
+/**
+ * What {@link FleetEnrollmentService.admit} lets through: the enrollment it was admitted on and, for a first push,
+ * the credential to store and show once.
+ */
+export interface Admission {
+  enrollment: Enrollment | undefined;
+  credential?: EndpointCredential;
+  enrolled?: AuditAction;
+}
+
+/**
+ * Whether `principal` may push for `sourceId`, given its enrollment as read under the enrollment's lock: returns if
+ * so, else throws {@link PushRefused}. An endpoint credential pushes only while it is the enrollment's active key;
+ * another key only for an endpoint not enrolled yet or opened for re-enrollment.
+ */
+function refuseUnlessAdmitted(
+  principal: Principal,
+  sourceId: string,
+  enrollment: Enrollment | undefined,
+): void {
+  if (principal.sourceId) {
+    if (enrollment?.state === 'enrolled' && enrollment.key_id === principal.keyId) return;
+    throw new PushRefused(sourceId, 'revoked', `the enrollment of "${sourceId}" is no longer active`);
+  }
+  if (enrollment?.state === 'enrolled') {
+    throw new PushRefused(
+      sourceId,
+      'enrolled',
+      `source_id "${sourceId}" is enrolled: only its endpoint credential may push for it (an admin can re-enroll it)`,
+    );
+  }
+  if (enrollment?.state === 'revoked') {
+    throw new PushRefused(
+      sourceId,
+      'revoked',
+      `source_id "${sourceId}" was revoked by an admin; it can push again only after re-enrollment`,
+    );
   }
 }
 
@@ -51,33 +95,42 @@ export class FleetEnrollmentService {
 
   /**
    * Inside the sync's transaction: lets the push through, enrolling the endpoint when this is its first push
-   * (then returns the new credential), or throws {@link PushRefused}.
+   * (then returns the new credential, minted but not stored), or throws {@link PushRefused}.
    *
-   * An enrollment returns its `fleet.endpoint_enrolled` action unrecorded: the caller records it, before its own,
-   * as the last write of the same transaction ({@link AuditService.recordAll}), so the tenant's chain head is
-   * locked only at the end of the sync rather than for the whole of it.
+   * Nothing is written here: the caller stores the credential and the enrollment with the endpoint's inventory, in
+   * one statement (`FleetSyncTransaction.writeSyncs`), and records the returned `fleet.endpoint_enrolled` action,
+   * before its own, as the last write of the same transaction ({@link AuditService.recordEach}), so the tenant's
+   * chain head is locked only at the end of the sync rather than for the whole of it.
    *
    * `locked`: the caller already holds the enrollment's lock in `tx` (a group commit takes its syncs' locks up
    * front), so it is not asked for again.
    */
-  async admit(
+  async admit(principal: Principal, sourceId: string, tx: Tx, locked = false): Promise<Admission> {
+    return this.admitFound(principal, sourceId, await this.admitted(principal, sourceId, tx, locked));
+  }
+
+  /**
+   * {@link admit} for a push whose enrollment the caller read itself, under its lock in the same transaction
+   * (a group commit reads its syncs' enrollments with their locks: `FleetSyncTransaction.lockGroup`).
+   */
+  async admitFound(
     principal: Principal,
     sourceId: string,
-    tx: Tx,
-    locked = false,
-  ): Promise<{ credential?: string; enrolled?: AuditAction }> {
-    const enrollment = await this.admitted(principal, sourceId, tx, locked);
-    if (principal.sourceId) return {};
-    const created = await this.keys.createEndpointCredential(principal, sourceId, tx);
+    enrollment: Enrollment | undefined,
+  ): Promise<Admission> {
+    this.checkBinding(principal, sourceId);
+    refuseUnlessAdmitted(principal, sourceId, enrollment);
+    if (principal.sourceId) return { enrollment };
     const now = new Date();
-    await this.repository.enroll(principal.tenantId, sourceId, created.key.id, principal.subject, now, tx);
+    const credential = await this.keys.mintEndpointCredential(principal, sourceId, now);
     return {
-      credential: created.raw_key,
+      enrollment,
+      credential,
       enrolled: {
         type: 'fleet.endpoint_enrolled',
         resource_type: 'fleet_endpoint',
         resource_id: sourceId,
-        details: { key_id: created.key.id, reenrolled: enrollment?.state === 'reenroll' },
+        details: { key_id: credential.row.id, reenrolled: enrollment?.state === 'reenroll' },
       },
     };
   }
@@ -97,24 +150,7 @@ export class FleetEnrollmentService {
     const enrollment = locked
       ? await this.repository.find(principal.tenantId, sourceId, tx)
       : await this.repository.lock(principal.tenantId, sourceId, tx);
-    if (principal.sourceId) {
-      if (enrollment?.state === 'enrolled' && enrollment.key_id === principal.keyId) return enrollment;
-      throw new PushRefused(sourceId, 'revoked', `the enrollment of "${sourceId}" is no longer active`);
-    }
-    if (enrollment?.state === 'enrolled') {
-      throw new PushRefused(
-        sourceId,
-        'enrolled',
-        `source_id "${sourceId}" is enrolled: only its endpoint credential may push for it (an admin can re-enroll it)`,
-      );
-    }
-    if (enrollment?.state === 'revoked') {
-      throw new PushRefused(
-        sourceId,
-        'revoked',
-        `source_id "${sourceId}" was revoked by an admin; it can push again only after re-enrollment`,
-      );
-    }
+    refuseUnlessAdmitted(principal, sourceId, enrollment);
     return enrollment;
   }
 

@@ -7,6 +7,7 @@ import {
   type FleetSyncResult,
 } from '../../../libs/contracts/src/index.js';
 import type { Tx } from '../../core/database/transactions.js';
+import type { Enrollment } from './fleet-enrollment.repository.js';
 
 /** An agent row ready for the batch upsert. */
 export interface AgentRow {
@@ -50,6 +51,41 @@ export interface EndpointRow {
   warnings: object[];
 }
 
+/**
+ * One sync's rows for {@link FleetSyncTransaction.writeSyncs}: its inventory, when it was received, and, for a
+ * first push, the endpoint credential to store with its enrollment (an `api_keys` row, snake_case columns).
+ */
+export interface SyncWrite {
+  endpoint: EndpointRow;
+  agents: AgentRow[];
+  servers: ServerRow[];
+  upstreams: UpstreamPair[];
+  now: Date;
+  credential?: {
+    id: string;
+    source_id: string;
+    name: string;
+    role: string;
+    lookup_prefix: string;
+    secret_hash: string;
+    created_at: Date;
+    created_by: string;
+  };
+}
+
+/** The enrollment a push was admitted or refused on, as read (`state` and `key_id` null: none). */
+export interface DecidedOn {
+  source_id: string;
+  state: string | null;
+  key_id: string | null;
+}
+
+/** How many agents one sync added and removed. */
+export interface AgentCounts {
+  inserted: number;
+  removed: number;
+}
+
 /** In-memory identity of an agent within one endpoint; never sent to SQL. */
 export const agentKey = (client: string, name: string) => JSON.stringify([client, name]);
 
@@ -75,32 +111,38 @@ export class FleetSyncTransaction {
   }
 
   /**
-   * A group commit's advisory locks, taken up front in one statement and one order: the idempotency keys of
-   * {@link lockIdempotencyKey}, then the enrollments of {@link FleetEnrollmentRepository.lock} (the same lock
-   * keys: keep them in step), each sorted. A sync alone takes at most one of each, in that order; a group takes
-   * several, and two groups (on two replicas) taking them in arrival order could each hold one the other waits
-   * for. The syncs' own lock calls then find them held by this transaction and go on.
+   * A sync's or a group commit's advisory locks, taken up front in one statement and one order: the idempotency
+   * keys (requests that carry the same key, and only those, wait for each other until this transaction ends),
+   * then the enrollments of {@link FleetEnrollmentRepository.lock} (the same lock keys: keep them in step), each
+   * sorted. Two groups (on two replicas) taking them in arrival order could each hold one the other waits for.
+   *
+   * Returns the enrollments as this statement read them: from the snapshot taken when it started, before it
+   * waited for any lock, so possibly older than a change committed by the holder of one of them. Decide on them
+   * only if a later statement (whose snapshot is taken with the locks held) checks they are still so:
+   * {@link writeSyncs} does.
    */
-  async lockGroup(scope: string, idempotencyKeys: string[], sourceIds: string[]): Promise<void> {
-    await this.manager.query(
-      `SELECT count(pg_advisory_xact_lock(k.a, k.b)) FROM (
-         SELECT a, b FROM (
-           SELECT 0 AS kind, hashtext($1) AS a, hashtext($2 || chr(31) || key) AS b FROM unnest($3::text[]) AS key
-           UNION ALL
-           SELECT 1, hashtext('fleet_enroll'), hashtext($1 || chr(31) || source) FROM unnest($4::text[]) AS source
-         ) l ORDER BY kind, a, b OFFSET 0
-       ) k`,
+  async lockGroup(
+    scope: string,
+    idempotencyKeys: string[],
+    sourceIds: string[],
+  ): Promise<Map<string, Enrollment>> {
+    const [row] = (await this.manager.query(
+      `WITH locked AS MATERIALIZED (
+         SELECT count(pg_advisory_xact_lock(k.a, k.b)) AS n FROM (
+           SELECT a, b FROM (
+             SELECT 0 AS kind, hashtext($1) AS a, hashtext($2 || chr(31) || key) AS b FROM unnest($3::text[]) AS key
+             UNION ALL
+             SELECT 1, hashtext('fleet_enroll'), hashtext($1 || chr(31) || source) FROM unnest($4::text[]) AS source
+           ) l ORDER BY kind, a, b OFFSET 0
+         ) k
+       )
+       SELECT (SELECT n FROM locked) AS locked,
+              (SELECT coalesce(jsonb_agg(jsonb_build_object('source_id', source_id, 'key_id', key_id, 'state', state)),
+                               '[]'::jsonb)
+                 FROM fleet_enrollments WHERE tenant_id = $1 AND source_id = ANY($4::text[])) AS enrollments`,
       [this.tenantId, scope, idempotencyKeys, sourceIds],
-    );
-  }
-
-  /** Serialises requests that carry the same idempotency key (and only those) until this transaction ends. */
-  async lockIdempotencyKey(scope: string, key: string): Promise<void> {
-    await this.manager.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2 || chr(31) || $3))`, [
-      this.tenantId,
-      scope,
-      key,
-    ]);
+    )) as { enrollments: Enrollment[] }[];
+    return new Map(row.enrollments.map((e) => [e.source_id, e]));
   }
 
   /** The stored response of an earlier request with this key, if any. */
@@ -113,6 +155,39 @@ export class FleetSyncTransaction {
       [this.tenantId, scope, key],
     )) as { request_hash: string; response: FleetSyncResult }[];
     return rows[0] ? { requestHash: rows[0].request_hash, response: rows[0].response } : null;
+  }
+
+  /** The stored responses of earlier requests with these keys, by key (a group commit's, under their locks). */
+  async findIdempotentMany(
+    scope: string,
+    keys: string[],
+  ): Promise<Map<string, { requestHash: string; response: FleetSyncResult }>> {
+    const rows = (await this.manager.query(
+      `SELECT key, request_hash, response FROM idempotency_keys
+        WHERE tenant_id = $1 AND scope = $2 AND key = ANY($3::text[])`,
+      [this.tenantId, scope, keys],
+    )) as { key: string; request_hash: string; response: FleetSyncResult }[];
+    return new Map(rows.map((r) => [r.key, { requestHash: r.request_hash, response: r.response }]));
+  }
+
+  /** Stores the answers of a group's keyed syncs, in one statement. */
+  async saveIdempotentMany(
+    scope: string,
+    answers: { key: string; requestHash: string; response: FleetSyncResult }[],
+  ): Promise<void> {
+    if (answers.length === 0) return;
+    await this.manager.query(
+      `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, response)
+       SELECT $1, $2, a.key, a.request_hash, a.response
+         FROM jsonb_to_recordset($3::jsonb) AS a(key text, request_hash text, response jsonb)`,
+      [
+        this.tenantId,
+        scope,
+        JSON.stringify(
+          answers.map((a) => ({ key: a.key, request_hash: a.requestHash, response: a.response })),
+        ),
+      ],
+    );
   }
 
   async saveIdempotent(
@@ -142,25 +217,66 @@ export class FleetSyncTransaction {
   }
 
   /**
-   * Writes the endpoint's whole inventory in one statement: the endpoint, its agents and their servers upserted
-   * (one multi-row upsert per table), the agents and servers it no longer reports deleted (one statement each;
-   * a removed agent's servers cascade). All sub-statements see one snapshot and touch disjoint rows: the deletes
-   * keep what the payload names, the upserts write only that. Returns how many agents were new and removed, and
-   * which of the remote `pairs` have no upstream name yet (deduplicated, in order; {@link nameUpstreams}).
+   * Writes the whole inventories of one or more syncs (distinct endpoints) in one statement: each endpoint, its
+   * agents and their servers upserted (one multi-row upsert per table), the agents and servers an endpoint no
+   * longer reports deleted (one statement each; a removed agent's servers cascade), and for a first push its
+   * endpoint credential (`api_keys`, the columns of `ApiKeysRepository.insert`) and its enrollment (the row
+   * `FleetEnrollmentRepository` reads; keep the two in step). All sub-statements see one snapshot and touch
+   * disjoint rows: the deletes keep what the payloads name, the upserts write only that. The caller holds each
+   * endpoint's enrollment lock and has decided on each push from its enrollment as it read it (`decided`: those
+   * it admitted and those it refused): if one of them is not so any more (it was read by {@link lockGroup},
+   * before the lock), nothing is written and `stale` is true. Returns, per sync in order, how many agents were
+   * new and removed, and which of the syncs' remote pairs have no upstream name yet (deduplicated, in the syncs'
+   * order; {@link nameUpstreams}).
    */
-  async writeInventory(
-    endpoint: EndpointRow,
-    agents: AgentRow[],
-    servers: ServerRow[],
-    pairs: UpstreamPair[],
-    now: Date,
-  ): Promise<{ inserted: number; removed: number; unregistered: UpstreamPair[] }> {
+  async writeSyncs(
+    syncs: SyncWrite[],
+    decided: DecidedOn[],
+  ): Promise<{ stale: boolean; counts: AgentCounts[]; unregistered: UpstreamPair[] }> {
+    const sources = syncs.map((s) => s.endpoint.source_id);
+    if (new Set(sources).size !== sources.length) throw new Error('writeSyncs: one sync per endpoint');
     const [row] = (await this.manager.query(
-      `WITH endpoint AS (
+      `WITH decided AS (
+         SELECT * FROM jsonb_to_recordset($8::jsonb) AS d(source_id text, state text, key_id uuid)
+       ),
+       stale AS MATERIALIZED (
+         SELECT d.source_id FROM decided d
+           LEFT JOIN fleet_enrollments n ON n.tenant_id = $1 AND n.source_id = d.source_id
+          WHERE n.state IS DISTINCT FROM d.state OR n.key_id IS DISTINCT FROM d.key_id
+       ),
+       credentials AS (
+         SELECT * FROM jsonb_to_recordset($7::jsonb) AS k(
+           id uuid, source_id text, name text, role text, lookup_prefix text, secret_hash text,
+           created_at timestamptz, created_by text)
+         WHERE NOT EXISTS (SELECT 1 FROM stale)
+       ),
+       keys AS (
+         INSERT INTO api_keys (id, tenant_id, name, role, lookup_prefix, secret_hash, created_at, created_by, source_id)
+         SELECT k.id, $1, k.name, k.role, k.lookup_prefix, k.secret_hash, k.created_at, k.created_by, k.source_id
+           FROM credentials k
+       ),
+       enrollments AS (
+         INSERT INTO fleet_enrollments
+           (tenant_id, source_id, key_id, state, enrolled_at, enrolled_by, changed_at, changed_by)
+         SELECT $1, k.source_id, k.id, 'enrolled', k.created_at, k.created_by, k.created_at, k.created_by
+           FROM credentials k
+         ON CONFLICT (tenant_id, source_id) DO UPDATE
+           SET key_id = EXCLUDED.key_id, state = 'enrolled', enrolled_at = EXCLUDED.enrolled_at,
+               enrolled_by = EXCLUDED.enrolled_by, changed_at = EXCLUDED.changed_at, changed_by = EXCLUDED.changed_by
+       ),
+       reported_endpoints AS (
+         SELECT * FROM jsonb_to_recordset($3::jsonb) AS e(
+           source_id text, hostname text, os text, os_release text, agent_bom_version text, owner text,
+           environment text, tags text[], warnings jsonb, now timestamptz)
+         WHERE NOT EXISTS (SELECT 1 FROM stale)
+       ),
+       endpoints AS (
          INSERT INTO fleet_endpoints
            (tenant_id, source_id, hostname, os, os_release, agent_bom_version, owner, environment, tags,
             inventory_warnings, first_seen_at, last_synced_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9::text[], '{}'), $11::jsonb, $10, $10)
+         SELECT $1, e.source_id, e.hostname, e.os, e.os_release, e.agent_bom_version, e.owner, e.environment,
+                coalesce(e.tags, '{}'), e.warnings, e.now, e.now
+           FROM reported_endpoints e
          ON CONFLICT (tenant_id, source_id) DO UPDATE SET
            hostname = coalesce(EXCLUDED.hostname, fleet_endpoints.hostname),
            os = coalesce(EXCLUDED.os, fleet_endpoints.os),
@@ -168,36 +284,41 @@ export class FleetSyncTransaction {
            agent_bom_version = coalesce(EXCLUDED.agent_bom_version, fleet_endpoints.agent_bom_version),
            owner = coalesce(EXCLUDED.owner, fleet_endpoints.owner),
            environment = coalesce(EXCLUDED.environment, fleet_endpoints.environment),
-           tags = CASE WHEN $9::text[] IS NULL THEN fleet_endpoints.tags ELSE EXCLUDED.tags END,
+           -- tags absent from the payload keep the stored ones (EXCLUDED.tags is '{}' then, not NULL)
+           tags = CASE WHEN (SELECT e.tags IS NULL FROM reported_endpoints e WHERE e.source_id = EXCLUDED.source_id)
+                       THEN fleet_endpoints.tags ELSE EXCLUDED.tags END,
            inventory_warnings = EXCLUDED.inventory_warnings,
            last_synced_at = EXCLUDED.last_synced_at
-         RETURNING id
+         RETURNING id, source_id
        ),
        reported_agents AS (
-         SELECT * FROM jsonb_to_recordset($12::jsonb) AS a(client text, name text, config_paths text[])
+         SELECT * FROM jsonb_to_recordset($4::jsonb) AS a(
+           source_id text, client text, name text, config_paths text[], now timestamptz)
        ),
        agents AS (
          INSERT INTO fleet_agents
            (tenant_id, endpoint_id, source_id, client, name, config_paths, first_seen_at, last_seen_at)
-         SELECT $1, endpoint.id, $2, a.client, a.name, coalesce(a.config_paths, '{}'), $10, $10
-           FROM endpoint, reported_agents a
+         SELECT $1, endpoints.id, a.source_id, a.client, a.name, coalesce(a.config_paths, '{}'), a.now, a.now
+           FROM reported_agents a JOIN endpoints ON endpoints.source_id = a.source_id
          ON CONFLICT (tenant_id, source_id, client, name) DO UPDATE SET
            endpoint_id = EXCLUDED.endpoint_id,
            config_paths = EXCLUDED.config_paths,
            last_seen_at = EXCLUDED.last_seen_at
-         RETURNING id, client, name, (xmax = 0) AS inserted
+         RETURNING id, source_id, client, name, (xmax = 0) AS inserted
        ),
        removed_agents AS (
          DELETE FROM fleet_agents f
-          WHERE f.tenant_id = $1 AND f.source_id = $2
-            AND NOT EXISTS (SELECT 1 FROM reported_agents a WHERE a.client = f.client AND a.name = f.name)
-         RETURNING 1
+          WHERE f.tenant_id = $1 AND f.source_id = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM stale)
+            AND NOT EXISTS (SELECT 1 FROM reported_agents a
+                             WHERE a.source_id = f.source_id AND a.client = f.client AND a.name = f.name)
+         RETURNING f.source_id
        ),
        reported_servers AS (
-         SELECT * FROM jsonb_to_recordset($13::jsonb) AS s(
-           agent_client text, agent_name text, name text, transport text, command text, args text[], url text,
-           declared_tools text[], auth_mode text, credential_env_names text[], credential_header_names text[],
-           config_path text, scope text, project_path text, introspection jsonb)
+         SELECT * FROM jsonb_to_recordset($5::jsonb) AS s(
+           source_id text, agent_client text, agent_name text, name text, transport text, command text,
+           args text[], url text, declared_tools text[], auth_mode text, credential_env_names text[],
+           credential_header_names text[], config_path text, scope text, project_path text, introspection jsonb,
+           now timestamptz)
        ),
        servers AS (
          INSERT INTO fleet_servers
@@ -207,9 +328,10 @@ export class FleetSyncTransaction {
          SELECT $1, agents.id, s.name, s.transport, s.command, coalesce(s.args, '{}'), s.url,
                 coalesce(s.declared_tools, '{}'), s.auth_mode, coalesce(s.credential_env_names, '{}'),
                 coalesce(s.credential_header_names, '{}'), s.config_path, s.scope, s.project_path, s.introspection,
-                $10, $10
+                s.now, s.now
            FROM reported_servers s
-           JOIN agents ON agents.client = s.agent_client AND agents.name = s.agent_name
+           JOIN agents ON agents.source_id = s.source_id AND agents.client = s.agent_client
+                      AND agents.name = s.agent_name
          ON CONFLICT (agent_id, name) DO UPDATE SET
            transport = EXCLUDED.transport, command = EXCLUDED.command, args = EXCLUDED.args, url = EXCLUDED.url,
            declared_tools = EXCLUDED.declared_tools, auth_mode = EXCLUDED.auth_mode,
@@ -222,34 +344,62 @@ export class FleetSyncTransaction {
          DELETE FROM fleet_servers f USING agents
           WHERE f.tenant_id = $1 AND f.agent_id = agents.id AND NOT agents.inserted
             AND NOT EXISTS (SELECT 1 FROM reported_servers s
-                             WHERE s.agent_client = agents.client AND s.agent_name = agents.name AND s.name = f.name)
+                             WHERE s.source_id = agents.source_id AND s.agent_client = agents.client
+                               AND s.agent_name = agents.name AND s.name = f.name)
        )
-       SELECT (SELECT count(*) FROM agents WHERE inserted)::int AS inserted,
-              (SELECT count(*) FROM removed_agents)::int AS removed,
+       SELECT EXISTS (SELECT 1 FROM stale) AS stale,
+              (SELECT coalesce(jsonb_object_agg(source_id, n), '{}'::jsonb)
+                 FROM (SELECT source_id, count(*)::int AS n FROM agents WHERE inserted GROUP BY source_id) i)
+                AS inserted,
+              (SELECT coalesce(jsonb_object_agg(source_id, n), '{}'::jsonb)
+                 FROM (SELECT source_id, count(*)::int AS n FROM removed_agents GROUP BY source_id) r) AS removed,
               (SELECT coalesce(jsonb_agg(jsonb_build_array(u.base_name, u.url)), '[]'::jsonb)
-                 FROM jsonb_to_recordset($14::jsonb) AS p(name text, url text)
+                 FROM jsonb_to_recordset($6::jsonb) AS p(name text, url text)
                  JOIN upstream_names u ON u.tenant_id = $1 AND u.base_name = p.name AND u.url = p.url) AS known`,
       [
         this.tenantId,
-        endpoint.source_id,
-        endpoint.hostname,
-        endpoint.os,
-        endpoint.os_release,
-        endpoint.agent_bom_version,
-        endpoint.owner,
-        endpoint.environment,
-        endpoint.tags,
-        now,
-        JSON.stringify(endpoint.warnings),
-        JSON.stringify(agents),
-        JSON.stringify(servers),
-        JSON.stringify(pairs.map(({ name, url }) => ({ name, url }))),
+        sources,
+        JSON.stringify(
+          syncs.map(({ endpoint, now }) => ({
+            ...endpoint,
+            warnings: endpoint.warnings,
+            now: now.toISOString(),
+          })),
+        ),
+        JSON.stringify(
+          syncs.flatMap(({ endpoint, agents, now }) =>
+            agents.map((a) => ({ ...a, source_id: endpoint.source_id, now: now.toISOString() })),
+          ),
+        ),
+        JSON.stringify(
+          syncs.flatMap(({ endpoint, servers, now }) =>
+            servers.map((s) => ({ ...s, source_id: endpoint.source_id, now: now.toISOString() })),
+          ),
+        ),
+        JSON.stringify(syncs.flatMap(({ upstreams }) => upstreams.map(({ name, url }) => ({ name, url })))),
+        JSON.stringify(
+          syncs.flatMap(({ credential }) =>
+            credential ? [{ ...credential, created_at: credential.created_at.toISOString() }] : [],
+          ),
+        ),
+        JSON.stringify(decided),
       ],
-    )) as { inserted: number; removed: number; known: Array<[string, string]> }[];
+    )) as {
+      stale: boolean;
+      inserted: Record<string, number>;
+      removed: Record<string, number>;
+      known: Array<[string, string]>;
+    }[];
     return {
-      inserted: row.inserted,
-      removed: row.removed,
-      unregistered: unseen(pairs, row.known),
+      stale: row.stale,
+      counts: sources.map((source) => ({
+        inserted: row.inserted[source] ?? 0,
+        removed: row.removed[source] ?? 0,
+      })),
+      unregistered: unseen(
+        syncs.flatMap((s) => s.upstreams),
+        row.known,
+      ),
     };
   }
 

@@ -5,17 +5,25 @@ import type { Principal } from '../../core/auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../../core/config/config.js';
 import { GroupCommit, type Outcome } from '../../core/database/group-commit.js';
 import { Transactions, type Tx } from '../../core/database/transactions.js';
-import { conflict, DomainError } from '../../core/errors/domain-error.js';
-import { AuditService, type AuditAction } from '../audit/audit.service.js';
+import { DomainError } from '../../core/errors/domain-error.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { FleetSyncDto } from './dto/fleet-sync.dto.js';
-import { FleetEnrollmentService, PushRefused } from './fleet-enrollment.service.js';
-import { syncRows, type SyncRows } from './fleet-sync.rows.js';
-import { FleetSyncRepository } from './fleet-sync.repository.js';
+import { FleetEnrollmentService, PushRefused, type Admission } from './fleet-enrollment.service.js';
+import { attempt, replayed, writtenBy, type PreparedSync, type Written } from './fleet-sync.answers.js';
+import { syncRows } from './fleet-sync.rows.js';
+import type { Enrollment } from './fleet-enrollment.repository.js';
+import {
+  FleetSyncRepository,
+  type AgentCounts,
+  type DecidedOn,
+  type FleetSyncTransaction,
+} from './fleet-sync.repository.js';
 
 const IDEMPOTENCY_SCOPE = 'fleet.sync';
 
 /**
- * At most this many syncs share one commit. Each writes in a savepoint of its own, a subtransaction: PostgreSQL
+ * At most this many syncs share one commit. A group written apart writes each in a savepoint of its own, a
+ * subtransaction: PostgreSQL
  * keeps up to 64 of a transaction's subtransaction ids in shared memory, and past that every other session's
  * visibility checks get slower while the transaction runs.
  */
@@ -35,30 +43,14 @@ const MAX_ROWS_PER_COMMIT = 600;
 const LANES = 4;
 
 /**
- * How a sync is written: `locked`, its advisory locks are held already (a group's, `FleetSyncTransaction.lockGroup`); `count`,
- * it adds its agents to the tenant's count and checks the quota itself (else the group does, for all at once).
+ * Thrown inside a group's shared statements when they cannot give each sync its own answer (a statement failed, or
+ * the group would pass the quota): the transaction rolls back, and the group is written again one sync at a time,
+ * each in a savepoint of its own.
  */
-interface WriteMode {
-  locked: boolean;
-  count: boolean;
-}
-const ALONE: WriteMode = { locked: false, count: true };
-const GROUPED: WriteMode = { locked: true, count: false };
-const GROUPED_COUNTED: WriteMode = { locked: true, count: true };
-
-/** A push checked and shaped outside any transaction, waiting for its tenant's commit. */
-interface PreparedSync extends SyncRows {
-  principal: Principal;
-  idempotencyKey?: string;
-  requestHash: string;
-  now: Date;
-}
-
-/** What a sync wrote: its answer, the audit actions to append for it (none for a replay), agents added. */
-interface Written {
-  result: FleetSyncResult;
-  actions: AuditAction[];
-  added: number;
+class WriteApart extends Error {
+  constructor(readonly reason: unknown) {
+    super('the group is written again one sync at a time');
+  }
 }
 
 /**
@@ -68,11 +60,15 @@ interface Written {
  *
  * Concurrent syncs of one tenant share commits ({@link GroupCommit}): every sync of a tenant ends on its agent
  * count and audit chain head, held to commit. Up to {@link LANES} commits run per tenant; syncs that arrive while
- * all are in flight queue, and the next lane takes them together: each in a savepoint of its own, then one count
- * of their agents, one append of their audit records and one COMMIT. A sync that fails (refused, over the quota,
- * a failed statement) rolls back to its savepoint and gets its own error; the others are untouched. Every answer
- * waits for the commit; if the commit fails, every sync of the group fails with it. A sync alone is one
- * transaction with no savepoint, as before.
+ * all are in flight queue, and the next lane takes them together. A group (or a sync alone) is written with a
+ * fixed number of statements whatever its size ({@link writeTogether}): its locks; its enrollments (and stored
+ * Idempotency-Key answers) read at once, each sync admitted, replayed or refused from them; one statement for all
+ * the admitted syncs' credentials, enrollments and inventories; one count of their agents, one append of their
+ * audit records, one COMMIT. A sync refused there gets its own error and writes nothing. If the shared statements
+ * cannot give each sync its own answer (one of them fails in PostgreSQL, or the group would pass the quota), the
+ * transaction rolls back and the group is written again one sync at a time, each in a savepoint of its own
+ * ({@link writeApart}): what lands is exactly what would land if the syncs came one after the other. Every answer
+ * waits for the commit; if the commit fails, every sync of the group fails with it.
  */
 @Injectable()
 export class FleetSyncService {
@@ -115,44 +111,147 @@ export class FleetSyncService {
     }
   }
 
-  /** One transaction for a tenant's group of syncs; see the class comment. */
-  private commitGroup(tenantId: string, syncs: PreparedSync[]): Promise<Outcome<FleetSyncResult>[]> {
-    return this.transactions.run(async (unit) => {
-      let outcomes: Outcome<Written>[];
-      if (syncs.length === 1) {
-        outcomes = [{ ok: true, value: await this.write(syncs[0], unit, ALONE) }];
-      } else {
-        // The group's advisory locks first, in one order, so that two groups (of two replicas) cannot deadlock.
-        await this.repository.within(unit, tenantId).lockGroup(
-          IDEMPOTENCY_SCOPE,
-          syncs.flatMap((s) => (s.idempotencyKey ? [s.idempotencyKey] : [])),
-          syncs.map((s) => s.endpoint.source_id),
+  /** One transaction for a tenant's group of syncs (two if it must be written apart); see the class comment. */
+  private async commitGroup(tenantId: string, syncs: PreparedSync[]): Promise<Outcome<FleetSyncResult>[]> {
+    // Two syncs of one endpoint or with one Idempotency-Key: the second's answer depends on the first's writes.
+    const distinct = (values: string[]) => new Set(values).size === values.length;
+    if (
+      distinct(syncs.map((s) => s.endpoint.source_id)) &&
+      distinct(syncs.flatMap((s) => (s.idempotencyKey ? [s.idempotencyKey] : [])))
+    ) {
+      try {
+        return await this.transactions.run(async (unit) =>
+          this.append(tenantId, syncs, await this.writeTogether(tenantId, syncs, unit), unit),
         );
-        outcomes = await this.writeGroup(tenantId, syncs, unit);
+      } catch (error) {
+        if (!(error instanceof WriteApart)) throw error;
       }
-      // Last, the group's audit records in one append: the tenant's chain head is locked from here to commit.
-      const records = outcomes.flatMap((outcome, i) =>
-        outcome.ok && outcome.value.actions.length
-          ? [{ principal: syncs[i].principal, actions: outcome.value.actions }]
-          : [],
-      );
-      if (records.length) await this.audit.recordEach(tenantId, records, unit);
-      return outcomes.map((outcome) => (outcome.ok ? { ok: true, value: outcome.value.result } : outcome));
+    }
+    return this.transactions.run(async (unit) => {
+      // The group's advisory locks first, in one order, so that two groups (of two replicas) cannot deadlock.
+      await this.lockGroup(this.repository.within(unit, tenantId), syncs);
+      return this.append(tenantId, syncs, await this.writeApart(tenantId, syncs, unit), unit);
     });
   }
 
+  /** Last, the group's audit records in one append: the tenant's chain head is locked from here to commit. */
+  private async append(
+    tenantId: string,
+    syncs: PreparedSync[],
+    outcomes: Outcome<Written>[],
+    unit: Tx,
+  ): Promise<Outcome<FleetSyncResult>[]> {
+    const records = outcomes.flatMap((outcome, i) =>
+      outcome.ok && outcome.value.actions.length
+        ? [{ principal: syncs[i].principal, actions: outcome.value.actions }]
+        : [],
+    );
+    if (records.length) await this.audit.recordEach(tenantId, records, unit);
+    return outcomes.map((outcome) => (outcome.ok ? { ok: true, value: outcome.value.result } : outcome));
+  }
+
   /**
-   * The syncs of a group, in order, each in a savepoint kept until the group's agent count is known; then that
-   * count in one statement. The tenant's agent-count row is locked from there to commit, once per group rather
-   * than once per sync. If a sync of the group would pass the quota, counted in order, everything from the first
-   * kept savepoint is undone and written again one sync at a time with its own count (as a sync alone is): what
-   * lands is exactly what would land if the syncs came one after the other.
+   * The idempotency keys and enrollments of a group's syncs, locked in one statement and one order; returns the
+   * enrollments as that statement read them, before the locks (see `FleetSyncTransaction.lockGroup`).
    */
-  private async writeGroup(tenantId: string, syncs: PreparedSync[], unit: Tx): Promise<Outcome<Written>[]> {
+  private lockGroup(tx: FleetSyncTransaction, syncs: PreparedSync[]): Promise<Map<string, Enrollment>> {
+    return tx.lockGroup(
+      IDEMPOTENCY_SCOPE,
+      syncs.flatMap((s) => (s.idempotencyKey ? [s.idempotencyKey] : [])),
+      syncs.map((s) => s.endpoint.source_id),
+    );
+  }
+
+  /**
+   * A group of syncs of distinct endpoints and keys (or a sync alone) with shared statements: the locks, with the
+   * enrollments read by the same statement; the stored answers of their Idempotency-Keys, read after the locks
+   * (only if some sync has a key); each sync replayed, refused (an outcome of its own, nothing written) or
+   * admitted; then one statement that checks every enrollment decided on is still as read and writes the admitted
+   * syncs' credentials, enrollments and inventories; new upstreams named, keys stored, agents counted.
+   *
+   * Throws {@link WriteApart} when an enrollment changed before its lock was taken (nothing was written), or when
+   * a group (not a sync alone, whose error is its own answer) cannot keep every sync's answer its own.
+   */
+  private async writeTogether(
+    tenantId: string,
+    syncs: PreparedSync[],
+    unit: Tx,
+  ): Promise<Outcome<Written>[]> {
+    const tx = this.repository.within(unit, tenantId);
+    const enrollments = await this.lockGroup(tx, syncs);
+    const keys = syncs.flatMap((s) => (s.idempotencyKey ? [s.idempotencyKey] : []));
+    const earlier = keys.length ? await tx.findIdempotentMany(IDEMPOTENCY_SCOPE, keys) : new Map();
+    const outcomes: Outcome<Written>[] = new Array(syncs.length);
+    const admitted: { i: number; admission: Admission }[] = [];
+    const decided: DecidedOn[] = [];
+    for (const [i, sync] of syncs.entries()) {
+      const stored = sync.idempotencyKey ? earlier.get(sync.idempotencyKey) : undefined;
+      if (stored) {
+        outcomes[i] = attempt(() => replayed(stored, sync.requestHash));
+        continue;
+      }
+      const sourceId = sync.endpoint.source_id;
+      const enrollment = enrollments.get(sourceId);
+      decided.push({
+        source_id: sourceId,
+        state: enrollment?.state ?? null,
+        key_id: enrollment?.key_id ?? null,
+      });
+      try {
+        admitted.push({
+          i,
+          admission: await this.enrollment.admitFound(sync.principal, sourceId, enrollment),
+        });
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
+      }
+    }
+    if (decided.length === 0) return outcomes;
+    try {
+      const { stale, counts, unregistered } = await tx.writeSyncs(
+        admitted.map(({ i, admission }) => ({ ...syncs[i], credential: admission.credential?.row })),
+        decided,
+      );
+      if (stale) throw new WriteApart('an enrollment changed before its lock');
+      if (admitted.length === 0) return outcomes;
+      await tx.nameUpstreams(unregistered, syncs[admitted[0].i].now);
+      const written = admitted.map(({ i, admission }, n) => writtenBy(syncs[i], admission, counts[n]));
+      await tx.saveIdempotentMany(
+        IDEMPOTENCY_SCOPE,
+        admitted.flatMap(({ i }, n) => {
+          const { idempotencyKey: key, requestHash } = syncs[i];
+          return key ? [{ key, requestHash, response: written[n].stored }] : [];
+        }),
+      );
+      if (admitted.length === 1) await this.countOne(tx, counts[0]);
+      else if (
+        !(await this.countFits(
+          tenantId,
+          written.map((w) => w.added),
+          unit,
+        ))
+      ) {
+        throw new WriteApart('over the quota');
+      }
+      admitted.forEach(({ i }, n) => (outcomes[i] = { ok: true, value: written[n] }));
+      return outcomes;
+    } catch (error) {
+      throw syncs.length > 1 && !(error instanceof WriteApart) ? new WriteApart(error) : error;
+    }
+  }
+
+  /**
+   * The syncs of a group, in order, each in a savepoint kept until the group's agent count is known (the group's
+   * locks are held already); then that count in one statement. The tenant's agent-count row is locked from there
+   * to commit, once per group rather than once per sync. If a sync of the group would pass the quota, counted in
+   * order, everything from the first kept savepoint is undone and written again one sync at a time with its own
+   * count (as a sync alone is): what lands is exactly what would land if the syncs came one after the other.
+   */
+  private async writeApart(tenantId: string, syncs: PreparedSync[], unit: Tx): Promise<Outcome<Written>[]> {
     const outcomes: Outcome<Written>[] = [];
     for (const [i, sync] of syncs.entries()) {
       outcomes.push(
-        await this.transactions.attemptKept(unit, `sync_${i}`, (tx) => this.write(sync, tx, GROUPED)),
+        await this.transactions.attemptKept(unit, `sync_${i}`, (tx) => this.write(sync, tx, false)),
       );
     }
     const first = outcomes.findIndex((outcome) => outcome.ok);
@@ -168,7 +267,7 @@ export class FleetSyncService {
     // syncs name, then the group counts), so take it here first: lock order, not a deadlock.
     await this.repository.within(unit, tenantId).lockUpstreamNaming();
     for (let i = first; i < syncs.length; i++) {
-      outcomes[i] = await this.transactions.attempt(unit, (tx) => this.write(syncs[i], tx, GROUPED_COUNTED));
+      outcomes[i] = await this.transactions.attempt(unit, (tx) => this.write(syncs[i], tx, true));
     }
     return outcomes;
   }
@@ -185,50 +284,13 @@ export class FleetSyncService {
     return true;
   }
 
-  /** One sync's writes, in the group's transaction. */
-  private async write(sync: PreparedSync, unit: Tx, mode: WriteMode): Promise<Written> {
-    const { principal, idempotencyKey, requestHash, now, endpoint, agents, servers, upstreams } = sync;
-    const tx = this.repository.within(unit, principal.tenantId);
-    if (idempotencyKey) {
-      const earlier = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
-      if (earlier) return { result: replay(earlier, requestHash), actions: [], added: 0 };
-      // Concurrent retries with one key: the first claims it, the others wait here and then replay. (In a
-      // group the key was locked before the read above.)
-      if (!mode.locked) {
-        await tx.lockIdempotencyKey(IDEMPOTENCY_SCOPE, idempotencyKey);
-        const raced = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
-        if (raced) return { result: replay(raced, requestHash), actions: [], added: 0 };
-      }
-    }
-    const { credential, enrolled } = await this.enrollment.admit(
-      principal,
-      endpoint.source_id,
-      unit,
-      mode.locked,
-    );
-
-    const { inserted, removed, unregistered } = await tx.writeInventory(
-      endpoint,
-      agents,
-      servers,
-      upstreams,
-      now,
-    );
-    await tx.nameUpstreams(unregistered, now);
-
-    const result: FleetSyncResult = {
-      source_id: endpoint.source_id,
-      synced: agents.length,
-      new: inserted,
-      updated: agents.length - inserted,
-    };
-    if (idempotencyKey) await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, result);
-    // Then the quota, the last fleet write: rolling back here undoes the whole sync. In a group, the caller
-    // counts the group's syncs at once. A sync that adds and removes no agent (the steady state) leaves the
-    // count, and its row lock, alone.
-    const total = inserted === removed || !mode.count ? 0 : await tx.addAgents(inserted - removed);
+  /** Adds one sync's agents to the count, or throws QUOTA_EXCEEDED (and the transaction must roll back). */
+  private async countOne(tx: FleetSyncTransaction, { inserted, removed }: AgentCounts): Promise<void> {
+    // A sync that adds and removes no agent (the steady state) leaves the count, and its row lock, alone.
+    if (inserted === removed) return;
+    const total = await tx.addAgents(inserted - removed);
     const limit = this.config.fleetMaxAgentsPerTenant;
-    if (mode.count && inserted > removed && total > limit) {
+    if (inserted > removed && total > limit) {
       const current = total - (inserted - removed);
       throw new DomainError(
         'QUOTA_EXCEEDED',
@@ -236,34 +298,42 @@ export class FleetSyncService {
         { quota: 'fleet_agents', limit, current, adding: inserted - removed },
       );
     }
-    // Recorded by the caller, as the group's last write, with the enrollment's record when this push enrolled.
-    const synced: AuditAction = {
-      type: 'fleet.synced',
-      resource_type: 'fleet_endpoint',
-      resource_id: endpoint.source_id,
-      details: {
-        agents: result.synced,
-        new: result.new,
-        updated: result.updated,
-        removed,
-        servers: servers.length,
-      },
-    };
-    // Shown once: never part of the stored idempotent answer.
-    return {
-      result: credential ? { ...result, endpoint_credential: credential } : result,
-      actions: enrolled ? [enrolled, synced] : [synced],
-      added: inserted - removed,
-    };
   }
-}
 
-function replay(
-  earlier: { requestHash: string; response: FleetSyncResult },
-  requestHash: string,
-): FleetSyncResult {
-  if (earlier.requestHash !== requestHash) {
-    throw conflict('this Idempotency-Key was already used with a different request body');
+  /**
+   * One sync's writes, in a savepoint of the group's transaction, which holds its locks already. `count`: it adds
+   * its agents to the tenant's count and checks the quota itself (else the group does, for all at once).
+   */
+  private async write(sync: PreparedSync, unit: Tx, count: boolean): Promise<Written> {
+    const { principal, idempotencyKey, requestHash, now, endpoint } = sync;
+    const tx = this.repository.within(unit, principal.tenantId);
+    if (idempotencyKey) {
+      const earlier = await tx.findIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey);
+      if (earlier) return replayed(earlier, requestHash);
+    }
+    const admission = await this.enrollment.admit(principal, endpoint.source_id, unit, true);
+    const { enrollment } = admission;
+    const {
+      counts: [counts],
+      unregistered,
+    } = await tx.writeSyncs(
+      [{ ...sync, credential: admission.credential?.row }],
+      // Read under its lock just now: never stale.
+      [
+        {
+          source_id: endpoint.source_id,
+          state: enrollment?.state ?? null,
+          key_id: enrollment?.key_id ?? null,
+        },
+      ],
+    );
+    await tx.nameUpstreams(unregistered, now);
+    const written = writtenBy(sync, admission, counts);
+    if (idempotencyKey)
+      await tx.saveIdempotent(IDEMPOTENCY_SCOPE, idempotencyKey, requestHash, written.stored);
+    // Then the quota, the last fleet write: rolling back here undoes the whole sync. In a group, the caller
+    // counts the group's syncs at once.
+    if (count) await this.countOne(tx, counts);
+    return written;
   }
-  return { ...earlier.response, idempotent_replay: true };
 }
