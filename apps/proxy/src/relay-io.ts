@@ -54,6 +54,39 @@ export class SerialQueue {
     if (!this.busy) this.drain();
   }
 
+  /**
+   * `task(a, b)` in order: at once when nothing is queued or running (no closure per call on the common path),
+   * else behind the rest, as `push` would.
+   */
+  run<A, B>(task: (a: A, b: B) => void | Promise<void>, a: A, b: B): void {
+    if (this.busy || this.tasks.length > 0) {
+      this.push(() => task(a, b));
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = task(a, b);
+    } catch (error) {
+      this.onError(error as Error);
+      result = undefined;
+    }
+    if (result instanceof Promise) {
+      this.busy = true;
+      this.resume(result);
+      return;
+    }
+    this.onIdle();
+  }
+
+  private resume(result: Promise<void>): void {
+    result
+      .catch((error: Error) => this.onError(error))
+      .finally(() => {
+        this.busy = false;
+        this.drain();
+      });
+  }
+
   private drain(): void {
     while (this.tasks.length > 0) {
       const task = this.tasks.shift()!;
@@ -66,12 +99,7 @@ export class SerialQueue {
       }
       if (result instanceof Promise) {
         this.busy = true;
-        result
-          .catch((error: Error) => this.onError(error))
-          .finally(() => {
-            this.busy = false;
-            this.drain();
-          });
+        this.resume(result);
         return;
       }
     }

@@ -47,8 +47,14 @@ export class Relay {
   private inputEnded = false;
   private clientGone = false;
   private finished = false;
+  /**
+   * True while the relay handles a chunk that holds exactly one frame (one call at a time): its answer is written
+   * at once instead of corked until the next tick, since there is nothing to coalesce it with.
+   */
+  private singleFrame = false;
   private escalation?: NodeJS.Timeout;
   private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private readonly clientFrame = (frame: Buffer, raw: Buffer) => this.onClientFrame(frame, raw);
 
   constructor(
     private readonly config: ProxyConfig,
@@ -69,12 +75,16 @@ export class Relay {
     );
     this.clientFramer = new LineFramer(
       config.maxFrameBytes,
-      (frame, raw) => this.queue.push(() => this.onClientFrame(frame, raw)),
+      (frame, raw) => this.queue.run(this.clientFrame, frame, raw),
       (oversize) => this.queue.push(() => this.onClientOversize(oversize)),
     );
     this.serverFramer = new LineFramer(
       config.maxFrameBytes,
-      (frame, raw) => this.server.onFrame(frame, raw).forEach((line) => this.toClient(line)),
+      (frame, raw) => {
+        const lines = this.server.onFrame(frame, raw);
+        if (lines.length > 1) this.singleFrame = false; // a batch unpacked: its lines go out in one write
+        for (const line of lines) this.toClient(line);
+      },
       (oversize) => this.server.onOversize(oversize).forEach((line) => this.toClient(line)),
     );
   }
@@ -88,12 +98,24 @@ export class Relay {
 
     child.stdin!.on('error', () => undefined); // EPIPE once the server is gone: its exit is handled below
     child.stdout!.on('data', (chunk: Buffer) => {
-      this.serverFramer.push(chunk);
+      this.singleFrame = isOneFrame(chunk);
+      try {
+        this.serverFramer.push(chunk);
+      } finally {
+        this.singleFrame = false;
+      }
     });
     child.stdout!.on('end', () => this.serverFramer.end());
     this.pipeStderr();
 
-    input.on('data', (chunk: Buffer) => this.clientFramer.push(chunk));
+    input.on('data', (chunk: Buffer) => {
+      this.singleFrame = isOneFrame(chunk);
+      try {
+        this.clientFramer.push(chunk);
+      } finally {
+        this.singleFrame = false;
+      }
+    });
     input.on('end', () => this.onInputEnd());
     input.on('error', () => this.onInputEnd());
     output.on('error', () => {
@@ -202,7 +224,7 @@ export class Relay {
   private toServer(frame: Buffer): void {
     const stdin = this.child.process.stdin!;
     if (!stdin.writable || !this.child.running) return;
-    coalesce(stdin);
+    if (!this.singleFrame) coalesce(stdin);
     if (!stdin.write(frame)) {
       this.inputGate.hold('server');
       stdin.once('drain', () => this.inputGate.release('server'));
@@ -211,7 +233,7 @@ export class Relay {
 
   private toClient(frame: Buffer): void {
     if (this.clientGone) return;
-    coalesce(this.io.output);
+    if (!this.singleFrame) coalesce(this.io.output);
     if (!this.io.output.write(frame)) {
       this.serverGate.hold('client');
       this.inputGate.hold('client');
@@ -276,4 +298,9 @@ export class Relay {
     );
     return code;
   }
+}
+
+/** A chunk that is one whole frame: its only newline is its last byte. */
+function isOneFrame(chunk: Buffer): boolean {
+  return chunk.length > 0 && chunk.indexOf(0x0a) === chunk.length - 1;
 }

@@ -24,7 +24,8 @@ interface Entry {
 
 /** The live entries of one id: by fingerprint, and those whose fingerprint nobody needed yet. */
 interface Slot {
-  readonly known: Map<string, Entry>;
+  /** Made when the first fingerprint is known: most ids are remembered once, deferred, and never compared. */
+  known: Map<string, Entry> | null;
   deferred: Entry[];
 }
 
@@ -77,14 +78,14 @@ export class ReplayGuard {
       slot.deferred = [];
       for (const entry of deferred) this.know(slot, entry, (entry.payload as DeferredPayload).fingerprint());
     }
-    return slot.known.has(typeof payload === 'string' ? payload : payload.fingerprint());
+    return slot.known?.has(typeof payload === 'string' ? payload : payload.fingerprint()) ?? false;
   }
 
   remember(idKey: string, payload: ReplayPayload): void {
     if (!this.enabled) return;
     const id = idPart(idKey);
     let slot = this.byId.get(id);
-    if (!slot) this.byId.set(id, (slot = { known: new Map(), deferred: [] }));
+    if (!slot) this.byId.set(id, (slot = { known: null, deferred: [] }));
     const entry: Entry = { id, payload, expires: this.now() + this.windowMs, live: true };
     this.queue.push(entry);
     this.live++;
@@ -100,6 +101,7 @@ export class ReplayGuard {
   /** Files an entry under its fingerprint; of two with the same one, the later-expiring lives on. */
   private know(slot: Slot, entry: Entry, fingerprint: string): void {
     entry.fingerprint = fingerprint;
+    slot.known ??= new Map();
     const other = slot.known.get(fingerprint);
     if (other) {
       const [keep, drop] = other.expires > entry.expires ? [other, entry] : [entry, other];
@@ -123,9 +125,10 @@ export class ReplayGuard {
       entry.live = false;
       this.live--;
       const slot = this.byId.get(entry.id)!;
-      if (entry.fingerprint !== undefined) slot.known.delete(entry.fingerprint);
+      if (entry.fingerprint !== undefined) slot.known!.delete(entry.fingerprint);
       else slot.deferred.splice(slot.deferred.indexOf(entry), 1);
-      if (slot.known.size === 0 && slot.deferred.length === 0) this.byId.delete(entry.id);
+      if ((slot.known === null || slot.known.size === 0) && slot.deferred.length === 0)
+        this.byId.delete(entry.id);
     }
     if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);

@@ -320,8 +320,12 @@ function spliced(request: ClientRequest, at: number, insert: string): Buffer {
   const { raw, text } = request;
   if (raw[raw.length - 1] !== 0x0a || raw.length - 1 !== text.length)
     return Buffer.from(`${text.slice(0, at)}${insert}${text.slice(at)}\n`);
-  const added = Buffer.from(insert);
-  return Buffer.concat([raw.subarray(0, at), added, raw.subarray(at)], raw.length + added.length);
+  // The insertion is ASCII (JSON punctuation, member names and a traceparent): one character, one byte.
+  const out = Buffer.allocUnsafe(raw.length + insert.length);
+  raw.copy(out, 0, 0, at);
+  out.write(insert, at, 'latin1');
+  raw.copy(out, at + insert.length, at);
+  return out;
 }
 
 function toolName(request: ClientRequest): string | undefined {
