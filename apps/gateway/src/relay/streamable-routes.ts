@@ -195,7 +195,11 @@ export function registerStreamableRoutes(
         deps.logger.debug({ upstream: upstream.name }, 'client went away before its answer');
         return reply;
       }
-      return reply.send(body);
+      // Sent whole before the handler returns: the handler's promise then resolves to nothing, not to the reply
+      // (a thenable, resolved through `reply.then`: one more microtask job per request). Should an asynchronous
+      // onSend hook ever hold the send, the reply is returned as before, so Fastify waits for it.
+      reply.send(body);
+      return reply.sent ? undefined : reply;
     }
     if (call && type.includes('text/event-stream')) {
       return relayStream(reply, response, [answerTap(call)]);
