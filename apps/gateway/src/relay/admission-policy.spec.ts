@@ -39,22 +39,23 @@ async function admitted(
 }
 
 describe('an allowed call nobody takes (no audit file, no control plane)', () => {
-  it('is counted without its argument fingerprint or its answer parsed', async () => {
+  it('is counted as admitted: no call record held, so no fingerprint and no parse of the answer', async () => {
     const { verdict, events } = await admitted(false);
-    expect(verdict.outcomeUnused).toBe(true);
-    expect(verdict.call?.fields.argument_fingerprint).toBeUndefined();
-    // The answer is not read: even one that is not JSON settles it as it is (the event is counted only).
-    settleFromJson(verdict.call, 'not json', verdict.outcomeUnused);
+    expect(verdict.call).toBeUndefined();
+    // Counted (the sink counts a plain allowed call it does not keep) without an argument fingerprint.
     expect(events).toEqual([expect.objectContaining({ type: 'tool_call.allowed', tool: 'echo' })]);
-    expect(events[0].outcome).toBeUndefined();
+    expect(events[0].argument_fingerprint).toBeUndefined();
+    // Nothing is left to settle from the answer, not even one that is not JSON.
+    settleFromJson(verdict.call, 'not json');
+    expect(events).toHaveLength(1);
   });
 
   it('when kept (or not known to be dropped), has its fingerprint and its outcome from the answer', async () => {
     for (const keeps of [true, undefined]) {
       const { verdict, events } = await admitted(keeps);
-      expect(verdict.outcomeUnused).toBeFalsy();
+      expect(events).toEqual([]); // recorded when the answer is in, with its outcome
       expect(verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
-      settleFromJson(verdict.call, '{"jsonrpc":"2.0","id":7,"error":{"code":-32602}}', verdict.outcomeUnused);
+      settleFromJson(verdict.call, '{"jsonrpc":"2.0","id":7,"error":{"code":-32602}}');
       expect(events).toEqual([
         expect.objectContaining({
           type: 'tool_call.allowed',
@@ -63,7 +64,7 @@ describe('an allowed call nobody takes (no audit file, no control plane)', () =>
         }),
       ]);
       const broken = await admitted(keeps);
-      settleFromJson(broken.verdict.call, 'not json', broken.verdict.outcomeUnused);
+      settleFromJson(broken.verdict.call, 'not json');
       expect(broken.events[0]).toMatchObject({ outcome: 'upstream_failed', error_class: 'invalid_json' });
     }
   });
@@ -71,11 +72,11 @@ describe('an allowed call nobody takes (no audit file, no control plane)', () =>
   it('a warned call (logged) and a call to a legacy SSE upstream keep their fingerprint and outcome', async () => {
     const warned = await admitted(false, { key: 'AKIAIOSFODNN7EXAMPLE' });
     expect(warned.verdict.call?.fields.type).toBe('tool_call.warned');
-    expect(warned.verdict.outcomeUnused).toBeFalsy();
+    expect(warned.events).toEqual([]);
     expect(warned.verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
 
     const bridged = await admitted(false, { message: 'hello' }, 'sse');
-    expect(bridged.verdict.outcomeUnused).toBeFalsy();
+    expect(bridged.events).toEqual([]);
     expect(bridged.verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
   });
 });

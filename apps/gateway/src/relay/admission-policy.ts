@@ -113,15 +113,19 @@ export function policyAndDetectors(
       type !== 'tool_call.allowed' ||
       upstream.transport !== 'streamable-http' ||
       deps.keepsAllowedCalls?.(tenant) !== false;
-    ctx.held = {
+    const event = {
       ...ctx.event,
       ...policyFields,
       type,
       reason: warnings.length > 0 ? warnings.join('; ') : undefined,
       detectors: detected?.detectors.length ? detected.detectors : undefined,
       argument_fingerprint: kept ? argumentFingerprint() : undefined,
-    };
-    ctx.outcomeUnused = !kept;
+    } as const;
+    // A plain allowed call nobody takes (no audit file, no control plane) is counted now, as admitted: no record
+    // held for its answer, so no argument fingerprint, no parse of the answer for an outcome nothing reads, and
+    // no listener for the client going away.
+    if (kept) ctx.held = event;
+    else deps.audit(tenant, event);
   }
   return undefined;
 }

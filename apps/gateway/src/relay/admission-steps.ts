@@ -49,8 +49,6 @@ export interface Admitted {
   observeTools?: (message: unknown) => unknown;
   /** The call's audit record, settled once with the outcome when the upstream answered or failed. */
   call?: CallRecord;
-  /** The call is a plain allowed call nobody takes (counted only): the answer is not parsed for its outcome. */
-  outcomeUnused?: boolean;
 }
 
 export interface Refused {
@@ -81,8 +79,6 @@ export interface AdmissionContext {
   event: Omit<GatewayAuditEvent, 'type'>;
   /** An allowed or warned call's event, recorded once its outcome is known (not at admission). */
   held?: GatewayAuditEvent;
-  /** The held event is a plain allowed call nobody takes: its outcome need not be read from the answer. */
-  outcomeUnused?: boolean;
   count(outcome: string): void;
 }
 

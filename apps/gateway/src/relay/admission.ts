@@ -124,7 +124,6 @@ export async function admit(
     client,
     rate,
     call: ctx.held && new CallRecord((fields) => deps.audit(tenant, fields), ctx.held),
-    outcomeUnused: ctx.outcomeUnused,
     filterToolsOf:
       parsed.kind === 'request' && message.method === 'tools/list' && deps.policies(tenant).length
         ? (id as string | number)

@@ -9,21 +9,9 @@ import { sseRewriter } from './sse.js';
  * (`response-scan.ts`); whatever settles first wins and the rest are no-ops.
  */
 
-/**
- * Settles the call from a whole JSON answer (a body the relay read anyway). A plain allowed call nobody takes
- * (`outcomeUnused`: no audit file, no control plane) is settled without parsing the answer: its event is only
- * counted, and the outcome never changes an event's type.
- */
-export function settleFromJson(
-  call: CallRecord | undefined,
-  text: string | Buffer,
-  outcomeUnused = false,
-): void {
+/** Settles the call from a whole JSON answer (a body the relay read anyway). */
+export function settleFromJson(call: CallRecord | undefined, text: string | Buffer): void {
   if (!call || call.settled) return;
-  if (outcomeUnused) {
-    call.settle({});
-    return;
-  }
   let answer: unknown;
   try {
     answer = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));

@@ -165,7 +165,7 @@ export function registerStreamableRoutes(
           }
           const body = filtered === undefined ? text : JSON.stringify(filtered);
           const out = scan ? scanMessageText(deps, place, body, filtered) : body;
-          settleFromJson(call, text, verdict.outcomeUnused);
+          settleFromJson(call, text);
           return reply.send(out ?? '');
         } catch {
           call?.settle({ outcome: 'upstream_failed', error_class: 'invalid_json' });
@@ -190,7 +190,7 @@ export function registerStreamableRoutes(
           errorResponse(id, ERROR_CODES.server_unavailable, 'upstream answer too large'),
         );
       }
-      settleFromJson(call, body, verdict.outcomeUnused);
+      settleFromJson(call, body);
       if (reply.raw.destroyed) {
         deps.logger.debug({ upstream: upstream.name }, 'client went away before its answer');
         return reply;
