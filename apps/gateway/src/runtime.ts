@@ -248,6 +248,9 @@ export class GatewayRuntime {
       limiter: this.limiter,
       policies: (tenant) => this.policies(tenant),
       audit: (tenant, event) => this.audit(tenant, event),
+      // The response scan may turn an allowed call's record into a redaction or a block, which is logged.
+      keepsAllowedCalls: (tenant) =>
+        this.config.detectCredentials || (this.tenants.get(tenant)?.audit.keepsAllowedCalls ?? true),
       upstreams: this.upstreams,
       sessions: this.sessionIds,
       metrics: this.metrics,

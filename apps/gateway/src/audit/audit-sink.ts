@@ -21,7 +21,7 @@ export class AuditSink {
   private readonly pusher: AuditPusher;
   private readonly recorder: AuditRecorder;
   /** Whether anything takes a plain allowed call's event: the audit file or the control plane. */
-  private readonly keepsAllowedCalls: boolean;
+  readonly keepsAllowedCalls: boolean;
 
   constructor(
     readonly tenant: string,

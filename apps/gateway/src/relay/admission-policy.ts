@@ -48,7 +48,9 @@ export function policyAndDetectors(
         policy_version: `${verdict.policy.source}@${verdict.policy.version}`,
       }
     : {};
-  const argumentFingerprint = tool !== undefined ? fingerprint(params.arguments ?? {}) : undefined;
+  // For the call's audit event: not worked out for a plain allowed call nobody takes (it is counted only).
+  const argumentFingerprint = (): string | undefined =>
+    tool !== undefined ? fingerprint(params.arguments ?? {}) : undefined;
   if (tool !== undefined) deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: effect });
   if (effect === 'deny' && verdict) {
     const rule = verdict.decision.rule_id ?? 'default_effect';
@@ -58,7 +60,7 @@ export function policyAndDetectors(
       ...policyFields,
       type: tool !== undefined ? 'tool_call.denied' : 'request.refused',
       reason: verdict.decision.reason,
-      argument_fingerprint: argumentFingerprint,
+      argument_fingerprint: argumentFingerprint(),
     } as const;
     return refuseInBand(
       ctx,
@@ -86,7 +88,7 @@ export function policyAndDetectors(
       type: 'tool_call.denied',
       reason: detected.blocked.message,
       detectors: detected.detectors,
-      argument_fingerprint: argumentFingerprint,
+      argument_fingerprint: argumentFingerprint(),
     } as const;
     return refuseInBand(
       ctx,
@@ -103,14 +105,27 @@ export function policyAndDetectors(
       ...(effect === 'warn' && verdict ? [verdict.decision.reason] : []),
       ...(detected?.warnings ?? []),
     ];
-    ctx.held = {
+    const type = warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed';
+    // Only on a streamable HTTP upstream is an allowed call's record sure to stay a plain allowed call (a legacy
+    // bridge may turn it into a refusal, which is logged); `keepsAllowedCalls` is true when the response scan may
+    // turn it into a redaction or a block.
+    const kept =
+      type !== 'tool_call.allowed' ||
+      upstream.transport !== 'streamable-http' ||
+      deps.keepsAllowedCalls?.(tenant) !== false;
+    const event = {
       ...ctx.event,
       ...policyFields,
-      type: warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed',
+      type,
       reason: warnings.length > 0 ? warnings.join('; ') : undefined,
       detectors: detected?.detectors.length ? detected.detectors : undefined,
-      argument_fingerprint: argumentFingerprint,
-    };
+      argument_fingerprint: kept ? argumentFingerprint() : undefined,
+    } as const;
+    // A plain allowed call nobody takes (no audit file, no control plane) is counted now, as admitted: no record
+    // held for its answer, so no argument fingerprint, no parse of the answer for an outcome nothing reads, and
+    // no listener for the client going away.
+    if (kept) ctx.held = event;
+    else deps.audit(tenant, event);
   }
   return undefined;
 }

@@ -161,14 +161,19 @@ export function rememberForReplay(
  * this session yet, the gateway lists the upstream's tools itself first (as the proxy does); a listing that
  * fails refuses the call (fail closed).
  */
+/** Whether `toolGate` has anything to check (a tools/call in a session, `--block-undeclared` or `--block-drift`). */
+export function gatesTools(ctx: AdmissionContext, hooks: SessionHooks | undefined): hooks is SessionHooks {
+  if (!hooks || !ctx.isRequest || ctx.message.method !== 'tools/call' || ctx.tool === undefined) return false;
+  const { config } = hooks.states;
+  return config.blockUndeclared || config.blockDrift;
+}
+
 export async function toolGate(
   ctx: AdmissionContext,
   hooks: SessionHooks | undefined,
 ): Promise<Refused | undefined> {
-  if (!hooks || !ctx.isRequest || ctx.message.method !== 'tools/call' || ctx.tool === undefined)
-    return undefined;
+  if (!gatesTools(ctx, hooks) || ctx.tool === undefined) return undefined;
   const { config } = hooks.states;
-  if (!config.blockUndeclared && !config.blockDrift) return undefined;
   const { state } = hooks;
   if (config.blockUndeclared && !state.tools.listed) {
     try {

@@ -29,6 +29,8 @@ export interface AdmissionDeps {
   perTool?: Rate;
   policies(tenant: string): LoadedPolicy[];
   audit(tenant: string, event: GatewayAuditEvent): void;
+  /** See `RelayDeps.keepsAllowedCalls`. */
+  keepsAllowedCalls?(tenant: string): boolean;
   metrics: GatewayMetrics;
   /** `--argument-detectors`: the same step the proxy runs (libs/runtime). */
   argumentDetectors: ArgumentDetectorMode;
@@ -130,13 +132,23 @@ export function standardHeaders(
   return { check, refused: refuse(ctx, status, code, reason, { ...ctx.event, tool: undefined }) };
 }
 
+/** Whether `rateLimits` has anything to check: a request, a limiter, and a limit that applies to it. */
+export function limits(ctx: AdmissionContext): boolean {
+  const { deps } = ctx;
+  return (
+    ctx.isRequest &&
+    deps.limiter !== undefined &&
+    (deps.perTenant !== undefined || (deps.perTool !== undefined && ctx.tool !== undefined))
+  );
+}
+
 /**
  * The per-tenant and per-tool limits of a request. The decision reported in the rate headers is the tenant's
  * when there is one. A shared limiter that is down fails closed.
  */
 export async function rateLimits(ctx: AdmissionContext): Promise<{ rate?: RateDecision; refused?: Refused }> {
   const { deps, tenant, upstream, tool, id, trace } = ctx;
-  if (!ctx.isRequest || !deps.limiter) return {};
+  if (!limits(ctx) || !deps.limiter) return {};
   const checks: Array<[string, Rate]> = [];
   if (deps.perTenant) checks.push([`tenant:${tenant}`, deps.perTenant]);
   if (deps.perTool && tool) checks.push([`tool:${tenant}:${upstream.name}:${tool}`, deps.perTool]);

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import { policyAndDetectors } from './admission-policy.js';
 import {
+  gatesTools,
   rememberForReplay,
   replayCheck,
   toolGate,
@@ -11,6 +12,7 @@ import {
   type SessionHooks,
 } from './admission-session.js';
 import {
+  limits,
   rateLimits,
   requestMethodAsNotification,
   standardHeaders,
@@ -26,6 +28,8 @@ import type { ParseOutcome } from './jsonrpc.js';
 import { traceOf } from './relay-context.js';
 
 export { isPlumbing } from './admission-policy.js';
+
+const NO_LIMITS: { rate?: undefined; refused?: undefined } = Object.freeze({});
 export type { AdmissionDeps, Admitted, Refused } from './admission-steps.js';
 export type { SessionHooks } from './admission-session.js';
 
@@ -100,9 +104,11 @@ export async function admit(
   if (shape) return shape;
   const { check, refused: headerRefusal } = standardHeaders(ctx, headers);
   if (headerRefusal) return headerRefusal;
-  const gated = await toolGate(ctx, session);
+  // Each step that may wait is awaited only when it has something to do: an await costs a promise and a
+  // microtask turn per request, and most requests need neither step.
+  const gated = gatesTools(ctx, session) ? await toolGate(ctx, session) : undefined;
   if (gated) return gated;
-  const { rate, refused: rateRefusal } = await rateLimits(ctx);
+  const { rate, refused: rateRefusal } = limits(ctx) ? await rateLimits(ctx) : NO_LIMITS;
   if (rateRefusal) return rateRefusal;
   const denied = policyAndDetectors(ctx, rate);
   if (denied) return denied;

@@ -31,6 +31,12 @@ export interface RelayDeps {
   limiter?: RateLimiter;
   policies(tenant: string): LoadedPolicy[];
   audit(tenant: string, event: GatewayAuditEvent): void;
+  /**
+   * Whether anything takes the tenant's plain allowed-call events (an audit file or a control plane); when not,
+   * they are counted only, so their parts (the argument fingerprint, the answer's outcome) are not worked out.
+   * Absent: taken.
+   */
+  keepsAllowedCalls?(tenant: string): boolean;
   upstreams: UpstreamClient;
   sessions: SessionIds;
   metrics: GatewayMetrics;
@@ -52,6 +58,7 @@ export function admissionDeps(deps: RelayDeps): AdmissionDeps {
     perTool: deps.config.rateLimit.perTool,
     policies: deps.policies,
     audit: deps.audit,
+    keepsAllowedCalls: deps.keepsAllowedCalls,
     metrics: deps.metrics,
     argumentDetectors: deps.config.argumentDetectors,
   };

@@ -25,6 +25,7 @@ import {
   copyResponseHeaders,
   header,
   readBounded,
+  readBoundedBytes,
   relayStream,
   unknownSession,
   upstreamFailure,
@@ -179,12 +180,7 @@ export function registerStreamableRoutes(
     const length = Number(response.headers['content-length']);
     if (type.startsWith('application/json') && (length <= SMALL_JSON || call)) {
       // A call's answer is read whole (bounded) to record its outcome; other small answers for one write.
-      const body =
-        length <= SMALL_JSON
-          ? await response.body.arrayBuffer().then((b) => Buffer.from(b))
-          : await readBounded(response.body, MAX_FILTERED_JSON).then((t) =>
-              t === undefined ? undefined : Buffer.from(t),
-            );
+      const body = await readBoundedBytes(response.body, MAX_FILTERED_JSON);
       if (body === undefined) {
         call?.settle({ outcome: 'upstream_failed', error_class: 'response_too_large' });
         const id = verdict.message.kind === 'request' ? verdict.message.message.id : null;
@@ -199,7 +195,11 @@ export function registerStreamableRoutes(
         deps.logger.debug({ upstream: upstream.name }, 'client went away before its answer');
         return reply;
       }
-      return reply.send(body);
+      // Sent whole before the handler returns: the handler's promise then resolves to nothing, not to the reply
+      // (a thenable, resolved through `reply.then`: one more microtask job per request). Should an asynchronous
+      // onSend hook ever hold the send, the reply is returned as before, so Fastify waits for it.
+      reply.send(body);
+      return reply.sent ? undefined : reply;
     }
     if (call && type.includes('text/event-stream')) {
       return relayStream(reply, response, [answerTap(call)]);

@@ -1,0 +1,82 @@
+import { describe, expect, it } from '@jest/globals';
+import type { GatewayAuditEvent } from '../audit/audit-sink.js';
+import { GatewayMetrics } from '../http/metrics.js';
+import type { Upstream } from '../upstreams/upstream.js';
+import { admit, type AdmissionDeps, type Admitted } from './admission.js';
+import { settleFromJson } from './call-outcome.js';
+import { parseClientMessage } from './jsonrpc.js';
+
+const metrics = new GatewayMetrics();
+const principal = { tenant: 't1', subject: 'bearer-token', id: 'bearer', method: 'bearer' as const };
+const upstream = (transport: Upstream['transport']) =>
+  ({ tenant: 't1', name: 'up', transport, url: new URL('http://127.0.0.1:1/mcp') }) as unknown as Upstream;
+const call = (args: Record<string, unknown>) =>
+  Buffer.from(
+    JSON.stringify({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: args },
+    }),
+  );
+
+async function admitted(
+  keepsAllowedCalls: boolean | undefined,
+  args: Record<string, unknown> = { message: 'hello' },
+  transport: Upstream['transport'] = 'streamable-http',
+) {
+  const events: GatewayAuditEvent[] = [];
+  const deps: AdmissionDeps = {
+    policies: () => [],
+    audit: (_tenant, event) => events.push(event),
+    metrics,
+    argumentDetectors: 'warn',
+    ...(keepsAllowedCalls === undefined ? {} : { keepsAllowedCalls: () => keepsAllowedCalls }),
+  };
+  const verdict = await admit(deps, principal, upstream(transport), {}, parseClientMessage(call(args)));
+  expect(verdict.ok).toBe(true);
+  return { verdict: verdict as Admitted, events };
+}
+
+describe('an allowed call nobody takes (no audit file, no control plane)', () => {
+  it('is counted as admitted: no call record held, so no fingerprint and no parse of the answer', async () => {
+    const { verdict, events } = await admitted(false);
+    expect(verdict.call).toBeUndefined();
+    // Counted (the sink counts a plain allowed call it does not keep) without an argument fingerprint.
+    expect(events).toEqual([expect.objectContaining({ type: 'tool_call.allowed', tool: 'echo' })]);
+    expect(events[0].argument_fingerprint).toBeUndefined();
+    // Nothing is left to settle from the answer, not even one that is not JSON.
+    settleFromJson(verdict.call, 'not json');
+    expect(events).toHaveLength(1);
+  });
+
+  it('when kept (or not known to be dropped), has its fingerprint and its outcome from the answer', async () => {
+    for (const keeps of [true, undefined]) {
+      const { verdict, events } = await admitted(keeps);
+      expect(events).toEqual([]); // recorded when the answer is in, with its outcome
+      expect(verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
+      settleFromJson(verdict.call, '{"jsonrpc":"2.0","id":7,"error":{"code":-32602}}');
+      expect(events).toEqual([
+        expect.objectContaining({
+          type: 'tool_call.allowed',
+          outcome: 'error',
+          error_class: 'jsonrpc_-32602',
+        }),
+      ]);
+      const broken = await admitted(keeps);
+      settleFromJson(broken.verdict.call, 'not json');
+      expect(broken.events[0]).toMatchObject({ outcome: 'upstream_failed', error_class: 'invalid_json' });
+    }
+  });
+
+  it('a warned call (logged) and a call to a legacy SSE upstream keep their fingerprint and outcome', async () => {
+    const warned = await admitted(false, { key: 'AKIAIOSFODNN7EXAMPLE' });
+    expect(warned.verdict.call?.fields.type).toBe('tool_call.warned');
+    expect(warned.events).toEqual([]);
+    expect(warned.verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
+
+    const bridged = await admitted(false, { message: 'hello' }, 'sse');
+    expect(bridged.events).toEqual([]);
+    expect(bridged.verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
+  });
+});
