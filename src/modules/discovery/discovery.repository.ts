@@ -21,43 +21,54 @@ export class DiscoveryRepository {
   /**
    * Remote upstreams the tenant's current inventory reports, under their registered stable names: what its
    * endpoints' fleet syncs report and what the newest stored scan of each source reports (`scan_upstreams`), one
-   * entry per (name, url) whoever reported it. One set-based statement: the remote rows are read once (indexes on
-   * tenant, name, url), grouped per (name, url), and the first {@link SOURCE_AGENTS_LISTED} reporting sources
-   * are ranked per group; no per-upstream subqueries. A source is counted once however it reported (an endpoint
-   * that syncs and scans under one source id is one source agent, named by its fleet hostname); its label is the
-   * endpoint's hostname, else its source id. stdio servers never appear. The transport is the one registered with
-   * the name (the first report of the pair), so no later report can change how the upstream is routed.
+   * entry per (name, url) whoever reported it. One set-based statement, no per-row joins it does not need:
+   * - fleet servers are reduced to one row per (name, url, endpoint) (hash aggregate on the partial remote index's
+   *   rows) before the endpoint is joined for its label, so an endpoint with many agents reporting one upstream is
+   *   one source;
+   * - a scan source is added only where no fleet endpoint with its source id reports that (name, url) (anti-join;
+   *   an agent's `source_id` is its endpoint's, as the sync writes it), so the per-group row count is the count
+   *   of distinct source agents without a DISTINCT sort and the fleet hostname wins over the scan's label;
+   * - each group keeps its labels in one array, and the first {@link SOURCE_AGENTS_LISTED} distinct labels are
+   *   taken per group from that array (no window over every source sorted by name, url and label);
+   * - the transport is the one registered with the name (the first report of the pair), so no later report can
+   *   change how the upstream is routed; only a legacy name without one falls back to the most reported transport,
+   *   computed for that name alone.
+   * stdio servers never appear. A source's label is the endpoint's hostname, else its source id.
    */
   discovered(tenantId: string): Promise<DiscoveredRow[]> {
     return this.dataSource.query(
-      `WITH remote AS (
-         SELECT s.name, s.url, s.transport, e.source_id, coalesce(e.hostname, e.source_id) AS agent, 0 AS origin
-           FROM fleet_servers s
-           JOIN fleet_agents a ON a.id = s.agent_id
-           JOIN fleet_endpoints e ON e.id = a.endpoint_id
-          WHERE s.tenant_id = $1 AND s.transport IN ('http', 'https', 'sse')
-         UNION ALL
-         SELECT name, url, transport, source_id, agent, 1 AS origin
-           FROM scan_upstreams WHERE tenant_id = $1
-       ), grouped AS (
-         SELECT name, url, mode() WITHIN GROUP (ORDER BY transport) AS reported_transport,
-                count(DISTINCT source_id)::int AS source_agent_count
-           FROM remote GROUP BY name, url
-       ), sources AS (
-         SELECT DISTINCT ON (name, url, source_id) name, url, agent
-           FROM remote ORDER BY name, url, source_id, origin
-       ), ranked AS (
-         SELECT name, url, agent, row_number() OVER (PARTITION BY name, url ORDER BY agent) AS rank
-           FROM (SELECT DISTINCT name, url, agent FROM sources) d
-       ), listed AS (
-         SELECT name, url, array_agg(agent ORDER BY agent) AS source_agents
-           FROM ranked WHERE rank <= ${SOURCE_AGENTS_LISTED} GROUP BY name, url
+      `WITH grouped AS (
+         SELECT name, url, count(*)::int AS source_agent_count, array_agg(agent) AS agents
+           FROM (SELECT f.name, f.url, coalesce(e.hostname, e.source_id) AS agent
+                   FROM (SELECT DISTINCT s.name, s.url, a.endpoint_id
+                           FROM fleet_servers s JOIN fleet_agents a ON a.id = s.agent_id
+                          WHERE s.tenant_id = $1 AND s.transport IN ('http', 'https', 'sse')) f
+                   JOIN fleet_endpoints e ON e.id = f.endpoint_id
+                 UNION ALL
+                 SELECT su.name, su.url, su.agent FROM scan_upstreams su
+                  WHERE su.tenant_id = $1
+                    AND NOT EXISTS (
+                      SELECT 1 FROM fleet_endpoints e
+                        JOIN fleet_agents a ON a.tenant_id = $1 AND a.source_id = e.source_id AND a.endpoint_id = e.id
+                        JOIN fleet_servers s ON s.agent_id = a.id
+                       WHERE e.tenant_id = $1 AND e.source_id = su.source_id AND s.tenant_id = $1
+                         AND s.name = su.name AND s.url = su.url AND s.transport IN ('http', 'https', 'sse'))) sources
+          GROUP BY name, url
        )
        SELECT u.assigned_name AS name, u.base_name, u.url, u.ordinal,
-              coalesce(u.transport, g.reported_transport) AS transport, g.source_agent_count,
-              l.source_agents
+              coalesce(u.transport, (
+                SELECT mode() WITHIN GROUP (ORDER BY r.transport) FROM (
+                  SELECT s.transport FROM fleet_servers s
+                   WHERE s.tenant_id = $1 AND s.name = u.base_name AND s.url = u.url
+                     AND s.transport IN ('http', 'https', 'sse')
+                  UNION ALL
+                  SELECT su.transport FROM scan_upstreams su
+                   WHERE su.tenant_id = $1 AND su.name = u.base_name AND su.url = u.url) r)) AS transport,
+              g.source_agent_count,
+              (SELECT array_agg(l.agent ORDER BY l.agent) FROM (
+                 SELECT d.agent FROM (SELECT DISTINCT x AS agent FROM unnest(g.agents) x) d
+                  ORDER BY d.agent LIMIT ${SOURCE_AGENTS_LISTED}) l) AS source_agents
          FROM grouped g
-         JOIN listed l ON l.name = g.name AND l.url = g.url
          JOIN upstream_names u ON u.tenant_id = $1 AND u.base_name = g.name AND u.url = g.url
         ORDER BY u.assigned_name`,
       [tenantId],
