@@ -106,7 +106,8 @@ export class FleetEnrollmentService {
    * front), so it is not asked for again.
    */
   async admit(principal: Principal, sourceId: string, tx: Tx, locked = false): Promise<Admission> {
-    return this.admitFound(principal, sourceId, await this.admitted(principal, sourceId, tx, locked));
+    this.checkBinding(principal, sourceId); // refused before the enrollment's lock is asked for
+    return this.admitFound(principal, sourceId, await this.enrollmentOf(principal, sourceId, tx, locked));
   }
 
   /**
@@ -145,13 +146,18 @@ export class FleetEnrollmentService {
   }
 
   /** The checks shared by syncs and reports; returns the (locked) enrollment row when the push may go on. */
-  private async admitted(principal: Principal, sourceId: string, tx: Tx, locked = false) {
+  private async admitted(principal: Principal, sourceId: string, tx: Tx) {
     this.checkBinding(principal, sourceId);
-    const enrollment = locked
-      ? await this.repository.find(principal.tenantId, sourceId, tx)
-      : await this.repository.lock(principal.tenantId, sourceId, tx);
+    const enrollment = await this.enrollmentOf(principal, sourceId, tx, false);
     refuseUnlessAdmitted(principal, sourceId, enrollment);
     return enrollment;
+  }
+
+  /** The enrollment row, locked in `tx` unless the caller already holds its lock (`locked`). */
+  private enrollmentOf(principal: Principal, sourceId: string, tx: Tx, locked: boolean) {
+    return locked
+      ? this.repository.find(principal.tenantId, sourceId, tx)
+      : this.repository.lock(principal.tenantId, sourceId, tx);
   }
 
   /** Records a refused push in its own transaction (the refused sync's own was rolled back). */

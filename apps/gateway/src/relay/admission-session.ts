@@ -156,11 +156,6 @@ export function rememberForReplay(
   if (payload !== '' && hooks) hooks.state.replay.remember(idKey(ctx.id), payload);
 }
 
-/**
- * The undeclared and drift steps (libs/runtime) for a `tools/call`: with `--block-undeclared` and no listing in
- * this session yet, the gateway lists the upstream's tools itself first (as the proxy does); a listing that
- * fails refuses the call (fail closed).
- */
 /** Whether `toolGate` has anything to check (a tools/call in a session, `--block-undeclared` or `--block-drift`). */
 export function gatesTools(ctx: AdmissionContext, hooks: SessionHooks | undefined): hooks is SessionHooks {
   if (!hooks || !ctx.isRequest || ctx.message.method !== 'tools/call' || ctx.tool === undefined) return false;
@@ -168,6 +163,11 @@ export function gatesTools(ctx: AdmissionContext, hooks: SessionHooks | undefine
   return config.blockUndeclared || config.blockDrift;
 }
 
+/**
+ * The undeclared and drift steps (libs/runtime) for a `tools/call`: with `--block-undeclared` and no listing in
+ * this session yet, the gateway lists the upstream's tools itself first (as the proxy does); a listing that
+ * fails refuses the call (fail closed).
+ */
 export async function toolGate(
   ctx: AdmissionContext,
   hooks: SessionHooks | undefined,
