@@ -373,6 +373,15 @@ export function scenarios(f: AuditFigures): Scenario[] {
                 'perSecond',
                 'higher',
               ),
+              ratio(
+                measurements,
+                'audit.ingest_serial_plain_vs_plain',
+                'plain INSERT one at a time / plain INSERT (what being serial alone costs)',
+                serial.label,
+                baseline.label,
+                'perSecond',
+                'higher',
+              ),
             ]
           : []),
       ],
