@@ -5,6 +5,11 @@ export interface AuditBatch {
   /** The session the events were recorded in (a disk spool can hold an earlier run's). */
   readonly session: string;
   readonly events: RuntimeAuditEvent[];
+  /**
+   * Each event's JSON text (`JSON.stringify(event)`), in order, when the buffer already made it: the push then
+   * joins these into the request body instead of serialising every event a second time.
+   */
+  readonly texts?: readonly string[];
 }
 
 /**
@@ -35,12 +40,15 @@ interface MemoryBatch extends AuditBatch {
 
 /**
  * The in-memory buffer (the gateway's): up to `maxEvents`, then the oldest are dropped. Lost with the process, so
- * a gateway that must keep every decision also writes the local audit file.
+ * a gateway that must keep every decision also writes the local audit file. Each event is serialised once, when
+ * it is appended: that text sizes the batches and is what the push sends (and a retry sends again).
  */
 export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   readonly drops = 'oldest' as const;
   readonly keeps = 'kept in memory';
   private events: RuntimeAuditEvent[] = [];
+  /** `JSON.stringify` of each of `events`, index for index. */
+  private texts: string[] = [];
   /** Sequence number of `events[0]`: a batch stays identifiable while older events are dropped under it. */
   private head = 0;
 
@@ -54,10 +62,14 @@ export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   }
 
   append(events: readonly RuntimeAuditEvent[]): Promise<number> {
-    this.events.push(...events);
+    for (const event of events) {
+      this.events.push(event);
+      this.texts.push(JSON.stringify(event));
+    }
     const over = Math.max(0, this.events.length - this.maxEvents);
     if (over > 0) {
       this.events.splice(0, over);
+      this.texts.splice(0, over);
       this.head += over;
     }
     return Promise.resolve(over);
@@ -65,20 +77,26 @@ export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
 
   next(maxEvents: number, maxBytes: number): Promise<MemoryBatch | undefined> {
     if (this.events.length === 0) return Promise.resolve(undefined);
-    const events: RuntimeAuditEvent[] = [];
     let bytes = 0;
-    for (const event of this.events) {
-      if (events.length >= maxEvents) break;
-      bytes += JSON.stringify(event).length + 1;
-      if (bytes > maxBytes && events.length > 0) break;
-      events.push(event);
+    let count = 0;
+    const end = Math.min(maxEvents, this.events.length);
+    while (count < end) {
+      bytes += this.texts[count].length + 1;
+      if (bytes > maxBytes && count > 0) break;
+      count++;
     }
-    return Promise.resolve({ session: this.session, events, first: this.head });
+    return Promise.resolve({
+      session: this.session,
+      events: this.events.slice(0, count),
+      texts: this.texts.slice(0, count),
+      first: this.head,
+    });
   }
 
   ack(batch: MemoryBatch): Promise<void> {
     const done = Math.max(0, batch.first + batch.events.length - this.head);
     this.events.splice(0, done);
+    this.texts.splice(0, done);
     this.head += done;
     return Promise.resolve();
   }
