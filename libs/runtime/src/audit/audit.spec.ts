@@ -157,6 +157,28 @@ describe('one serialisation per event', () => {
     expect(one.events).toHaveLength(1);
   });
 
+  it('the memory buffer serialises an event once, when a batch first takes it (not while it waits)', async () => {
+    let reads = 0;
+    const counted = (n: number): RuntimeAuditEvent => {
+      const e = event(n);
+      // Read by every JSON.stringify of the event: counts its serialisations.
+      Object.defineProperty(e, 'tool', { enumerable: true, get: () => (reads++, `t${n}`) });
+      return e;
+    };
+    const buffer = new MemoryAuditBuffer('s', 100);
+    await buffer.append(Array.from({ length: 10 }, (_, n) => counted(n)));
+    expect(reads).toBe(0);
+    const first = (await buffer.next(3, 1 << 20))!;
+    expect(reads).toBe(3);
+    expect(first.texts!.map((t) => JSON.parse(t).tool)).toEqual(['t0', 't1', 't2']);
+    await buffer.next(3, 1 << 20); // a retry of the same batch (the push failed)
+    expect(reads).toBe(3);
+    await buffer.ack(first);
+    const second = (await buffer.next(3, 1 << 20))!;
+    expect(reads).toBe(6);
+    expect(second.texts!.map((t) => JSON.parse(t).tool)).toEqual(['t3', 't4', 't5']);
+  });
+
   it('auditRequestJson is JSON.stringify of the request, byte for byte', () => {
     const events = [tricky(1), tricky(2), buildEvent({ type: 'tool_call.allowed' })];
     const texts = events.map((e) => JSON.stringify(e));

@@ -40,15 +40,16 @@ interface MemoryBatch extends AuditBatch {
 
 /**
  * The in-memory buffer (the gateway's): up to `maxEvents`, then the oldest are dropped. Lost with the process, so
- * a gateway that must keep every decision also writes the local audit file. Each event is serialised once, when
- * it is appended: that text sizes the batches and is what the push sends (and a retry sends again).
+ * a gateway that must keep every decision also writes the local audit file. Each event is serialised once, when a
+ * batch first takes it: that text sizes the batch and is what the push sends (and a retry sends again). Only the
+ * next batch's events hold a text, so an outage that fills the buffer does not hold each event twice.
  */
 export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   readonly drops = 'oldest' as const;
   readonly keeps = 'kept in memory';
   private events: RuntimeAuditEvent[] = [];
-  /** `JSON.stringify` of each of `events`, index for index. */
-  private texts: string[] = [];
+  /** `JSON.stringify` of `events`, index for index, once a batch has taken the event. */
+  private texts: (string | undefined)[] = [];
   /** Sequence number of `events[0]`: a batch stays identifiable while older events are dropped under it. */
   private head = 0;
 
@@ -64,7 +65,7 @@ export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   append(events: readonly RuntimeAuditEvent[]): Promise<number> {
     for (const event of events) {
       this.events.push(event);
-      this.texts.push(JSON.stringify(event));
+      this.texts.push(undefined);
     }
     const over = Math.max(0, this.events.length - this.maxEvents);
     if (over > 0) {
@@ -80,15 +81,18 @@ export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
     let bytes = 0;
     let count = 0;
     const end = Math.min(maxEvents, this.events.length);
+    const texts: string[] = [];
     while (count < end) {
-      bytes += this.texts[count].length + 1;
+      const text = (this.texts[count] ??= JSON.stringify(this.events[count]));
+      bytes += text.length + 1;
       if (bytes > maxBytes && count > 0) break;
+      texts.push(text);
       count++;
     }
     return Promise.resolve({
       session: this.session,
       events: this.events.slice(0, count),
-      texts: this.texts.slice(0, count),
+      texts,
       first: this.head,
     });
   }
