@@ -10,8 +10,9 @@ const JSONRPC_ERROR: AnswerOutcome = Object.freeze({ outcome: 'error', error_cla
 /** Longer answers are parsed: from about 1–4 KiB V8's native parse is as cheap as a scan written in JavaScript. */
 export const MAX_SCANNED_ANSWER = 2048;
 /**
- * A text with neither is scanned: each string then ends at the next quote (found natively), and no member name
- * can be spelled with an escape. Answers with escapes (`\n` in a tool's text) or raw line breaks are parsed.
+ * Only a text with no backslash and no control character is scanned: each string then ends at the next quote
+ * (found natively), and no member name can be spelled with an escape. Answers with escapes (`\n` in a tool's
+ * text) or raw line breaks are parsed.
  */
 // eslint-disable-next-line no-control-regex
 const ESCAPE_OR_CONTROL = /[\\\u0000-\u001f]/;
@@ -49,7 +50,7 @@ export function scanAnswerOutcome(text: string): AnswerOutcome | undefined {
   let name = false; // whether i is at a member name (in an object) rather than a value; set before each read
   for (;;) {
     if (name) {
-      // `"name"` then `:`; the names that decide are compared raw, so one written with an escape is left to the parser.
+      // `"name"` then `:`; names are compared raw (the text has no backslash, so none is spelled with an escape).
       if (text.charCodeAt(i) !== 0x22) return undefined;
       const end = text.indexOf('"', i + 1) + 1;
       if (end === 0) return undefined;
