@@ -101,6 +101,20 @@ describe('audit push', () => {
     expect(JSON.parse(server.requests[0].body)).toEqual(batch);
   });
 
+  it("sends a JSON text the caller already has as it is (the pusher joins its events' texts)", async () => {
+    server = await startScriptedServer([
+      { status: 200, body: { accepted: 0, duplicates: 0 } },
+      { status: 200, body: { accepted: 0, duplicates: 0 } },
+    ]);
+    const batch = { source_id: 's', session_id: 'é😀', events: [] };
+    const json = JSON.stringify(batch);
+    await client(server.url).pushAudit(batch, { json });
+    // The text is what goes on the wire, not a serialisation of the object (which it must equal).
+    await client(server.url).pushAudit(batch, { json: json.replace('{', '{ ') });
+    expect(server.requests[0].body).toBe(json);
+    expect(server.requests[1].body).toBe(json.replace('{', '{ '));
+  });
+
   it('a 2xx without a result is a bad response', async () => {
     server = await startScriptedServer([{ status: 200, body: { ok: true } }]);
     await expect(client(server.url).pushAudit({ source_id: 's', events: [] })).rejects.toMatchObject({

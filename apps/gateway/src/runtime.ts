@@ -313,7 +313,7 @@ export class GatewayRuntime {
     for (const t of targets) {
       this.audit(t, {
         type: 'policy.loaded',
-        policy_version: `${policy.source}@${policy.version}`,
+        policy_version: policy.auditVersion,
         reason: `gateway policy loaded from ${policy.source}`,
       });
     }

@@ -53,6 +53,11 @@ export interface PostOptions extends CallBudget {
   idempotencyKey?: string;
   /** Said on 403, e.g. which role the call needs. */
   forbiddenHint?: string;
+  /**
+   * The body's JSON text when the caller already has it (the audit pusher builds a batch from each event's own
+   * text): sent as it is instead of `JSON.stringify(body)`, which it must equal.
+   */
+  json?: string;
 }
 
 export interface GetOptions extends CallBudget {
@@ -166,7 +171,7 @@ export class ControlPlaneClient {
   async postJson<T>(target: string | URL, body: unknown, options: PostOptions = {}): Promise<PostResult<T>> {
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
     const result = await this.send<T>('POST', target, options, {
-      body: JSON.stringify(body),
+      body: options.json ?? JSON.stringify(body),
       headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
     });
     return {

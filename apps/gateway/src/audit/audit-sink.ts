@@ -38,7 +38,7 @@ export class AuditSink {
     };
     this.pusher = new AuditPusher(
       new MemoryAuditBuffer(options.sessionId, options.maxEvents),
-      link ? (batch, key) => link.pushAudit(batch, key) : undefined,
+      link ? (batch, key, json) => link.pushAudit(batch, key, json) : undefined,
       log,
       { sourceId: options.sourceId, flushMs: options.flushMs, maxBackoffMs: 30_000 },
     );

@@ -119,10 +119,12 @@ export class ControlPlaneLink {
     });
   }
 
-  pushAudit(batch: AuditIngestRequest, idempotencyKey: string): Promise<AuditIngestResult> {
+  /** One audit batch; `json`, when given, is the batch's JSON text (`JSON.stringify(batch)`), sent as it is. */
+  pushAudit(batch: AuditIngestRequest, idempotencyKey: string, json?: string): Promise<AuditIngestResult> {
     return this.track(
       async () =>
-        (await this.fast.postJson<AuditIngestResult>('/v1/proxy/audit', batch, { idempotencyKey })).body,
+        (await this.fast.postJson<AuditIngestResult>('/v1/proxy/audit', batch, { idempotencyKey, json }))
+          .body,
     );
   }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { compileSnapshot } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import { GatewayMetrics } from '../http/metrics.js';
+import { fromSnapshot, type LoadedPolicy } from '../policy/loaded-policy.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import { admit, type AdmissionDeps, type Admitted } from './admission.js';
 import { settleFromJson } from './call-outcome.js';
@@ -24,10 +26,11 @@ async function admitted(
   keepsAllowedCalls: boolean | undefined,
   args: Record<string, unknown> = { message: 'hello' },
   transport: Upstream['transport'] = 'streamable-http',
+  policies: LoadedPolicy[] = [],
 ) {
   const events: GatewayAuditEvent[] = [];
   const deps: AdmissionDeps = {
-    policies: () => [],
+    policies: () => policies,
     audit: (_tenant, event) => events.push(event),
     metrics,
     argumentDetectors: 'warn',
@@ -78,5 +81,22 @@ describe('an allowed call nobody takes (no audit file, no control plane)', () =>
     const bridged = await admitted(false, { message: 'hello' }, 'sse');
     expect(bridged.events).toEqual([]);
     expect(bridged.verdict.call?.fields.argument_fingerprint).toMatch(/\S/);
+  });
+});
+
+describe('a call under a policy', () => {
+  it('names the policy source@version, one string per loaded policy (not spelled per call)', async () => {
+    const document = {
+      version: 1,
+      default_effect: 'deny',
+      rules: [{ id: 'allow-echo', effect: 'allow', tools: ['echo'] }],
+    };
+    const policy = fromSnapshot(compileSnapshot(document, 'sha256:0123456789abcdef'), 'file', 'file:/p.json');
+    expect(policy.auditVersion).toBe('file:/p.json@sha256:0123456789abcdef');
+    const { verdict } = await admitted(true, { message: 'hello' }, 'streamable-http', [policy]);
+    expect(verdict.call?.fields).toMatchObject({
+      rule_id: 'allow-echo',
+      policy_version: 'file:/p.json@sha256:0123456789abcdef',
+    });
   });
 });

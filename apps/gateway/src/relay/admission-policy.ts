@@ -45,7 +45,7 @@ export function policyAndDetectors(
   const policyFields = verdict
     ? {
         rule_id: verdict.decision.rule_id ?? undefined,
-        policy_version: `${verdict.policy.source}@${verdict.policy.version}`,
+        policy_version: verdict.policy.auditVersion,
       }
     : {};
   // For the call's audit event: not worked out for a plain allowed call nobody takes (it is counted only).

@@ -4,8 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { RuntimeAuditEvent } from '../../../contracts/src/index.js';
 import { AuditFile, auditFileConfig, parseSize } from './audit-file.js';
+import { ControlPlaneError } from '../../../control-plane-client/src/index.js';
 import { MemoryAuditBuffer } from './buffer.js';
 import { buildEvent, type AuditFields } from './events.js';
+import { AuditPusher, auditRequestJson, type AuditTransport } from './pusher.js';
 import { CallRecord, PendingCalls, outcomeOfAnswer } from './recorder.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'abom-audit-spec-'));
@@ -124,6 +126,97 @@ describe('memory buffer', () => {
     await buffer.ack(batch);
     const rest = (await buffer.next(10, 1 << 20))!;
     expect(rest.events.map((e) => e.tool)).toEqual(['t3', 't4', 't5']);
+  });
+});
+
+describe('one serialisation per event', () => {
+  /** Events whose texts need escapes: quotes, backslashes, control and non-ASCII characters, U+2028. */
+  const tricky = (n: number): RuntimeAuditEvent =>
+    buildEvent({
+      type: 'tool_call.denied',
+      tool: `t${n} "q" \\ é 😀 \u2028`,
+      reason: `line\ttab "${n}" \\u0000 \u2029 ✓`,
+      agent: 'ag\u00e9nt',
+      request_id: `id-"${n}"`,
+      detectors: ['aws_access_key'],
+      count: n,
+    });
+
+  it('the memory buffer hands each event with its JSON text, in step through drops and acks', async () => {
+    const buffer = new MemoryAuditBuffer('s', 3);
+    await buffer.append([tricky(1), tricky(2)]);
+    const batch = (await buffer.next(10, 1 << 20))!;
+    expect(batch.texts).toEqual(batch.events.map((e) => JSON.stringify(e)));
+    expect(await buffer.append([tricky(3), tricky(4), tricky(5)])).toBe(2);
+    await buffer.ack(batch);
+    const rest = (await buffer.next(2, 1 << 20))!;
+    expect(rest.events.map((e) => e.count)).toEqual([3, 4]);
+    expect(rest.texts).toEqual(rest.events.map((e) => JSON.stringify(e)));
+    // Sized by the texts: a bound that fits one event's text (and its separator) takes one.
+    const one = (await buffer.next(10, rest.texts![0].length + 1))!;
+    expect(one.events).toHaveLength(1);
+  });
+
+  it('the memory buffer serialises an event once, when a batch first takes it (not while it waits)', async () => {
+    let reads = 0;
+    const counted = (n: number): RuntimeAuditEvent => {
+      const e = event(n);
+      // Read by every JSON.stringify of the event: counts its serialisations.
+      Object.defineProperty(e, 'tool', { enumerable: true, get: () => (reads++, `t${n}`) });
+      return e;
+    };
+    const buffer = new MemoryAuditBuffer('s', 100);
+    await buffer.append(Array.from({ length: 10 }, (_, n) => counted(n)));
+    expect(reads).toBe(0);
+    const first = (await buffer.next(3, 1 << 20))!;
+    expect(reads).toBe(3);
+    expect(first.texts!.map((t) => JSON.parse(t).tool)).toEqual(['t0', 't1', 't2']);
+    await buffer.next(3, 1 << 20); // a retry of the same batch (the push failed)
+    expect(reads).toBe(3);
+    await buffer.ack(first);
+    const second = (await buffer.next(3, 1 << 20))!;
+    expect(reads).toBe(6);
+    expect(second.texts!.map((t) => JSON.parse(t).tool)).toEqual(['t3', 't4', 't5']);
+  });
+
+  it('auditRequestJson is JSON.stringify of the request, byte for byte', () => {
+    const events = [tricky(1), tricky(2), buildEvent({ type: 'tool_call.allowed' })];
+    const texts = events.map((e) => JSON.stringify(e));
+    for (const [source, session] of [
+      ['laptop:proxy', 's-1'],
+      ['q"uote\\', 'é😀\u2028'],
+    ])
+      expect(auditRequestJson(source, session, texts)).toBe(
+        JSON.stringify({ source_id: source, session_id: session, events }),
+      );
+    expect(auditRequestJson('a', 'b', [])).toBe(
+      JSON.stringify({ source_id: 'a', session_id: 'b', events: [] }),
+    );
+  });
+
+  it('the pusher sends the JSON text of each batch it pushes, also when it resends a refused batch one by one', async () => {
+    const sent: Array<{ request: unknown; json?: string }> = [];
+    let refuse = true;
+    const transport: AuditTransport = (request, _key, json) => {
+      sent.push({ request, json });
+      if (refuse && request.events.length > 1)
+        return Promise.reject(new ControlPlaneError('rejected', 'one of them is malformed'));
+      refuse = request.events.length > 1;
+      return Promise.resolve({ accepted: request.events.length, duplicates: 0 } as never);
+    };
+    const pusher = new AuditPusher(new MemoryAuditBuffer('sess', 100), transport, quiet, {
+      sourceId: 'src',
+      flushMs: 1000,
+      maxBackoffMs: 1000,
+    });
+    await pusher.start();
+    for (let n = 1; n <= 3; n++) pusher.record(tricky(n));
+    await pusher.flush();
+    await pusher.close(1000);
+    expect(sent.map((s) => s.request as { events: unknown[] }).map((r) => r.events.length)).toEqual([
+      3, 1, 1, 1,
+    ]);
+    for (const { request, json } of sent) expect(json).toBe(JSON.stringify(request));
   });
 });
 

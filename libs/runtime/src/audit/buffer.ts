@@ -5,6 +5,11 @@ export interface AuditBatch {
   /** The session the events were recorded in (a disk spool can hold an earlier run's). */
   readonly session: string;
   readonly events: RuntimeAuditEvent[];
+  /**
+   * Each event's JSON text (`JSON.stringify(event)`), in order, when the buffer already made it: the push then
+   * joins these into the request body instead of serialising every event a second time.
+   */
+  readonly texts?: readonly string[];
 }
 
 /**
@@ -35,12 +40,16 @@ interface MemoryBatch extends AuditBatch {
 
 /**
  * The in-memory buffer (the gateway's): up to `maxEvents`, then the oldest are dropped. Lost with the process, so
- * a gateway that must keep every decision also writes the local audit file.
+ * a gateway that must keep every decision also writes the local audit file. Each event is serialised once, when a
+ * batch first takes it: that text sizes the batch and is what the push sends (and a retry sends again). Only the
+ * next batch's events hold a text, so an outage that fills the buffer does not hold each event twice.
  */
 export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   readonly drops = 'oldest' as const;
   readonly keeps = 'kept in memory';
   private events: RuntimeAuditEvent[] = [];
+  /** `JSON.stringify` of `events`, index for index, once a batch has taken the event. */
+  private texts: (string | undefined)[] = [];
   /** Sequence number of `events[0]`: a batch stays identifiable while older events are dropped under it. */
   private head = 0;
 
@@ -54,10 +63,14 @@ export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
   }
 
   append(events: readonly RuntimeAuditEvent[]): Promise<number> {
-    this.events.push(...events);
+    for (const event of events) {
+      this.events.push(event);
+      this.texts.push(undefined);
+    }
     const over = Math.max(0, this.events.length - this.maxEvents);
     if (over > 0) {
       this.events.splice(0, over);
+      this.texts.splice(0, over);
       this.head += over;
     }
     return Promise.resolve(over);
@@ -65,20 +78,29 @@ export class MemoryAuditBuffer implements AuditBuffer<MemoryBatch> {
 
   next(maxEvents: number, maxBytes: number): Promise<MemoryBatch | undefined> {
     if (this.events.length === 0) return Promise.resolve(undefined);
-    const events: RuntimeAuditEvent[] = [];
     let bytes = 0;
-    for (const event of this.events) {
-      if (events.length >= maxEvents) break;
-      bytes += JSON.stringify(event).length + 1;
-      if (bytes > maxBytes && events.length > 0) break;
-      events.push(event);
+    let count = 0;
+    const end = Math.min(maxEvents, this.events.length);
+    const texts: string[] = [];
+    while (count < end) {
+      const text = (this.texts[count] ??= JSON.stringify(this.events[count]));
+      bytes += text.length + 1;
+      if (bytes > maxBytes && count > 0) break;
+      texts.push(text);
+      count++;
     }
-    return Promise.resolve({ session: this.session, events, first: this.head });
+    return Promise.resolve({
+      session: this.session,
+      events: this.events.slice(0, count),
+      texts,
+      first: this.head,
+    });
   }
 
   ack(batch: MemoryBatch): Promise<void> {
     const done = Math.max(0, batch.first + batch.events.length - this.head);
     this.events.splice(0, done);
+    this.texts.splice(0, done);
     this.head += done;
     return Promise.resolve();
   }

@@ -9,16 +9,29 @@ import type { AuditBatch, AuditBuffer } from './buffer.js';
 const BATCH_EVENTS = 500;
 const BATCH_BYTES = 256 * 1024;
 
-/** One push of a batch (`POST /v1/proxy/audit`); throws a {@link ControlPlaneError} when it did not land. */
+/**
+ * One push of a batch (`POST /v1/proxy/audit`); throws a {@link ControlPlaneError} when it did not land. `json`,
+ * when given, is the request's JSON text, exactly `JSON.stringify(request)`: the body to send as it is.
+ */
 export type AuditTransport = (
   request: AuditIngestRequest,
   idempotencyKey: string,
+  json?: string,
 ) => Promise<AuditIngestResult>;
 
 /** The pusher's transport through a control-plane client: one attempt per push, the pusher does the backoff. */
 export function clientTransport(client: ControlPlaneClient): AuditTransport {
-  return async (request, idempotencyKey) =>
-    (await client.pushAudit(request, { idempotencyKey, maxAttempts: 1, requestTimeoutMs: 10_000 })).body;
+  return async (request, idempotencyKey, json) =>
+    (await client.pushAudit(request, { idempotencyKey, maxAttempts: 1, requestTimeoutMs: 10_000, json }))
+      .body;
+}
+
+/**
+ * `JSON.stringify({ source_id, session_id, events })`, byte for byte, from each event's own JSON text: the text
+ * of an array of objects is its elements' texts joined by commas, so no event is serialised again.
+ */
+export function auditRequestJson(sourceId: string, session: string, texts: readonly string[]): string {
+  return `{"source_id":${JSON.stringify(sourceId)},"session_id":${JSON.stringify(session)},"events":[${texts.join(',')}]}`;
 }
 
 /** Where the pusher reports: plain messages with a few value-free fields. */
@@ -160,14 +173,14 @@ export class AuditPusher {
 
   private async deliver(batch: AuditBatch): Promise<boolean> {
     try {
-      await this.push(batch.session, batch.events);
+      await this.push(batch.session, batch.events, batch.texts);
       await this.buffer.ack(batch);
       return true;
     } catch (error) {
       if (error instanceof ControlPlaneError && error.kind === 'rejected' && batch.events.length > 0) {
-        for (const event of batch.events) {
+        for (const [index, event] of batch.events.entries()) {
           try {
-            await this.push(batch.session, [event]);
+            await this.push(batch.session, [event], batch.texts && [batch.texts[index]]);
           } catch (single) {
             if (!(single instanceof ControlPlaneError) || single.kind !== 'rejected')
               return this.outage(single);
@@ -184,10 +197,16 @@ export class AuditPusher {
     }
   }
 
-  private async push(session: string, events: RuntimeAuditEvent[]): Promise<void> {
+  private async push(
+    session: string,
+    events: RuntimeAuditEvent[],
+    texts: readonly string[] | undefined,
+  ): Promise<void> {
+    const sourceId = this.options.sourceId;
     const result = await this.transport!(
-      { source_id: this.options.sourceId, session_id: session, events },
+      { source_id: sourceId, session_id: session, events },
       `audit-${events[0].event_id}-${events.length}`,
+      texts && auditRequestJson(sourceId, session, texts),
     );
     this.stats.delivered += result.accepted;
     this.stats.duplicates += result.duplicates;
