@@ -1,7 +1,6 @@
 import type { Transform } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { outcomeOfAnswer, type CallRecord } from '../../../../libs/runtime/src/index.js';
-import { scanAnswerOutcome } from './answer-outcome.js';
 import { sseRewriter } from './sse.js';
 
 /**
@@ -10,18 +9,12 @@ import { sseRewriter } from './sse.js';
  * (`response-scan.ts`); whatever settles first wins and the rest are no-ops.
  */
 
-/**
- * Settles the call from a whole JSON answer (a body the relay read anyway): a small plain answer by a scan of its
- * text (exact for what it answers, `answer-outcome.ts`), anything else by the parse.
- */
-export function settleFromJson(call: CallRecord | undefined, body: string | Buffer): void {
+/** Settles the call from a whole JSON answer (a body the relay read anyway). */
+export function settleFromJson(call: CallRecord | undefined, text: string | Buffer): void {
   if (!call || call.settled) return;
-  const text = typeof body === 'string' ? body : body.toString('utf8');
-  const scanned = scanAnswerOutcome(text);
-  if (scanned) return void call.settle(scanned);
   let answer: unknown;
   try {
-    answer = JSON.parse(text);
+    answer = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'));
   } catch {
     call.settle({ outcome: 'upstream_failed', error_class: 'invalid_json' });
     return;
