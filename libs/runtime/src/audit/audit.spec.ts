@@ -133,7 +133,7 @@ describe('one serialisation per event', () => {
   /** Events whose texts need escapes: quotes, backslashes, control and non-ASCII characters, U+2028. */
   const tricky = (n: number): RuntimeAuditEvent =>
     buildEvent({
-      type: 'tool_call.blocked',
+      type: 'tool_call.denied',
       tool: `t${n} "q" \\ é 😀 \u2028`,
       reason: `line\ttab "${n}" \\u0000 \u2029 ✓`,
       agent: 'ag\u00e9nt',
