@@ -241,7 +241,7 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
           Array.from({ length: servers }, (_, i) => stdioServer(`fs-${i}`)),
         ),
       ]);
-    const blockers = ['b-0', 'b-1', 'b-2', 'b-3'];
+    const blockers = ['b-0'];
     for (const id of ['alone', 'grouped', 'other-1', 'other-2', ...blockers])
       expect((await pusher(body(id))).statusCode).toBe(200);
 
@@ -254,11 +254,11 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
       if (others.length === 0) {
         pushes = [pusher(body(target, 2))];
       } else {
-        // Four syncs wait for another lock in the tenant's four lanes; the target and the others queue behind
-        // them and, once a lane frees, go together as one group.
+        // A sync waits for another lock in the tenant's lane (syncs this small open no second one); the target
+        // and the others queue behind it and, once the lane frees, go together as one group.
         const lanes = await holdEnrollments(tenant, blockers);
         const blocked = blockers.map((id) => pusher(body(id, 2)));
-        await untilWaiting(4);
+        await untilWaiting(1);
         pushes = [target, ...others].map((id) => pusher(body(id, 2)));
         await new Promise((resolve) => setTimeout(resolve, 50));
         await lanes.query('COMMIT');
@@ -292,6 +292,48 @@ describe('fleet group commit: an enrollment changed while its lock was awaited',
     }
     expect(t.errors()).toEqual([]);
     expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
+  });
+
+  it("small syncs wait for the tenant's lane in flight and share its next commit; a large one opens a lane", async () => {
+    const tenant = await createTenant(t.app);
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    const small = (id: string) => payload(id, [agent('claude', [stdioServer('fs-0'), stdioServer('fs-1')])]);
+    const ids = Array.from({ length: 8 }, (_, i) => `small-${i}`);
+    for (const id of ['held', ...ids]) expect((await pusher(small(id))).statusCode).toBe(200);
+    const held = await holdEnrollments(tenant, ['held']);
+    const blocked = pusher(small('held'));
+    await untilWaiting(1);
+    const queued = ids.map((id) => pusher(small(id)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A large inventory (over 200 rows) does not wait behind them: it opens a lane of its own and lands while the
+    // first lane is still held (that lane takes the queued small syncs with it, or after it).
+    const large = payload(
+      'large',
+      Array.from({ length: 20 }, (_, a) =>
+        agent(
+          `a${a}`,
+          Array.from({ length: 10 }, (_, s) => stdioServer(`fs-${s}`)),
+        ),
+      ),
+    );
+    expect((await pusher(large)).statusCode).toBe(200);
+    await held.query('COMMIT');
+    await held.end();
+    expect((await blocked).statusCode).toBe(200);
+    expect((await Promise.all(queued)).map((r) => r.statusCode)).toEqual(ids.map(() => 200));
+    // The eight queued behind the one lane in flight share commits: one, or two if some queued after the large
+    // one's lane took its group (with a lane each, as small syncs had before, at least four).
+    const [{ commits }] = (await t.db.dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS commits FROM audit_entries
+        WHERE tenant_id = $1 AND event->>'type' = 'fleet.synced' AND event->>'resource_id' = ANY($2)
+          AND event->'details'->>'updated' = '1'`,
+      [tenant, ids],
+    )) as { commits: number }[];
+    expect(commits).toBeLessThanOrEqual(2);
+    expect(t.errors()).toEqual([]);
   });
 
   it("in one group, each endpoint's absent fields keep its stored values and given ones replace them", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'light-my-request';
+import pg from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { verifyChain } from '../helpers/audit.js';
@@ -78,8 +79,8 @@ describe('fleet sync statements', () => {
     expect(one.length).toBeLessThanOrEqual(7);
   });
 
-  it('a first push is six statements: its locks (the enrollment read with them), one write, count, append', async () => {
-    const statements = await syncStatements(local('st-six'));
+  it('a first push is five statements: its locks (the enrollment read with them), one write, count with append', async () => {
+    const statements = await syncStatements(local('st-five'));
     expect(statements).toEqual([
       'START TRANSACTION',
       expect.stringMatching(/pg_advisory_xact_lock[\s\S]*FROM fleet_enrollments/),
@@ -87,8 +88,8 @@ describe('fleet sync statements', () => {
       expect.stringMatching(
         /JOIN fleet_enrollments[\s\S]*INSERT INTO api_keys[\s\S]*INSERT INTO fleet_enrollments[\s\S]*INSERT INTO fleet_endpoints/,
       ),
-      expect.stringMatching(/INSERT INTO fleet_usage/),
-      expect.stringMatching(/INSERT INTO audit_entries/),
+      // the agent count and the audit append (which locks the head after the count): one statement
+      expect.stringMatching(/INSERT INTO fleet_usage[\s\S]*FROM audit_heads[\s\S]*INSERT INTO audit_entries/),
       'COMMIT',
     ]);
   });
@@ -101,11 +102,11 @@ describe('fleet sync statements', () => {
     const ofSyncs = [...transactions.values()]
       .map((list) => list.slice(list.lastIndexOf('START TRANSACTION'), list.lastIndexOf('COMMIT') + 1))
       .filter((list) => list.some((q) => /INSERT INTO fleet_endpoints/.test(q)));
-    // Fewer transactions than syncs (some shared a commit), and none of them, whatever its size, more than the six
+    // Fewer transactions than syncs (some shared a commit), and none of them, whatever its size, more than the five
     // statements of a sync alone: no savepoint, no statement per sync.
     expect(ofSyncs.length).toBeLessThan(ids.length);
     for (const list of ofSyncs) {
-      expect(list.length).toBeLessThanOrEqual(6);
+      expect(list.length).toBeLessThanOrEqual(5);
       expect(list.filter((q) => /SAVEPOINT/.test(q))).toEqual([]);
     }
   });
@@ -115,14 +116,71 @@ describe('fleet sync statements', () => {
       const statements = await syncStatements(body);
       const firstAudit = statements.findIndex((q) => /audit_/.test(q));
       const lastOther = statements.findLastIndex((q) =>
-        /fleet_|api_keys|upstream_names|idempotency_keys/.test(q),
+        /fleet_(?!usage)|api_keys|upstream_names|idempotency_keys/.test(q),
       );
       expect(firstAudit).toBeGreaterThan(lastOther);
       // Both events of an enrolling push (endpoint_enrolled, synced) go in with one append, and (no checkpoint
       // being due) that one statement is also what locks the head: held for that statement and the commit only.
+      // The agent count (an enrolling push adds one) is the same statement, taken before the head (below).
       expect(statements.filter((q) => /INSERT INTO audit_entries/.test(q))).toHaveLength(1);
       expect(statements.slice(firstAudit)).toEqual([expect.stringMatching(/FOR UPDATE/), 'COMMIT']);
     }
+  });
+
+  it('the statement that counts and appends takes the agent count before it waits for the chain head', async () => {
+    const tenant = await createTenant(t.app);
+    const pusher = enrollingPusher(
+      (options) => t.app.inject(options),
+      (await createKey(t.app, tenant, 'fleet-push')).raw,
+    );
+    expect((await pusher(local('order-0'))).statusCode).toBe(200);
+    const connect = async () => {
+      const client = new pg.Client({ connectionString: t.db.url });
+      await client.connect();
+      return client;
+    };
+    // Another writer of the tenant's chain holds the head (as an audit ingest does until it commits).
+    const holder = await connect();
+    const probe = await connect();
+    try {
+      await holder.query('BEGIN');
+      const {
+        rows: [{ pid }],
+      } = await holder.query<{ pid: number }>(
+        `SELECT pg_backend_pid() AS pid FROM audit_heads WHERE tenant_id = $1 FOR UPDATE`,
+        [tenant],
+      );
+      const push = pusher(local('order-1'));
+      let waiting = false;
+      for (let i = 0; i < 500 && !waiting; i++) {
+        const { rows } = await probe.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+          [pid],
+        );
+        waiting = rows[0].n === 1;
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(waiting).toBe(true);
+      // The push holds the count row while it waits for the head: count, then head, the order of every fleet
+      // transaction (a sync written apart counts in one statement and appends in a later one), so none deadlock.
+      await probe.query('BEGIN');
+      await expect(
+        probe.query(`SELECT agents FROM fleet_usage WHERE tenant_id = $1 FOR UPDATE NOWAIT`, [tenant]),
+      ).rejects.toMatchObject({ code: '55P03' });
+      await probe.query('ROLLBACK');
+      await holder.query('COMMIT');
+      expect((await push).statusCode).toBe(200);
+    } finally {
+      await holder.end();
+      await probe.end();
+    }
+    const [usage] = (await t.db.dataSource.query(
+      `SELECT agents, (SELECT count(*)::int FROM fleet_agents WHERE tenant_id = $1) AS rows
+         FROM fleet_usage WHERE tenant_id = $1`,
+      [tenant],
+    )) as { agents: number; rows: number }[];
+    expect(usage).toEqual({ agents: 2, rows: 2 });
+    expect(t.errors()).toEqual([]);
   });
 
   it('concurrent enrolling pushes and re-syncs of one tenant all land, counted once, on a chain that verifies', async () => {
@@ -174,6 +232,13 @@ describe('fleet sync audit records when a checkpoint falls due', () => {
       expect(head.seq - head.signed).toBeLessThan(3);
       expect(head.checkpoints).toBeGreaterThanOrEqual(3);
       expect(head.signed_elsewhere).toBe(0);
+      // The agents were counted once each, also by groups whose append took the locked path after the count.
+      const [usage] = (await t.db.dataSource.query(
+        `SELECT agents, (SELECT count(*)::int FROM fleet_agents WHERE tenant_id = $1) AS rows
+           FROM fleet_usage WHERE tenant_id = $1`,
+        [tenant],
+      )) as { agents: number; rows: number }[];
+      expect(usage).toEqual({ agents: 6, rows: 6 });
       expect(await verifyChain(t, admin)).toMatchObject({ ok: true });
     } finally {
       await t.close();

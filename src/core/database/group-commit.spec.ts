@@ -48,6 +48,24 @@ describe('GroupCommit', () => {
     expect(r.groups).toEqual([[1], [2], [9], [3, 4]]);
   });
 
+  it('a lane beyond the first opens only for `laneAt` of queued size: small jobs share the next commit', async () => {
+    const r = recorder();
+    const queue = new GroupCommit(r.commit, { max: 100, size: (job) => job, lanes: 3, laneAt: 10 });
+    // Small jobs queue behind the lane in flight until they amount to 10; then a second lane takes them.
+    const small = Promise.all([1, 2, 3, 4].map((job) => queue.submit('a', job)));
+    expect(r.groups).toEqual([[1]]);
+    const more = queue.submit('a', 5);
+    expect(r.groups).toEqual([[1], [2, 3, 4, 5]]);
+    // A large job opens a lane of its own at once (the third and last).
+    const large = queue.submit('a', 50);
+    expect(r.groups).toEqual([[1], [2, 3, 4, 5], [50]]);
+    const queued = queue.submit('a', 60);
+    expect(r.groups).toHaveLength(3);
+    await r.releaseAll();
+    await Promise.all([small, more, large, queued]);
+    expect(r.groups).toEqual([[1], [2, 3, 4, 5], [50], [60]]);
+  });
+
   it('a job that failed alone gets its own error; a failed commit fails every job of its group only', async () => {
     const own = new Error('job 2 failed');
     const r = recorder((job) => (job === 2 ? { ok: false, error: own } : { ok: true, value: `done ${job}` }));

@@ -6,17 +6,22 @@ export type CommitGroup<J, R> = (key: string, jobs: J[]) => Promise<Outcome<R>[]
 
 /**
  * Bounds a group: at most `max` of the jobs' `size` go into one commit (a single larger job goes alone), and at
- * most `maxJobs` jobs; at most `lanes` commits of one key in flight at once (1 when absent).
+ * most `maxJobs` jobs; at most `lanes` commits of one key in flight at once (1 when absent). A lane beyond the
+ * first opens only when the jobs queued for it amount to at least `laneAt` of size (any when absent): small jobs
+ * then wait for the lane in flight and share its next commit, large ones get lanes of their own.
  */
 export interface GroupBound<J> {
   max: number;
   size(job: J): number;
   maxJobs?: number;
   lanes?: number;
+  laneAt?: number;
 }
 
 interface Lanes<J, R> {
   jobs: Queued<J, R>[];
+  /** The size of `jobs`. */
+  queued: number;
   running: number;
 }
 
@@ -49,11 +54,15 @@ export class GroupCommit<J, R> {
     return new Promise<R>((resolve, reject) => {
       let lanes = this.keys.get(key);
       if (!lanes) {
-        lanes = { jobs: [], running: 0 };
+        lanes = { jobs: [], queued: 0, running: 0 };
         this.keys.set(key, lanes);
       }
       lanes.jobs.push({ job, resolve, reject });
-      if (lanes.running < (this.bound.lanes ?? 1)) {
+      lanes.queued += this.bound.size(job);
+      if (
+        lanes.running < (this.bound.lanes ?? 1) &&
+        (lanes.running === 0 || lanes.queued >= (this.bound.laneAt ?? 0))
+      ) {
         lanes.running += 1;
         void this.drain(key, lanes);
       }
@@ -73,6 +82,7 @@ export class GroupCommit<J, R> {
         group.push(queue.shift()!);
         size += next;
       }
+      lanes.queued -= size;
       let outcomes: Outcome<R>[];
       try {
         outcomes = await this.commit(

@@ -10,6 +10,7 @@ import { SigningKeys } from '../../core/signing/signing-keys.js';
 import {
   AuditRepository,
   writerEventKey,
+  type Alongside,
   type ChainAppend,
   type CheckpointGuard,
   type ChainHead,
@@ -74,6 +75,34 @@ export class AuditWriter {
     const done = await this.repository.appendChained(tenantId, plan.inputs, now, this.guard(), tx);
     if (done) return results(plan, done)[0];
     return (await this.appendLocked(tenantId, plan, now, tx))[0];
+  }
+
+  /**
+   * {@link append} of new control-plane events in the caller's transaction, with the caller's `alongside` write
+   * in the same statement, before the head is locked (see {@link Alongside}): the caller's last two serial
+   * writes in one round trip. If the locked path must follow (no head yet, a checkpoint falls due), the
+   * alongside write is done already and the append runs as {@link append}'s does.
+   */
+  async appendAlongside<T>(
+    tenantId: string,
+    events: StoredAuditEvent[],
+    tx: Tx,
+    alongside: Alongside<T>,
+  ): Promise<{ result: AppendResult; alongside: T }> {
+    const now = new Date();
+    const plan = planAppend([events.map(prepareEvent)]);
+    const done = await this.repository.appendChainedAlongside(
+      tenantId,
+      plan.inputs,
+      now,
+      this.guard(),
+      tx,
+      alongside,
+    );
+    const [result] = done.append
+      ? results(plan, done.append)
+      : await this.appendLocked(tenantId, plan, now, tx);
+    return { result, alongside: done.alongside };
   }
 
   private guard(): CheckpointGuard {

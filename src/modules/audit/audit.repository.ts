@@ -107,10 +107,13 @@ const STORED_BY_INDEX = `LEFT JOIN LATERAL (
     SELECT event FROM audit_entries WHERE tenant_id = $1 AND writer = t.w AND event_id = t.id LIMIT 1
   ) s ON true`;
 
-const appendChainedSql = (lookup: boolean) => `
+const appendChainedSql = (lookup: boolean, alongside?: string) => `
 WITH
+${alongside ? `alongside AS (${alongside}),` : ''}
 head AS MATERIALIZED (
-  SELECT ${HEAD_COLUMNS} FROM audit_heads WHERE tenant_id = $1 FOR UPDATE
+  SELECT ${HEAD_COLUMNS} FROM audit_heads WHERE tenant_id = $1
+  ${alongside ? 'AND (SELECT count(*) FROM alongside) >= 0' : ''}
+  FOR UPDATE
 ),
 input AS MATERIALIZED (
   SELECT t.n, t.c, s.event AS stored
@@ -148,7 +151,20 @@ moved AS (
 SELECT (SELECT row_to_json(head) FROM head) AS head,
        EXISTS (SELECT 1 FROM gate) AS open,
        (SELECT coalesce(array_agg(hash ORDER BY seq), '{}') FROM chain) AS hashes,
-       (SELECT json_object_agg(n, stored) FROM input WHERE stored IS NOT NULL) AS stored`;
+       (SELECT json_object_agg(n, stored) FROM input WHERE stored IS NOT NULL) AS stored
+       ${alongside ? ', (SELECT row_to_json(a) FROM alongside a) AS alongside' : ''}`;
+/**
+ * A write of the caller's own, run by the append's statement before it locks the chain head (the head's one-time
+ * filter reads it, so it runs first): for a caller whose transaction must end holding another serial row as well
+ * (the fleet's agent count), one round trip fewer while it holds both. `sql` is one data-modifying statement
+ * returning at most one row, its values passed through `param` (which returns their placeholders, numbered after
+ * the append's own); `read` gets that row (null: none), whether or not the append itself could be done.
+ */
+export interface Alongside<T> {
+  sql(param: (value: unknown) => string): string;
+  read(row: Record<string, unknown> | null): T;
+}
+
 const APPEND_CHAINED = appendChainedSql(false);
 const APPEND_CHAINED_LOOKUP = appendChainedSql(true);
 
@@ -204,37 +220,40 @@ export class AuditRepository {
     guard: CheckpointGuard | null,
     tx?: Tx,
   ): Promise<ChainAppend | null> {
-    let rows: Array<{
-      head: HeadRow | null;
-      open: boolean;
-      hashes: string[];
-      stored: Record<string, StoredAuditEvent> | null;
-    }>;
+    let rows: AppendRow[];
     try {
       const locked = tx !== undefined && guard === null;
-      rows = await managerOf(this.dataSource, tx).query(locked ? APPEND_CHAINED_LOOKUP : APPEND_CHAINED, [
-        tenantId,
-        inputs.map((i) => i.writer),
-        inputs.map((i) => i.eventId),
-        inputs.map((i) => i.canonical),
-        JSON.stringify(tenantId),
-        now,
-        guard !== null,
-        guard?.entries ?? 0,
-        guard?.seconds ?? 0,
-      ]);
+      rows = await managerOf(this.dataSource, tx).query(
+        locked ? APPEND_CHAINED_LOOKUP : APPEND_CHAINED,
+        appendParams(tenantId, inputs, now, guard),
+      );
     } catch (error) {
       if (!tx && isWriterEventIdConflict(error)) return null;
       throw error;
     }
-    const row = rows[0];
-    if (!row.head || !row.open) {
-      if (tx && guard === null)
-        throw new Error('audit append: the chain head is not locked by this transaction');
-      return null;
-    }
-    const stored = new Map(Object.entries(row.stored ?? {}).map(([n, event]) => [Number(n) - 1, event]));
-    return { head: toHead(row.head), hashes: row.hashes, stored };
+    return chainAppend(rows[0], tx !== undefined && guard === null);
+  }
+
+  /**
+   * {@link appendChained} in the caller's transaction with a `guard` (fresh ids only), with the caller's
+   * `alongside` write in the same statement, run before the head is locked. The append is null when the locked
+   * path must follow (as for {@link appendChained}); the alongside write is done either way.
+   */
+  async appendChainedAlongside<T>(
+    tenantId: string,
+    inputs: ChainInput[],
+    now: Date,
+    guard: CheckpointGuard,
+    tx: Tx,
+    alongside: Alongside<T>,
+  ): Promise<{ append: ChainAppend | null; alongside: T }> {
+    const params = appendParams(tenantId, inputs, now, guard);
+    const sql = alongside.sql((value) => `$${params.push(value)}`);
+    const rows: Array<AppendRow & { alongside: Record<string, unknown> | null }> = await tx.manager.query(
+      appendChainedSql(false, sql),
+      params,
+    );
+    return { append: chainAppend(rows[0], false), alongside: alongside.read(rows[0].alongside) };
   }
 
   /**
@@ -452,6 +471,43 @@ export class AuditRepository {
     ]);
     return deleted;
   }
+}
+
+interface AppendRow {
+  head: HeadRow | null;
+  open: boolean;
+  hashes: string[];
+  stored: Record<string, StoredAuditEvent> | null;
+}
+
+/** $1–$9 of the append statement (see {@link appendChainedSql}). */
+function appendParams(
+  tenantId: string,
+  inputs: ChainInput[],
+  now: Date,
+  guard: CheckpointGuard | null,
+): unknown[] {
+  return [
+    tenantId,
+    inputs.map((i) => i.writer),
+    inputs.map((i) => i.eventId),
+    inputs.map((i) => i.canonical),
+    JSON.stringify(tenantId),
+    now,
+    guard !== null,
+    guard?.entries ?? 0,
+    guard?.seconds ?? 0,
+  ];
+}
+
+/** What the append statement did, or null when it wrote nothing and the locked path must run. */
+function chainAppend(row: AppendRow, locked: boolean): ChainAppend | null {
+  if (!row.head || !row.open) {
+    if (locked) throw new Error('audit append: the chain head is not locked by this transaction');
+    return null;
+  }
+  const stored = new Map(Object.entries(row.stored ?? {}).map(([n, event]) => [Number(n) - 1, event]));
+  return { head: toHead(row.head), hashes: row.hashes, stored };
 }
 
 function toHead(row: HeadRow): ChainHead {

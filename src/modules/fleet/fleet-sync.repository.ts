@@ -7,6 +7,7 @@ import {
   type FleetSyncResult,
 } from '../../../libs/contracts/src/index.js';
 import type { Tx } from '../../core/database/transactions.js';
+import type { Alongside } from '../audit/audit.service.js';
 import type { Enrollment } from './fleet-enrollment.repository.js';
 
 /** An agent row ready for the batch upsert. */
@@ -214,6 +215,28 @@ export class FleetSyncTransaction {
       [this.tenantId, delta],
     )) as { agents: number }[];
     return rows[0].agents;
+  }
+
+  /**
+   * {@link addAgents} as a write to run in the statement of the group's audit append, before it locks the
+   * chain head ({@link AuditService.recordEachAlongside}): the count row and the head, both held to commit, are
+   * taken in one round trip, in the order every fleet transaction takes them (count, then head). Reads the new
+   * count.
+   */
+  agentCountAlongside(delta: number): Alongside<number> {
+    return {
+      sql: (param) => {
+        const tenant = param(this.tenantId);
+        const added = param(delta);
+        return `INSERT INTO fleet_usage (tenant_id, agents) VALUES (${tenant}, greatest(${added}::int, 0))
+                ON CONFLICT (tenant_id) DO UPDATE SET agents = fleet_usage.agents + ${added}::int
+                RETURNING agents`;
+      },
+      read: (row) => {
+        if (!row) throw new Error('fleet: the agent count returned no row');
+        return Number(row.agents);
+      },
+    };
   }
 
   /**
