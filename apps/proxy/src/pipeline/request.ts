@@ -49,8 +49,8 @@ export interface ClientRequest {
 /**
  * A request cleared to go: the bytes to write, the call to hold until the server answers (under `key`, its id's
  * map key), and the payload replay detection remembers. The relay writes first and files the call and the payload
- * right after, in the same turn (`RequestPipeline.remember`, `Session.add`): nothing can read the answer or handle the next
- * client frame before that, and the bookkeeping is off the path between reading the frame and writing it on.
+ * right after, in the same turn (`RequestPipeline.remember`, `Session.add`): nothing can read the answer or handle
+ * the next client frame before that, and the bookkeeping is off the path between reading a frame and writing it on.
  */
 export interface ForwardedRequest {
   readonly forward: Buffer;
