@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuthGuard } from '../../src/core/auth/auth.guard.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
 
@@ -81,6 +82,49 @@ describe('API keys: create, list, revoke, rotate, expire', () => {
     const again = await call('DELETE', `/v1/auth/keys/${id}`, admin);
     expect(again.statusCode).toBe(200);
     expect(again.json().revoked_at).toBe(revoked.json().revoked_at);
+  });
+
+  it('a key verified before is admitted from memory, synchronously, as itself; anything else goes the full way', async () => {
+    const guard = t.app.get(AuthGuard);
+    const other = await createTenant(t.app);
+    const mine = await createKey(t.app, tenant, 'analyst');
+    const theirs = await createKey(t.app, other, 'viewer');
+    const request = (headers: Record<string, string>) =>
+      ({ method: 'GET', headers }) as Parameters<AuthGuard['authenticateCached']>[0];
+    // Not verified yet on this replica: only the full path may decide.
+    expect(guard.authenticateCached(request(bearer(mine.raw)))).toBeUndefined();
+    expect((await call('GET', '/v1/auth/me', mine.raw)).statusCode).toBe(200);
+    expect((await call('GET', '/v1/auth/me', theirs.raw)).statusCode).toBe(200);
+    const req = request(bearer(mine.raw));
+    const admitted = guard.authenticateCached(req);
+    expect(admitted).not.toBeInstanceOf(Promise);
+    expect(admitted).toMatchObject({
+      tenantId: tenant,
+      role: 'analyst',
+      keyId: mine.id,
+      authMethod: 'api_key',
+    });
+    expect((req as { principal?: unknown }).principal).toBe(admitted);
+    expect(guard.authenticateCached(request({ 'x-api-key': theirs.raw }))).toMatchObject({
+      tenantId: other,
+      role: 'viewer',
+    });
+    // A changed character, another shape, no credential, a cookie: never from memory.
+    const last = mine.raw.endsWith('A') ? 'B' : 'A';
+    for (const headers of [
+      bearer(mine.raw.slice(0, -1) + last),
+      bearer('eyJhbGciOiJSUzI1NiJ9.e30.sig'),
+      bearer(`scim_${mine.raw}`),
+      {},
+      { cookie: `abom_session=${mine.raw}` },
+    ] as Record<string, string>[]) {
+      expect(guard.authenticateCached(request(headers))).toBeUndefined();
+    }
+    // Revoked here: the very next request is refused, from memory or not.
+    await call('DELETE', `/v1/auth/keys/${mine.id}`, admin);
+    expect(guard.authenticateCached(request(bearer(mine.raw)))).toBeUndefined();
+    expect((await call('GET', '/v1/auth/me', mine.raw)).statusCode).toBe(401);
+    expect((await call('GET', '/v1/auth/me', theirs.raw)).json()).toMatchObject({ tenant_id: other });
   });
 
   it('rotates without overlap: the old key dies, the new one works with the same role and name', async () => {

@@ -12,7 +12,8 @@ import {
   type SignedBundle,
 } from '../../libs/policy/src/index.js';
 import { BundleVersions } from '../../src/modules/policy/bundle-versions.js';
-import { PolicyBundleService } from '../../src/modules/policy/policy-bundle.service.js';
+import type { Principal } from '../../src/core/auth/principal.js';
+import { PolicyBundleService, type ServedBundle } from '../../src/modules/policy/policy-bundle.service.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { createKey, createTenant } from '../helpers/factories.js';
@@ -470,6 +471,61 @@ describe('bundle versions across replicas: remembered between polls, forgotten a
       expect(after.etag).not.toBe(before.etag);
       // On the replica that wrote, the very next poll already has it.
       expect((await fetchBundle(a, proxyKey)).bundle.payload.version).toBe(after.bundle.payload.version);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('a steady-state poll is answered without a promise, from memory; a commit on another replica still reaches it', async () => {
+    const a = await startTestApp();
+    const b = await startTestApp({ db: a.db });
+    try {
+      const tenant = await createTenant(a.app);
+      const other = await createTenant(a.app);
+      const adminKey = (await createKey(a.app, tenant, 'admin')).raw;
+      const proxyKey = (await createKey(a.app, tenant, 'proxy')).raw;
+      const otherKey = (await createKey(a.app, other, 'proxy')).raw;
+      await api(a, adminKey).create({ name: 'p', document: shellDeny });
+      const before = await fetchBundle(b, proxyKey); // B remembers the version and holds the signed bundle
+      const otherBefore = await fetchBundle(b, otherKey);
+      const service = b.app.get(PolicyBundleService);
+      const as = (tenantId: string): Principal => ({
+        tenantId,
+        role: 'proxy',
+        subject: 'key:test',
+        authMethod: 'api_key',
+        keyId: null,
+      });
+      const served = service.bundle(as(tenant));
+      expect(served).not.toBeInstanceOf(Promise);
+      const bundle = served as ServedBundle;
+      expect(bundle.etag).toBe(before.etag);
+      expect(JSON.parse(bundle.body.toString('utf8'))).toEqual(before.bundle);
+      expect(service.bundle(as(tenant), before.etag)).toEqual({ etag: before.etag, body: null });
+      // Each tenant's own bundle, from memory too: never the other's.
+      const theirs = service.bundle(as(other)) as ServedBundle;
+      expect(theirs.etag).toBe(otherBefore.etag);
+      expect(JSON.parse(theirs.body.toString('utf8')).payload.tenant_id).toBe(other);
+      expect(service.bundle(as(other), before.etag)).not.toEqual({ etag: before.etag, body: null });
+
+      await api(a, adminKey).create({
+        name: 'q',
+        document: policyDocument([{ id: 'x', effect: 'deny', tools: ['x'] }]),
+      });
+      // B forgets the version when the commit's notification arrives: the next answer reads it again.
+      const deadline = Date.now() + 2000;
+      while (!(service.bundle(as(tenant)) instanceof Promise) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const after = await service.bundle(as(tenant), before.etag);
+      expect(after.body).not.toBeNull();
+      expect(after.etag).not.toBe(before.etag);
+      expect(JSON.parse(after.body!.toString('utf8')).payload.version).toBe(
+        before.bundle.payload.version + 1,
+      );
+      // The other tenant's bundle is still served from memory, unchanged.
+      expect((service.bundle(as(other)) as ServedBundle).etag).toBe(otherBefore.etag);
     } finally {
       await b.close();
       await a.close();

@@ -112,6 +112,38 @@ describe('hostile client input', () => {
     await echo(d, 2);
   }, 30_000);
 
+  it('frames in one write see the calls before them on record: a repeated id is in flight, then a replay', async () => {
+    const d = proxy([]);
+    await d.handshake();
+    const line = (id: number, text: string) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { text } },
+      });
+    // One write: the proxy handles each frame right after writing the one before it on to the server.
+    d.send(`${line(21, 'pay 10 EUR')}\n${line(21, 'pay 10 EUR')}\n${line(22, 'a')}\n${line(22, 'b')}\n`);
+    await waitFor(() => d.messages.filter((m) => m.id === 21 || m.id === 22).length === 4, 15_000);
+    for (const [id, text] of [
+      [21, 'pay 10 EUR'],
+      [22, 'a'],
+    ] as const) {
+      const answers = d.messages.filter((m) => m.id === id);
+      expect(answers.map((m) => m.result?.content?.[0].text ?? m.error?.message).sort()).toEqual(
+        [text, `id ${id} is already in flight`].sort(),
+      );
+    }
+    // Answered now, so no longer in flight: the same frame again, alone or twice in one write, is a replay.
+    d.messages.length = 0;
+    d.send(`${line(21, 'pay 10 EUR')}\n${line(21, 'pay 10 EUR')}\n`);
+    await waitFor(() => d.messages.filter((m) => m.id === 21).length === 2, 15_000);
+    for (const answer of d.messages.filter((m) => m.id === 21)) {
+      expect(answer.error).toMatchObject({ code: -32012, data: { reason_code: 'replay' } });
+    }
+    await echo(d, 23);
+  }, 30_000);
+
   it('SDK-valid requests right after a flood still get answers in order', async () => {
     const d = proxy([]);
     await d.handshake();

@@ -84,6 +84,7 @@ export class Relay {
         const lines = this.server.onFrame(frame, raw);
         if (lines.length > 1) this.singleFrame = false; // a batch unpacked: its lines go out in one write
         for (const line of lines) this.toClient(line);
+        this.responses.recordAnswered(); // after the write: the audit record is off the answer's path
       },
       (oversize) => this.server.onOversize(oversize).forEach((line) => this.toClient(line)),
     );
@@ -168,13 +169,17 @@ export class Relay {
   private apply(outcome: RequestOutcome): void {
     if ('forward' in outcome) {
       if (!this.child.running) {
+        this.requests.remember(outcome);
         this.toClient(
           refusalLine(outcome.pending.rawId, refusal('server_unavailable', 'the MCP server exited')),
         );
         return;
       }
-      this.session.add(outcome.pending);
+      // Written first, filed right after in this same turn: no answer can be read, and no client frame handled,
+      // before the call and its replay payload are on record.
       this.toServer(outcome.forward);
+      this.requests.remember(outcome);
+      this.session.add(outcome.pending, outcome.key);
       return;
     }
     this.answer(refusalLine(outcome.rawId, outcome.refuse));

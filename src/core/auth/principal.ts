@@ -42,6 +42,11 @@ export function systemPrincipal(tenantId: string, subject: string): Principal {
 /** Resolves a presented credential to a principal; undefined means "not valid now" (unknown, revoked, expired). */
 export interface PrincipalResolver {
   resolve(credential: string): Promise<Principal | undefined>;
+  /**
+   * What `resolve` would answer at once without any I/O (a verified credential whose state is still fresh in
+   * memory), synchronously; undefined whenever `resolve` must decide. Never a different answer than `resolve`.
+   */
+  cached?(credential: string): Principal | undefined;
 }
 
 export const PRINCIPAL_RESOLVER = Symbol('PRINCIPAL_RESOLVER');
@@ -52,6 +57,8 @@ export type PresentedCredential = { kind: 'bearer'; value: string } | { kind: 's
 /** The resolver chain the global guard asks: one decision point for every kind of credential. */
 export interface CredentialResolver {
   resolve(credential: PresentedCredential): Promise<Principal | undefined>;
+  /** `PrincipalResolver.cached` for a presented credential: undefined whenever `resolve` must decide. */
+  cached?(credential: PresentedCredential): Principal | undefined;
 }
 
 export const CREDENTIAL_RESOLVER = Symbol('CREDENTIAL_RESOLVER');

@@ -1,6 +1,13 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { generateSecret, hashSecret, looksLikeApiKey, lookupPrefixOf, verifySecret } from './key-secret.js';
+import {
+  cacheDigest,
+  generateSecret,
+  hashSecret,
+  looksLikeApiKey,
+  lookupPrefixOf,
+  verifySecret,
+} from './key-secret.js';
 
 describe('API key secrets', () => {
   it('generates abom_ keys of 256 random bits with a 12-character lookup prefix', () => {
@@ -49,5 +56,13 @@ describe('API key secrets', () => {
     const stored = ['scrypt', 16384, 8, 1, salt.toString('base64url'), hash.toString('base64url')].join('$');
     expect(await verifySecret(raw, stored)).toBe(true);
     expect(await verifySecret(generateSecret().raw, stored)).toBe(false);
+  });
+
+  it('keys the cache by the SHA-256 of the credential, never the credential: the same digest as before', () => {
+    for (const raw of [generateSecret().raw, 'eyJhbGciOiJSUzI1NiJ9.e30.sig', 'ünïcødé', '']) {
+      expect(cacheDigest(raw)).toBe(createHash('sha256').update(raw).digest('base64url'));
+      expect(cacheDigest(raw)).not.toContain(raw.slice(5) || '\u0000');
+    }
+    expect(cacheDigest('abom_a')).not.toBe(cacheDigest('abom_b'));
   });
 });

@@ -1,5 +1,6 @@
 import {
   createHash,
+  hash,
   randomBytes,
   scrypt as scryptCb,
   timingSafeEqual,
@@ -42,10 +43,12 @@ export function lookupPrefixOf(raw: string): string {
 
 /**
  * A fast digest used only as an in-memory cache key, so a cache never holds the raw credential: verified API keys
- * here, verified OIDC bearer tokens in the SSO resolver.
+ * here, verified OIDC bearer tokens in the SSO resolver. SHA-256, since the key stands for the credential in a
+ * cache that answers "authenticated"; one-shot (no Hash object, straight to a string), as the gateway's: it runs
+ * on every authenticated request (docs/performance.md "Bundle round").
  */
 export function cacheDigest(raw: string): string {
-  return createHash('sha256').update(raw).digest('base64url');
+  return hash('sha256', raw, 'base64url');
 }
 
 export async function hashSecret(raw: string): Promise<string> {

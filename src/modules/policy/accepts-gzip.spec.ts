@@ -18,4 +18,16 @@ describe('acceptsGzip (Accept-Encoding, RFC 9110 §12.5.3)', () => {
   ])('%s → %s', (header, expected) => {
     expect(acceptsGzip(header)).toBe(expected);
   });
+
+  it('answers the same for a value seen before, and for more distinct values than it remembers', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(acceptsGzip('gzip;q=0, *')).toBe(false);
+      expect(acceptsGzip('gzip, deflate')).toBe(true);
+    }
+    for (let i = 0; i < 200; i++) {
+      expect(acceptsGzip(`br;q=0.${i % 10}, gzip;q=${i % 2}`)).toBe(i % 2 === 1);
+      expect(acceptsGzip(`deflate, x-${i}`)).toBe(false);
+    }
+    expect(acceptsGzip('gzip;q=0, *')).toBe(false);
+  });
 });

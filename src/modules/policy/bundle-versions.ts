@@ -38,10 +38,20 @@ export class BundleVersions implements OnModuleInit, OnApplicationShutdown {
     await this.listener?.close();
   }
 
+  /**
+   * The tenant's remembered version, if one may be served (listening, no change notified since, younger than
+   * `MAX_AGE_MS`); else undefined and the caller reads it with `version()`. Synchronous: a poll served from
+   * memory takes no promise hop.
+   */
+  remembered(tenantId: string): number | undefined {
+    const hit = this.listening ? this.versions.get(tenantId) : undefined;
+    return hit && Date.now() - hit.at < MAX_AGE_MS ? hit.version : undefined;
+  }
+
   /** The tenant's version: the remembered one while no change was notified, else `read()`. */
   async version(tenantId: string, read: () => Promise<number>): Promise<number> {
-    const hit = this.listening ? this.versions.get(tenantId) : undefined;
-    if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.version;
+    const remembered = this.remembered(tenantId);
+    if (remembered !== undefined) return remembered;
     const epoch = this.epoch;
     const generation = this.generations.get(tenantId) ?? 0;
     const version = await read();

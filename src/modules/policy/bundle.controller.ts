@@ -25,7 +25,8 @@ export class BundleController {
     @Headers('accept-encoding') acceptEncoding: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const served = await this.bundles.bundle(principal, ifNoneMatch);
+    const answer = this.bundles.bundle(principal, ifNoneMatch);
+    const served = answer instanceof Promise ? await answer : answer;
     // no-cache, not no-store: caches may keep the bundle but must revalidate (If-None-Match) before each use.
     void reply
       .header('etag', served.etag)
@@ -47,9 +48,22 @@ export class BundleController {
   }
 }
 
+/** Verdicts of the `Accept-Encoding` values seen (pollers send one or two), so a poll does not parse its own. */
+const gzipVerdicts = new Map<string, boolean>();
+const MAX_GZIP_VERDICTS = 64;
+
 /** Whether an `Accept-Encoding` header accepts gzip (listed, or `*`, with a non-zero q) — RFC 9110 §12.5.3. */
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
+  const known = gzipVerdicts.get(header);
+  if (known !== undefined) return known;
+  const verdict = parseAcceptsGzip(header);
+  // Bounded: a client sending a new value each time only makes every value parsed, as before.
+  if (gzipVerdicts.size < MAX_GZIP_VERDICTS && header.length <= 256) gzipVerdicts.set(header, verdict);
+  return verdict;
+}
+
+function parseAcceptsGzip(header: string): boolean {
   let star = false;
   for (const part of header.toLowerCase().split(',')) {
     const [coding, ...params] = part.trim().split(';');

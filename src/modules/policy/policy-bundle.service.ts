@@ -22,6 +22,9 @@ export interface ServedBundle {
   gzip: Buffer;
 }
 
+/** What a bundle poll is answered with: the bundle, or only its ETag when the poller's copy is current. */
+export type BundleAnswer = ServedBundle | { etag: string; body: null };
+
 const gzipAsync = promisify(gzip);
 
 /** Signed bundles kept per (tenant, version, key): one per tenant in steady state. */
@@ -59,19 +62,32 @@ export class PolicyBundleService {
     return this.cache.loads;
   }
 
-  /** The bundle, or `body: null` when `ifNoneMatch` already names the current one (a 304). */
-  async bundle(
-    principal: Principal,
-    ifNoneMatch?: string,
-  ): Promise<ServedBundle | { etag: string; body: null }> {
+  /**
+   * The bundle, or `body: null` when `ifNoneMatch` already names the current one (a 304). Synchronous when the
+   * tenant's version is remembered and its signed bundle cached (every poll in steady state): no promise hop.
+   */
+  bundle(principal: Principal, ifNoneMatch?: string): BundleAnswer | Promise<BundleAnswer> {
     const tenantId = principal.tenantId;
     const keyId = this.signing.currentKeyId;
-    const version = await this.versions.version(tenantId, () => this.policies.bundleVersion(tenantId));
+    const remembered = this.versions.remembered(tenantId);
+    if (remembered !== undefined) return this.answer(tenantId, remembered, keyId, ifNoneMatch);
+    return this.versions
+      .version(tenantId, () => this.policies.bundleVersion(tenantId))
+      .then((version) => this.answer(tenantId, version, keyId, ifNoneMatch));
+  }
+
+  private answer(
+    tenantId: string,
+    version: number,
+    keyId: string,
+    ifNoneMatch: string | undefined,
+  ): BundleAnswer | Promise<BundleAnswer> {
     const etag = bundleEtag(version, keyId);
     if (noneMatchHits(ifNoneMatch, etag)) return { etag, body: null };
     // The load reads version and document together; if a write landed in between it signs the newer version,
     // and its own ETag says so.
-    return this.cache.get(`${tenantId}\u0000${version}\u0000${keyId}`, () => this.sign(tenantId));
+    const key = `${tenantId}\u0000${version}\u0000${keyId}`;
+    return this.cache.peek(key) ?? this.cache.get(key, () => this.sign(tenantId));
   }
 
   private async sign(tenantId: string): Promise<ServedBundle> {

@@ -49,4 +49,22 @@ describe('TtlCache', () => {
     await none.get('a', async () => 1);
     expect([none.loads, none.size]).toEqual([2, 0]);
   });
+
+  it('peek gives a fresh settled value only: not a miss, a load in flight, a failed load or an expired entry', async () => {
+    let now = 0;
+    const cache = new TtlCache<string>(1000, 10, () => now);
+    expect(cache.peek('k')).toBeUndefined();
+    let release!: (value: string) => void;
+    const loading = cache.get('k', () => new Promise<string>((resolve) => (release = resolve)));
+    expect(cache.peek('k')).toBeUndefined(); // in flight: callers must wait on get()
+    release('signed');
+    expect(await loading).toBe('signed');
+    expect(cache.peek('k')).toBe('signed');
+    expect(cache.loads).toBe(1);
+    now = 1000;
+    expect(cache.peek('k')).toBeUndefined(); // expired: get() loads again
+    await expect(cache.get('bad', () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    await Promise.resolve();
+    expect(cache.peek('bad')).toBeUndefined();
+  });
 });

@@ -4,7 +4,7 @@
  * version at once cost one signature, not N. A failed load is forgotten at once.
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { expires: number; value: Promise<V> }>();
+  private readonly entries = new Map<string, { expires: number; value: Promise<V>; settled?: V }>();
   /** Loads started (misses); what a benchmark or a test counts. */
   loads = 0;
 
@@ -14,6 +14,15 @@ export class TtlCache<V> {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * The value of a fresh entry whose load has settled, without a promise: what `get` would resolve to, for a
+   * caller that can answer synchronously on a hit. Undefined on a miss, an expired entry or a load in flight.
+   */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > this.now() ? hit.settled : undefined;
+  }
+
   get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > this.now()) return hit.value;
@@ -22,11 +31,19 @@ export class TtlCache<V> {
     if (this.ttlMs <= 0) return value;
     if (hit) this.entries.delete(key);
     else if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    const entry = { expires: this.now() + this.ttlMs, value };
+    const entry: { expires: number; value: Promise<V>; settled?: V } = {
+      expires: this.now() + this.ttlMs,
+      value,
+    };
     this.entries.set(key, entry);
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
+    value.then(
+      (settled) => {
+        entry.settled = settled;
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
     return value;
   }
 

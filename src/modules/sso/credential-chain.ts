@@ -33,6 +33,17 @@ export class CredentialChain implements CredentialResolver {
     @Inject(PRINCIPAL_RESOLVER) private readonly keys: PrincipalResolver,
   ) {}
 
+  /**
+   * The same dispatch as `resolve`, answered from memory only for an API key verified before and still fresh;
+   * sessions, JWTs and SCIM tokens always go through `resolve`.
+   */
+  cached(credential: PresentedCredential): Principal | undefined {
+    if (credential.kind === 'session') return undefined;
+    if (looksLikeJwt(credential.value)) return undefined;
+    if (credential.value.startsWith('scim_')) return undefined;
+    return this.keys.cached?.(credential.value);
+  }
+
   resolve(credential: PresentedCredential): Promise<Principal | undefined> {
     if (credential.kind === 'session') return this.sessions.resolve(credential.value);
     if (looksLikeJwt(credential.value)) return this.oidc.resolve(credential.value);

@@ -46,9 +46,20 @@ export interface ClientRequest {
   readonly shape: FrameShape;
 }
 
-export type RequestOutcome =
-  | { readonly forward: Buffer; readonly pending: PendingCall }
-  | { readonly refuse: Refusal; readonly rawId: string };
+/**
+ * A request cleared to go: the bytes to write, the call to hold until the server answers (under `key`, its id's
+ * map key), and the payload replay detection remembers. The relay writes first and files the call and the payload
+ * right after, in the same turn (`RequestPipeline.remember`, `Session.add`): nothing can read the answer or handle
+ * the next client frame before that, and the bookkeeping is off the path between reading a frame and writing it on.
+ */
+export interface ForwardedRequest {
+  readonly forward: Buffer;
+  readonly pending: PendingCall;
+  readonly key: string;
+  readonly payload: ReplayPayload;
+}
+
+export type RequestOutcome = ForwardedRequest | { readonly refuse: Refusal; readonly rawId: string };
 
 /** Requests that only set up or keep up the session: no policy, detectors or rate limit. */
 const PLUMBING = new Set(['initialize', 'ping']);
@@ -110,7 +121,7 @@ export class RequestPipeline {
     }
     if (PLUMBING.has(request.method)) {
       if (request.method === 'initialize') this.noteClient(params);
-      return this.forward(request, trace, payload);
+      return this.forward(request, key, trace, payload);
     }
 
     let tool: string | undefined;
@@ -135,18 +146,19 @@ export class RequestPipeline {
           return undeclared('not_initialized');
         }
         return this.listTools(trace, envelope).then(
-          () => this.afterListing(request, trace, payload, name, args),
+          () => this.afterListing(request, key, trace, payload, name, args),
           (error: Error) => undeclared(error),
         );
       }
     } else {
       args = withoutMeta(params);
     }
-    return this.afterListing(request, trace, payload, tool, args);
+    return this.afterListing(request, key, trace, payload, tool, args);
   }
 
   private afterListing(
     request: ClientRequest,
+    key: string,
     trace: TraceContext,
     payload: ReplayPayload,
     tool: string | undefined,
@@ -186,7 +198,7 @@ export class RequestPipeline {
     } else if (tool !== undefined) {
       audit = { ...facts, type: 'tool_call.allowed', tool, policyVersion: this.policies.bundleVersion };
     }
-    return this.forward(request, trace, payload, tool, argumentFingerprint, audit);
+    return this.forward(request, key, trace, payload, tool, argumentFingerprint, audit);
   }
 
   /** Step 6: takes one call of `tool` from the per-tool limit; a refusal when it is spent (audited). */
@@ -217,15 +229,23 @@ export class RequestPipeline {
     return this.refuse(request, trace, refused);
   }
 
+  /**
+   * Remembers a forwarded request's payload in the replay guard: the same id and payload is refused from the next
+   * frame on. Called once its bytes are written (see `ForwardedRequest`).
+   */
+  remember(outcome: ForwardedRequest): void {
+    if (outcome.payload !== '') this.replay.remember(outcome.key, outcome.payload);
+  }
+
   private forward(
     request: ClientRequest,
+    key: string,
     trace: TraceContext,
     payload: ReplayPayload,
     tool?: string,
     argumentFingerprint?: string,
     audit?: EventFacts,
-  ): RequestOutcome {
-    if (payload !== '') this.replay.remember(idKey(request.id), payload);
+  ): ForwardedRequest {
     let frame = request.raw;
     if (trace.generated) {
       const edit = traceparentInsertion(request.shape, trace.traceparent);
@@ -234,6 +254,8 @@ export class RequestPipeline {
     const params = request.params;
     return {
       forward: frame,
+      key,
+      payload,
       pending: {
         id: request.id,
         rawId: request.rawId,

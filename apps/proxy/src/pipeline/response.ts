@@ -36,6 +36,10 @@ export interface ServerMessage {
  * `--credential-action block`, the response is replaced by an error. Returns the bytes to send, or undefined.
  */
 export class ResponsePipeline {
+  /** Calls answered by frames on their way to the client, and their outcomes (see `recordAnswered`). */
+  private readonly answeredCalls: PendingCall[] = [];
+  private readonly answeredOutcomes: Outcome[] = [];
+
   constructor(
     private readonly config: ProxyConfig,
     private readonly logger: ProxyLogger,
@@ -231,10 +235,29 @@ export class ResponsePipeline {
     return Buffer.from(`${redacted.text}\n`);
   }
 
-  /** The frame unchanged, and the call it answers recorded with its outcome. */
+  /**
+   * The frame unchanged; the call it answers is recorded with its outcome by `recordAnswered`, once the frame is
+   * written to the client (its audit event is then off the answer's path).
+   */
   private settled(frame: ServerMessage, call: PendingCall | undefined, outcome: Outcome | undefined): Buffer {
-    if (call && outcome) this.settle(call, outcome);
+    if (call && outcome) {
+      this.answeredCalls.push(call);
+      this.answeredOutcomes.push(outcome);
+    }
     return frame.raw;
+  }
+
+  /**
+   * Records the calls answered unchanged by the frames `handle` returned since the last call. The relay calls it
+   * right after writing those frames, in the same turn, so every answer is recorded exactly once and in order.
+   */
+  recordAnswered(): void {
+    const calls = this.answeredCalls;
+    if (calls.length === 0) return;
+    const outcomes = this.answeredOutcomes;
+    for (let i = 0; i < calls.length; i++) this.settle(calls[i], outcomes[i]);
+    calls.length = 0;
+    outcomes.length = 0;
   }
 
   private settle(call: PendingCall, outcome: Outcome): void {

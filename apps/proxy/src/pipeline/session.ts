@@ -42,8 +42,9 @@ export class Session {
     return this.pending.size >= MAX_PENDING;
   }
 
-  add(call: PendingCall): void {
-    this.pending.set(idKey(call.id), call);
+  /** Holds a call until its answer; `key` is `idKey(call.id)` when the caller has it already. */
+  add(call: PendingCall, key = idKey(call.id)): void {
+    this.pending.set(key, call);
   }
 
   take(key: string): PendingCall | undefined {
