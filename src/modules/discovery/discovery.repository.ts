@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { listen, type Listener } from '../../core/database/notifications.js';
+
+/**
+ * The channel the discovery triggers notify at commit (migration DiscoveryNotify), with the tenant id as payload
+ * (`*`: every tenant, after a TRUNCATE).
+ */
+export const DISCOVERY_CHANNEL = 'agent_bom_discovery';
 
 export interface DiscoveredRow {
   name: string;
@@ -17,6 +24,14 @@ export const SOURCE_AGENTS_LISTED = 100;
 @Injectable()
 export class DiscoveryRepository {
   constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * LISTENs for committed changes of what {@link discovered} aggregates, on a connection of its own:
+   * `changed(tenantId)` per commit; `lost()` once if the connection fails or ends.
+   */
+  listenChanges(changed: (tenantId: string) => void, lost: () => void): Promise<Listener> {
+    return listen(this.dataSource, DISCOVERY_CHANNEL, 'agent-bom discovery listener', changed, lost);
+  }
 
   /**
    * Remote upstreams the tenant's current inventory reports, under their registered stable names: what its
