@@ -345,6 +345,37 @@ describe('discovery answers: remembered, and dropped by every real change', () =
     ]);
   });
 
+  it('a request that misses while a current read is in flight joins it; not one that a change overtook', async () => {
+    const answers = alpha.answers;
+    const tenant = 'single-flight';
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const read = async () => {
+      calls++;
+      await gate;
+      return { rows: [], conflicts: [] };
+    };
+    const started = async (n: number) => {
+      while (calls < n) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const first = answers.answer(tenant, read);
+    await started(1);
+    // A change is applied before the next two requests are past their barriers: neither may take the first read;
+    // the second reads again, and the third joins the second's read.
+    const second = answers.answer(tenant, read);
+    answers.forget(tenant);
+    const third = answers.answer(tenant, read);
+    // Every barrier before this one has resolved (one connection, in order): both requests are past their checks.
+    await answers.settled();
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(2);
+    release();
+    await Promise.all([first, second, third]);
+    expect(calls).toBe(2);
+    answers.forget(tenant);
+  });
+
   it('while LISTEN is down every request reads the database; once it is back, answers are remembered again', async () => {
     await alpha.discover();
     const before = alpha.reads();

@@ -28,6 +28,7 @@ const RECONNECT_MS = 1_000;
  *   committed before the request arrived has been applied.
  * - **A read that a notification overtook is not kept** (per-tenant generations): rows read before a commit are
  *   not served after its notification.
+ * - **One read at a time per tenant**: requests that miss while a current read is in flight wait for it.
  * - **Nothing is remembered while LISTEN is down** (start-up, a lost connection, a database that refuses LISTEN):
  *   every request reads the database, and a read that started then is not kept.
  */
@@ -37,6 +38,11 @@ export class DiscoveryAnswers implements OnModuleInit, OnApplicationShutdown {
   /** In the order they were stored, so the oldest are first (expired ones are dropped from the front). */
   private readonly answers = new Map<string, { value: DiscoveredSet; at: number }>();
   private readonly generations = new Map<string, number>();
+  /** Reads in flight, joined by requests that arrive while they are still current (single flight). */
+  private readonly reading = new Map<
+    string,
+    { value: Promise<DiscoveredSet>; generation: number; epoch: number }
+  >();
   private listener?: Listener;
   private listening = false;
   private epoch = 0;
@@ -67,19 +73,29 @@ export class DiscoveryAnswers implements OnModuleInit, OnApplicationShutdown {
     const listening = this.listening;
     const epoch = this.epoch;
     const generation = this.generations.get(tenantId) ?? 0;
+    // A read that no change overtook (its generation is still current after this request's barrier) is as
+    // current as one started now: join it.
+    const inFlight = listening ? this.reading.get(tenantId) : undefined;
+    if (inFlight && inFlight.generation === generation && inFlight.epoch === epoch) return inFlight.value;
     this.reads++;
-    const value = await read();
-    if (
-      listening &&
-      this.listening &&
-      epoch === this.epoch &&
-      generation === (this.generations.get(tenantId) ?? 0)
-    ) {
-      this.answers.delete(tenantId);
-      this.answers.set(tenantId, { value, at: Date.now() });
-      this.dropExpired();
+    const value = read();
+    if (listening) this.reading.set(tenantId, { value, generation, epoch });
+    try {
+      const answer = await value;
+      if (
+        listening &&
+        this.listening &&
+        epoch === this.epoch &&
+        generation === (this.generations.get(tenantId) ?? 0)
+      ) {
+        this.answers.delete(tenantId);
+        this.answers.set(tenantId, { value: answer, at: Date.now() });
+        this.dropExpired();
+      }
+      return answer;
+    } finally {
+      if (this.reading.get(tenantId)?.value === value) this.reading.delete(tenantId);
     }
-    return value;
   }
 
   /**
