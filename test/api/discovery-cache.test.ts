@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { DiscoveryAnswers } from '../../src/modules/discovery/discovery-answers.js';
 import { DiscoveryRepository } from '../../src/modules/discovery/discovery.repository.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -85,9 +86,9 @@ async function keysFor(t: TestApp, tenant: string) {
 }
 
 /**
- * The discovered answer is kept per tenant in memory (DiscoveryAnswers) and dropped only by a commit that changes
- * what it aggregates, notified by triggers (migration DiscoveryNotify): each change below is in the very next GET
- * after its commit returned, with no wait; what changes nothing keeps the answer.
+ * The discovered answer is kept per tenant in memory (DiscoveryAnswers) with its generation, which only a commit
+ * that changes what it aggregates moves (triggers, migration DiscoveryGenerations): each change below is in the very
+ * next GET after its commit returned, with no wait; what changes nothing keeps the answer.
  */
 describe('discovery answers: remembered, and dropped by every real change', () => {
   let t: TestApp;
@@ -114,6 +115,13 @@ describe('discovery answers: remembered, and dropped by every real change', () =
     expect(alpha.reads()).toBe(before);
   };
   const sql = (text: string, params: unknown[] = []) => t.db.dataSource.query(text, params);
+  /** Moves the tenant's generation as a change would. */
+  const bump = (tenant: string) =>
+    sql(
+      `INSERT INTO discovery_generations AS g VALUES ($1, 1)
+         ON CONFLICT (tenant_id) DO UPDATE SET generation = g.generation + 1`,
+      [tenant],
+    );
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -129,7 +137,7 @@ describe('discovery answers: remembered, and dropped by every real change', () =
     const before = alpha.reads();
     for (let i = 0; i < 5; i++) await alpha.discover();
     expect(alpha.reads()).toBe(before);
-    // A write with triggers off (what only a superuser can do) notifies nothing: the remembered answer is served.
+    // A write with triggers off (what only a superuser can do) moves no generation: the kept answer is served.
     await t.db.dataSource.transaction(async (m) => {
       await m.query(`SET LOCAL session_replication_role = replica`);
       await m.query(`UPDATE fleet_endpoints SET hostname = 'behind-the-triggers' WHERE source_id = 'mac-1'`);
@@ -302,7 +310,7 @@ describe('discovery answers: remembered, and dropped by every real change', () =
     );
   });
 
-  it('a rolled-back change notifies nothing and leaves the answer right', async () => {
+  it('a rolled-back change moves no generation and leaves the answer right', async () => {
     await keeps(() =>
       t.db.dataSource
         .transaction(async (m) => {
@@ -328,76 +336,93 @@ describe('discovery answers: remembered, and dropped by every real change', () =
     expect(beta.reads()).toBe(reads);
   });
 
-  it('a read that a commit overtook is not kept: the next GET reads the committed rows', async () => {
+  it('a read that a commit overtook is kept at its own generation: the next GET reads the committed rows', async () => {
     const repository = t.app.get(DiscoveryRepository);
-    await alpha.discover();
-    alpha.answers.forget('cache-alpha');
-    // The read's rows are from before the commit; the commit's notification is applied before the read returns.
+    await bump('cache-alpha'); // so that the next request misses
+    // The read's rows and generation are from one snapshot before the commit; it returns after the commit.
     const stale = await alpha.answers.answer('cache-alpha', async () => {
-      const rows = await repository.discovered('cache-alpha');
+      const { generation, rows } = await repository.discoveredAt('cache-alpha');
       await alpha.sync(mac([remoteServer('jira', JIRA)], 'overtaking-laptop'));
-      await alpha.answers.settled();
-      return { rows, conflicts: [] };
+      return { generation, value: { rows, conflicts: [] } };
     });
     expect(stale.rows.map((r) => r.source_agents)).toEqual([['mac-laptop'], ['mac-laptop']]);
+    const before = alpha.reads();
     expect(summary(await alpha.discover())).toEqual([
       'jira https://jira.example.com/mcp https [overtaking-laptop]',
     ]);
+    expect(alpha.reads()).toBe(before + 1);
   });
 
-  it('a request that misses while a current read is in flight joins it; not one that a change overtook', async () => {
+  it('a request that misses joins a read in flight at its generation or a later one, not an older one', async () => {
     const answers = alpha.answers;
+    const repository = t.app.get(DiscoveryRepository);
     const tenant = 'single-flight';
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const read = async () => {
-      calls++;
-      await gate;
-      return { rows: [], conflicts: [] };
+    // Counts the generation reads, to know when every request below is past its check.
+    const generation = repository.generation.bind(repository);
+    let checked = 0;
+    repository.generation = async (id) => {
+      const g = await generation(id);
+      checked++;
+      return g;
     };
-    const started = async (n: number) => {
-      while (calls < n) await new Promise((resolve) => setImmediate(resolve));
-    };
-    const first = answers.answer(tenant, read);
-    await started(1);
-    // A change is applied before the next two requests are past their barriers: neither may take the first read;
-    // the second reads again, and the third joins the second's read.
-    const second = answers.answer(tenant, read);
-    answers.forget(tenant);
-    const third = answers.answer(tenant, read);
-    // Every barrier before this one has resolved (one connection, in order): both requests are past their checks.
-    await answers.settled();
-    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(calls).toBe(2);
-    release();
-    await Promise.all([first, second, third]);
-    expect(calls).toBe(2);
-    answers.forget(tenant);
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      const read = (g: number) => async () => {
+        calls++;
+        await gate;
+        return { generation: g, value: { rows: [], conflicts: [] } };
+      };
+      const settle = async (n: number) => {
+        for (let i = 0; checked < n; i++) {
+          if (i > 100_000) throw new Error(`${checked} generation reads, waiting for ${n}`);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+      };
+      const first = answers.answer(tenant, read(0));
+      await settle(1);
+      expect(calls).toBe(1);
+      // A commit moves the generation: the next request may not take the first read; the third joins the second's.
+      await bump(tenant);
+      const second = answers.answer(tenant, read(1));
+      await settle(2);
+      const third = answers.answer(tenant, read(1));
+      await settle(3);
+      expect(calls).toBe(2);
+      release();
+      const [, b, c] = await Promise.all([first, second, third]);
+      expect(c).toBe(b);
+      // The older read finished too, and did not replace the newer answer: it is served without a read.
+      expect(await answers.answer(tenant, read(1))).toBe(b);
+      expect(calls).toBe(2);
+    } finally {
+      repository.generation = generation;
+    }
   });
 
-  it('while LISTEN is down every request reads the database; once it is back, answers are remembered again', async () => {
-    await alpha.discover();
-    const before = alpha.reads();
-    await sql(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = current_database() AND application_name = 'agent-bom discovery listener'`,
-    );
-    for (let i = 1; i <= 3; i++) {
-      await alpha.discover();
-      expect(alpha.reads()).toBe(before + i);
+  it('a write through a connection of its own, not the application, is in the very next GET', async () => {
+    const other = new pg.Client({ connectionString: t.db.url });
+    await other.connect();
+    try {
+      await changes(
+        () =>
+          other.query(`UPDATE fleet_endpoints SET hostname = 'by-another-client' WHERE source_id = 'mac-1'`),
+        ['jira https://jira.example.com/mcp https [by-another-client]'],
+      );
+    } finally {
+      await other.end();
     }
-    const deadline = Date.now() + 5000;
-    let reads = alpha.reads();
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await alpha.discover();
-      if (alpha.reads() === reads) break; // remembered again
-      reads = alpha.reads();
-    }
-    await alpha.discover();
-    expect(alpha.reads()).toBe(reads);
     await changes(() => alpha.sync(mac()), ['jira https://jira.example.com/mcp https [mac-laptop]']);
+  });
+
+  it("a TRUNCATE drops every tenant's answer", async () => {
+    expect(summary(await alpha.discover())).toEqual(['jira https://jira.example.com/mcp https [mac-laptop]']);
+    expect(summary(await beta.discover())).toEqual(['beta-only https://wiki.example.com/mcp https [b]']);
+    await sql(`TRUNCATE fleet_endpoints CASCADE`);
+    expect(await alpha.discover()).toEqual([]);
+    expect(await beta.discover()).toEqual([]);
   });
 });
 

@@ -1,12 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { listen, type Listener } from '../../core/database/notifications.js';
-
-/**
- * The channel the discovery triggers notify at commit (migration DiscoveryNotify), with the tenant id as payload
- * (`*`: every tenant, after a TRUNCATE).
- */
-export const DISCOVERY_CHANNEL = 'agent_bom_discovery';
 
 export interface DiscoveredRow {
   name: string;
@@ -26,11 +19,32 @@ export class DiscoveryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * LISTENs for committed changes of what {@link discovered} aggregates, on a connection of its own:
-   * `changed(tenantId)` per commit; `lost()` once if the connection fails or ends.
+   * The tenant's discovery generation (`discovery_generations`, migration DiscoveryGenerations): moved forward by
+   * every commit that changes what {@link discovered} aggregates; 0 before the first. One primary-key read.
    */
-  listenChanges(changed: (tenantId: string) => void, lost: () => void): Promise<Listener> {
-    return listen(this.dataSource, DISCOVERY_CHANNEL, 'agent-bom discovery listener', changed, lost);
+  async generation(tenantId: string): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT generation FROM discovery_generations WHERE tenant_id = $1`,
+      [tenantId],
+    )) as Array<{ generation: string }>;
+    return row ? Number(row.generation) : 0;
+  }
+
+  /**
+   * {@link discovered} with the tenant's {@link generation}, in one statement and so one snapshot: the rows are
+   * exactly those of that generation.
+   */
+  async discoveredAt(tenantId: string): Promise<{ generation: number; rows: DiscoveredRow[] }> {
+    const rows = (await this.dataSource.query(
+      `SELECT coalesce((SELECT generation FROM discovery_generations WHERE tenant_id = $1), 0) AS generation, d.*
+         FROM (SELECT 1) one LEFT JOIN (${DISCOVERED}) d ON true
+        ORDER BY d.name`,
+      [tenantId],
+    )) as Array<DiscoveredRow & { generation: string }>;
+    return {
+      generation: rows.length ? Number(rows[0].generation) : 0,
+      rows: rows.filter((row) => row.name !== null).map(({ generation: _generation, ...row }) => row),
+    };
   }
 
   /**
@@ -51,42 +65,42 @@ export class DiscoveryRepository {
    * stdio servers never appear. A source's label is the endpoint's hostname, else its source id.
    */
   discovered(tenantId: string): Promise<DiscoveredRow[]> {
-    return this.dataSource.query(
-      `WITH grouped AS (
-         SELECT name, url, count(*)::int AS source_agent_count, array_agg(agent) AS agents
-           FROM (SELECT f.name, f.url, coalesce(e.hostname, e.source_id) AS agent
-                   FROM (SELECT DISTINCT s.name, s.url, a.endpoint_id
-                           FROM fleet_servers s JOIN fleet_agents a ON a.id = s.agent_id
-                          WHERE s.tenant_id = $1 AND s.transport IN ('http', 'https', 'sse')) f
-                   JOIN fleet_endpoints e ON e.id = f.endpoint_id
-                 UNION ALL
-                 SELECT su.name, su.url, su.agent FROM scan_upstreams su
-                  WHERE su.tenant_id = $1
-                    AND NOT EXISTS (
-                      SELECT 1 FROM fleet_endpoints e
-                        JOIN fleet_agents a ON a.tenant_id = $1 AND a.source_id = e.source_id AND a.endpoint_id = e.id
-                        JOIN fleet_servers s ON s.agent_id = a.id
-                       WHERE e.tenant_id = $1 AND e.source_id = su.source_id AND s.tenant_id = $1
-                         AND s.name = su.name AND s.url = su.url AND s.transport IN ('http', 'https', 'sse'))) sources
-          GROUP BY name, url
-       )
-       SELECT u.assigned_name AS name, u.base_name, u.url, u.ordinal,
-              coalesce(u.transport, (
-                SELECT mode() WITHIN GROUP (ORDER BY r.transport) FROM (
-                  SELECT s.transport FROM fleet_servers s
-                   WHERE s.tenant_id = $1 AND s.name = u.base_name AND s.url = u.url
-                     AND s.transport IN ('http', 'https', 'sse')
-                  UNION ALL
-                  SELECT su.transport FROM scan_upstreams su
-                   WHERE su.tenant_id = $1 AND su.name = u.base_name AND su.url = u.url) r)) AS transport,
-              g.source_agent_count,
-              (SELECT array_agg(l.agent ORDER BY l.agent) FROM (
-                 SELECT d.agent FROM (SELECT DISTINCT x AS agent FROM unnest(g.agents) x) d
-                  ORDER BY d.agent LIMIT ${SOURCE_AGENTS_LISTED}) l) AS source_agents
-         FROM grouped g
-         JOIN upstream_names u ON u.tenant_id = $1 AND u.base_name = g.name AND u.url = g.url
-        ORDER BY u.assigned_name`,
-      [tenantId],
-    );
+    return this.dataSource.query(DISCOVERED, [tenantId]);
   }
 }
+
+/** The query of {@link DiscoveryRepository.discovered} (`$1`: the tenant). */
+const DISCOVERED = `WITH grouped AS (
+    SELECT name, url, count(*)::int AS source_agent_count, array_agg(agent) AS agents
+      FROM (SELECT f.name, f.url, coalesce(e.hostname, e.source_id) AS agent
+              FROM (SELECT DISTINCT s.name, s.url, a.endpoint_id
+                      FROM fleet_servers s JOIN fleet_agents a ON a.id = s.agent_id
+                     WHERE s.tenant_id = $1 AND s.transport IN ('http', 'https', 'sse')) f
+              JOIN fleet_endpoints e ON e.id = f.endpoint_id
+            UNION ALL
+            SELECT su.name, su.url, su.agent FROM scan_upstreams su
+             WHERE su.tenant_id = $1
+               AND NOT EXISTS (
+                 SELECT 1 FROM fleet_endpoints e
+                   JOIN fleet_agents a ON a.tenant_id = $1 AND a.source_id = e.source_id AND a.endpoint_id = e.id
+                   JOIN fleet_servers s ON s.agent_id = a.id
+                  WHERE e.tenant_id = $1 AND e.source_id = su.source_id AND s.tenant_id = $1
+                    AND s.name = su.name AND s.url = su.url AND s.transport IN ('http', 'https', 'sse'))) sources
+     GROUP BY name, url
+  )
+  SELECT u.assigned_name AS name, u.base_name, u.url, u.ordinal,
+         coalesce(u.transport, (
+           SELECT mode() WITHIN GROUP (ORDER BY r.transport) FROM (
+             SELECT s.transport FROM fleet_servers s
+              WHERE s.tenant_id = $1 AND s.name = u.base_name AND s.url = u.url
+                AND s.transport IN ('http', 'https', 'sse')
+             UNION ALL
+             SELECT su.transport FROM scan_upstreams su
+              WHERE su.tenant_id = $1 AND su.name = u.base_name AND su.url = u.url) r)) AS transport,
+         g.source_agent_count,
+         (SELECT array_agg(l.agent ORDER BY l.agent) FROM (
+            SELECT d.agent FROM (SELECT DISTINCT x AS agent FROM unnest(g.agents) x) d
+             ORDER BY d.agent LIMIT ${SOURCE_AGENTS_LISTED}) l) AS source_agents
+    FROM grouped g
+    JOIN upstream_names u ON u.tenant_id = $1 AND u.base_name = g.name AND u.url = g.url
+   ORDER BY u.assigned_name`;

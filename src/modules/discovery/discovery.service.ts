@@ -12,8 +12,8 @@ import { UpstreamApprovalService } from './upstream-approval.service.js';
  * ones `-1`, `-2`, … forever) and reported in `conflicts` for the operator to reconcile. `approval` (added after
  * the seed) says whether a gateway may route the upstream.
  *
- * The rows and conflicts are remembered per tenant until a commit changes them ({@link DiscoveryAnswers}); the
- * approvals are read per request (two small reads, in parallel with the barrier that makes the rows current).
+ * The rows and conflicts are kept per tenant until a commit changes them ({@link DiscoveryAnswers}); the
+ * approvals are read per request (two small reads, in parallel with the generation read that checks the rows).
  */
 @Injectable()
 export class DiscoveryService {
@@ -26,7 +26,10 @@ export class DiscoveryService {
   async discovered(principal: Principal): Promise<DiscoveryAnswer> {
     const tenantId = principal.tenantId;
     const [{ rows, conflicts }, approval] = await Promise.all([
-      this.answers.answer(tenantId, async () => withConflicts(await this.repository.discovered(tenantId))),
+      this.answers.answer(tenantId, async () => {
+        const { generation, rows } = await this.repository.discoveredAt(tenantId);
+        return { generation, value: withConflicts(rows) };
+      }),
       this.approvals.resolver(tenantId),
     ]);
     return {

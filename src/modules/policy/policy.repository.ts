@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PolicyDocument, RuleBindings } from '../../../libs/policy/src/index.js';
-import { listen, type Listener } from '../../core/database/notifications.js';
 import { managerOf, type Tx } from '../../core/database/transactions.js';
 
 /** The channel a policy write notifies (in its transaction, so at commit) with the tenant id as payload. */
@@ -119,8 +119,40 @@ export class PolicyRepository {
    * LISTENs for committed bundle changes on a connection of its own: `changed(tenantId)` per commit; `lost()`
    * once if the connection fails or ends. Rejects when it cannot connect or LISTEN.
    */
-  listenBundleChanges(changed: (tenantId: string) => void, lost: () => void): Promise<Listener> {
-    return listen(this.dataSource, BUNDLE_CHANNEL, 'agent-bom bundle listener', changed, lost);
+  async listenBundleChanges(
+    changed: (tenantId: string) => void,
+    lost: () => void,
+  ): Promise<{ close(): Promise<void> }> {
+    const options = (this.dataSource.driver as unknown as { master?: { options?: pg.ClientConfig } }).master
+      ?.options;
+    if (!options) throw new Error('no PostgreSQL pool to take connection options from');
+    const client = new pg.Client({ ...options, application_name: 'agent-bom bundle listener' });
+    let open = true;
+    const end = () => {
+      if (!open) return;
+      open = false;
+      void client.end().catch(() => undefined);
+      lost();
+    };
+    client.on('error', end);
+    client.on('end', end);
+    client.on('notification', (message) => {
+      if (message.channel === BUNDLE_CHANNEL && message.payload) changed(message.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${BUNDLE_CHANNEL}`);
+    } catch (error) {
+      open = false;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return {
+      close: async () => {
+        open = false;
+        await client.end().catch(() => undefined);
+      },
+    };
   }
 
   /** The tenant's bundle version and effective document, read together; null when it never wrote a policy. */

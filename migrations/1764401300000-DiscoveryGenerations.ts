@@ -1,44 +1,69 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The channel the triggers notify; `DISCOVERY_CHANNEL` in src/modules/discovery/discovery.repository.ts. */
-const CHANNEL = 'agent_bom_discovery';
 const REMOTE = `('http', 'https', 'sse')`;
 
 /**
- * Triggers that notify `agent_bom_discovery` (payload: the tenant id; `*` after a TRUNCATE) when a commit changes
- * what `GET /v1/gateway/upstreams/discovered` aggregates, so every replica's cached answer (DiscoveryAnswers) is
- * dropped by every writer path, the application's or not. NOTIFY is transactional: nothing is sent on rollback,
- * and one transaction's notifications of a tenant are sent once.
+ * `discovery_generations`: per tenant, a counter that every commit changing what `GET /v1/gateway/upstreams/discovered`
+ * aggregates moves forward, in the writing transaction, by row triggers on the tables it reads. A replica keeps a
+ * tenant's answer with the generation read in the same snapshot (DiscoveryAnswers) and serves it while the
+ * committed generation is still that one: whoever wrote (the application, another replica, SQL), a change is in
+ * the very next request, by snapshot visibility alone (no NOTIFY, no listening connection).
  *
- * Only real changes fire. Every fleet sync upserts every row of its endpoint (`ON CONFLICT DO UPDATE`, for
+ * Once per transaction and tenant: the tenants a transaction has bumped are in a transaction-local setting
+ * (`agent_bom.discovery_bumped`, reverted with a rolled-back subtransaction like the bump itself), so a sync that
+ * changes fifty rows updates the row once. The bump's row lock is held until commit: two transactions that change
+ * one tenant's discovered upstreams commit one after the other; other tenants and no-op syncs are not involved.
+ *
+ * No foreign key to `tenants`: a row outlives its tenant, so a tenant id deleted and created again never goes back
+ * to a generation a replica may still keep an answer for (and the cascade of a tenant delete bumps without
+ * inserting a row that references the deleted tenant). A tenant without a row is at generation 0.
+ *
+ * Only real changes bump. Every fleet sync upserts every row of its endpoint (`ON CONFLICT DO UPDATE`, for
  * `last_seen_at`): those updates change no column discovery reads, and the WHEN conditions (evaluated by the
- * executor, no PL/pgSQL call) keep them silent, so a fleet that syncs all the time keeps the answer cached.
+ * executor, no PL/pgSQL call) keep them silent, so a fleet that syncs all the time keeps the answer.
  * - `fleet_servers`: a remote (http, https, sse) row inserted or deleted; an update of a row remote before or after
  *   that changes its name, URL, transport, agent or tenant. Deleting an agent or an endpoint reaches its servers by
- *   `ON DELETE CASCADE`, whose deletes fire these triggers too, so an agent or endpoint that had remote servers
- *   notifies through them (one that had none changes nothing discovery reads).
+ *   `ON DELETE CASCADE`, whose deletes fire these triggers too.
  * - `fleet_agents`: its endpoint or source id changes (the anti-join of scan sources reads both).
  * - `fleet_endpoints`: its hostname (a source label) or source id changes.
  * - `scan_upstreams`: a row inserted or deleted, or an update of anything but `scan_id` and `seen_at` (a re-stored
  *   identical scan updates only those: ScansRepository.replaceUpstreams).
  * - `upstream_names`: any insert, update or delete.
+ * - a TRUNCATE of any of them: every tenant.
  */
-export class DiscoveryNotify1764401300000 implements MigrationInterface {
-  name = 'DiscoveryNotify1764401300000';
+export class DiscoveryGenerations1764401300000 implements MigrationInterface {
+  name = 'DiscoveryGenerations1764401300000';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE discovery_generations (
+        tenant_id   text PRIMARY KEY,
+        generation  bigint NOT NULL
+      )`);
+    await q.query(`
+      CREATE FUNCTION discovery_bump(tenant text) RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        bumped text := coalesce(current_setting('agent_bom.discovery_bumped', true), '');
+      BEGIN
+        IF position(E'\\n' || tenant || E'\\n' IN bumped) > 0 THEN
+          RETURN;
+        END IF;
+        INSERT INTO discovery_generations AS g (tenant_id, generation) VALUES (tenant, 1)
+          ON CONFLICT (tenant_id) DO UPDATE SET generation = g.generation + 1;
+        PERFORM set_config('agent_bom.discovery_bumped', bumped || E'\\n' || tenant || E'\\n', true);
+      END $$`);
     // Both tenants when a row changes tenant (no path does; it costs nothing to be right).
     await q.query(`
       CREATE FUNCTION discovery_changed() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP <> 'DELETE' THEN
-          PERFORM pg_notify('${CHANNEL}', NEW.tenant_id);
+          PERFORM discovery_bump(NEW.tenant_id);
         END IF;
         IF TG_OP = 'DELETE' THEN
-          PERFORM pg_notify('${CHANNEL}', OLD.tenant_id);
+          PERFORM discovery_bump(OLD.tenant_id);
         ELSIF TG_OP = 'UPDATE' THEN
           IF OLD.tenant_id IS DISTINCT FROM NEW.tenant_id THEN
-            PERFORM pg_notify('${CHANNEL}', OLD.tenant_id);
+            PERFORM discovery_bump(OLD.tenant_id);
           END IF;
         END IF;
         RETURN NULL;
@@ -46,7 +71,9 @@ export class DiscoveryNotify1764401300000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION discovery_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        PERFORM pg_notify('${CHANNEL}', '*');
+        UPDATE discovery_generations SET generation = generation + 1;
+        INSERT INTO discovery_generations (tenant_id, generation) SELECT id, 1 FROM tenants
+          ON CONFLICT (tenant_id) DO NOTHING;
         RETURN NULL;
       END $$`);
     const row = (table: string, events: string, when = '') =>
@@ -86,15 +113,7 @@ export class DiscoveryNotify1764401300000 implements MigrationInterface {
        IS DISTINCT FROM (NEW.name, NEW.url, NEW.transport, NEW.agent, NEW.source_id, NEW.tenant_id)`,
     );
     await row('upstream_names', 'INSERT OR UPDATE OR DELETE');
-    for (const table of [
-      'fleet_servers',
-      'fleet_agents',
-      'fleet_endpoints',
-      'scan_upstreams',
-      'upstream_names',
-    ]) {
-      await truncate(table);
-    }
+    for (const table of TABLES) await truncate(table);
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -110,16 +129,12 @@ export class DiscoveryNotify1764401300000 implements MigrationInterface {
     ]) {
       await q.query(`DROP TRIGGER ${trigger} ON ${trigger.slice(0, trigger.indexOf('_discovery_'))}`);
     }
-    for (const table of [
-      'fleet_servers',
-      'fleet_agents',
-      'fleet_endpoints',
-      'scan_upstreams',
-      'upstream_names',
-    ]) {
-      await q.query(`DROP TRIGGER ${table}_discovery_truncate ON ${table}`);
-    }
+    for (const table of TABLES) await q.query(`DROP TRIGGER ${table}_discovery_truncate ON ${table}`);
     await q.query(`DROP FUNCTION discovery_truncated()`);
     await q.query(`DROP FUNCTION discovery_changed()`);
+    await q.query(`DROP FUNCTION discovery_bump(text)`);
+    await q.query(`DROP TABLE discovery_generations`);
   }
 }
+
+const TABLES = ['fleet_servers', 'fleet_agents', 'fleet_endpoints', 'scan_upstreams', 'upstream_names'];
