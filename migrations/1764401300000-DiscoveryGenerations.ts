@@ -3,20 +3,24 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 const REMOTE = `('http', 'https', 'sse')`;
 
 /**
- * `discovery_generations`: per tenant, a counter that every commit changing what `GET /v1/gateway/upstreams/discovered`
- * aggregates moves forward, in the writing transaction, by row triggers on the tables it reads. A replica keeps a
- * tenant's answer with the generation read in the same snapshot (DiscoveryAnswers) and serves it while the
- * committed generation is still that one: whoever wrote (the application, another replica, SQL), a change is in
- * the very next request, by snapshot visibility alone (no NOTIFY, no listening connection).
+ * `discovery_generations`: per tenant, a generation that every commit changing what
+ * `GET /v1/gateway/upstreams/discovered` aggregates moves forward, in the writing transaction, by row triggers on the
+ * tables it reads. A replica keeps a tenant's answer with the generation read in the same snapshot (DiscoveryAnswers)
+ * and serves it while the committed generation is still that one: whoever wrote (the application, another replica,
+ * SQL), a change is in the very next request, by snapshot visibility alone (no NOTIFY, no listening connection).
  *
- * Once per transaction and tenant: the tenants a transaction has bumped are in a transaction-local setting
- * (`agent_bom.discovery_bumped`, reverted with a rolled-back subtransaction like the bump itself), so a sync that
- * changes fifty rows updates the row once. The bump's row lock is held until commit: two transactions that change
- * one tenant's discovered upstreams commit one after the other; other tenants and no-op syncs are not involved.
+ * The generation is the sum of the tenant's rows' `n`, and a change adds a row (`n` = 1) rather than updating one:
+ * writers take no lock, so two transactions that change one tenant's upstreams do not wait for each other (a counter
+ * row would be locked from the first changed row to the commit: measured, the bulk's plain INSERTs at concurrency
+ * 8 ran at ~0.6× the NOTIFY version). Only what commits is summed, so the sum moves with every commit, in any order.
+ * A reader folds a tenant's rows into one when it finds many (DiscoveryRepository.compact: one statement that
+ * deletes them and inserts their sum, so the sum is the same before and after, for every snapshot).
  *
- * No foreign key to `tenants`: a row outlives its tenant, so a tenant id deleted and created again never goes back
- * to a generation a replica may still keep an answer for (and the cascade of a tenant delete bumps without
- * inserting a row that references the deleted tenant). A tenant without a row is at generation 0.
+ * Once per transaction and tenant: the tenants a transaction has changed are in a transaction-local setting
+ * (`agent_bom.discovery_bumped`, reverted with a rolled-back subtransaction like the row itself).
+ *
+ * No foreign key to `tenants`: rows outlive their tenant, so a tenant id deleted and created again never goes back to
+ * a generation a replica may still keep an answer for. A tenant without rows is at generation 0.
  *
  * Only real changes bump. Every fleet sync upserts every row of its endpoint (`ON CONFLICT DO UPDATE`, for
  * `last_seen_at`): those updates change no column discovery reads, and the WHEN conditions (evaluated by the
@@ -37,9 +41,10 @@ export class DiscoveryGenerations1764401300000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE discovery_generations (
-        tenant_id   text PRIMARY KEY,
-        generation  bigint NOT NULL
+        tenant_id  text NOT NULL,
+        n          bigint NOT NULL
       )`);
+    await q.query(`CREATE INDEX discovery_generations_tenant_idx ON discovery_generations (tenant_id)`);
     await q.query(`
       CREATE FUNCTION discovery_bump(tenant text) RETURNS void LANGUAGE plpgsql AS $$
       DECLARE
@@ -48,8 +53,7 @@ export class DiscoveryGenerations1764401300000 implements MigrationInterface {
         IF position(E'\\n' || tenant || E'\\n' IN bumped) > 0 THEN
           RETURN;
         END IF;
-        INSERT INTO discovery_generations AS g (tenant_id, generation) VALUES (tenant, 1)
-          ON CONFLICT (tenant_id) DO UPDATE SET generation = g.generation + 1;
+        INSERT INTO discovery_generations (tenant_id, n) VALUES (tenant, 1);
         PERFORM set_config('agent_bom.discovery_bumped', bumped || E'\\n' || tenant || E'\\n', true);
       END $$`);
     // Both tenants when a row changes tenant (no path does; it costs nothing to be right).
@@ -71,9 +75,8 @@ export class DiscoveryGenerations1764401300000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION discovery_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        UPDATE discovery_generations SET generation = generation + 1;
-        INSERT INTO discovery_generations (tenant_id, generation) SELECT id, 1 FROM tenants
-          ON CONFLICT (tenant_id) DO NOTHING;
+        INSERT INTO discovery_generations (tenant_id, n)
+          SELECT id, 1 FROM tenants UNION SELECT tenant_id, 1 FROM discovery_generations;
         RETURN NULL;
       END $$`);
     const row = (table: string, events: string, when = '') =>

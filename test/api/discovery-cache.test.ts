@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DiscoveryAnswers } from '../../src/modules/discovery/discovery-answers.js';
-import { DiscoveryRepository } from '../../src/modules/discovery/discovery.repository.js';
+import { DiscoveryRepository, GENERATION_ROWS } from '../../src/modules/discovery/discovery.repository.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { bearer, createKey, createTenant } from '../helpers/factories.js';
 import { agent, enrollingPusher, payload, remoteServer, stdioServer } from '../helpers/fleet.js';
@@ -117,11 +117,7 @@ describe('discovery answers: remembered, and dropped by every real change', () =
   const sql = (text: string, params: unknown[] = []) => t.db.dataSource.query(text, params);
   /** Moves the tenant's generation as a change would. */
   const bump = (tenant: string) =>
-    sql(
-      `INSERT INTO discovery_generations AS g VALUES ($1, 1)
-         ON CONFLICT (tenant_id) DO UPDATE SET generation = g.generation + 1`,
-      [tenant],
-    );
+    sql(`INSERT INTO discovery_generations (tenant_id, n) VALUES ($1, 1)`, [tenant]);
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -415,6 +411,25 @@ describe('discovery answers: remembered, and dropped by every real change', () =
       await other.end();
     }
     await changes(() => alpha.sync(mac()), ['jira https://jira.example.com/mcp https [mac-laptop]']);
+  });
+
+  it("a tenant's many generation rows are folded into one, and the answer is still kept", async () => {
+    const rows = async () =>
+      (await sql(`SELECT count(*)::int AS n FROM discovery_generations WHERE tenant_id = 'cache-alpha'`))[0]
+        .n;
+    await alpha.discover();
+    const before = alpha.reads();
+    // Changes of other transactions: each its own row (no one waits for a counter row's lock).
+    for (let i = 0; i < 40; i++) await bump('cache-alpha');
+    expect(await rows()).toBeGreaterThan(GENERATION_ROWS);
+    await alpha.discover(); // reads (the generation moved) and folds the rows in the background
+    expect(alpha.reads()).toBe(before + 1);
+    const deadline = Date.now() + 5000;
+    while ((await rows()) > 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await rows()).toBe(1);
+    await alpha.discover(); // the same generation: kept
+    expect(alpha.reads()).toBe(before + 1);
   });
 
   it("a TRUNCATE drops every tenant's answer", async () => {

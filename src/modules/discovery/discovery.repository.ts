@@ -11,6 +11,9 @@ export interface DiscoveredRow {
   source_agent_count: number;
 }
 
+/** A tenant's generation rows are folded into one when a read finds more than this many. */
+export const GENERATION_ROWS = 32;
+
 /** At most this many source agents are listed per upstream; `source_agent_count` has the full number. */
 export const SOURCE_AGENTS_LISTED = 100;
 
@@ -19,15 +22,31 @@ export class DiscoveryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * The tenant's discovery generation (`discovery_generations`, migration DiscoveryGenerations): moved forward by
-   * every commit that changes what {@link discovered} aggregates; 0 before the first. One primary-key read.
+   * The tenant's discovery generation (the sum of its `discovery_generations` rows, migration DiscoveryGenerations):
+   * moved forward by every commit that changes what {@link discovered} aggregates; 0 before the first. One index
+   * read of a few rows; when there are more than {@link GENERATION_ROWS}, they are folded into one in the background.
    */
   async generation(tenantId: string): Promise<number> {
     const [row] = (await this.dataSource.query(
-      `SELECT generation FROM discovery_generations WHERE tenant_id = $1`,
+      `SELECT coalesce(sum(n), 0) AS generation, count(*)::int AS rows
+         FROM discovery_generations WHERE tenant_id = $1`,
       [tenantId],
-    )) as Array<{ generation: string }>;
-    return row ? Number(row.generation) : 0;
+    )) as Array<{ generation: string; rows: number }>;
+    if (row.rows > GENERATION_ROWS) void this.compact(tenantId).catch(() => undefined);
+    return Number(row.generation);
+  }
+
+  /**
+   * Folds the tenant's generation rows into one, in one statement: the rows it deletes and the one it inserts are
+   * one commit, so every snapshot sums the same generation before and after, and rows inserted meanwhile (not in
+   * its snapshot) are left as they are. Two at once: the second deletes only what the first left.
+   */
+  async compact(tenantId: string): Promise<void> {
+    await this.dataSource.query(
+      `WITH gone AS (DELETE FROM discovery_generations WHERE tenant_id = $1 RETURNING n)
+       INSERT INTO discovery_generations (tenant_id, n) SELECT $1, sum(n) FROM gone HAVING count(*) > 0`,
+      [tenantId],
+    );
   }
 
   /**
@@ -36,7 +55,7 @@ export class DiscoveryRepository {
    */
   async discoveredAt(tenantId: string): Promise<{ generation: number; rows: DiscoveredRow[] }> {
     const rows = (await this.dataSource.query(
-      `SELECT coalesce((SELECT generation FROM discovery_generations WHERE tenant_id = $1), 0) AS generation, d.*
+      `SELECT (SELECT coalesce(sum(n), 0) FROM discovery_generations WHERE tenant_id = $1) AS generation, d.*
          FROM (SELECT 1) one LEFT JOIN (${DISCOVERED}) d ON true
         ORDER BY d.name`,
       [tenantId],
