@@ -16,6 +16,7 @@ import { ScimDeletedUsers1764300100000 } from './1764300100000-ScimDeletedUsers.
 import { ScanUpstreams1764400200000 } from './1764400200000-ScanUpstreams.js';
 import { AuditChainAggregate1764400600000 } from './1764400600000-AuditChainAggregate.js';
 import { AuditDropEventIdIndex1764400800000 } from './1764400800000-AuditDropEventIdIndex.js';
+import { DiscoveryGenerations1764401300000 } from './1764401300000-DiscoveryGenerations.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   ScanUpstreams1764400200000,
   AuditChainAggregate1764400600000,
   AuditDropEventIdIndex1764400800000,
+  DiscoveryGenerations1764401300000,
 ];

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { DiscoveryAnswers } from './discovery-answers.js';
 import { DiscoveryController } from './discovery.controller.js';
 import { DiscoveryRepository } from './discovery.repository.js';
 import { DiscoveryService } from './discovery.service.js';
@@ -9,6 +10,12 @@ import { UpstreamApprovalService } from './upstream-approval.service.js';
 @Module({
   imports: [AuditModule],
   controllers: [DiscoveryController],
-  providers: [DiscoveryRepository, DiscoveryService, UpstreamApprovalRepository, UpstreamApprovalService],
+  providers: [
+    DiscoveryAnswers,
+    DiscoveryRepository,
+    DiscoveryService,
+    UpstreamApprovalRepository,
+    UpstreamApprovalService,
+  ],
 })
 export class DiscoveryModule {}

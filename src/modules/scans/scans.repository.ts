@@ -107,7 +107,9 @@ export class ScansRepository {
 
   /**
    * Replaces the remote servers discovery takes from this source's scans with those of its newest one (`rows`
-   * may be empty: the source reports no remote server any more).
+   * may be empty: the source reports no remote server any more; one row per (name, url)). One statement: rows no
+   * longer reported are deleted, the others upserted, so a scan that reports what the last one did only moves
+   * `scan_id` and `seen_at`, which the discovery triggers ignore (discovered answers stay cached).
    */
   async replaceUpstreams(
     tenantId: string,
@@ -117,15 +119,20 @@ export class ScansRepository {
     now: Date,
     tx: Tx,
   ): Promise<void> {
-    await tx.manager.query(`DELETE FROM scan_upstreams WHERE tenant_id = $1 AND source_id = $2`, [
-      tenantId,
-      sourceId,
-    ]);
-    if (!rows.length) return;
     await tx.manager.query(
-      `INSERT INTO scan_upstreams (tenant_id, source_id, name, url, transport, agent, scan_id, seen_at)
-       SELECT $1, $2, r.name, r.url, r.transport, r.agent, $3, $4
-         FROM jsonb_to_recordset($5::jsonb) AS r(name text, url text, transport text, agent text)`,
+      `WITH reported AS (
+         SELECT * FROM jsonb_to_recordset($5::jsonb) AS r(name text, url text, transport text, agent text)
+       ),
+       gone AS (
+         DELETE FROM scan_upstreams s
+          WHERE s.tenant_id = $1 AND s.source_id = $2
+            AND NOT EXISTS (SELECT 1 FROM reported r WHERE r.name = s.name AND r.url = s.url)
+       )
+       INSERT INTO scan_upstreams (tenant_id, source_id, name, url, transport, agent, scan_id, seen_at)
+       SELECT $1, $2, r.name, r.url, r.transport, r.agent, $3, $4 FROM reported r
+       ON CONFLICT (tenant_id, source_id, name, url) DO UPDATE SET
+         transport = EXCLUDED.transport, agent = EXCLUDED.agent, scan_id = EXCLUDED.scan_id,
+         seen_at = EXCLUDED.seen_at`,
       [tenantId, sourceId, scanId, now, JSON.stringify(rows)],
     );
   }
