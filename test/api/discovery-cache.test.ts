@@ -234,6 +234,26 @@ describe('discovery answers: remembered, and dropped by every real change', () =
     await changes(() => alpha.sync(mac()), ['jira https://jira.example.com/mcp https [mac-laptop]']);
   });
 
+  it('a server row that moves to another agent or stops being remote, URL kept (by SQL), is in the very next GET', async () => {
+    await alpha.sync(payload('win-2', [agent('cursor', [stdioServer('tool')], 'cursor')], 'win-two'));
+    const moveJira = `UPDATE fleet_servers SET agent_id = (
+        SELECT id FROM fleet_agents WHERE tenant_id = 'cache-alpha' AND source_id = 'win-2')
+      WHERE tenant_id = 'cache-alpha' AND name = 'jira'`;
+    await changes(() => sql(moveJira), ['jira https://jira.example.com/mcp https [win-two]']);
+    await changes(
+      () =>
+        sql(`UPDATE fleet_servers SET transport = 'stdio' WHERE tenant_id = 'cache-alpha' AND name = 'jira'`),
+      [],
+    );
+    await changes(
+      () =>
+        sql(`UPDATE fleet_servers SET transport = 'sse' WHERE tenant_id = 'cache-alpha' AND name = 'jira'`),
+      ['jira https://jira.example.com/mcp https [win-two]'],
+    );
+    await sql(`DELETE FROM fleet_endpoints WHERE tenant_id = 'cache-alpha' AND source_id = 'win-2'`);
+    await changes(() => alpha.sync(mac()), ['jira https://jira.example.com/mcp https [mac-laptop]']);
+  });
+
   it('a stored scan is in the very next GET; the same scan stored again keeps the answer', async () => {
     await changes(
       () => alpha.scan(scanReport('ci-1', [{ name: 'jira', url: JIRA }], 'ci-runner')),
