@@ -70,8 +70,11 @@ export async function run(options: {
 
     // Baseline: the same rows, plain INSERTs (no upsert, no validation, no HTTP), one transaction per sync.
     await q.query(`CREATE TEMP TABLE IF NOT EXISTS x (n int)`); // warm the pool
-    const plainInsert = async (body: FleetSyncPayload, tenant: string) => {
+    // `serial`: the tenant's transactions one at a time (a transaction-scoped lock first, held to COMMIT), as a
+    // chain head and an exact quota make them: what being serial alone costs plain SQL, nothing grouped.
+    const plainInsert = async (body: FleetSyncPayload, tenant: string, serial = false) => {
       await q.transaction(async (m) => {
+        if (serial) await m.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [tenant]);
         const [{ id: endpointId }] = await m.query(
           `INSERT INTO fleet_endpoints (tenant_id, source_id, hostname, os, first_seen_at, last_synced_at)
            VALUES ($1, $2, $3, $4, now(), now()) RETURNING id`,
@@ -108,16 +111,24 @@ export async function run(options: {
         }
       });
     };
-    await q.query(`INSERT INTO tenants (id, name) VALUES ('bench-plain', 'plain') ON CONFLICT DO NOTHING`);
+    await q.query(
+      `INSERT INTO tenants (id, name) VALUES ('bench-plain', 'plain'), ('bench-plain-serial', 'plain serial')
+       ON CONFLICT DO NOTHING`,
+    );
 
     // Each pair alternates in rounds, so both sides see the same background load.
     const rounds = 5;
     const http: number[] = [];
     const base: number[] = [];
-    const elapsed = { http: 0, base: 0, bulk: 0, bulkBase: 0 };
+    const elapsed = { http: 0, base: 0, bulk: 0, bulkBase: 0, bulkSerial: 0 };
+    // CPU of this process (the load generator and the control plane in it) per side, µs.
+    const cpu = { http: 0, base: 0, bulk: 0, bulkBase: 0, bulkSerial: 0 };
     const timed = async (side: keyof typeof elapsed, work: () => Promise<unknown>) => {
       const started = performance.now();
+      const before = process.cpuUsage();
       await work();
+      const used = process.cpuUsage(before);
+      cpu[side] += used.user + used.system;
       elapsed[side] += (performance.now() - started) / 1000;
     };
     const per = Math.ceil(httpSyncs / rounds);
@@ -139,6 +150,11 @@ export async function run(options: {
       await timed('bulk', () => runConcurrently(chunk, 8, (i) => post(endpointPayload(offset + i, 1, 10))));
       await timed('bulkBase', () =>
         runConcurrently(chunk, 8, (i) => plainInsert(endpointPayload(offset + i, 1, 10), 'bench-plain')),
+      );
+      await timed('bulkSerial', () =>
+        runConcurrently(chunk, 8, (i) =>
+          plainInsert(endpointPayload(offset + i, 1, 10), 'bench-plain-serial', true),
+        ),
       );
     }
 
@@ -186,19 +202,33 @@ export async function run(options: {
     const servers = chunk * rounds * 10;
     const syncs = per * rounds;
     const ingest = [
-      fromDurations('POST /v1/fleet/sync', 'system', http, elapsed.http),
-      fromDurations('plain SQL INSERTs', 'limit', base, elapsed.base),
+      {
+        ...fromDurations('POST /v1/fleet/sync', 'system', http, elapsed.http),
+        loaderCpuUsPerUnit: Math.round(cpu.http / syncs),
+      },
+      {
+        ...fromDurations('plain SQL INSERTs', 'limit', base, elapsed.base),
+        loaderCpuUsPerUnit: Math.round(cpu.base / syncs),
+      },
     ];
     const bulk = [
       {
         ...fromDurations('through the API', 'system', [], elapsed.bulk),
         count: servers,
         perSecond: Math.round(servers / elapsed.bulk),
+        loaderCpuUsPerUnit: Math.round(cpu.bulk / servers),
       },
       {
         ...fromDurations('plain SQL INSERTs', 'limit', [], elapsed.bulkBase),
         count: servers,
         perSecond: Math.round(servers / elapsed.bulkBase),
+        loaderCpuUsPerUnit: Math.round(cpu.bulkBase / servers),
+      },
+      {
+        ...fromDurations('plain SQL INSERTs, one sync at a time', 'reference', [], elapsed.bulkSerial),
+        count: servers,
+        perSecond: Math.round(servers / elapsed.bulkSerial),
+        loaderCpuUsPerUnit: Math.round(cpu.bulkSerial / servers),
       },
     ];
     const disc = [
@@ -243,6 +273,26 @@ export async function run(options: {
             'seconds',
             'lower',
             2,
+          ),
+          // What being serial alone costs plain SQL (one sync per transaction, one transaction of the tenant at a
+          // time): the API's commits of a tenant are serial too, but group the syncs queued meanwhile.
+          ratio(
+            bulk,
+            'fleet.bulk_serial_plain_vs_plain',
+            'plain SQL one sync at a time / plain SQL (what being serial alone costs)',
+            'plain SQL INSERTs, one sync at a time',
+            'plain SQL INSERTs',
+            'seconds',
+            'lower',
+          ),
+          ratio(
+            bulk,
+            'fleet.bulk_time_vs_serial_plain',
+            'bulk time through the API / plain SQL one sync at a time',
+            'through the API',
+            'plain SQL INSERTs, one sync at a time',
+            'seconds',
+            'lower',
           ),
         ],
       },
