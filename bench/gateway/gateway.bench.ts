@@ -48,6 +48,12 @@ export interface GatewayOptions {
   seconds: number;
   rounds: number;
   replicas: boolean;
+  /**
+   * How long the control plane and PostgreSQL are still watched after each slice (`settleSeconds` of interleave):
+   * the gateway pushes what gathered in the last second on a 1 s timer, so without it up to a second of one
+   * candidate's audit lands in the next one's `cp` and `pg` columns.
+   */
+  settleSeconds?: number;
 }
 
 interface Rig {
@@ -268,6 +274,7 @@ async function overhead(rig: Rig, connections: number, options: GatewayOptions):
       seconds: options.seconds,
       rounds: options.rounds,
       shared: rig.shared,
+      settleSeconds: options.settleSeconds,
     });
     const key = `gateway.c${connections}`;
     const ratios = [
@@ -479,6 +486,7 @@ async function replicas(rig: Rig, options: GatewayOptions): Promise<Scenario> {
       seconds: options.seconds,
       rounds: options.rounds,
       shared: rig.shared,
+      settleSeconds: options.settleSeconds,
     });
     return {
       benchmark: 'gateway',

@@ -85,6 +85,20 @@ class Tally {
  */
 export type SharedProcesses = Record<string, () => number[]>;
 
+export interface InterleaveOptions {
+  concurrency: number;
+  seconds: number;
+  rounds?: number;
+  warmupSeconds?: number;
+  shared?: SharedProcesses;
+  /**
+   * After each slice, how long the shared processes are still watched (and the next candidate waits) before their
+   * CPU is read: work a candidate hands on late (an audit batch pushed on a timer) then lands on that candidate,
+   * not on the next one. 0 (the default) reads them when the slice ends.
+   */
+  settleSeconds?: number;
+}
+
 /**
  * Measures every candidate at `concurrency` in-flight units, interleaved: `rounds` rounds, each giving every
  * candidate `seconds / rounds` (the order rotates per round), so all see the same background load on a shared
@@ -92,19 +106,13 @@ export type SharedProcesses = Record<string, () => number[]>;
  */
 export async function interleave(
   candidates: Candidate[],
-  options: {
-    concurrency: number;
-    seconds: number;
-    rounds?: number;
-    warmupSeconds?: number;
-    shared?: SharedProcesses;
-  },
+  options: InterleaveOptions,
 ): Promise<Measurement[]> {
   const rounds = options.rounds ?? 5;
   const slice = (options.seconds / rounds) * 1000;
   const tallies = candidates.map(() => new Tally());
   const warm = (options.warmupSeconds ?? Math.min(1, options.seconds / 5)) * 1000;
-  const shared = options.shared ?? {};
+  const shared = { processes: options.shared ?? {}, settleMs: (options.settleSeconds ?? 0) * 1000 };
   for (const candidate of candidates)
     await drive(candidate, options.concurrency, warm, new Tally(), false, shared);
   try {
@@ -127,12 +135,12 @@ async function drive(
   ms: number,
   tally: Tally,
   watch: boolean,
-  shared: SharedProcesses,
+  shared: { processes: SharedProcesses; settleMs: number },
 ): Promise<void> {
   const pids = watch ? (candidate.pids?.() ?? []) : [];
   const watcher = pids.length ? new ProcessWatch(pids) : undefined;
   const groups = watch
-    ? Object.entries(shared).map(([name, resolve]) => [name, new GroupWatch(resolve)] as const)
+    ? Object.entries(shared.processes).map(([name, resolve]) => [name, new GroupWatch(resolve)] as const)
     : [];
   const loader = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -158,6 +166,8 @@ async function drive(
     tally.cpuMicros += cpuMicros;
     tally.peakRss = Math.max(tally.peakRss, peakRssBytes);
   }
+  if (groups.length && shared.settleMs > 0)
+    await new Promise((resolve) => setTimeout(resolve, shared.settleMs));
   for (const [name, group] of groups) tally.groupMicros[name] = (tally.groupMicros[name] ?? 0) + group.stop();
 }
 
