@@ -3,7 +3,7 @@
  * docs/performance.md shows), every figure beside its limit line from the same run.
  */
 import fs from 'node:fs/promises';
-import { met, type Measurement, type RunResult, type Scenario } from './support/result.js';
+import { groupsOf, met, type Measurement, type RunResult, type Scenario } from './support/result.js';
 
 const num = (n: number | undefined, digits: number) =>
   n === undefined || !Number.isFinite(n)
@@ -12,17 +12,20 @@ const num = (n: number | undefined, digits: number) =>
       ? Math.round(n).toLocaleString('en-US')
       : n.toFixed(digits);
 
-function row(m: Measurement): string {
-  return `| ${m.name} | ${m.role} | ${num(m.perSecond, 0)} | ${num(m.p50Ms, 3)} | ${num(m.p90Ms, 3)} | ${num(m.p99Ms, 3)} | ${num(m.cpuUsPerUnit, 1)} | ${num(m.peakRssMiB, 1)} | ${num(m.loadAverage, 1)} | ${m.errors} |`;
+function row(m: Measurement, groups: string[]): string {
+  const shared = groups.map((g) => ` ${num(m.groupCpuUsPerUnit?.[g], 1)} |`).join('');
+  return `| ${m.name} | ${m.role} | ${num(m.perSecond, 0)} | ${num(m.p50Ms, 3)} | ${num(m.p90Ms, 3)} | ${num(m.p99Ms, 3)} | ${num(m.cpuUsPerUnit, 1)} |${shared} ${num(m.peakRssMiB, 1)} | ${num(m.loadAverage, 1)} | ${m.errors} |`;
 }
 
 export function markdown(s: Scenario): string {
+  // Runs written before the shared columns existed have none: the table is as it was.
+  const groups = groupsOf(s);
   const lines = [
     `**${s.benchmark} — ${s.name}** (concurrency ${s.concurrency})`,
     '',
-    `| candidate | role | ${s.unit}/s | p50 ms | p90 ms | p99 ms | CPU µs/${s.unit} | peak RSS MiB | load avg | errors |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...s.measurements.map(row),
+    `| candidate | role | ${s.unit}/s | p50 ms | p90 ms | p99 ms | CPU µs/${s.unit} |${groups.map((g) => ` ${g} µs/${s.unit} |`).join('')} peak RSS MiB | load avg | errors |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: |${groups.map(() => ' ---: |').join('')} ---: | ---: | ---: |`,
+    ...s.measurements.map((m) => row(m, groups)),
     '',
   ];
   for (const r of s.ratios) {

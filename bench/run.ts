@@ -21,7 +21,7 @@ const BENCHMARKS: Record<string, (mode: Mode) => Promise<Scenario[]>> = {
     return run(
       mode === 'quick'
         ? { levels: [1, 50], seconds: 2, rounds: 2, replicas: false }
-        : { levels: [1, 50, 200, 500], seconds: 10, rounds: 5, replicas: true },
+        : { levels: [1, 50, 200, 500], seconds: 10, rounds: 5, replicas: true, settleSeconds: 1.2 },
     );
   },
   proxy: async (mode) => {

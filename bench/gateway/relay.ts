@@ -2,17 +2,21 @@ import http from 'node:http';
 import { Pool } from 'undici';
 
 /**
- * The limit line of the gateway benchmarks, run as its own process: `node relay.js PORT UPSTREAM_URL`; prints
- * `listening PORT`. The simplest relay that does the gateway's transport job: Node http in, an undici pool out,
- * the request body streamed up, the answer's status, type, length and session header streamed back. No auth, no
- * policy, no parsing, no audit: what any check the gateway adds is measured against.
+ * The limit lines of the gateway benchmarks, run as their own process; print `listening PORT`.
+ *
+ * `node relay.js PORT UPSTREAM_URL`: the simplest relay that does the gateway's transport job: Node http in, an
+ * undici pool out, the request body streamed up, the answer's status, type, length and session header streamed
+ * back. No auth, no policy, no parsing, no audit: what any check the gateway adds is measured against.
+ *
+ * `node relay.js PORT UPSTREAM_URL checks CONTROL_PLANE_URL GATEWAY_KEY POLICY_FILE CLIENT_KEY`: `relay + checks`,
+ * the same transport doing by hand the work the `gateway on` goal requires of a call (relay-checks.ts).
  */
 const upstream = new URL(process.argv[3]);
 const pool = new Pool(upstream.origin, { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 });
 const FORWARDED = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-version', 'content-length'];
 const RETURNED = ['content-type', 'content-length', 'mcp-session-id', 'transfer-encoding'];
 
-const server = http.createServer((req, res) => {
+const plain = (req: http.IncomingMessage, res: http.ServerResponse) => {
   const headers: Record<string, string> = {};
   for (const name of FORWARDED) {
     const value = req.headers[name];
@@ -38,7 +42,16 @@ const server = http.createServer((req, res) => {
       if (!res.headersSent) res.writeHead(502, { 'content-length': '0' });
       res.end();
     });
-});
+};
+
+const [controlPlane, gatewayKey, policyFile, clientKey] = process.argv.slice(5);
+const server = http.createServer(
+  process.argv[4] === 'checks'
+    ? await (
+        await import('./relay-checks.js')
+      ).checkedHandler({ controlPlane, gatewayKey, policyFile, clientKey, upstream, pool })
+    : plain,
+);
 server.keepAliveTimeout = 65_000;
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
   const address = server.address();

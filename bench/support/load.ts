@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { loadAverage, ProcessWatch } from './proc.js';
+import { GroupWatch, loadAverage, ProcessWatch } from './proc.js';
 import type { Measurement, Role } from './result.js';
 
 /** One HTTP request a load generator repeats. */
@@ -73,8 +73,30 @@ class Tally {
   nanos = 0n;
   cpuMicros = 0;
   loaderMicros = 0;
+  groupMicros: Record<string, number> = {};
   peakRss = 0;
   lastError?: string;
+}
+
+/**
+ * Processes every candidate of a scenario may make work, beside its own (a control plane, PostgreSQL), by a short
+ * name: their CPU while each candidate is measured is that candidate's `groupCpuUsPerUnit[name]`. Resolved at the
+ * start and the end of each slice (see {@link GroupWatch}).
+ */
+export type SharedProcesses = Record<string, () => number[]>;
+
+export interface InterleaveOptions {
+  concurrency: number;
+  seconds: number;
+  rounds?: number;
+  warmupSeconds?: number;
+  shared?: SharedProcesses;
+  /**
+   * After each slice, how long the shared processes are still watched (and the next candidate waits) before their
+   * CPU is read: work a candidate hands on late (an audit batch pushed on a timer) then lands on that candidate,
+   * not on the next one. 0 (the default) reads them when the slice ends.
+   */
+  settleSeconds?: number;
 }
 
 /**
@@ -84,18 +106,20 @@ class Tally {
  */
 export async function interleave(
   candidates: Candidate[],
-  options: { concurrency: number; seconds: number; rounds?: number; warmupSeconds?: number },
+  options: InterleaveOptions,
 ): Promise<Measurement[]> {
   const rounds = options.rounds ?? 5;
   const slice = (options.seconds / rounds) * 1000;
   const tallies = candidates.map(() => new Tally());
   const warm = (options.warmupSeconds ?? Math.min(1, options.seconds / 5)) * 1000;
-  for (const candidate of candidates) await drive(candidate, options.concurrency, warm, new Tally(), false);
+  const shared = { processes: options.shared ?? {}, settleMs: (options.settleSeconds ?? 0) * 1000 };
+  for (const candidate of candidates)
+    await drive(candidate, options.concurrency, warm, new Tally(), false, shared);
   try {
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < candidates.length; k++) {
         const i = (k + round) % candidates.length;
-        await drive(candidates[i], options.concurrency, slice, tallies[i], true);
+        await drive(candidates[i], options.concurrency, slice, tallies[i], true, shared);
       }
     }
   } finally {
@@ -111,9 +135,13 @@ async function drive(
   ms: number,
   tally: Tally,
   watch: boolean,
+  shared: { processes: SharedProcesses; settleMs: number },
 ): Promise<void> {
   const pids = watch ? (candidate.pids?.() ?? []) : [];
   const watcher = pids.length ? new ProcessWatch(pids) : undefined;
+  const groups = watch
+    ? Object.entries(shared.processes).map(([name, resolve]) => [name, new GroupWatch(resolve)] as const)
+    : [];
   const loader = process.cpuUsage();
   const started = process.hrtime.bigint();
   const deadline = performance.now() + ms;
@@ -138,6 +166,9 @@ async function drive(
     tally.cpuMicros += cpuMicros;
     tally.peakRss = Math.max(tally.peakRss, peakRssBytes);
   }
+  if (groups.length && shared.settleMs > 0)
+    await new Promise((resolve) => setTimeout(resolve, shared.settleMs));
+  for (const [name, group] of groups) tally.groupMicros[name] = (tally.groupMicros[name] ?? 0) + group.stop();
 }
 
 /** Percentile p (0-100) of ascending-sorted values. */
@@ -168,6 +199,13 @@ function summarise(candidate: Candidate, tally: Tally): Measurement {
         }
       : {}),
     loaderCpuUsPerUnit: count ? round(tally.loaderMicros / count, 1) : NaN,
+    ...(count && Object.keys(tally.groupMicros).length
+      ? {
+          groupCpuUsPerUnit: Object.fromEntries(
+            Object.entries(tally.groupMicros).map(([name, micros]) => [name, round(micros / count, 1)]),
+          ),
+        }
+      : {}),
     loadAverage: loadAverage(),
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ); 100 on every Linux this runs on. */
@@ -57,4 +57,71 @@ export class ProcessWatch {
     const cpu = this.pids.reduce((sum, pid, i) => sum + ((cpuMicros(pid) ?? NaN) - this.cpuAtStart[i]), 0);
     return { cpuMicros: cpu, peakRssBytes: this.peak };
   }
+}
+
+/**
+ * CPU of a set of processes that may change while it is watched (PostgreSQL's backends come and go): `resolve`
+ * names the processes at start and at stop; a process seen only at stop started in between and counts from zero,
+ * one gone by stop counts nothing (its last figures cannot be read).
+ */
+export class GroupWatch {
+  private readonly atStart = new Map<number, number>();
+
+  constructor(private readonly resolve: () => number[]) {
+    for (const pid of resolve()) {
+      const cpu = cpuMicros(pid);
+      if (cpu !== undefined) this.atStart.set(pid, cpu);
+    }
+  }
+
+  /** CPU used since start (µs, summed over the processes). */
+  stop(): number {
+    let sum = 0;
+    for (const pid of this.resolve()) {
+      const cpu = cpuMicros(pid);
+      if (cpu !== undefined) sum += cpu - (this.atStart.get(pid) ?? 0);
+    }
+    return sum;
+  }
+}
+
+/** PostgreSQL's own background processes, by their process title (`postgres: [cluster: ]checkpointer`). */
+const PG_BACKGROUND =
+  /: (?:checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|stats collector|archiver|startup|walreceiver|walsender)\b/;
+
+/**
+ * The PostgreSQL processes doing one database's work: the backends and autovacuum workers whose process title
+ * names `database` (`postgres: [cluster: ]user database host(port) state`, `autovacuum worker database`), and the
+ * server(s) that run those backends with their background processes (WAL writer, checkpointer, background
+ * writer…), found from /proc by their `comm` (`postgres`) and parent. On a server shared with other databases the
+ * background processes also work for those (their WAL, their checkpoints); other databases' backends are left
+ * out. Empty when /proc cannot tell (not Linux).
+ */
+export function postgresPids(database: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const servers = new Set<number>();
+  const ours: number[] = [];
+  const background: Array<{ pid: number; parent: number }> = [];
+  for (const entry of entries) {
+    const pid = Number(entry);
+    let title: string;
+    let parent: number;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+/g, ' ').trim();
+      parent = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (title.split(' ').includes(database)) {
+      ours.push(pid);
+      servers.add(parent);
+    } else if (PG_BACKGROUND.test(title)) background.push({ pid, parent });
+  }
+  return [...ours, ...servers, ...background.filter((b) => servers.has(b.parent)).map((b) => b.pid)];
 }

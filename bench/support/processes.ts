@@ -106,6 +106,9 @@ export interface ControlPlaneProcess {
   baseUrl: string;
   tenant: string;
   keys: Record<string, string>;
+  /** Its database (a scratch database on DATABASE_URL's server, or the embedded server's) and that name. */
+  databaseUrl: string;
+  database: string;
   pid: number;
 }
 

@@ -26,6 +26,12 @@ export interface Measurement {
   peakRssMiB?: number;
   /** CPU of the benchmark process (the load generator, and whatever runs in it) per unit, µs. */
   loaderCpuUsPerUnit?: number;
+  /**
+   * CPU per unit, µs, of processes every candidate of the scenario may make work, beside its own, by short name
+   * (`cp`: a control plane in its own process, `pg`: PostgreSQL's processes for its database): what a candidate
+   * costs the rest of the machine. Absent where a scenario names none.
+   */
+  groupCpuUsPerUnit?: Record<string, number>;
   /** 1-minute load average of the machine when this candidate's measurement ended. */
   loadAverage: number;
 }
@@ -97,8 +103,14 @@ export function added(
 const fmt = (n: number | undefined, digits = 2) =>
   n === undefined || Number.isNaN(n) ? '–' : n >= 1000 ? n.toFixed(0) : n.toFixed(digits);
 
+/** The names of the shared process groups any measurement of the scenario has (`cp`, `pg`), in order seen. */
+export function groupsOf(s: Scenario): string[] {
+  return [...new Set(s.measurements.flatMap((m) => Object.keys(m.groupCpuUsPerUnit ?? {})))];
+}
+
 /** The printed table of one scenario: one row per candidate, then its ratios. */
 export function table(s: Scenario): string {
+  const groups = groupsOf(s);
   const header = [
     'candidate',
     'role',
@@ -109,6 +121,7 @@ export function table(s: Scenario): string {
     'CPU µs/unit',
     'peak RSS MiB',
     'loader µs/unit',
+    ...groups.map((g) => `${g} µs/unit`),
     'load',
     'errors',
   ];
@@ -122,6 +135,7 @@ export function table(s: Scenario): string {
     fmt(m.cpuUsPerUnit, 1),
     fmt(m.peakRssMiB, 1),
     fmt(m.loaderCpuUsPerUnit, 1),
+    ...groups.map((g) => fmt(m.groupCpuUsPerUnit?.[g], 1)),
     fmt(m.loadAverage, 2),
     String(m.errors),
   ]);
