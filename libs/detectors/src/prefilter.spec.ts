@@ -7,6 +7,7 @@ import {
   findTextMatches,
   patternsFor,
   TEXT_PATTERNS,
+  TOKEN_KINDS,
   type TextPattern,
 } from './credentials.js';
 import { anchorOf, findMatches, mayMatch } from './prefilter.js';
@@ -251,5 +252,24 @@ describe('the pattern prefilter', () => {
     // A lapsed anchor is safe (the pattern then runs on every text) but slow; re-derive it and update its digest.
     const lapsed = TEXT_PATTERNS.filter((p) => !anchorOf(p)).map((p) => p.kind);
     expect(lapsed).toEqual([]);
+  });
+});
+
+describe('patternsFor', () => {
+  it('a frozen list is found by identity, with the same patterns as its content gives', () => {
+    const frozen = Object.freeze(['github_token', 'aws_access_key_id']);
+    const first = patternsFor(frozen);
+    expect(first.map((p) => p.kind).sort()).toEqual(['aws_access_key_id', 'github_token']);
+    expect(patternsFor(frozen)).toBe(first);
+    expect(patternsFor(['github_token', 'aws_access_key_id'])).toBe(first);
+    expect(Object.isFrozen(TOKEN_KINDS)).toBe(true);
+    expect(new Set(patternsFor(TOKEN_KINDS).map((p) => p.kind))).toEqual(new Set(TOKEN_KINDS));
+  });
+
+  it('a list that is not frozen is read by its content on every call (it may have changed)', () => {
+    const kinds = ['github_token'];
+    expect(patternsFor(kinds).map((p) => p.kind)).toEqual(['github_token']);
+    kinds[0] = 'slack_token';
+    expect(patternsFor(kinds).map((p) => p.kind)).toEqual(['slack_token']);
   });
 });

@@ -13,7 +13,8 @@ import { redactText, TOKEN_KINDS } from '../../detectors/src/index.js';
  * random), because a false positive here only hides a word: any `Bearer|Basic <12+ characters>` and any
  * `password=…`-style assignment of 4+ characters. Every pattern is linear-time (the spec floods each one).
  */
-const SCRUBBED_KINDS: readonly string[] = [...TOKEN_KINDS, 'connection_string'];
+/** Frozen, so the detectors find its patterns by identity (`patternsFor`). */
+const SCRUBBED_KINDS: readonly string[] = Object.freeze([...TOKEN_KINDS, 'connection_string']);
 const marker = (kind: string) => `[redacted:${kind}]`;
 
 const CONTEXT_RULES: ReadonlyArray<readonly [kind: string, pattern: RegExp, keep: string]> = [

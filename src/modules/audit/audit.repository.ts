@@ -95,8 +95,11 @@ const HEAD_COLUMNS = 'seq, hash, anchor_seq, checkpointed_seq, unsigned_since';
 
 /**
  * {@link AuditRepository.appendChained}, with the duplicate lookup (`lookup`) or without it (then the unique
- * index on (tenant, writer, event id) refuses a stored id, and the whole statement with it). $1 tenant, $2 writers, $3 event ids, $4 canonical JSON of the events,
- * $5 the tenant id as JSON, $6 now, $7 guard on, $8 checkpoint entries, $9 checkpoint seconds.
+ * index on (tenant, writer, event id) refuses a stored id, and the whole statement with it). $1 tenant, $2 writers, $3 event ids,
+ * $4 the events' canonical JSON texts as one JSON array (`json`, not `jsonb`: `json_array_elements` gives each
+ * element's text exactly as sent, so `c` is byte for byte the canonical JSON; as a `text[]` the driver escaped every
+ * quote of every event into an array literal, ~4 µs an event), $5 the tenant id as JSON, $6 now, $7 guard on,
+ * $8 checkpoint entries, $9 checkpoint seconds.
  * `hashed` is entryHash (chain.ts) spelled in SQL: `audit_chain_hash` (migration 1764400600000) hashes
  * canonical_json({tenant_id, seq, prev_hash, event}), keys in the order event, prev_hash, seq, tenant_id, as a
  * running aggregate over the new events in input order, from the head's hash: linear in the commit's size (a
@@ -116,8 +119,8 @@ head AS MATERIALIZED (
   FOR UPDATE
 ),
 input AS MATERIALIZED (
-  SELECT t.n, t.c, s.event AS stored
-  FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(w, id, c, n)
+  SELECT t.n, t.j::text AS c, s.event AS stored
+  FROM ROWS FROM (unnest($2::text[]), unnest($3::text[]), json_array_elements($4::json)) WITH ORDINALITY AS t(w, id, j, n)
   ${lookup ? STORED_BY_INDEX : 'CROSS JOIN (SELECT NULL::jsonb AS event) s'}
 ),
 fresh AS MATERIALIZED (
@@ -150,7 +153,7 @@ moved AS (
 )
 SELECT (SELECT row_to_json(head) FROM head) AS head,
        EXISTS (SELECT 1 FROM gate) AS open,
-       (SELECT coalesce(array_agg(hash ORDER BY seq), '{}') FROM chain) AS hashes,
+       (SELECT coalesce(string_agg(hash, '' ORDER BY seq), '') FROM chain) AS hashes,
        (SELECT json_object_agg(n, stored) FROM input WHERE stored IS NOT NULL) AS stored
        ${alongside ? ', (SELECT row_to_json(a) FROM alongside a) AS alongside' : ''}`;
 /**
@@ -476,7 +479,8 @@ export class AuditRepository {
 interface AppendRow {
   head: HeadRow | null;
   open: boolean;
-  hashes: string[];
+  /** The written entries' hashes (64 hex digits each) in seq order, concatenated: no array literal to parse. */
+  hashes: string;
   stored: Record<string, StoredAuditEvent> | null;
 }
 
@@ -491,7 +495,7 @@ function appendParams(
     tenantId,
     inputs.map((i) => i.writer),
     inputs.map((i) => i.eventId),
-    inputs.map((i) => i.canonical),
+    `[${inputs.map((i) => i.canonical).join(',')}]`,
     JSON.stringify(tenantId),
     now,
     guard !== null,
@@ -507,7 +511,14 @@ function chainAppend(row: AppendRow, locked: boolean): ChainAppend | null {
     return null;
   }
   const stored = new Map(Object.entries(row.stored ?? {}).map(([n, event]) => [Number(n) - 1, event]));
-  return { head: toHead(row.head), hashes: row.hashes, stored };
+  return { head: toHead(row.head), hashes: splitHashes(row.hashes), stored };
+}
+
+function splitHashes(joined: string): string[] {
+  if (joined.length % 64 !== 0) throw new Error('audit append: the statement returned a malformed hash list');
+  const hashes = new Array<string>(joined.length / 64);
+  for (let i = 0; i < hashes.length; i++) hashes[i] = joined.slice(i * 64, i * 64 + 64);
+  return hashes;
 }
 
 function toHead(row: HeadRow): ChainHead {

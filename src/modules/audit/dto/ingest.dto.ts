@@ -31,10 +31,10 @@ import {
   type RuntimeAuditEvent,
   type RuntimeEventType,
 } from '../../../../libs/contracts/src/index.js';
-import { IsPlainText } from './text.js';
+import { AcceptedAsIs } from '../../../core/http/validation.js';
+import { isPlainValidIngest } from './ingest.check.js';
+import { IsPlainText, ISO_WITH_ZONE } from './text.js';
 
-/** ISO 8601 with a time zone: a zone-less time would be read in the server's local zone. */
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const NAME = AUDIT_LIMITS.nameLength;
 
 /** One pushed event (contract: `RuntimeAuditEvent` in libs/contracts). */
@@ -162,6 +162,7 @@ export class AuditEventDto implements RuntimeAuditEvent {
   error_class?: string;
 }
 
+@AcceptedAsIs(isPlainValidIngest)
 export class IngestAuditDto {
   @ApiProperty({ example: 'laptop-42:proxy', pattern: SOURCE_ID_PATTERN.source })
   @IsString()
