@@ -1,6 +1,7 @@
 import type { FleetAgent, FleetSyncPayload } from '../../libs/contracts/src/index.js';
 import { percentile, runConcurrently, startBenchControlPlane } from '../support/control-plane.js';
 import { fromDurations } from '../support/durations.js';
+import { GroupWatch, postgresPids } from '../support/proc.js';
 import { ratio, type Scenario } from '../support/result.js';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -121,16 +122,26 @@ export async function run(options: {
     const http: number[] = [];
     const base: number[] = [];
     const elapsed = { http: 0, base: 0, bulk: 0, bulkBase: 0, bulkSerial: 0 };
-    // CPU of this process (the load generator and the control plane in it) per side, µs.
+    // CPU per side, µs: this process (the load generator and the control plane in it), and PostgreSQL's
+    // processes for this database (its backends, and the server's WAL writer, checkpointer…).
     const cpu = { http: 0, base: 0, bulk: 0, bulkBase: 0, bulkSerial: 0 };
+    const pgCpu = { ...cpu };
+    const options = cp.db.dataSource.options;
+    const database = options.type === 'postgres' ? new URL(String(options.url)).pathname.slice(1) : '';
     const timed = async (side: keyof typeof elapsed, work: () => Promise<unknown>) => {
       const started = performance.now();
       const before = process.cpuUsage();
+      const pg = new GroupWatch(() => postgresPids(decodeURIComponent(database)));
       await work();
       const used = process.cpuUsage(before);
       cpu[side] += used.user + used.system;
+      pgCpu[side] += pg.stop();
       elapsed[side] += (performance.now() - started) / 1000;
     };
+    const costs = (side: keyof typeof cpu, units: number) => ({
+      loaderCpuUsPerUnit: Math.round(cpu[side] / units),
+      groupCpuUsPerUnit: { pg: Math.round(pgCpu[side] / units) },
+    });
     const per = Math.ceil(httpSyncs / rounds);
     for (let r = 0; r < rounds; r++) {
       await timed('http', async () =>
@@ -204,11 +215,11 @@ export async function run(options: {
     const ingest = [
       {
         ...fromDurations('POST /v1/fleet/sync', 'system', http, elapsed.http),
-        loaderCpuUsPerUnit: Math.round(cpu.http / syncs),
+        ...costs('http', syncs),
       },
       {
         ...fromDurations('plain SQL INSERTs', 'limit', base, elapsed.base),
-        loaderCpuUsPerUnit: Math.round(cpu.base / syncs),
+        ...costs('base', syncs),
       },
     ];
     const bulk = [
@@ -216,19 +227,19 @@ export async function run(options: {
         ...fromDurations('through the API', 'system', [], elapsed.bulk),
         count: servers,
         perSecond: Math.round(servers / elapsed.bulk),
-        loaderCpuUsPerUnit: Math.round(cpu.bulk / servers),
+        ...costs('bulk', servers),
       },
       {
         ...fromDurations('plain SQL INSERTs', 'limit', [], elapsed.bulkBase),
         count: servers,
         perSecond: Math.round(servers / elapsed.bulkBase),
-        loaderCpuUsPerUnit: Math.round(cpu.bulkBase / servers),
+        ...costs('bulkBase', servers),
       },
       {
         ...fromDurations('plain SQL INSERTs, one sync at a time', 'reference', [], elapsed.bulkSerial),
         count: servers,
         perSecond: Math.round(servers / elapsed.bulkSerial),
-        loaderCpuUsPerUnit: Math.round(cpu.bulkSerial / servers),
+        ...costs('bulkSerial', servers),
       },
     ];
     const disc = [
