@@ -55,6 +55,8 @@ export class ClientSessionState {
  */
 export class ClientSessionStates {
   private readonly states = new Map<string, ClientSessionState>();
+  /** The key set last: the map's last entry, so using it again needs no move to the end. */
+  private newest: string | undefined;
 
   constructor(
     readonly config: SessionStepConfig,
@@ -76,10 +78,17 @@ export class ClientSessionStates {
     }
     const key = `${binding}\u0000${sessionId ?? ''}`;
     let state = this.states.get(key);
+    if (state && key === this.newest) {
+      // Already the most recently used (what every stateless request of one credential is): deleting and setting
+      // it again would leave a hole in the map per request, and the map rehashes to drop them.
+      state.lastUsed = now;
+      return state;
+    }
     if (state) this.states.delete(key);
     else state = new ClientSessionState(sessionId !== undefined, this.config.replayWindowMs);
     state.lastUsed = now;
     this.states.set(key, state);
+    this.newest = key;
     while (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
     return state;
   }
