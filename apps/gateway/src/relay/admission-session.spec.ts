@@ -50,7 +50,12 @@ describe('ClientSessionStates', () => {
     expect(states.get('b', undefined)).toBe(first);
     expect(states.get('b', 's1')).not.toBe(second); // s1 was the least recently used: forgotten for s2
     now = 3000;
-    expect(states.get('b', 's1')).not.toBe(second);
+    const third = states.get('b', 's1');
+    expect(third).not.toBe(second);
     expect(states.size).toBe(1);
+    now = 4001; // the most recent state itself idle: forgotten, not handed out again
+    expect(states.get('b', 's1')).not.toBe(third);
+    expect(states.get('b', 'S1')).not.toBe(states.get('b', 's1'));
+    expect(states.get('c', 's1')).not.toBe(states.get('b', 's1'));
   });
 });

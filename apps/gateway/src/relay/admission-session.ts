@@ -55,8 +55,14 @@ export class ClientSessionState {
  */
 export class ClientSessionStates {
   private readonly states = new Map<string, ClientSessionState>();
-  /** The key set last: the map's last entry, so using it again needs no move to the end. */
-  private newest: string | undefined;
+  /**
+   * The state set last (the map's last entry) and what it was asked by: the same credential and session again
+   * (every stateless request of one busy client) is answered without building and hashing its key, and without
+   * the delete and set that move an entry to the end (a hole in the map per request, dropped by rehashing).
+   */
+  private newest: ClientSessionState | undefined;
+  private newestBinding = '';
+  private newestSession: string | undefined;
 
   constructor(
     readonly config: SessionStepConfig,
@@ -75,21 +81,24 @@ export class ClientSessionStates {
     for (const [key, state] of this.states) {
       if (state.lastUsed > now - this.idleMs) break;
       this.states.delete(key);
+      if (state === this.newest) this.newest = undefined;
+    }
+    const newest = this.newest;
+    if (newest && binding === this.newestBinding && sessionId === this.newestSession) {
+      newest.lastUsed = now;
+      return newest;
     }
     const key = `${binding}\u0000${sessionId ?? ''}`;
     let state = this.states.get(key);
-    if (state && key === this.newest) {
-      // Already the most recently used (what every stateless request of one credential is): deleting and setting
-      // it again would leave a hole in the map per request, and the map rehashes to drop them.
-      state.lastUsed = now;
-      return state;
-    }
     if (state) this.states.delete(key);
     else state = new ClientSessionState(sessionId !== undefined, this.config.replayWindowMs);
     state.lastUsed = now;
     this.states.set(key, state);
-    this.newest = key;
+    this.newest = state;
+    this.newestBinding = binding;
+    this.newestSession = sessionId;
     while (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
+    if (this.states.size === 0) this.newest = undefined; // a bound below one keeps nothing, not even this
     return state;
   }
 }
