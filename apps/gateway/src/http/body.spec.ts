@@ -52,4 +52,20 @@ describe('Deadlines (the body reader deadline)', () => {
     await sleep(150);
     expect(fired).toBe(1);
   });
+
+  it('a deadline set by a firing one fires at its own time, after those already set', async () => {
+    const deadlines = new Deadlines(50);
+    const fired: Array<[string, number]> = [];
+    const start = performance.now();
+    deadlines.add(() => {
+      fired.push(['a', performance.now() - start]);
+      deadlines.add(() => fired.push(['c', performance.now() - start]));
+    });
+    await sleep(20);
+    deadlines.add(() => fired.push(['b', performance.now() - start]));
+    await sleep(250);
+    expect(fired.map(([name]) => name)).toEqual(['a', 'b', 'c']);
+    expect(fired[1][1]).toBeGreaterThanOrEqual(70);
+    expect(fired[2][1]).toBeGreaterThanOrEqual(fired[0][1] + 50);
+  });
 });

@@ -65,6 +65,8 @@ export class Deadlines {
 
   // The timer stays armed when the list empties: it fires once, finds nothing due and is not armed again.
   private arm(delay: number): void {
+    // Replaced, not doubled, when a deadline's `fire` set another (that armed a timer while this one expired).
+    if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(this.expire, delay);
     this.timer.unref();
   }
