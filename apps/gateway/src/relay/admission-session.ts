@@ -55,6 +55,14 @@ export class ClientSessionState {
  */
 export class ClientSessionStates {
   private readonly states = new Map<string, ClientSessionState>();
+  /**
+   * The state set last (the map's last entry) and what it was asked by: the same credential and session again
+   * (every stateless request of one busy client) is answered without building and hashing its key, and without
+   * the delete and set that move an entry to the end (a hole in the map per request, dropped by rehashing).
+   */
+  private newest: ClientSessionState | undefined;
+  private newestBinding = '';
+  private newestSession: string | undefined;
 
   constructor(
     readonly config: SessionStepConfig,
@@ -73,6 +81,12 @@ export class ClientSessionStates {
     for (const [key, state] of this.states) {
       if (state.lastUsed > now - this.idleMs) break;
       this.states.delete(key);
+      if (state === this.newest) this.newest = undefined;
+    }
+    const newest = this.newest;
+    if (newest && binding === this.newestBinding && sessionId === this.newestSession) {
+      newest.lastUsed = now;
+      return newest;
     }
     const key = `${binding}\u0000${sessionId ?? ''}`;
     let state = this.states.get(key);
@@ -80,7 +94,11 @@ export class ClientSessionStates {
     else state = new ClientSessionState(sessionId !== undefined, this.config.replayWindowMs);
     state.lastUsed = now;
     this.states.set(key, state);
+    this.newest = state;
+    this.newestBinding = binding;
+    this.newestSession = sessionId;
     while (this.states.size > this.max) this.states.delete(this.states.keys().next().value!);
+    if (this.states.size === 0) this.newest = undefined; // a bound below one keeps nothing, not even this
     return state;
   }
 }
