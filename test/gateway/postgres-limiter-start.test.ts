@@ -30,4 +30,31 @@ describe('postgres rate limiter start', () => {
       }
     }
   });
+
+  it("decides on connections that commit without waiting for the WAL flush, even with a URL's own options", async () => {
+    // A URL carrying its own `options` (another setting) must not drop the limiter's.
+    const url = new URL(db.url);
+    url.searchParams.set('options', '-c statement_timeout=5000');
+    const limiter = new PostgresRateLimiter(url.toString(), 2);
+    try {
+      await limiter.init();
+      const rate = { limit: 3, windowMs: 60_000, text: '3/min' };
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await limiter.consume('tenant:sync', rate));
+      expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
+      const pool = (limiter as unknown as { pool: { query(sql: string): Promise<{ rows: unknown[] }> } })
+        .pool;
+      const settings = await Promise.all(
+        [0, 1].map(() => pool.query('SHOW synchronous_commit').then((r) => r.rows[0])),
+      );
+      expect(settings).toEqual([{ synchronous_commit: 'off' }, { synchronous_commit: 'off' }]);
+      const timeout = await pool.query('SHOW statement_timeout');
+      expect(timeout.rows[0]).toEqual({ statement_timeout: '5s' });
+      // The control plane's own sessions are untouched.
+      const [own] = (await db.dataSource.query('SHOW synchronous_commit')) as Array<Record<string, string>>;
+      expect(own.synchronous_commit).toBe('on');
+    } finally {
+      await limiter.close();
+    }
+  });
 });
