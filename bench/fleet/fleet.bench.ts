@@ -126,12 +126,10 @@ export async function run(options: {
     // processes for this database (its backends, and the server's WAL writer, checkpointer…).
     const cpu = { http: 0, base: 0, bulk: 0, bulkBase: 0, bulkSerial: 0 };
     const pgCpu = { ...cpu };
-    const options = cp.db.dataSource.options;
-    const database = options.type === 'postgres' ? new URL(String(options.url)).pathname.slice(1) : '';
     const timed = async (side: keyof typeof elapsed, work: () => Promise<unknown>) => {
       const started = performance.now();
       const before = process.cpuUsage();
-      const pg = new GroupWatch(() => postgresPids(decodeURIComponent(database)));
+      const pg = new GroupWatch(() => postgresPids(cp.database));
       await work();
       const used = process.cpuUsage(before);
       cpu[side] += used.user + used.system;

@@ -13,11 +13,8 @@ import { startBenchControlPlane } from './control-plane.js';
 const cp = await startBenchControlPlane();
 const keys: Record<string, string> = {};
 for (const role of process.argv.slice(2)) keys[role] = await cp.key(role as Role);
-const options = cp.db.dataSource.options;
-const databaseUrl = options.type === 'postgres' ? String(options.url ?? '') : '';
-const database = databaseUrl ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : '';
 process.stdout.write(
-  `ready ${JSON.stringify({ baseUrl: cp.baseUrl, tenant: cp.tenant, keys, databaseUrl, database })}\n`,
+  `ready ${JSON.stringify({ baseUrl: cp.baseUrl, tenant: cp.tenant, keys, databaseUrl: cp.databaseUrl, database: cp.database })}\n`,
 );
 process.once('SIGTERM', () => {
   // Keep-alive connections of the benchmark's clients would hold the graceful close (and a CPU profile) hostage.

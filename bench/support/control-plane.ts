@@ -19,6 +19,9 @@ export interface BenchControlPlane {
   db: Database;
   baseUrl: string;
   tenant: string;
+  /** Its database's URL and name (a scratch database on DATABASE_URL's server, or the embedded server's). */
+  databaseUrl: string;
+  database: string;
   key(role: Role): Promise<string>;
   close(): Promise<void>;
 }
@@ -46,10 +49,14 @@ export async function startBenchControlPlane(env: Record<string, string> = {}): 
   const tenant = `bench-${Date.now().toString(36)}`;
   await app.get(TenantsService).create(systemPrincipal(tenant, 'bench'), { id: tenant });
   const address = app.getHttpServer().address();
+  const databaseUrl =
+    db.dataSource.options.type === 'postgres' ? String(db.dataSource.options.url ?? '') : '';
   return {
     app,
     db,
     tenant,
+    databaseUrl,
+    database: databaseUrl ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : '',
     baseUrl: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
     key: async (role) =>
       (await app.get(ApiKeysService).create(systemPrincipal(tenant, 'bench'), { role })).raw_key,
