@@ -1,7 +1,7 @@
 /**
  * Gateway benchmarks: `tools/call` through `agent-bom gateway serve` (its CLI, its own process) beside the limit
  * lines (bench/gateway/relay.ts: Node http in, undici pool out, no checks; and `relay + checks`, the same relay
- * doing by hand the work `gateway on` must do, relay-checks.ts), the peer `@civic/passthrough-mcp-server` and the
+ * doing by hand the work `gateway on` must do, relay-checks.ts, on Node's `http` and on Fastify), the peer `@civic/passthrough-mcp-server` and the
  * upstream called directly, all on one zero-latency upstream process, interleaved in rounds. The control plane runs
  * in a process of its own: every candidate's table row also shows the CPU it cost the control plane (`cp`) and
  * PostgreSQL's processes for the control plane's database (`pg`) per request.
@@ -35,6 +35,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PEER = path.resolve(here, '../../../node_modules/@civic/passthrough-mcp-server/dist/cli.js');
 const ACCEPT = 'application/json, text/event-stream';
 const STATIC_TOKEN = 'bench-static-token-0123456789';
+const FASTIFY_CHECKS = 'relay + checks, Fastify';
 const PROFILE = process.env.BENCH_CPU_PROF
   ? [
       ...['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF],
@@ -73,6 +74,7 @@ interface Rig {
   upstreamPid: number;
   relay: { url: string; pid: number };
   relayChecks: { url: string; pid: number };
+  fastifyChecks: { url: string; pid: number };
   peer: { url: string; pid: number };
   gatewayOn: { url: string; pid: number; key: string };
   gatewayOff: { url: string; pid: number };
@@ -124,14 +126,17 @@ async function setUp(): Promise<Rig> {
     const flags = await cliFlags('gateway', 'serve');
     const gatewayKey = cp.keys.gateway;
     const clientKey = cp.keys.viewer;
-    const relayChecks = await children.start(
-      [
-        ...PROFILE,
-        path.join(here, 'relay.js'),
-        ...['0', upstreamUrl, 'checks', cp.baseUrl, gatewayKey, path.join(dir, 'policy.json'), clientKey],
-      ],
-      /listening (\d+)/,
-    );
+    const checked = (mode: string) =>
+      children.start(
+        [
+          ...PROFILE,
+          path.join(here, 'relay.js'),
+          ...['0', upstreamUrl, mode, cp.baseUrl, gatewayKey, path.join(dir, 'policy.json'), clientKey],
+        ],
+        /listening (\d+)/,
+      );
+    const relayChecks = await checked('checks');
+    const fastifyChecks = await checked('checks-fastify');
     const on = await startGateway(children, flags, dir, [
       ...['--from-control-plane', cp.baseUrl, '--control-plane-token', gatewayKey],
       ...['--policy', path.join(dir, 'policy.json')],
@@ -152,6 +157,10 @@ async function setUp(): Promise<Rig> {
       relayChecks: {
         url: `http://127.0.0.1:${relayChecks.match[1]}/mcp/bench`,
         pid: relayChecks.child.pid!,
+      },
+      fastifyChecks: {
+        url: `http://127.0.0.1:${fastifyChecks.match[1]}/mcp/bench`,
+        pid: fastifyChecks.child.pid!,
       },
       peer: { url: `http://127.0.0.1:${peerPort}/mcp`, pid: peer.child.pid! },
       gatewayOn: { url: `${on.url}/mcp/bench`, pid: on.pid, key: clientKey },
@@ -267,6 +276,9 @@ async function overhead(rig: Rig, connections: number, options: GatewayOptions):
     mcpCandidate('relay + checks', 'limit', rig.relayChecks.url, connections, rig.relayChecks.pid, {
       authorization: `Bearer ${rig.gatewayOn.key}`,
     }),
+    mcpCandidate(FASTIFY_CHECKS, 'limit', rig.fastifyChecks.url, connections, rig.fastifyChecks.pid, {
+      authorization: `Bearer ${rig.gatewayOn.key}`,
+    }),
     mcpCandidate('gateway on', 'system', rig.gatewayOn.url, connections, rig.gatewayOn.pid, {
       authorization: `Bearer ${rig.gatewayOn.key}`,
     }),
@@ -352,6 +364,35 @@ async function overhead(rig: Rig, connections: number, options: GatewayOptions):
         'perSecond',
         'higher',
       ),
+      // The third: the same checks behind the simplest Fastify app, the gateway's HTTP library. Between it and
+      // relay + checks is what Fastify costs a request; between `on` and it, the gateway's own code.
+      ratio(
+        measurements,
+        `${key}.cpu_vs_fastify_checks`,
+        `gateway on CPU per request / ${FASTIFY_CHECKS}`,
+        'gateway on',
+        FASTIFY_CHECKS,
+        'cpuUsPerUnit',
+        'lower',
+      ),
+      ratio(
+        measurements,
+        `${key}.fastify_checks_cpu_vs_relay_checks`,
+        `${FASTIFY_CHECKS} CPU per request / relay + checks`,
+        FASTIFY_CHECKS,
+        'relay + checks',
+        'cpuUsPerUnit',
+        'lower',
+      ),
+      ratio(
+        measurements,
+        `${key}.fastify_checks_cpu_vs_relay`,
+        `${FASTIFY_CHECKS} CPU per request / relay`,
+        FASTIFY_CHECKS,
+        'relay',
+        'cpuUsPerUnit',
+        'lower',
+      ),
       ratio(
         measurements,
         `${key}.throughput_vs_direct`,
@@ -417,6 +458,7 @@ async function overhead(rig: Rig, connections: number, options: GatewayOptions):
       `gateway on: 200-rule policy, API key introspection (cached), audit to the control plane${detectorFlags(rig.flags).length ? ', detectors' : ' (this gateway has no detector flags)'}`,
       `peer: ${sessions.length} MCP session(s) shared round-robin; it answers as SSE`,
       'relay + checks: the key digest, the body parse, a precomputed policy decision, the argument and answer detectors and one audit event per call pushed in batches, by hand (bench/gateway/relay-checks.ts)',
+      `${FASTIFY_CHECKS}: the same checks, the same code, behind the simplest Fastify app (bench/gateway/relay-checks-fastify.ts)`,
       "cp, pg: CPU per request of the control plane process and of PostgreSQL (its database's backends, the server's background processes)",
     ];
     return {

@@ -1,6 +1,7 @@
 import { hash, randomFillSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Pool } from 'undici';
 import { detectInArgument } from '../../libs/detectors/src/arguments.js';
 import { CREDENTIAL_PATTERNS, PII_PATTERNS } from '../../libs/detectors/src/credentials.js';
@@ -70,9 +71,61 @@ interface Options {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** Where a checked call's answer goes: written by each transport its own way, `out` its response object. */
+export interface Sink<Out> {
+  /** A whole JSON text (the transport sets its type and length). */
+  json(out: Out, status: number, text: string): void;
+  /** A non-JSON answer streamed as it came. */
+  stream(out: Out, status: number, type: string, body: Readable): void;
+  /** The upstream could not be reached: a 502 if nothing was sent yet. */
+  fail(out: Out): void;
+}
+
+/** The client's identity behind a bearer token (`Authorization` header), or `undefined`. */
+export type Authenticate = (authorization: string | undefined) => { subject: string } | undefined;
+
+/** The checks of one call after authentication: the body parsed, decided, forwarded, scanned and audited. */
+export type CheckedCall = <Out>(
+  who: { subject: string },
+  body: Buffer,
+  accept: string | undefined,
+  out: Out,
+  sink: Sink<Out>,
+) => void;
+
+/** The checks behind Node's `http` (the relay's transport): the limit line `relay + checks`. */
 export async function checkedHandler(
   options: Options,
 ): Promise<(req: http.IncomingMessage, res: http.ServerResponse) => void> {
+  const { authenticate, call } = await checks(options);
+  return (req, res) => {
+    const who = authenticate(req.headers.authorization);
+    if (!who) return writeJson(res, 401, '{"error":"unauthorized"}');
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => call(who, Buffer.concat(chunks), req.headers.accept, res, NODE_SINK));
+  };
+}
+
+const writeJson = (res: http.ServerResponse, status: number, text: string) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+};
+
+const NODE_SINK: Sink<http.ServerResponse> = {
+  json: writeJson,
+  stream(res, status, type, body) {
+    res.writeHead(status, { 'content-type': type });
+    body.pipe(res);
+  },
+  fail(res) {
+    if (!res.headersSent) res.writeHead(502, { 'content-length': '0' });
+    res.end();
+  },
+};
+
+/** Made once at start: the key's introspection, the policy's decisions per listed tool, the audit pusher. */
+export async function checks(options: Options): Promise<{ authenticate: Authenticate; call: CheckedCall }> {
   const { pool, upstream } = options;
   const controlPlane = (path: string, body: string, headers: Record<string, string> = {}) =>
     fetch(new URL(path, options.controlPlane), {
@@ -144,113 +197,104 @@ export async function checkedHandler(
     else timer ??= setTimeout(() => void push(), FLUSH_MS);
   };
 
-  const reply = (res: http.ServerResponse, status: number, text: string) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+  const authenticate: Authenticate = (authorization) => {
+    const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+    return token === undefined ? undefined : keys.get(hash('sha256', token, 'base64url'));
   };
 
-  return (req, res) => {
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const who = token === undefined ? undefined : keys.get(hash('sha256', token, 'base64url'));
-    if (!who) return reply(res, 401, '{"error":"unauthorized"}');
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      let message: { id?: string | number; method?: string; params?: { name?: unknown; arguments?: Json } };
-      try {
-        message = JSON.parse(body.toString('utf8')) as typeof message;
-      } catch {
-        return reply(res, 400, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}');
+  const call: CheckedCall = (who, body, accept, out, sink) => {
+    let message: { id?: string | number; method?: string; params?: { name?: unknown; arguments?: Json } };
+    try {
+      message = JSON.parse(body.toString('utf8')) as typeof message;
+    } catch {
+      return sink.json(
+        out,
+        400,
+        '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}',
+      );
+    }
+    const tool = message.method === 'tools/call' ? String(message.params?.name) : undefined;
+    const event: Record<string, unknown> = {
+      event_id: randomUUID(),
+      type: 'tool_call.allowed',
+      timestamp: new Date().toISOString(),
+      agent: who.subject,
+      server: 'bench',
+      method: message.method,
+      policy_version: policyVersion,
+      tool,
+      trace_id: randomHex(16),
+      span_id: randomHex(8),
+      request_id: message.id === undefined ? undefined : String(message.id),
+      argument_fingerprint: `sha256:${hash('sha256', canonical(message.params?.arguments ?? {}), 'hex')}`,
+    };
+    if (tool !== undefined) {
+      const decision = decisions.get(tool) ?? { effect: 'deny', rule_id: null, reason: 'unknown tool' };
+      if (decision.rule_id) event.rule_id = decision.rule_id;
+      const blocked = argumentFindings(message.params?.arguments ?? {});
+      if (decision.effect === 'deny' || blocked.length > 0) {
+        event.type = 'tool_call.denied';
+        event.reason = decision.effect === 'deny' ? decision.reason : blocked.map((f) => f.reason).join('; ');
+        if (blocked.length > 0) event.detectors = [...new Set(blocked.map((f) => f.kind))];
+        audit(event);
+        return sink.json(
+          out,
+          200,
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: message.id,
+            error: { code: -32001, message: event.reason },
+          }),
+        );
       }
-      const tool = message.method === 'tools/call' ? String(message.params?.name) : undefined;
-      const event: Record<string, unknown> = {
-        event_id: randomUUID(),
-        type: 'tool_call.allowed',
-        timestamp: new Date().toISOString(),
-        agent: who.subject,
-        server: 'bench',
-        method: message.method,
-        policy_version: policyVersion,
-        tool,
-        trace_id: randomHex(16),
-        span_id: randomHex(8),
-        request_id: message.id === undefined ? undefined : String(message.id),
-        argument_fingerprint: `sha256:${hash('sha256', canonical(message.params?.arguments ?? {}), 'hex')}`,
-      };
-      if (tool !== undefined) {
-        const decision = decisions.get(tool) ?? { effect: 'deny', rule_id: null, reason: 'unknown tool' };
-        if (decision.rule_id) event.rule_id = decision.rule_id;
-        const blocked = argumentFindings(message.params?.arguments ?? {});
-        if (decision.effect === 'deny' || blocked.length > 0) {
-          event.type = 'tool_call.denied';
-          event.reason =
-            decision.effect === 'deny' ? decision.reason : blocked.map((f) => f.reason).join('; ');
-          if (blocked.length > 0) event.detectors = [...new Set(blocked.map((f) => f.kind))];
+      if (decision.effect === 'warn') {
+        event.type = 'tool_call.warned';
+        event.reason = decision.reason;
+      }
+    }
+    pool
+      .request({
+        path: upstream.pathname,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: accept ?? 'application/json',
+          'content-length': String(body.length),
+        },
+        body,
+      })
+      .then(async (answer) => {
+        const type = String(answer.headers['content-type'] ?? '');
+        if (!type.startsWith('application/json')) {
+          return sink.stream(out, answer.statusCode, type, answer.body);
+        }
+        let text = await answer.body.text();
+        if (tool !== undefined) {
+          const parsed = JSON.parse(text) as Json;
+          const redacted = redact(parsed);
+          if (redacted > 0) {
+            text = JSON.stringify(parsed);
+            Object.assign(event, {
+              type: 'response.redacted',
+              count: redacted,
+              reason: `redacted ${redacted} value(s)`,
+            });
+          }
+          const object = parsed as { error?: { code?: number }; result?: { isError?: boolean } };
+          if (object.error) {
+            event.outcome = 'error';
+            event.error_class = `jsonrpc_${object.error.code}`;
+          } else if (object.result?.isError === true) {
+            event.outcome = 'error';
+            event.error_class = 'tool_error';
+          } else event.outcome = 'answered';
           audit(event);
-          return reply(
-            res,
-            200,
-            JSON.stringify({
-              jsonrpc: '2.0',
-              id: message.id,
-              error: { code: -32001, message: event.reason },
-            }),
-          );
         }
-        if (decision.effect === 'warn') {
-          event.type = 'tool_call.warned';
-          event.reason = decision.reason;
-        }
-      }
-      pool
-        .request({
-          path: upstream.pathname,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            accept: req.headers.accept ?? 'application/json',
-            'content-length': String(body.length),
-          },
-          body,
-        })
-        .then(async (answer) => {
-          const type = String(answer.headers['content-type'] ?? '');
-          if (!type.startsWith('application/json')) {
-            res.writeHead(answer.statusCode, { 'content-type': type });
-            answer.body.pipe(res);
-            return;
-          }
-          let text = await answer.body.text();
-          if (tool !== undefined) {
-            const parsed = JSON.parse(text) as Json;
-            const redacted = redact(parsed);
-            if (redacted > 0) {
-              text = JSON.stringify(parsed);
-              Object.assign(event, {
-                type: 'response.redacted',
-                count: redacted,
-                reason: `redacted ${redacted} value(s)`,
-              });
-            }
-            const object = parsed as { error?: { code?: number }; result?: { isError?: boolean } };
-            if (object.error) {
-              event.outcome = 'error';
-              event.error_class = `jsonrpc_${object.error.code}`;
-            } else if (object.result?.isError === true) {
-              event.outcome = 'error';
-              event.error_class = 'tool_error';
-            } else event.outcome = 'answered';
-            audit(event);
-          }
-          reply(res, answer.statusCode, text);
-        })
-        .catch(() => {
-          if (!res.headersSent) res.writeHead(502, { 'content-length': '0' });
-          res.end();
-        });
-    });
+        sink.json(out, answer.statusCode, text);
+      })
+      .catch(() => sink.fail(out));
   };
+  return { authenticate, call };
 }
 
 /** The argument detectors' high and critical findings over every string of the arguments (`block` mode). */

@@ -10,6 +10,9 @@ import { Pool } from 'undici';
  *
  * `node relay.js PORT UPSTREAM_URL checks CONTROL_PLANE_URL GATEWAY_KEY POLICY_FILE CLIENT_KEY`: `relay + checks`,
  * the same transport doing by hand the work the `gateway on` goal requires of a call (relay-checks.ts).
+ *
+ * `node relay.js PORT UPSTREAM_URL checks-fastify …` (the same arguments): `relay + checks, Fastify`, those checks
+ * behind the simplest Fastify app (relay-checks-fastify.ts).
  */
 const upstream = new URL(process.argv[3]);
 const pool = new Pool(upstream.origin, { connections: 512, pipelining: 1, keepAliveTimeout: 60_000 });
@@ -44,18 +47,20 @@ const plain = (req: http.IncomingMessage, res: http.ServerResponse) => {
     });
 };
 
-const [controlPlane, gatewayKey, policyFile, clientKey] = process.argv.slice(5);
-const server = http.createServer(
-  process.argv[4] === 'checks'
-    ? await (
-        await import('./relay-checks.js')
-      ).checkedHandler({ controlPlane, gatewayKey, policyFile, clientKey, upstream, pool })
-    : plain,
-);
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
-});
+const [mode, controlPlane, gatewayKey, policyFile, clientKey] = process.argv.slice(4);
+const checks = { controlPlane, gatewayKey, policyFile, clientKey, upstream, pool };
+if (mode === 'checks-fastify') {
+  const { startFastifyChecks } = await import('./relay-checks-fastify.js');
+  process.stdout.write(`listening ${await startFastifyChecks(Number(process.argv[2] ?? 0), checks)}\n`);
+} else {
+  const server = http.createServer(
+    mode === 'checks' ? await (await import('./relay-checks.js')).checkedHandler(checks) : plain,
+  );
+  server.keepAliveTimeout = 65_000;
+  server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+    const address = server.address();
+    process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
+  });
+}
 // A clean exit on SIGTERM, so a `--cpu-prof` profile is written (BENCH_CPU_PROF).
 process.on('SIGTERM', () => process.exit(0));
