@@ -11,7 +11,8 @@
  * - `gateway off`: a static bearer token, no policy, no control plane, so no audit.
  * - replicas: two gateways sharing the `postgres` rate limiter (a limit nobody reaches), beside two relays.
  *
- * BENCH_CPU_PROF=DIR writes a V8 CPU profile (`--cpu-prof`) of each gateway and of both relays into DIR;
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile (`--cpu-prof`) of each gateway and of the relays into DIR, with
+ * `candidates.json` naming each process (`node dist/bench/profile.js DIR` prints where each one's CPU went);
  * BENCH_CPU_PROF_INTERVAL=µs sets its sampling interval.
  */
 import fs from 'node:fs/promises';
@@ -19,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPolicy } from '../policy/policy.bench.js';
+import type { ProfiledCandidates } from '../profile.js';
 import { httpCandidate, interleave, type Candidate, type SharedProcesses } from '../support/load.js';
 import { postgresPids } from '../support/proc.js';
 import {
@@ -87,6 +89,7 @@ export async function run(options: GatewayOptions): Promise<Scenario[]> {
     const scenarios: Scenario[] = [];
     for (const connections of options.levels) scenarios.push(await overhead(rig, connections, options));
     if (options.replicas) scenarios.push(await replicas(rig, options));
+    if (process.env.BENCH_CPU_PROF) await nameProfiles(process.env.BENCH_CPU_PROF, rig, scenarios);
     return scenarios;
   } finally {
     await rig.children.stopAll();
@@ -232,6 +235,28 @@ async function peerSessions(url: string, clients: number): Promise<string[]> {
     sessions.push(session);
   }
   return sessions;
+}
+
+/** Beside the profiles: which process each candidate is, and its CPU per request (bench/profile.ts reads it). */
+async function nameProfiles(dir: string, rig: Rig, scenarios: Scenario[]): Promise<void> {
+  const named: ProfiledCandidates = {
+    pids: {
+      relay: rig.relay.pid,
+      'relay + checks': rig.relayChecks.pid,
+      [FASTIFY_CHECKS]: rig.fastifyChecks.pid,
+      'gateway off': rig.gatewayOff.pid,
+      'gateway on': rig.gatewayOn.pid,
+    },
+    cpuUsPerRequest: {},
+  };
+  for (const scenario of scenarios)
+    if (scenario.name.startsWith('tools/call'))
+      named.cpuUsPerRequest[scenario.concurrency] = Object.fromEntries(
+        scenario.measurements.flatMap((m) =>
+          m.cpuUsPerUnit === undefined ? [] : [[m.name, m.cpuUsPerUnit]],
+        ),
+      );
+  await fs.writeFile(path.join(dir, 'candidates.json'), JSON.stringify(named, null, 2));
 }
 
 function mcpCandidate(
