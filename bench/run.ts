@@ -18,11 +18,13 @@ type Mode = 'quick' | 'full';
 const BENCHMARKS: Record<string, (mode: Mode) => Promise<Scenario[]>> = {
   gateway: async (mode) => {
     const { run } = await import('./gateway/gateway.bench.js');
-    return run(
+    // BENCH_GATEWAY_CLIENTS=50 measures one client count (for a profile of it: bench/profile.ts); no replicas then.
+    const only = process.env.BENCH_GATEWAY_CLIENTS?.split(',').map(Number);
+    const options =
       mode === 'quick'
         ? { levels: [1, 50], seconds: 2, rounds: 2, replicas: false }
-        : { levels: [1, 50, 200, 500], seconds: 10, rounds: 5, replicas: true, settleSeconds: 1.2 },
-    );
+        : { levels: [1, 50, 200, 500], seconds: 10, rounds: 5, replicas: true, settleSeconds: 1.2 };
+    return run(only?.every((n) => n > 0) ? { ...options, levels: only, replicas: false } : options);
   },
   proxy: async (mode) => {
     const { run } = await import('./proxy/proxy.bench.js');
