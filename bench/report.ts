@@ -12,20 +12,22 @@ const num = (n: number | undefined, digits: number) =>
       ? Math.round(n).toLocaleString('en-US')
       : n.toFixed(digits);
 
-function row(m: Measurement, groups: string[]): string {
+function row(m: Measurement, groups: string[], system: boolean): string {
   const shared = groups.map((g) => ` ${num(m.groupCpuUsPerUnit?.[g], 1)} |`).join('');
-  return `| ${m.name} | ${m.role} | ${num(m.perSecond, 0)} | ${num(m.p50Ms, 3)} | ${num(m.p90Ms, 3)} | ${num(m.p99Ms, 3)} | ${num(m.cpuUsPerUnit, 1)} |${shared} ${num(m.peakRssMiB, 1)} | ${num(m.loadAverage, 1)} | ${m.errors} |`;
+  return `| ${m.name} | ${m.role} | ${num(m.perSecond, 0)} | ${num(m.p50Ms, 3)} | ${num(m.p90Ms, 3)} | ${num(m.p99Ms, 3)} | ${num(m.cpuUsPerUnit, 1)} |${system ? ` ${num(m.systemCpuUsPerUnit, 1)} |` : ''}${shared} ${num(m.peakRssMiB, 1)} | ${num(m.loadAverage, 1)} | ${m.errors} |`;
 }
 
 export function markdown(s: Scenario): string {
   // Runs written before the shared columns existed have none: the table is as it was.
   const groups = groupsOf(s);
+  // Runs written before the kernel's share was recorded have no such column.
+  const system = s.measurements.some((m) => m.systemCpuUsPerUnit !== undefined);
   const lines = [
     `**${s.benchmark} — ${s.name}** (concurrency ${s.concurrency})`,
     '',
-    `| candidate | role | ${s.unit}/s | p50 ms | p90 ms | p99 ms | CPU µs/${s.unit} |${groups.map((g) => ` ${g} µs/${s.unit} |`).join('')} peak RSS MiB | load avg | errors |`,
-    `| --- | --- | ---: | ---: | ---: | ---: | ---: |${groups.map(() => ' ---: |').join('')} ---: | ---: | ---: |`,
-    ...s.measurements.map((m) => row(m, groups)),
+    `| candidate | role | ${s.unit}/s | p50 ms | p90 ms | p99 ms | CPU µs/${s.unit} |${system ? ' of it sys |' : ''}${groups.map((g) => ` ${g} µs/${s.unit} |`).join('')} peak RSS MiB | load avg | errors |`,
+    `| --- | --- | ---: | ---: | ---: | ---: | ---: |${system ? ' ---: |' : ''}${groups.map(() => ' ---: |').join('')} ---: | ---: | ---: |`,
+    ...s.measurements.map((m) => row(m, groups, system)),
     '',
   ];
   for (const r of s.ratios) {

@@ -72,6 +72,7 @@ class Tally {
   errors = 0;
   nanos = 0n;
   cpuMicros = 0;
+  systemMicros = 0;
   loaderMicros = 0;
   groupMicros: Record<string, number> = {};
   peakRss = 0;
@@ -162,8 +163,9 @@ async function drive(
   const used = process.cpuUsage(loader);
   tally.loaderMicros += used.user + used.system;
   if (watcher) {
-    const { cpuMicros, peakRssBytes } = watcher.stop();
+    const { cpuMicros, systemMicros, peakRssBytes } = watcher.stop();
     tally.cpuMicros += cpuMicros;
+    tally.systemMicros += systemMicros;
     tally.peakRss = Math.max(tally.peakRss, peakRssBytes);
   }
   if (groups.length && shared.settleMs > 0)
@@ -195,6 +197,7 @@ function summarise(candidate: Candidate, tally: Tally): Measurement {
     ...(candidate.pids && count
       ? {
           cpuUsPerUnit: round(tally.cpuMicros / count, 2),
+          systemCpuUsPerUnit: round(tally.systemMicros / count, 2),
           peakRssMiB: round(tally.peakRss / 2 ** 20, 1),
         }
       : {}),

@@ -6,12 +6,21 @@ const TICKS_PER_SECOND = 100;
 
 /** CPU time (user + system) a process has used so far, in microseconds; undefined when /proc cannot tell. */
 export function cpuMicros(pid: number): number | undefined {
+  const used = cpuTimes(pid);
+  return used && used.user + used.system;
+}
+
+/** CPU time a process has used so far in user space and in the kernel (system calls), in microseconds. */
+export function cpuTimes(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 2 (comm) may hold spaces; the fields after its closing parenthesis are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    return (ticks * 1e6) / TICKS_PER_SECOND;
+    // utime, stime: fields 14 and 15 of stat
+    return {
+      user: (Number(fields[11]) * 1e6) / TICKS_PER_SECOND,
+      system: (Number(fields[12]) * 1e6) / TICKS_PER_SECOND,
+    };
   } catch {
     return undefined;
   }
@@ -35,12 +44,12 @@ export const loadAverage = (): number => Math.round(os.loadavg()[0] * 100) / 100
  * measured: CPU from /proc/<pid>/stat at start and stop, RSS sampled every 100 ms for the peak.
  */
 export class ProcessWatch {
-  private readonly cpuAtStart: number[];
+  private readonly cpuAtStart: Array<{ user: number; system: number }>;
   private peak = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly pids: number[]) {
-    this.cpuAtStart = pids.map((pid) => cpuMicros(pid) ?? NaN);
+    this.cpuAtStart = pids.map((pid) => cpuTimes(pid) ?? { user: NaN, system: NaN });
     this.sample();
     this.timer = setInterval(() => this.sample(), 100);
   }
@@ -50,12 +59,18 @@ export class ProcessWatch {
     this.peak = Math.max(this.peak, total);
   }
 
-  /** CPU used since start (µs, summed over the processes) and the peak summed RSS (bytes). */
-  stop(): { cpuMicros: number; peakRssBytes: number } {
+  /** CPU used since start (µs, summed over the processes; of it in the kernel) and the peak summed RSS (bytes). */
+  stop(): { cpuMicros: number; systemMicros: number; peakRssBytes: number } {
     clearInterval(this.timer);
     this.sample();
-    const cpu = this.pids.reduce((sum, pid, i) => sum + ((cpuMicros(pid) ?? NaN) - this.cpuAtStart[i]), 0);
-    return { cpuMicros: cpu, peakRssBytes: this.peak };
+    let user = 0;
+    let system = 0;
+    this.pids.forEach((pid, i) => {
+      const now = cpuTimes(pid) ?? { user: NaN, system: NaN };
+      user += now.user - this.cpuAtStart[i].user;
+      system += now.system - this.cpuAtStart[i].system;
+    });
+    return { cpuMicros: user + system, systemMicros: system, peakRssBytes: this.peak };
   }
 }
 

@@ -23,6 +23,8 @@ export interface Measurement {
   lastError?: string;
   /** CPU of the intermediary's processes (from /proc) per unit, µs; absent when it runs in the bench process. */
   cpuUsPerUnit?: number;
+  /** Of `cpuUsPerUnit`, the part spent in the kernel (system calls: sockets, pipes), µs; absent in older runs. */
+  systemCpuUsPerUnit?: number;
   peakRssMiB?: number;
   /** CPU of the benchmark process (the load generator, and whatever runs in it) per unit, µs. */
   loaderCpuUsPerUnit?: number;
@@ -119,6 +121,7 @@ export function table(s: Scenario): string {
     'p90 ms',
     'p99 ms',
     'CPU µs/unit',
+    'of it sys',
     'peak RSS MiB',
     'loader µs/unit',
     ...groups.map((g) => `${g} µs/unit`),
@@ -133,6 +136,7 @@ export function table(s: Scenario): string {
     fmt(m.p90Ms, 3),
     fmt(m.p99Ms, 3),
     fmt(m.cpuUsPerUnit, 1),
+    fmt(m.systemCpuUsPerUnit, 1),
     fmt(m.peakRssMiB, 1),
     fmt(m.loaderCpuUsPerUnit, 1),
     ...groups.map((g) => fmt(m.groupCpuUsPerUnit?.[g], 1)),
