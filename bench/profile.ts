@@ -9,6 +9,9 @@
  * internals and native code are counted with the caller that drove them (`→ node/native`); socket writes
  * (`writeUtf8String`, `writev`, … with no script of their own) are counted apart, as are GC and `(program)`.
  * The process's start-up (every sample before its first idle half second) is left out.
+ *
+ * With BENCH_HEAP_PROF=DIR instead (support/heap-sampling.ts), it prints the bytes each candidate allocated per
+ * request, by the same groups: V8's sampling heap profiler's estimate, from the first request served to the exit.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -95,32 +98,75 @@ export function groups(profile: CpuProfile): { busy: number; samples: Map<string
   return { busy, samples };
 }
 
-function main(dir: string): void {
-  const named = JSON.parse(fs.readFileSync(path.join(dir, 'candidates.json'), 'utf8')) as ProfiledCandidates;
-  const levels = Object.keys(named.cpuUsPerRequest);
-  const perRequest = levels.length === 1 ? named.cpuUsPerRequest[levels[0]] : undefined;
-  const files = fs.readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
-  const columns: Array<{ name: string; total: number; values: Map<string, number> }> = [];
-  for (const [name, pid] of Object.entries(named.pids)) {
-    const file = files.find((f) => f.split('.')[3] === String(pid));
-    if (!file) continue;
-    const { busy, samples } = groups(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);
-    const total = perRequest?.[name] ?? 100;
-    columns.push({ name, total, values: new Map([...samples].map(([g, n]) => [g, (n / busy) * total])) });
-  }
+interface HeapNode {
+  callFrame: { functionName: string; url: string };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Bytes allocated per group (V8's scaled estimate): each node counted with its nearest script frame. */
+export function heapGroups(head: HeapNode): Map<string, number> {
+  const bytes = new Map<string, number>();
+  const visit = (node: HeapNode, inherited: string) => {
+    const group = groupOf(node.callFrame.url) ?? inherited;
+    if (node.selfSize > 0) bytes.set(group, (bytes.get(group) ?? 0) + node.selfSize);
+    for (const child of node.children) visit(child, group);
+  };
+  visit(head, 'Node, no script caller (parser, ticks, timers)');
+  return bytes;
+}
+
+type Column = { name: string; total: number; values: Map<string, number> };
+
+function print(unit: string, columns: Column[], digits: number, totalLabel: string | undefined): void {
   const last = columns.at(-1)!;
   const rows = [...new Set(columns.flatMap((c) => [...c.values.keys()]))]
     .filter((group) => columns.some((c) => (c.values.get(group) ?? 0) >= 0.5))
     .sort((a, b) => (last.values.get(b) ?? 0) - (last.values.get(a) ?? 0));
-  const unit = perRequest ? `µs per request, c=${levels[0]}` : '% of busy samples';
   process.stdout.write(`| ${unit} | ${columns.map((c) => c.name).join(' | ')} |\n`);
   process.stdout.write(`| --- | ${columns.map(() => '---:').join(' | ')} |\n`);
   for (const group of rows)
     process.stdout.write(
-      `| ${group} | ${columns.map((c) => (c.values.get(group) ?? 0).toFixed(1)).join(' | ')} |\n`,
+      `| ${group} | ${columns.map((c) => (c.values.get(group) ?? 0).toFixed(digits)).join(' | ')} |\n`,
     );
-  if (perRequest)
-    process.stdout.write(`| all (\`/proc\`) | ${columns.map((c) => c.total.toFixed(0)).join(' | ')} |\n`);
+  if (totalLabel)
+    process.stdout.write(`| ${totalLabel} | ${columns.map((c) => c.total.toFixed(0)).join(' | ')} |\n`);
+  process.stdout.write('\n');
+}
+
+function main(dir: string): void {
+  const named = JSON.parse(fs.readFileSync(path.join(dir, 'candidates.json'), 'utf8')) as ProfiledCandidates;
+  const levels = Object.keys(named.cpuUsPerRequest);
+  const perRequest = levels.length === 1 ? named.cpuUsPerRequest[levels[0]] : undefined;
+  const files = fs.readdirSync(dir);
+  const cpu: Column[] = [];
+  const heap: Column[] = [];
+  for (const [name, pid] of Object.entries(named.pids)) {
+    const cpuFile = files.find((f) => f.endsWith('.cpuprofile') && f.split('.')[3] === String(pid));
+    if (cpuFile) {
+      const read = JSON.parse(fs.readFileSync(path.join(dir, cpuFile), 'utf8')) as CpuProfile;
+      const { busy, samples } = groups(read);
+      const total = perRequest?.[name] ?? 100;
+      cpu.push({ name, total, values: new Map([...samples].map(([g, n]) => [g, (n / busy) * total])) });
+    }
+    if (files.includes(`heap.${pid}.json`)) {
+      const read = JSON.parse(fs.readFileSync(path.join(dir, `heap.${pid}.json`), 'utf8')) as {
+        requests: number;
+        profile: { head: HeapNode };
+      };
+      const bytes = heapGroups(read.profile.head);
+      const values = new Map([...bytes].map(([g, b]) => [g, b / read.requests]));
+      heap.push({ name, total: [...values.values()].reduce((a, b) => a + b, 0), values });
+    }
+  }
+  if (cpu.length)
+    print(
+      perRequest ? `µs per request, c=${levels[0]}` : '% of busy samples',
+      cpu,
+      1,
+      perRequest ? 'all (`/proc`)' : undefined,
+    );
+  if (heap.length) print('bytes allocated per request (sampled)', heap, 0, 'all');
 }
 
 if (import.meta.url !== pathToFileURL(process.argv[1] ?? '').href) {

@@ -13,7 +13,8 @@
  *
  * BENCH_CPU_PROF=DIR writes a V8 CPU profile (`--cpu-prof`) of each gateway and of the relays into DIR, with
  * `candidates.json` naming each process (`node dist/bench/profile.js DIR` prints where each one's CPU went);
- * BENCH_CPU_PROF_INTERVAL=µs sets its sampling interval.
+ * BENCH_CPU_PROF_INTERVAL=µs sets its sampling interval. BENCH_HEAP_PROF=DIR samples what those processes allocate
+ * (support/heap-sampling.ts); bench/profile.ts prints it as bytes per request.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -38,15 +39,18 @@ const PEER = path.resolve(here, '../../../node_modules/@civic/passthrough-mcp-se
 const ACCEPT = 'application/json, text/event-stream';
 const STATIC_TOKEN = 'bench-static-token-0123456789';
 const FASTIFY_CHECKS = 'relay + checks, Fastify';
-const PROFILE = process.env.BENCH_CPU_PROF
-  ? [
-      ...['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF],
-      // A finer sampling interval than V8's 1 ms, e.g. 200 (µs), for a short run's per-function figures.
-      ...(process.env.BENCH_CPU_PROF_INTERVAL
-        ? ['--cpu-prof-interval', process.env.BENCH_CPU_PROF_INTERVAL]
-        : []),
-    ]
-  : [];
+const PROFILE = [
+  ...(process.env.BENCH_CPU_PROF
+    ? [
+        ...['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF],
+        // A finer sampling interval than V8's 1 ms, e.g. 200 (µs), for a short run's per-function figures.
+        ...(process.env.BENCH_CPU_PROF_INTERVAL
+          ? ['--cpu-prof-interval', process.env.BENCH_CPU_PROF_INTERVAL]
+          : []),
+      ]
+    : []),
+  ...(process.env.BENCH_HEAP_PROF ? ['--import', path.join(here, '../support/heap-sampling.js')] : []),
+];
 
 let nextId = 1;
 /** A `tools/call echo` with a fresh JSON-RPC id (a stateful peer session refuses a repeated in-flight id). */
@@ -89,7 +93,8 @@ export async function run(options: GatewayOptions): Promise<Scenario[]> {
     const scenarios: Scenario[] = [];
     for (const connections of options.levels) scenarios.push(await overhead(rig, connections, options));
     if (options.replicas) scenarios.push(await replicas(rig, options));
-    if (process.env.BENCH_CPU_PROF) await nameProfiles(process.env.BENCH_CPU_PROF, rig, scenarios);
+    for (const dir of new Set([process.env.BENCH_CPU_PROF, process.env.BENCH_HEAP_PROF]))
+      if (dir) await nameProfiles(dir, rig, scenarios);
     return scenarios;
   } finally {
     await rig.children.stopAll();
