@@ -84,7 +84,11 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
         .replace(/^/, 'upstreams:\n'),
     );
     gateway = await startGateway(
-      ['--bind', '127.0.0.1:0', '--upstreams', overlay, '--egress-allow', '127.0.0.1/32'],
+      [
+        ...['--bind', '127.0.0.1:0', '--upstreams', overlay, '--egress-allow', '127.0.0.1/32'],
+        // Audited: each call is held for its answer, so the relay settles it when the client hangs up.
+        ...['--audit-file', path.join(dir, 'audit.jsonl')],
+      ],
       { ...process.env, LOG_LEVEL: 'debug', AGENT_BOM_GATEWAY_BEARER_TOKEN: TOKEN },
     );
     scanning = await startGateway(
@@ -155,6 +159,21 @@ describe('gateway: a client that disconnects before the upstream answers', () =>
       expect(target.child.signalCode).toBeNull();
       const health = await fetch(`${target.url}/healthz`);
       expect(health.status).toBe(200);
+      if (!mode) {
+        // The call's one audit record says the client went away (the response's `close`, not its answer).
+        const records = (await fs.readFile(path.join(dir, 'audit.jsonl'), 'utf8'))
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((event) => event.request_id === '7');
+        expect(records).toHaveLength(1);
+        expect(records[0]).toMatchObject({
+          type: 'tool_call.allowed',
+          tool: 'slow',
+          outcome: 'no_answer',
+          error_class: 'client_gone',
+        });
+      }
     },
   );
 });

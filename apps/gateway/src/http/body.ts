@@ -105,8 +105,11 @@ export function installBodyReader(app: FastifyInstance, maxBytes: number, timeou
       if (finished) return;
       finished = true;
       deadlines.cancel(deadline);
-      payload.off('data', onData);
-      if (error) payload.resume();
+      // After `end` no data comes; a refused body is drained without keeping its chunks.
+      if (error) {
+        payload.off('data', onData);
+        payload.resume();
+      }
       done(error, body);
     };
     const deadline = deadlines.add(() =>

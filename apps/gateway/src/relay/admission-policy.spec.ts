@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { compileSnapshot } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
 import { GatewayMetrics } from '../http/metrics.js';
+import { MemoryRateLimiter } from '../rate-limit/memory-rate-limiter.js';
 import { fromSnapshot, type LoadedPolicy } from '../policy/loaded-policy.js';
 import type { Upstream } from '../upstreams/upstream.js';
 import { admit, type AdmissionDeps, type Admitted } from './admission.js';
@@ -98,5 +99,34 @@ describe('a call under a policy', () => {
       rule_id: 'allow-echo',
       policy_version: 'file:/p.json@sha256:0123456789abcdef',
     });
+  });
+});
+
+describe('a verdict with no step that waits', () => {
+  const deps = (limiter?: AdmissionDeps['limiter']): AdmissionDeps => ({
+    policies: () => [],
+    audit: () => undefined,
+    metrics,
+    argumentDetectors: 'warn',
+    limiter,
+    perTenant: limiter ? { limit: 1, windowMs: 60_000, text: '1/min' } : undefined,
+  });
+  const admitCall = (d: AdmissionDeps) =>
+    admit(d, principal, upstream('streamable-http'), {}, parseClientMessage(call({ message: 'hello' })));
+
+  it('is given synchronously (no promise, no microtask turn), with the trace context in the forwarded call', () => {
+    const verdict = admitCall(deps());
+    expect(verdict).not.toBeInstanceOf(Promise);
+    expect((verdict as Admitted).ok).toBe(true);
+    const forwarded = (verdict as Admitted).message;
+    expect(forwarded.kind === 'request' && forwarded.text).toContain('traceparent');
+  });
+
+  it('waits for the rate limits when there are any: allowed, then refused past the limit', async () => {
+    const d = deps(new MemoryRateLimiter(() => 1_000));
+    const first = admitCall(d);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ ok: true, rate: { limit: 1, remaining: 0 } });
+    expect(await admitCall(d)).toMatchObject({ ok: false, status: 429 });
   });
 });

@@ -24,10 +24,15 @@ import {
   type Refused,
 } from './admission-steps.js';
 import { clientNameOf, errorResponse, toolOf } from '../../../../libs/runtime/src/index.js';
-import type { ParseOutcome } from './jsonrpc.js';
+import type { ClientMessage, ParseOutcome } from './jsonrpc.js';
+import type { HeaderCheck } from './standard-headers.js';
+import type { RateDecision } from '../rate-limit/rate-limiter.js';
 import { traceOf } from './relay-context.js';
 
 export { isPlumbing } from './admission-policy.js';
+
+/** A request or notification that passed the synchronous steps. */
+type Checked = Extract<ClientMessage, { kind: 'request' | 'notification' }>;
 
 const NO_LIMITS: { rate?: undefined; refused?: undefined } = Object.freeze({});
 export type { AdmissionDeps, Admitted, Refused } from './admission-steps.js';
@@ -42,7 +47,7 @@ export type { SessionHooks } from './admission-session.js';
  * the reason; allowed, warned and denied tool calls are audited too. Allowed requests get the gateway's trace
  * context in `params._meta.traceparent`, and a session's `tools/list` answers are observed for drift.
  */
-export async function admit(
+export function admit(
   deps: AdmissionDeps,
   principal: Principal,
   upstream: Upstream,
@@ -50,7 +55,7 @@ export async function admit(
   parsed: ParseOutcome,
   knownClient?: string,
   session?: SessionHooks,
-): Promise<Admitted | Refused> {
+): Admitted | Refused | Promise<Admitted | Refused> {
   const tenant = principal.tenant;
   const meta =
     parsed.kind === 'request' || parsed.kind === 'notification' ? parsed.message.params?._meta : undefined;
@@ -104,12 +109,38 @@ export async function admit(
   if (shape) return shape;
   const { check, refused: headerRefusal } = standardHeaders(ctx, headers);
   if (headerRefusal) return headerRefusal;
-  // Each step that may wait is awaited only when it has something to do: an await costs a promise and a
-  // microtask turn per request, and most requests need neither step.
+  // The two steps that may wait (the tool gate, the rate limits) are awaited only when they have something to
+  // do, and a request that needs neither is admitted synchronously: an async `admit` cost its own promise, and
+  // the caller's await a second one and a microtask turn, per request; most requests need neither step.
+  if (gatesTools(ctx, session) || limits(ctx)) return admitAfterWaits(ctx, parsed, session, payload, check);
+  return admitted(ctx, parsed, session, payload, check, undefined);
+}
+
+/** The rest of {@link admit} for a request that waits for the tool gate or the rate limits. */
+async function admitAfterWaits(
+  ctx: AdmissionContext,
+  parsed: Checked,
+  session: SessionHooks | undefined,
+  payload: string,
+  check: HeaderCheck,
+): Promise<Admitted | Refused> {
   const gated = gatesTools(ctx, session) ? await toolGate(ctx, session) : undefined;
   if (gated) return gated;
   const { rate, refused: rateRefusal } = limits(ctx) ? await rateLimits(ctx) : NO_LIMITS;
   if (rateRefusal) return rateRefusal;
+  return admitted(ctx, parsed, session, payload, check, rate);
+}
+
+/** Policy and detectors, then the admitted request (or the policy's or a detector's refusal). */
+function admitted(
+  ctx: AdmissionContext,
+  parsed: Checked,
+  session: SessionHooks | undefined,
+  payload: string,
+  check: HeaderCheck,
+  rate: RateDecision | undefined,
+): Admitted | Refused {
+  const { deps, tenant, message, id, trace, client, count } = ctx;
   const denied = policyAndDetectors(ctx, rate);
   if (denied) return denied;
 

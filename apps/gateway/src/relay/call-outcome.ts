@@ -44,7 +44,8 @@ export function answerTap(call: CallRecord): Transform {
 /** When the exchange is over: a call still unsettled got no answer (the client left, or the upstream never said). */
 export function settleOnClose(call: CallRecord | undefined, reply: FastifyReply): void {
   if (!call) return;
-  reply.raw.once('close', () => {
+  // `on`, not `once`: a response closes once, and `once` wraps the listener and removes it per request.
+  reply.raw.on('close', () => {
     if (call.settled) return;
     if (reply.raw.writableFinished)
       call.settle({ outcome: 'upstream_failed', error_class: 'no_answer_in_stream' });

@@ -24,7 +24,6 @@ import { filterToolsAnswer, toolFilterStream, toolsObserverStream } from './tool
 import {
   copyResponseHeaders,
   header,
-  readBounded,
   readBoundedBytes,
   relayStream,
   unknownSession,
@@ -73,7 +72,7 @@ export function registerStreamableRoutes(
           ? sessionToolsLister(deps, bridge, request.headers)
           : streamableToolsLister(deps, upstream, request.headers, claims?.upstreamSessionId),
     };
-    const verdict = await admit(
+    const admitting = admit(
       admission,
       principal,
       upstream,
@@ -82,6 +81,8 @@ export function registerStreamableRoutes(
       claims?.client ?? bridge?.client,
       session,
     );
+    // Awaited only when a step waits (tool gate, rate limits): an await of a ready verdict is a microtask turn.
+    const verdict = admitting instanceof Promise ? await admitting : admitting;
     traceHeaders(reply, verdict.trace);
     rateHeaders(reply, verdict.rate, deps.config.rateLimit.perTenant?.windowMs);
     if (!verdict.ok) return sendError(reply, verdict.status, verdict.body, verdict.headers);
@@ -142,7 +143,8 @@ export function registerStreamableRoutes(
       }
       if (type.includes('json')) {
         const id = filterId ?? (verdict.message.kind === 'request' ? verdict.message.message.id : null);
-        const text = await readBounded(response.body, MAX_FILTERED_JSON);
+        // The bytes' promise awaited here, decoded after (an async `readBounded` was two promises more).
+        const text = (await readBoundedBytes(response.body, MAX_FILTERED_JSON))?.toString('utf8');
         if (text === undefined) {
           call?.settle({ outcome: 'upstream_failed', error_class: 'response_too_large' });
           return sendError(
@@ -166,7 +168,9 @@ export function registerStreamableRoutes(
           const body = filtered === undefined ? text : JSON.stringify(filtered);
           const out = scan ? scanMessageText(deps, place, body, filtered) : body;
           settleFromJson(call, text);
-          return reply.send(out ?? '');
+          // Sent before the handler returns: nothing is returned to Fastify (see the plain JSON answer below).
+          reply.send(out ?? '');
+          return reply.sent ? undefined : reply;
         } catch {
           call?.settle({ outcome: 'upstream_failed', error_class: 'invalid_json' });
           return sendError(

@@ -81,3 +81,62 @@ describe('UpstreamClient', () => {
     }
   });
 });
+
+describe('UpstreamClient: what each request carries', () => {
+  let server: http.Server;
+  let port: number;
+  const client = new UpstreamClient({
+    connections: 2,
+    timeoutMs: 2_000,
+    egress: new EgressGuard(['127.0.0.1/32']),
+  });
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ url: req.url, authorization: req.headers.authorization ?? null }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    await client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const seen = async (upstream: Upstream, headers: Record<string, string> = {}) => {
+    const response = await client.request(upstream, { method: 'POST', headers, body: '{}' });
+    return (await response.body.json()) as { url: string; authorization: string | null };
+  };
+
+  it("sends the upstream's credential over a client header of the same name, and the caller's headers as they are", async () => {
+    const credentialed = {
+      ...upstreamAt(`http://127.0.0.1:${port}/mcp`),
+      authHeaders: () => ({ authorization: 'Bearer upstream-secret' }),
+    } as Upstream;
+    const headers = { authorization: 'Bearer client-token' };
+    expect((await seen(credentialed, headers)).authorization).toBe('Bearer upstream-secret');
+    expect(headers).toEqual({ authorization: 'Bearer client-token' }); // not written into
+    expect((await seen(upstreamAt(`http://127.0.0.1:${port}/mcp`), headers)).authorization).toBe(
+      'Bearer client-token',
+    );
+  });
+
+  it('follows a URL that changed after a first request (its origin and path are not kept stale)', async () => {
+    const upstream = upstreamAt(`http://127.0.0.1:${port}/mcp?a=1`);
+    expect((await seen(upstream)).url).toBe('/mcp?a=1');
+    upstream.url.pathname = '/other';
+    upstream.url.search = '';
+    expect((await seen(upstream)).url).toBe('/other');
+  });
+
+  it('rejects (does not throw) an option undici refuses while dispatching', async () => {
+    const pending = client.request(upstreamAt(`http://127.0.0.1:${port}/mcp`), {
+      method: 'POST',
+      headers: { 'x-bad': 'a\r\nb' },
+      body: '{}',
+    });
+    await expect(pending).rejects.toBeInstanceOf(UpstreamUnavailableError);
+  });
+});
