@@ -87,7 +87,7 @@ export function policyAndDetectors(
       ...policyFields,
       type: 'tool_call.denied',
       reason: detected.blocked.message,
-      detectors: detected.detectors,
+      detectors: detected.detectors.slice(),
       argument_fingerprint: argumentFingerprint(),
     } as const;
     return refuseInBand(
@@ -118,7 +118,7 @@ export function policyAndDetectors(
       ...policyFields,
       type,
       reason: warnings.length > 0 ? warnings.join('; ') : undefined,
-      detectors: detected?.detectors.length ? detected.detectors : undefined,
+      detectors: detected?.detectors.length ? detected.detectors.slice() : undefined,
       argument_fingerprint: kept ? argumentFingerprint() : undefined,
     } as const;
     // A plain allowed call nobody takes (no audit file, no control plane) is counted now, as admitted: no record
