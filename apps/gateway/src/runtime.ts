@@ -70,6 +70,11 @@ export class GatewayRuntime {
   };
   /** `--audit-file`: one local record for every tenant (lines carry the tenant). */
   private readonly auditFile?: AuditFile;
+  /** `policies(tenant)`'s answers, each with the file and bundle policies it was made of. */
+  private readonly policyLists = new Map<
+    string,
+    { file?: LoadedPolicy; bundle?: LoadedPolicy; list: readonly LoadedPolicy[] }
+  >();
 
   constructor(
     readonly config: GatewayConfig,
@@ -259,12 +264,23 @@ export class GatewayRuntime {
     };
   }
 
-  policies(tenant: string): LoadedPolicy[] {
-    const out: LoadedPolicy[] = [];
-    if (this.filePolicy) out.push(this.filePolicy.current);
+  /**
+   * The policies in force for a tenant: the file's, then the tenant's bundle. The list is kept per tenant while
+   * both stay the same objects (a reload or a new bundle makes a new one): it was an array per call, twice a
+   * request.
+   */
+  policies(tenant: string): readonly LoadedPolicy[] {
+    const file = this.filePolicy?.current;
     const bundle = this.tenants.get(tenant)?.bundle?.current;
-    if (bundle) out.push(bundle);
-    return out;
+    const known = this.policyLists.get(tenant);
+    if (known && known.file === file && known.bundle === bundle) return known.list;
+    const list: LoadedPolicy[] = [];
+    if (file) list.push(file);
+    if (bundle) list.push(bundle);
+    Object.freeze(list);
+    if (this.policyLists.size >= 10_000) this.policyLists.clear(); // served tenants only; a bound all the same
+    this.policyLists.set(tenant, { file, bundle, list });
+    return list;
   }
 
   audit(tenant: string, event: GatewayAuditEvent): void {

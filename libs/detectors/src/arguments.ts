@@ -45,6 +45,9 @@ export function detectInArgument(text: string, key: string | undefined, report: 
   exfiltration(text, report);
 }
 
+// Regexes tested on every string are module constants: a regex literal in a function body is a new RegExp object
+// each time it is evaluated.
+
 // --- shell ------------------------------------------------------------------------------------------------
 
 /**
@@ -60,6 +63,10 @@ const SUBSTITUTION = /\$\([^()\n]{1,1000}\)|`[^`\n]{1,1000}`/;
 const CHAINED =
   /(?:;|&&|\|\||\||\n)\s{0,10}(?:sudo\s+)?(?:rm|curl|wget|nc|ncat|netcat|bash|sh|zsh|python[0-9.]*|perl|ruby|php|node|chmod|chown|dd|mkfs|base64|eval|exec|powershell|pwsh|cmd|certutil|bitsadmin|scp|ssh|telnet|kill|shutdown|reboot)\b/i;
 const METACHARACTERS = /[;|&$`<>\n\r]/;
+/** In a command: a separator followed by anything. */
+const CHAINS_ANYTHING = /(?:;|&&|\|\||\|)\s{0,10}[A-Za-z]/;
+/** A short value, then a separator. */
+const VALUE_THEN_SEPARATOR = /^[^\s;&|]{1,200}\s{0,3}(?:;|&&|\|\|)/;
 
 function shell(text: string, pathLike: boolean, commandLike: boolean, report: Report): void {
   if (DOWNLOAD_AND_RUN.test(text)) {
@@ -76,11 +83,11 @@ function shell(text: string, pathLike: boolean, commandLike: boolean, report: Re
     return;
   }
   if (commandLike) {
-    if (substitution || /(?:;|&&|\|\||\|)\s{0,10}[A-Za-z]/.test(text))
+    if (substitution || CHAINS_ANYTHING.test(text))
       report('shell_metacharacters', 'medium', 'a command that chains or substitutes other commands');
     return;
   }
-  if (!text.includes('\n') && chained && /^[^\s;&|]{1,200}\s{0,3}(?:;|&&|\|\|)/.test(text)) {
+  if (!text.includes('\n') && chained && VALUE_THEN_SEPARATOR.test(text)) {
     // A short value followed by a separator and a command: the classic argument injection (`main; rm -rf ~`).
     report('shell_metacharacters', 'high', 'a value followed by a chained shell command');
   }
@@ -89,12 +96,14 @@ function shell(text: string, pathLike: boolean, commandLike: boolean, report: Re
 // --- path traversal ---------------------------------------------------------------------------------------
 
 const PARENT_SEGMENT = /(?:^|[\\/])\.\.(?=[\\/]|$)/g;
+const ENCODED_NUL = /%(?:25)*00/;
+const SLASH = /[\\/]/;
 const ENCODED_DOT = /%(?:25)*2e|%(?:25)*c0%(?:25)*ae|%(?:25)*e0%(?:25)*80%(?:25)*ae|%u002e|\\u002e/i;
 const ENCODED_SLASH = /%(?:25)*(?:2f|5c)|%(?:25)*c0%(?:25)*af|%(?:25)*c1%(?:25)*9c/i;
 
 function traversal(text: string, pathLike: boolean, report: Report): void {
-  if (text.includes('\u0000') || /%(?:25)*00/.test(text)) {
-    if (pathLike || /[\\/]/.test(text)) {
+  if (text.includes('\u0000') || ENCODED_NUL.test(text)) {
+    if (pathLike || SLASH.test(text)) {
       report('path_traversal', 'high', 'a NUL byte, which truncates paths in many file APIs');
       return;
     }
@@ -124,6 +133,9 @@ function decodeLayers(text: string): string {
 const DESTRUCTIVE_START =
   /^(?:DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|INDEX|USER|ROLE|OWNED|COLLECTION)\b|TRUNCATE\b|ALTER\s+TABLE\s+\S+\s+DROP\b|ALTER\s+(?:USER|ROLE|LOGIN)\b|GRANT\s+ALL\b|EXECUTE\s+IMMEDIATE\b|COPY\s+INTO\s+'?(?:s3|gcs|azure|https?):|CREATE\s+(?:OR\s+REPLACE\s+)?STAGE\b)/i;
 const DELETE_OR_UPDATE = /^(?:DELETE\s+FROM\s|UPDATE\s+\S+\s+SET\s)/i;
+/** A statement keyword outside SQL keys (upper case only), and in SQL keys (any case). */
+const SQL_VERB_UPPER = /\b(?:DROP|TRUNCATE|DELETE|UPDATE|ALTER|GRANT|EXECUTE|COPY|CREATE)\b/;
+const SQL_VERB_ANY_CASE = /\b(?:drop|truncate|delete|update|alter|grant|execute|copy|create)\b/i;
 
 /**
  * Statement-level checks: each `;`-separated statement (comments skipped) is tested at its start, so prose that
@@ -131,8 +143,8 @@ const DELETE_OR_UPDATE = /^(?:DELETE\s+FROM\s|UPDATE\s+\S+\s+SET\s)/i;
  * written into free text by someone who means it.
  */
 function sql(text: string, sqlKey: boolean, report: Report): void {
-  if (!sqlKey && !/\b(?:DROP|TRUNCATE|DELETE|UPDATE|ALTER|GRANT|EXECUTE|COPY|CREATE)\b/.test(text)) return;
-  if (sqlKey && !/\b(?:drop|truncate|delete|update|alter|grant|execute|copy|create)\b/i.test(text)) return;
+  if (!sqlKey && !SQL_VERB_UPPER.test(text)) return;
+  if (sqlKey && !SQL_VERB_ANY_CASE.test(text)) return;
   const statements = text.split(';', 1_000);
   for (const raw of statements) {
     const statement = raw.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]{0,10000}?\*\/)*/, '');

@@ -8,6 +8,7 @@ import {
   patternsFor,
   TEXT_PATTERNS,
   TOKEN_KINDS,
+  type TextMatch,
   type TextPattern,
 } from './credentials.js';
 import { anchorOf, findMatches, mayMatch } from './prefilter.js';
@@ -158,7 +159,7 @@ const PATTERN_SETS: Array<[string, readonly TextPattern[]]> = [
   ...TEXT_PATTERNS.map((p): [string, readonly TextPattern[]] => [p.kind, [p]]),
 ];
 
-const simplify = (matches: ReturnType<typeof findTextMatches>) =>
+const simplify = (matches: readonly TextMatch[]) =>
   matches.map((m) => `${m.start}-${m.end}:${m.pattern.kind}`);
 
 describe('the pattern prefilter', () => {

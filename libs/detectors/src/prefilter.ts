@@ -97,17 +97,26 @@ function planFor(patterns: readonly TextPattern[]): Plan {
 /** False when no match of `patterns` can occur anywhere in `text` (no anchor occurs in it, none is missing). */
 export function mayMatch(text: string, patterns: readonly TextPattern[]): boolean {
   const plan = planFor(patterns);
-  return plan.unanchored || plan.any.some((any) => any.test(text));
+  return plan.unanchored || anyAnchor(plan, text);
 }
+
+/** Whether one of the plan's combined anchors occurs in `text` (a loop: `some` took a closure per string). */
+function anyAnchor(plan: Plan, text: string): boolean {
+  for (let k = 0; k < plan.any.length; k++) if (plan.any[k].test(text)) return true;
+  return false;
+}
+
+/** No match: one frozen empty list, not an array per string scanned (callers only read it). */
+const NO_MATCHES: readonly TextMatch[] = Object.freeze([]);
 
 /**
  * `findTextMatches(text, patterns)`, running only the patterns whose anchor occurs in `text`: the same matches,
  * in the same order (prefilter.spec.ts runs every detector test string through both).
  */
-export function findMatches(text: string, patterns: readonly TextPattern[]): TextMatch[] {
+export function findMatches(text: string, patterns: readonly TextPattern[]): readonly TextMatch[] {
   const plan = planFor(patterns);
-  if (!plan.unanchored && !plan.any.some((any) => any.test(text))) return [];
+  if (!plan.unanchored && !anyAnchor(plan, text)) return NO_MATCHES;
   const candidates: TextPattern[] = [];
   for (const { pattern, anchor } of plan.entries) if (!anchor || anchor.test(text)) candidates.push(pattern);
-  return candidates.length === 0 ? [] : findTextMatches(text, candidates);
+  return candidates.length === 0 ? NO_MATCHES : findTextMatches(text, candidates);
 }

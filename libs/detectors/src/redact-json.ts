@@ -2,8 +2,11 @@ import { patternsFor } from './credentials.js';
 import { formatPath, type Segment } from './json-path.js';
 import { DETECTOR_LIMITS } from './limits.js';
 import { findMatches, mayMatch } from './prefilter.js';
-import { addFindings, applyRedactions } from './scan.js';
+import { addFindings, applyRedactions, NO_OPTIONS } from './scan.js';
 import type { Finding, ScanOptions } from './types.js';
+
+/** The findings of a text with no anchor in it: one frozen empty list. */
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 export interface RedactJsonResult {
   /** The JSON text with matched string values replaced; byte for byte the input when `count` is 0. */
@@ -22,12 +25,12 @@ export interface RedactJsonResult {
  * Member names are not scanned. The input must be valid JSON (parse it first); the walk is iterative and
  * linear in the text, so nesting depth costs nothing.
  */
-export function redactJson(text: string, options: ScanOptions = {}): RedactJsonResult {
+export function redactJson(text: string, options: ScanOptions = NO_OPTIONS): RedactJsonResult {
   const patterns = patternsFor(options.kinds);
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
-  const findings: Finding[] = [];
   // Without escapes every string value is a substring of the text: no anchor in the text, no match in any value.
-  if (!text.includes('\\') && !mayMatch(text, patterns)) return { text, findings, count: 0 };
+  if (!text.includes('\\') && !mayMatch(text, patterns)) return { text, findings: NO_FINDINGS, count: 0 };
+  const findings: Finding[] = [];
   const pieces: string[] = [];
   let copiedTo = 0;
   let count = 0;

@@ -1,10 +1,16 @@
-import { argumentFinding, ARGUMENT_KINDS, detectInArgument } from './arguments.js';
+import { argumentFinding, ARGUMENT_KINDS, detectInArgument, type ArgumentKind } from './arguments.js';
 import { patternsFor, type TextPattern } from './credentials.js';
 import { formatPath } from './json-path.js';
 import { DETECTOR_LIMITS } from './limits.js';
 import { findMatches } from './prefilter.js';
-import type { Finding, ScanOptions, ScanResult } from './types.js';
-import { walkStrings } from './walk.js';
+import type { Finding, ScanOptions, ScanResult, Severity } from './types.js';
+import { pathOf, walkStrings, type WalkPlace } from './walk.js';
+
+/** The options of a scan given none: one frozen object, not a `{}` per call (a default parameter's). */
+export const NO_OPTIONS: ScanOptions = Object.freeze({});
+
+/** The argument scan's default kinds, made once (a Set per scanned call before; only `has` is asked of it). */
+const EVERY_ARGUMENT_KIND: ReadonlySet<string> = new Set<string>(ARGUMENT_KINDS);
 
 /**
  * Scans request arguments (any JSON value) for shell injection, path traversal, secret locations, destructive
@@ -14,16 +20,21 @@ import { walkStrings } from './walk.js';
  * scanArguments({ path: '../../etc/passwd' }).findings
  * // [{ kind: 'path_traversal', category: 'argument', severity: 'high', path: '$.path', reason: 'climbs 2 directories with ../' }]
  */
-export function scanArguments(value: unknown, options: ScanOptions = {}): ScanResult {
-  const wanted = options.kinds ? new Set(options.kinds) : new Set<string>(ARGUMENT_KINDS);
+export function scanArguments(value: unknown, options: ScanOptions = NO_OPTIONS): ScanResult {
+  const wanted = options.kinds ? new Set(options.kinds) : EVERY_ARGUMENT_KIND;
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
   const findings: Finding[] = [];
-  const outcome = walkStrings(value, (text, key, segments) => {
-    let path: string | undefined;
-    detectInArgument(text, key, (kind, severity, reason) => {
-      if (!wanted.has(kind) || findings.length >= max) return;
-      findings.push(argumentFinding(kind, severity, (path ??= formatPath(segments)), reason));
-    });
+  // One report function per scan (not one per string): it reads the string being visited from these two.
+  let place: WalkPlace | undefined;
+  let path: string | undefined;
+  const report = (kind: ArgumentKind, severity: Severity, reason: string) => {
+    if (!wanted.has(kind) || findings.length >= max) return;
+    findings.push(argumentFinding(kind, severity, (path ??= formatPath(pathOf(place!))), reason));
+  };
+  const outcome = walkStrings(value, (text, key, at) => {
+    place = at;
+    path = undefined;
+    detectInArgument(text, key, report);
     return findings.length < max;
   });
   return result(findings, outcome);
@@ -33,13 +44,13 @@ export function scanArguments(value: unknown, options: ScanOptions = {}): ScanRe
  * Scans any JSON value for credentials (cloud keys, tokens, private keys, JWTs, passwords in connection strings…)
  * and personal data (card numbers that pass Luhn, US SSNs, IBANs that pass mod-97; emails on request).
  */
-export function scanCredentials(value: unknown, options: ScanOptions = {}): ScanResult {
+export function scanCredentials(value: unknown, options: ScanOptions = NO_OPTIONS): ScanResult {
   const patterns = patternsFor(options.kinds);
   const max = options.maxFindings ?? DETECTOR_LIMITS.maxFindings;
   const findings: Finding[] = [];
-  const outcome = walkStrings(value, (text, _key, segments) => {
+  const outcome = walkStrings(value, (text, _key, at) => {
     const matches = findMatches(text, patterns);
-    if (matches.length > 0) addFindings(findings, matches, formatPath(segments), max);
+    if (matches.length > 0) addFindings(findings, matches, formatPath(pathOf(at)), max);
     return findings.length < max;
   });
   return result(findings, outcome);
@@ -52,7 +63,7 @@ export function scanCredentials(value: unknown, options: ScanOptions = {}): Scan
  */
 export function redactText(
   text: string,
-  options: Pick<ScanOptions, 'kinds'> & { marker?: (kind: string) => string } = {},
+  options: Pick<ScanOptions, 'kinds'> & { marker?: (kind: string) => string } = NO_OPTIONS,
 ): { text: string; count: number; kinds: string[] } {
   const matches = findMatches(text, patternsFor(options.kinds));
   if (matches.length === 0) return { text, count: 0, kinds: [] };
@@ -70,7 +81,7 @@ export function redactText(
  */
 export function redactCredentials<T>(
   value: T,
-  options: ScanOptions = {},
+  options: ScanOptions = NO_OPTIONS,
 ): { value: T; findings: Finding[]; count: number; complete: boolean } {
   const patterns = patternsFor(options.kinds);
   const findings: Finding[] = [];
@@ -141,7 +152,11 @@ function kindsOf(matches: readonly { pattern: TextPattern }[]): string[] {
   return [...new Set(matches.map((m) => m.pattern.kind))];
 }
 
+/** A complete scan that found nothing (most of them): one frozen result, not an object and an array per scan. */
+const NOTHING_FOUND: ScanResult = Object.freeze({ findings: Object.freeze([]), complete: true });
+
 function result(findings: Finding[], outcome: { complete: boolean; limit?: string }): ScanResult {
+  if (outcome.complete && findings.length === 0) return NOTHING_FOUND;
   return outcome.complete
     ? { findings, complete: true }
     : { findings, complete: false, limit: outcome.limit };

@@ -2,26 +2,49 @@ import { DETECTOR_LIMITS } from './limits.js';
 import type { Segment } from './json-path.js';
 
 export interface WalkOutcome {
-  complete: boolean;
-  limit?: string;
+  readonly complete: boolean;
+  readonly limit?: string;
+}
+
+/** Every walk that ran to the end returns this one object. */
+const COMPLETE: WalkOutcome = Object.freeze({ complete: true });
+
+/**
+ * Where a visited string sits: its segment under its parent's place. A visitor that needs the path asks
+ * {@link pathOf}; a walk no longer spells the path of every value it passes (an array per value, copied from its
+ * parent's), most of which nobody reads.
+ */
+export interface WalkPlace {
+  readonly parent: WalkPlace | undefined;
+  /** The member name or array index under `parent`; undefined for the walked value itself. */
+  readonly segment: Segment | undefined;
+}
+
+/** The path of a place, from the walked value down: `['a', 0, 'b']` for `value.a[0].b`. */
+export function pathOf(place: WalkPlace): Segment[] {
+  const segments: Segment[] = [];
+  for (let at: WalkPlace | undefined = place; at?.segment !== undefined; at = at.parent)
+    segments.push(at.segment);
+  return segments.reverse();
+}
+
+interface Frame extends WalkPlace {
+  readonly value: unknown;
+  /** The member name the value sits under (for array elements, the array's). */
+  readonly key: string | undefined;
+  readonly depth: number;
 }
 
 /**
- * Visits every string of a JSON value (member values and array elements; member names when `keys`), with the
- * member name it sits under and its path, iteratively (no recursion, so depth cannot overflow the stack), within
- * `DETECTOR_LIMITS`. Only own enumerable properties of plain objects and arrays are read.
+ * Visits every string of a JSON value (member values and array elements), with the member name it sits under and
+ * its place (the path on demand, {@link pathOf}), iteratively (no recursion, so depth cannot overflow the stack),
+ * within `DETECTOR_LIMITS`. Only own enumerable properties of plain objects and arrays are read.
  */
 export function walkStrings(
   value: unknown,
-  visit: (text: string, key: string | undefined, path: readonly Segment[]) => boolean | void,
+  visit: (text: string, key: string | undefined, place: WalkPlace) => boolean | void,
 ): WalkOutcome {
-  interface Frame {
-    value: unknown;
-    key: string | undefined;
-    path: Segment[];
-    depth: number;
-  }
-  const stack: Frame[] = [{ value, key: undefined, path: [], depth: 0 }];
+  const stack: Frame[] = [{ value, key: undefined, parent: undefined, segment: undefined, depth: 0 }];
   let nodes = 0;
   let total = 0;
   let limit: string | undefined;
@@ -43,7 +66,7 @@ export function walkStrings(
         limit = `more than ${DETECTOR_LIMITS.maxTotalLength} characters of text`;
         break;
       }
-      if (visit(text, frame.key, frame.path) === false) break;
+      if (visit(text, frame.key, frame) === false) break;
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
@@ -53,7 +76,7 @@ export function walkStrings(
     }
     if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) {
-        stack.push({ value: current[i], key: frame.key, path: [...frame.path, i], depth: frame.depth + 1 });
+        stack.push({ value: current[i], key: frame.key, parent: frame, segment: i, depth: frame.depth + 1 });
       }
     } else if (
       Object.getPrototypeOf(current) === Object.prototype ||
@@ -65,11 +88,12 @@ export function walkStrings(
         stack.push({
           value: (current as Record<string, unknown>)[key],
           key,
-          path: [...frame.path, key],
+          parent: frame,
+          segment: key,
           depth: frame.depth + 1,
         });
       }
     }
   }
-  return limit ? { complete: false, limit } : { complete: true };
+  return limit ? { complete: false, limit } : COMPLETE;
 }

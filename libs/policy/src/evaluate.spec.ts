@@ -422,3 +422,25 @@ describe('audit mode', () => {
     expect(decision).toMatchObject({ effect: 'warn', enforced: true, rule_id: 'w' });
   });
 });
+
+describe('the decision path', () => {
+  it('is a list with no holes: the selection, at most a line per rule, the conclusion last', () => {
+    const rules: PolicyRule[] = [
+      { id: 'bound', effect: 'deny', bindings: { agents: ['someone-else'] } },
+      { id: 'secret', effect: 'deny', priority: 100, secret_paths: true },
+      { id: 'cond', effect: 'deny', tools: ['read_*'], arguments: [{ path: '$.n', op: 'gt', value: 5 }] },
+      { id: 'audit', effect: 'deny', mode: 'audit', tools: ['read_file'] },
+      { id: 'warn', effect: 'warn', tools: ['*'] },
+      { id: 'allow', effect: 'allow', tools: ['read_file'] },
+    ];
+    for (const args of [{}, { n: 9 }, { path: '~/.ssh/id_rsa' }, { path: 'x'.repeat(2_000_000) }]) {
+      for (const tool of ['read_file', 'write_file', 'other']) {
+        const { path } = decide(rules, call({ tool, arguments: args }));
+        expect(Object.keys(path)).toHaveLength(path.length);
+        expect(path.every((line) => typeof line === 'string' && line !== '')).toBe(true);
+        expect(path[path.length - 1]).toMatch(/^decision: /);
+        expect(path.length).toBeLessThanOrEqual(rules.length + 3);
+      }
+    }
+  });
+});

@@ -58,7 +58,11 @@ export function evaluate(
   const set = policy.candidates(call.method, call.tool);
   const args = call.arguments === undefined ? EMPTY_ARGUMENTS : call.arguments;
   const applicable = set.applicable(context);
-  const path = applicable.trace.slice();
+  // The path sized once for its most lines (the selection's, one per rule, the conclusion) and cut to what it
+  // holds: a copy of the selection's lines grown by pushes reallocated it on the way.
+  const path = new Array<string>(applicable.trace.length + applicable.rules.length + 1);
+  let n = 0;
+  for (let k = 0; k < applicable.trace.length; k++) path[n++] = applicable.trace[k];
   let matched: MatchedRule[] | undefined;
   let facts: ArgumentFacts | undefined;
   const readEverything = (set.nameClasses & READ_EVERYTHING) !== 0;
@@ -74,7 +78,7 @@ export function evaluate(
       const found = (facts ??= inspectArguments(args, readEverything));
       if ((rule.classes & found.classes) === 0) {
         if (found.limit === null) {
-          path.push(rule.trace.classes);
+          path[n++] = rule.trace.classes;
           continue;
         }
         unsure = found.limit;
@@ -86,7 +90,7 @@ export function evaluate(
         const verdict = rule.conditions[i].holds(args);
         if (verdict === true) continue;
         if (verdict === false) {
-          path.push(rule.trace.conditions[i]);
+          path[n++] = rule.trace.conditions[i];
           failed = true;
           break;
         }
@@ -101,7 +105,7 @@ export function evaluate(
         detail += `; ${where} names the secret path ${found.secret.secret} (${JSON.stringify(found.secret.token)})`;
       } else if (found.limit !== null) unsure ||= found.limit;
       else {
-        path.push(rule.trace.secretPaths);
+        path[n++] = rule.trace.secretPaths;
         continue;
       }
     }
@@ -118,19 +122,19 @@ export function evaluate(
         detail += `; ${locate(args, outside.text)} reaches "${outside.host}", which is not allowed`;
       } else if (found.limit !== null) unsure ||= found.limit;
       else {
-        path.push(rule.trace.egress);
+        path[n++] = rule.trace.egress;
         continue;
       }
     }
     if (unsure !== '') {
       if (rule.effect === 'allow') {
-        path.push(`${rule.label}: skipped, ${unsure}; an allow rule never matches what it cannot inspect`);
+        path[n++] = `${rule.label}: skipped, ${unsure}; an allow rule never matches what it cannot inspect`;
         continue;
       }
       detail += `; ${unsure}, so the rule is treated as matched (fail closed)`;
     }
     (matched ??= []).push(rule.matched);
-    path.push(detail === '' ? rule.trace.matched : rule.trace.matched + detail);
+    path[n++] = detail === '' ? rule.trace.matched : rule.trace.matched + detail;
     if (rule.mode === 'enforce') {
       if (winner === undefined) {
         winner = rule;
@@ -143,7 +147,7 @@ export function evaluate(
   }
 
   if (winner?.effect === 'deny')
-    return conclude('deny', true, winner.id, reasonOf(winner, winnerDetail), matched, path);
+    return conclude('deny', true, winner.id, reasonOf(winner, winnerDetail), matched, path, n);
   if (winner === undefined && policy.defaultEffect === 'deny') {
     return conclude(
       'deny',
@@ -152,19 +156,20 @@ export function evaluate(
       'no enforce-mode rule matched; the default effect is deny',
       matched,
       path,
+      n,
     );
   }
   if (winner?.effect === 'warn')
-    return conclude('warn', true, winner.id, reasonOf(winner, winnerDetail), matched, path);
+    return conclude('warn', true, winner.id, reasonOf(winner, winnerDetail), matched, path, n);
   if (audit !== undefined) {
     const enforcedPart =
       winner === undefined ? 'the default effect is allow' : reasonOf(winner, winnerDetail);
     const reason = `audit only, not enforced: ${reasonOf(audit, auditDetail)}; the enforced outcome is allow (${enforcedPart})`;
-    return conclude('warn', false, audit.id, reason, matched, path);
+    return conclude('warn', false, audit.id, reason, matched, path, n);
   }
   if (winner !== undefined)
-    return conclude('allow', true, winner.id, reasonOf(winner, winnerDetail), matched, path);
-  return conclude('allow', true, null, 'no rule matched; the default effect is allow', matched, path);
+    return conclude('allow', true, winner.id, reasonOf(winner, winnerDetail), matched, path, n);
+  return conclude('allow', true, null, 'no rule matched; the default effect is allow', matched, path, n);
 }
 
 function conclude(
@@ -174,8 +179,10 @@ function conclude(
   reason: string,
   matched: MatchedRule[] | undefined,
   path: string[],
+  lines: number,
 ): Decision {
-  path.push(enforced ? DECIDED[effect] : DECIDED_BY_AUDIT);
+  path[lines] = enforced ? DECIDED[effect] : DECIDED_BY_AUDIT;
+  path.length = lines + 1;
   return { effect, enforced, rule_id: ruleId, reason, matched: matched ?? [], path };
 }
 

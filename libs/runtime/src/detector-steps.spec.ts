@@ -26,6 +26,18 @@ describe('decision steps shared by the proxy and the gateway', () => {
     expect(argumentDetectorStep('block', deep).blocked?.message).toMatch(/could not be fully inspected/);
   });
 
+  it('argument detectors: nothing found (or off) is one frozen verdict, whatever the mode', () => {
+    const nothing = argumentDetectorStep('block', { message: 'hello', n: [1, 'two'] });
+    expect(nothing).toEqual({ detectors: [], warnings: [] });
+    expect(Object.isFrozen(nothing.detectors) && Object.isFrozen(nothing.warnings)).toBe(true);
+    expect(argumentDetectorStep('warn', { message: 'hi' })).toBe(nothing);
+    expect(argumentDetectorStep('off', { path: '../../etc/passwd' })).toBe(nothing);
+    expect(argumentDetectorStep('block', undefined)).toBe(nothing);
+    // Arguments that could not be fully inspected are not "nothing found": they still block.
+    const deep = JSON.parse('{"a":'.repeat(70) + '"x"' + '}'.repeat(70)) as unknown;
+    expect(argumentDetectorStep('block', deep).blocked).toBeDefined();
+  });
+
   it('response scanning redacts in place and names the detectors, never the values', () => {
     const text = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { text: 'key AKIAIOSFODNN7EXAMPLE' } });
     const found = scanResponse(text)!;

@@ -13,10 +13,13 @@ export interface ArgumentVerdict {
   /** Set when the call must be refused: the message to send and the detectors that blocked it. */
   readonly blocked?: { readonly message: string; readonly detectors: string[] };
   /** Every detector kind that fired (blocking or not), for the audit event. */
-  readonly detectors: string[];
+  readonly detectors: readonly string[];
   /** Lower findings (or everything in `warn` mode): the call passes, flagged with these texts. */
-  readonly warnings: string[];
+  readonly warnings: readonly string[];
 }
+
+/** Nothing found, or the step off: one frozen verdict (most calls), not an object and three arrays per call. */
+const NOTHING: ArgumentVerdict = Object.freeze({ detectors: Object.freeze([]), warnings: Object.freeze([]) });
 
 /**
  * The argument-detector step of the decision pipeline, the same in the proxy and the gateway. In `block` mode a
@@ -24,8 +27,9 @@ export interface ArgumentVerdict {
  * closed); lower findings, and everything in `warn` mode, are returned as warnings.
  */
 export function argumentDetectorStep(mode: ArgumentDetectorMode, args: unknown): ArgumentVerdict {
-  if (mode === 'off' || args === undefined) return { detectors: [], warnings: [] };
+  if (mode === 'off' || args === undefined) return NOTHING;
   const scan = scanArguments(args);
+  if (scan.complete && scan.findings.length === 0) return NOTHING;
   const detectors = scan.findings.map((f) => f.kind);
   const blocking = scan.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
   if (mode === 'block' && (blocking.length > 0 || !scan.complete)) {

@@ -244,3 +244,102 @@ describe('withMetaMembers', () => {
     expect(set('{"id":1,"params":{"_meta":[]}}', { traceparent: TP })).toBeUndefined();
   });
 });
+
+/**
+ * `withMetaMembers` as it was before it made one insertion without an edit list (an `Object.entries` array, an
+ * edits array, a missing-members array and a sort per request): the reference the leaner one must agree with.
+ */
+function referenceWithMetaMembers(
+  text: string,
+  shape: FrameShape,
+  members: Readonly<Record<string, string>>,
+): string | undefined {
+  const edits: Array<{ start: number; end: number; insert: string }> = [];
+  const missing: string[] = [];
+  for (const [name, value] of Object.entries(members)) {
+    const span = shape.meta?.get(name);
+    if (span) edits.push({ start: span.start, end: span.end, insert: JSON.stringify(value) });
+    else missing.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+  }
+  if (missing.length > 0) {
+    const probe = withMetaMembersInsertion(shape, missing.join(','));
+    if (!probe) return undefined;
+    edits.push({ start: probe.at, end: probe.at, insert: probe.insert });
+  }
+  let out = text;
+  for (const edit of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, edit.start) + edit.insert + out.slice(edit.end);
+  return out;
+}
+
+/** The old `metaInsertion`, spelled out here so the reference does not share code with what it checks. */
+function withMetaMembersInsertion(
+  shape: FrameShape,
+  added: string,
+): { at: number; insert: string } | undefined {
+  if (shape.meta && shape.metaOpen !== undefined)
+    return { at: shape.metaOpen + 1, insert: shape.meta.size > 0 ? `${added},` : added };
+  if (shape.params && shape.paramsOpen !== undefined) {
+    if (shape.params.has('_meta')) return undefined;
+    const meta = `"_meta":{${added}}`;
+    return { at: shape.paramsOpen + 1, insert: shape.params.size > 0 ? `${meta},` : meta };
+  }
+  if (shape.root.has('params') || shape.rootClose === undefined) return undefined;
+  return { at: shape.rootClose, insert: `${shape.root.size > 0 ? ',' : ''}"params":{"_meta":{${added}}}` };
+}
+
+describe('withMetaMembers agrees with the reference', () => {
+  const META_FRAMES = [
+    '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello"}}}',
+    '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    '{}',
+    '{"id":1,"params":{}}',
+    '{"id":1,"params":{"_meta":{}}}',
+    '{"id":1,"params":{"_meta":{"traceparent":"old"}}}',
+    '{"id":1,"params":{"_meta":{"tracestate":"x=1" , "traceparent" : "old" ,"k":[1,{"traceparent":2}]}}}',
+    '{"id":1,"params":{"_meta":{"k":1,"tracestate":"s"}, "name":"n"}}',
+    '{"id":1,"params":{"a":{"_meta":{"traceparent":"deep"}}}}',
+    '{"id":1,"params":[1]}',
+    '{"id":1,"params":{"_meta":"x"}}',
+    '{"id":1,"params":{"_meta":null}}',
+    '{ "id" : 99999999999999999999 , "params" : { "n" : 1.50 } }',
+    '{"id":"\\u00e9","params":{"_meta":{"tr\\u0061ceparent":"escaped"}}}',
+  ];
+  const MEMBER_SETS: Array<Record<string, string>> = [
+    {},
+    { traceparent: TP },
+    { traceparent: TP, tracestate: 'a=b,c=d' },
+    { tracestate: 'q="quoted"\\', traceparent: TP },
+    { k: 'replaces k', traceparent: TP },
+    { '1': 'an integer-like name goes first', traceparent: TP },
+    { 'quo"te': '\u2028line' },
+  ];
+
+  it.each(META_FRAMES)('%s', (text) => {
+    const shape = scanShape(text);
+    for (const members of MEMBER_SETS) {
+      const expected = referenceWithMetaMembers(text, shape, members);
+      expect(withMetaMembers(text, shape, members)).toBe(expected);
+      if (expected !== undefined) expect(() => JSON.parse(expected)).not.toThrow();
+    }
+  });
+
+  it('on generated frames', () => {
+    for (const text of frames(1500)) {
+      const shape = scanShape(text);
+      if (shape.duplicate) continue; // refused before anything is spliced
+      for (const members of MEMBER_SETS)
+        expect(withMetaMembers(text, shape, members)).toBe(referenceWithMetaMembers(text, shape, members));
+    }
+  });
+
+  it('reads only own members, as Object.entries did', () => {
+    const members = Object.create({ inherited: 'no' }) as Record<string, string>;
+    members.traceparent = TP;
+    Object.defineProperty(members, 'hidden', { value: 'no', enumerable: false });
+    const text = '{"id":1,"method":"m"}';
+    expect(withMetaMembers(text, scanShape(text), members)).toBe(
+      `{"id":1,"method":"m","params":{"_meta":{"traceparent":"${TP}"}}}`,
+    );
+  });
+});

@@ -64,30 +64,6 @@ export function scanShape(text: string): FrameShape {
   let metaOpen: number | undefined;
   let rootClose: number | undefined;
 
-  const endValue = (container: Container, at: number) => {
-    if (container.members && container.key !== undefined) {
-      let end = at;
-      while (end > container.valueStart && isSpace(text.charCodeAt(end - 1))) end--;
-      container.members.set(container.key, { start: container.valueStart, end });
-    }
-  };
-  /** Whether the innermost open object already has this member name; records it either way. */
-  const seenBefore = (top: Container, name: string): boolean => {
-    if (top.many) {
-      if (top.many.has(name)) return true;
-      top.many.add(name);
-      return false;
-    }
-    for (let k = top.from; k < names.length; k++) if (names[k] === name) return true;
-    if (names.length - top.from < SMALL_OBJECT) names.push(name);
-    else {
-      top.many = new Set(names.slice(top.from));
-      top.many.add(name);
-      names.length = top.from;
-    }
-    return false;
-  };
-
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -103,7 +79,8 @@ export function scanShape(text: string): FrameShape {
             break;
           }
         const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
-        if (seenBefore(top, name) && !duplicate) duplicate = { key: name.slice(0, 64), at: pathOf(stack) };
+        if (seenBefore(names, top, name) && !duplicate)
+          duplicate = { key: name.slice(0, 64), at: pathOf(stack) };
         top.key = name;
       }
       i = end + 1;
@@ -143,18 +120,47 @@ export function scanShape(text: string): FrameShape {
     } else if (c === 0x7d || c === 0x5d) {
       const closed = stack.pop()!;
       names.length = closed.from; // its names go; the parent's, below them, stay
-      if (closed.object) endValue(closed, i);
+      if (closed.object) endValue(text, closed, i);
       if (closed.tag === 'root') rootClose = i;
     } else if (c === 0x2c /* , */) {
       const top = stack[stack.length - 1];
       if (top.object) {
-        endValue(top, i);
+        endValue(text, top, i);
         top.key = undefined;
       }
     }
     i++;
   }
   return { depth, duplicate, root: root ?? new Map(), params, meta, paramsOpen, metaOpen, rootClose };
+}
+
+/** Records the span of the member value that ends before `at` (in an object whose members are kept). */
+function endValue(text: string, container: Container, at: number): void {
+  if (container.members && container.key !== undefined) {
+    let end = at;
+    while (end > container.valueStart && isSpace(text.charCodeAt(end - 1))) end--;
+    container.members.set(container.key, { start: container.valueStart, end });
+  }
+}
+
+/**
+ * Whether the innermost open object already has this member name; records it either way. `names` holds the names
+ * of the open objects, each object's from its `from` on (module functions, not closures: none made per scan).
+ */
+function seenBefore(names: string[], top: Container, name: string): boolean {
+  if (top.many) {
+    if (top.many.has(name)) return true;
+    top.many.add(name);
+    return false;
+  }
+  for (let k = top.from; k < names.length; k++) if (names[k] === name) return true;
+  if (names.length - top.from < SMALL_OBJECT) names.push(name);
+  else {
+    top.many = new Set(names.slice(top.from));
+    top.many.add(name);
+    names.length = top.from;
+  }
+  return false;
 }
 
 /**
@@ -224,20 +230,33 @@ export function withMetaMembers(
   shape: FrameShape,
   members: Readonly<Record<string, string>>,
 ): string | undefined {
-  const edits: Array<{ start: number; end: number; insert: string }> = [];
-  const missing: string[] = [];
-  for (const [name, value] of Object.entries(members)) {
+  // Per relayed request: the members the frame lacks are joined as they are met and, when it has none of them
+  // (the usual case: no `_meta`, or one without a trace context), the text gets one insertion; only replacements
+  // collect edits, applied from the end so earlier offsets hold.
+  let added = '';
+  let replaced: Array<{ start: number; end: number; insert: string }> | undefined;
+  for (const name in members) {
+    if (!Object.hasOwn(members, name)) continue; // own enumerable names, as `Object.entries` gave them
+    const value = members[name];
     const span = shape.meta?.get(name);
-    if (span) edits.push({ start: span.start, end: span.end, insert: JSON.stringify(value) });
-    else missing.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
+    if (span) (replaced ??= []).push({ start: span.start, end: span.end, insert: JSON.stringify(value) });
+    else {
+      const member = `${JSON.stringify(name)}:${JSON.stringify(value)}`;
+      added = added === '' ? member : `${added},${member}`;
+    }
   }
-  if (missing.length > 0) {
-    const insertion = metaInsertion(shape, missing.join(','));
+  let at = -1;
+  let insert = '';
+  if (added !== '') {
+    const insertion = metaInsertion(shape, added);
     if (!insertion) return undefined;
-    edits.push({ start: insertion.at, end: insertion.at, insert: insertion.insert });
+    at = insertion.at;
+    insert = insertion.insert;
   }
+  if (!replaced) return at < 0 ? text : text.slice(0, at) + insert + text.slice(at);
+  if (at >= 0) replaced.push({ start: at, end: at, insert });
   let out = text;
-  for (const edit of edits.sort((a, b) => b.start - a.start))
+  for (const edit of replaced.sort((a, b) => b.start - a.start))
     out = out.slice(0, edit.start) + edit.insert + out.slice(edit.end);
   return out;
 }

@@ -7,7 +7,7 @@ import {
   type JsonRpcResponse,
 } from '../../../../libs/runtime/src/index.js';
 import type { GatewayAuditEvent } from '../audit/audit-sink.js';
-import { decide } from '../policy/loaded-policy.js';
+import { decide, type GatewayDecision } from '../policy/loaded-policy.js';
 import type { RateDecision } from '../rate-limit/rate-limiter.js';
 import type { AdmissionContext, Refused } from './admission-steps.js';
 
@@ -42,25 +42,16 @@ export function policyAndDetectors(
       : { method: message.method, arguments: withoutMeta(params) };
   const verdict = decide(deps.policies(tenant), call, { upstream: upstream.name, client });
   const effect = verdict?.decision.effect ?? 'allow';
-  const policyFields = verdict
-    ? {
-        rule_id: verdict.decision.rule_id ?? undefined,
-        policy_version: verdict.policy.auditVersion,
-      }
-    : {};
-  // For the call's audit event: not worked out for a plain allowed call nobody takes (it is counted only).
-  const argumentFingerprint = (): string | undefined =>
-    tool !== undefined ? fingerprint(params.arguments ?? {}) : undefined;
   if (tool !== undefined) deps.metrics.toolCalls.inc({ upstream: upstream.name, decision: effect });
   if (effect === 'deny' && verdict) {
     const rule = verdict.decision.rule_id ?? 'default_effect';
     const what = tool !== undefined ? `tool "${tool}"` : `method ${message.method}`;
     const denied = {
       ...ctx.event,
-      ...policyFields,
+      ...policyFieldsOf(verdict),
       type: tool !== undefined ? 'tool_call.denied' : 'request.refused',
       reason: verdict.decision.reason,
-      argument_fingerprint: argumentFingerprint(),
+      argument_fingerprint: argumentFingerprint(tool, params),
     } as const;
     return refuseInBand(
       ctx,
@@ -84,11 +75,11 @@ export function policyAndDetectors(
   if (detected?.blocked) {
     const denied = {
       ...ctx.event,
-      ...policyFields,
+      ...policyFieldsOf(verdict),
       type: 'tool_call.denied',
       reason: detected.blocked.message,
-      detectors: detected.detectors,
-      argument_fingerprint: argumentFingerprint(),
+      detectors: detected.detectors.slice(),
+      argument_fingerprint: argumentFingerprint(tool, params),
     } as const;
     return refuseInBand(
       ctx,
@@ -101,11 +92,14 @@ export function policyAndDetectors(
     );
   }
   if (tool !== undefined) {
-    const warnings = [
-      ...(effect === 'warn' && verdict ? [verdict.decision.reason] : []),
-      ...(detected?.warnings ?? []),
-    ];
-    const type = warnings.length > 0 ? 'tool_call.warned' : 'tool_call.allowed';
+    // The warnings joined without an array when there are none (most calls).
+    const policyWarning = effect === 'warn' && verdict ? verdict.decision.reason : undefined;
+    const detectorWarnings = detected?.warnings.length ? detected.warnings : undefined;
+    const reason =
+      policyWarning === undefined && detectorWarnings === undefined
+        ? undefined
+        : [...(policyWarning === undefined ? [] : [policyWarning]), ...(detectorWarnings ?? [])].join('; ');
+    const type = reason === undefined ? 'tool_call.allowed' : 'tool_call.warned';
     // Only on a streamable HTTP upstream is an allowed call's record sure to stay a plain allowed call (a legacy
     // bridge may turn it into a refusal, which is logged); `keepsAllowedCalls` is true when the response scan may
     // turn it into a redaction or a block.
@@ -113,14 +107,26 @@ export function policyAndDetectors(
       type !== 'tool_call.allowed' ||
       upstream.transport !== 'streamable-http' ||
       deps.keepsAllowedCalls?.(tenant) !== false;
-    const event = {
-      ...ctx.event,
-      ...policyFields,
+    // One literal in the order the spreads gave (`ctx.event`'s fields, the policy's, then the call's): spreading
+    // grew a property store per request. Without a policy, rule and version are undefined rather than absent;
+    // the audit treats both alike.
+    const e = ctx.event;
+    const event: GatewayAuditEvent = {
+      server: e.server,
+      agent: e.agent,
+      trace_id: e.trace_id,
+      span_id: e.span_id,
+      method: e.method,
+      client: e.client,
+      tool: e.tool,
+      request_id: e.request_id,
+      rule_id: verdict ? (verdict.decision.rule_id ?? undefined) : undefined,
+      policy_version: verdict?.policy.auditVersion,
       type,
-      reason: warnings.length > 0 ? warnings.join('; ') : undefined,
-      detectors: detected?.detectors.length ? detected.detectors : undefined,
-      argument_fingerprint: kept ? argumentFingerprint() : undefined,
-    } as const;
+      reason,
+      detectors: detected?.detectors.length ? detected.detectors.slice() : undefined,
+      argument_fingerprint: kept ? argumentFingerprint(tool, params) : undefined,
+    };
     // A plain allowed call nobody takes (no audit file, no control plane) is counted now, as admitted: no record
     // held for its answer, so no argument fingerprint, no parse of the answer for an outcome nothing reads, and
     // no listener for the client going away.
@@ -128,6 +134,21 @@ export function policyAndDetectors(
     else deps.audit(tenant, event);
   }
   return undefined;
+}
+
+/** The deciding policy's fields of a denial's audit event (none without a policy). */
+function policyFieldsOf(verdict: GatewayDecision | undefined): { rule_id?: string; policy_version?: string } {
+  return verdict
+    ? { rule_id: verdict.decision.rule_id ?? undefined, policy_version: verdict.policy.auditVersion }
+    : {};
+}
+
+/**
+ * The call's argument fingerprint for its audit event: worked out only where an event takes it (not for a plain
+ * allowed call nobody takes, which is counted only).
+ */
+function argumentFingerprint(tool: string | undefined, params: { arguments?: unknown }): string | undefined {
+  return tool !== undefined ? fingerprint(params.arguments ?? {}) : undefined;
 }
 
 /**

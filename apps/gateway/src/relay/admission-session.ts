@@ -150,6 +150,9 @@ function idKey(id: JsonRpcId | null): string {
   return `${typeof id === 'number' ? 'n' : 's'}:${String(id)}`;
 }
 
+/** A request the replay step does not check (outside a session, or not a request): one frozen answer. */
+const NOT_REMEMBERED: { payload: string; refused?: Refused } = Object.freeze({ payload: '' });
+
 /**
  * The replay step (libs/runtime): a request of a session whose id and payload were already forwarded inside the
  * window is refused. Returns the payload key to remember once the request is admitted ('' when exempt).
@@ -158,7 +161,7 @@ export function replayCheck(
   ctx: AdmissionContext,
   hooks: SessionHooks | undefined,
 ): { payload: string; refused?: Refused } {
-  if (!hooks?.state.replay.enabled || !ctx.isRequest) return { payload: '' };
+  if (!hooks?.state.replay.enabled || !ctx.isRequest) return NOT_REMEMBERED;
   const params = ctx.message.params;
   const payload = replayPayload(ctx.message.method, params, JSON.stringify(params ?? null));
   const replayed = replayStep(hooks.state.replay, idKey(ctx.id), payload);

@@ -27,7 +27,7 @@ export interface AdmissionDeps {
   limiter?: RateLimiter;
   perTenant?: Rate;
   perTool?: Rate;
-  policies(tenant: string): LoadedPolicy[];
+  policies(tenant: string): readonly LoadedPolicy[];
   audit(tenant: string, event: GatewayAuditEvent): void;
   /** See `RelayDeps.keepsAllowedCalls`. */
   keepsAllowedCalls?(tenant: string): boolean;
@@ -63,6 +63,12 @@ export interface Refused {
   policyDenial?: boolean;
 }
 
+/** The audit fields of one client message: who sent it, where, what, under which trace. */
+export type MessageAuditFields = Pick<
+  GatewayAuditEvent,
+  'server' | 'agent' | 'trace_id' | 'span_id' | 'method' | 'client' | 'tool' | 'request_id'
+>;
+
 /** What every step of one client message's admission knows: who asked, for what, and how to record it. */
 export interface AdmissionContext {
   deps: AdmissionDeps;
@@ -75,11 +81,12 @@ export interface AdmissionContext {
   id: JsonRpcId | null;
   client?: string;
   tool?: string;
-  /** The audit fields every event about this message carries. */
-  event: Omit<GatewayAuditEvent, 'type'>;
+  /** The audit fields every event about this message carries (exactly these: the held event copies them one by one). */
+  event: MessageAuditFields;
   /** An allowed or warned call's event, recorded once its outcome is known (not at admission). */
   held?: GatewayAuditEvent;
-  count(outcome: string): void;
+  /** Counts the message's outcome in the relay metric; a method (`this` is the context), called as `ctx.count`. */
+  count(this: AdmissionContext, outcome: string): void;
 }
 
 /** Audited and counted as refused, answered with `status` and a JSON-RPC error. */

@@ -13,6 +13,7 @@ import type { AdmissionDeps } from './admission.js';
 import {
   continueTrace,
   errorResponse,
+  newTrace,
   ERROR_CODES,
   traceparentOf,
   type JsonRpcResponse,
@@ -29,7 +30,7 @@ export interface RelayDeps {
   registry: UpstreamRegistry;
   authenticator: Authenticator;
   limiter?: RateLimiter;
-  policies(tenant: string): LoadedPolicy[];
+  policies(tenant: string): readonly LoadedPolicy[];
   audit(tenant: string, event: GatewayAuditEvent): void;
   /**
    * Whether anything takes the tenant's plain allowed-call events (an audit file or a control plane); when not,
@@ -83,7 +84,10 @@ export function sendError(
 export function traceOf(headers: FastifyRequest['headers'], meta?: unknown): TraceContext {
   const fromMeta =
     meta && typeof meta === 'object' ? (meta as Record<string, unknown>).traceparent : undefined;
-  return continueTrace([headers.traceparent, fromMeta], headers.tracestate);
+  const fromHeader = headers.traceparent;
+  // Neither given (most calls): what `continueTrace` ends in, without its array of candidates.
+  if (fromHeader === undefined && fromMeta === undefined) return newTrace();
+  return continueTrace([fromHeader, fromMeta], headers.tracestate);
 }
 
 /** Trace headers on every relay answer (and `nosniff`, set here to spare a per-request hook). */

@@ -7,6 +7,17 @@ import { errorResponse, ERROR_CODES } from '../../../../libs/runtime/src/index.j
 import { sendError, type RelayDeps } from './relay-context.js';
 import { UpstreamUnavailableError } from './upstream-client.js';
 
+/** The upstream's response headers a client sees as they are: one list, read by index (no iterator). */
+const PASSED_RESPONSE_HEADERS: readonly string[] = [
+  'content-type',
+  'mcp-protocol-version',
+  'cache-control',
+  'x-accel-buffering',
+  'retry-after',
+  'allow',
+  'www-authenticate',
+];
+
 /** The upstream's response headers a client may see; an upstream session id is handed out wrapped. */
 export function copyResponseHeaders(
   deps: RelayDeps,
@@ -15,15 +26,8 @@ export function copyResponseHeaders(
   binding: string,
   client?: string,
 ): void {
-  for (const name of [
-    'content-type',
-    'mcp-protocol-version',
-    'cache-control',
-    'x-accel-buffering',
-    'retry-after',
-    'allow',
-    'www-authenticate',
-  ]) {
+  for (let k = 0; k < PASSED_RESPONSE_HEADERS.length; k++) {
+    const name = PASSED_RESPONSE_HEADERS[k];
     const value = response.headers[name];
     if (typeof value === 'string') reply.header(name, value);
   }
@@ -151,7 +155,9 @@ export function readBoundedBytes(
       chunks.push(chunk);
     };
     body.on('data', onData);
-    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    body.once('error', reject);
+    // `on`, not `once`: a body ends once, and a settled promise ignores a later error; `once` wraps each listener
+    // (a function and its state per answer) to remove it.
+    body.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    body.on('error', reject);
   });
 }

@@ -84,7 +84,7 @@ export function checkArguments(
         detectors: verdict.blocked.detectors,
         trace_id: trace.traceId,
       }),
-      detectors: verdict.detectors,
+      detectors: verdict.detectors.slice(),
     };
   }
   warnings.texts.push(...verdict.warnings);

@@ -2,11 +2,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { RuntimeAuditEvent } from '../../../contracts/src/index.js';
+import {
+  AUDIT_ID_PATTERN,
+  AUDIT_LIMITS,
+  CALL_OUTCOMES,
+  DETECTOR_PATTERN,
+  ERROR_CLASS_PATTERN,
+  FINGERPRINT_PATTERN,
+  SPAN_ID_PATTERN,
+  TRACE_ID_PATTERN,
+  type RuntimeAuditEvent,
+} from '../../../contracts/src/index.js';
 import { AuditFile, auditFileConfig, parseSize } from './audit-file.js';
 import { ControlPlaneError } from '../../../control-plane-client/src/index.js';
 import { MemoryAuditBuffer } from './buffer.js';
-import { buildEvent, type AuditFields } from './events.js';
+import { auditText, buildEvent, randomEventId, type AuditFields } from './events.js';
 import { AuditPusher, auditRequestJson, type AuditTransport } from './pusher.js';
 import { CallRecord, PendingCalls, outcomeOfAnswer } from './recorder.js';
 
@@ -17,6 +27,24 @@ const event = (n: number): RuntimeAuditEvent =>
   buildEvent({ type: 'tool_call.allowed', tool: `t${n}`, request_id: String(n) });
 
 describe('audit events', () => {
+  it('carry a random version 4 UUID as event_id, as crypto.randomUUID made it, unique across pool refills', () => {
+    const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const ids = Array.from({ length: 5_000 }, () => randomEventId()); // ~20 refills of the 4 KiB pool
+    for (const id of ids) {
+      expect(id).toMatch(V4);
+      expect(id).toMatch(AUDIT_ID_PATTERN);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    // Every random hex digit takes many values (a stuck byte or a reused pool slice would not).
+    for (const at of [0, 7, 9, 12, 15, 17, 20, 22, 24, 35])
+      expect(new Set(ids.map((id) => id[at])).size).toBe(16);
+    expect(new Set(ids.map((id) => id[19])).size).toBe(4); // the variant digit: 8, 9, a or b
+    const a = buildEvent({ type: 'tool_call.allowed' }).event_id;
+    const b = buildEvent({ type: 'tool_call.allowed' }).event_id;
+    expect(a).toMatch(V4);
+    expect(a).not.toBe(b);
+  });
+
   it('keep a numeric request id as sent, and clean one that reads as a secret', () => {
     for (const id of ['0', '7', '123456789012'])
       expect(buildEvent({ type: 'tool_call.allowed', request_id: id }).request_id).toBe(id);
@@ -268,5 +296,126 @@ describe('audit file', () => {
     expect(() => auditFileConfig({ keep: '2' })).toThrow(/need --audit-file/);
     expect(parseSize('10MB')).toBe(10 * 1024 * 1024);
     expect(parseSize('ten')).toBeUndefined();
+  });
+});
+
+/**
+ * `buildEvent` as it was before it built the event as one literal (fields added one by one, only when defined): the
+ * reference whose JSON text the event must keep, key order included.
+ */
+function referenceEvent(fields: AuditFields, now: Date): Record<string, unknown> {
+  const event: Record<string, unknown> = { event_id: 'id', type: fields.type, timestamp: now.toISOString() };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) event[key] = value;
+  };
+  const match = (value: string | undefined, pattern: RegExp) =>
+    typeof value === 'string' && pattern.test(value) ? value : undefined;
+  for (const key of ['agent', 'client', 'server', 'method', 'rule_id', 'policy_version'] as const) {
+    const value = fields[key];
+    if (typeof value === 'string' && value !== '') set(key, auditText(value, AUDIT_LIMITS.nameLength));
+  }
+  set(
+    'tool',
+    fields.tool !== undefined
+      ? (auditText(fields.tool, AUDIT_LIMITS.nameLength) ?? '(unnamed)')
+      : /^tool_call\.|^tool\.drift$/.test(fields.type)
+        ? '(none)'
+        : undefined,
+  );
+  set('decision', fields.decision);
+  set('reason', fields.reason ? auditText(fields.reason, AUDIT_LIMITS.reasonLength, true) : undefined);
+  set('trace_id', match(fields.trace_id, TRACE_ID_PATTERN));
+  set('span_id', match(fields.span_id, SPAN_ID_PATTERN));
+  const requestId = fields.request_id === undefined ? undefined : String(fields.request_id);
+  set(
+    'request_id',
+    requestId === undefined || /^\d{1,12}$/.test(requestId)
+      ? requestId
+      : auditText(requestId, AUDIT_LIMITS.idLength),
+  );
+  set('argument_fingerprint', match(fields.argument_fingerprint, FINGERPRINT_PATTERN));
+  set('tool_fingerprint', match(fields.tool_fingerprint, FINGERPRINT_PATTERN));
+  set('previous_tool_fingerprint', match(fields.previous_tool_fingerprint, FINGERPRINT_PATTERN));
+  const detectors = fields.detectors
+    ?.filter((d) => DETECTOR_PATTERN.test(d))
+    .slice(0, AUDIT_LIMITS.detectorsPerEvent);
+  set('detectors', detectors?.length ? [...new Set(detectors)] : undefined);
+  set(
+    'count',
+    typeof fields.count === 'number' && Number.isFinite(fields.count)
+      ? Math.max(0, Math.min(1_000_000_000, Math.floor(fields.count)))
+      : undefined,
+  );
+  set('outcome', fields.outcome && CALL_OUTCOMES.includes(fields.outcome) ? fields.outcome : undefined);
+  set('error_class', match(fields.error_class, ERROR_CLASS_PATTERN));
+  return event;
+}
+
+describe('buildEvent agrees with the reference', () => {
+  /** Deterministic field sets (xorshift, fixed seed): each field absent, empty, fitting, or not fitting. */
+  function fieldSets(count: number): AuditFields[] {
+    let state = 0x6a09e667;
+    const rand = (n: number) => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const pick = <T>(...values: T[]): T => values[rand(values.length)];
+    const name = () =>
+      pick(
+        undefined,
+        '',
+        'echo',
+        'x'.repeat(250),
+        'a\u0007b\u202e',
+        'ghp_' + 'Q7wErTy9'.repeat(4) + 'Zx8K',
+        ' pad ',
+      );
+    return Array.from({ length: count }, () => {
+      const fields: Record<string, unknown> = {
+        type: pick(
+          'tool_call.allowed',
+          'tool_call.warned',
+          'tool.drift',
+          'request.refused',
+          'response.redacted',
+        ),
+      };
+      const put = (key: string, value: unknown) => {
+        if (value !== undefined || rand(2) === 0) fields[key] = value; // absent, or present as undefined
+      };
+      for (const key of ['agent', 'client', 'server', 'method', 'rule_id', 'policy_version', 'tool'])
+        put(key, name());
+      put('decision', pick(undefined, 'block'));
+      put('reason', pick(undefined, '', 'denied by rule\nline two', 'key AKIAIOSFODNN7EXAMPLE here'));
+      put('trace_id', pick(undefined, '0af7651916cd43dd8448eb211c80319c', 'not-a-trace'));
+      put('span_id', pick(undefined, 'b7ad6b7169203331', 'xyz'));
+      put('request_id', pick(undefined, '7', '123456789012', '4111111111111111', 'req-\u0000-1'));
+      put('argument_fingerprint', pick(undefined, `sha256:${'ab'.repeat(32)}`, 'sha1:xx'));
+      put('tool_fingerprint', pick(undefined, `sha256:${'cd'.repeat(32)}`));
+      put('previous_tool_fingerprint', pick(undefined, 'bad'));
+      put(
+        'detectors',
+        pick(
+          undefined,
+          [],
+          ['jwt', 'jwt', 'Bad Kind'],
+          Array.from({ length: 40 }, (_, k) => `k${k}`),
+        ),
+      );
+      put('count', pick(undefined, 3, -1, 2.7, Number.NaN, 5e9));
+      put('outcome', pick(undefined, 'answered', 'no_answer', 'sideways'));
+      put('error_class', pick(undefined, 'client_gone', 'Bad Class!'));
+      return fields as unknown as AuditFields;
+    });
+  }
+
+  it('the same JSON text, key order included, for generated fields', () => {
+    const now = new Date('2026-12-07T07:30:15.042Z');
+    for (const fields of fieldSets(3000)) {
+      const built = buildEvent(fields, now);
+      expect(JSON.stringify({ ...built, event_id: 'id' })).toBe(JSON.stringify(referenceEvent(fields, now)));
+    }
   });
 });
