@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { RANDOM_POOL, takeRandom } from './random-pool.js';
 
 /**
  * W3C Trace Context (level 1) for one message through the proxy or the gateway: one parser, one generator, one
@@ -82,15 +82,8 @@ function stateOf(value: unknown): string | undefined {
   return typeof value === 'string' && value.length <= MAX_HEADER ? value : undefined;
 }
 
-/** Random hex from a refilled 4 KiB pool: one `randomFillSync` per ~170 traces instead of two per trace. */
-const pool = Buffer.alloc(4096);
-let offset = pool.length;
+/** Random hex from the shared pool of CSPRNG bytes. */
 function randomHex(bytes: number): string {
-  if (offset + bytes > pool.length) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return hex;
+  const at = takeRandom(bytes);
+  return RANDOM_POOL.toString('hex', at, at + bytes);
 }

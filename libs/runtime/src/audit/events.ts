@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { RANDOM_POOL, takeRandom } from '../random-pool.js';
 import {
   AUDIT_ID_PATTERN,
   AUDIT_LIMITS,
@@ -85,9 +85,6 @@ function isoTime(ms: number): string {
   return isoPrefix + (within < 10 ? '00' : within < 100 ? '0' : '') + within + 'Z';
 }
 
-/** Random bytes for event ids: a 4 KiB pool refilled from the CSPRNG, 16 bytes an id (Node's own UUID cache does so). */
-const idPool = Buffer.alloc(4096);
-let idAt = idPool.length;
 /** One id's text, written in place and read out once. */
 const idText = Buffer.alloc(36);
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
@@ -98,20 +95,16 @@ const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
  * audited call).
  */
 export function randomEventId(): string {
-  if (idAt + 16 > idPool.length) {
-    randomFillSync(idPool);
-    idAt = 0;
-  }
-  idPool[idAt + 6] = (idPool[idAt + 6] & 0x0f) | 0x40; // version 4
-  idPool[idAt + 8] = (idPool[idAt + 8] & 0x3f) | 0x80; // variant 10
+  const at = takeRandom(16); // 16 bytes from the shared CSPRNG pool
+  RANDOM_POOL[at + 6] = (RANDOM_POOL[at + 6] & 0x0f) | 0x40; // version 4
+  RANDOM_POOL[at + 8] = (RANDOM_POOL[at + 8] & 0x3f) | 0x80; // variant 10
   let out = 0;
   for (let k = 0; k < 16; k++) {
     if (k === 4 || k === 6 || k === 8 || k === 10) idText[out++] = 0x2d; // -
-    const byte = idPool[idAt + k];
+    const byte = RANDOM_POOL[at + k];
     idText[out++] = HEX_DIGITS[byte >> 4];
     idText[out++] = HEX_DIGITS[byte & 0x0f];
   }
-  idAt += 16;
   return idText.toString('latin1', 0, 36);
 }
 
