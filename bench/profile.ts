@@ -169,10 +169,10 @@ function main(dir: string): void {
   if (heap.length) print('bytes allocated per request (sampled)', heap, 0, 'all');
 }
 
-if (import.meta.url !== pathToFileURL(process.argv[1] ?? '').href) {
-  // imported (for its types): nothing to run
-} else if (process.argv[2]) main(process.argv[2]);
-else {
+// Run only as the entry point: the gateway benchmark imports this module for its types.
+const isEntry = import.meta.url === pathToFileURL(process.argv[1] ?? '').href;
+if (isEntry && process.argv[2]) main(process.argv[2]);
+else if (isEntry) {
   process.stderr.write('usage: node dist/bench/profile.js DIR (the BENCH_CPU_PROF directory of a run)\n');
   process.exitCode = 2;
 }
